@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// Builds the native parts offline: the addon and lxzone-shim (binding.gyp),
+// then the C fixtures (probes, escapes). node-gyp is pointed at the headers of
+// the node that runs this script, so it never tries to download them.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const nodedir = dirname(dirname(process.execPath));
+if (!existsSync(join(nodedir, 'include', 'node', 'node_api.h'))) {
+  console.error(`build-native: no Node headers under ${nodedir}/include/node; install the nodejs headers package`);
+  process.exit(1);
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`build-native: ${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
+run(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, `--jobs=${Math.max(2, (await import('node:os')).cpus().length)}`]);
+if (existsSync(join(root, 'fixtures', 'Makefile'))) run('make', ['-s', '-C', 'fixtures', `-j${(await import('node:os')).cpus().length}`]);

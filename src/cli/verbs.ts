@@ -1,0 +1,6 @@
+// Every verb of the CLI, in the order `lxzone --help` lists them.
+import type { Command } from 'commander';
+
+export type RegisterVerb = (program: Command) => void;
+
+export const verbs: RegisterVerb[] = [];
