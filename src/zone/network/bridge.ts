@@ -72,7 +72,7 @@ export async function ensureBridge(cfg: BridgeConfig = {}): Promise<ResolvedBrid
   await ipBatch([
     `link set dev ${br.name} alias "${BRIDGE_ALIAS}"`,
     `addr replace ${br.gateway4}/${br.prefixLen} dev ${br.name}`,
-    `-6 addr replace ${br.gateway6}/64 dev ${br.name} nodad`,
+    `addr replace ${br.gateway6}/64 dev ${br.name} nodad`,
     `link set dev ${br.name} up`,
   ]);
   return br;

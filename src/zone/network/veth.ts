@@ -74,10 +74,10 @@ export async function attachZone(opts: AttachOptions): Promise<Attachment> {
       `link set dev lo up`,
       `link set dev ${peer} name ${inside}`,
       `addr add ${a.ipv4}/${a.prefixLen4} dev ${inside}`,
-      `-6 addr add ${a.ipv6}/${a.prefixLen6} dev ${inside} nodad`,
+      `addr add ${a.ipv6}/${a.prefixLen6} dev ${inside} nodad`,
       `link set dev ${inside} up`,
     ];
-    if (opts.defaultRoute) lines.push(`route replace default via ${a.gateway4}`, `-6 route replace default via ${a.gateway6}`);
+    if (opts.defaultRoute) lines.push(`route replace default via ${a.gateway4}`, `route replace default via ${a.gateway6}`);
     await ipBatchIn(opts.pid, lines);
   } catch (err) {
     await deleteLink(host).catch(() => {}); // deleting one end deletes the pair, wherever the peer is
