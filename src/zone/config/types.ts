@@ -1,0 +1,85 @@
+// The shape of a zone's configuration, as stored in <state>/zones/<name>/config.json
+// and as the lifecycle, the CLI and the TypeScript API exchange it. The JSON
+// Schema in schema.ts is the authority on what is valid; these types mirror it.
+
+/** Where the zone's root filesystem comes from. */
+export type RootfsConfig =
+  /** The host's root, mounted read-only inside the zone. */
+  | { type: 'host' }
+  /** A directory on the host used as the zone's root (absolute, no symlink on the way). */
+  | { type: 'dir'; path: string }
+  /** A tarball unpacked once into the zone's state directory: a plain rootfs
+   * tar, a `docker save` archive or an OCI image-layout archive. */
+  | { type: 'image'; path: string; format?: ImageFormatName; ref?: string };
+
+export type ImageFormatName = 'auto' | 'rootfs' | 'docker' | 'oci';
+
+export interface BindMount {
+  /** Host path: absolute, existing, and reached without any symlink. */
+  host: string;
+  /** Path inside the zone: absolute, normalised, no '..'. */
+  zone: string;
+  readOnly: boolean;
+}
+
+export interface TmpfsMount {
+  /** Path inside the zone: absolute, normalised, no '..'. */
+  path: string;
+  sizeBytes: number;
+  /** Permission bits of the tmpfs root (default 0o1777 when absent). */
+  mode?: number;
+}
+
+/** Filled in by the resources helper; only the shape is validated here. */
+export interface ResourcesConfig {
+  memoryBytes?: number;
+  swapBytes?: number;
+  cpus?: number;
+  cpuShares?: number;
+  pidsMax?: number;
+  diskBytes?: number;
+}
+
+/** Filled in by the network helper; only the shape is validated here. */
+export interface NetworkConfig {
+  mode: 'none' | 'loopback' | 'zone';
+  /** IPv4 address with optional prefix length, only with mode 'zone'. */
+  address?: string;
+}
+
+/** `no` | `on-failure` | `on-failure:N` | `always` | `unless-stopped`. */
+export type RestartPolicyString = string;
+
+export interface ZoneConfig {
+  /** Format version of this file; absent means 1. */
+  version?: 1;
+  name: string;
+  rootfs: RootfsConfig;
+  hostname: string;
+  /** What uname(2) reports as the release inside the zone (absent: the host's). */
+  kernelVersion?: string;
+  profile: string;
+  /** Extra rules appended to the profile; validated by src/policy, not here. */
+  extraRules: unknown[];
+  /** The command the zone boots (under init when init is true). Absent: the
+   * image's entrypoint+cmd, or /bin/sh. */
+  command?: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** `uid[:gid]` or `name[:group]`; names are resolved in the zone's
+   * /etc/passwd and /etc/group when the zone boots. Absent: root (0:0). */
+  user?: string;
+  binds: BindMount[];
+  tmpfs: TmpfsMount[];
+  init: boolean;
+  resources?: ResourcesConfig;
+  network?: NetworkConfig;
+  restartPolicy: RestartPolicyString;
+}
+
+/** Parsed form of `restartPolicy`. */
+export type RestartPolicy =
+  | { kind: 'no' }
+  | { kind: 'always' }
+  | { kind: 'unless-stopped' }
+  | { kind: 'on-failure'; maxRetries?: number };
