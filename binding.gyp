@@ -1,0 +1,45 @@
+{
+  "target_defaults": {
+    "cflags_cc": ["-std=c++20", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fexceptions", "-O2"],
+    "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
+    "defines": ["_GNU_SOURCE"]
+  },
+  "targets": [
+    {
+      "target_name": "lxzone",
+      "sources": [
+        "native/addon/addon.cc",
+        "native/common/unix_socket.cc",
+        "native/supervisor/dispatch.cc",
+        "native/supervisor/supervisor.cc",
+        "native/supervisor/tracee_memory.cc",
+        "native/supervisor/handlers/registry.cc",
+        "native/supervisor/handlers/unsupported.cc",
+        "native/supervisor/handlers/trace.cc",
+        "native/supervisor/handlers/uname.cc",
+        "native/supervisor/handlers/sysinfo.cc",
+        "native/supervisor/handlers/syslog.cc",
+        "native/supervisor/handlers/reboot.cc",
+        "native/supervisor/handlers/js.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
+    },
+    {
+      "target_name": "lxzone-shim",
+      "type": "executable",
+      "sources": [
+        "native/shim/main.cc",
+        "native/shim/config.cc",
+        "native/shim/keeper.cc",
+        "native/shim/zone_process.cc",
+        "native/shim/mounts.cc",
+        "native/shim/capabilities.cc",
+        "native/shim/seccomp_install.cc",
+        "native/shim/init_reaper.cc",
+        "native/common/unix_socket.cc"
+      ],
+      "ldflags": ["-static-libstdc++", "-static-libgcc"]
+    }
+  ]
+}

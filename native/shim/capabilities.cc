@@ -1,0 +1,50 @@
+#include "capabilities.h"
+
+#include <linux/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cstdint>
+
+namespace lxz {
+namespace {
+
+constexpr int kZoneCaps[] = {
+    CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID,
+    CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_AUDIT_WRITE, CAP_SETFCAP,
+};
+
+bool kept(int cap) {
+  for (int c : kZoneCaps)
+    if (c == cap) return true;
+  return false;
+}
+
+}  // namespace
+
+Status drop_capabilities_to_zone_set() {
+  int last = CAP_LAST_CAP;
+  // The running kernel may know more capabilities than our headers.
+  for (int cap = 0; cap < 64; cap++) {
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) {
+      last = cap - 1;
+      break;
+    }
+  }
+  for (int cap = 0; cap <= last; cap++) {
+    if (kept(cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return sys_error("drop capability from the bounding set");
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return sys_error("clear ambient capabilities");
+
+  uint64_t mask = 0;
+  for (int c : kZoneCaps) mask |= uint64_t{1} << c;
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  data[0].effective = data[0].permitted = static_cast<uint32_t>(mask);
+  data[1].effective = data[1].permitted = static_cast<uint32_t>(mask >> 32);
+  if (syscall(SYS_capset, &header, data) < 0) return sys_error("capset");
+  return {};
+}
+
+}  // namespace lxz

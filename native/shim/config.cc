@@ -1,0 +1,155 @@
+#include "config.h"
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace lxz {
+namespace {
+
+Error bad(size_t index, const std::string& key, const std::string& why) {
+  return Error{0, "config record " + std::to_string(index) + " (" + key + "): " + why};
+}
+
+bool parse_u32(const std::string& s, uint32_t* out) {
+  if (s.empty() || s.size() > 10) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  unsigned long v = std::strtoul(s.c_str(), nullptr, 10);
+  if (v > UINT32_MAX) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+bool parse_bool(const std::string& s, bool* out) {
+  if (s == "1") *out = true;
+  else if (s == "0") *out = false;
+  else return false;
+  return true;
+}
+
+// "SOURCE\x1fTARGET\x1fro|rw"
+bool parse_bind(const std::string& s, BindMount* out) {
+  size_t a = s.find('\x1f');
+  if (a == std::string::npos) return false;
+  size_t b = s.find('\x1f', a + 1);
+  if (b == std::string::npos) return false;
+  out->source = s.substr(0, a);
+  out->target = s.substr(a + 1, b - a - 1);
+  std::string mode = s.substr(b + 1);
+  if (mode != "ro" && mode != "rw") return false;
+  out->readonly = mode == "ro";
+  return !out->source.empty() && out->source[0] == '/' && !out->target.empty() && out->target[0] == '/';
+}
+
+bool safe_path(const std::string& p) {
+  if (p.empty() || p[0] != '/') return false;
+  // No ".." component: the shim never resolves paths that could climb out.
+  size_t pos = 0;
+  while ((pos = p.find("..", pos)) != std::string::npos) {
+    bool start = pos == 0 || p[pos - 1] == '/';
+    bool end = pos + 2 == p.size() || p[pos + 2] == '/';
+    if (start && end) return false;
+    pos += 2;
+  }
+  return true;
+}
+
+}  // namespace
+
+Status read_all(int fd, size_t limit, std::string* out, const char* what) {
+  out->clear();
+  char buf[65536];
+  for (;;) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return sys_error(std::string("read ") + what);
+    }
+    if (n == 0) break;
+    if (out->size() + static_cast<size_t>(n) > limit)
+      return Error{E2BIG, std::string(what) + " larger than " + std::to_string(limit) + " bytes"};
+    out->append(buf, static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Status parse_config(const std::string& bytes, ShimConfig* out) {
+  if (bytes.empty()) return Error{0, "config is empty"};
+  if (bytes.back() != '\0') return Error{0, "config does not end with a NUL-terminated record"};
+  bool saw_version = false;
+  size_t index = 0;
+  size_t start = 0;
+  while (start < bytes.size()) {
+    size_t end = bytes.find('\0', start);
+    std::string record = bytes.substr(start, end - start);
+    start = end + 1;
+    index++;
+    size_t eq = record.find('=');
+    if (eq == std::string::npos || eq == 0) return bad(index, record.substr(0, 32), "not key=value");
+    std::string key = record.substr(0, eq);
+    std::string value = record.substr(eq + 1);
+
+    if (index == 1) {
+      if (key != "version" || value != "1") return bad(index, key, "the first record must be version=1");
+      saw_version = true;
+      continue;
+    }
+    if (key == "arg") out->argv.push_back(value);
+    else if (key == "env") {
+      if (value.find('=') == std::string::npos) return bad(index, key, "not NAME=VALUE");
+      out->env.push_back(value);
+    } else if (key == "rootfs") {
+      if (!value.empty() && !safe_path(value)) return bad(index, key, "not an absolute path without '..'");
+      out->rootfs = value;
+    } else if (key == "rootfs-writable") {
+      if (!parse_bool(value, &out->rootfs_writable)) return bad(index, key, "not 0 or 1");
+    } else if (key == "hostname") {
+      if (value.empty() || value.size() > 64) return bad(index, key, "must be 1..64 bytes");
+      out->hostname = value;
+    } else if (key == "cwd") {
+      if (!safe_path(value)) return bad(index, key, "not an absolute path without '..'");
+      out->cwd = value;
+    } else if (key == "id-base") {
+      if (!parse_u32(value, &out->id_base)) return bad(index, key, "not a number");
+    } else if (key == "id-count") {
+      if (!parse_u32(value, &out->id_count) || out->id_count == 0) return bad(index, key, "not a positive number");
+    } else if (key == "uid") {
+      if (!parse_u32(value, &out->uid)) return bad(index, key, "not a number");
+    } else if (key == "gid") {
+      if (!parse_u32(value, &out->gid)) return bad(index, key, "not a number");
+    } else if (key == "init") {
+      if (!parse_bool(value, &out->init)) return bad(index, key, "not 0 or 1");
+    } else if (key == "hold") {
+      if (!parse_bool(value, &out->hold)) return bad(index, key, "not 0 or 1");
+    } else if (key == "die-with-parent") {
+      if (!parse_bool(value, &out->die_with_parent)) return bad(index, key, "not 0 or 1");
+    } else if (key == "network") {
+      if (value == "none") out->network = NetworkMode::kNone;
+      else if (value == "loopback") out->network = NetworkMode::kLoopback;
+      else if (value == "zone") out->network = NetworkMode::kZone;
+      else return bad(index, key, "not none, loopback or zone");
+    } else if (key == "tmp-size") {
+      for (char c : value)
+        if (!((c >= '0' && c <= '9') || c == 'k' || c == 'm' || c == 'g' || c == '%'))
+          return bad(index, key, "not a tmpfs size");
+      if (value.empty()) return bad(index, key, "empty");
+      out->tmp_size = value;
+    } else if (key == "bind" || key == "proc-bind") {
+      BindMount bind;
+      if (!parse_bind(value, &bind) || !safe_path(bind.source) || !safe_path(bind.target))
+        return bad(index, key, "not SOURCE<US>TARGET<US>ro|rw with absolute paths");
+      (key == "bind" ? out->binds : out->proc_binds).push_back(bind);
+    } else {
+      return bad(index, key, "unknown key");
+    }
+  }
+  if (!saw_version) return Error{0, "config has no version record"};
+  if (out->argv.empty()) return Error{0, "config has no arg records (nothing to run)"};
+  if (out->uid >= out->id_count || out->gid >= out->id_count)
+    return Error{0, "uid/gid outside the zone's id range"};
+  return {};
+}
+
+}  // namespace lxz

@@ -1,0 +1,44 @@
+// The zone description the shim receives on its config fd: NUL-terminated
+// "key=value" records, lists by repetition. Written by src/zone/shim-config.ts.
+#pragma once
+#include <string>
+#include <vector>
+#include "../common/result.h"
+
+namespace lxz {
+
+enum class NetworkMode { kNone, kLoopback, kZone };
+
+struct BindMount {
+  std::string source;  // host path (already resolved by the caller)
+  std::string target;  // absolute path in the zone
+  bool readonly = true;
+};
+
+struct ShimConfig {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string rootfs;            // "" = the host's root, read-only
+  bool rootfs_writable = false;  // only for directory roots owned by the zone's ids
+  std::string hostname = "lxzone";
+  std::string cwd = "/";
+  uint32_t id_base = 100000;     // zone uid/gid 0 maps to host id_base
+  uint32_t id_count = 65536;
+  uint32_t uid = 0;              // ids the binary runs as, inside the zone
+  uint32_t gid = 0;
+  bool init = true;              // a reaper as pid 1, the binary as pid 2
+  bool hold = false;             // wait for kContinue after kCreated
+  bool die_with_parent = true;   // one-shot runs: the keeper dies with its caller
+  NetworkMode network = NetworkMode::kLoopback;
+  std::string tmp_size = "64m";
+  std::vector<BindMount> binds;
+  std::vector<BindMount> proc_binds;  // files served over /proc (the zone's own view)
+};
+
+// Parses the records; the Error names the record that was wrong.
+Status parse_config(const std::string& bytes, ShimConfig* out);
+
+// Reads an fd to EOF, refusing more than `limit` bytes.
+Status read_all(int fd, size_t limit, std::string* out, const char* what);
+
+}  // namespace lxz

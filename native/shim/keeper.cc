@@ -1,0 +1,237 @@
+#include "keeper.h"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "../common/fd.h"
+#include "../common/unix_socket.h"
+#include "zone_process.h"
+
+namespace lxz {
+namespace {
+
+constexpr int kForwardedSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+
+void log_error(const std::string& what) { dprintf(2, "lxzone-shim: %s\n", what.c_str()); }
+
+Status write_file(const std::string& path, const std::string& content) {
+  Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return sys_error("open " + path);
+  if (write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+    return sys_error("write " + path);
+  return {};
+}
+
+Status write_id_maps(pid_t pid, const ShimConfig& c) {
+  std::string map = "0 " + std::to_string(c.id_base) + " " + std::to_string(c.id_count) + "\n";
+  std::string base = "/proc/" + std::to_string(pid);
+  LXZ_TRY(write_file(base + "/uid_map", map));
+  return write_file(base + "/gid_map", map);
+}
+
+int exit_code_of(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 125;
+}
+
+class Keeper {
+ public:
+  explicit Keeper(const KeeperArgs& args) : c_(*args.config), filter_(*args.filter), control_(args.control_fd) {}
+
+  int run() {
+    if (c_.die_with_parent) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+      if (getppid() == 1) return 125;  // our caller is already gone
+    }
+    Status s = start_zone();
+    if (!s.ok()) return fail(s.error());
+    return supervise();
+  }
+
+ private:
+  int fail(const Error& e) {
+    log_error(e.message());
+    send_control(control_, ControlType::kSetupFailed, e.err, 0, e.message());
+    kill_zone();
+    return 125;
+  }
+
+  void kill_zone() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    int status;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+  }
+
+  Status start_zone() {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) return sys_error("socketpair");
+    sync_.reset(pair[0]);
+    Fd child_end(pair[1]);
+
+    // Signals arrive through a signalfd; the zone process restores its mask.
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    for (int sig : kForwardedSignals) sigaddset(&mask, sig);
+    if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0) return sys_error("sigprocmask");
+    signals_.reset(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
+    if (!signals_.valid()) return sys_error("signalfd");
+
+    struct clone_args ca = {};
+    ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+    ca.exit_signal = SIGCHLD;
+    long pid = syscall(SYS_clone3, &ca, sizeof ca);
+    if (pid < 0) return sys_error("clone3 (new pid, mount, uts, ipc and network namespaces)");
+    if (pid == 0) {
+      sync_.reset();
+      signals_.reset();
+      close(control_);
+      ZoneProcessArgs zargs{&c_, &filter_, child_end.release()};
+      zone_process_main(zargs);
+    }
+    pid_ = static_cast<pid_t>(pid);
+    child_end.reset();
+
+    LXZ_TRY(send_control(control_, ControlType::kCreated, pid_));
+    if (c_.hold) LXZ_TRY(await_continue());
+    LXZ_TRY(send_control(sync_.get(), ControlType::kContinue));
+    return follow_setup();
+  }
+
+  // The supervisor places the zone (cgroups, network) and says go.
+  Status await_continue() {
+    ControlMessage msg;
+    int r = recv_control(control_, &msg);
+    if (msg.fd >= 0) close(msg.fd);
+    if (r < 0) return sys_error("read control socket");
+    if (r == 0) return Error{EPIPE, "supervisor went away before the zone started"};
+    if (msg.header.type == ControlType::kAbort) return Error{ECANCELED, "zone start aborted by the supervisor"};
+    if (msg.header.type != ControlType::kContinue) return Error{EPROTO, "unexpected control message"};
+    return {};
+  }
+
+  // Messages from the zone process until the binary is exec'd (the socket
+  // closes on exec) or setup fails.
+  Status follow_setup() {
+    for (;;) {
+      ControlMessage msg;
+      int r = recv_control(sync_.get(), &msg);
+      if (r < 0) return sys_error("read from the zone process");
+      if (r == 0) break;  // exec'd (or died: the exit is reported by supervise())
+      switch (msg.header.type) {
+        case ControlType::kIdMapRequest: {
+          Status s = write_id_maps(pid_, c_);
+          if (!s.ok()) return s;
+          LXZ_TRY(send_control(sync_.get(), ControlType::kIdMapDone));
+          break;
+        }
+        case ControlType::kReady:
+          if (msg.fd < 0) return Error{EPROTO, "zone process sent no listener"};
+          listener_.reset(msg.fd);
+          LXZ_TRY(send_control(control_, ControlType::kReady, pid_, 0, {}, listener_.get()));
+          break;
+        case ControlType::kSetupFailed:
+          return Error{msg.header.a, msg.text};
+        case ControlType::kExecFailed:
+          exec_failed_ = true;
+          send_control(control_, ControlType::kExecFailed, msg.header.a, 0, msg.text);
+          break;
+        default:
+          if (msg.fd >= 0) close(msg.fd);
+          return Error{EPROTO, "unexpected message from the zone process"};
+      }
+    }
+    sync_.reset();
+    if (!exec_failed_ && listener_.valid()) send_control(control_, ControlType::kStarted, pid_);
+    return {};
+  }
+
+  int supervise() {
+    for (;;) {
+      struct pollfd fds[2] = {{signals_.get(), POLLIN, 0}, {control_, POLLIN, 0}};
+      int n = poll(fds, control_open_ ? 2 : 1, -1);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        log_error(std::string("poll: ") + std::strerror(errno));
+        kill_zone();
+        return 125;
+      }
+      if (fds[0].revents & POLLIN) {
+        int code = -1;
+        if (handle_signals(&code)) return code;
+      }
+      if (control_open_ && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) handle_control();
+    }
+  }
+
+  // Returns true when the zone has exited, with its code.
+  bool handle_signals(int* code) {
+    struct signalfd_siginfo si;
+    while (read(signals_.get(), &si, sizeof si) == sizeof si) {
+      if (si.ssi_signo != SIGCHLD) {
+        if (pid_ > 0) kill(pid_, static_cast<int>(si.ssi_signo));
+        continue;
+      }
+      int status;
+      pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        *code = exit_code_of(status);
+        pid_ = -1;
+        if (control_open_) send_control(control_, ControlType::kExited, *code, status);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void handle_control() {
+    ControlMessage msg;
+    int r = recv_control(control_, &msg);
+    if (r <= 0) {
+      // The supervisor is gone. Fail closed: without it, notified syscalls
+      // would wait forever, so the zone stops.
+      control_open_ = false;
+      log_error("supervisor went away; stopping the zone");
+      if (pid_ > 0) kill(pid_, SIGKILL);
+      return;
+    }
+    if (msg.fd >= 0) close(msg.fd);
+    if (msg.header.type == ControlType::kSignal && pid_ > 0) kill(pid_, msg.header.a);
+    if (msg.header.type == ControlType::kAbort && pid_ > 0) kill(pid_, SIGKILL);
+  }
+
+  const ShimConfig& c_;
+  const std::string& filter_;
+  int control_;
+  bool control_open_ = true;
+  bool exec_failed_ = false;
+  pid_t pid_ = -1;
+  Fd sync_;
+  Fd signals_;
+  Fd listener_;
+};
+
+}  // namespace
+
+int run_keeper(const KeeperArgs& args) {
+  Keeper keeper(args);
+  return keeper.run();
+}
+
+}  // namespace lxz

@@ -1,0 +1,223 @@
+#include "mounts.h"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cerrno>
+#include <initializer_list>
+#include <cstdint>
+#include <string>
+
+// glibc 2.36's <sys/mount.h> conflicts with <linux/mount.h>; declare the
+// mount_setattr pieces we use.
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+struct mount_attr {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+namespace lxz {
+namespace {
+
+// Where the host's root is reachable while we build (see build_zone_filesystem).
+constexpr const char* kOldRoot = "/oldroot";
+constexpr const char* kNewRoot = "/newroot";
+
+Status do_mount(const char* source, const std::string& target, const char* type, unsigned long flags,
+                const std::string& data = {}) {
+  if (mount(source, target.c_str(), type, flags, data.empty() ? nullptr : data.c_str()) < 0)
+    return sys_error(std::string("mount ") + (type ? type : source ? source : "") + " on " + target);
+  return {};
+}
+
+Status make_dir(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir " + path);
+  return {};
+}
+
+Status make_file(const std::string& path) {
+  int fd = open(path.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return sys_error("create " + path);
+  close(fd);
+  return {};
+}
+
+Status make_symlink(const char* target, const std::string& path) {
+  if (symlink(target, path.c_str()) < 0 && errno != EEXIST) return sys_error("symlink " + path);
+  return {};
+}
+
+Status set_recursive_attrs(const std::string& path, uint64_t set) {
+  struct mount_attr attr = {};
+  attr.attr_set = set;
+  if (syscall(SYS_mount_setattr, AT_FDCWD, path.c_str(), AT_RECURSIVE, &attr, sizeof attr) < 0)
+    return sys_error("mount_setattr " + path);
+  return {};
+}
+
+// Removes every mount stacked at or under `path` (host /proc, /sys, /dev, /run
+// and /tmp, which a zone gets fresh copies of).
+void detach_all(const std::string& path) {
+  while (umount2(path.c_str(), MNT_DETACH) == 0) {
+  }
+}
+
+bool is_dir(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// Bind `source` (host path, under kOldRoot) over `target` (under kNewRoot).
+Status bind(const std::string& source, const std::string& target, bool readonly, bool recursive) {
+  LXZ_TRY(do_mount(source.c_str(), target, nullptr, MS_BIND | (recursive ? MS_REC : 0)));
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (readonly ? MS_RDONLY : 0);
+  // A bind of a device node must keep dev access; only /dev binds pass keep_dev.
+  return do_mount(nullptr, target, nullptr, flags);
+}
+
+std::string id_options(const ShimConfig& c) {
+  return "uid=" + std::to_string(c.id_base) + ",gid=" + std::to_string(c.id_base);
+}
+
+Status mount_proc(const std::string& root) {
+  std::string proc = root + "/proc";
+  LXZ_TRY(make_dir(proc, 0555));
+  LXZ_TRY(do_mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  // Docker's masked paths: files that describe or drive the host kernel.
+  for (const char* f : {"kcore", "keys", "timer_list", "sched_debug", "latency_stats", "kallsyms", "kpageflags",
+                        "kpagecount", "kpagecgroup", "sysrq-trigger", "config.gz", "vmallocinfo"}) {
+    std::string path = proc + "/" + f;
+    if (access(path.c_str(), F_OK) != 0) continue;
+    LXZ_TRY(do_mount("/dev/null", path, nullptr, MS_BIND));
+    LXZ_TRY(do_mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  }
+  for (const char* d : {"acpi", "scsi", "asound", "driver"}) {
+    std::string path = proc + "/" + d;
+    if (!is_dir(path)) continue;
+    LXZ_TRY(do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555"));
+  }
+  // Docker's read-only paths: host-global knobs.
+  for (const char* d : {"sys", "irq", "bus", "fs"}) {
+    std::string path = proc + "/" + d;
+    if (!is_dir(path)) continue;
+    LXZ_TRY(do_mount(path.c_str(), path, nullptr, MS_BIND | MS_REC));
+    LXZ_TRY(set_recursive_attrs(path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  }
+  return {};
+}
+
+Status mount_sys(const std::string& root) {
+  std::string sys = root + "/sys";
+  if (!is_dir(sys)) return {};
+  LXZ_TRY(do_mount("sysfs", sys, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  for (const char* d : {"firmware", "kernel/security", "kernel/debug", "devices/virtual/powercap"}) {
+    std::string path = sys + "/" + d;
+    if (!is_dir(path)) continue;
+    LXZ_TRY(do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555"));
+  }
+  return {};
+}
+
+Status mount_dev(const std::string& root, const ShimConfig& c) {
+  std::string dev = root + "/dev";
+  LXZ_TRY(make_dir(dev, 0755));
+  LXZ_TRY(do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"));
+  // The usual character devices, bound from the host: nothing else exists.
+  for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
+    std::string target = dev + "/" + name;
+    LXZ_TRY(make_file(target));
+    std::string source = std::string(kOldRoot) + "/dev/" + name;
+    LXZ_TRY(do_mount(source.c_str(), target, nullptr, MS_BIND));
+    LXZ_TRY(do_mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NOEXEC));
+  }
+  LXZ_TRY(make_dir(dev + "/pts", 0755));
+  LXZ_TRY(do_mount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                   "newinstance,ptmxmode=0666,mode=0620,gid=" + std::to_string(c.id_base + 5)));
+  LXZ_TRY(make_symlink("pts/ptmx", dev + "/ptmx"));
+  LXZ_TRY(make_dir(dev + "/shm", 01777));
+  LXZ_TRY(do_mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+                   "mode=1777,size=" + c.tmp_size + "," + id_options(c)));
+  LXZ_TRY(make_dir(dev + "/mqueue", 01777));
+  LXZ_TRY(do_mount("mqueue", dev + "/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  LXZ_TRY(make_symlink("/proc/self/fd", dev + "/fd"));
+  LXZ_TRY(make_symlink("/proc/self/fd/0", dev + "/stdin"));
+  LXZ_TRY(make_symlink("/proc/self/fd/1", dev + "/stdout"));
+  LXZ_TRY(make_symlink("/proc/self/fd/2", dev + "/stderr"));
+  // Nothing may be created in /dev afterwards.
+  return do_mount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");
+}
+
+Status mount_scratch(const std::string& path, const ShimConfig& c, const char* mode) {
+  if (!is_dir(path)) return {};
+  detach_all(path);
+  return do_mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV,
+                  std::string("mode=") + mode + ",size=" + c.tmp_size + "," + id_options(c));
+}
+
+}  // namespace
+
+Status build_zone_filesystem(const ShimConfig& c) {
+  // Nothing we mount may propagate back to the host.
+  LXZ_TRY(do_mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE));
+
+  // A scratch tmpfs becomes our root for the build; the host's tree stays
+  // reachable under /oldroot, so paths under the host's /tmp still resolve.
+  LXZ_TRY(do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k"));
+  if (chdir("/tmp") < 0) return sys_error("chdir scratch");
+  LXZ_TRY(make_dir("oldroot", 0700));
+  LXZ_TRY(make_dir("newroot", 0755));
+  if (syscall(SYS_pivot_root, ".", "oldroot") < 0) return sys_error("pivot_root into scratch");
+  if (chdir("/") < 0) return sys_error("chdir /");
+
+  const std::string root = kNewRoot;
+  std::string source = std::string(kOldRoot) + (c.rootfs.empty() ? "" : c.rootfs);
+  if (!is_dir(source)) return Error{ENOENT, "rootfs " + (c.rootfs.empty() ? std::string("/") : c.rootfs)};
+  LXZ_TRY(do_mount(source.c_str(), root, nullptr, MS_BIND | MS_REC));
+  // The zone gets its own copies of these; the host's must not show through.
+  for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"}) detach_all(root + d);
+
+  uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (c.rootfs_writable ? 0 : MOUNT_ATTR_RDONLY);
+  LXZ_TRY(set_recursive_attrs(root, attrs));
+
+  for (const BindMount& b : c.binds) {
+    std::string target = root + b.target;
+    std::string src = std::string(kOldRoot) + b.source;
+    struct stat st;
+    if (stat(src.c_str(), &st) < 0) return sys_error("bind source " + b.source);
+    struct stat tst;
+    if (lstat(target.c_str(), &tst) < 0) return Error{errno, "bind target " + b.target + " in the zone's root"};
+    if (S_ISLNK(tst.st_mode)) return Error{ELOOP, "bind target " + b.target + " is a symlink"};
+    LXZ_TRY(bind(src, target, b.readonly, true));
+  }
+
+  LXZ_TRY(mount_proc(root));
+  for (const BindMount& b : c.proc_binds) {
+    std::string src = std::string(kOldRoot) + b.source;
+    LXZ_TRY(bind(src, root + b.target, true, false));
+  }
+  LXZ_TRY(mount_sys(root));
+  LXZ_TRY(mount_dev(root, c));
+  LXZ_TRY(mount_scratch(root + "/tmp", c, "1777"));
+  LXZ_TRY(mount_scratch(root + "/run", c, "0755"));
+
+  // Enter the new root and drop the scratch root with the host's tree under it.
+  if (chdir(root.c_str()) < 0) return sys_error("chdir new root");
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return sys_error("pivot_root into the zone's root");
+  if (umount2(".", MNT_DETACH) < 0) return sys_error("detach the host's root");
+  if (chdir("/") < 0) return sys_error("chdir /");
+  return {};
+}
+
+}  // namespace lxz

@@ -1,0 +1,19 @@
+// The zone's first process: builds the zone from inside (as host root in its
+// new namespaces), becomes the zone's root in a user namespace, installs the
+// filter and execs the binary (under the init reaper by default).
+#pragma once
+#include <string>
+#include "config.h"
+
+namespace lxz {
+
+struct ZoneProcessArgs {
+  const ShimConfig* config;
+  const std::string* filter;  // struct sock_filter[] bytes
+  int sync_fd;                // SEQPACKET to the keeper
+};
+
+// Never returns: execs the binary or _exits after reporting why not.
+[[noreturn]] void zone_process_main(const ZoneProcessArgs& args);
+
+}  // namespace lxz

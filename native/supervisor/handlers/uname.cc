@@ -1,0 +1,65 @@
+// uname(2): the zone's nodename and kernel version, never the host's. A
+// process may carry its own release in LXZONE_KERNEL_VERSION (read from its
+// exec-time environment), as the LX brand allowed per process.
+#include <sys/utsname.h>
+#include <cerrno>
+#include <cstring>
+
+#include "../tracee_memory.h"
+#include "handler.h"
+
+namespace lxz {
+namespace {
+
+constexpr size_t kField = 65;  // __NEW_UTS_LEN + 1, the same on every ABI
+struct NewUtsname {
+  char sysname[kField], nodename[kField], release[kField], version[kField], machine[kField], domainname[kField];
+};
+
+void set(char* field, const std::string& value) {
+  std::strncpy(field, value.c_str(), kField - 1);
+  field[kField - 1] = '\0';
+}
+
+std::string env_override(pid_t pid) {
+  static const char kName[] = "LXZONE_KERNEL_VERSION=";
+  std::string env = read_proc_file(pid, "environ", 64 * 1024);
+  size_t pos = 0;
+  while (pos < env.size()) {
+    size_t end = env.find('\0', pos);
+    if (end == std::string::npos) end = env.size();
+    if (env.compare(pos, sizeof kName - 1, kName) == 0) {
+      std::string v = env.substr(pos + sizeof kName - 1, end - pos - (sizeof kName - 1));
+      return v.size() < kField ? v : std::string();
+    }
+    pos = end + 1;
+  }
+  return {};
+}
+
+}  // namespace
+
+Reply handle_uname(Call& call) {
+  const ZoneOptions& o = call.zone.options;
+  struct utsname host;
+  ::uname(&host);
+  NewUtsname u = {};
+  set(u.sysname, "Linux");
+  set(u.nodename, o.hostname);
+  std::string release = o.kernel_version.empty() ? host.release : o.kernel_version;
+  if (o.kernel_version_env) {
+    std::string own = env_override(static_cast<pid_t>(call.req.pid));
+    if (!own.empty()) release = own;
+  }
+  set(u.release, release);
+  set(u.version, o.kernel_build.empty() ? host.version : o.kernel_build);
+  set(u.machine, host.machine);
+  set(u.domainname, "(none)");
+  int err = write_tracee(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), call.req.data.args[0], &u,
+                         sizeof u);
+  if (err == ENOENT) return Reply::error_of(ENOENT);  // the tracee is gone; the answer is dropped
+  if (err) return Reply::error_of(EFAULT);
+  return Reply::value_of(0);
+}
+
+}  // namespace lxz

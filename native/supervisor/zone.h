@@ -1,0 +1,53 @@
+// One zone as the supervisor serves it.
+#pragma once
+#include <sys/types.h>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "../common/fd.h"
+#include "dispatch.h"
+
+namespace lxz {
+
+struct ZoneOptions {
+  std::string hostname = "lxzone";
+  std::string kernel_version;       // uname release; empty = the host's
+  std::string kernel_build;         // uname version
+  bool kernel_version_env = true;   // honour LXZONE_KERNEL_VERSION in a process's environment
+  uint32_t root_uid = 100000;       // host uid of the zone's root (who may reboot it)
+  uint64_t memory_limit = 0;        // bytes; 0 = the host's
+  std::string memory_usage_file;    // cgroup file with the zone's usage in bytes
+  std::vector<uint8_t> trace_string_args;  // per (abi, nr): bit i = arg i is a C string
+};
+
+struct ZoneCounters {
+  std::map<std::pair<std::string, int>, uint64_t> notified;  // (abi, nr) -> calls
+  std::map<std::pair<std::string, int>, uint64_t> unsupported;
+  uint64_t handler_errors = 0;
+  uint64_t js_timeouts = 0;
+};
+
+struct PendingJsCall {
+  int listener;
+  uint64_t deadline_ms;
+};
+
+struct Zone {
+  uint32_t id = 0;
+  Fd control;
+  Fd listener;
+  pid_t init_pid = -1;
+  uint64_t boot_ms = 0;  // CLOCK_BOOTTIME at creation, for sysinfo's uptime
+  DispatchTable dispatch;
+  ZoneOptions options;
+  std::set<std::pair<int, int64_t>> seen_unsupported;
+  std::map<uint64_t, PendingJsCall> js_pending;
+  std::mutex counters_mu;  // counters are read from the JS thread
+  ZoneCounters counters;
+};
+
+}  // namespace lxz
