@@ -1,0 +1,75 @@
+// Zone resource caps through cgroups, v2 or v1 chosen at runtime from what the
+// host mounts. See docs/parts/network-cgroups.md.
+import { rmdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { LxzoneError } from '../../errors.js';
+import { checkZoneName } from '../network/addressing.js';
+import { defaultParent, detectCgroups, type CgroupHost } from './detect.js';
+import { validateLimits, type ZoneLimits } from './limits.js';
+import type { ZoneCgroup } from './types.js';
+import { CgroupV1 } from './v1.js';
+import { CgroupV2 } from './v2.js';
+
+export { detectCgroups, defaultParent, type CgroupHost } from './detect.js';
+export { sharesToWeight, weightToShares, type ZoneLimits, type ZoneUsage } from './limits.js';
+export type { ZoneCgroup } from './types.js';
+
+export interface CgroupOptions {
+  /** Relative cgroup path under which zones are created (same in every v1 hierarchy). Default: "<own cgroup>/lxzone". */
+  parent?: string;
+  /** Detected host layout (detectCgroups()); detected when omitted. */
+  host?: CgroupHost;
+}
+
+function backend(zone: string, opts: CgroupOptions): CgroupV1 | CgroupV2 {
+  checkZoneName(zone);
+  const host = opts.host ?? detectCgroups();
+  const parent = opts.parent ?? defaultParent(host);
+  if (!parent.startsWith('/') || parent.split('/').some((p) => p === '..' || p === '.')) {
+    throw new LxzoneError(`cgroup parent ${JSON.stringify(parent)} must be an absolute cgroup path without . or ..`, { where: 'resources.cgroupParent' });
+  }
+  const path = join(parent, zone);
+  return host.version === 2 ? new CgroupV2(zone, path, host) : new CgroupV1(zone, path, host);
+}
+
+/** Create (or take over an empty leftover of) the zone's cgroup and apply `limits`. */
+export async function createZoneCgroup(zone: string, limits: ZoneLimits = {}, opts: CgroupOptions = {}): Promise<ZoneCgroup> {
+  validateLimits(limits);
+  const cg = backend(zone, opts);
+  if (await cg.exists()) {
+    const pids = await cg.pids();
+    if (pids.length > 0) {
+      throw new LxzoneError(`cgroup of zone ${zone} (${cg.path}) still has processes ${pids.join(' ')}; is the zone running?`, { code: 'EBUSY' });
+    }
+  }
+  await cg.create();
+  try {
+    await cg.update(limits);
+  } catch (err) {
+    await cg.destroy().catch(() => {});
+    throw err;
+  }
+  return cg;
+}
+
+/** The zone's existing cgroup (a restarted daemon re-attaching), or undefined if there is none. */
+export async function openZoneCgroup(zone: string, opts: CgroupOptions = {}): Promise<ZoneCgroup | undefined> {
+  const cg = backend(zone, opts);
+  return (await cg.exists()) ? cg : undefined;
+}
+
+/** Remove the zones' parent cgroup and its empty ancestors in every hierarchy, stopping at the first
+ *  one that still has children or tasks (never the hierarchy root). For tests and `lxzone` uninstall. */
+export async function pruneCgroupParent(parent: string, opts: { host?: CgroupHost } = {}): Promise<void> {
+  const host = opts.host ?? detectCgroups();
+  const roots = host.version === 2 ? [host.v2Root!] : [...new Set(host.v1Mounts.values())];
+  for (const root of roots) {
+    for (let rel = parent; rel !== '/' && rel !== '.' && rel !== ''; rel = dirname(rel)) {
+      try {
+        await rmdir(join(root, rel));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') break;
+      }
+    }
+  }
+}
