@@ -11,10 +11,14 @@ export const SYSCALL_CLASSES = [
 ] as const;
 export type SyscallClass = (typeof SYSCALL_CLASSES)[number];
 
+/**
+ * One argument register, in seccomp_data.args order. Where i386 passes a
+ * 64-bit value in two registers, both halves are listed (e.g. pos_lo, pos_hi).
+ */
 export interface SyscallArg {
   /** Argument name as in the kernel's SYSCALL_DEFINE (e.g. "dfd"). */
   name: string;
-  /** C type as in the kernel's SYSCALL_DEFINE (e.g. "const char __user *"). */
+  /** C type as in the kernel's SYSCALL_DEFINE, without __user (e.g. "const char *"). */
   type: string;
 }
 
@@ -25,6 +29,20 @@ export interface SyscallEntry {
   class: SyscallClass;
   /** Where the entry came from: "uapi" (installed headers) or "overlay:<linux version>". */
   source: string;
+  /** Kernel entry point this number runs (e.g. "sys_newstat"); "sys_ni_syscall" when there is none. */
+  entry?: string;
+  /** Set when the kernel itself answers ENOSYS for this number on a 64-bit host, with why. */
+  unimplemented?: string;
+  /** The same kernel function under its usual (x86_64) name: chown32 -> chown, clock_gettime64 -> clock_gettime. */
+  variantOf?: string;
+  /** i386's multiplexers (socketcall, ipc): the argument that selects the operation, and the operations. */
+  multiplexer?: SyscallMultiplexer;
+}
+
+export interface SyscallMultiplexer {
+  /** Index into seccomp_data.args of the selector. */
+  arg: number;
+  calls: { value: number; name: string }[];
 }
 
 export interface SyscallHole {
