@@ -11,9 +11,10 @@ namespace lxz {
 struct Error {
   int err = 0;          // errno, 0 when not a system error
   std::string what;     // the step that failed, e.g. "pivot_root"
+  bool formatted = false;  // `what` already carries the errno's text
 
   std::string message() const {
-    if (err == 0) return what;
+    if (err == 0 || formatted) return what;
     return what + ": " + std::strerror(err);
   }
 };

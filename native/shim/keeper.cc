@@ -147,7 +147,7 @@ class Keeper {
           LXZ_TRY(send_control(control_, ControlType::kReady, pid_, 0, {}, listener_.get()));
           break;
         case ControlType::kSetupFailed:
-          return Error{msg.header.a, msg.text};
+          return Error{msg.header.a, msg.text, true};
         case ControlType::kExecFailed:
           exec_failed_ = true;
           send_control(control_, ControlType::kExecFailed, msg.header.a, 0, msg.text);

@@ -34,6 +34,7 @@ namespace {
 // Where the host's root is reachable while we build (see build_zone_filesystem).
 constexpr const char* kOldRoot = "/oldroot";
 constexpr const char* kNewRoot = "/newroot";
+constexpr const char* kDevNull = "/oldroot/dev/null";
 
 Status do_mount(const char* source, const std::string& target, const char* type, unsigned long flags,
                 const std::string& data = {}) {
@@ -100,7 +101,7 @@ Status mount_proc(const std::string& root) {
                         "kpagecount", "kpagecgroup", "sysrq-trigger", "config.gz", "vmallocinfo"}) {
     std::string path = proc + "/" + f;
     if (access(path.c_str(), F_OK) != 0) continue;
-    LXZ_TRY(do_mount("/dev/null", path, nullptr, MS_BIND));
+    LXZ_TRY(do_mount(kDevNull, path, nullptr, MS_BIND));
     LXZ_TRY(do_mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
   }
   for (const char* d : {"acpi", "scsi", "asound", "driver"}) {

@@ -1,0 +1,94 @@
+// The one typed seam to the native addon (build/Release/lxzone.node) and the
+// path of lxzone-shim. Everything native goes through here.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LxzoneError } from './errors.js';
+
+/** Control messages the supervisor may send a zone's keeper (native/common/protocol.h). */
+export const ControlType = { continue: 100, signal: 101, abort: 102 } as const;
+
+export type NativeEventType =
+  | 'created' | 'ready' | 'started' | 'exec-failed' | 'setup-failed' | 'exited' | 'closed'
+  | 'unsupported' | 'trace' | 'reboot' | 'js-call' | 'handler-error';
+
+export interface NativeEvent {
+  zone: number;
+  type: NativeEventType;
+  a: number;
+  b: number;
+  text?: string;
+  pid?: number;
+  nr?: number;
+  abi?: string;
+  args?: bigint[];
+  id?: bigint;
+}
+
+export interface AttachOptions {
+  dispatch: Buffer;
+  hostname: string;
+  kernelVersion?: string;
+  kernelBuild?: string;
+  kernelVersionEnv?: boolean;
+  rootUid: number;
+  memoryLimit?: number;
+  memoryUsageFile?: string;
+  traceStringArgs?: Buffer;
+}
+
+/** [abi, nr, count] */
+export type CounterRow = [string, number, number];
+
+export interface NativeCounters {
+  notified: CounterRow[];
+  unsupported: CounterRow[];
+  handlerErrors: number;
+  jsTimeouts: number;
+}
+
+export interface NativeSupervisor {
+  attach(controlFd: number, options: AttachOptions): number;
+  send(zone: number, type: number, a?: number): void;
+  respond(zone: number, id: bigint, value: number, errno: number): void;
+  updateMemory(zone: number, limit: number, usageFile?: string): void;
+  counters(zone: number): NativeCounters | null;
+  detach(zone: number): void;
+  close(): void;
+  ref(): void;
+  unref(): void;
+}
+
+export interface NativeAddon {
+  Supervisor: new (onEvents: (events: NativeEvent[]) => void) => NativeSupervisor;
+  socketPair(): [number, number];
+  closeFd(fd: number): void;
+  handlerNames(): string[];
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const buildDir = join(root, 'build', 'Release');
+
+let addon: NativeAddon | undefined;
+
+export function native(): NativeAddon {
+  if (!addon) {
+    const path = join(buildDir, 'lxzone.node');
+    if (!existsSync(path)) {
+      throw new LxzoneError(`native addon not built (${path} is missing): run \`npm ci\` or \`npm run build:native\``);
+    }
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+  }
+  return addon;
+}
+
+export function shimPath(): string {
+  const path = join(buildDir, 'lxzone-shim');
+  if (!existsSync(path)) {
+    throw new LxzoneError(`lxzone-shim not built (${path} is missing): run \`npm ci\` or \`npm run build:native\``);
+  }
+  return path;
+}
+
+export const projectRoot = root;

@@ -1,0 +1,356 @@
+// Running a binary in a zone: compile the zone's policy, spawn lxzone-shim
+// (the keeper and the zone it builds), attach the zone to the supervisor,
+// and follow it to its exit. `runZone` is the one-shot path `lxzone run`
+// uses; `startZone` gives the caller the running zone (signals, wait).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { LxzoneError, errnoName } from '../errors.js';
+import { ControlType, native, shimPath, type NativeCounters, type NativeEvent } from '../native.js';
+import { compilePolicy } from '../policy/compile.js';
+import { hostAbis, loadTable } from '../tables/index.js';
+import { encodeShimConfig, type ShimBind } from './shim-config.js';
+import { supervisor } from './supervisor.js';
+import { formatTraceEvent, traceStringMasks } from './trace-format.js';
+import type { SyscallRules } from '../policy/types.js';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+export const DEFAULT_ID_BASE = 100000;
+export const ZONE_ID_COUNT = 65536;
+
+export interface RunOptions {
+  argv: string[];
+  /** A directory to use as the zone's root; default: the host's root, read-only. */
+  rootfs?: string;
+  rootfsWritable?: boolean;
+  hostname?: string;
+  /** The uname release the zone reports; default: the host's. */
+  kernelVersion?: string;
+  profile?: string;
+  extraRules?: SyscallRules[];
+  allowNesting?: boolean;
+  env?: Record<string, string>;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  /** 'inherit' passes this process's stdio through; 'pipe' collects stdout/stderr. */
+  stdio?: 'inherit' | 'pipe';
+  /** stdin for stdio 'pipe' (default: empty). */
+  input?: string | Buffer;
+  /** A small reaper as pid 1 (default), or the binary itself as pid 1. */
+  init?: boolean;
+  network?: 'none' | 'loopback' | 'zone';
+  binds?: ShimBind[];
+  procBinds?: ShimBind[];
+  tmpSize?: string;
+  /** Host uid/gid that the zone's root maps to. */
+  idBase?: number;
+  /** Host-side setup between the zone's creation and its start (cgroups, network): the zone waits for it. */
+  onCreated?: (initPid: number) => Promise<void> | void;
+  /** strace-style lines for syscalls the profile marks `trace`. */
+  onTrace?: (line: string, event: NativeEvent) => void;
+  /** Every supervisor event of the zone, for callers that want them. */
+  onEvent?: (event: NativeEvent) => void;
+  /** Handlers for syscalls whose disposition is emulate:js, by syscall name. */
+  jsHandlers?: Record<string, JsHandler>;
+  /** Memory cap for sysinfo's view (the cgroup enforces it). */
+  memoryLimit?: number;
+  memoryUsageFile?: string;
+  /** Keep the keeper alive if this process dies (daemon-managed zones). */
+  detached?: boolean;
+}
+
+export interface JsCall {
+  pid: number;
+  abi: string;
+  nr: number;
+  args: bigint[];
+}
+/** Returns the syscall's result (>= 0) or throws/returns a negative errno. */
+export type JsHandler = (call: JsCall) => number | Promise<number>;
+
+export interface ZoneStats {
+  notified: { abi: string; nr: number; count: number }[];
+  unsupported: { abi: string; nr: number; count: number }[];
+  handlerErrors: number;
+  jsTimeouts: number;
+}
+
+export interface RunResult {
+  exitCode: number;
+  /** The signal that ended the binary, when one did. */
+  signal?: string;
+  stdout?: Buffer;
+  stderr?: Buffer;
+  /** The zone asked to halt (reboot(2) HALT / POWER_OFF) or restart. */
+  reboot?: 'halt' | 'restart';
+  stats: ZoneStats;
+  unsupported: { abi: string; nr: number }[];
+}
+
+export interface RunningZone {
+  /** Host pid of the keeper (the shim process). */
+  readonly keeperPid: number;
+  /** Host pid of the zone's init, once created. */
+  readonly initPid: Promise<number>;
+  /** Sends a signal to the zone's init (forwarded by the keeper). */
+  kill(signal?: NodeJS.Signals | number): void;
+  wait(): Promise<RunResult>;
+}
+
+function defaultEnv(opts: RunOptions, hostname: string): string[] {
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOME: opts.uid ? '/' : '/root', HOSTNAME: hostname, container: 'lxzone' };
+  if (process.env.TERM) env.TERM = process.env.TERM;
+  Object.assign(env, opts.env ?? {});
+  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+}
+
+function signalNumber(sig: NodeJS.Signals | number): number {
+  if (typeof sig === 'number') return sig;
+  const n = (osConstants.signals as Record<string, number>)[sig];
+  if (n === undefined) throw new LxzoneError(`unknown signal ${sig}`);
+  return n;
+}
+
+function signalName(n: number): string | undefined {
+  return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
+}
+
+function toStats(c: NativeCounters | null): ZoneStats {
+  const rows = (r: [string, number, number][]) => r.map(([abi, nr, count]) => ({ abi, nr, count }));
+  return c
+    ? { notified: rows(c.notified), unsupported: rows(c.unsupported), handlerErrors: c.handlerErrors, jsTimeouts: c.jsTimeouts }
+    : { notified: [], unsupported: [], handlerErrors: 0, jsTimeouts: 0 };
+}
+
+function checkOptions(opts: RunOptions): void {
+  if (!opts.argv.length || opts.argv[0] === '') throw new LxzoneError('nothing to run: give a command after --', { exitCode: 2 });
+  if (opts.rootfs !== undefined) {
+    if (!opts.rootfs.startsWith('/')) throw new LxzoneError(`--rootfs ${opts.rootfs}: must be an absolute path`, { exitCode: 2 });
+    if (!existsSync(opts.rootfs)) throw new LxzoneError(`--rootfs ${opts.rootfs}: no such directory`, { exitCode: 125, code: 'ENOENT' });
+    if (!statSync(opts.rootfs).isDirectory()) throw new LxzoneError(`--rootfs ${opts.rootfs}: not a directory`, { exitCode: 125, code: 'ENOTDIR' });
+  }
+  if (process.getuid?.() !== 0) {
+    throw new LxzoneError('lxzone run needs root on this host (rootless zones are not supported yet)', { exitCode: 125, code: 'EPERM' });
+  }
+}
+
+export function startZone(opts: RunOptions): RunningZone {
+  checkOptions(opts);
+  const abis = hostAbis();
+  const policy = compilePolicy({
+    profile: opts.profile ?? 'default',
+    abis,
+    extraRules: opts.extraRules,
+    allowNesting: opts.allowNesting,
+  });
+  const hostname = opts.hostname ?? 'lxzone';
+  const idBase = opts.idBase ?? DEFAULT_ID_BASE;
+  const config = encodeShimConfig({
+    argv: opts.argv,
+    env: defaultEnv(opts, hostname),
+    rootfs: opts.rootfs,
+    rootfsWritable: opts.rootfsWritable,
+    hostname,
+    cwd: opts.cwd ?? '/',
+    idBase,
+    idCount: ZONE_ID_COUNT,
+    uid: opts.uid ?? 0,
+    gid: opts.gid ?? 0,
+    init: opts.init ?? true,
+    hold: opts.onCreated !== undefined,
+    dieWithParent: !opts.detached,
+    network: opts.network ?? 'loopback',
+    tmpSize: opts.tmpSize,
+    binds: opts.binds ?? [],
+    procBinds: opts.procBinds ?? [],
+  });
+
+  const addon = native();
+  const [ours, theirs] = addon.socketPair();
+  const pipeMode = opts.stdio === 'pipe';
+  let child: ChildProcess;
+  try {
+    child = spawn(shimPath(), ['--config-fd', '3', '--seccomp-fd', '4', '--control-fd', '5'], {
+      stdio: [pipeMode ? 'pipe' : 'inherit', pipeMode ? 'pipe' : 'inherit', pipeMode ? 'pipe' : 'inherit', 'pipe', 'pipe', theirs],
+      detached: opts.detached ?? false,
+    });
+  } catch (err) {
+    addon.closeFd(ours);
+    addon.closeFd(theirs);
+    throw err;
+  }
+  addon.closeFd(theirs);
+  (child.stdio[3] as NodeJS.WritableStream).end(config);
+  (child.stdio[4] as NodeJS.WritableStream).end(policy.bpf);
+  if (pipeMode) child.stdin?.end(opts.input ?? '');
+
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout?.on('data', (d: Buffer) => stdout.push(d));
+  child.stderr?.on('data', (d: Buffer) => stderr.push(d));
+
+  const sup = supervisor();
+  let resolveInit!: (pid: number) => void;
+  let rejectInit!: (err: Error) => void;
+  const initPid = new Promise<number>((res, rej) => {
+    resolveInit = res;
+    rejectInit = rej;
+  });
+  initPid.catch(() => undefined);
+
+  let failure: LxzoneError | undefined;
+  let reboot: 'halt' | 'restart' | undefined;
+  const unsupported: { abi: string; nr: number }[] = [];
+  let zoneId = 0;
+  let closedResolve!: () => void;
+  const closed = new Promise<void>((res) => (closedResolve = res));
+
+  const onEvent = (ev: NativeEvent): void => {
+    opts.onEvent?.(ev);
+    switch (ev.type) {
+      case 'created':
+        resolveInit(ev.a);
+        if (opts.onCreated) {
+          Promise.resolve()
+            .then(() => opts.onCreated!(ev.a))
+            .then(
+              () => sup.raw.send(zoneId, ControlType.continue),
+              (err: unknown) => {
+                failure = new LxzoneError(`zone setup failed on the host: ${(err as Error).message}`, { exitCode: 125, cause: err });
+                sup.raw.send(zoneId, ControlType.abort);
+              },
+            );
+        }
+        break;
+      case 'setup-failed':
+        failure ??= new LxzoneError(`zone setup failed: ${ev.text ?? errnoName(ev.a)}`, { errno: ev.a || undefined, exitCode: 125 });
+        break;
+      case 'exec-failed': {
+        const code = errnoName(ev.a);
+        const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code;
+        failure = new LxzoneError(`cannot run ${ev.text ?? opts.argv[0]} in the zone: ${why} (${code})`, {
+          errno: ev.a,
+          exitCode: code === 'ENOENT' ? 127 : 126,
+        });
+        break;
+      }
+      case 'unsupported':
+        unsupported.push({ abi: ev.abi ?? '?', nr: ev.nr ?? -1 });
+        break;
+      case 'trace':
+        opts.onTrace?.(formatTraceEvent(ev), ev);
+        break;
+      case 'reboot':
+        reboot = ev.a === 1 ? 'restart' : 'halt';
+        break;
+      case 'js-call':
+        answerJsCall(ev);
+        break;
+      case 'closed':
+        closedResolve();
+        break;
+      default:
+        break;
+    }
+  };
+
+  const answerJsCall = (ev: NativeEvent): void => {
+    const call: JsCall = { pid: ev.pid ?? 0, abi: ev.abi ?? '', nr: ev.nr ?? -1, args: ev.args ?? [] };
+    const name = ev.nr !== undefined ? nameOf(ev.abi ?? '', ev.nr) : undefined;
+    const handler = name ? opts.jsHandlers?.[name] : undefined;
+    const reply = (value: number): void => {
+      if (value < 0) sup.raw.respond(zoneId, ev.id!, 0, -value);
+      else sup.raw.respond(zoneId, ev.id!, value, 0);
+    };
+    if (!handler) return reply(-38); // ENOSYS
+    Promise.resolve()
+      .then(() => handler(call))
+      .then(reply, (err: unknown) => reply(-((err as { errno?: number }).errno ?? 38)));
+  };
+
+  try {
+    zoneId = sup.attach(ours, {
+      dispatch: policy.dispatch,
+      hostname,
+      kernelVersion: opts.kernelVersion,
+      kernelVersionEnv: true,
+      rootUid: idBase,
+      memoryLimit: opts.memoryLimit,
+      memoryUsageFile: opts.memoryUsageFile,
+      traceStringArgs: traceStringMasks(abis),
+    }, onEvent);
+  } catch (err) {
+    addon.closeFd(ours);
+    child.kill('SIGKILL');
+    throw err;
+  }
+
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.on('exit', (code, signal) => res({ code, signal })),
+  );
+  const spawnError = new Promise<never>((_, rej) =>
+    child.on('error', (err) => rej(new LxzoneError(`cannot start lxzone-shim: ${err.message}`, { exitCode: 125, cause: err }))),
+  );
+  spawnError.catch(() => undefined);
+
+  const wait = async (): Promise<RunResult> => {
+    const { code, signal } = await Promise.race([exited, spawnError]);
+    // Every control message is read before the supervisor sees the socket close.
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+    const stats = toStats(sup.raw.counters(zoneId));
+    sup.detach(zoneId);
+    rejectInit(new LxzoneError('the zone never started'));
+    if (failure) throw failure;
+    if (signal) {
+      // The keeper itself was killed: its zone died with it (die-with-parent).
+      throw new LxzoneError(`the zone's keeper was killed by ${signal}`, { exitCode: 128 + signalNumber(signal) });
+    }
+    const exitCode = code ?? 125;
+    const result: RunResult = { exitCode, stats, unsupported };
+    if (exitCode > 128 && exitCode < 128 + 65) result.signal = signalName(exitCode - 128);
+    if (reboot) result.reboot = reboot;
+    if (reboot === 'halt') result.exitCode = 0;
+    if (pipeMode) {
+      result.stdout = Buffer.concat(stdout);
+      result.stderr = Buffer.concat(stderr);
+    }
+    return result;
+  };
+
+  let waiting: Promise<RunResult> | undefined;
+  return {
+    keeperPid: child.pid ?? -1,
+    initPid,
+    kill(sig: NodeJS.Signals | number = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        sup.raw.send(zoneId, ControlType.signal, signalNumber(sig));
+      }
+    },
+    wait() {
+      waiting ??= wait();
+      return waiting;
+    },
+  };
+}
+
+let nameCache: Map<string, Map<number, string>> | undefined;
+function nameOf(abi: string, nr: number): string | undefined {
+  nameCache ??= new Map();
+  let m = nameCache.get(abi);
+  if (!m) {
+    m = new Map();
+    for (const a of hostAbis()) if (a === abi) for (const sc of loadTable(a).syscalls) m.set(sc.nr, sc.name);
+    nameCache.set(abi, m);
+  }
+  return m.get(nr);
+}
+
+
+/** Runs a binary in a fresh zone and returns when it exits; a zone that asks to restart (reboot(2)) is run again. */
+export async function runZone(opts: RunOptions): Promise<RunResult> {
+  for (;;) {
+    const result = await startZone(opts).wait();
+    if (result.reboot !== 'restart') return result;
+  }
+}

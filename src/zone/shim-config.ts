@@ -1,0 +1,58 @@
+// Encodes a zone for lxzone-shim's config fd: NUL-terminated key=value
+// records, lists by repetition (native/shim/config.h is the reader).
+import { LxzoneError } from '../errors.js';
+
+export interface ShimBind {
+  source: string;
+  target: string;
+  readonly: boolean;
+}
+
+export interface ShimConfig {
+  argv: string[];
+  env: string[];
+  rootfs?: string;
+  rootfsWritable?: boolean;
+  hostname: string;
+  cwd: string;
+  idBase: number;
+  idCount: number;
+  uid: number;
+  gid: number;
+  init: boolean;
+  hold: boolean;
+  dieWithParent: boolean;
+  network: 'none' | 'loopback' | 'zone';
+  tmpSize?: string;
+  binds: ShimBind[];
+  procBinds: ShimBind[];
+}
+
+const US = '\x1f';
+
+export function encodeShimConfig(c: ShimConfig): Buffer {
+  const records: string[] = ['version=1'];
+  const add = (key: string, value: string | number | boolean): void => {
+    const v = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
+    if (v.includes('\0')) throw new LxzoneError(`zone ${key} contains a NUL byte`);
+    records.push(`${key}=${v}`);
+  };
+  for (const a of c.argv) add('arg', a);
+  for (const e of c.env) add('env', e);
+  add('rootfs', c.rootfs ?? '');
+  add('rootfs-writable', c.rootfsWritable ?? false);
+  add('hostname', c.hostname);
+  add('cwd', c.cwd);
+  add('id-base', c.idBase);
+  add('id-count', c.idCount);
+  add('uid', c.uid);
+  add('gid', c.gid);
+  add('init', c.init);
+  add('hold', c.hold);
+  add('die-with-parent', c.dieWithParent);
+  add('network', c.network);
+  if (c.tmpSize) add('tmp-size', c.tmpSize);
+  for (const b of c.binds) add('bind', [b.source, b.target, b.readonly ? 'ro' : 'rw'].join(US));
+  for (const b of c.procBinds) add('proc-bind', [b.source, b.target, 'ro'].join(US));
+  return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
+}

@@ -1,0 +1,44 @@
+// The process-wide supervisor: one native thread for every zone this process
+// runs. Events come in batches and are routed to the zone they belong to.
+import { native, type AttachOptions, type NativeEvent, type NativeSupervisor } from '../native.js';
+
+export type ZoneEventListener = (event: NativeEvent) => void;
+
+export class ZoneSupervisor {
+  private readonly native: NativeSupervisor;
+  private readonly listeners = new Map<number, ZoneEventListener>();
+
+  constructor() {
+    this.native = new (native().Supervisor)((events) => this.dispatch(events));
+  }
+
+  /** Serves a zone whose keeper holds the other end of `controlFd` (ownership passes to the supervisor). */
+  attach(controlFd: number, options: AttachOptions, listener: ZoneEventListener): number {
+    const zone = this.native.attach(controlFd, options);
+    if (this.listeners.size === 0) this.native.ref();
+    this.listeners.set(zone, listener);
+    return zone;
+  }
+
+  /** Stops serving a zone (after its keeper has closed). */
+  detach(zone: number): void {
+    this.native.detach(zone);
+    this.listeners.delete(zone);
+    if (this.listeners.size === 0) this.native.unref();
+  }
+
+  get raw(): NativeSupervisor {
+    return this.native;
+  }
+
+  private dispatch(events: NativeEvent[]): void {
+    for (const event of events) this.listeners.get(event.zone)?.(event);
+  }
+}
+
+let shared: ZoneSupervisor | undefined;
+
+export function supervisor(): ZoneSupervisor {
+  shared ??= new ZoneSupervisor();
+  return shared;
+}
