@@ -1,0 +1,47 @@
+// `lxzone syscalls`: every syscall of an ABI with its disposition under a
+// profile, its reason and note, and the conformance suite's verdict when a
+// result file exists; summary counts at the end.
+import { Command, Option } from 'commander';
+import { buildReport, formatReport, FORMATS, readResults, type Format } from '../coverage/index.js';
+import { LxzoneError } from '../errors.js';
+import { ABIS, hostAbis, isAbi } from '../tables/index.js';
+
+interface SyscallsOptions {
+  abi?: string;
+  profile: string;
+  format: string;
+  class?: string;
+  disposition?: string;
+  results?: string;
+  json?: boolean;
+}
+
+const usage = (message: string) => new LxzoneError(message, { code: 'EINVAL', exitCode: 2 });
+
+export function runSyscalls(opts: SyscallsOptions): string {
+  const abi = opts.abi ?? hostAbis()[0]!;
+  if (!isAbi(abi)) throw usage(`--abi: unknown ABI "${abi}" (one of ${ABIS.join(', ')})`);
+  const format = opts.json ? 'json' : opts.format;
+  if (!(FORMATS as readonly string[]).includes(format)) throw usage(`--format: unknown format "${format}" (one of ${FORMATS.join(', ')})`);
+  const { results, path } = readResults(opts.results);
+  const report = buildReport({
+    abi, profile: opts.profile, class: opts.class, disposition: opts.disposition, results, resultsPath: path,
+  });
+  return formatReport(report, format as Format);
+}
+
+export function register(program: Command): void {
+  program
+    .command('syscalls')
+    .description('list every Linux syscall of an ABI and what a zone does with it (disposition, reason, note, conformance)')
+    .addOption(new Option('--abi <abi>', 'syscall ABI (default: the host\'s)').choices([...ABIS]))
+    .option('--profile <name>', 'rules profile (syscall-tables/rules/<name>.json)', 'default')
+    .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('table'))
+    .option('--json', 'same as --format json')
+    .option('--class <class>', 'only syscalls of this class (file, process, memory, network, …)')
+    .option('--disposition <d>', 'only this disposition: host, emulate, errno, kill, trace, or a full one like errno:EPERM')
+    .option('--results <file>', 'conformance result file (default: .lxzone/conformance.json when it exists)')
+    .action((opts: SyscallsOptions) => {
+      process.stdout.write(runSyscalls(opts));
+    });
+}
