@@ -104,18 +104,38 @@ describe('compilePolicy()', () => {
     expect(d.flags & 1).toBe(0);
   });
 
-  for (const allowNesting of [false, true]) {
-    it(`default profile (allowNesting ${allowNesting}): every number of x86_64 and i386 decided as the rules say`, () => {
-      const abis: Abi[] = ['x86_64', 'i386'];
-      const c = compilePolicy({ profile: 'default', abis, allowNesting });
-      const resolved = abis.map((abi) => resolveProfile('default', abi, { allowNesting }));
-      proveAgainstRules(resolved, c.bpf, defaultTables, allowNesting ? 2 : 1);
+  for (const profile of ['default', 'strict', 'permissive', 'trace']) {
+    for (const allowNesting of [false, true]) {
+      it(`${profile} profile (allowNesting ${allowNesting}): every number of x86_64 and i386 decided as the rules say`, () => {
+        const abis: Abi[] = ['x86_64', 'i386'];
+        const c = compilePolicy({ profile, abis, allowNesting });
+        const resolved = abis.map((abi) => resolveProfile(profile, abi, { allowNesting }));
+        proveAgainstRules(resolved, c.bpf, defaultTables, allowNesting ? 2 : 1);
+      });
+    }
+
+    it(`${profile} profile for an aarch64 host: decided as the rules say`, () => {
+      const c = compilePolicy({ profile, abis: ['aarch64'] });
+      proveAgainstRules([resolveProfile(profile, 'aarch64')], c.bpf, defaultTables, 3);
     });
   }
 
-  it('default profile for an aarch64 host: decided as the rules say', () => {
-    const c = compilePolicy({ profile: 'default', abis: ['aarch64'] });
-    proveAgainstRules([resolveProfile('default', 'aarch64')], c.bpf, defaultTables, 3);
+  it('sets the SIGSYS flag in the dispatch table for strict only', () => {
+    expect(decodeDispatch(compilePolicy({ profile: 'strict' }).dispatch).flags).toBe(1);
+    for (const p of ['default', 'permissive', 'trace']) expect(decodeDispatch(compilePolicy({ profile: p }).dispatch).flags).toBe(0);
+  });
+
+  it('applies a zone\'s extra rules over the profile', () => {
+    const t = defaultTables('x86_64');
+    const nr = (n: string): number => t.syscalls.find((s) => s.name === n)!.nr;
+    const extraRules: SyscallRules[] = [
+      { names: ['mount'], disposition: 'host', comment: 'this zone may mount' },
+      { names: ['getpid'], disposition: 'errno:EACCES', reason: 'security', note: 'test' },
+    ];
+    const prog = decodeProgram(compilePolicy({ profile: 'default', abis: ['x86_64'], extraRules }).bpf);
+    expect(runFilter(prog, { nr: nr('mount'), arch: t.auditArch }).ret).toBe(SECCOMP_RET_ALLOW);
+    expect(runFilter(prog, { nr: nr('getpid'), arch: t.auditArch }).ret).toBe((SECCOMP_RET_ERRNO | 13) >>> 0);
+    expect(runFilter(prog, { nr: nr('umount2'), arch: t.auditArch }).ret).toBe((SECCOMP_RET_ERRNO | 1) >>> 0);
   });
 
   it('kills any arch it was not compiled for, first thing', () => {

@@ -1,0 +1,96 @@
+// The shipped profiles: valid, complete for every ABI, and saying what their
+// descriptions promise.
+import { describe, expect, it } from 'vitest';
+import { checkProfile, resolveProfile } from '../src/policy/resolve.js';
+import { BUILTIN_PROFILES } from '../src/policy/load.js';
+import { ABIS, type Abi } from '../src/tables/types.js';
+import { loadTable } from '../src/tables/index.js';
+
+const decision = (profile: string, abi: Abi, name: string) => {
+  const s = resolveProfile(profile, abi).syscalls.find((x) => x.name === name);
+  if (!s) throw new Error(`${name} not in ${abi}`);
+  return s;
+};
+
+describe('shipped profiles', () => {
+  for (const profile of BUILTIN_PROFILES) {
+    it(`${profile}: passes every check on every ABI`, () => {
+      expect(checkProfile(profile)).toEqual([]);
+    });
+
+    it(`${profile}: decides every syscall of every table, with a reason and a note when not host`, () => {
+      for (const abi of ABIS) {
+        const r = resolveProfile(profile, abi);
+        expect(r.syscalls.map((s) => s.nr)).toEqual(loadTable(abi).syscalls.map((s) => s.nr).sort((a, b) => a - b));
+        for (const s of r.syscalls) {
+          if (s.disposition !== 'host' || s.conditional) expect(s.note, `${profile}/${abi} ${s.name}`).toBeTruthy();
+          if (s.disposition !== 'host' && s.disposition !== 'trace') expect(s.reason, `${profile}/${abi} ${s.name}`).toBeTruthy();
+        }
+      }
+    });
+  }
+
+  it('default: names every syscall of every table explicitly (the profile default only catches new ones)', () => {
+    for (const abi of ABIS) {
+      const implicit = resolveProfile('default', abi).syscalls.filter((s) => s.where.endsWith('#default')).map((s) => s.name);
+      expect(implicit, `${abi} syscalls left to the profile default`).toEqual([]);
+    }
+  });
+
+  it('default: the LX emulations, Docker\'s refusals and the fall-back ENOSYS', () => {
+    for (const abi of ['x86_64', 'i386', 'aarch64'] as const) {
+      expect(decision('default', abi, 'uname').disposition).toBe('emulate:uname');
+      expect(decision('default', abi, 'sysinfo').disposition).toBe('emulate:sysinfo');
+      expect(decision('default', abi, 'syslog').disposition).toBe('emulate:syslog');
+      expect(decision('default', abi, 'reboot').disposition).toBe('emulate:reboot');
+      expect(decision('default', abi, 'clone3').disposition).toBe('errno:ENOSYS');
+      for (const name of ['mount', 'umount2', 'pivot_root', 'setns', 'kexec_load', 'init_module', 'finit_module',
+        'delete_module', 'bpf', 'perf_event_open', 'keyctl', 'add_key', 'open_by_handle_at', 'swapon', 'clock_settime',
+        'settimeofday', 'acct', 'userfaultfd', 'move_mount', 'fsopen']) {
+        const d = decision('default', abi, name);
+        expect(d.disposition, `${abi} ${name}`).toBe('errno:EPERM');
+      }
+      for (const name of ['read', 'write', 'openat', 'mmap', 'futex', 'execve', 'rt_sigaction', 'clock_gettime', 'epoll_pwait']) {
+        expect(decision('default', abi, name).disposition, `${abi} ${name}`).toBe('host');
+      }
+      for (const name of ['ioctl', 'socket', 'clone', 'unshare', 'personality']) {
+        expect(decision('default', abi, name).conditional, `${abi} ${name}`).toBe(true);
+      }
+    }
+    expect(decision('default', 'x86_64', 'iopl').disposition).toBe('errno:EPERM');
+  });
+
+  it('default: CLONE_NEWUSER refused unless the zone allows nesting', () => {
+    const refuses = (allowNesting: boolean) => resolveProfile('default', 'x86_64', { allowNesting }).syscalls
+      .find((s) => s.name === 'unshare')!.rules.some((r) => r.disposition === 'errno:EPERM');
+    expect(refuses(false)).toBe(true);
+    expect(refuses(true)).toBe(false);
+  });
+
+  it('strict: kills what it does not list and raises SIGSYS for unknown numbers', () => {
+    const r = resolveProfile('strict', 'x86_64');
+    expect(r.unsupported).toBe('sigsys');
+    expect(decision('strict', 'x86_64', 'ptrace').disposition).toBe('kill');
+    expect(decision('strict', 'x86_64', 'mount').disposition).toBe('kill');
+    expect(decision('strict', 'x86_64', 'clone3').disposition).toBe('errno:ENOSYS');
+    const hostDefault = resolveProfile('default', 'x86_64').syscalls.filter((s) => s.disposition === 'host').length;
+    const hostStrict = r.syscalls.filter((s) => s.disposition === 'host').length;
+    expect(hostStrict).toBeLessThan(hostDefault);
+  });
+
+  it('permissive: host except what acts on the host kernel', () => {
+    const r = resolveProfile('permissive', 'x86_64');
+    const nonHost = r.syscalls.filter((s) => s.disposition !== 'host').map((s) => s.name).sort();
+    expect(nonHost).toEqual(['acct', 'clock_settime', 'delete_module', 'finit_module', 'init_module', 'ioperm', 'iopl',
+      'kexec_file_load', 'kexec_load', 'open_by_handle_at', 'quotactl', 'quotactl_fd', 'reboot', 'settimeofday',
+      'swapoff', 'swapon', 'syslog', 'sysinfo', 'uname'].sort());
+  });
+
+  it('trace: every syscall traced except the supervisor\'s own emulations', () => {
+    for (const abi of ABIS) {
+      const r = resolveProfile('trace', abi);
+      const emulated = r.syscalls.filter((s) => s.disposition !== 'trace').map((s) => `${s.name}=${s.disposition}`).sort();
+      expect(emulated).toEqual(['reboot=emulate:reboot', 'sysinfo=emulate:sysinfo', 'syslog=emulate:syslog', 'uname=emulate:uname']);
+    }
+  });
+});
