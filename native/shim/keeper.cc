@@ -185,7 +185,9 @@ class Keeper {
     struct signalfd_siginfo si;
     while (read(signals_.get(), &si, sizeof si) == sizeof si) {
       if (si.ssi_signo != SIGCHLD) {
-        if (pid_ > 0) kill(pid_, static_cast<int>(si.ssi_signo));
+        // A terminal's SIGINT/SIGQUIT (SI_KERNEL) already reached the zone's
+        // processes in our process group; relay only signals sent to us.
+        if (pid_ > 0 && si.ssi_code != SI_KERNEL) kill(pid_, static_cast<int>(si.ssi_signo));
         continue;
       }
       int status;

@@ -1,7 +1,8 @@
 // Every verb of the CLI, in the order `lxzone --help` lists them.
 import type { Command } from 'commander';
+import { register as run } from './run.js';
 import { register as syscalls } from './syscalls.js';
 
 export type RegisterVerb = (program: Command) => void;
 
-export const verbs: RegisterVerb[] = [syscalls];
+export const verbs: RegisterVerb[] = [run, syscalls];

@@ -5,7 +5,8 @@
 import { loadTable, syscallByNr, type Abi } from '../tables/index.js';
 import type { NativeEvent } from '../native.js';
 
-const STRING_TYPE = /char\s*(__user\s*)?\*/;
+// Only input strings: an output buffer (char *buf of read) holds nothing yet.
+const STRING_TYPE = /^const\s+char\s*(__user\s*)?\*\s*$/;
 
 /** Per ABI (in filter order) 4096 bytes: bit i set when argument i is a C string. */
 export function traceStringMasks(abis: readonly Abi[]): Buffer {
@@ -15,7 +16,7 @@ export function traceStringMasks(abis: readonly Abi[]): Buffer {
       if (sc.nr >= 4096) continue;
       let mask = 0;
       sc.args.forEach((arg, i) => {
-        if (STRING_TYPE.test(arg.type) && !arg.type.includes('*const') && !/\[\]|\*\s*\*/.test(arg.type)) mask |= 1 << i;
+        if (STRING_TYPE.test(arg.type)) mask |= 1 << i;
       });
       out[index * 4096 + sc.nr] = mask;
     }

@@ -1,0 +1,141 @@
+// `lxzone run [options] -- CMD [ARG...]`: a binary in a fresh zone, one shot.
+// The zone's exit status is ours; signals sent to us reach the zone.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { Command, Option } from 'commander';
+import { LxzoneError } from '../errors.js';
+import { resolveProfile } from '../policy/resolve.js';
+import { syscallByNr, type Abi } from '../tables/index.js';
+import { parseEnvFlags, parseUserFlag, parseVolumeFlag } from '../zone/config/flags.js';
+import { resolveUser } from '../zone/config/user.js';
+import { startZone, type RunOptions, type RunningZone, type ZoneStats } from '../zone/run.js';
+
+interface RunFlags {
+  rootfs?: string;
+  hostname?: string;
+  kernelVersion?: string;
+  profile: string;
+  env: string[];
+  volume: string[];
+  workdir?: string;
+  user?: string;
+  init: boolean;
+  network: 'none' | 'loopback' | 'zone';
+  trace?: string | boolean;
+  traceOutput?: string;
+  stats?: boolean;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Signals we relay to the zone. With a terminal, SIGINT/SIGQUIT already reach it from the tty. */
+function relayedSignals(): NodeJS.Signals[] {
+  const always: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+  return process.stdin.isTTY ? always : [...always, 'SIGINT', 'SIGQUIT'];
+}
+
+function statsText(stats: ZoneStats): string {
+  const name = (abi: string, nr: number): string => syscallByNr(abi as Abi, nr)?.name ?? `#${nr}`;
+  const lines = ['lxzone: notified syscalls:'];
+  for (const r of stats.notified) lines.push(`  ${r.abi.padEnd(7)} ${name(r.abi, r.nr).padEnd(24)} ${r.count}`);
+  if (stats.unsupported.length) {
+    lines.push('lxzone: unsupported syscalls (ENOSYS):');
+    for (const r of stats.unsupported) lines.push(`  ${r.abi.padEnd(7)} ${name(r.abi, r.nr).padEnd(24)} ${r.count}`);
+  }
+  lines.push(`lxzone: handler errors: ${stats.handlerErrors}, js timeouts: ${stats.jsTimeouts}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * `--trace` alone: the trace profile. `--trace=a,b`: those syscalls traced on
+ * top of the chosen profile, where the profile lets the host run them (an
+ * emulated or refused call keeps its disposition: tracing never changes what
+ * a zone may do).
+ */
+function traceRules(spec: string | boolean | undefined, profile: string): Pick<RunOptions, 'profile' | 'extraRules'> {
+  if (spec === undefined || spec === false) return { profile };
+  if (spec === true) return { profile: 'trace' };
+  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const resolved = new Map(resolveProfile(profile, 'x86_64').syscalls.map((s) => [s.name, s]));
+  for (const n of names) if (!resolved.has(n)) throw new LxzoneError(`--trace: unknown syscall "${n}"`, { exitCode: 2 });
+  const traced = names.filter((n) => resolved.get(n)!.disposition === 'host' && !resolved.get(n)!.conditional);
+  for (const n of names.filter((x) => !traced.includes(x))) {
+    process.stderr.write(`lxzone: --trace: ${n} is ${resolved.get(n)!.disposition} in profile ${profile}; not traced\n`);
+  }
+  if (traced.length === 0) return { profile };
+  return { profile, extraRules: [{ names: traced, disposition: 'trace', note: 'traced by lxzone run --trace' }] };
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run a command in a new zone (removed when it exits)')
+    .argument('<command...>', 'the binary and its arguments (after --)')
+    .option('--rootfs <dir>', "a directory to use as the zone's root (default: the host's root, read-only)")
+    .option('--hostname <name>', "the zone's hostname", 'lxzone')
+    .option('--kernel-version <release>', 'the kernel release uname(2) reports in the zone')
+    .option('--profile <name>', 'the syscall profile (default, strict, permissive, trace)', 'default')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('-v, --volume <host:zone[:ro]>', 'bind a host path into the zone (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory in the zone', '/')
+    .option('-u, --user <uid[:gid]>', 'run as this user of the zone')
+    .option('--no-init', 'run the binary itself as pid 1 (no reaper)')
+    .addOption(new Option('--network <mode>', 'zone network').choices(['none', 'loopback', 'zone']).default('loopback'))
+    .option('--trace [syscalls]', 'print the syscalls the zone makes (all, or a comma-separated list), strace style')
+    .option('--trace-output <file>', 'write trace lines to a file instead of stderr')
+    .option('--stats', 'print the counters of notified syscalls at exit (stderr)')
+    .option('--json', 'print the result (exit code, stats) as JSON on stdout at exit')
+    .action(async (command: string[], flags: RunFlags) => {
+      const env = parseEnvFlags(flags.env);
+      const binds = flags.volume.map(parseVolumeFlag).map((b) => ({ source: b.host, target: b.zone, readonly: b.readOnly }));
+      let uid: number | undefined;
+      let gid: number | undefined;
+      if (flags.user !== undefined) {
+        const u = resolveUser(parseUserFlag(flags.user), flags.rootfs ?? '/');
+        uid = u.uid;
+        gid = u.gid;
+      }
+      let traceFile: WriteStream | undefined;
+      const trace = traceRules(flags.trace, flags.profile);
+      if (flags.traceOutput) traceFile = createWriteStream(flags.traceOutput);
+      const onTrace = flags.trace !== undefined
+        ? (line: string) => (traceFile ? traceFile.write(`${line}\n`) : process.stderr.write(`${line}\n`))
+        : undefined;
+
+      const opts: RunOptions = {
+        argv: command,
+        rootfs: flags.rootfs,
+        hostname: flags.hostname,
+        kernelVersion: flags.kernelVersion,
+        env,
+        cwd: flags.workdir,
+        uid,
+        gid,
+        init: flags.init,
+        network: flags.network,
+        binds,
+        onTrace,
+        ...trace,
+      };
+
+      // Relay signals to the zone for as long as it runs.
+      let running: RunningZone | undefined;
+      const relay = (sig: NodeJS.Signals) => running?.kill(sig);
+      const signals = relayedSignals();
+      for (const s of signals) process.on(s, relay);
+      try {
+        let result;
+        for (;;) {
+          running = startZone(opts);
+          result = await running.wait();
+          if (result.reboot !== 'restart') break;
+        }
+        if (flags.stats) process.stderr.write(statsText(result.stats));
+        if (flags.json) process.stdout.write(`${JSON.stringify({ exitCode: result.exitCode, signal: result.signal, reboot: result.reboot, stats: result.stats, unsupported: result.unsupported })}\n`);
+        process.exitCode = result.exitCode;
+      } finally {
+        for (const s of signals) process.off(s, relay);
+        traceFile?.end();
+      }
+    });
+}
