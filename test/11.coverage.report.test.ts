@@ -8,7 +8,7 @@ import { buildReport, formatCsv, formatJson, formatMarkdown, formatTable, summar
 import { readResults } from '../src/coverage/results.js';
 import { runSyscalls } from '../src/cli/syscalls.js';
 import { main } from '../src/cli/main.js';
-import { resolveProfile } from '../src/policy/resolve.js';
+import { resolveProfile } from '../src/policy/index.js';
 import { ABIS, loadTable } from '../src/tables/index.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lxzone-coverage-'));

@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .command('syscalls')
     .description('list every Linux syscall of an ABI and what a zone does with it (disposition, reason, note, conformance)')
     .addOption(new Option('--abi <abi>', 'syscall ABI (default: the host\'s)').choices([...ABIS]))
-    .option('--profile <name>', 'rules profile (syscall-tables/rules/<name>.json)', 'default')
+    .option('--profile <name>', 'profile: default, strict, permissive, trace, or a rules file', 'default')
     .addOption(new Option('--format <format>', 'output format').choices([...FORMATS]).default('table'))
     .option('--json', 'same as --format json')
     .option('--class <class>', 'only syscalls of this class (file, process, memory, network, …)')

@@ -3,7 +3,7 @@
 // drift from the behaviour (test/11.coverage.docs.test.ts compares).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveProfile } from '../policy/resolve.js';
+import { resolveProfile } from '../policy/index.js';
 import { loadTable, TABLES_DIR } from '../tables/index.js';
 import { ABIS, type Abi, type SyscallTable } from '../tables/types.js';
 import { formatMarkdown } from './format.js';

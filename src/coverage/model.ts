@@ -3,7 +3,7 @@
 // results exist, whether the suite exercised it and whether it passed.
 // Formatters (format.ts) and the docs (docs.ts) render this one model.
 import { LxzoneError } from '../errors.js';
-import { resolveProfile } from '../policy/resolve.js';
+import { resolveProfile } from '../policy/index.js';
 import { loadTable } from '../tables/index.js';
 import { SYSCALL_CLASSES, type Abi, type SyscallClass } from '../tables/types.js';
 import type { ConformanceResults } from './results.js';
