@@ -17,7 +17,9 @@
 //      SYSCALL_DEFINEs by hand, each entry saying where it came from)
 //   4. classes: classes.json
 // Anything missing or contradictory stops the generator with a message
-// naming the file and the syscall.
+// naming the file and the syscall. strace's tables are compiled into its
+// binary (no data on disk); libseccomp's are read by a test instead
+// (test/10.tables.libseccomp.test.ts), as an independent second source.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
