@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -42,6 +43,11 @@ void await(int sync_fd, ControlType want) {
   if (msg.fd >= 0) close(msg.fd);
   if (msg.header.type == ControlType::kAbort) _exit(125);
   if (msg.header.type != want) fail(sync_fd, Error{EPROTO, "unexpected message from the keeper"});
+}
+
+bool keeper_gone(int sync_fd) {
+  struct pollfd p = {sync_fd, POLLIN, 0};
+  return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
 Status bring_up_loopback() {
@@ -115,6 +121,10 @@ void zone_process_main(const ZoneProcessArgs& args) {
   check(sync, send_control(sync, ControlType::kIdMapRequest));
   await(sync, ControlType::kIdMapDone);
   check(sync, become_zone_user(c));
+  // Changing credentials cleared the parent-death signal: set it again, then
+  // make sure the keeper did not die in between.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (keeper_gone(sync)) _exit(125);
   if (chdir(c.cwd.c_str()) < 0) fail(sync, sys_error("working directory " + c.cwd));
   close_inherited_fds(sync);
 

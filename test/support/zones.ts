@@ -1,0 +1,99 @@
+// Shared helpers for tests that run real zones: a minimal busybox root, the
+// CLI as a user runs it, and a check that a zone left nothing behind.
+import { spawn, execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+export const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/** A directory holding busybox, the libraries it links and applet links: a root a zone can run. */
+export function makeBusyboxRoot(prefix = 'lxzone-root-'): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  // mkdtemp makes it 0700: the zone's root (an unprivileged host uid) could not enter it.
+  chmodSync(root, 0o755);
+  for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'lib', 'lib64', 'usr', 'work']) {
+    mkdirSync(join(root, d), { recursive: true });
+  }
+  const busybox = execFileSync('sh', ['-c', 'command -v busybox']).toString().trim();
+  copyFileSync(busybox, join(root, 'bin', 'busybox'));
+  const ldd = execFileSync('ldd', [busybox]).toString();
+  for (const m of ldd.matchAll(/(\/\S+)\s+\(0x/g)) {
+    const lib = m[1]!;
+    mkdirSync(join(root, dirname(lib)), { recursive: true });
+    copyFileSync(lib, join(root, lib));
+  }
+  for (const applet of ['sh', 'echo', 'cat', 'ls', 'id', 'hostname', 'uname', 'sleep', 'touch', 'mkdir', 'true', 'false', 'ps', 'kill', 'wc', 'grep', 'mount', 'dmesg']) {
+    symlinkSync('busybox', join(root, 'bin', applet));
+  }
+  execFileSync('sh', ['-c', `printf 'root:x:0:0:root:/root:/bin/sh\\nnobody:x:65534:65534:nobody:/:/bin/false\\n' > ${root}/etc/passwd`]);
+  execFileSync('sh', ['-c', `printf 'root:x:0:\\nnogroup:x:65534:\\n' > ${root}/etc/group`]);
+  execFileSync('sh', ['-c', `printf 'ID=lxzone-test\\n' > ${root}/etc/os-release`]);
+  return root;
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `lxzone ARGS` the way a user does (through the CLI's entry), from source. */
+export function runCli(args: string[], opts: { input?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'cli-entry.ts'), ...args], {
+      cwd: repoRoot,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(opts.input ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 30_000);
+    child.on('error', reject);
+    if (child.pid) opts.onSpawn?.(child.pid);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** What a zone could leave behind on the host. */
+export interface HostSnapshot {
+  shims: number[];
+  mounts: number;
+}
+
+function shimPids(): number[] {
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      if (readlinkSync(`/proc/${e}/exe`).endsWith('/lxzone-shim')) out.push(Number(e));
+    } catch {
+      // gone, or a kernel thread
+    }
+  }
+  return out;
+}
+
+export function hostSnapshot(): HostSnapshot {
+  return { shims: shimPids(), mounts: readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length };
+}
+
+/** Waits (briefly) until no shim process beyond `before` remains and the host's mount table is as it was. */
+export async function expectNothingLeft(before: HostSnapshot): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const now = hostSnapshot();
+    const extra = now.shims.filter((p) => !before.shims.includes(p));
+    if (extra.length === 0 && now.mounts === before.mounts) return;
+    if (Date.now() > deadline) {
+      throw new Error(`zone left things behind: shim pids ${extra.join(',') || 'none'}, mounts ${before.mounts} -> ${now.mounts}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
