@@ -1,0 +1,12 @@
+// Rootfs images: plain rootfs tars, `docker save` and OCI image-layout
+// archives, unpacked safely with the `tar` package. See docs/parts/zone-config-state.md.
+export {
+  unpackImage,
+  detectImageFormat,
+  removeTree,
+  DEFAULT_ID_SHIFT,
+  type ImageFormat,
+  type UnpackOptions,
+  type UnpackResult,
+} from './unpack.js';
+export type { ImageConfig } from './manifests.js';
