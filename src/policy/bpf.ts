@@ -132,3 +132,34 @@ export function describeAction(ret: number): string {
     default: return `0x${(ret >>> 0).toString(16)}`;
   }
 }
+
+const FIELD_NAMES: Record<number, string> = { 0: 'nr', 4: 'arch', 8: 'ip.lo', 12: 'ip.hi' };
+
+function fieldName(k: number): string {
+  if (FIELD_NAMES[k]) return FIELD_NAMES[k]!;
+  if (k >= SECCOMP_DATA_ARGS && k < SECCOMP_DATA_SIZE) {
+    const i = Math.floor((k - SECCOMP_DATA_ARGS) / 8);
+    return `args[${i}].${(k - SECCOMP_DATA_ARGS) % 8 ? 'hi' : 'lo'}`;
+  }
+  return `[${k}]`;
+}
+
+/** One line per instruction, in the style of bpf_dbg / seccomp-tools (for `policy show --bpf`). */
+export function disassemble(insns: readonly Insn[]): string[] {
+  const hex = (k: number): string => `0x${(k >>> 0).toString(16)}`;
+  return insns.map((insn, pc) => {
+    const { code, jt, jf, k } = insn;
+    const at = String(pc).padStart(4, '0');
+    const to = (off: number): string => String(pc + 1 + off).padStart(4, '0');
+    let text: string;
+    if (code === (BPF_LD | BPF_W | BPF_ABS)) text = `ld  ${fieldName(k)}`;
+    else if (code === (BPF_RET | BPF_K)) text = `ret ${describeAction(k)}`;
+    else if (code === (BPF_JMP | BPF_JA)) text = `ja  ${to(k)}`;
+    else if ((code & 0x07) === BPF_JMP) {
+      const op = { [BPF_JEQ]: 'jeq', [BPF_JGT]: 'jgt', [BPF_JGE]: 'jge', [BPF_JSET]: 'jset' }[code & 0xf0] ?? `j?${code & 0xf0}`;
+      text = `${op} ${hex(k)} ? ${to(jt)} : ${to(jf)}`;
+    } else if (code === (BPF_ALU | BPF_AND | BPF_K)) text = `and ${hex(k)}`;
+    else text = `op 0x${code.toString(16)} k=${hex(k)} jt=${jt} jf=${jf}`;
+    return `${at}: ${text}`;
+  });
+}

@@ -46,7 +46,7 @@ export function validateProfileDoc(doc: unknown, file: string): Profile {
       .filter((e) => e.keyword !== 'oneOf' && e.keyword !== 'if')
       .map((e) => describeSchemaError(e, doc));
     const unique = [...new Set(errors)];
-    throw new LxzoneError(`${file}: invalid rules file:\n  ${unique.join('\n  ')}`, { where: file, code: 'EINVAL' });
+    throw new LxzoneError(unique.map((u) => `${file}: ${u}`).join('\n'), { where: file, code: 'EINVAL' });
   }
   return doc as Profile;
 }

@@ -155,8 +155,10 @@ function resolveSyscall(sc: SyscallEntry, picked: Picked | undefined, def: { fil
     const rwhere = `${where}.rules[${j}]`;
     const on = Object.entries(rule.onlyIf ?? {}).every(([k, v]) => Boolean(opts[k as keyof PolicyOptions]) === v);
     if (!on) return;
-    const reason = rule.reason ?? entry.reason;
-    const note = rule.note ?? entry.note;
+    // A refusal inherits the entry's reason and note; a rule that lets the host run the call needs none.
+    const inherit = rule.disposition !== 'host';
+    const reason = rule.reason ?? (inherit ? entry.reason : undefined);
+    const note = rule.note ?? (inherit ? entry.note : undefined);
     checkDisposition(rule.disposition, reason, note, rlabel);
     const when: Condition[] = [];
     for (const c of rule.when) {
