@@ -29,7 +29,6 @@ describe('parseZoneConfig()', () => {
       profile: 'default',
       extraRules: [],
       env: {},
-      cwd: '/',
       binds: [],
       tmpfs: [],
       init: true,

@@ -11,6 +11,8 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectImageFormat, unpackImage } from '../src/zone/image/index.js';
 
+const SHIM_BUILT = existsSync(new URL('../build/Release/lxzone-shim', import.meta.url));
+
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p));
 const isRoot = process.getuid?.() === 0;
 
@@ -24,7 +26,7 @@ function buildBaseRoot(root: string): void {
   mkdirSync(join(root, 'bin'), { recursive: true });
   copyFileSync(BUSYBOX as string, join(root, 'bin/busybox'));
   execFileSync('chmod', ['755', join(root, 'bin/busybox')]);
-  for (const applet of ['sh', 'ls', 'cat', 'echo', 'id']) symlinkSync('busybox', join(root, 'bin', applet));
+  for (const applet of ['sh', 'ls', 'cat', 'echo', 'id', 'touch', 'stat']) symlinkSync('busybox', join(root, 'bin', applet));
   const ldd = execFileSync('ldd', [BUSYBOX as string], { encoding: 'utf8' });
   for (const m of ldd.matchAll(/(\/\S+\.so[.\d]*)/g)) {
     const lib = m[1] as string;
@@ -36,6 +38,7 @@ function buildBaseRoot(root: string): void {
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\napp:x:1000:\n');
   mkdirSync(join(root, 'opt/old'), { recursive: true });
   writeFileSync(join(root, 'opt/old/a'), 'lower');
+  for (const d of ['proc', 'dev', 'sys', 'root']) mkdirSync(join(root, d));
   mkdirSync(join(root, 'tmp'), { mode: 0o1777 });
   execFileSync('chmod', ['1777', join(root, 'tmp')]);
 }
@@ -187,5 +190,21 @@ describe.skipIf(!BUSYBOX)('image formats', () => {
     expect(r.layers).toBe(1);
     expect(existsSync(join(dir, 'u-two/bin/ls'))).toBe(true);
     expect(() => unpackImage(two, join(dir, 'u-three'), { ref: 'nope' })).toThrow(/no image tagged "nope"/);
+  });
+
+  // The point of the id shift: in a zone (zone uid 0 = host uid 100000) the
+  // image's root owns the image's files and can write them.
+  it.skipIf(!isRoot || !SHIM_BUILT)('gives a zone whose root owns its files', async () => {
+    const { runZone } = await import('../src/zone/run.js');
+    const res = await runZone({
+      argv: ['/bin/sh', '-c', 'id -u; stat -c %u:%g /bin/busybox /etc/motd; touch /root/x && echo wrote'],
+      rootfs: join(dir, 'u-docker'),
+      rootfsWritable: true,
+      stdio: 'pipe',
+    });
+    expect(String(res.stderr)).toBe('');
+    expect(String(res.stdout)).toBe('0\n0:0\n0:0\nwrote\n');
+    expect(res.exitCode).toBe(0);
+    expect(lstatSync(join(dir, 'u-docker/root/x')).uid).toBe(100000);
   });
 });

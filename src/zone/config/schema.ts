@@ -147,7 +147,7 @@ export const zoneConfigSchema = {
       lxzEnvMaxBytes: LIMITS.envMaxTotalBytes,
       default: {},
     },
-    cwd: { ...zonePath, default: '/' },
+    cwd: zonePath,
     user: {
       type: 'string',
       pattern: USER_PATTERN,

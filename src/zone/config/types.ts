@@ -65,7 +65,8 @@ export interface ZoneConfig {
    * image's entrypoint+cmd, or /bin/sh. */
   command?: string[];
   env: Record<string, string>;
-  cwd: string;
+  /** Working directory of the command (absent: the image's WorkingDir, else /). */
+  cwd?: string;
   /** `uid[:gid]` or `name[:group]`; names are resolved in the zone's
    * /etc/passwd and /etc/group when the zone boots. Absent: root (0:0). */
   user?: string;

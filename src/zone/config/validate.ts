@@ -216,7 +216,7 @@ export function parseZoneConfig(json: string | unknown, source: string): ZoneCon
   }
   const cfg = value as ZoneConfig;
   cfg.hostname ??= hostnameForName(cfg.name);
-  cfg.cwd = normalizeZonePath(cfg.cwd);
+  if (cfg.cwd !== undefined) cfg.cwd = normalizeZonePath(cfg.cwd);
   for (const b of cfg.binds) {
     b.host = normalizeZonePath(b.host);
     b.zone = normalizeZonePath(b.zone);

@@ -3,10 +3,11 @@
 export {
   unpackImage,
   detectImageFormat,
-  removeTree,
   DEFAULT_ID_SHIFT,
   type ImageFormat,
   type UnpackOptions,
   type UnpackResult,
 } from './unpack.js';
 export type { ImageConfig } from './manifests.js';
+export { removeTree } from '../state/remove-tree.js';
+export { prepareZoneRootfs, zoneProcess, type PreparedRootfs, type ZoneProcess } from './prepare.js';

@@ -7,10 +7,11 @@
 // archive leaves nothing behind but an error naming the archive, the layer
 // and the entry.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, chownSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, renameSync, chownSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tar from 'tar';
 import { LxzoneError } from '../../errors.js';
+import { removeTree } from '../state/remove-tree.js';
 import { EntryError, entryRelPath } from './entry-path.js';
 import { applyLayer, ZONE_ID_COUNT } from './layer.js';
 import { ImageFormatError, readDockerLayout, readOciLayout, type ImageConfig } from './manifests.js';
@@ -203,27 +204,4 @@ export function unpackImage(archive: string, dest: string, opts: UnpackOptions =
   } finally {
     removeTree(work);
   }
-}
-
-/**
- * rm -rf that also works as a non-root user on trees with read-only
- * directories (an unpacked image's /proc is 0555): on EACCES, directories
- * get u+rwx and the removal is retried. Never follows symlinks.
- */
-export function removeTree(dir: string): void {
-  try {
-    rmSync(dir, { recursive: true, force: true });
-    return;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'EACCES' && code !== 'EPERM') throw e;
-  }
-  const open = (p: string) => {
-    const st = lstatSync(p, { throwIfNoEntry: false });
-    if (!st?.isDirectory()) return;
-    chmodSync(p, (st.mode & 0o7777) | 0o700);
-    for (const n of readdirSync(p)) open(join(p, n));
-  };
-  open(dir);
-  rmSync(dir, { recursive: true, force: true });
 }

@@ -5,3 +5,4 @@ export { defaultPaths, ensurePrivateDir, zonePaths, type StorePaths, type ZonePa
 export { writeFileAtomic, readFileIfExists, sweepTempFiles } from './atomic.js';
 export { acquireLock, readLockHolder, type LockHolder, type LockOptions, type ZoneLock } from './lock.js';
 export { isAlive, processIdentity, readProcStat, bootId, type ProcessIdentity, type ProcStat } from './proc.js';
+export { removeTree } from './remove-tree.js';

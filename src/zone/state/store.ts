@@ -11,6 +11,7 @@ import { parseZoneConfig, formatSchemaErrors } from '../config/validate.js';
 import { NAME_PATTERN } from '../config/schema.js';
 import type { ZoneConfig } from '../config/types.js';
 import { readFileIfExists, sweepTempFiles, writeFileAtomic } from './atomic.js';
+import { removeTree } from './remove-tree.js';
 import { acquireLock, type LockOptions, type ZoneLock } from './lock.js';
 import { defaultPaths, ensurePrivateDir, zonePaths, type StorePaths, type ZonePaths } from './paths.js';
 import { isAlive, processIdentity } from './proc.js';
@@ -144,7 +145,7 @@ export class ZoneStore {
     if (!existsSync(p.zoneDir)) return;
     const aside = join(this.stateDir, 'zones', `.removing-${name}-${randomBytes(4).toString('hex')}`);
     renameSync(p.zoneDir, aside);
-    rmSync(aside, { recursive: true, force: true });
+    removeTree(aside);
   }
 
   /** Record a booted zone (pid/startTime/bootId default to this process's identity

@@ -1,0 +1,99 @@
+// From a zone's config to the directory its root will be, and from the
+// config plus the image's own settings to the process the zone runs.
+//   host  -> no directory (the runner mounts the host's root read-only)
+//   dir   -> the directory, re-checked (it may have vanished since create)
+//   image -> <state>/zones/<name>/rootfs, unpacked on first use; image.json
+//            beside it keeps what the image declared (env, cmd, user…) and
+//            is written after the rootfs is in place, so a rootfs without
+//            image.json is an interrupted unpack and is redone.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LxzoneError } from '../../errors.js';
+import { checkHostPath } from '../config/host-paths.js';
+import type { ZoneConfig } from '../config/types.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { removeTree } from '../state/remove-tree.js';
+import type { ZoneStore } from '../state/store.js';
+import type { ImageConfig } from './manifests.js';
+import { unpackImage, type ImageFormat } from './unpack.js';
+
+export interface PreparedRootfs {
+  /** Host directory of the zone's root; undefined for the host's own root. */
+  rootfs?: string;
+  /** What the image declared (image rootfs only). */
+  image?: ImageConfig;
+  /** Warnings of the unpack (first use only). */
+  warnings: string[];
+}
+
+interface ImageRecord {
+  archive: string;
+  format: ImageFormat;
+  refs: string[];
+  config?: ImageConfig;
+  unpackedAt: string;
+}
+
+export function prepareZoneRootfs(
+  store: ZoneStore,
+  cfg: ZoneConfig,
+  opts: { idShift?: number | null } = {},
+): PreparedRootfs {
+  const r = cfg.rootfs;
+  if (r.type === 'host') return { warnings: [] };
+  if (r.type === 'dir') {
+    const st = checkHostPath(r.path, cfg.name, 'rootfs.path');
+    if (!st.isDirectory()) {
+      throw new LxzoneError(`zone config "${cfg.name}": field "rootfs.path": ${r.path} is not a directory`, { code: 'ENOTDIR' });
+    }
+    return { rootfs: r.path, warnings: [] };
+  }
+  const p = store.paths(cfg.name);
+  const recordFile = join(p.zoneDir, 'image.json');
+  if (existsSync(p.rootfsDir) && existsSync(recordFile)) {
+    let rec: ImageRecord;
+    try {
+      rec = JSON.parse(readFileSync(recordFile, 'utf8')) as ImageRecord;
+    } catch (e) {
+      throw new LxzoneError(`image record "${recordFile}": not valid JSON: ${(e as Error).message}`, { code: 'EINVAL', where: recordFile });
+    }
+    return { rootfs: p.rootfsDir, image: rec.config, warnings: [] };
+  }
+  if (existsSync(p.rootfsDir)) removeTree(p.rootfsDir); // interrupted before image.json
+  checkHostPath(r.path, cfg.name, 'rootfs.path');
+  const res = unpackImage(r.path, p.rootfsDir, {
+    format: r.format ?? 'auto',
+    ref: r.ref,
+    ...(opts.idShift !== undefined ? { idShift: opts.idShift } : {}),
+  });
+  const rec: ImageRecord = { archive: r.path, format: res.format, refs: res.refs, config: res.config, unpackedAt: new Date().toISOString() };
+  writeFileAtomic(recordFile, `${JSON.stringify(rec, null, 2)}\n`);
+  return { rootfs: p.rootfsDir, image: res.config, warnings: res.warnings };
+}
+
+export interface ZoneProcess {
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string;
+  /** uid[:gid] or name[:group], to resolve with resolveUser() in the rootfs; undefined = root. */
+  user?: string;
+}
+
+/**
+ * What the zone runs, docker's way: the config's command, else the image's
+ * Entrypoint + Cmd, else /bin/sh; the image's Env under the config's env;
+ * the config's cwd, else the image's WorkingDir, else /; the config's user,
+ * else the image's User.
+ */
+export function zoneProcess(cfg: ZoneConfig, image?: ImageConfig): ZoneProcess {
+  const fromImage = [...(image?.entrypoint ?? []), ...(image?.cmd ?? [])];
+  const argv = cfg.command ?? (fromImage.length > 0 ? fromImage : ['/bin/sh']);
+  const out: ZoneProcess = {
+    argv,
+    env: { ...(image?.env ?? {}), ...cfg.env },
+    cwd: cfg.cwd ?? image?.workingDir ?? '/',
+  };
+  const user = cfg.user ?? image?.user;
+  if (user !== undefined) out.user = user;
+  return out;
+}
