@@ -32,8 +32,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface Call { name: string; args?: bigint[]; nr?: number }
 interface Outcome { ret: number; errno: number }
+/** What the --listen helper answers a notified call with. */
+const LISTEN_MARK = 6699;
 
-function run(input: CompileInput, abi: Abi, calls: Call[]): { status: number | null; signal: string | null; results: Outcome[]; actions: number[] } {
+function run(input: CompileInput, abi: Abi, calls: Call[], listen = false): { status: number | null; signal: string | null; results: Outcome[]; notified: boolean[]; actions: number[] } {
   const compiled = compilePolicy(input);
   const file = join(dir, `f${Math.random().toString(36).slice(2)}.bpf`);
   writeFileSync(file, compiled.bpf);
@@ -42,13 +44,11 @@ function run(input: CompileInput, abi: Abi, calls: Call[]): { status: number | n
   const argv = calls.map((c, i) => [nrs[i]!, ...(c.args ?? []).map((a) => '0x' + a.toString(16))].join(':'));
   const prog = decodeProgram(compiled.bpf);
   const actions = calls.map((c, i) => runFilter(prog, { nr: nrs[i]!, arch: table.auditArch, args: c.args }).ret);
-  const r = spawnSync(bin(abi), [file, ...argv], { encoding: 'utf8' });
+  const r = spawnSync(bin(abi), [...(listen ? ['--listen'] : []), file, ...argv], { encoding: 'utf8', timeout: 20_000 });
   if (r.status === 3 || r.status === 2) throw new Error(`seccomp_load failed: ${r.stderr}`);
-  const results = r.stdout.trim().split('\n').filter(Boolean).map((l) => {
-    const { ret, errno } = JSON.parse(l) as Outcome;
-    return { ret, errno };
-  });
-  return { status: r.status, signal: r.signal, results, actions };
+  const lines = r.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Outcome & { notified: boolean });
+  const results = lines.map(({ ret, errno }) => ({ ret, errno }));
+  return { status: r.status, signal: r.signal, results, notified: lines.map((l) => l.notified), actions };
 }
 
 /** The kernel's result must be what the filter's decision implies. */
@@ -144,6 +144,39 @@ for (const abi of ['x86_64', 'i386'] as const) {
       agree(actions, results, calls);
       expect(results[1]).toEqual({ ret: -1, errno: ENOSYS });
       expect(results[3]).toEqual({ ret: -1, errno: 97 /* EAFNOSUPPORT */ });
+    });
+  });
+}
+
+for (const abi of ['x86_64', 'i386'] as const) {
+  describe.skipIf(process.arch !== 'x64' || (abi === 'i386' && !m32))(`with a listener (${abi} entry)`, () => {
+    /** USER_NOTIF reaches the listener (and returns its answer); nothing else does. */
+    function agreeListened(actions: number[], results: Outcome[], notified: boolean[], calls: Call[]): void {
+      actions.forEach((a, i) => {
+        const what = `${calls[i]!.name}(${(calls[i]!.args ?? []).join(', ')})`;
+        const isNotif = ((a & SECCOMP_RET_ACTION_FULL) >>> 0) === SECCOMP_RET_USER_NOTIF;
+        expect({ what, notified: notified[i] }).toEqual({ what, notified: isNotif });
+        if (isNotif) expect({ what, ...results[i] }).toEqual({ what, ret: LISTEN_MARK, errno: 0 });
+        else if (((a & SECCOMP_RET_ACTION_FULL) >>> 0) === SECCOMP_RET_ERRNO) expect({ what, ...results[i] }).toEqual({ what, ret: -1, errno: a & 0xffff });
+      });
+    }
+
+    it('default: the emulated and unknown calls are notified, refusals and x32 are not', () => {
+      const calls = defaultCalls(abi);
+      const { status, results, notified, actions } = run({ profile: 'default', abis: ['x86_64', 'i386'] }, abi, calls, true);
+      expect(status).toBe(0);
+      expect(results.length).toBe(calls.length);
+      agreeListened(actions, results, notified, calls);
+      const names = calls.filter((_, i) => notified[i]).map((c) => c.name).sort();
+      expect(names).toEqual(['sysinfo', 'uname', 'unknown 1000']);
+    });
+
+    it('trace: every call is notified, including the ones the report needs', () => {
+      const calls: Call[] = [{ name: 'getpid' }, { name: 'getppid' }, { name: 'uname', args: [0n] }, { name: 'unknown 1000', nr: 1000 }];
+      const { status, results, notified, actions } = run({ profile: 'trace', abis: ['x86_64', 'i386'] }, abi, calls, true);
+      expect(status).toBe(0);
+      agreeListened(actions, results, notified, calls);
+      expect(notified).toEqual([true, true, true, true]);
     });
   });
 }
