@@ -2,8 +2,9 @@
 import type { Command } from 'commander';
 import { register as run } from './run.js';
 import { register as syscalls } from './syscalls.js';
+import { register as conformance } from './conformance.js';
 import { register as policy } from './policy.js';
 
 export type RegisterVerb = (program: Command) => void;
 
-export const verbs: RegisterVerb[] = [run, syscalls, policy];
+export const verbs: RegisterVerb[] = [run, syscalls, conformance, policy];

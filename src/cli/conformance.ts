@@ -1,0 +1,85 @@
+// `lxzone conformance`: every probe case natively and in a zone, compared,
+// then the real programs; a per-case and per-syscall report on stdout,
+// progress on stderr, the result file for `lxzone syscalls`
+// (.lxzone/conformance.json), and --json FILE for machine output.
+// Exit 1 when a case fails that known-failures.json does not list.
+import { Command, Option } from 'commander';
+import { LxzoneError } from '../errors.js';
+import { ABIS, isAbi } from '../tables/index.js';
+import type { Abi } from '../tables/types.js';
+import {
+  caseLine, DEFAULT_RESULTS, formatReport, hasUnexpectedFailures, runSuite, writeResults,
+} from '../conformance/index.js';
+import { writeFileSync } from 'node:fs';
+
+interface ConformanceOptions {
+  filter?: string;
+  profile: string;
+  json?: string;
+  results: string;
+  abi?: string[];
+  programs: boolean;
+  probes: boolean;
+  build: boolean;
+  verbose?: boolean;
+}
+
+const usage = (message: string) => new LxzoneError(message, { code: 'EINVAL', exitCode: 2 });
+
+export async function runConformance(opts: ConformanceOptions): Promise<number> {
+  let filter: RegExp | undefined;
+  if (opts.filter !== undefined) {
+    try {
+      filter = new RegExp(opts.filter);
+    } catch (err) {
+      throw usage(`--filter: not a regular expression: ${(err as Error).message}`);
+    }
+  }
+  let abis: Abi[] | undefined;
+  if (opts.abi?.length) {
+    for (const a of opts.abi) if (!isAbi(a)) throw usage(`--abi: unknown ABI "${a}" (one of ${ABIS.join(', ')})`);
+    abis = opts.abi as Abi[];
+  }
+  const tty = process.stderr.isTTY;
+  const result = await runSuite({
+    profile: opts.profile,
+    filter,
+    abis,
+    noBuild: !opts.build,
+    programs: opts.programs,
+    probes: opts.probes,
+    onStart: ({ index, total, abi, id }) => {
+      if (tty) process.stderr.write(`\r\x1b[K[${index + 1}/${total}] ${abi} ${id} ...`);
+    },
+    onProgress: ({ done, total, result: r }) => {
+      if (tty) process.stderr.write('\r\x1b[K');
+      process.stderr.write(`[${done}/${total}] ${caseLine(r)}\n`);
+    },
+  });
+  writeResults(opts.results, result);
+  if (opts.json === '-') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else {
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(formatReport(result, { verbose: opts.verbose }));
+    process.stdout.write(`results written to ${opts.results}\n`);
+  }
+  return hasUnexpectedFailures(result) ? 1 : 0;
+}
+
+export function register(program: Command): void {
+  program
+    .command('conformance')
+    .description('run the conformance probes and real programs natively and in a zone, and compare')
+    .option('--filter <re>', 'only cases whose id (probe_files/openat, program/git, or <abi>:<id>) matches')
+    .option('--profile <name>', 'profile the zones run with (expected refusals come from it)', 'default')
+    .option('--json <file>', 'write the full results as JSON to FILE (- for stdout instead of the report)')
+    .option('--results <file>', 'where to write the result file `lxzone syscalls` reads', DEFAULT_RESULTS)
+    .addOption(new Option('--abi <abi...>', 'only these ABIs (default: every ABI this host runs)').choices([...ABIS]))
+    .option('--no-programs', 'leave out the real programs')
+    .option('--no-probes', 'leave out the probes')
+    .option('--no-build', 'do not run make -C fixtures first')
+    .option('--verbose', 'list passing cases too')
+    .action(async (opts: ConformanceOptions) => {
+      process.exitCode = await runConformance(opts);
+    });
+}

@@ -1,0 +1,59 @@
+// What the profile says a zone answers for a syscall, derived from
+// src/policy's resolveProfile: refused calls must give the profile's errno
+// (or be killed in kill dispositions); argument-conditioned calls may give
+// the native answer or one of their rules' refusals.
+import { resolveProfile } from '../policy/index.js';
+import type { ResolvedProfile } from '../policy/types.js';
+import type { Abi } from '../tables/types.js';
+
+export type Expectation =
+  | { kind: 'errno'; errno: string; disposition: string }
+  | { kind: 'kill'; disposition: string }
+  | { kind: 'conditional'; errnos: string[]; kill: boolean; disposition: string }
+  | { kind: 'host'; disposition: string };
+
+export interface ProfileView {
+  profile: string;
+  abi: Abi;
+  /** undefined for names the ABI's table does not have (pseudo lines, unknown names). */
+  expectation(name: string): Expectation | undefined;
+  has(name: string): boolean;
+}
+
+function refusal(disposition: string): { errno?: string; kill?: boolean } {
+  if (disposition.startsWith('errno:')) return { errno: disposition.slice('errno:'.length) };
+  if (disposition === 'kill') return { kill: true };
+  return {};
+}
+
+export function viewOf(resolved: ResolvedProfile): ProfileView {
+  const byName = new Map(resolved.syscalls.map((s) => [s.name, s]));
+  return {
+    profile: resolved.profile,
+    abi: resolved.abi,
+    has: (name) => byName.has(name),
+    expectation(name) {
+      const s = byName.get(name);
+      if (!s) return undefined;
+      const base = refusal(s.disposition);
+      if (!s.conditional) {
+        if (base.errno) return { kind: 'errno', errno: base.errno, disposition: s.disposition };
+        if (base.kill) return { kind: 'kill', disposition: s.disposition };
+        return { kind: 'host', disposition: s.disposition };
+      }
+      const errnos = new Set<string>();
+      let kill = !!base.kill;
+      if (base.errno) errnos.add(base.errno);
+      for (const r of s.rules) {
+        const x = refusal(r.disposition);
+        if (x.errno) errnos.add(x.errno);
+        if (x.kill) kill = true;
+      }
+      return { kind: 'conditional', errnos: [...errnos], kill, disposition: s.disposition };
+    },
+  };
+}
+
+export function profileView(profile: string, abi: Abi): ProfileView {
+  return viewOf(resolveProfile(profile, abi));
+}
