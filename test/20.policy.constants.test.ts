@@ -1,0 +1,48 @@
+// syscall-tables/rules/constants.json is reviewed data; this holds it equal to
+// the C headers installed on the machine (compiled and printed by cc), so a
+// typo in a constant cannot silently weaken a rule.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { constants, parseValue } from '../src/policy/constants.js';
+
+/** Constants that are lxzone's own names, not C macros. */
+const OWN = new Set(['PERSONALITY_QUERY', 'SOCK_TYPE_MASK']);
+
+describe('constants.json', () => {
+  it('matches the installed headers for every C constant', () => {
+    const names = [...constants().keys()].filter((n) => !OWN.has(n));
+    const dir = mkdtempSync(join(tmpdir(), 'lxzone-consts-'));
+    try {
+      const src = [
+        '#include <stdio.h>', '#include <linux/sched.h>', '#include <sys/ioctl.h>', '#include <sys/socket.h>',
+        '#include <sys/personality.h>', 'int main(void) {',
+        ...names.map((n) => `  printf("%s %llx\\n", "${n}", (unsigned long long)(${n}));`),
+        '  return 0; }',
+      ].join('\n');
+      writeFileSync(join(dir, 'c.c'), src);
+      execFileSync('cc', ['-o', join(dir, 'c'), join(dir, 'c.c')], { stdio: 'pipe' });
+      const out = execFileSync(join(dir, 'c'), { encoding: 'utf8' });
+      const fromHeaders = new Map(out.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+      for (const n of names) expect(`${n}=0x${constants().get(n)!.value.toString(16)}`).toBe(`${n}=0x${fromHeaders.get(n)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives every constant a comment', () => {
+    const doc = JSON.parse(readFileSync('syscall-tables/rules/constants.json', 'utf8')) as { constants: Record<string, { comment?: string }> };
+    for (const [n, c] of Object.entries(doc.constants)) expect(c.comment, n).toBeTruthy();
+  });
+
+  it('parses numbers, negatives and or-ed symbols', () => {
+    expect(parseValue('CLONE_NEWUSER|CLONE_NEWNET')).toEqual({ value: 0x50000000n });
+    expect(parseValue('0x10|1')).toEqual({ value: 0x11n });
+    expect(parseValue(-100)).toEqual({ value: 0xffffffffffffff9cn });
+    expect(parseValue({ value: 'AF_PACKET', comment: 'x' })).toEqual({ value: 17n });
+    expect(parseValue('AF_NOPE')).toHaveProperty('error');
+    expect(parseValue(2 ** 60)).toHaveProperty('error');
+  });
+});
