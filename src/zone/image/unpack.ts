@@ -188,7 +188,11 @@ export function unpackImage(archive: string, dest: string, opts: UnpackOptions =
       applyLayer(layer, root, { idShift, keepSetid: opts.keepSetid ?? false, maxBytes: opts.maxBytes, warnings, modes, bytes });
     });
     stage = 'finishing';
-    if (!modes.has('')) modes.set('', { mode: 0o755, dir: true });
+    // The root's own mode is applied after the rename: moving a directory
+    // needs write permission on it (its '..' changes), and Fedora-like
+    // images have a 0555 root.
+    const rootMode = modes.get('')?.mode ?? 0o755;
+    modes.delete('');
     if (idShift !== null) {
       // The root itself is ours unless the archive had a "./" entry.
       const st = lstatSync(root);
@@ -197,6 +201,7 @@ export function unpackImage(archive: string, dest: string, opts: UnpackOptions =
     }
     applyModes(root, modes);
     renameSync(root, dest);
+    chmodSync(dest, rootMode);
     return { format, rootfs: dest, layers: layers.length, warnings, config, refs };
   } catch (e) {
     const d = describeError(e, root);
