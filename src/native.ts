@@ -64,6 +64,8 @@ export interface NativeAddon {
   Supervisor: new (onEvents: (events: NativeEvent[]) => void) => NativeSupervisor;
   socketPair(): [number, number];
   closeFd(fd: number): void;
+  /** Connects to a zone keeper's re-attach socket; returns the fd. */
+  connectKeeper(path: string): number;
   handlerNames(): string[];
 }
 

@@ -3,6 +3,7 @@
 // function. Errors from native calls become JS errors only here.
 #include <napi.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
@@ -271,6 +272,32 @@ Napi::Value SocketPair(const Napi::CallbackInfo& info) {
   return a;
 }
 
+// connectKeeper(path) -> fd: a SEQPACKET connection to a zone keeper's
+// re-attach socket (a restarted supervisor takes its zones back this way).
+Napi::Value ConnectKeeper(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct sockaddr_un addr = {};
+  if (path.size() >= sizeof addr.sun_path) {
+    errno_error(env, ENAMETOOLONG, "connect " + path).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    errno_error(env, errno, "socket").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size());
+  if (connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
+    int err = errno;
+    close(fd);
+    errno_error(env, err, "connect " + path).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -287,6 +314,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Supervisor", SupervisorWrap::Init(env));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  exports.Set("connectKeeper", Napi::Function::New(env, ConnectKeeper));
   exports.Set("handlerNames", Napi::Function::New(env, HandlerNames));
   return exports;
 }

@@ -125,6 +125,12 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       if (!parse_bool(value, &out->hold)) return bad(index, key, "not 0 or 1");
     } else if (key == "die-with-parent") {
       if (!parse_bool(value, &out->die_with_parent)) return bad(index, key, "not 0 or 1");
+    } else if (key == "reattach-socket") {
+      if (!safe_path(value) || value.size() >= 108) return bad(index, key, "not an absolute path shorter than 108 bytes");
+      out->reattach_socket = value;
+    } else if (key == "reattach-timeout") {
+      if (!parse_u32(value, &out->reattach_timeout) || out->reattach_timeout > 86400)
+        return bad(index, key, "not a number of seconds (0..86400)");
     } else if (key == "network") {
       if (value == "none") out->network = NetworkMode::kNone;
       else if (value == "loopback") out->network = NetworkMode::kLoopback;

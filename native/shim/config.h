@@ -29,6 +29,8 @@ struct ShimConfig {
   bool init = true;              // a reaper as pid 1, the binary as pid 2
   bool hold = false;             // wait for kContinue after kCreated
   bool die_with_parent = true;   // one-shot runs: the keeper dies with its caller
+  std::string reattach_socket;   // where a restarted supervisor can re-attach ("" = never)
+  uint32_t reattach_timeout = 30;  // seconds without a supervisor before the zone is stopped
   NetworkMode network = NetworkMode::kLoopback;
   std::string tmp_size = "64m";
   std::vector<BindMount> binds;

@@ -8,7 +8,10 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
@@ -41,6 +44,30 @@ Status write_id_maps(pid_t pid, const ShimConfig& c) {
   return write_file(base + "/gid_map", map);
 }
 
+uint64_t now_ms() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+// A listening socket only root can connect to: a restarted supervisor comes
+// back through it for the listener fd.
+Status listen_for_reattach(const std::string& path, Fd* out) {
+  Fd sock(socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!sock.valid()) return sys_error("socket for re-attach");
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  unlink(path.c_str());
+  mode_t old = umask(0177);
+  int r = bind(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr);
+  umask(old);
+  if (r < 0) return sys_error("bind " + path);
+  if (listen(sock.get(), 4) < 0) return sys_error("listen " + path);
+  *out = std::move(sock);
+  return {};
+}
+
 int exit_code_of(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
@@ -50,11 +77,18 @@ int exit_code_of(int status) {
 class Keeper {
  public:
   explicit Keeper(const KeeperArgs& args) : c_(*args.config), filter_(*args.filter), control_(args.control_fd) {}
+  ~Keeper() {
+    if (reattach_.valid()) unlink(c_.reattach_socket.c_str());
+  }
 
   int run() {
     if (c_.die_with_parent) {
       prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
       if (getppid() == 1) return 125;  // our caller is already gone
+    }
+    if (!c_.reattach_socket.empty()) {
+      Status r = listen_for_reattach(c_.reattach_socket, &reattach_);
+      if (!r.ok()) return fail(r.error());
     }
     Status s = start_zone();
     if (!s.ok()) return fail(s.error());
@@ -64,7 +98,7 @@ class Keeper {
  private:
   int fail(const Error& e) {
     log_error(e.message());
-    send_control(control_, ControlType::kSetupFailed, e.err, 0, e.message());
+    send_control(control_.get(), ControlType::kSetupFailed, e.err, 0, e.message());
     kill_zone();
     return 125;
   }
@@ -101,14 +135,15 @@ class Keeper {
     if (pid == 0) {
       sync_.reset();
       signals_.reset();
-      close(control_);
+      control_.reset();
+      reattach_.reset();
       ZoneProcessArgs zargs{&c_, &filter_, child_end.release()};
       zone_process_main(zargs);
     }
     pid_ = static_cast<pid_t>(pid);
     child_end.reset();
 
-    LXZ_TRY(send_control(control_, ControlType::kCreated, pid_));
+    LXZ_TRY(send_control(control_.get(), ControlType::kCreated, pid_));
     if (c_.hold) LXZ_TRY(await_continue());
     LXZ_TRY(send_control(sync_.get(), ControlType::kContinue));
     return follow_setup();
@@ -117,7 +152,7 @@ class Keeper {
   // The supervisor places the zone (cgroups, network) and says go.
   Status await_continue() {
     ControlMessage msg;
-    int r = recv_control(control_, &msg);
+    int r = recv_control(control_.get(), &msg);
     if (msg.fd >= 0) close(msg.fd);
     if (r < 0) return sys_error("read control socket");
     if (r == 0) return Error{EPIPE, "supervisor went away before the zone started"};
@@ -144,13 +179,13 @@ class Keeper {
         case ControlType::kReady:
           if (msg.fd < 0) return Error{EPROTO, "zone process sent no listener"};
           listener_.reset(msg.fd);
-          LXZ_TRY(send_control(control_, ControlType::kReady, pid_, 0, {}, listener_.get()));
+          LXZ_TRY(send_control(control_.get(), ControlType::kReady, pid_, 0, {}, listener_.get()));
           break;
         case ControlType::kSetupFailed:
           return Error{msg.header.a, msg.text, true};
         case ControlType::kExecFailed:
           exec_failed_ = true;
-          send_control(control_, ControlType::kExecFailed, msg.header.a, 0, msg.text);
+          send_control(control_.get(), ControlType::kExecFailed, msg.header.a, 0, msg.text);
           break;
         default:
           if (msg.fd >= 0) close(msg.fd);
@@ -158,14 +193,25 @@ class Keeper {
       }
     }
     sync_.reset();
-    if (!exec_failed_ && listener_.valid()) send_control(control_, ControlType::kStarted, pid_);
+    if (!exec_failed_ && listener_.valid()) send_control(control_.get(), ControlType::kStarted, pid_);
     return {};
   }
 
   int supervise() {
     for (;;) {
-      struct pollfd fds[2] = {{signals_.get(), POLLIN, 0}, {control_, POLLIN, 0}};
-      int n = poll(fds, control_open_ ? 2 : 1, -1);
+      struct pollfd fds[3] = {{signals_.get(), POLLIN, 0}, {control_.get(), POLLIN, 0}, {reattach_.get(), POLLIN, 0}};
+      int timeout = -1;
+      if (!control_open_ && orphaned_since_ms_) {
+        uint64_t deadline = orphaned_since_ms_ + uint64_t{c_.reattach_timeout} * 1000, now = now_ms();
+        if (now >= deadline) {
+          log_error("no supervisor came back in time; stopping the zone");
+          orphaned_since_ms_ = 0;
+          if (pid_ > 0) kill(pid_, SIGKILL);
+        } else {
+          timeout = static_cast<int>(deadline - now);
+        }
+      }
+      int n = poll(fds, 3, timeout);
       if (n < 0) {
         if (errno == EINTR) continue;
         log_error(std::string("poll: ") + std::strerror(errno));
@@ -177,7 +223,23 @@ class Keeper {
         if (handle_signals(&code)) return code;
       }
       if (control_open_ && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) handle_control();
+      if (fds[2].revents & POLLIN) accept_supervisor();
     }
+  }
+
+  // A supervisor (re)connects: only root, and only one at a time.
+  void accept_supervisor() {
+    Fd conn(accept4(reattach_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn.valid()) return;
+    struct ucred cred = {};
+    socklen_t len = sizeof cred;
+    if (getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) return;
+    if (control_open_ || !listener_.valid() || pid_ <= 0) return;
+    control_ = std::move(conn);
+    control_open_ = true;
+    orphaned_since_ms_ = 0;
+    send_control(control_.get(), ControlType::kReady, pid_, 0, {}, listener_.get());
+    send_control(control_.get(), ControlType::kStarted, pid_);
   }
 
   // Returns true when the zone has exited, with its code.
@@ -195,7 +257,7 @@ class Keeper {
       if (r == pid_) {
         *code = exit_code_of(status);
         pid_ = -1;
-        if (control_open_) send_control(control_, ControlType::kExited, *code, status);
+        if (control_open_) send_control(control_.get(), ControlType::kExited, *code, status);
         return true;
       }
     }
@@ -204,11 +266,17 @@ class Keeper {
 
   void handle_control() {
     ControlMessage msg;
-    int r = recv_control(control_, &msg);
+    int r = recv_control(control_.get(), &msg);
     if (r <= 0) {
       // The supervisor is gone. Fail closed: without it, notified syscalls
       // would wait forever, so the zone stops.
       control_open_ = false;
+      control_.reset();
+      if (reattach_.valid()) {
+        // Notified syscalls wait (we hold the listener) for a bounded time.
+        orphaned_since_ms_ = now_ms();
+        return;
+      }
       log_error("supervisor went away; stopping the zone");
       if (pid_ > 0) kill(pid_, SIGKILL);
       return;
@@ -220,7 +288,9 @@ class Keeper {
 
   const ShimConfig& c_;
   const std::string& filter_;
-  int control_;
+  Fd control_;
+  Fd reattach_;
+  uint64_t orphaned_since_ms_ = 0;
   bool control_open_ = true;
   bool exec_failed_ = false;
   pid_t pid_ = -1;

@@ -214,6 +214,7 @@ void Supervisor::on_control(Zone& z) {
       break;
     case ControlType::kReady: {
       if (msg.fd < 0) return;
+      z.init_pid = msg.header.a;  // also after a re-attach, where no kCreated came
       z.listener.reset(msg.fd);
       if (sync_wakeup_supported_) {
         uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;

@@ -33,8 +33,8 @@ export interface RunOptions {
   cwd?: string;
   uid?: number;
   gid?: number;
-  /** 'inherit' passes this process's stdio through; 'pipe' collects stdout/stderr. */
-  stdio?: 'inherit' | 'pipe';
+  /** 'inherit' passes this process's stdio through; 'pipe' collects stdout/stderr; 'fds' uses stdioFds. */
+  stdio?: 'inherit' | 'pipe' | 'fds';
   /** stdin for stdio 'pipe' (default: empty). */
   input?: string | Buffer;
   /** A small reaper as pid 1 (default), or the binary itself as pid 1. */
@@ -58,6 +58,12 @@ export interface RunOptions {
   memoryUsageFile?: string;
   /** Keep the keeper alive if this process dies (daemon-managed zones). */
   detached?: boolean;
+  /** A socket path where a restarted supervisor can take the zone back (see attachRunningZone). */
+  reattachSocket?: string;
+  /** Seconds a zone waits for a supervisor to come back before it is stopped (default 30). */
+  reattachTimeoutSeconds?: number;
+  /** stdio file descriptors for the zone when stdio is 'fds' (daemon-managed zones log to files). */
+  stdioFds?: [number, number, number];
 }
 
 export interface JsCall {
@@ -160,6 +166,8 @@ export function startZone(opts: RunOptions): RunningZone {
     init: opts.init ?? true,
     hold: opts.onCreated !== undefined,
     dieWithParent: !opts.detached,
+    reattachSocket: opts.reattachSocket,
+    reattachTimeoutSeconds: opts.reattachTimeoutSeconds,
     network: opts.network ?? 'loopback',
     tmpSize: opts.tmpSize,
     binds: opts.binds ?? [],
@@ -169,12 +177,14 @@ export function startZone(opts: RunOptions): RunningZone {
   const addon = native();
   const [ours, theirs] = addon.socketPair();
   const pipeMode = opts.stdio === 'pipe';
+  const zoneStdio = opts.stdio === 'fds' && opts.stdioFds ? opts.stdioFds : pipeMode ? ['pipe', 'pipe', 'pipe'] as const : ['inherit', 'inherit', 'inherit'] as const;
   let child: ChildProcess;
   try {
     child = spawn(shimPath(), ['--config-fd', '3', '--seccomp-fd', '4', '--control-fd', '5'], {
-      stdio: [pipeMode ? 'pipe' : 'inherit', pipeMode ? 'pipe' : 'inherit', pipeMode ? 'pipe' : 'inherit', 'pipe', 'pipe', theirs],
+      stdio: [...zoneStdio, 'pipe', 'pipe', theirs],
       detached: opts.detached ?? false,
     });
+    if (opts.detached) child.unref();
   } catch (err) {
     addon.closeFd(ours);
     addon.closeFd(theirs);

@@ -22,6 +22,9 @@ export interface ShimConfig {
   init: boolean;
   hold: boolean;
   dieWithParent: boolean;
+  /** Where a restarted supervisor can re-attach; without one the zone stops when its supervisor goes. */
+  reattachSocket?: string;
+  reattachTimeoutSeconds?: number;
   network: 'none' | 'loopback' | 'zone';
   tmpSize?: string;
   binds: ShimBind[];
@@ -50,6 +53,8 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   add('init', c.init);
   add('hold', c.hold);
   add('die-with-parent', c.dieWithParent);
+  if (c.reattachSocket) add('reattach-socket', c.reattachSocket);
+  if (c.reattachTimeoutSeconds !== undefined) add('reattach-timeout', c.reattachTimeoutSeconds);
   add('network', c.network);
   if (c.tmpSize) add('tmp-size', c.tmpSize);
   for (const b of c.binds) add('bind', [b.source, b.target, b.readonly ? 'ro' : 'rw'].join(US));

@@ -20,6 +20,16 @@ export class ZoneSupervisor {
     return zone;
   }
 
+  /**
+   * Takes back a running zone whose supervisor went away: connects to its
+   * keeper's re-attach socket; the keeper hands over the listener again and
+   * the zone's waiting notified syscalls are answered from here on.
+   */
+  reattach(socketPath: string, options: AttachOptions, listener: ZoneEventListener): number {
+    const fd = native().connectKeeper(socketPath);
+    return this.attach(fd, options, listener);
+  }
+
   /** Stops serving a zone (after its keeper has closed). */
   detach(zone: number): void {
     this.native.detach(zone);
