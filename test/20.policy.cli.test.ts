@@ -71,6 +71,16 @@ describe('lxzone policy', () => {
     expect(lines.at(-1)).toMatch(/^; \d+ instructions for x86_64, i386$/);
   });
 
+  it('compile: writes the program and the dispatch table', async () => {
+    const bpf = join(dir, 'f.bpf');
+    const disp = join(dir, 'f.dispatch');
+    const r = await lxzone('policy', 'compile', 'default', '-o', bpf, '--dispatch', disp, '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(readFileSync(bpf).length).toBe(s.instructions * 8);
+    expect(readFileSync(disp).readUInt32LE(0)).toBe(0x445a584c);
+  });
+
   it('show: an unknown profile is an error naming it', async () => {
     const r = await lxzone('policy', 'show', 'nosuch');
     expect(r.code).toBe(1);

@@ -104,6 +104,15 @@ describe('rules checks', () => {
     }
   });
 
+  it('validates a zone\'s extra rules like a rules file, naming them', () => {
+    expect(() => resolveProfile('default', 'x86_64', { extraRules: [{ names: ['mount'], disposition: 'allow' }] as never }))
+      .toThrow(/zone rules: syscalls\[0\] \(mount\)\.disposition: must match pattern/);
+    expect(() => resolveProfile('default', 'x86_64', { extraRules: 'mount' as never })).toThrow(/zone rules: must be an array/);
+    expect(() => resolveProfile('default', 'x86_64', { extraRules: [{ names: ['mount'], disposition: 'errno:EPERM' }] }))
+      .toThrow(/zone rules: syscalls\[0\] \(mount\): "errno:EPERM" needs a reason and a note/);
+    expect(checkProfile('default', { extraRules: [{ names: ['nope'], disposition: 'host' }] }).join('\n')).toMatch(/zone rules: syscalls\[0\] \(nope\): unknown syscall "nope"/);
+  });
+
   it('refuses a file that is not JSON, naming it', () => {
     const file = join(dir, 'broken.json');
     writeFileSync(file, '{ "profile": ');

@@ -118,6 +118,23 @@ export function register(program: Command): void {
       process.stdout.write(flags.json ? `${toJson(resolved)}\n` : showText(resolved));
     });
 
+  policy.command('compile')
+    .description('Write the compiled filter (struct sock_filter[]) and dispatch table as files')
+    .argument('<profile>', 'profile name or rules file')
+    .requiredOption('-o, --output <file>', 'BPF program bytes')
+    .option('--dispatch <file>', 'dispatch table bytes (native/supervisor/dispatch.h)')
+    .option('--abi <abi>', 'one ABI instead of the host\'s', collect, [])
+    .option('--allow-nesting', 'as for a zone that allows nested user namespaces')
+    .option('--json', 'print {"instructions", "abis", "bpfBytes", "dispatchBytes"}')
+    .action((profile: string, flags: { output: string; dispatch?: string; abi: string[]; allowNesting?: boolean; json?: boolean }) => {
+      const abis = flags.abi.length ? flags.abi.map(parseAbi) : hostAbis();
+      const c = compilePolicy({ profile, abis, allowNesting: flags.allowNesting ?? false });
+      writeFileSync(flags.output, c.bpf);
+      if (flags.dispatch) writeFileSync(flags.dispatch, c.dispatch);
+      const summary = { instructions: c.instructions, abis, bpfBytes: c.bpf.length, dispatchBytes: c.dispatch.length };
+      process.stdout.write(flags.json ? `${JSON.stringify(summary)}\n` : `${flags.output}: ${c.instructions} instructions for ${abis.join(', ')}\n`);
+    });
+
   policy.command('import-docker')
     .description('Convert a Docker/OCI seccomp profile into an lxzone rules file')
     .argument('<file>', 'Docker seccomp profile (JSON)')

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LxzoneError } from '../errors.js';
 import { rulesDir } from './paths.js';
-import type { Profile } from './types.js';
+import type { Profile, SyscallRules } from './types.js';
 
 /** The profiles that ship with lxzone (syscall-tables/rules/<name>.json). */
 export const BUILTIN_PROFILES = ['default', 'strict', 'permissive', 'trace'] as const;
@@ -49,6 +49,18 @@ export function validateProfileDoc(doc: unknown, file: string): Profile {
     throw new LxzoneError(unique.map((u) => `${file}: ${u}`).join('\n'), { where: file, code: 'EINVAL' });
   }
   return doc as Profile;
+}
+
+/** Where a zone's extra rules are named in messages. */
+export const EXTRA_RULES_LABEL = 'zone rules';
+
+/**
+ * A zone's own rules (zone config `extraRules`, compile input `extraRules`):
+ * the same entries as a rules file's `syscalls`, checked by the same schema.
+ */
+export function validateExtraRules(rules: unknown, label: string = EXTRA_RULES_LABEL): SyscallRules[] {
+  if (!Array.isArray(rules)) throw new LxzoneError(`${label}: must be an array of syscall entries`, { where: label, code: 'EINVAL' });
+  return validateProfileDoc({ profile: 'zone', default: { disposition: 'host' }, syscalls: rules }, label).syscalls;
 }
 
 export function readProfileFile(file: string): Profile {

@@ -10,7 +10,7 @@ import { AUDIT_ARCH } from '../tables/arch.js';
 import { parseValue } from './constants.js';
 import { contradiction, covers, widthOfType } from './conditions.js';
 import { notifyHandler, parseDisposition } from './disposition.js';
-import { loadProfile, profileChain, type Layer } from './load.js';
+import { EXTRA_RULES_LABEL, loadProfile, profileChain, validateExtraRules, type Layer } from './load.js';
 import { byName, defaultTables, type TableSource } from './tables.js';
 import type {
   Condition, PolicyOptions, Profile, ResolvedProfile, ResolvedRule, ResolvedSyscall, Rule,
@@ -68,7 +68,7 @@ function pickEntries(layers: Layer[], extra: SyscallRules[] | undefined, abi: Ab
   const names = byName(table);
   const all: { file: string; entries: SyscallRules[] }[] = [
     ...layers.map((l) => ({ file: l.file, entries: l.profile.syscalls })),
-    ...(extra ? [{ file: 'zone rules', entries: extra }] : []),
+    ...(extra ? [{ file: EXTRA_RULES_LABEL, entries: extra }] : []),
   ];
   const result = new Map<string, Picked>();
   for (const { file, entries } of all) {
@@ -226,6 +226,7 @@ function layersOf(profile: string | Profile): Layer[] {
  * the rules are invalid.
  */
 export function resolveProfile(profile: string | Profile, abi: Abi, opts: ResolveOptions = {}): ResolvedProfile {
+  if (opts.extraRules !== undefined) opts = { ...opts, extraRules: validateExtraRules(opts.extraRules) };
   const problems = new Problems();
   const tables = tablesFor(opts.tables ?? defaultTables);
   const resolved = resolveWith(layersOf(profile), abi, opts, tables, problems);
@@ -242,6 +243,7 @@ export function checkProfile(profile: string | Profile, opts: ResolveOptions = {
   const tables = tablesFor(opts.tables ?? defaultTables);
   let layers: Layer[];
   try {
+    if (opts.extraRules !== undefined) opts = { ...opts, extraRules: validateExtraRules(opts.extraRules) };
     layers = layersOf(profile);
   } catch (err) {
     if (err instanceof LxzoneError) return [err.message];
