@@ -102,6 +102,14 @@ describe('writeFileAtomic()', () => {
     expect(readFileSync(f, 'utf8')).toBe('two');
     expect(readdirSync(dir)).toEqual(['f.json']);
   });
+  it('creates exclusively when asked: the second creator fails', () => {
+    const f = join(dir, 'c.json');
+    writeFileAtomic(f, 'first', 0o600, true);
+    expect(() => writeFileAtomic(f, 'second', 0o600, true)).toThrow(`cannot write ${f}: it already exists`);
+    expect(readFileSync(f, 'utf8')).toBe('first');
+    expect(readdirSync(dir)).toEqual(['c.json']);
+  });
+
   it('fails cleanly when the directory is missing', () => {
     expect(() => writeFileAtomic(join(dir, 'no/f'), 'x')).toThrow(/cannot write .*no\/f: ENOENT/);
   });

@@ -9,6 +9,7 @@ import {
   existsSync,
   constants,
   fsyncSync,
+  linkSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -28,7 +29,9 @@ function fail(e: unknown, path: string, syscall: string): LxzoneError {
   const why =
     err.code === 'ENOSPC' || err.code === 'EDQUOT'
       ? 'no space left on the device (the previous version is kept)'
-      : err.message;
+      : err.code === 'EEXIST'
+        ? 'it already exists'
+        : err.message;
   return new LxzoneError(`cannot write ${path}: ${why}`, { errno, code: err.code, syscall, where: path, cause: e });
 }
 
@@ -41,8 +44,10 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Replace `path` with `data` atomically (mode applies to a new file). */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
+/** Replace `path` with `data` atomically (mode applies to a new file).
+ * With `exclusive`, fail with EEXIST instead of replacing an existing file
+ * (the temp file is link(2)ed into place: two creators cannot both win). */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, exclusive = false): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -60,8 +65,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     fsyncSync(fd);
     closeSync(fd);
     fd = -1;
-    step = 'rename';
-    renameSync(tmp, path);
+    if (exclusive) {
+      step = 'link';
+      linkSync(tmp, path);
+      unlinkSync(tmp);
+    } else {
+      step = 'rename';
+      renameSync(tmp, path);
+    }
   } catch (e) {
     if (fd >= 0) closeSync(fd);
     try {

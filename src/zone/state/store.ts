@@ -109,11 +109,15 @@ export class ZoneStore {
     const p = this.paths(valid.name);
     this.ensureDirs();
     mkdirSync(p.zoneDir, { recursive: true, mode: 0o700 });
-    if (opts.create && existsSync(p.configFile)) {
-      throw new LxzoneError(`zone ${valid.name} already exists`, { code: 'EEXIST', where: p.configFile });
-    }
+    const exists = () => new LxzoneError(`zone ${valid.name} already exists`, { code: 'EEXIST', where: p.configFile });
+    if (opts.create && existsSync(p.configFile)) throw exists();
     sweepTempFiles(p.zoneDir);
-    writeFileAtomic(p.configFile, `${JSON.stringify(valid, null, 2)}\n`);
+    try {
+      writeFileAtomic(p.configFile, `${JSON.stringify(valid, null, 2)}\n`, 0o600, opts.create === true);
+    } catch (e) {
+      if (opts.create && (e as LxzoneError).code === 'EEXIST') throw exists();
+      throw e;
+    }
     return valid;
   }
 
