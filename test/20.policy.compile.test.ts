@@ -105,12 +105,12 @@ describe('compilePolicy()', () => {
   });
 
   for (const profile of ['default', 'strict', 'permissive', 'trace']) {
-    for (const allowNesting of [false, true]) {
-      it(`${profile} profile (allowNesting ${allowNesting}): every number of x86_64 and i386 decided as the rules say`, () => {
+    for (const [allowNesting, netRaw] of [[false, false], [true, false], [false, true]] as const) {
+      it(`${profile} profile (allowNesting ${allowNesting}, netRaw ${netRaw}): every number of x86_64 and i386 decided as the rules say`, () => {
         const abis: Abi[] = ['x86_64', 'i386'];
-        const c = compilePolicy({ profile, abis, allowNesting });
-        const resolved = abis.map((abi) => resolveProfile(profile, abi, { allowNesting }));
-        proveAgainstRules(resolved, c.bpf, defaultTables, allowNesting ? 2 : 1);
+        const c = compilePolicy({ profile, abis, allowNesting, netRaw });
+        const resolved = abis.map((abi) => resolveProfile(profile, abi, { allowNesting, netRaw }));
+        proveAgainstRules(resolved, c.bpf, defaultTables, allowNesting ? 2 : netRaw ? 4 : 1);
       });
     }
 

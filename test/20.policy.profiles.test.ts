@@ -67,6 +67,13 @@ describe('shipped profiles', () => {
     expect(refuses(true)).toBe(false);
   });
 
+  it('default: AF_PACKET refused unless the zone holds CAP_NET_RAW', () => {
+    const packet = (netRaw: boolean) => resolveProfile('default', 'x86_64', { netRaw }).syscalls
+      .find((s) => s.name === 'socket')!.rules.filter((r) => r.when.some((c) => c.arg === 0 && c.value === 17n)).length;
+    expect(packet(false)).toBe(1);
+    expect(packet(true)).toBe(0);
+  });
+
   it('strict: kills what it does not list and raises SIGSYS for unknown numbers', () => {
     const r = resolveProfile('strict', 'x86_64');
     expect(r.unsupported).toBe('sigsys');

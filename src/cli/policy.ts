@@ -102,19 +102,21 @@ export function register(program: Command): void {
     .argument('<profile>', 'profile name (default, strict, permissive, trace) or rules file')
     .option('--abi <abi>', 'x86_64, i386 or aarch64 (default: the host\'s)')
     .option('--allow-nesting', 'as for a zone that allows nested user namespaces')
+    .option('--net-raw', 'as for a zone that holds CAP_NET_RAW')
     .option('--json', 'the resolved profile as JSON')
     .option('--bpf', 'the compiled filter (for the host\'s ABIs) instead, disassembled')
-    .action((profile: string, flags: { abi?: string; allowNesting?: boolean; json?: boolean; bpf?: boolean }) => {
+    .action((profile: string, flags: { abi?: string; allowNesting?: boolean; netRaw?: boolean; json?: boolean; bpf?: boolean }) => {
       const allowNesting = flags.allowNesting ?? false;
+      const netRaw = flags.netRaw ?? false;
       if (flags.bpf) {
         const abis = flags.abi ? [parseAbi(flags.abi)] : hostAbis();
-        const c = compilePolicy({ profile, abis, allowNesting });
+        const c = compilePolicy({ profile, abis, allowNesting, netRaw });
         const lines = disassemble(decodeProgram(c.bpf));
         if (flags.json) process.stdout.write(`${JSON.stringify({ abis, instructions: c.instructions, program: lines }, null, 2)}\n`);
         else process.stdout.write(`${lines.join('\n')}\n; ${c.instructions} instructions for ${abis.join(', ')}\n`);
         return;
       }
-      const resolved = resolveProfile(profile, parseAbi(flags.abi), { allowNesting });
+      const resolved = resolveProfile(profile, parseAbi(flags.abi), { allowNesting, netRaw });
       process.stdout.write(flags.json ? `${toJson(resolved)}\n` : showText(resolved));
     });
 
@@ -125,10 +127,11 @@ export function register(program: Command): void {
     .option('--dispatch <file>', 'dispatch table bytes (native/supervisor/dispatch.h)')
     .option('--abi <abi>', 'one ABI instead of the host\'s', collect, [])
     .option('--allow-nesting', 'as for a zone that allows nested user namespaces')
+    .option('--net-raw', 'as for a zone that holds CAP_NET_RAW')
     .option('--json', 'print {"instructions", "abis", "bpfBytes", "dispatchBytes"}')
-    .action((profile: string, flags: { output: string; dispatch?: string; abi: string[]; allowNesting?: boolean; json?: boolean }) => {
+    .action((profile: string, flags: { output: string; dispatch?: string; abi: string[]; allowNesting?: boolean; netRaw?: boolean; json?: boolean }) => {
       const abis = flags.abi.length ? flags.abi.map(parseAbi) : hostAbis();
-      const c = compilePolicy({ profile, abis, allowNesting: flags.allowNesting ?? false });
+      const c = compilePolicy({ profile, abis, allowNesting: flags.allowNesting ?? false, netRaw: flags.netRaw ?? false });
       writeFileSync(flags.output, c.bpf);
       if (flags.dispatch) writeFileSync(flags.dispatch, c.dispatch);
       const summary = { instructions: c.instructions, abis, bpfBytes: c.bpf.length, dispatchBytes: c.dispatch.length };

@@ -36,6 +36,8 @@ export interface CompileInput {
   extraRules?: SyscallRules[];
   /** Let the zone create nested user namespaces (rules with onlyIf.allowNesting). */
   allowNesting?: boolean;
+  /** The zone holds CAP_NET_RAW: packet sockets allowed (rules with onlyIf.netRaw). */
+  netRaw?: boolean;
   /** Syscall tables (tests). */
   tables?: TableSource;
 }
@@ -192,7 +194,7 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
   if (abis.length === 0) throw new LxzoneError('compilePolicy: no ABI to compile for', { code: 'EINVAL' });
   if (new Set(abis).size !== abis.length) throw new LxzoneError(`compilePolicy: ABI listed twice in ${abis.join(', ')}`, { code: 'EINVAL' });
   const tables = input.tables ?? defaultTables;
-  const opts = { allowNesting: input.allowNesting ?? false, extraRules: input.extraRules, tables };
+  const opts = { allowNesting: input.allowNesting ?? false, netRaw: input.netRaw ?? false, extraRules: input.extraRules, tables };
   const resolved = abis.map((abi) => resolveProfile(input.profile, abi, opts));
   const maxNrs = abis.map((abi) => tables(abi).maxNr);
   return compileResolved(resolved, maxNrs);

@@ -12,6 +12,7 @@ import { contradiction, covers, widthOfType } from './conditions.js';
 import { notifyHandler, parseDisposition } from './disposition.js';
 import { EXTRA_RULES_LABEL, loadProfile, profileChain, validateExtraRules, type Layer } from './load.js';
 import { byName, defaultTables, type TableSource } from './tables.js';
+import { RULE_OPTIONS } from './types.js';
 import type {
   Condition, PolicyOptions, Profile, ResolvedProfile, ResolvedRule, ResolvedSyscall, Rule,
   SyscallRules,
@@ -250,8 +251,10 @@ export function checkProfile(profile: string | Profile, opts: ResolveOptions = {
     throw err;
   }
   for (const abi of tables.keys()) {
-    for (const allowNesting of [false, true]) {
-      resolveWith(layers, abi, { ...opts, allowNesting }, tables, problems);
+    // Every combination of the compile options a rule can depend on.
+    for (let bits = 0; bits < 1 << RULE_OPTIONS.length; bits++) {
+      const options = Object.fromEntries(RULE_OPTIONS.map((o, i) => [o, Boolean(bits & (1 << i))]));
+      resolveWith(layers, abi, { ...opts, ...options }, tables, problems);
     }
   }
   return problems.list;

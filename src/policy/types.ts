@@ -10,7 +10,7 @@ export const OPS = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'masked_eq'] as const;
 export type Op = (typeof OPS)[number];
 
 /** Compile-time options a rule can depend on (`onlyIf`). */
-export const RULE_OPTIONS = ['allowNesting'] as const;
+export const RULE_OPTIONS = ['allowNesting', 'netRaw'] as const;
 export type RuleOption = (typeof RULE_OPTIONS)[number];
 
 /** A number, "0x…", "NAME", "NAME|NAME|0x10", or any of these with a comment. */
@@ -120,6 +120,8 @@ export interface ResolvedProfile {
 
 export interface PolicyOptions {
   allowNesting?: boolean;
+  /** The zone holds CAP_NET_RAW (rules with onlyIf.netRaw: packet sockets). */
+  netRaw?: boolean;
   /** A zone's own rules, applied over the profile (they replace its entries per syscall). */
   extraRules?: SyscallRules[];
 }
