@@ -142,6 +142,21 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
           return bad(index, key, "not a tmpfs size");
       if (value.empty()) return bad(index, key, "empty");
       out->tmp_size = value;
+    } else if (key == "tmpfs") {
+      // "TARGET<US>SIZE<US>MODE(octal)"
+      size_t a = value.find('\x1f'), b = a == std::string::npos ? a : value.find('\x1f', a + 1);
+      if (b == std::string::npos) return bad(index, key, "not TARGET<US>SIZE<US>MODE");
+      TmpfsMount t;
+      t.target = value.substr(0, a);
+      t.size = value.substr(a + 1, b - a - 1);
+      std::string mode = value.substr(b + 1);
+      bool size_ok = !t.size.empty();
+      for (char ch : t.size) size_ok &= (ch >= '0' && ch <= '9') || ch == 'k' || ch == 'm' || ch == 'g';
+      bool mode_ok = !mode.empty() && mode.size() <= 4;
+      for (char ch : mode) mode_ok &= ch >= '0' && ch <= '7';
+      if (!safe_path(t.target) || !size_ok || !mode_ok) return bad(index, key, "bad target, size or mode");
+      t.mode = static_cast<uint32_t>(std::strtoul(mode.c_str(), nullptr, 8));
+      out->tmpfs.push_back(t);
     } else if (key == "bind" || key == "proc-bind") {
       BindMount bind;
       if (!parse_bind(value, &bind) || !safe_path(bind.source) || !safe_path(bind.target))

@@ -15,6 +15,12 @@ struct BindMount {
   bool readonly = true;
 };
 
+struct TmpfsMount {
+  std::string target;  // absolute path in the zone
+  std::string size;    // tmpfs size= option
+  uint32_t mode = 01777;
+};
+
 struct ShimConfig {
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -35,6 +41,7 @@ struct ShimConfig {
   std::string tmp_size = "64m";
   std::vector<BindMount> binds;
   std::vector<BindMount> proc_binds;  // files served over /proc (the zone's own view)
+  std::vector<TmpfsMount> tmpfs;
 };
 
 // Parses the records; the Error names the record that was wrong.

@@ -1,6 +1,7 @@
 #include "mounts.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -80,12 +81,80 @@ bool is_dir(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-// Bind `source` (host path, under kOldRoot) over `target` (under kNewRoot).
-Status bind(const std::string& source, const std::string& target, bool readonly, bool recursive) {
-  LXZ_TRY(do_mount(source.c_str(), target, nullptr, MS_BIND | (recursive ? MS_REC : 0)));
-  unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (readonly ? MS_RDONLY : 0);
-  // A bind of a device node must keep dev access; only /dev binds pass keep_dev.
-  return do_mount(nullptr, target, nullptr, flags);
+Status open_how(int dirfd, const std::string& path, uint64_t resolve, int* out, const std::string& what) {
+  struct open_how how = {};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = resolve;
+  long fd = syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
+  if (fd < 0) return sys_error(what);
+  *out = static_cast<int>(fd);
+  return {};
+}
+
+// A path of the zone, resolved inside the zone's root: symlinks and ".." in an
+// image can never lead a mount outside it.
+Status open_in_root(const std::string& root, const std::string& path, int* out) {
+  int root_fd = -1;
+  LXZ_TRY(open_how(AT_FDCWD, root, RESOLVE_NO_SYMLINKS, &root_fd, "open " + root));
+  Status s = open_how(root_fd, "." + path, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, out, "mount target " + path + " in the zone's root");
+  close(root_fd);
+  return s;
+}
+
+Status attach_at(int tree, int target_fd, const std::string& what) {
+  if (move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return sys_error("move_mount " + what);
+  return {};
+}
+
+// Binds a host path (reached with no symlink at all) over a path of the zone.
+Status bind_into_root(const std::string& root, const std::string& host_path, const std::string& zone_path,
+                      bool readonly, bool recursive) {
+  int src = -1, target = -1;
+  LXZ_TRY(open_how(AT_FDCWD, std::string(kOldRoot) + host_path, RESOLVE_NO_SYMLINKS, &src, "bind source " + host_path));
+  Status s = open_in_root(root, zone_path, &target);
+  if (!s.ok()) {
+    close(src);
+    return s;
+  }
+  int tree = open_tree(src, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
+  close(src);
+  if (tree < 0) {
+    close(target);
+    return sys_error("open_tree " + host_path);
+  }
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readonly ? MOUNT_ATTR_RDONLY : 0);
+  if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) s = sys_error("mount_setattr " + host_path);
+  if (s.ok()) s = attach_at(tree, target, zone_path);
+  close(tree);
+  close(target);
+  return s;
+}
+
+Status tmpfs_into_root(const std::string& root, const TmpfsMount& t, const ShimConfig& c) {
+  int target = -1;
+  LXZ_TRY(open_in_root(root, t.target, &target));
+  char mode[16];
+  snprintf(mode, sizeof mode, "%o", t.mode);
+  int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+  Status s;
+  if (fs < 0) s = sys_error("fsopen tmpfs");
+  auto set = [&](const char* key, const std::string& value) {
+    if (s.ok() && fsconfig(fs, FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0) s = sys_error(std::string("tmpfs ") + key + "=" + value);
+  };
+  set("size", t.size);
+  set("mode", mode);
+  set("uid", std::to_string(c.id_base));
+  set("gid", std::to_string(c.id_base));
+  if (s.ok() && fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) s = sys_error("create tmpfs " + t.target);
+  int mnt = -1;
+  if (s.ok() && (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0) s = sys_error("fsmount tmpfs");
+  if (s.ok()) s = attach_at(mnt, target, t.target);
+  if (mnt >= 0) close(mnt);
+  if (fs >= 0) close(fs);
+  close(target);
+  return s;
 }
 
 std::string id_options(const ShimConfig& c) {
@@ -192,22 +261,11 @@ Status build_zone_filesystem(const ShimConfig& c) {
   uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (c.rootfs_writable ? 0 : MOUNT_ATTR_RDONLY);
   LXZ_TRY(set_recursive_attrs(root, attrs));
 
-  for (const BindMount& b : c.binds) {
-    std::string target = root + b.target;
-    std::string src = std::string(kOldRoot) + b.source;
-    struct stat st;
-    if (stat(src.c_str(), &st) < 0) return sys_error("bind source " + b.source);
-    struct stat tst;
-    if (lstat(target.c_str(), &tst) < 0) return Error{errno, "bind target " + b.target + " in the zone's root"};
-    if (S_ISLNK(tst.st_mode)) return Error{ELOOP, "bind target " + b.target + " is a symlink"};
-    LXZ_TRY(bind(src, target, b.readonly, true));
-  }
+  for (const BindMount& b : c.binds) LXZ_TRY(bind_into_root(root, b.source, b.target, b.readonly, true));
+  for (const TmpfsMount& t : c.tmpfs) LXZ_TRY(tmpfs_into_root(root, t, c));
 
   LXZ_TRY(mount_proc(root));
-  for (const BindMount& b : c.proc_binds) {
-    std::string src = std::string(kOldRoot) + b.source;
-    LXZ_TRY(bind(src, root + b.target, true, false));
-  }
+  for (const BindMount& b : c.proc_binds) LXZ_TRY(bind_into_root(root, b.source, b.target, true, false));
   LXZ_TRY(mount_sys(root));
   LXZ_TRY(mount_dev(root, c));
   LXZ_TRY(mount_scratch(root + "/tmp", c, "1777"));

@@ -9,7 +9,7 @@ import { LxzoneError, errnoName } from '../errors.js';
 import { ControlType, native, shimPath, type NativeCounters, type NativeEvent } from '../native.js';
 import { compilePolicy } from '../policy/compile.js';
 import { hostAbis, loadTable } from '../tables/index.js';
-import { encodeShimConfig, type ShimBind } from './shim-config.js';
+import { encodeShimConfig, type ShimBind, type ShimTmpfs } from './shim-config.js';
 import { supervisor } from './supervisor.js';
 import { formatTraceEvent, traceStringMasks } from './trace-format.js';
 import type { SyscallRules } from '../policy/types.js';
@@ -42,6 +42,8 @@ export interface RunOptions {
   network?: 'none' | 'loopback' | 'zone';
   binds?: ShimBind[];
   procBinds?: ShimBind[];
+  /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
+  tmpfs?: ShimTmpfs[];
   tmpSize?: string;
   /** Host uid/gid that the zone's root maps to. */
   idBase?: number;
@@ -172,6 +174,7 @@ export function startZone(opts: RunOptions): RunningZone {
     tmpSize: opts.tmpSize,
     binds: opts.binds ?? [],
     procBinds: opts.procBinds ?? [],
+    tmpfs: opts.tmpfs ?? [],
   });
 
   const addon = native();

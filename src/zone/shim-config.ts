@@ -8,6 +8,12 @@ export interface ShimBind {
   readonly: boolean;
 }
 
+export interface ShimTmpfs {
+  target: string;
+  sizeBytes: number;
+  mode?: number;
+}
+
 export interface ShimConfig {
   argv: string[];
   env: string[];
@@ -29,6 +35,7 @@ export interface ShimConfig {
   tmpSize?: string;
   binds: ShimBind[];
   procBinds: ShimBind[];
+  tmpfs?: ShimTmpfs[];
 }
 
 const US = '\x1f';
@@ -59,5 +66,6 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.tmpSize) add('tmp-size', c.tmpSize);
   for (const b of c.binds) add('bind', [b.source, b.target, b.readonly ? 'ro' : 'rw'].join(US));
   for (const b of c.procBinds) add('proc-bind', [b.source, b.target, 'ro'].join(US));
+  for (const t of c.tmpfs ?? []) add('tmpfs', [t.target, `${Math.ceil(t.sizeBytes / 1024)}k`, (t.mode ?? 0o1777).toString(8)].join(US));
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
 }
