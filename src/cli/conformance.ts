@@ -8,7 +8,7 @@ import { LxzoneError } from '../errors.js';
 import { ABIS, isAbi } from '../tables/index.js';
 import type { Abi } from '../tables/types.js';
 import {
-  caseLine, DEFAULT_RESULTS, formatReport, hasUnexpectedFailures, runSuite, writeResults,
+  caseLine, DEFAULT_RESULTS, formatReport, hasUnexpectedFailures, loadKnownFailures, loadManifest, runSuite, writeResults,
 } from '../conformance/index.js';
 import { writeFileSync } from 'node:fs';
 
@@ -22,6 +22,8 @@ interface ConformanceOptions {
   probes: boolean;
   build: boolean;
   verbose?: boolean;
+  manifest?: string;
+  knownFailures?: string;
 }
 
 const usage = (message: string) => new LxzoneError(message, { code: 'EINVAL', exitCode: 2 });
@@ -48,6 +50,8 @@ export async function runConformance(opts: ConformanceOptions): Promise<number> 
     noBuild: !opts.build,
     programs: opts.programs,
     probes: opts.probes,
+    manifest: opts.manifest ? loadManifest(opts.manifest) : undefined,
+    knownFailures: opts.knownFailures ? loadKnownFailures(opts.knownFailures) : undefined,
     onStart: ({ index, total, abi, id }) => {
       if (tty) process.stderr.write(`\r\x1b[K[${index + 1}/${total}] ${abi} ${id} ...`);
     },
@@ -79,6 +83,8 @@ export function register(program: Command): void {
     .option('--no-probes', 'leave out the probes')
     .option('--no-build', 'do not run make -C fixtures first')
     .option('--verbose', 'list passing cases too')
+    .option('--manifest <file>', 'another manifest (default: fixtures/conformance/manifest.json)')
+    .option('--known-failures <file>', 'another known-failures file (default: fixtures/conformance/known-failures.json)')
     .action(async (opts: ConformanceOptions) => {
       process.exitCode = await runConformance(opts);
     });

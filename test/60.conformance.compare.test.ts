@@ -1,0 +1,91 @@
+// compareCase: the rules that turn a native run and a zone run into a
+// verdict, with the default profile's real decisions (resolveProfile) for
+// the refusals. Lines are written out here because the subject is the
+// comparison; the kernel-facing half runs in 60.conformance.zone.
+import { describe, expect, it } from 'vitest';
+import { checkValue, compareCase, profileView, type CaseSpec } from '../src/conformance/index.js';
+import type { CaseRun, ProbeLine } from '../src/conformance/types.js';
+import { resolveProfile } from '../src/policy/index.js';
+
+const line = (syscall: string, ret: number, errno: string | null = null, data: Record<string, unknown> = {}): ProbeLine =>
+  ({ case: 'c', syscall, ret, errno, data });
+const run = (lines: ProbeLine[], extra: Partial<CaseRun> = {}): CaseRun =>
+  ({ lines, invalid: [], exitCode: 0, stderr: '', timedOut: false, ...extra });
+const ctx = { profile: profileView('default', 'x86_64'), vars: { kernelVersion: '5.15.0-lxzone', hostname: 'zh' } };
+
+describe('compareCase()', () => {
+  it('passes identical runs and fails on any differing field, naming it', () => {
+    const native = run([line('openat', 3), line('read', 5, null, { data: 'hello' })]);
+    expect(compareCase({}, native, run([line('openat', 3), line('read', 5, null, { data: 'hello' })]), ctx).status).toBe('pass');
+    const v = compareCase({}, native, run([line('openat', 3), line('read', 5, null, { data: 'hellO' })]), ctx);
+    expect(v.status).toBe('fail');
+    expect(v.diffs).toEqual(['line 2 read: data.data: native "hello", zone "hellO"']);
+    expect(v.lines.map((l) => l.status)).toEqual(['pass', 'fail']);
+  });
+
+  it('expects the profile\'s errno for a refused syscall, whatever the native result', () => {
+    const disp = resolveProfile('default', 'x86_64').syscalls.find((s) => s.name === 'mount')!.disposition;
+    expect(disp).toMatch(/^errno:/);
+    const errno = disp.slice('errno:'.length);
+    const native = run([line('mount', 0), line('getpid', 4)]);
+    const ok = compareCase({ ignore: ['getpid.ret'] }, native, run([line('mount', -1, errno), line('getpid', 2)]), ctx);
+    expect(ok.status).toBe('pass');
+    expect(ok.lines[0]!.status).toBe('refused');
+    const wrong = compareCase({ ignore: ['getpid.ret'] }, native, run([line('mount', -1, 'ENOSYS'), line('getpid', 2)]), ctx);
+    expect(wrong.status).toBe('fail');
+    expect(wrong.diffs[0]).toContain(`expected -1 ${errno} (profile default: ${disp})`);
+  });
+
+  it('applies zone checks with ${} settings and comparisons, per occurrence', () => {
+    const spec: CaseSpec = { zone: [
+      { syscall: 'uname', nth: 1, data: { release: '${kernelVersion}' } },
+      { syscall: 'sysinfo', data: { procs: { lte: 5 } } },
+    ] };
+    const native = run([line('uname', 0, null, { release: '6.18', machine: 'x86_64' }), line('uname', -1, 'EFAULT'), line('sysinfo', 0, null, { procs: 300 })]);
+    const zone = run([line('uname', 0, null, { release: '5.15.0-lxzone', machine: 'x86_64' }), line('uname', -1, 'EFAULT'), line('sysinfo', 0, null, { procs: 3 })]);
+    expect(compareCase(spec, native, zone, ctx).status).toBe('pass');
+    const bad = run([line('uname', 0, null, { release: '6.18', machine: 'i686' }), line('uname', -1, 'EFAULT'), line('sysinfo', 0, null, { procs: 9 })]);
+    expect(compareCase(spec, native, bad, ctx).diffs).toEqual([
+      'line 1 uname: data.release: zone "6.18", expected "5.15.0-lxzone"',
+      'line 1 uname: data.machine: native "x86_64", zone "i686"',
+      'line 3 sysinfo: data.procs: zone 9, expected <= 5',
+    ]);
+  });
+
+  it('fails on missing or extra lines and on a different end', () => {
+    const native = run([line('a', 0), line('b', 0)]);
+    expect(compareCase({}, native, run([line('a', 0)]), ctx).diffs[0]).toMatch(/line 2 missing in the zone/);
+    expect(compareCase({}, native, run([line('a', 0), line('b', 0), line('c', 0)]), ctx).diffs[0]).toMatch(/line 3 only in the zone/);
+    expect(compareCase({}, native, run([line('a', 0), line('b', 0)], { exitCode: null, signal: 'SIGSEGV' }), ctx).diffs)
+      .toEqual(['probe ended differently: native exit 0, zone killed by SIGSEGV']);
+    expect(compareCase({}, native, run([], { timedOut: true }), ctx).reason).toBe('zone run: timed out');
+    expect(compareCase({}, native, run([], { invalid: ['garbage'] }), ctx).reason).toMatch(/not probe results, first: garbage/);
+  });
+
+  it('needs an expectation for every line of a zone-only case', () => {
+    const spec: CaseSpec = { zoneOnly: true, zone: [{ syscall: 'reboot', ret: -1, errno: 'EINVAL' }] };
+    expect(compareCase(spec, undefined, run([line('reboot', -1, 'EINVAL')]), ctx).status).toBe('pass');
+    const v = compareCase(spec, undefined, run([line('reboot', -1, 'EINVAL'), line('getpid', 2)]), ctx);
+    expect(v.diffs).toEqual(['line 2 getpid: no expectation in the manifest for a zone-only line (getpid -> 2)']);
+    expect(compareCase(spec, undefined, run([]), ctx).diffs).toEqual(['manifest expects a reboot line the probe did not print']);
+  });
+
+  it('ignores only the fields the manifest names', () => {
+    const native = run([line('getppid', 812, null, { x: 1 })]);
+    const zone = run([line('getppid', 1, null, { x: 2 })]);
+    expect(compareCase({ ignore: ['getppid.ret'] }, native, zone, ctx).diffs).toEqual(['line 1 getppid: data.x: native 1, zone 2']);
+    expect(compareCase({ ignore: ['*.ret', 'getppid.data'] }, native, zone, ctx).status).toBe('pass');
+  });
+});
+
+describe('checkValue()', () => {
+  it('implements each comparison', () => {
+    const vars = { kernelVersion: '5.15.0' };
+    expect(checkValue('${kernelVersion}', '5.15.0', vars)).toBeNull();
+    expect(checkValue({ gte: 2 }, 1, vars)).toBe('>= 2');
+    expect(checkValue({ ne: 0 }, 0, vars)).toBe('not 0');
+    expect(checkValue({ re: '^5\\.' }, '5.15', vars)).toBeNull();
+    expect(checkValue({ oneOf: [null, 'EBADF'] }, 'EPERM', vars)).toBe('one of [null,"EBADF"]');
+    expect(checkValue({ any: true }, undefined, vars)).toBe('a value');
+  });
+});

@@ -1,0 +1,84 @@
+// The suite itself, in real zones (default profile): every manifest case on
+// every ABI this host builds probes for must pass, or fail as listed in
+// known-failures.json. Also: the suite can fail (a wrong expectation is
+// caught), and its result file is what `lxzone syscalls` reads.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  buildFixtures, describeCase, loadManifest, runSuite, writeResults, type CaseResult, type ConformanceResultFile, type Manifest,
+} from '../src/conformance/index.js';
+import { probeDirs } from '../src/conformance/paths.js';
+import { parseResults } from '../src/coverage/results.js';
+import { resolveProfile } from '../src/policy/index.js';
+
+buildFixtures();
+const manifest = loadManifest();
+const abis = probeDirs().filter((d) => existsSync(d.dir)).map((d) => d.abi);
+const caseIds = Object.entries(manifest.probes).flatMap(([p, s]) => Object.keys(s.cases).map((c) => `${p}/${c}`));
+
+const runs = new Map<string, ConformanceResultFile>();
+const dir = mkdtempSync(join(tmpdir(), 'lxzone-conformance-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe.each(abis)('conformance in zones (%s, default profile)', (abi) => {
+  let result: ConformanceResultFile;
+  const byId = new Map<string, CaseResult>();
+  beforeAll(async () => {
+    result = await runSuite({ abis: [abi], programs: false, noBuild: true });
+    runs.set(abi, result);
+    for (const c of result.cases) byId.set(c.id, c);
+  }, 600_000);
+
+  it.each(caseIds)('%s', (id) => {
+    const c = byId.get(id);
+    expect(c, `${id} did not run`).toBeDefined();
+    if (c!.status === 'fail' && c!.knownFailure !== undefined) return; // listed, with its reason, in the report
+    expect(c!.status === 'pass' || c!.status === 'skip', describeCase(c!)).toBe(true);
+    if (c!.status === 'skip') expect(c!.reason).toBeTruthy();
+  });
+
+  it('exercises most syscalls the default profile lets a zone make', () => {
+    const table = result.syscalls[abi] ?? {};
+    const exercised = Object.keys(table);
+    const allowed = resolveProfile('default', abi).syscalls.filter((s) => s.disposition === 'host' || s.disposition.startsWith('emulate:'));
+    const covered = allowed.filter((s) => exercised.includes(s.name)).length;
+    // aim: every host/emulate syscall; today the floor is what the probes reach.
+    expect(covered / allowed.length).toBeGreaterThan(0.75);
+    expect(result.unknownNames[abi] ?? []).toEqual([]);
+  });
+});
+
+describe('the suite', () => {
+  it('writes a result file lxzone syscalls can read', () => {
+    const r = runs.get('x86_64')!;
+    const file = join(dir, 'conformance.json');
+    writeResults(file, r);
+    const parsed = parseResults(JSON.parse(readFileSync(file, 'utf8')), file);
+    expect(parsed.syscalls.x86_64!.openat).toEqual({ exercised: true, passed: true });
+    expect(parsed.syscalls.x86_64!.uname!.exercised).toBe(true);
+  });
+
+  it('fails a case whose zone expectation does not hold', async () => {
+    const wrong: Manifest = structuredClone(manifest);
+    wrong.probes = { probe_emulated: { cases: { uname: { zone: [{ syscall: 'uname', nth: 1, data: { release: '9.9.9-not-the-zone', nodename: '${hostname}' } }] } } } };
+    const r = await runSuite({ manifest: wrong, knownFailures: {}, abis: ['x86_64'], programs: false, noBuild: true, filter: /^probe_emulated\/uname$/ });
+    expect(r.cases.map((c) => [c.id, c.status])).toEqual([['probe_emulated/uname', 'fail']]);
+    expect(r.cases[0]!.diffs).toEqual([`line 1 uname: data.release: zone "${manifest.zone.kernelVersion}", expected "9.9.9-not-the-zone"`]);
+    expect(r.syscalls.x86_64!.uname).toEqual({ exercised: true, passed: false });
+  });
+
+  it('fails a refused syscall whose errno is not the profile\'s', async () => {
+    // permissive lets keyctl through: the zone then answers from the kernel, not with the default profile's EPERM.
+    const disp = resolveProfile('permissive', 'x86_64').syscalls.find((s) => s.name === 'keyctl')!.disposition;
+    expect(disp).toBe('host');
+    const m: Manifest = structuredClone(manifest);
+    m.probes = { probe_system: { cases: { kernel_facilities: 'same' } } };
+    const filter = /^probe_system\/kernel_facilities$/;
+    const ok = await runSuite({ manifest: m, knownFailures: {}, abis: ['x86_64'], programs: false, noBuild: true, profile: 'default', filter });
+    expect(ok.cases[0]!.lines.find((l) => l.syscall === 'keyctl')!.status).toBe('refused');
+    const perm = await runSuite({ manifest: m, knownFailures: {}, abis: ['x86_64'], programs: false, noBuild: true, profile: 'permissive', filter });
+    expect(perm.cases[0]!.lines.find((l) => l.syscall === 'keyctl')!.status).not.toBe('refused');
+  });
+});
