@@ -1,0 +1,88 @@
+// Writing a run down: bench/results/latest.json (everything), latest.md (the
+// tables), and the same tables into docs/performance.md between its markers.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchResults, Check, Row, SectionResult } from './types.js';
+
+export const DOC_BEGIN = '<!-- bench:results:begin (written by npm run bench; do not edit by hand) -->';
+export const DOC_END = '<!-- bench:results:end -->';
+
+function fmt(v: number | null | undefined, unit: string): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return 'n/a';
+  if (unit.startsWith('x')) return `${v.toFixed(2)}x`;
+  const abs = Math.abs(v);
+  const digits = unit === 'KiB' || unit === 'calls/s' || unit === 'zones' ? 0 : abs >= 100 ? 0 : abs >= 10 ? 1 : 2;
+  return v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|');
+
+function rowsTable(rows: Row[]): string[] {
+  const out = ['| measured | variant | median | unit | ratio | samples | note |', '|---|---|---:|---|---:|---:|---|'];
+  for (const r of rows) {
+    const ratio = r.ratio === undefined ? '' : `${fmt(r.ratio, 'x')} ${r.ratioTo ?? ''}`.trim();
+    out.push(`| ${cell(r.name)} | ${cell(r.variant)} | ${fmt(r.median, r.unit)} | ${r.unit} | ${ratio} | ${r.samples} | ${cell(r.note ?? '')} |`);
+  }
+  return out;
+}
+
+function checksTable(checks: Check[]): string[] {
+  if (!checks.length) return [];
+  const out = ['', '| target | measured | met |', '|---|---:|---|'];
+  for (const c of checks) {
+    const met = c.met === null ? 'undecided' : c.met ? 'yes' : '**no**';
+    out.push(`| ${cell(c.target)} | ${fmt(c.value, c.unit)} ${c.unit.startsWith('x') ? c.unit.slice(2) : c.unit} | ${met} |`);
+  }
+  return out;
+}
+
+function sectionMd(s: SectionResult, index: number): string[] {
+  const out = [`### ${index}. ${s.title}`, ''];
+  if (s.status === 'not-run') return [...out, '_not run (not selected)_', ''];
+  out.push(`Status: ${s.status}, ${(s.durationMs / 1000).toFixed(1)} s.`);
+  for (const m of s.messages) out.push(`- ${m}`);
+  out.push('');
+  if (s.rows.length) out.push(...rowsTable(s.rows));
+  out.push(...checksTable(s.checks), '');
+  return out;
+}
+
+export function markdown(res: BenchResults): string {
+  const m = res.machine;
+  const o = res.options;
+  const lines = [
+    `## Results of ${res.startedAt.slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB memory, Linux ${m.kernel}, ${m.os}, virtualization: ${m.virtualization}, Node ${m.node}; load average at start ${m.loadAverageAtStart.join(' / ')}.`,
+    '',
+    `Sizes: ${o.quick ? 'quick (smoke), ' : ''}${o.runs} process runs x ${o.batches} batches per loop variant (${o.calls} passthrough / ${o.notifyCalls} notified calls per batch); ${o.startRuns} start-to-exit runs (${o.cliRuns} for the CLI); ${o.workRuns} rounds per real-work task; density N=${o.density}, ${o.densityRounds} round(s); ${o.noisyRounds} noisy-neighbour round(s).`,
+    'Every figure is a median over all samples; ratios are medians over medians.',
+    '',
+  ];
+  Object.values(res.sections).forEach((s, i) => lines.push(...sectionMd(s, i + 1)));
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+export function writeResults(res: BenchResults, dir: string): { json: string; md: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, 'latest.json');
+  const md = join(dir, 'latest.md');
+  writeAtomic(json, `${JSON.stringify(res, null, 2)}\n`);
+  writeAtomic(md, markdown(res));
+  return { json, md };
+}
+
+/** Replaces the results block of docs/performance.md (appends one if the markers are missing). */
+export function updateDoc(path: string, res: BenchResults): void {
+  const block = `${DOC_BEGIN}\n${markdown(res)}${DOC_END}`;
+  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Performance\n';
+  const a = text.indexOf(DOC_BEGIN);
+  const b = text.indexOf(DOC_END);
+  const next = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + DOC_END.length) : `${text.trimEnd()}\n\n${block}\n`;
+  writeAtomic(path, next);
+}

@@ -1,0 +1,168 @@
+// Issue 9 item 5: N zones booted at once, each running a sleeping process.
+// Boot time: from the first startZone() until every zone's sleep runs (seen
+// in /proc as the child of the zone's init). Memory per zone beyond the
+// sleeping process, two ways:
+//  - host view: the drop of MemAvailable with N zones up, minus its drop with
+//    N native sleeps of the same binary, divided by N (kernel objects such as
+//    namespaces, mounts, the loopback netns, seccomp filters included; noisy
+//    on a shared host, hence several rounds and medians);
+//  - parts: PSS of each zone's keeper and init (user memory, shared pages
+//    split among users) + the growth of unreclaimable kernel memory (slab,
+//    stacks, page tables) beyond N native sleeps, per zone.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBusyboxRoot } from '../../test/support/zones.js';
+import { startZone, type RunningZone } from '../../src/zone/run.js';
+import { progress, sleep } from '../lib/exec.js';
+import { childrenOf, commOf, kernelKiB, pssKiB, settledMemAvailable } from '../lib/memory.js';
+import { checkAtMost, type SectionContext } from '../lib/section.js';
+import { median, row } from '../lib/stats.js';
+
+const SLEEP_SECONDS = '100000';
+
+async function until(ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
+
+interface NativeRound {
+  availKiB: number;
+  kernelKiB: number;
+  pssKiB: number;
+  bootMs: number;
+}
+
+async function nativeRound(n: number, sleepBin: string): Promise<NativeRound> {
+  const before = await settledMemAvailable();
+  const t0 = performance.now();
+  const kids: ChildProcess[] = [];
+  for (let i = 0; i < n; i++) kids.push(spawn(sleepBin, [SLEEP_SECONDS], { stdio: 'ignore' }));
+  await until(() => kids.every((k) => k.pid !== undefined && commOf(k.pid) === 'sleep'), 60_000, 'native sleeps');
+  const bootMs = performance.now() - t0;
+  await sleep(300);
+  const after = await settledMemAvailable();
+  const pss = kids.reduce((s, k) => s + pssKiB(k.pid!), 0);
+  const exits = kids.map((k) => new Promise((r) => (k.exitCode !== null ? r(null) : k.once('exit', r))));
+  for (const k of kids) k.kill('SIGKILL');
+  await Promise.all(exits);
+  return {
+    availKiB: before.MemAvailable! - after.MemAvailable!,
+    kernelKiB: kernelKiB(after) - kernelKiB(before),
+    pssKiB: pss,
+    bootMs,
+  };
+}
+
+interface ZoneRound {
+  availKiB: number;
+  kernelKiB: number;
+  keeperPssKiB: number;
+  initPssKiB: number;
+  sleepPssKiB: number;
+  launcherRssKiB: number;
+  bootMs: number;
+  readyMs: number[];
+  stopMs: number;
+  failed: number;
+}
+
+async function zoneRound(n: number, root: string): Promise<ZoneRound> {
+  const rss0 = process.memoryUsage().rss;
+  const before = await settledMemAvailable();
+  const t0 = performance.now();
+  const zones: RunningZone[] = [];
+  const sleeps: (number | undefined)[] = new Array(n).fill(undefined);
+  const inits: (number | undefined)[] = new Array(n).fill(undefined);
+  const readyMs: number[] = [];
+  let failed = 0;
+  const waits: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const z = startZone({ argv: ['/bin/sleep', SLEEP_SECONDS], rootfs: root, stdio: 'inherit', network: 'loopback' });
+    zones.push(z);
+    z.initPid.then((p) => (inits[i] = p), () => undefined);
+    waits.push(z.wait().catch(() => failed++));
+  }
+  await until(() => {
+    for (let i = 0; i < n; i++) {
+      if (sleeps[i] !== undefined || inits[i] === undefined) continue;
+      const s = childrenOf(inits[i]!).find((c) => commOf(c) === 'sleep');
+      if (s !== undefined) {
+        sleeps[i] = s;
+        readyMs.push(performance.now() - t0);
+      }
+    }
+    return readyMs.length + failed >= n;
+  }, 120_000 + n * 200, `${n} zones to boot`);
+  const bootMs = performance.now() - t0;
+  await sleep(300);
+  const after = await settledMemAvailable();
+  const sum = (pids: (number | undefined)[]) => pids.reduce<number>((s, p) => s + (p ? pssKiB(p) : 0), 0);
+  const round: ZoneRound = {
+    availKiB: before.MemAvailable! - after.MemAvailable!,
+    kernelKiB: kernelKiB(after) - kernelKiB(before),
+    keeperPssKiB: sum(zones.map((z) => z.keeperPid)),
+    initPssKiB: sum(inits),
+    sleepPssKiB: sum(sleeps),
+    launcherRssKiB: (process.memoryUsage().rss - rss0) / 1024,
+    bootMs,
+    readyMs,
+    stopMs: 0,
+    failed,
+  };
+  const t1 = performance.now();
+  for (const z of zones) z.kill('SIGKILL');
+  await Promise.all(waits);
+  round.stopMs = performance.now() - t1;
+  return round;
+}
+
+export async function density(ctx: SectionContext): Promise<void> {
+  const { opts } = ctx;
+  const n = opts.density;
+  const root = makeBusyboxRoot('lxzone-bench-density-');
+  try {
+    const natives: NativeRound[] = [];
+    const zones: ZoneRound[] = [];
+    for (let r = 0; r < opts.densityRounds; r++) {
+      progress(`density: round ${r + 1}/${opts.densityRounds}: ${n} native sleeps`);
+      natives.push(await nativeRound(n, join(root, 'bin', 'sleep')));
+      await sleep(500);
+      progress(`density: round ${r + 1}/${opts.densityRounds}: ${n} zones`);
+      const z = await zoneRound(n, root);
+      zones.push(z);
+      if (z.failed) ctx.note(`round ${r + 1}: ${z.failed} of ${n} zones failed to start`);
+      // Network namespaces are torn down asynchronously by the kernel: let it finish.
+      await sleep(1000);
+    }
+    const per = (xs: number[]) => xs.map((x) => x / n);
+    const overheadAvail = zones.map((z, i) => (z.availKiB - natives[i]!.availKiB) / n);
+    const kernelExtra = zones.map((z, i) => (z.kernelKiB - natives[i]!.kernelKiB) / n);
+    const parts = zones.map((z, i) => (z.keeperPssKiB + z.initPssKiB) / n + kernelExtra[i]!);
+    ctx.rows.push(
+      row(`boot ${n} at once, all sleeping`, 'native', 'ms', natives.map((x) => x.bootMs), `${n} native sleep processes`),
+      row(`boot ${n} at once, all sleeping`, 'lxzone', 'ms', zones.map((z) => z.bootMs), `${n} zones, minimal root, loopback network`),
+      row('one zone ready, while all boot', 'lxzone', 'ms', zones.flatMap((z) => z.readyMs), 'from the first start to this zone\'s sleep running'),
+      row(`stop ${n} zones (SIGKILL, wait)`, 'lxzone', 'ms', zones.map((z) => z.stopMs)),
+      row('memory per zone beyond its sleep (MemAvailable)', 'lxzone', 'KiB', overheadAvail, `(drop with ${n} zones - drop with ${n} native sleeps) / ${n}`),
+      row('memory per zone beyond its sleep (parts)', 'lxzone', 'KiB', parts, 'keeper PSS + init PSS + unreclaimable kernel growth beyond native'),
+      row('  keeper (lxzone-shim) PSS', 'lxzone', 'KiB', per(zones.map((z) => z.keeperPssKiB))),
+      row('  init (reaper) PSS', 'lxzone', 'KiB', per(zones.map((z) => z.initPssKiB))),
+      row('  kernel: slab + stacks + page tables beyond native', 'lxzone', 'KiB', kernelExtra),
+      row('  launcher (this node process) RSS growth', 'lxzone', 'KiB', per(zones.map((z) => z.launcherRssKiB)), 'JS objects and pipes per zone; not in the totals above'),
+      row('sleeping process PSS', 'native', 'KiB', per(natives.map((x) => x.pssKiB))),
+      row('sleeping process PSS', 'lxzone', 'KiB', per(zones.map((z) => z.sleepPssKiB))),
+    );
+    ctx.details.zones = n;
+    ctx.details.failedZones = zones.map((z) => z.failed);
+    ctx.details.memAvailableDropKiB = { native: natives.map((x) => x.availKiB), zones: zones.map((z) => z.availKiB) };
+    ctx.checks.push(checkAtMost(`under 1 MiB of host memory per zone beyond its sleep (MemAvailable, N=${n})`, median(overheadAvail), 1024, 'KiB'));
+    ctx.checks.push(checkAtMost(`under 1 MiB per zone (parts, N=${n})`, median(parts), 1024, 'KiB'));
+    ctx.checks.push({ target: `all ${n} zones booted`, value: n - Math.max(...zones.map((z) => z.failed)), unit: 'zones', met: zones.every((z) => z.failed === 0) });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,50 @@
+// Issue 9 item 2 / issue 5's benchmark: the round trip of a notified
+// (emulated) syscall, uname in a loop, next to native uname, the same loop
+// under an in-process SECCOMP_RET_TRAP handler, and the floor the kernel
+// sets: a same-CPU context-switch round trip (pipe and futex ping-pong).
+import { cpus } from 'node:os';
+import { canPin, pinnedTo } from '../lib/affinity.js';
+import { fixture, nativeLoop, progress, zoneLoop } from '../lib/exec.js';
+import { checkAtMost, type SectionContext } from '../lib/section.js';
+import { ratio, ratiosTo, row } from '../lib/stats.js';
+import type { Row } from '../lib/types.js';
+
+const NAME = 'uname round trip';
+
+export async function notified(ctx: SectionContext): Promise<void> {
+  const { opts } = ctx;
+  const cpu = cpus().length - 1;
+  const slow = [String(opts.notifyCalls), String(opts.batches)];
+  const fast = [String(opts.calls), String(opts.batches)];
+  const s = { native: [] as number[], trap: [] as number[], zone: [] as number[], pinned: [] as number[], pipe: [] as number[], futex: [] as number[] };
+  const pin = canPin();
+  if (!pin) ctx.skip('taskset (util-linux) not found: no same-CPU lxzone variant');
+  for (let r = 0; r < opts.runs; r++) {
+    progress(`notified: run ${r + 1}/${opts.runs}`);
+    s.native.push(...nativeLoop([fixture('uname'), ...fast]));
+    s.trap.push(...nativeLoop([fixture('trap_uname'), ...fast]));
+    s.zone.push(...(await zoneLoop([fixture('uname'), ...slow])).ns);
+    if (pin) s.pinned.push(...(await pinnedTo(cpu, () => zoneLoop([fixture('uname'), ...slow]))).ns);
+    s.pipe.push(...nativeLoop([fixture('ctxswitch'), ...slow, 'pipe', String(cpu)]));
+    s.futex.push(...nativeLoop([fixture('ctxswitch'), ...slow, 'futex', String(cpu)]));
+  }
+  const rows: Row[] = [
+    row(NAME, 'native', 'ns/call', s.native, 'plain uname(2)'),
+    row(NAME, 'SECCOMP_RET_TRAP', 'ns/call', s.trap, 'in-process SIGSYS handler answers'),
+    row(NAME, 'lxzone', 'ns/call', s.zone, 'notified, answered by the supervisor thread; CPUs as the scheduler places them'),
+  ];
+  if (pin) rows.push(row(NAME, 'lxzone, one CPU', 'ns/call', s.pinned, `zone and supervisor pinned to CPU ${cpu}`));
+  rows.push(
+    row('context switch round trip', 'pipe, one CPU', 'ns/round trip', s.pipe, `two processes on CPU ${cpu}, a byte each way`),
+    row('context switch round trip', 'futex, one CPU', 'ns/round trip', s.futex, `two processes on CPU ${cpu}, FUTEX_WAKE/WAIT each way`),
+  );
+  ratiosTo(rows, () => rows[0]);
+  ctx.rows.push(...rows);
+  const pipe = rows.find((r) => r.variant === 'pipe, one CPU')!.median;
+  const zone = rows[2]!.median;
+  ctx.checks.push(checkAtMost('lxzone notified round trip within 1.2x of the same-CPU context switch (pipe)', ratio(zone, pipe), 1.2, 'x ctx switch'));
+  if (pin) {
+    const pinned = rows[3]!.median;
+    ctx.checks.push(checkAtMost('same, zone and supervisor on one CPU', ratio(pinned, pipe), 1.2, 'x ctx switch'));
+  }
+}
