@@ -6,14 +6,15 @@
 // refuse to run outside a zone. The fuzzer runs in a zone for a bounded time:
 // the supervisor (in this process) survives, answers, and leaks nothing.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveProfile } from '../src/policy/index.js';
 import { createZoneCgroup } from '../src/zone/cgroups/index.js';
 import { runZone, startZone, type RunOptions, type RunResult } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, repoRoot } from './support/zones.js';
+import { hostSnapshot, repoRoot, type HostSnapshot } from './support/zones.js';
 
 interface Expect {
   errno: string | null | (string | null)[];
@@ -65,16 +66,50 @@ function parseLines(out: string): Line[] {
     });
 }
 
-/** A host process the escapes aim at: ours, harmless to signal-0 or seize. */
+/** Host objects the escapes aim at, all ours: a process (harmless to
+ *  signal-0 or seize), an abstract and two path unix sockets (one in a
+ *  directory only root may enter, one world-connectable, both under /var/tmp,
+ *  which a zone sees), a SysV segment. Every program gets them all. */
 let target: ChildProcess;
-beforeAll(() => {
+const servers: Server[] = [];
+const dirs: string[] = [];
+let shmId = '';
+let hostArgs: string[] = [];
+
+function listen(path: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = createServer((c) => c.destroy());
+    s.once('error', reject);
+    s.listen(path, () => resolve(s));
+  });
+}
+
+beforeAll(async () => {
   const sources = readdirSync(escapesDir).filter((f) => f.endsWith('.c'));
   const targets = sources.map((f) => `bin/escapes/${f.slice(0, -2)}`);
   execFileSync('make', ['-s', '-C', join(repoRoot, 'fixtures'), ...targets], { stdio: 'pipe' });
   target = spawn('sleep', ['600'], { stdio: 'ignore' });
+  const abstract = `lxzone-escape-${process.pid}`;
+  const priv = mkdtempSync('/var/tmp/lxzone-escape-private-');
+  const world = mkdtempSync('/var/tmp/lxzone-escape-world-');
+  dirs.push(priv, world);
+  chmodSync(world, 0o755);
+  servers.push(await listen(`\0${abstract}`), await listen(join(priv, 'sock')), await listen(join(world, 'sock')));
+  chmodSync(join(world, 'sock'), 0o777);
+  shmId = /(\d+)\s*$/.exec(execFileSync('ipcmk', ['-M', '4096']).toString())![1]!;
+  hostArgs = [
+    `--host-pid=${target.pid}`,
+    `--host-abstract=${abstract}`,
+    `--host-shm-id=${shmId}`,
+    `--host-private-socket=${join(priv, 'sock')}`,
+    `--host-world-socket=${join(world, 'sock')}`,
+  ];
 });
 afterAll(() => {
   target?.kill('SIGKILL');
+  for (const s of servers) s.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  if (shmId) execFileSync('ipcrm', ['-m', shmId]);
 });
 
 function native(program: string, args: string[] = []): { code: number; lines: Line[] } {
@@ -127,7 +162,7 @@ describe('escape fixtures, natively (they can tell a way out from a refusal)', (
   const nativeRuns = Object.entries(manifest.runs).filter(([name]) => !['exhaust', 'reboot_halt', 'reboot_restart'].includes(name));
 
   it.each(nativeRuns)('%s prints well-formed lines and exits 1 exactly when one got out', (name, run) => {
-    const { code, lines } = native(programOf(name, run), [`--host-pid=${target.pid}`]);
+    const { code, lines } = native(programOf(name, run), hostArgs);
     expect(lines.length).toBeGreaterThan(0);
     for (const l of lines) {
       expect(l.escape.startsWith(`${programOf(name, run)}.`)).toBe(true);
@@ -148,9 +183,14 @@ describe('escape fixtures, natively (they can tell a way out from a refusal)', (
     expect(outOf('sockets').get('packet_raw')?.contained).toBe(false);
     expect(outOf('privileges').get('root_is_host_root')?.contained).toBe(false);
     expect(outOf('int80').get('unshare_newuser')?.contained).toBe(false);
-    const host = outOf('hostproc', [`--host-pid=${target.pid}`]);
+    const host = outOf('hostproc', hostArgs);
     expect(host.get('kill.0')?.contained).toBe(false);
     expect(host.get('process_vm_readv.0')).toMatchObject({ contained: false, errno: 'EFAULT' });
+    const ipc = outOf('hostipc', hostArgs);
+    expect(ipc.get('abstract_socket')?.contained).toBe(false);
+    expect(ipc.get('sysv_shm')?.contained).toBe(false);
+    expect(ipc.get('private_socket')?.contained).toBe(false);
+    expect(outOf('ptrace_swap').get('getpid_to_unshare')?.contained).toBe(false);
   });
 
   it('never make a dangerous attempt outside a zone, even when told they are in one', () => {
@@ -182,7 +222,7 @@ describe('escape fixtures, natively (they can tell a way out from a refusal)', (
 // ---- in zones ----
 
 async function runEscape(name: string, run: Run): Promise<{ result: RunResult; lines: Line[]; stderr: string }> {
-  const argv = [join(binDir, programOf(name, run)), '--i-am-in-a-zone', `--host-pid=${target.pid}`, ...(run.args ?? [])];
+  const argv = [join(binDir, programOf(name, run)), '--i-am-in-a-zone', ...hostArgs, ...(run.args ?? [])];
   const opts: RunOptions = { argv, stdio: 'pipe', profile: manifest.profile, hostname: 'escape-zone' };
   let cleanup: (() => Promise<void>) | undefined;
   if (run.limits) {
@@ -196,6 +236,19 @@ async function runEscape(name: string, run: Run): Promise<{ result: RunResult; l
     return { result, lines: parseLines(result.stdout?.toString() ?? ''), stderr: result.stderr?.toString() ?? '' };
   } finally {
     await cleanup?.();
+  }
+}
+
+/** No shim left running and no host mount added. (Other agents' tests share
+ *  this host and may unmount their own things meanwhile: a decrease is theirs.) */
+async function expectNothingLeft(before: HostSnapshot): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const now = hostSnapshot();
+    const extra = now.shims.filter((p) => !before.shims.includes(p));
+    if (extra.length === 0 && now.mounts <= before.mounts) return;
+    if (Date.now() > deadline) throw new Error(`zone left things behind: shim pids ${extra.join(',') || 'none'}, mounts ${before.mounts} -> ${now.mounts}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
