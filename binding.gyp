@@ -33,6 +33,8 @@
         "native/shim/config.cc",
         "native/shim/keeper.cc",
         "native/shim/zone_process.cc",
+        "native/shim/join_process.cc",
+        "native/shim/process_setup.cc",
         "native/shim/mounts.cc",
         "native/shim/capabilities.cc",
         "native/shim/seccomp_install.cc",

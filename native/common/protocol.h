@@ -21,6 +21,7 @@ enum class ControlType : uint32_t {
   // keeper <-> zone process (inside the shim only)
   kIdMapRequest = 200,  // the zone process has its user namespace: write its id maps
   kIdMapDone = 201,
+  kTtyMaster = 202,     // carries the master of the zone's pseudo-terminal
 };
 
 struct ControlHeader {

@@ -125,6 +125,15 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       if (!parse_bool(value, &out->hold)) return bad(index, key, "not 0 or 1");
     } else if (key == "die-with-parent") {
       if (!parse_bool(value, &out->die_with_parent)) return bad(index, key, "not 0 or 1");
+    } else if (key == "tty") {
+      if (!parse_bool(value, &out->tty)) return bad(index, key, "not 0 or 1");
+    } else if (key == "join-pid") {
+      uint32_t pid;
+      if (!parse_u32(value, &pid) || pid < 2 || pid > 4194304) return bad(index, key, "not a pid");
+      out->join_pid = static_cast<pid_t>(pid);
+    } else if (key == "cgroup-procs") {
+      if (!safe_path(value) || value.rfind("/sys/fs/cgroup/", 0) != 0) return bad(index, key, "not a file under /sys/fs/cgroup");
+      out->cgroup_procs.push_back(value);
     } else if (key == "reattach-socket") {
       if (!safe_path(value) || value.size() >= 108) return bad(index, key, "not an absolute path shorter than 108 bytes");
       out->reattach_socket = value;

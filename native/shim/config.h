@@ -1,6 +1,7 @@
 // The zone description the shim receives on its config fd: NUL-terminated
 // "key=value" records, lists by repetition. Written by src/zone/shim-config.ts.
 #pragma once
+#include <sys/types.h>
 #include <string>
 #include <vector>
 #include "../common/result.h"
@@ -35,6 +36,10 @@ struct ShimConfig {
   bool init = true;              // a reaper as pid 1, the binary as pid 2
   bool hold = false;             // wait for kContinue after kCreated
   bool die_with_parent = true;   // one-shot runs: the keeper dies with its caller
+  bool tty = false;               // a pseudo-terminal in the zone, relayed by the keeper
+  pid_t join_pid = 0;            // exec: a process of the running zone to join (its init)
+  bool rootless = false;         // set by the shim when not run as root
+  std::vector<std::string> cgroup_procs;  // files the keeper writes the zone's first pid into
   std::string reattach_socket;   // where a restarted supervisor can re-attach ("" = never)
   uint32_t reattach_timeout = 30;  // seconds without a supervisor before the zone is stopped
   NetworkMode network = NetworkMode::kLoopback;

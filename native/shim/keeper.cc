@@ -20,7 +20,10 @@
 
 #include "../common/fd.h"
 #include "../common/unix_socket.h"
+#include "join_process.h"
 #include "zone_process.h"
+#include <sys/ioctl.h>
+#include <termios.h>
 
 namespace lxz {
 namespace {
@@ -38,8 +41,14 @@ Status write_file(const std::string& path, const std::string& content) {
 }
 
 Status write_id_maps(pid_t pid, const ShimConfig& c) {
-  std::string map = "0 " + std::to_string(c.id_base) + " " + std::to_string(c.id_count) + "\n";
   std::string base = "/proc/" + std::to_string(pid);
+  if (c.rootless) {
+    // An unprivileged caller may map exactly its own ids, with setgroups denied.
+    LXZ_TRY(write_file(base + "/setgroups", "deny"));
+    LXZ_TRY(write_file(base + "/uid_map", "0 " + std::to_string(geteuid()) + " 1\n"));
+    return write_file(base + "/gid_map", "0 " + std::to_string(getegid()) + " 1\n");
+  }
+  std::string map = "0 " + std::to_string(c.id_base) + " " + std::to_string(c.id_count) + "\n";
   LXZ_TRY(write_file(base + "/uid_map", map));
   return write_file(base + "/gid_map", map);
 }
@@ -127,8 +136,17 @@ class Keeper {
     signals_.reset(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!signals_.valid()) return sys_error("signalfd");
 
+    Fd zone_pidfd;
+    if (c_.join_pid) {
+      zone_pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, c_.join_pid, 0)));
+      if (!zone_pidfd.valid()) return Error{errno, "the zone's init (pid " + std::to_string(c_.join_pid) + ") is not running"};
+    }
     struct clone_args ca = {};
-    ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+    // A new zone gets new namespaces; a joining process takes the zone's in the child.
+    if (!c_.join_pid) {
+      ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+      if (c_.rootless) ca.flags |= CLONE_NEWUSER;
+    }
     ca.exit_signal = SIGCHLD;
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0) return sys_error("clone3 (new pid, mount, uts, ipc and network namespaces)");
@@ -137,13 +155,22 @@ class Keeper {
       signals_.reset();
       control_.reset();
       reattach_.reset();
+      if (c_.join_pid) {
+        JoinProcessArgs jargs{&c_, &filter_, child_end.release(), zone_pidfd.release()};
+        join_process_main(jargs);
+      }
       ZoneProcessArgs zargs{&c_, &filter_, child_end.release()};
       zone_process_main(zargs);
     }
     pid_ = static_cast<pid_t>(pid);
     child_end.reset();
+    zone_pidfd.reset();
 
-    LXZ_TRY(send_control(control_.get(), ControlType::kCreated, pid_));
+    // For an exec, the zone's init is what the supervisor acts on (reboot);
+    // b carries the joining process.
+    LXZ_TRY(send_control(control_.get(), ControlType::kCreated, c_.join_pid ? c_.join_pid : pid_, pid_));
+    if (c_.rootless && !c_.join_pid) LXZ_TRY(write_id_maps(pid_, c_));
+    for (const std::string& procs : c_.cgroup_procs) LXZ_TRY(write_file(procs, std::to_string(pid_)));
     if (c_.hold) LXZ_TRY(await_continue());
     LXZ_TRY(send_control(sync_.get(), ControlType::kContinue));
     return follow_setup();
@@ -179,7 +206,12 @@ class Keeper {
         case ControlType::kReady:
           if (msg.fd < 0) return Error{EPROTO, "zone process sent no listener"};
           listener_.reset(msg.fd);
-          LXZ_TRY(send_control(control_.get(), ControlType::kReady, pid_, 0, {}, listener_.get()));
+          LXZ_TRY(send_control(control_.get(), ControlType::kReady, zone_init(), 0, {}, listener_.get()));
+          break;
+        case ControlType::kTtyMaster:
+          if (msg.fd < 0) return Error{EPROTO, "zone process sent no terminal"};
+          tty_master_.reset(msg.fd);
+          start_tty_relay();
           break;
         case ControlType::kSetupFailed:
           return Error{msg.header.a, msg.text, true};
@@ -193,13 +225,17 @@ class Keeper {
       }
     }
     sync_.reset();
-    if (!exec_failed_ && listener_.valid()) send_control(control_.get(), ControlType::kStarted, pid_);
+    if (!exec_failed_ && listener_.valid()) send_control(control_.get(), ControlType::kStarted, zone_init());
     return {};
   }
 
   int supervise() {
     for (;;) {
-      struct pollfd fds[3] = {{signals_.get(), POLLIN, 0}, {control_.get(), POLLIN, 0}, {reattach_.get(), POLLIN, 0}};
+      struct pollfd fds[5] = {{signals_.get(), POLLIN, 0},
+                              {control_.get(), POLLIN, 0},
+                              {reattach_.get(), POLLIN, 0},
+                              {tty_master_.get(), POLLIN, 0},
+                              {tty_in_open_ ? STDIN_FILENO : -1, POLLIN, 0}};
       int timeout = -1;
       if (!control_open_ && orphaned_since_ms_) {
         uint64_t deadline = orphaned_since_ms_ + uint64_t{c_.reattach_timeout} * 1000, now = now_ms();
@@ -211,20 +247,85 @@ class Keeper {
           timeout = static_cast<int>(deadline - now);
         }
       }
-      int n = poll(fds, 3, timeout);
+      int n = poll(fds, 5, timeout);
       if (n < 0) {
         if (errno == EINTR) continue;
         log_error(std::string("poll: ") + std::strerror(errno));
         kill_zone();
         return 125;
       }
+      if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) relay_tty_output();
+      if (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) relay_tty_input();
       if (fds[0].revents & POLLIN) {
         int code = -1;
-        if (handle_signals(&code)) return code;
+        if (handle_signals(&code)) {
+          relay_tty_output();  // what the zone wrote last
+          restore_terminal();
+          return code;
+        }
       }
       if (control_open_ && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) handle_control();
       if (fds[2].revents & POLLIN) accept_supervisor();
     }
+  }
+
+  pid_t zone_init() const { return c_.join_pid ? c_.join_pid : pid_; }
+
+  // The caller's terminal goes raw while it talks to the zone's; the keeper
+  // copies bytes both ways and the window size on SIGWINCH.
+  void start_tty_relay() {
+    tty_in_open_ = true;
+    if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios_) == 0) {
+      struct termios raw = saved_termios_;
+      cfmakeraw(&raw);
+      if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0) termios_saved_ = true;
+    }
+    copy_window_size();
+  }
+
+  void copy_window_size() {
+    struct winsize ws;
+    if (tty_master_.valid() && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ioctl(tty_master_.get(), TIOCSWINSZ, &ws);
+  }
+
+  void restore_terminal() {
+    if (termios_saved_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios_);
+    termios_saved_ = false;
+  }
+
+  void relay_tty_output() {
+    if (!tty_master_.valid()) return;
+    char buf[8192];
+    for (;;) {
+      struct pollfd p = {tty_master_.get(), POLLIN, 0};
+      if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) {
+        if (p.revents & (POLLHUP | POLLERR)) tty_master_.reset();  // every slave closed
+        return;
+      }
+      ssize_t n = read(tty_master_.get(), buf, sizeof buf);
+      if (n <= 0) {
+        tty_master_.reset();
+        return;
+      }
+      for (ssize_t off = 0; off < n;) {
+        ssize_t w = write(STDOUT_FILENO, buf + off, static_cast<size_t>(n - off));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += w;
+      }
+    }
+  }
+
+  void relay_tty_input() {
+    char buf[4096];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+    if (n <= 0) {
+      // End of input: the terminal sees end-of-file (^D in canonical mode).
+      tty_in_open_ = false;
+      if (tty_master_.valid()) (void)!write(tty_master_.get(), "\x04", 1);
+      return;
+    }
+    if (tty_master_.valid()) (void)!write(tty_master_.get(), buf, static_cast<size_t>(n));
   }
 
   // A supervisor (re)connects: only root, and only one at a time.
@@ -238,8 +339,8 @@ class Keeper {
     control_ = std::move(conn);
     control_open_ = true;
     orphaned_since_ms_ = 0;
-    send_control(control_.get(), ControlType::kReady, pid_, 0, {}, listener_.get());
-    send_control(control_.get(), ControlType::kStarted, pid_);
+    send_control(control_.get(), ControlType::kReady, zone_init(), 0, {}, listener_.get());
+    send_control(control_.get(), ControlType::kStarted, zone_init());
   }
 
   // Returns true when the zone has exited, with its code.
@@ -249,6 +350,10 @@ class Keeper {
       if (si.ssi_signo != SIGCHLD) {
         // A terminal's SIGINT/SIGQUIT (SI_KERNEL) already reached the zone's
         // processes in our process group; relay only signals sent to us.
+        if (si.ssi_signo == SIGWINCH && tty_master_.valid()) {
+          copy_window_size();
+          continue;
+        }
         if (pid_ > 0 && si.ssi_code != SI_KERNEL) kill(pid_, static_cast<int>(si.ssi_signo));
         continue;
       }
@@ -290,6 +395,10 @@ class Keeper {
   const std::string& filter_;
   Fd control_;
   Fd reattach_;
+  Fd tty_master_;
+  bool tty_in_open_ = false;
+  struct termios saved_termios_ = {};
+  bool termios_saved_ = false;
   uint64_t orphaned_since_ms_ = 0;
   bool control_open_ = true;
   bool exec_failed_ = false;

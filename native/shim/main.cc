@@ -77,8 +77,11 @@ int main(int argc, char** argv) {
     lxz::send_control(control_fd, lxz::ControlType::kSetupFailed, s.error().err, 0, s.error().message());
     return 125;
   }
-  if (geteuid() != 0) {
-    const char* why = "lxzone-shim must run as root (rootless zones use the caller's ids: not supported yet)";
+  // Rootless: the zone's root is the caller's own uid, mapped alone.
+  config.rootless = geteuid() != 0;
+  if (config.rootless && (config.uid != 0 || config.gid != 0 || config.network == lxz::NetworkMode::kZone ||
+                          !config.cgroup_procs.empty())) {
+    const char* why = "rootless zones have one id (root) and no zone network or cgroups: run as root for those";
     dprintf(2, "lxzone-shim: %s\n", why);
     lxz::send_control(control_fd, lxz::ControlType::kSetupFailed, EPERM, 0, why);
     return 125;

@@ -81,6 +81,10 @@ bool is_dir(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// The zone root's id as the mounting process names it: a host id when the
+// tree is built as host root, 0 when built inside a rootless user namespace.
+uint32_t zone_root_id(const ShimConfig& c) { return c.rootless ? 0 : c.id_base; }
+
 Status open_how(int dirfd, const std::string& path, uint64_t resolve, int* out, const std::string& what) {
   struct open_how how = {};
   how.flags = O_PATH | O_CLOEXEC;
@@ -145,8 +149,8 @@ Status tmpfs_into_root(const std::string& root, const TmpfsMount& t, const ShimC
   };
   set("size", t.size);
   set("mode", mode);
-  set("uid", std::to_string(c.id_base));
-  set("gid", std::to_string(c.id_base));
+  set("uid", std::to_string(zone_root_id(c)));
+  set("gid", std::to_string(zone_root_id(c)));
   if (s.ok() && fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) s = sys_error("create tmpfs " + t.target);
   int mnt = -1;
   if (s.ok() && (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0) s = sys_error("fsmount tmpfs");
@@ -157,8 +161,9 @@ Status tmpfs_into_root(const std::string& root, const TmpfsMount& t, const ShimC
   return s;
 }
 
+
 std::string id_options(const ShimConfig& c) {
-  return "uid=" + std::to_string(c.id_base) + ",gid=" + std::to_string(c.id_base);
+  return "uid=" + std::to_string(zone_root_id(c)) + ",gid=" + std::to_string(zone_root_id(c));
 }
 
 Status mount_proc(const std::string& root) {
@@ -214,7 +219,8 @@ Status mount_dev(const std::string& root, const ShimConfig& c) {
   }
   LXZ_TRY(make_dir(dev + "/pts", 0755));
   LXZ_TRY(do_mount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-                   "newinstance,ptmxmode=0666,mode=0620,gid=" + std::to_string(c.id_base + 5)));
+                   c.rootless ? "newinstance,ptmxmode=0666,mode=0620"
+                              : "newinstance,ptmxmode=0666,mode=0620,gid=" + std::to_string(c.id_base + 5)));
   LXZ_TRY(make_symlink("pts/ptmx", dev + "/ptmx"));
   LXZ_TRY(make_dir(dev + "/shm", 01777));
   LXZ_TRY(do_mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,

@@ -1,0 +1,68 @@
+#include "join_process.h"
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+
+#include "process_setup.h"
+
+namespace lxz {
+
+void join_process_main(const JoinProcessArgs& args) {
+  const ShimConfig& c = *args.config;
+  const int sync = args.sync_fd;
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  await(sync, ControlType::kContinue);  // placed in the zone's cgroups
+
+  // All of the zone's namespaces at once (Linux >= 5.8); the user namespace
+  // first, so the rest are joined with the zone's privileges, not the host's.
+  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
+  if (!c.rootless) flags |= CLONE_NEWUSER;
+  if (setns(args.zone_pidfd, flags) < 0) fail(sync, sys_error("join the zone's namespaces"));
+  close(args.zone_pidfd);
+  if (chdir("/") < 0) fail(sync, sys_error("chdir /"));
+
+  check(sync, become_zone_user(c));
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (keeper_gone(sync)) _exit(125);
+  if (chdir(c.cwd.c_str()) < 0) fail(sync, sys_error("working directory " + c.cwd));
+  int tty_slave = -1;
+  check(sync, open_zone_tty(c, sync, &tty_slave));
+  close_inherited_fds(sync, tty_slave);
+  install_filter_and_report(*args.filter, sync);
+
+  // Only children enter the zone's pid namespace: the binary runs as one,
+  // and this process (outside it, like docker exec's) waits for it. Signals
+  // are blocked first so that none (SIGCHLD above all) is lost.
+  sigset_t all;
+  sigfillset(&all);
+  sigprocmask(SIG_BLOCK, &all, nullptr);
+  pid_t child = fork();
+  if (child < 0) fail(sync, sys_error("fork into the zone"));
+  if (child == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    exec_binary(c, sync, tty_slave);
+  }
+  close(sync);
+  if (tty_slave >= 0) close(tty_slave);
+  // Relay the signals the keeper forwards to us.
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(&all, &si);
+    if (sig < 0) continue;
+    if (sig != SIGCHLD) {
+      kill(child, sig);
+      continue;
+    }
+    int status;
+    pid_t r = waitpid(child, &status, WNOHANG);
+    if (r != child) continue;
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    _exit(128 + WTERMSIG(status));
+  }
+}
+
+}  // namespace lxz

@@ -1,0 +1,123 @@
+#include "process_setup.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cerrno>
+#include <vector>
+
+#include "../common/unix_socket.h"
+#include "capabilities.h"
+#include "seccomp_install.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+namespace lxz {
+
+void fail(int sync_fd, const Error& e) {
+  send_control(sync_fd, ControlType::kSetupFailed, e.err, 0, e.message());
+  _exit(125);
+}
+
+void check(int sync_fd, const Status& s) {
+  if (!s.ok()) fail(sync_fd, s.error());
+}
+
+void await(int sync_fd, ControlType want) {
+  ControlMessage msg;
+  int r = recv_control(sync_fd, &msg);
+  if (r <= 0) _exit(125);
+  if (msg.fd >= 0) close(msg.fd);
+  if (msg.header.type == ControlType::kAbort) _exit(125);
+  if (msg.header.type != want) fail(sync_fd, Error{EPROTO, "unexpected message from the keeper"});
+}
+
+bool keeper_gone(int sync_fd) {
+  struct pollfd p = {sync_fd, POLLIN, 0};
+  return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
+Status become_zone_user(const ShimConfig& c) {
+  if (setresgid(0, 0, 0) < 0) return sys_error("setresgid 0");
+  if (setresuid(0, 0, 0) < 0) return sys_error("setresuid 0");
+  if (setgroups(0, nullptr) < 0 && !c.rootless) return sys_error("setgroups");
+  LXZ_TRY(drop_capabilities_to_zone_set());
+  if (c.gid != 0 && setresgid(c.gid, c.gid, c.gid) < 0) return sys_error("setresgid");
+  if (c.uid != 0 && setresuid(c.uid, c.uid, c.uid) < 0) return sys_error("setresuid");
+  return {};
+}
+
+Status open_zone_tty(const ShimConfig& c, int sync_fd, int* slave) {
+  *slave = -1;
+  if (!c.tty) return {};
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) return sys_error("open /dev/ptmx in the zone");
+  if (unlockpt(master) < 0) {
+    close(master);
+    return sys_error("unlockpt");
+  }
+  int s = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+  if (s < 0) {
+    close(master);
+    return sys_error("open the terminal's slave");
+  }
+  Status sent = send_control(sync_fd, ControlType::kTtyMaster, 0, 0, {}, master);
+  close(master);
+  if (!sent.ok()) {
+    close(s);
+    return sent;
+  }
+  *slave = s;
+  return {};
+}
+
+void close_inherited_fds(int keep, int also) {
+  int lo = keep < also || also < 0 ? keep : also;
+  int hi = keep < also ? also : keep;
+  if (also < 0) hi = keep;
+  if (lo > 3) syscall(SYS_close_range, 3, lo - 1, 0);
+  if (hi > lo + 1) syscall(SYS_close_range, lo + 1, hi - 1, 0);
+  syscall(SYS_close_range, hi + 1, ~0U, 0);
+}
+
+void install_filter_and_report(const std::string& filter, int sync_fd) {
+  int listener = -1;
+  check(sync_fd, install_filter(filter, &listener));
+  // From here on every syscall goes through the zone's filter.
+  check(sync_fd, send_control(sync_fd, ControlType::kReady, 0, 0, {}, listener));
+  close(listener);
+}
+
+void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave) {
+  if (tty_slave >= 0) {
+    // A session of its own with the zone's terminal as controlling tty.
+    setsid();
+    ioctl(tty_slave, TIOCSCTTY, 0);
+    for (int fd = 0; fd < 3; fd++) dup2(tty_slave, fd);
+    if (tty_slave > 2) close(tty_slave);
+  }
+  std::vector<char*> argv;
+  for (const std::string& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const std::string& e : c.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  // execvp searches the PATH of `environ`: make it the zone's.
+  environ = envp.data();
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  execvp(argv[0], argv.data());
+  int err = errno;
+  send_control(sync_fd, ControlType::kExecFailed, err, 0, c.argv[0]);
+  _exit(err == ENOENT ? 127 : 126);
+}
+
+}  // namespace lxz

@@ -1,0 +1,37 @@
+// Steps shared by a zone's first process and a process joining a running
+// zone (exec): talking to the keeper, becoming the zone's user, the terminal,
+// closing inherited fds, the filter, and exec.
+#pragma once
+#include <string>
+#include "../common/protocol.h"
+#include "../common/result.h"
+#include "config.h"
+
+namespace lxz {
+
+// Reports the failure to the keeper and exits 125.
+[[noreturn]] void fail(int sync_fd, const Error& e);
+void check(int sync_fd, const Status& s);
+// Blocks until the keeper says `want`; a closed socket means the keeper is gone.
+void await(int sync_fd, ControlType want);
+bool keeper_gone(int sync_fd);
+
+// Zone root first (full capabilities in the zone's user namespace, to trim
+// them to the zone set), then the configured uid/gid.
+Status become_zone_user(const ShimConfig& c);
+
+// With `tty`, opens a pseudo-terminal in the zone's own devpts and hands the
+// master to the keeper; returns the slave in *slave (-1 without a tty).
+Status open_zone_tty(const ShimConfig& c, int sync_fd, int* slave);
+
+// Only 0, 1, 2, the keeper's socket and `also` (the tty slave) survive.
+void close_inherited_fds(int keep, int also);
+
+// no_new_privs + the filter; the listener goes to the keeper.
+void install_filter_and_report(const std::string& filter, int sync_fd);
+
+// The binary, with the zone's environment; on failure the errno goes to the
+// keeper and the process exits 127 (not found) or 126.
+[[noreturn]] void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave);
+
+}  // namespace lxz
