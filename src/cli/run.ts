@@ -19,6 +19,7 @@ interface RunFlags {
   workdir?: string;
   user?: string;
   init: boolean;
+  tty?: boolean;
   network: 'none' | 'loopback' | 'zone';
   trace?: string | boolean;
   traceOutput?: string;
@@ -80,6 +81,8 @@ export function register(program: Command): void {
     .option('-w, --workdir <dir>', 'working directory in the zone', '/')
     .option('-u, --user <uid[:gid]>', 'run as this user of the zone')
     .option('--no-init', 'run the binary itself as pid 1 (no reaper)')
+    .option('-t, --tty', 'give the binary a pseudo-terminal')
+    .option('-i, --interactive', 'keep stdin open (always the case; accepted for docker compatibility)')
     .addOption(new Option('--network <mode>', 'zone network').choices(['none', 'loopback', 'zone']).default('loopback'))
     .option('--trace [syscalls]', 'print the syscalls the zone makes (all, or a comma-separated list), strace style')
     .option('--trace-output <file>', 'write trace lines to a file instead of stderr')
@@ -112,6 +115,7 @@ export function register(program: Command): void {
         uid,
         gid,
         init: flags.init,
+        tty: flags.tty,
         network: flags.network,
         binds,
         onTrace,

@@ -42,6 +42,12 @@ export interface RunOptions {
   network?: 'none' | 'loopback' | 'zone';
   binds?: ShimBind[];
   procBinds?: ShimBind[];
+  /** A pseudo-terminal for the binary (docker's -t); the keeper relays it to our stdio. */
+  tty?: boolean;
+  /** cgroup procs files to place the zone in before it runs (the keeper writes its pid). */
+  cgroupProcs?: string[];
+  /** Join the running zone whose init has this host pid instead of creating one (see execInZone). */
+  joinPid?: number;
   /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
   tmpfs?: ShimTmpfs[];
   tmpSize?: string;
@@ -138,9 +144,16 @@ function checkOptions(opts: RunOptions): void {
     if (!existsSync(opts.rootfs)) throw new LxzoneError(`--rootfs ${opts.rootfs}: no such directory`, { exitCode: 125, code: 'ENOENT' });
     if (!statSync(opts.rootfs).isDirectory()) throw new LxzoneError(`--rootfs ${opts.rootfs}: not a directory`, { exitCode: 125, code: 'ENOTDIR' });
   }
-  if (process.getuid?.() !== 0) {
-    throw new LxzoneError('lxzone run needs root on this host (rootless zones are not supported yet)', { exitCode: 125, code: 'EPERM' });
+  if (isRootless()) {
+    // The caller's own uid is the zone's only id; bridges and cgroups need root.
+    if (opts.network === 'zone') throw new LxzoneError('a zone network needs root: run as root, or use --network loopback|none', { exitCode: 125, code: 'EPERM' });
+    if (opts.cgroupProcs?.length) throw new LxzoneError('resource caps (cgroups) need root on this host', { exitCode: 125, code: 'EPERM' });
+    if (opts.uid || opts.gid) throw new LxzoneError('a rootless zone has one user (root, which is you); --user needs root', { exitCode: 125, code: 'EPERM' });
   }
+}
+
+export function isRootless(): boolean {
+  return process.getuid?.() !== 0;
 }
 
 export function startZone(opts: RunOptions): RunningZone {
@@ -175,6 +188,9 @@ export function startZone(opts: RunOptions): RunningZone {
     binds: opts.binds ?? [],
     procBinds: opts.procBinds ?? [],
     tmpfs: opts.tmpfs ?? [],
+    tty: opts.tty,
+    joinPid: opts.joinPid,
+    cgroupProcs: opts.cgroupProcs,
   });
 
   const addon = native();
@@ -288,7 +304,7 @@ export function startZone(opts: RunOptions): RunningZone {
       hostname,
       kernelVersion: opts.kernelVersion,
       kernelVersionEnv: true,
-      rootUid: idBase,
+      rootUid: isRootless() ? process.getuid!() : idBase,
       memoryLimit: opts.memoryLimit,
       memoryUsageFile: opts.memoryUsageFile,
       traceStringArgs: traceStringMasks(abis),
@@ -359,6 +375,15 @@ function nameOf(abi: string, nr: number): string | undefined {
   return m.get(nr);
 }
 
+
+/**
+ * A new process in a running zone (lxzone exec): the zone's namespaces,
+ * user, filter (compiled from the same profile and rules) and supervisor,
+ * with stdio of its own. `zoneInitPid` is the host pid of the zone's init.
+ */
+export function execInZone(zoneInitPid: number, opts: Omit<RunOptions, 'joinPid' | 'rootfs' | 'binds' | 'procBinds' | 'tmpfs' | 'init' | 'onCreated'>): RunningZone {
+  return startZone({ ...opts, joinPid: zoneInitPid, init: false });
+}
 
 /** Runs a binary in a fresh zone and returns when it exits; a zone that asks to restart (reboot(2)) is run again. */
 export async function runZone(opts: RunOptions): Promise<RunResult> {

@@ -36,6 +36,12 @@ export interface ShimConfig {
   binds: ShimBind[];
   procBinds: ShimBind[];
   tmpfs?: ShimTmpfs[];
+  /** A pseudo-terminal in the zone, relayed by the keeper. */
+  tty?: boolean;
+  /** exec: the host pid of the running zone's init to join. */
+  joinPid?: number;
+  /** cgroup procs files the keeper places the zone's first process in. */
+  cgroupProcs?: string[];
 }
 
 const US = '\x1f';
@@ -66,6 +72,9 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.tmpSize) add('tmp-size', c.tmpSize);
   for (const b of c.binds) add('bind', [b.source, b.target, b.readonly ? 'ro' : 'rw'].join(US));
   for (const b of c.procBinds) add('proc-bind', [b.source, b.target, 'ro'].join(US));
+  if (c.tty) add('tty', true);
+  if (c.joinPid !== undefined) add('join-pid', c.joinPid);
+  for (const p of c.cgroupProcs ?? []) add('cgroup-procs', p);
   for (const t of c.tmpfs ?? []) add('tmpfs', [t.target, `${Math.ceil(t.sizeBytes / 1024)}k`, (t.mode ?? 0o1777).toString(8)].join(US));
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
 }

@@ -1,0 +1,85 @@
+// exec into a running zone, pseudo-terminals, and rootless zones (issues 2, 6).
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execInZone, runZone, startZone } from '../src/zone/run.js';
+import { expectNothingLeft, hostSnapshot, repoRoot, type HostSnapshot } from './support/zones.js';
+
+let before: HostSnapshot;
+beforeEach(() => {
+  before = hostSnapshot();
+});
+afterEach(async () => {
+  await expectNothingLeft(before);
+});
+
+describe('execInZone()', () => {
+  it("runs a new process in the zone's namespaces, with its own stdio and exit code", async () => {
+    const zone = startZone({ argv: ['/bin/sh', '-c', 'echo inside > /tmp/marker; sleep 30'], hostname: 'exec-me', stdio: 'pipe' });
+    const init = await zone.initPid;
+    try {
+      // The marker shows the zone has run its first command.
+      await new Promise((r) => setTimeout(r, 300));
+      const r = await execInZone(init, {
+        argv: ['/bin/sh', '-c', 'cat /tmp/marker; hostname; uname -n; ls /proc | grep -c "^[0-9]"; exit 4'],
+        hostname: 'exec-me',
+        stdio: 'pipe',
+      }).wait();
+      const [marker, host, uts, procs] = r.stdout!.toString().trim().split('\n');
+      expect(marker).toBe('inside');
+      expect(host).toBe('exec-me');
+      expect(uts).toBe('exec-me'); // uname answered by the supervisor for this process too
+      expect(Number(procs)).toBeLessThan(8); // the zone's processes only
+      expect(r.exitCode).toBe(4);
+    } finally {
+      zone.kill('SIGKILL');
+      await zone.wait();
+    }
+  });
+
+  it('refuses to join a zone that is not running', async () => {
+    const zone = startZone({ argv: ['/bin/true'], stdio: 'pipe' });
+    const init = await zone.initPid;
+    await zone.wait();
+    await expect(execInZone(init, { argv: ['/bin/true'], stdio: 'pipe' }).wait()).rejects.toThrow(/not running/);
+  });
+});
+
+describe('tty', () => {
+  it('gives the binary a terminal of the zone, relayed by the keeper', async () => {
+    const r = await runZone({ argv: ['/bin/sh', '-c', 'tty; test -t 0 && echo interactive'], tty: true, stdio: 'pipe' });
+    const text = r.stdout!.toString().replace(/\r/g, '');
+    expect(text).toMatch(/^\/dev\/pts\/\d+$/m);
+    expect(text).toContain('interactive');
+    expect(r.exitCode).toBe(0);
+  });
+});
+
+describe('rootless', () => {
+  it('runs a zone as an unprivileged user, whose only id is its root', async () => {
+    const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'),
+      join(repoRoot, 'test/support/cli-entry.ts'), 'run', '--', '/bin/sh', '-c', 'id -u; cat /proc/self/uid_map; echo $$; touch /tmp/ok && echo tmp; touch /etc/x 2>/dev/null || echo ro'], {
+      cwd: '/tmp',
+      env: { PATH: process.env.PATH, HOME: '/tmp' },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const lines = out.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+    expect(lines).toEqual(['0', '0 65534 1', '2', 'tmp', 'ro']);
+  });
+
+  it('refuses what needs root, naming it', async () => {
+    const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'),
+      join(repoRoot, 'test/support/cli-entry.ts'), 'run', '--user', '5', '--', '/bin/true'], { cwd: '/tmp', env: { PATH: process.env.PATH, HOME: '/tmp' } });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(code).toBe(125);
+    expect(err).toContain('--user needs root');
+  });
+});
