@@ -73,3 +73,5 @@ export async function pruneCgroupParent(parent: string, opts: { host?: CgroupHos
     }
   }
 }
+
+export { createDiskImage, diskUsage, growDiskImage, mountDiskImage, tmpfsOptions, unmountDiskImage, type DiskUsage } from './disk.js';

@@ -1,0 +1,102 @@
+// The disk cap: a zone's persistent writable storage is an ext4 image of the
+// capped size; writing past it fails with ENOSPC, the data survives a
+// remount (halt/boot), the cap grows online, and unmounting releases the
+// loop device. Scratch tmpfs with tmpfsOptions() is capped the same way.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  createDiskImage,
+  diskUsage,
+  growDiskImage,
+  mountDiskImage,
+  tmpfsOptions,
+  unmountDiskImage,
+} from '../src/zone/cgroups/index.js';
+
+const MiB = 1024 * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'lxzone-disk-'));
+const image = join(dir, 'disk.img');
+const mnt = join(dir, 'mnt');
+const scratch = join(dir, 'scratch');
+
+function mounted(path: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path);
+}
+
+/** dd MiB of zeros into file; returns dd's exit status and stderr. */
+function fill(file: string, mib: number): { status: number | null; stderr: string } {
+  const r = spawnSync('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${mib}`, 'conv=fsync'], { encoding: 'utf8' });
+  return { status: r.status, stderr: r.stderr };
+}
+
+afterAll(() => {
+  for (const m of [mnt, scratch]) if (mounted(m)) spawnSync('umount', ['-l', m]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('disk cap (ext4 image)', () => {
+  it('creates a sparse image once, keeping an existing one', async () => {
+    expect(await createDiskImage(image, 32 * MiB)).toBe(true);
+    expect(statSync(image).size).toBe(32 * MiB);
+    expect(statSync(image).blocks * 512).toBeLessThan(32 * MiB); // sparse
+    expect(await createDiskImage(image, 64 * MiB)).toBe(false);
+    await expect(createDiskImage(join(dir, 'tiny.img'), 1000)).rejects.toThrow(/resources.disk: 1000/);
+  });
+
+  it('refuses writes beyond the cap with ENOSPC', async () => {
+    await mountDiskImage(image, mnt);
+    const u = await diskUsage(mnt);
+    expect(u.size).toBeLessThanOrEqual(32 * MiB);
+    expect(u.size).toBeGreaterThan(20 * MiB);
+    const r = fill(join(mnt, 'big'), 48);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/No space left on device/);
+    expect(statSync(join(mnt, 'big')).size).toBeLessThan(32 * MiB);
+  });
+
+  it('keeps the data across unmount/mount and grows online', async () => {
+    execFileSync('sh', ['-c', `rm ${join(mnt, 'big')} && echo kept > ${join(mnt, 'marker')}`]);
+    await unmountDiskImage(mnt);
+    expect(execFileSync('losetup', ['-n', '-j', image]).toString().trim()).toBe(''); // loop device released
+    await mountDiskImage(image, mnt);
+    expect(readFileSync(join(mnt, 'marker'), 'utf8')).toBe('kept\n');
+    // Online growth needs CAP_SYS_RESOURCE (the ext4 resize ioctl); without it the new size applies at the next mount.
+    const capSysResource = (BigInt('0x' + /^CapEff:\s+(\w+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) >> 24n) & 1n;
+    if (capSysResource) await growDiskImage(image, 64 * MiB);
+    else {
+      await expect(growDiskImage(image, 64 * MiB)).rejects.toThrow(/needs CAP_SYS_RESOURCE.*grows at the next mount/);
+      await unmountDiskImage(mnt);
+      await mountDiskImage(image, mnt);
+    }
+    expect(statSync(image).size).toBe(64 * MiB);
+    expect((await diskUsage(mnt)).size).toBeGreaterThan(50 * MiB);
+    expect(fill(join(mnt, 'forty'), 40).status).toBe(0);
+    expect(readFileSync(join(mnt, 'marker'), 'utf8')).toBe('kept\n');
+    await expect(growDiskImage(image, 32 * MiB)).rejects.toThrow(/can only grow/);
+    await unmountDiskImage(mnt);
+    await growDiskImage(image, 80 * MiB); // offline
+    await mountDiskImage(image, mnt);
+    expect((await diskUsage(mnt)).size).toBeGreaterThan(66 * MiB); // larger than the whole 64 MiB image was
+    await unmountDiskImage(mnt);
+    expect(mounted(mnt)).toBe(false);
+    expect(execFileSync('losetup', ['-n', '-j', image]).toString().trim()).toBe('');
+  });
+});
+
+describe('scratch tmpfs', () => {
+  it('caps a tmpfs mounted with tmpfsOptions()', () => {
+    execFileSync('mkdir', ['-p', scratch]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `${tmpfsOptions(8 * MiB)},nosuid,nodev`, 'lxzone-scratch', scratch]);
+    try {
+      const r = fill(join(scratch, 'big'), 16);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/No space left on device/);
+    } finally {
+      execFileSync('umount', [scratch]);
+    }
+    expect(existsSync(join(scratch, 'big'))).toBe(false);
+  });
+});
