@@ -60,6 +60,9 @@ describe('Ipam', () => {
     const s = await ipam.allocate('one', '10.214.41.77');
     expect(s).toMatchObject({ ipv4: '10.214.41.77', static: true });
     expect((await ipam.allocate('one', '10.214.41.77')).ipv4).toBe('10.214.41.77');
+    expect((await ipam.allocate('one', '10.214.41.77/24')).ipv4).toBe('10.214.41.77'); // the config's CIDR form
+    await expect(ipam.allocate('two', '10.214.41.78/16')).rejects.toThrow(/has prefix \/16, but bridge lxzt40i uses 10.214.41.0\/24/);
+    await expect(ipam.allocate('two', '10.214.41.77/24')).rejects.toThrow('address 10.214.41.77 is already taken by zone one');
     await expect(ipam.allocate('two', '10.214.41.77')).rejects.toThrow('address 10.214.41.77 is already taken by zone one');
     await expect(ipam.allocate('one', '10.214.41.78')).rejects.toThrow(/zone one already holds 10.214.41.77/);
     await expect(ipam.allocate('two', '10.214.42.5')).rejects.toThrow(/outside the subnet 10.214.41.0\/24/);

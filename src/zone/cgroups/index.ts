@@ -11,7 +11,7 @@ import { CgroupV1 } from './v1.js';
 import { CgroupV2 } from './v2.js';
 
 export { detectCgroups, defaultParent, type CgroupHost } from './detect.js';
-export { sharesToWeight, weightToShares, type ZoneLimits, type ZoneUsage } from './limits.js';
+export { limitsFromConfig, sharesToWeight, weightToShares, type ZoneLimits, type ZoneUsage } from './limits.js';
 export type { ZoneCgroup } from './types.js';
 
 export interface CgroupOptions {

@@ -1,6 +1,7 @@
 // Zone resource caps: one shape for both cgroup versions, validated once.
 // null means "no cap" (and clears a cap on update); undefined means "leave as is".
 import { LxzoneError } from '../../errors.js';
+import type { ResourcesConfig } from '../config/types.js';
 
 export interface ZoneLimits {
   /** Hard memory cap in bytes (RSS + page cache + kernel memory charged to the zone). */
@@ -57,4 +58,15 @@ export interface ZoneUsage {
   memory: { current: number; max: number | null; swapCurrent: number | null; swapMax: number | null; oomKills: number };
   cpu: { usageUsec: number; cpus: number | null; shares: number; nrThrottled: number; throttledUsec: number };
   pids: { current: number; max: number | null };
+}
+
+/** The zone config's `resources` as cgroup limits. memoryBytes/diskBytes 0 mean "no cap"; swapBytes 0 means no swap. */
+export function limitsFromConfig(r: ResourcesConfig = {}): ZoneLimits {
+  const l: ZoneLimits = {};
+  if (r.memoryBytes !== undefined) l.memory = r.memoryBytes === 0 ? null : r.memoryBytes;
+  if (r.swapBytes !== undefined) l.swap = r.swapBytes;
+  if (r.cpus !== undefined) l.cpus = r.cpus;
+  if (r.cpuShares !== undefined) l.cpuShares = r.cpuShares;
+  if (r.pidsMax !== undefined) l.pids = r.pidsMax;
+  return l;
 }

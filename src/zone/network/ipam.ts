@@ -66,16 +66,17 @@ export class Ipam {
     this.#lockTimeoutMs = opts.lockTimeoutMs;
   }
 
-  /** The zone's lease, allocating one if it has none. `requested` (an IPv4 address) asks for a static address. */
+  /** The zone's lease, allocating one if it has none. `requested` ("a.b.c.d" or "a.b.c.d/len") asks for a static address. */
   async allocate(zone: string, requested?: string): Promise<Lease> {
     checkZoneName(zone);
     const wantIndex = requested === undefined ? undefined : this.#checkRequested(requested);
+    const wanted = requested?.split('/')[0];
     return this.#update((store) => {
       const held = store.leases[zone];
       if (held) {
         if (wantIndex !== undefined && held.index !== wantIndex) {
           throw new LxzoneError(
-            `zone ${zone} already holds ${this.#lease(zone, held).ipv4}; it cannot also take ${requested} (release the zone's address first)`,
+            `zone ${zone} already holds ${this.#lease(zone, held).ipv4}; it cannot also take ${wanted} (release the zone's address first)`,
             { code: 'EEXIST', where: 'network.address' },
           );
         }
@@ -86,7 +87,7 @@ export class Ipam {
       if (wantIndex !== undefined) {
         const holder = byIndex.get(wantIndex);
         if (holder !== undefined) {
-          throw new LxzoneError(`address ${requested} is already taken by zone ${holder}`, {
+          throw new LxzoneError(`address ${wanted} is already taken by zone ${holder}`, {
             code: 'EADDRINUSE',
             where: 'network.address',
           });
@@ -124,8 +125,15 @@ export class Ipam {
       .sort((a, b) => a.zone.localeCompare(b.zone));
   }
 
-  #checkRequested(addr: string): number {
+  #checkRequested(requested: string): number {
     const br = this.bridge;
+    // The zone config allows "a.b.c.d/len": the length must be the bridge's (one L2 segment, one subnet).
+    const [addr, len] = requested.split('/');
+    if (len !== undefined && Number(len) !== br.prefixLen) {
+      throw new LxzoneError(`network.address: ${requested} has prefix /${len}, but bridge ${br.name} uses ${br.subnet}`, {
+        where: 'network.address',
+      });
+    }
     let index: number | undefined;
     try {
       index = hostIndex(br, addr);
