@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveProfile } from '../src/policy/index.js';
 import { createZoneCgroup } from '../src/zone/cgroups/index.js';
-import { runZone, startZone, type RunOptions, type RunResult } from '../src/zone/run.js';
+import { execInZone, runZone, startZone, type RunOptions, type RunResult } from '../src/zone/run.js';
 import { hostSnapshot, repoRoot, type HostSnapshot } from './support/zones.js';
 
 interface Expect {
@@ -52,6 +52,7 @@ const binDir = join(repoRoot, 'fixtures', 'bin', 'escapes');
 const manifest = JSON.parse(readFileSync(join(escapesDir, 'manifest.json'), 'utf8')) as Manifest;
 const programOf = (name: string, run: Run) => run.program ?? name;
 const isRoot = process.getuid?.() === 0;
+const hostName = hostHostname();
 
 function parseLines(out: string): Line[] {
   return out
@@ -256,40 +257,70 @@ function errnoMatches(exp: Expect['errno'], got: string | null): boolean {
   return Array.isArray(exp) ? exp.includes(got) : exp === got;
 }
 
+/** Every documented attempt printed, contained, with its errno; nothing undocumented. */
+function checkRun(name: string, run: Run, result: RunResult, lines: Line[], stderr: string): void {
+  const program = programOf(name, run);
+  // The last line per attempt counts (a pending line is followed by the result if the call returned).
+  const got = new Map(lines.map((l) => [l.escape.slice(program.length + 1), l]));
+  expect([...got.keys()].sort(), `attempts printed (stderr: ${stderr})`).toEqual(Object.keys(run.attempts).sort());
+  const wrong: string[] = [];
+  for (const [attempt, exp] of Object.entries(run.attempts)) {
+    const l = got.get(attempt)!;
+    if (!l.contained) wrong.push(`${attempt}: GOT OUT (${l.detail})`);
+    if (l.skipped) wrong.push(`${attempt}: skipped in a zone (${l.skipped})`);
+    if (exp.pending) {
+      // Linux never returns from a granted HALT/RESTART; the supervisor may
+      // answer 0 an instant before the zone is torn down. An error is wrong.
+      if (!l.pending && l.ret !== 0) wrong.push(`${attempt}: the call failed in the zone (${l.errno ?? l.ret}): ${l.detail}`);
+      continue;
+    }
+    if (!errnoMatches(exp.errno, l.errno)) wrong.push(`${attempt}: errno ${l.errno}, documented ${JSON.stringify(exp.errno)} (${l.detail})`);
+    if (exp.errno === null && l.ret < 0 && exp.by === 'control') wrong.push(`${attempt}: the control failed (${l.detail})`);
+  }
+  expect(wrong).toEqual([]);
+  if (run.result?.reboot) expect(result.reboot).toBe(run.result.reboot);
+  else expect(result.exitCode, stderr).toBe(0);
+}
+
+/** The host afterwards: its name, our target process, nothing left mounted or running, and it still forks. */
+async function checkHost(before: HostSnapshot): Promise<void> {
+  expect(hostHostname()).toBe(hostName);
+  expect(() => process.kill(target.pid!, 0)).not.toThrow();
+  execFileSync('/bin/true');
+  await expectNothingLeft(before);
+}
+
 describe.runIf(isRoot)('escapes in a zone under the default profile', () => {
-  const hostName = hostHostname();
 
   it.each(Object.entries(manifest.runs))('%s is contained with the documented errno', async (name, run) => {
     const before = hostSnapshot();
     const { result, lines, stderr } = await runEscape(name, run);
-    const program = programOf(name, run);
-    // The last line per attempt counts (a pending line is followed by the result if the call returned).
-    const got = new Map(lines.map((l) => [l.escape.slice(program.length + 1), l]));
-    expect([...got.keys()].sort(), `attempts printed (stderr: ${stderr})`).toEqual(Object.keys(run.attempts).sort());
-    const wrong: string[] = [];
-    for (const [attempt, exp] of Object.entries(run.attempts)) {
-      const l = got.get(attempt)!;
-      if (!l.contained) wrong.push(`${attempt}: GOT OUT (${l.detail})`);
-      if (l.skipped) wrong.push(`${attempt}: skipped in a zone (${l.skipped})`);
-      if (exp.pending) {
-        // Linux never returns from a granted HALT/RESTART; the supervisor may
-        // answer 0 an instant before the zone is torn down. An error is wrong.
-        if (!l.pending && l.ret !== 0) wrong.push(`${attempt}: the call failed in the zone (${l.errno ?? l.ret}): ${l.detail}`);
-        continue;
-      }
-      if (!errnoMatches(exp.errno, l.errno)) wrong.push(`${attempt}: errno ${l.errno}, documented ${JSON.stringify(exp.errno)} (${l.detail})`);
-      if (exp.errno === null && l.ret < 0 && exp.by === 'control') wrong.push(`${attempt}: the control failed (${l.detail})`);
+    checkRun(name, run, result, lines, stderr);
+    await checkHost(before);
+  });
+
+  // lxzone exec: a process joined into a running zone must be held exactly
+  // like the zone's own (namespaces, ids, caps, filter, no host fd).
+  const joined = ['privileges', 'fdleak', 'namespaces', 'mount', 'hostproc', 'hostipc', 'procexe', 'x32', 'int80', 'ptrace_swap'];
+  it.each(joined)('%s through execInZone is contained with the documented errno', async (name) => {
+    const run = manifest.runs[name]!;
+    const before = hostSnapshot();
+    const zone = startZone({ argv: ['/bin/sleep', '60'], stdio: 'pipe', profile: manifest.profile, hostname: 'escape-zone' });
+    try {
+      const initPid = await zone.initPid;
+      // initPid is known as soon as the zone is cloned; join once its binary runs.
+      const children = `/proc/${initPid}/task/${initPid}/children`;
+      const deadline = Date.now() + 10_000;
+      while (readFileSync(children, 'utf8').trim() === '' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      const argv = [join(binDir, programOf(name, run)), '--i-am-in-a-zone', ...hostArgs, ...(run.args ?? [])];
+      const result = await execInZone(initPid, { argv, stdio: 'pipe', profile: manifest.profile }).wait();
+      const stderr = result.stderr?.toString() ?? '';
+      checkRun(name, run, result, parseLines(result.stdout?.toString() ?? ''), stderr);
+    } finally {
+      zone.kill('SIGKILL');
+      await zone.wait();
     }
-    expect(wrong).toEqual([]);
-    if (run.result?.reboot) {
-      expect(result.reboot).toBe(run.result.reboot);
-    } else {
-      expect(result.exitCode, stderr).toBe(0);
-    }
-    // The host: its name, our target process, and nothing left mounted or running.
-    expect(hostHostname()).toBe(hostName);
-    expect(() => process.kill(target.pid!, 0)).not.toThrow();
-    await expectNothingLeft(before);
+    await checkHost(before);
   });
 
   it('the supervisor survives a syscall fuzzer, still answers, and leaks neither fds nor memory', async () => {
