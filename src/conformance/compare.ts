@@ -147,7 +147,8 @@ export function compareCase(spec: CaseSpec, native: CaseRun | undefined, zone: C
         break;
       }
       verdict.status = 'fail';
-      verdict.diffs.push(`line ${i + 1} missing in the zone (native: ${lineLabel(n)}; zone ${exitLabel(zone)})`);
+      const hint = zone.signal === 'SIGSYS' ? ' — SIGSYS: the profile kills a syscall the case makes before this line' : '';
+      verdict.diffs.push(`line ${i + 1} missing in the zone (native: ${lineLabel(n)}; zone ${exitLabel(zone)}${hint})`);
       diffs.push(...verdict.diffs);
       break;
     }
