@@ -89,3 +89,14 @@ describe('checkValue()', () => {
     expect(checkValue({ any: true }, undefined, vars)).toBe('a value');
   });
 });
+
+describe('compareCase() precedence', () => {
+  it('lets the profile\'s refusal win over a manifest check for the same line', () => {
+    const disp = resolveProfile('default', 'x86_64').syscalls.find((s) => s.name === 'fanotify_init')!.disposition;
+    const errno = disp.slice('errno:'.length);
+    const spec: CaseSpec = { zone: [{ syscall: 'fanotify_init', ret: -1, errno: 'ENOTSUP-from-manifest' }] };
+    const v = compareCase(spec, run([line('fanotify_init', 0)]), run([line('fanotify_init', -1, errno)]), ctx);
+    expect(v.status).toBe('pass');
+    expect(v.lines[0]!.status).toBe('refused');
+  });
+});

@@ -1,7 +1,7 @@
 // The verdict on one case: the zone's lines against the native run's, line
-// by line. For each line, in order of precedence: the manifest's zone check
-// for it, the profile's refusal of its syscall, equality with the native
-// line. Fields a check does not mention must still equal the native run
+// by line. For each line, in order of precedence: the profile's refusal of
+// its syscall (resolveProfile), the manifest's zone check for it, equality
+// with the native line. Fields a check does not mention must still equal the native run
 // (unless the manifest ignores them). Zone-only cases have no native run:
 // each of their lines needs a check or a refusal.
 import { isDeepStrictEqual } from 'node:util';
@@ -166,7 +166,9 @@ export function compareCase(spec: CaseSpec, native: CaseRun | undefined, zone: C
       continue;
     }
     const check = findCheck(spec, syscall, nth);
-    if (!check && exp?.kind === 'errno') {
+    // A refusal by the profile wins over the manifest: the profile is the
+    // authority on refused calls, the manifest on what the kernel answers.
+    if (exp?.kind === 'errno') {
       verdict.status = z.ret === -1 && z.errno === exp.errno ? 'refused' : 'fail';
       if (verdict.status === 'fail') {
         verdict.diffs.push(`line ${i + 1} ${syscall}: zone ${lineLabel(z)}, expected -1 ${exp.errno} (profile ${ctx.profile.profile}: ${exp.disposition})`);
