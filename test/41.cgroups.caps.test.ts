@@ -81,6 +81,9 @@ describe(`zone cgroups (detected cgroup v${host.version})`, () => {
     const u = await cg.usage();
     expect(u).toMatchObject({ pids: { max: 10 }, cpu: { cpus: 1.5 }, memory: { max: 96 * MiB } });
     expect(u.pids.current).toBe(1);
+    // Found again from the zone's init pid, or from the recorded path.
+    expect((await openZoneCgroup('caps', { host, pid: sleeper.pid }))?.path).toBe(cg.path);
+    expect((await openZoneCgroup('caps', { host, path: cg.path }))?.dirs).toEqual(cg.dirs);
     await cg.update({ pids: null, cpus: null });
     expect((await cg.usage()).pids.max).toBeNull();
     expect((await cg.usage()).cpu.cpus).toBeNull();

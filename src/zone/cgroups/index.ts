@@ -1,5 +1,6 @@
 // Zone resource caps through cgroups, v2 or v1 chosen at runtime from what the
 // host mounts. See docs/parts/network-cgroups.md.
+import { readFileSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
@@ -21,14 +22,49 @@ export interface CgroupOptions {
   host?: CgroupHost;
 }
 
-function backend(zone: string, opts: CgroupOptions): CgroupV1 | CgroupV2 {
+export interface OpenOptions extends CgroupOptions {
+  /** The zone's cgroup path as recorded at boot (ZoneCgroup.path): wins over parent and pid. */
+  path?: string;
+  /** A process of the running zone (its init): the cgroup is read from /proc/PID/cgroup. */
+  pid?: number;
+}
+
+function checkPath(p: string, what: string): void {
+  if (!p.startsWith('/') || p.split('/').some((x) => x === '..' || x === '.')) {
+    throw new LxzoneError(`${what} ${JSON.stringify(p)} must be an absolute cgroup path without . or ..`, { where: 'resources.cgroupParent' });
+  }
+}
+
+/** The cgroup path of `pid` (v1: in the memory hierarchy; v2: the unified one). */
+export function cgroupOfPid(pid: number, host: CgroupHost = detectCgroups()): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [id, ctrls, path] = line.split(':');
+    if (host.version === 2 ? id === '0' && ctrls === '' : ctrls?.split(',').includes('memory')) return path;
+  }
+  return undefined;
+}
+
+function backend(zone: string, opts: OpenOptions): CgroupV1 | CgroupV2 {
   checkZoneName(zone);
   const host = opts.host ?? detectCgroups();
-  const parent = opts.parent ?? defaultParent(host);
-  if (!parent.startsWith('/') || parent.split('/').some((p) => p === '..' || p === '.')) {
-    throw new LxzoneError(`cgroup parent ${JSON.stringify(parent)} must be an absolute cgroup path without . or ..`, { where: 'resources.cgroupParent' });
+  let path: string;
+  if (opts.path !== undefined) path = opts.path;
+  else if (opts.pid !== undefined) {
+    const p = cgroupOfPid(opts.pid, host);
+    if (p === undefined) throw new LxzoneError(`zone ${zone}: process ${opts.pid} is gone; cannot find its cgroup`, { code: 'ESRCH' });
+    path = p;
+  } else {
+    const parent = opts.parent ?? defaultParent(host);
+    checkPath(parent, 'cgroup parent');
+    path = join(parent, zone);
   }
-  const path = join(parent, zone);
+  checkPath(path, 'cgroup path');
   return host.version === 2 ? new CgroupV2(zone, path, host) : new CgroupV1(zone, path, host);
 }
 
@@ -53,7 +89,7 @@ export async function createZoneCgroup(zone: string, limits: ZoneLimits = {}, op
 }
 
 /** The zone's existing cgroup (a restarted daemon re-attaching), or undefined if there is none. */
-export async function openZoneCgroup(zone: string, opts: CgroupOptions = {}): Promise<ZoneCgroup | undefined> {
+export async function openZoneCgroup(zone: string, opts: OpenOptions = {}): Promise<ZoneCgroup | undefined> {
   const cg = backend(zone, opts);
   return (await cg.exists()) ? cg : undefined;
 }
