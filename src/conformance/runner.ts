@@ -2,6 +2,7 @@
 // runs, natively and in a zone, compared; then the real programs. Progress
 // goes to a callback (the CLI prints it on stderr); the result is the data
 // the report, the result file and the tests use.
+import { LxzoneError } from '../errors.js';
 import { hostAbis } from '../tables/index.js';
 import type { Abi } from '../tables/types.js';
 import { compareCase, type CompareContext } from './compare.js';
@@ -43,6 +44,10 @@ function matches(filter: RegExp | undefined, abi: Abi, id: string): boolean {
 
 export async function runSuite(opts: RunSuiteOptions = {}): Promise<ConformanceResultFile> {
   const profile = opts.profile ?? 'default';
+  if (process.getuid?.() !== 0) {
+    // every case runs in a zone, and zones need root today: say so once, not once per case
+    throw new LxzoneError('lxzone conformance runs every case in a zone, and zones need root on this host', { code: 'EPERM', exitCode: 125 });
+  }
   const manifest = opts.manifest ?? loadManifest();
   const known = opts.knownFailures ?? loadKnownFailures();
   if (!opts.noBuild && opts.probes !== false) buildFixtures();
