@@ -4,7 +4,9 @@ import { register as run } from './run.js';
 import { register as syscalls } from './syscalls.js';
 import { register as conformance } from './conformance.js';
 import { register as policy } from './policy.js';
+import { register as stats } from './stats.js';
+import { register as update } from './update.js';
 
 export type RegisterVerb = (program: Command) => void;
 
-export const verbs: RegisterVerb[] = [run, syscalls, conformance, policy];
+export const verbs: RegisterVerb[] = [run, syscalls, conformance, policy, stats, update];
