@@ -68,6 +68,10 @@ describe(`zone cgroups (detected cgroup v${host.version})`, () => {
     expect(Math.abs(u.cpu.shares - 512)).toBeLessThanOrEqual(30); // v2 rounds through cpu.weight
     expect(u.pids.max).toBe(50);
     expect(u.pids.current).toBe(0);
+    // A leftover directory (no tasks) is taken over with exactly the new caps, old ones cleared.
+    const again = await createZoneCgroup('caps', { memory: 128 * MiB, cpus: 0.5, cpuShares: 512 }, opts);
+    expect((await again.usage()).pids.max).toBeNull();
+    await again.update({ pids: 50 });
     // A restarted daemon finds it again.
     expect((await openZoneCgroup('caps', opts))?.path).toBe(cg.path);
     expect(await openZoneCgroup('nonesuch', opts)).toBeUndefined();

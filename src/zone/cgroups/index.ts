@@ -79,8 +79,18 @@ export async function createZoneCgroup(zone: string, limits: ZoneLimits = {}, op
     }
   }
   await cg.create();
+  // Every cap is written, absent ones as "no cap": a reused leftover directory must not keep an old cap.
+  const hasMemory = limits.memory !== undefined && limits.memory !== null;
+  const full: ZoneLimits = {
+    memory: null,
+    cpus: null,
+    cpuShares: null,
+    pids: null,
+    ...limits,
+    swap: limits.swap !== undefined ? limits.swap : hasMemory ? 0 : null,
+  };
   try {
-    await cg.update(limits);
+    await cg.update(full);
   } catch (err) {
     await cg.destroy().catch(() => {});
     throw err;
