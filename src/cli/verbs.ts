@@ -6,7 +6,16 @@ import { register as conformance } from './conformance.js';
 import { register as policy } from './policy.js';
 import { register as stats } from './stats.js';
 import { register as update } from './update.js';
+import { register as create } from './create.js';
+import { register as boot } from './boot.js';
+import { register as halt } from './halt.js';
+import { register as reboot } from './reboot.js';
+import { register as destroy } from './destroy.js';
+import { register as list } from './list.js';
+import { register as inspect } from './inspect.js';
+import { register as logs } from './logs.js';
+import { register as daemon } from './daemon.js';
 
 export type RegisterVerb = (program: Command) => void;
 
-export const verbs: RegisterVerb[] = [run, syscalls, conformance, policy, stats, update];
+export const verbs: RegisterVerb[] = [run, syscalls, conformance, policy, stats, update, create, boot, halt, reboot, destroy, list, inspect, logs, daemon];

@@ -1,0 +1,130 @@
+// `lxzone create NAME [options] [-- COMMAND...]`: validate and store a zone
+// (its image unpacked, its address taken); `lxzone boot NAME` starts it.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { LxzoneError } from '../errors.js';
+import { applyZoneFlags, parseSize } from '../zone/config/flags.js';
+import type { ZoneConfig } from '../zone/config/types.js';
+import { createZone } from '../zone/lifecycle/api.js';
+
+interface CreateFlags {
+  config?: string;
+  rootfs?: string;
+  image?: string;
+  imageFormat?: 'auto' | 'rootfs' | 'docker' | 'oci';
+  ref?: string;
+  hostname?: string;
+  kernelVersion?: string;
+  profile?: string;
+  env: string[];
+  volume: string[];
+  tmpfs: string[];
+  workdir?: string;
+  user?: string;
+  init: boolean;
+  network?: 'none' | 'loopback' | 'zone';
+  ip?: string;
+  memory?: string;
+  swap?: string;
+  cpus?: string;
+  cpuShares?: string;
+  pidsMax?: string;
+  disk?: string;
+  restart?: string;
+  json?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function intFlag(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new LxzoneError(`option ${flag} ${JSON.stringify(v)}: must be an integer`, { exitCode: 2 });
+  return n;
+}
+
+/** The resource flags shared by create and update (sizes with k/m/g units). */
+export function resourceFlags(f: Pick<CreateFlags, 'memory' | 'swap' | 'cpus' | 'cpuShares' | 'pidsMax' | 'disk'>): Record<string, number> {
+  const r: Record<string, number> = {};
+  if (f.memory !== undefined) r.memoryBytes = parseSize(f.memory);
+  if (f.swap !== undefined) r.swapBytes = parseSize(f.swap);
+  if (f.cpus !== undefined) {
+    const n = Number(f.cpus);
+    if (!Number.isFinite(n)) throw new LxzoneError(`option --cpus ${JSON.stringify(f.cpus)}: must be a number`, { exitCode: 2 });
+    r.cpus = n;
+  }
+  if (f.cpuShares !== undefined) r.cpuShares = intFlag('--cpu-shares', f.cpuShares);
+  if (f.pidsMax !== undefined) r.pidsMax = intFlag('--pids-max', f.pidsMax);
+  if (f.disk !== undefined) r.diskBytes = parseSize(f.disk);
+  return r;
+}
+
+export function addResourceOptions(cmd: Command): Command {
+  return cmd
+    .option('--memory <size>', 'memory cap (e.g. 256m)')
+    .option('--swap <size>', 'swap allowed beyond the memory cap (default 0 with a memory cap)')
+    .option('--cpus <n>', 'CPU cap in CPUs (e.g. 1.5)')
+    .option('--cpu-shares <n>', 'relative CPU weight (2..262144, default 1024)')
+    .option('--pids-max <n>', 'maximum number of processes and threads')
+    .option('--disk <size>', "size cap of the zone's writable /tmp and /run");
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('create')
+    .description('create a zone (validated and stored; boot it with lxzone boot)')
+    .argument('<name>', 'the zone name')
+    .argument('[command...]', 'what the zone runs (after --; default: the image command, else /bin/sh)')
+    .option('--config <file>', 'a zone configuration file (JSON); options below override it')
+    .option('--rootfs <dir>', "a directory to use as the zone's root (read-only)")
+    .option('--image <archive>', 'an image: rootfs tar, docker save or OCI archive (unpacked now)')
+    .addOption(new Option('--image-format <format>', 'the image format').choices(['auto', 'rootfs', 'docker', 'oci']))
+    .option('--ref <ref>', 'which image of a multi-image archive')
+    .option('--hostname <name>', "the zone's hostname (default: its name)")
+    .option('--kernel-version <release>', 'the kernel release uname(2) reports in the zone')
+    .option('--profile <name>', 'the syscall profile')
+    .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
+    .option('-v, --volume <host:zone[:ro]>', 'bind a host path into the zone (repeatable)', collect, [])
+    .option('--tmpfs <path[:size=..,mode=..]>', 'a tmpfs in the zone (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory in the zone')
+    .option('-u, --user <uid[:gid]|name[:group]>', 'the user the zone runs as')
+    .option('--no-init', 'run the command itself as pid 1 (no reaper)')
+    .addOption(new Option('--network <mode>', 'zone network (default: zone as root, loopback otherwise)').choices(['none', 'loopback', 'zone']))
+    .option('--ip <address>', 'a static IPv4 address on the zone network')
+    .option('--restart <policy>', 'no, on-failure[:N], always or unless-stopped')
+    .option('--json', 'print the stored configuration as JSON');
+  addResourceOptions(cmd).action(async (name: string, command: string[], f: CreateFlags) => {
+    let base: Partial<ZoneConfig> = {};
+    if (f.config) {
+      const path = resolve(f.config);
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (e) {
+        throw new LxzoneError(`--config ${f.config}: ${(e as Error).message}`, { exitCode: 2 });
+      }
+      try {
+        base = JSON.parse(text) as Partial<ZoneConfig>;
+      } catch (e) {
+        throw new LxzoneError(`zone config "${path}": not valid JSON: ${(e as Error).message}`, { exitCode: 1 });
+      }
+    }
+    if (f.rootfs && f.image) throw new LxzoneError('--rootfs and --image exclude each other', { exitCode: 2 });
+    const cfg: Partial<ZoneConfig> = applyZoneFlags({ ...base, name }, { env: f.env, volume: f.volume, tmpfs: f.tmpfs, user: f.user, workdir: f.workdir, hostname: f.hostname, restart: f.restart });
+    if (f.rootfs) cfg.rootfs = { type: 'dir', path: resolve(f.rootfs) };
+    else if (f.image) {
+      cfg.rootfs = { type: 'image', path: resolve(f.image), ...(f.imageFormat ? { format: f.imageFormat } : {}), ...(f.ref ? { ref: f.ref } : {}) };
+    } else cfg.rootfs ??= { type: 'host' };
+    if (f.kernelVersion) cfg.kernelVersion = f.kernelVersion;
+    if (f.profile) cfg.profile = f.profile;
+    if (!f.init) cfg.init = false;
+    if (command.length) cfg.command = command;
+    if (f.network || f.ip) cfg.network = { ...(cfg.network ?? { mode: 'zone' }), ...(f.network ? { mode: f.network } : {}), ...(f.ip ? { address: f.ip } : {}) };
+    const res = resourceFlags(f);
+    if (Object.keys(res).length) cfg.resources = { ...(cfg.resources ?? {}), ...res };
+    const r = await createZone(cfg);
+    for (const w of r.warnings) process.stderr.write(`lxzone: ${w}\n`);
+    if (f.json) process.stdout.write(`${JSON.stringify({ ...r.config, ...(r.ipv4 ? { ipv4: r.ipv4, ipv6: r.ipv6 } : {}) }, null, 2)}\n`);
+    else process.stdout.write(`${r.config.name}${r.ipv4 ? ` ${r.ipv4}` : ''}\n`);
+  });
+}

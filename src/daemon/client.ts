@@ -1,0 +1,135 @@
+// Talking to the daemon from the CLI or the TypeScript API. If no daemon
+// answers, one is started (detached, its output appended to daemon.log in the
+// state directory) and waited for; two callers starting one at once is fine:
+// the second daemon finds the first's lock and exits, both callers connect to
+// the first.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LxzoneError } from '../errors.js';
+import { ZoneStore } from '../zone/state/store.js';
+import { ensurePrivateDir } from '../zone/state/paths.js';
+import { daemonPaths, errorFromBody, LineReader, type Method, type Response } from './protocol.js';
+
+export interface ClientOptions {
+  store?: ZoneStore;
+  /** Start a daemon if none answers (default true). */
+  start?: boolean;
+  /** How long to wait for a started daemon's socket (default 20 s). */
+  startTimeoutMs?: number;
+  /** Environment for a started daemon (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+function tryConnect(path: string): Promise<Socket | undefined> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.removeAllListeners('error');
+      resolve(s);
+    });
+    s.once('error', () => resolve(undefined));
+  });
+}
+
+/** The daemon's entry beside this file: main.ts under tsx (tests, development), main.js when built. */
+function daemonCommand(): string[] {
+  const ext = extname(fileURLToPath(import.meta.url));
+  const entry = fileURLToPath(new URL(`./main${ext}`, import.meta.url));
+  return ext === '.ts' ? [process.execPath, '--import', 'tsx', entry] : [process.execPath, entry];
+}
+
+/** Starts a daemon in the background; returns its pid. */
+export function spawnDaemon(store: ZoneStore, env: NodeJS.ProcessEnv = process.env): number {
+  ensurePrivateDir(store.stateDir);
+  mkdirSync(store.stateDir, { recursive: true, mode: 0o700 });
+  const log = openSync(daemonPaths(store).log, 'a', 0o600);
+  try {
+    const [cmd, ...args] = daemonCommand();
+    const child = spawn(cmd!, args, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...env, LXZONE_STATE_DIR: store.stateDir, LXZONE_RUNTIME_DIR: store.runtimeDir },
+    });
+    child.unref();
+    return child.pid ?? -1;
+  } finally {
+    closeSync(log);
+  }
+}
+
+export class DaemonClient {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private closedError: Error | undefined;
+
+  private constructor(private readonly sock: Socket) {
+    sock.setEncoding('utf8');
+    const reader = new LineReader((line) => {
+      let r: Response;
+      try {
+        r = JSON.parse(line) as Response;
+      } catch {
+        return;
+      }
+      const p = this.pending.get(r.id);
+      if (!p) return;
+      this.pending.delete(r.id);
+      if ('error' in r) p.reject(errorFromBody(r.error));
+      else p.resolve(r.result);
+    });
+    sock.on('data', (d: string) => reader.push(d));
+    const fail = () => {
+      this.closedError ??= new LxzoneError('the lxzone daemon closed the connection (see daemon.log in the state directory)', { code: 'ECONNRESET' });
+      for (const p of this.pending.values()) p.reject(this.closedError);
+      this.pending.clear();
+    };
+    sock.on('close', fail);
+    sock.on('error', fail);
+  }
+
+  /** Connects to the daemon of `store`'s directories, starting one if needed. */
+  static async connect(o: ClientOptions = {}): Promise<DaemonClient> {
+    const store = o.store ?? new ZoneStore({ env: o.env });
+    const { socket } = daemonPaths(store);
+    let s = await tryConnect(socket);
+    if (s) return new DaemonClient(s);
+    if (o.start === false) throw new LxzoneError(`no lxzone daemon is running (no answer on ${socket})`, { code: 'ECONNREFUSED' });
+    spawnDaemon(store, o.env);
+    const deadline = Date.now() + (o.startTimeoutMs ?? 20_000);
+    while (Date.now() < deadline) {
+      await sleep(50);
+      s = await tryConnect(socket);
+      if (s) return new DaemonClient(s);
+    }
+    throw new LxzoneError(`started an lxzone daemon, but it did not answer on ${socket} in time (see ${daemonPaths(store).log})`, {
+      code: 'ETIMEDOUT',
+    });
+  }
+
+  call<T = unknown>(method: Method, params?: Record<string, unknown>): Promise<T> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.sock.write(`${JSON.stringify({ id, method, params })}\n`);
+    });
+  }
+
+  close(): void {
+    this.sock.end();
+  }
+}
+
+/** One call on a fresh connection. */
+export async function daemonCall<T = unknown>(method: Method, params?: Record<string, unknown>, o: ClientOptions = {}): Promise<T> {
+  const c = await DaemonClient.connect(o);
+  try {
+    return await c.call<T>(method, params);
+  } finally {
+    c.close();
+  }
+}

@@ -1,0 +1,82 @@
+// The daemon's protocol: JSON lines over a Unix stream socket. One request
+// per line, {"id", "method", "params"}; one answer per request, {"id",
+// "result"} or {"id", "error": {message, code, exitCode, where}}, in any
+// order (requests on different zones run concurrently).
+import { join } from 'node:path';
+import { LxzoneError } from '../errors.js';
+import type { ZoneStore } from '../zone/state/store.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export const METHODS = [
+  'ping',
+  'boot',
+  'halt',
+  'reboot',
+  'destroy',
+  'update',
+  'stats',
+  'list',
+  'inspect',
+  'execTarget',
+  'shutdown',
+] as const;
+export type Method = (typeof METHODS)[number];
+
+export interface Request {
+  id: number;
+  method: Method;
+  params?: Record<string, unknown>;
+}
+
+export interface ErrorBody {
+  message: string;
+  code?: string;
+  exitCode: number;
+  where?: string;
+}
+
+export type Response = { id: number; result: unknown } | { id: number; error: ErrorBody };
+
+/** Longest line either side accepts (a config with a big environment is ~1 MiB). */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+
+export function daemonPaths(store: ZoneStore) {
+  return {
+    socket: join(store.runtimeDir, 'daemon.sock'),
+    lock: join(store.runtimeDir, 'daemon.lock'),
+    log: join(store.stateDir, 'daemon.log'),
+  };
+}
+
+export function errorBody(e: unknown): ErrorBody {
+  if (e instanceof LxzoneError) {
+    const b: ErrorBody = { message: e.message, exitCode: e.exitCode };
+    if (e.code) b.code = e.code;
+    if (e.where) b.where = e.where;
+    return b;
+  }
+  const err = e as Error;
+  return { message: `internal error in the daemon: ${err?.stack ?? String(e)}`, exitCode: 125 };
+}
+
+export function errorFromBody(b: ErrorBody): LxzoneError {
+  return new LxzoneError(b.message, { code: b.code, exitCode: b.exitCode, where: b.where });
+}
+
+/** Splits a stream into lines, refusing a line longer than MAX_LINE_BYTES. */
+export class LineReader {
+  private buf = '';
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: string): void {
+    this.buf += chunk;
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      if (line.trim() !== '') this.onLine(line);
+    }
+    if (this.buf.length > MAX_LINE_BYTES) throw new LxzoneError(`protocol line longer than ${MAX_LINE_BYTES} bytes`);
+  }
+}

@@ -1,0 +1,179 @@
+// lxzone daemon: holds the supervisor and the zones, answers the CLI on a
+// Unix socket. One per state/runtime directory pair (a lock in the runtime
+// directory; a SIGKILLed daemon's lock is broken by the next one). The
+// socket is created 0600 inside the 0700 runtime directory: other users
+// cannot reach it. On start it takes back the zones whose keepers still run
+// and cleans up after those that died (ZoneManager.recover).
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { LxzoneError } from '../errors.js';
+import { ZoneManager } from '../zone/lifecycle/manager.js';
+import { lifecycleOptionsFromEnv, type LifecycleOptions } from '../zone/lifecycle/options.js';
+import { acquireLock, readLockHolder, type ZoneLock } from '../zone/state/lock.js';
+import { ensurePrivateDir } from '../zone/state/paths.js';
+import { daemonPaths, errorBody, LineReader, METHODS, PROTOCOL_VERSION, type Method, type Request, type Response } from './protocol.js';
+
+export interface DaemonOptions {
+  lifecycle?: Partial<LifecycleOptions>;
+  env?: NodeJS.ProcessEnv;
+  log?: (line: string) => void;
+}
+
+export interface RunningDaemon {
+  socket: string;
+  manager: ZoneManager;
+  /** Resolves when the daemon has stopped. */
+  closed: Promise<void>;
+  stop(o?: { haltZones?: boolean }): Promise<void>;
+}
+
+function str(params: Record<string, unknown> | undefined, key: string): string {
+  const v = params?.[key];
+  if (typeof v !== 'string') throw new LxzoneError(`request parameter "${key}" must be a string`, { code: 'EINVAL', exitCode: 2 });
+  return v;
+}
+
+function optNumber(params: Record<string, unknown> | undefined, key: string): number | undefined {
+  const v = params?.[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new LxzoneError(`request parameter "${key}" must be a number >= 0`, { code: 'EINVAL', exitCode: 2 });
+  return v;
+}
+
+export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon> {
+  const env = o.env ?? process.env;
+  const opts = lifecycleOptionsFromEnv(env, o.lifecycle);
+  const log = o.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+  const store = opts.store;
+  ensurePrivateDir(store.stateDir);
+  ensurePrivateDir(store.runtimeDir);
+  mkdirSync(`${store.runtimeDir}/zones`, { recursive: true, mode: 0o700 });
+  const paths = daemonPaths(store);
+
+  let lock: ZoneLock;
+  try {
+    lock = await acquireLock(paths.lock, 'daemon', { timeoutMs: 0, purpose: 'daemon' });
+  } catch (e) {
+    if ((e as LxzoneError).code !== 'EBUSY') throw e;
+    const pid = readLockHolder(paths.lock)?.holder?.pid;
+    throw new LxzoneError(`another lxzone daemon already serves ${store.runtimeDir}${pid ? ` (pid ${pid})` : ''}`, { code: 'EBUSY' });
+  }
+
+  const manager = new ZoneManager(opts, log);
+  const found = await manager.recover();
+  log(`daemon ${process.pid}: state ${store.stateDir}, runtime ${store.runtimeDir}; re-attached [${found.reattached.join(' ')}], found stopped [${found.stopped.join(' ')}], booted [${found.booted.join(' ')}]`);
+
+  let stopping: Promise<void> | undefined;
+  let closedResolve!: () => void;
+  const closed = new Promise<void>((r) => (closedResolve = r));
+  const connections = new Set<Socket>();
+
+  const call = async (method: Method, p: Record<string, unknown> | undefined): Promise<unknown> => {
+    switch (method) {
+      case 'ping':
+        return { pid: process.pid, version: PROTOCOL_VERSION, running: manager.runningNames() };
+      case 'boot':
+        return manager.boot(str(p, 'name'));
+      case 'halt':
+        return manager.halt(str(p, 'name'), { timeoutMs: optNumber(p, 'timeoutMs') });
+      case 'reboot':
+        return manager.reboot(str(p, 'name'), { timeoutMs: optNumber(p, 'timeoutMs') });
+      case 'destroy':
+        return manager.destroy(str(p, 'name'), { force: p?.force === true });
+      case 'update':
+        return manager.update(str(p, 'name'), (p?.resources ?? {}) as Parameters<ZoneManager['update']>[1]);
+      case 'stats':
+        return manager.stats(str(p, 'name'));
+      case 'list':
+        return manager.list();
+      case 'inspect':
+        return manager.inspect(str(p, 'name'));
+      case 'execTarget':
+        return manager.execTarget(str(p, 'name'));
+      case 'shutdown':
+        setImmediate(() => void stop({ haltZones: p?.haltZones === true }));
+        return { stopping: true };
+    }
+  };
+
+  const serve = (conn: Socket): void => {
+    connections.add(conn);
+    conn.setEncoding('utf8');
+    const send = (r: Response) => {
+      if (!conn.destroyed) conn.write(`${JSON.stringify(r)}\n`);
+    };
+    const reader = new LineReader((line) => {
+      let req: Request;
+      try {
+        req = JSON.parse(line) as Request;
+      } catch {
+        send({ id: -1, error: { message: 'request is not valid JSON', exitCode: 2 } });
+        return;
+      }
+      const id = typeof req.id === 'number' ? req.id : -1;
+      if (!(METHODS as readonly string[]).includes(req.method)) {
+        send({ id, error: { message: `unknown method ${JSON.stringify(req.method)}`, exitCode: 2 } });
+        return;
+      }
+      Promise.resolve()
+        .then(() => call(req.method, req.params))
+        .then(
+          (result) => send({ id, result: result ?? null }),
+          (e: unknown) => send({ id, error: errorBody(e) }),
+        );
+    });
+    conn.on('data', (d: string) => {
+      try {
+        reader.push(d);
+      } catch (e) {
+        send({ id: -1, error: errorBody(e) });
+        conn.destroy();
+      }
+    });
+    conn.on('error', () => undefined);
+    conn.on('close', () => connections.delete(conn));
+  };
+
+  const server: Server = createServer(serve);
+  rmSync(paths.socket, { force: true }); // a killed daemon's socket: we hold the lock, it is ours to replace
+  const oldMask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(paths.socket, () => resolve());
+    });
+  } finally {
+    process.umask(oldMask);
+  }
+  chmodSync(paths.socket, 0o600);
+
+  const stop = (so: { haltZones?: boolean } = {}): Promise<void> => {
+    stopping ??= (async () => {
+      log(`daemon ${process.pid}: stopping${so.haltZones ? ' (halting every zone)' : ' (zones keep running for the next daemon)'}`);
+      server.close();
+      await manager.close(so);
+      for (const c of connections) c.end();
+      rmSync(paths.socket, { force: true });
+      lock.release();
+      closedResolve();
+    })();
+    return stopping;
+  };
+
+  return { socket: paths.socket, manager, closed, stop };
+}
+
+/** `lxzone daemon`: run until SIGTERM/SIGINT (zones stay up for the next daemon) or a shutdown request. */
+export async function runDaemon(o: DaemonOptions = {}): Promise<void> {
+  const d = await startDaemon(o);
+  const onSignal = () => void d.stop();
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGHUP', () => undefined);
+  if (process.send) process.send({ ready: d.socket });
+  await d.closed;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  // The supervisor's native thread would keep the process up; our zones are detached and wait for the next daemon.
+  process.exit(0);
+}

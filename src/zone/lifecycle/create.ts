@@ -1,0 +1,54 @@
+// lxzone create: validate a configuration completely (schema, host paths,
+// the policy's extra rules, what a rootless caller cannot have), unpack its
+// image, take its static address if it asks for one, and store it. Nothing
+// runs; no daemon is needed. A failure leaves nothing behind.
+import { LxzoneError } from '../../errors.js';
+import { checkHostPaths } from '../config/host-paths.js';
+import type { ZoneConfig } from '../config/types.js';
+import { parseZoneConfig } from '../config/validate.js';
+import { prepareZoneRootfs } from '../image/prepare.js';
+import { checkPrivileges, leaseFor, networkMode } from './host-setup.js';
+import { checkPolicy } from './plan.js';
+import { isRoot, type LifecycleOptions } from './options.js';
+import { Ipam } from '../network/index.js';
+import { ipamDir } from './options.js';
+
+export interface CreateResult {
+  config: ZoneConfig;
+  /** The zone's IPv4 address when it has a zone network. */
+  ipv4?: string;
+  ipv6?: string;
+  warnings: string[];
+}
+
+export async function createZoneWith(opts: LifecycleOptions, input: unknown, source = 'config'): Promise<CreateResult> {
+  const cfg = parseZoneConfig(input, source);
+  const store = opts.store;
+  checkHostPaths(cfg, source);
+  checkPolicy(cfg);
+  checkPrivileges(cfg);
+  return store.withLock(
+    cfg.name,
+    async () => {
+      if (store.exists(cfg.name)) throw new LxzoneError(`zone ${cfg.name} already exists`, { code: 'EEXIST' });
+      const saved = store.saveConfig(cfg, { create: true });
+      const warnings: string[] = [];
+      try {
+        warnings.push(...prepareZoneRootfs(store, saved).warnings);
+        const out: CreateResult = { config: saved, warnings };
+        if (isRoot() && networkMode(saved) === 'zone') {
+          // The address is the zone's from now until destroy (a static one is refused here if taken).
+          const lease = await leaseFor(opts, saved);
+          out.ipv4 = lease.ipv4;
+          out.ipv6 = lease.ipv6;
+        }
+        return out;
+      } catch (e) {
+        store.remove(cfg.name);
+        if (isRoot()) await new Ipam({ stateDir: ipamDir(store), bridge: opts.bridge }).release(cfg.name).catch(() => undefined);
+        throw e;
+      }
+    },
+    { purpose: 'create' },
+  );
+}

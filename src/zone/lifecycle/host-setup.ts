@@ -1,0 +1,149 @@
+// What a booted zone holds on the host besides its processes: a cgroup (caps
+// and usage) and, with network mode "zone", a veth pair on the bridge with the
+// zone's leased address. Both are placed while the zone waits in onCreated,
+// before its binary runs; both are removed when the zone stops. The address
+// lease is kept until the zone is destroyed.
+import { join } from 'node:path';
+import { LxzoneError } from '../../errors.js';
+import { createZoneCgroup, detectCgroups, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
+import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
+import { attachZone, detachZone, Ipam, type Lease } from '../network/index.js';
+import { ipamDir, isRoot, type LifecycleOptions } from './options.js';
+
+export type NetworkMode = 'none' | 'loopback' | 'zone';
+
+/** The zone's network mode: as configured, else "zone" as root and "loopback" rootless. */
+export function networkMode(cfg: ZoneConfig): NetworkMode {
+  return cfg.network?.mode ?? (isRoot() ? 'zone' : 'loopback');
+}
+
+/** Caps of the config in the cgroup module's terms (no field: no cap). */
+export function limitsOf(r: ResourcesConfig | undefined): ZoneLimits {
+  const l: ZoneLimits = {};
+  if (r?.memoryBytes !== undefined) l.memory = r.memoryBytes;
+  if (r?.swapBytes !== undefined) l.swap = r.swapBytes;
+  if (r?.cpus !== undefined) l.cpus = r.cpus;
+  if (r?.cpuShares !== undefined) l.cpuShares = r.cpuShares;
+  if (r?.pidsMax !== undefined) l.pids = r.pidsMax;
+  return l;
+}
+
+function hasCaps(r: ResourcesConfig | undefined): boolean {
+  return r !== undefined && Object.values(limitsOf(r)).some((v) => v !== undefined);
+}
+
+/**
+ * Refuse, with the reason, what an unprivileged user cannot have: a bridge
+ * and veth pairs need CAP_NET_ADMIN on the host, cgroup caps need a cgroup
+ * the host delegated (lxzone does not look for one).
+ */
+export function checkPrivileges(cfg: ZoneConfig): void {
+  if (isRoot()) return;
+  const uid = process.getuid?.() ?? -1;
+  if (networkMode(cfg) === 'zone') {
+    throw new LxzoneError(
+      `zone ${cfg.name}: network mode "zone" needs root (a host bridge and veth pairs); rootless zones (uid ${uid}) can use "loopback" or "none"`,
+      { code: 'EPERM', where: 'network.mode' },
+    );
+  }
+  if (hasCaps(cfg.resources)) {
+    throw new LxzoneError(
+      `zone ${cfg.name}: resource caps need cgroups, which lxzone only manages as root; remove "resources" for a rootless zone (uid ${uid})`,
+      { code: 'EPERM', where: 'resources' },
+    );
+  }
+}
+
+/** The zone's address from the IPAM (allocated on first use; a static address is honoured or refused). */
+export async function leaseFor(opts: LifecycleOptions, cfg: ZoneConfig): Promise<Lease> {
+  const ipam = new Ipam({ stateDir: ipamDir(opts.store), bridge: opts.bridge });
+  const requested = cfg.network?.address?.split('/')[0];
+  return ipam.allocate(cfg.name, requested);
+}
+
+export async function currentLease(opts: LifecycleOptions, name: string): Promise<Lease | undefined> {
+  if (!isRoot()) return undefined;
+  return new Ipam({ stateDir: ipamDir(opts.store), bridge: opts.bridge }).get(name).catch(() => undefined);
+}
+
+export interface HostSetup {
+  network: NetworkMode;
+  cgroup?: ZoneCgroup;
+  lease?: Lease;
+  warnings: string[];
+}
+
+function cgroupOpts(opts: LifecycleOptions) {
+  return opts.cgroupParent ? { parent: opts.cgroupParent } : {};
+}
+
+/** Before the zone starts: its cgroup with its caps, its address. Undone by cleanupHost on failure. */
+export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig): Promise<HostSetup> {
+  checkPrivileges(cfg);
+  const setup: HostSetup = { network: networkMode(cfg), warnings: [] };
+  if (!isRoot()) {
+    setup.warnings.push('rootless: no cgroup (no caps, no usage figures) and no bridge network');
+    return setup;
+  }
+  try {
+    try {
+      detectCgroups();
+    } catch (e) {
+      if (hasCaps(cfg.resources)) throw new LxzoneError(`zone ${cfg.name}: resource caps cannot be applied: ${(e as Error).message}`, { code: 'ENOTSUP', where: 'resources' });
+      setup.warnings.push(`no cgroup for the zone: ${(e as Error).message}`);
+    }
+    if (setup.warnings.length === 0) setup.cgroup = await createZoneCgroup(cfg.name, limitsOf(cfg.resources), cgroupOpts(opts));
+    if (setup.network === 'zone') setup.lease = await leaseFor(opts, cfg);
+  } catch (e) {
+    await setup.cgroup?.destroy().catch(() => undefined);
+    throw e;
+  }
+  return setup;
+}
+
+/** In onCreated: the zone's init (a host pid, not yet running the binary) joins its cgroup and gets eth0. */
+export async function placeZone(opts: LifecycleOptions, name: string, setup: HostSetup, initPid: number): Promise<void> {
+  if (setup.cgroup) await setup.cgroup.addProcess(initPid);
+  if (setup.lease) await attachZone({ zoneName: name, pid: initPid, address: setup.lease, bridge: opts.bridge });
+}
+
+/** The file sysinfo(2) reads the zone's memory use from. */
+export function memoryUsageFile(cg: ZoneCgroup | undefined): string | undefined {
+  if (!cg) return undefined;
+  if (cg.version === 2) return join(cg.dirs.unified ?? Object.values(cg.dirs)[0]!, 'memory.current');
+  return cg.dirs.memory ? join(cg.dirs.memory, 'memory.usage_in_bytes') : undefined;
+}
+
+/** The zone's existing cgroup (re-attach after a daemon restart, stats, update). */
+export async function zoneCgroup(opts: LifecycleOptions, name: string, path?: string): Promise<ZoneCgroup | undefined> {
+  if (!isRoot()) return undefined;
+  try {
+    return await openZoneCgroup(name, path !== undefined ? { path } : cgroupOpts(opts));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * After the zone stopped (or was found dead): kill what is left in its
+ * cgroup (the one recorded at boot, and the default one) and remove it, remove its veth pair. With `release`, the address
+ * goes back to the IPAM (destroy). Every step runs even if one fails; the
+ * errors are returned for the caller to report.
+ */
+export async function cleanupHost(opts: LifecycleOptions, name: string, o: { release?: boolean; cgroupPath?: string } = {}): Promise<string[]> {
+  const errors: string[] = [];
+  if (!isRoot()) return errors;
+  const step = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (e) {
+      errors.push(`${what}: ${(e as Error).message}`);
+    }
+  };
+  // The path recorded at boot first (the daemon that booted it may have lived in another cgroup), then the default place.
+  if (o.cgroupPath !== undefined) await step('cgroup', async () => (await openZoneCgroup(name, { path: o.cgroupPath }))?.destroy());
+  await step('cgroup', async () => (await openZoneCgroup(name, cgroupOpts(opts)))?.destroy());
+  await step('veth', () => detachZone(name, opts.bridge));
+  if (o.release) await step('address', () => new Ipam({ stateDir: ipamDir(opts.store), bridge: opts.bridge }).release(name));
+  return errors;
+}

@@ -1,0 +1,159 @@
+// A zone's stdout and stderr go straight into files (the keeper's fds 1 and
+// 2 are the files themselves, opened O_APPEND), so the zone never blocks on
+// or loses its log when the daemon is away. The size cap is kept the way
+// logrotate's copytruncate does it: when a file passes the cap, its content
+// is copied to <file>.1 (replacing the previous one) and the file truncated;
+// the zone's O_APPEND writes continue at the new end. At most the cap plus
+// what arrives between two checks is kept per stream, twice over with the
+// rotated copy. Bytes written between the copy and the truncation are lost.
+import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readSync, statSync, truncateSync, fstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ZoneStore } from '../state/store.js';
+
+export const LOG_STREAMS = ['stdout', 'stderr'] as const;
+export type LogStream = (typeof LOG_STREAMS)[number];
+
+export function logFiles(store: ZoneStore, name: string): Record<LogStream, string> {
+  const dir = store.paths(name).logDir;
+  return { stdout: join(dir, 'stdout.log'), stderr: join(dir, 'stderr.log') };
+}
+
+/** stdin (/dev/null), stdout and stderr for the zone's keeper; the caller closes them once the keeper has them. */
+export function openZoneStdio(store: ZoneStore, name: string): [number, number, number] {
+  const files = logFiles(store, name);
+  mkdirSync(store.paths(name).logDir, { recursive: true, mode: 0o700 });
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
+  const fds: number[] = [];
+  try {
+    fds.push(openSync('/dev/null', constants.O_RDONLY));
+    fds.push(openSync(files.stdout, flags, 0o600));
+    fds.push(openSync(files.stderr, flags, 0o600));
+  } catch (e) {
+    for (const fd of fds) closeSync(fd);
+    throw e;
+  }
+  return fds as [number, number, number];
+}
+
+/** Keeps a zone's log files under `maxBytes` each while the zone runs; stop() when it is gone. */
+export class LogRotator {
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly files: string[],
+    private readonly maxBytes: number,
+    intervalMs = 500,
+  ) {
+    this.timer = setInterval(() => this.check(), intervalMs);
+    this.timer.unref();
+  }
+
+  check(): void {
+    for (const f of this.files) {
+      try {
+        if (statSync(f).size <= this.maxBytes) continue;
+        copyFileSync(f, `${f}.1`);
+        truncateSync(f, 0);
+      } catch {
+        // gone (destroy) or unreadable: nothing to rotate
+      }
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+function readRange(file: string, from: number, to?: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const end = Math.min(to ?? Infinity, fstatSync(fd).size);
+    if (end <= from) return Buffer.alloc(0);
+    const buf = Buffer.alloc(end - from);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, from + off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function size(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Last `n` lines of a buffer (all of it when n is undefined). */
+function tailLines(buf: Buffer, n: number | undefined): Buffer {
+  if (n === undefined) return buf;
+  if (n <= 0) return Buffer.alloc(0);
+  let end = buf.length;
+  if (end > 0 && buf[end - 1] === 0x0a) end--;
+  let count = 0;
+  for (let i = end - 1; i >= 0; i--) {
+    if (buf[i] === 0x0a && ++count === n) return buf.subarray(i + 1);
+  }
+  return buf;
+}
+
+export interface ReadLogsOptions {
+  /** Only the last N lines of each stream. */
+  tail?: number;
+  /** Keep following until `running()` turns false (checked every poll). */
+  follow?: boolean;
+  running?: () => boolean;
+  pollMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Writes a zone's logs to `out` (stdout.log: rotated copy then current; same for stderr), optionally following. */
+export async function readLogs(
+  store: ZoneStore,
+  name: string,
+  out: Record<LogStream, (chunk: Buffer) => void>,
+  o: ReadLogsOptions = {},
+): Promise<void> {
+  const files = logFiles(store, name);
+  const pos: Record<LogStream, number> = { stdout: 0, stderr: 0 };
+  for (const s of LOG_STREAMS) {
+    const old = existsSync(`${files[s]}.1`) ? readRange(`${files[s]}.1`, 0) : Buffer.alloc(0);
+    const cur = readRange(files[s], 0);
+    pos[s] = cur.length;
+    const all = tailLines(Buffer.concat([old, cur]), o.tail);
+    if (all.length) out[s](all);
+  }
+  if (!o.follow) return;
+  for (;;) {
+    const stillRunning = o.running?.() ?? true;
+    for (const s of LOG_STREAMS) {
+      const now = size(files[s]);
+      if (now < pos[s]) {
+        // Rotated: what we had not read yet is at the end of the copy.
+        const rest = readRange(`${files[s]}.1`, pos[s]);
+        if (rest.length) out[s](rest);
+        pos[s] = 0;
+      }
+      const chunk = readRange(files[s], pos[s]);
+      if (chunk.length) {
+        pos[s] += chunk.length;
+        out[s](chunk);
+      }
+    }
+    if (!stillRunning || o.signal?.aborted) return;
+    await sleep(o.pollMs ?? 200);
+  }
+}

@@ -1,0 +1,658 @@
+// The zones of one host, kept by one process (the daemon): boot, halt,
+// reboot, destroy, update, stats, and what happens when a zone stops by
+// itself (its restart policy). Zones are started detached with a re-attach
+// socket, so they outlive this process; a new ZoneManager finds them again
+// through their runtime records (recover()).
+//
+// Concurrency: every operation on a zone runs in that zone's queue (one at a
+// time in this process) and under the zone's lock in the state directory
+// (against other processes: a CLI creating the zone, a second daemon). The
+// end of a zone is handled outside the queue (a halt waits for it inside).
+import { closeSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LxzoneError } from '../../errors.js';
+import type { NativeEvent } from '../../native.js';
+import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
+import { startProcView, procViewBinds } from '../procview/index.js';
+import { startZone, type ZoneStats } from '../run.js';
+import { writeFileAtomic } from '../state/atomic.js';
+import { isAlive, processIdentity, readProcStat } from '../state/proc.js';
+import type { RuntimeInput, RuntimeRecord } from '../state/store.js';
+import { reattachHandle, signalNumber, startedHandle, type ZoneEnd, type ZoneHandle } from './handle.js';
+import {
+  checkPrivileges,
+  cleanupHost,
+  currentLease,
+  limitsOf,
+  memoryUsageFile,
+  networkMode,
+  placeZone,
+  prepareHost,
+  zoneCgroup,
+  type HostSetup,
+} from './host-setup.js';
+import { LogRotator, logFiles, openZoneStdio } from './logs.js';
+import { isRoot, type LifecycleOptions } from './options.js';
+import { attachOptionsOf, planBoot, type AttachRecord } from './plan.js';
+import { decideRestart, RESTART_SERIES_RESET_MS, restartDelayMs } from './restart.js';
+import type { ZoneDetails, ZoneInfo, ZoneState, ZoneStatsResult, LastExit } from './types.js';
+
+interface ManagedZone {
+  name: string;
+  handle: ZoneHandle;
+  setup: HostSetup;
+  startedAt: Date;
+  rotator: LogRotator;
+  state: 'running' | 'halting';
+  haltedByUs: boolean;
+  finished: boolean;
+  /** Resolves once the zone has stopped and its host side is cleaned. */
+  done: Promise<void>;
+}
+
+/** What the runtime record of a daemon-managed zone holds beyond the store's fields. */
+interface ZoneRuntime extends RuntimeRecord {
+  keeperPid: number;
+  initPid?: number;
+  reattachSocket: string;
+  attach: AttachRecord;
+  network: string;
+  ipv4?: string;
+  ipv6?: string;
+  cgroupPath?: string;
+  daemonPid: number;
+}
+
+export type ManagerLog = (message: string) => void;
+
+export class ZoneManager {
+  private readonly zones = new Map<string, ManagedZone>();
+  private readonly booting = new Set<string>();
+  private readonly pendingRestart = new Map<string, NodeJS.Timeout>();
+  private readonly restartsInARow = new Map<string, number>();
+  private readonly lastExit = new Map<string, LastExit>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private closed = false;
+
+  constructor(
+    readonly opts: LifecycleOptions,
+    private readonly log: ManagerLog = () => undefined,
+  ) {}
+
+  get store() {
+    return this.opts.store;
+  }
+
+  /** Runs fn after every earlier operation on the zone, under the zone's lock. */
+  private serial<T>(name: string, purpose: string, fn: () => Promise<T>): Promise<T> {
+    this.store.paths(name); // validates the name before it reaches any path
+    const prev = this.queues.get(name) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(() => this.store.withLock(name, fn, { purpose, timeoutMs: 30_000 }));
+    this.queues.set(name, next);
+    void next.catch(() => undefined).then(() => {
+      if (this.queues.get(name) === next) this.queues.delete(name);
+    });
+    return next;
+  }
+
+  private socketPath(name: string): string {
+    return join(this.store.runtimeDir, 'zones', `${name}.sock`);
+  }
+
+  private desiredFile(name: string): string {
+    return join(this.store.paths(name).zoneDir, 'desired-state');
+  }
+
+  /** What the user last asked for (boot: running, halt: stopped): decides unless-stopped at daemon start. */
+  private setDesired(name: string, state: 'running' | 'stopped'): void {
+    try {
+      writeFileAtomic(this.desiredFile(name), `${state}\n`);
+    } catch (e) {
+      this.log(`zone ${name}: cannot record desired state: ${(e as Error).message}`);
+    }
+  }
+
+  private desired(name: string): 'running' | 'stopped' {
+    try {
+      return readFileSync(this.desiredFile(name), 'utf8').trim() === 'running' ? 'running' : 'stopped';
+    } catch {
+      return 'stopped';
+    }
+  }
+
+  private cancelRestart(name: string): boolean {
+    const t = this.pendingRestart.get(name);
+    if (!t) return false;
+    clearTimeout(t);
+    this.pendingRestart.delete(name);
+    return true;
+  }
+
+  // ---- boot ---------------------------------------------------------------
+
+  boot(name: string): Promise<ZoneInfo> {
+    return this.serial(name, 'boot', async () => {
+      this.cancelRestart(name);
+      this.restartsInARow.delete(name);
+      await this.bootLocked(name);
+      this.setDesired(name, 'running');
+      return this.info(name);
+    });
+  }
+
+  private async bootLocked(name: string): Promise<void> {
+    if (this.closed) throw new LxzoneError('the daemon is shutting down', { code: 'ESHUTDOWN' });
+    const running = this.zones.get(name);
+    if (running && !running.finished) throw new LxzoneError(`zone ${name} is already running (pid ${running.handle.initPid})`, { code: 'EBUSY' });
+    const cfg = this.store.loadConfig(name);
+    const stale = this.store.readRuntime(name);
+    if (stale && isAlive(stale)) {
+      throw new LxzoneError(`zone ${name} is already running (keeper pid ${stale.pid}, not served by this daemon)`, { code: 'EBUSY' });
+    }
+    if (stale) this.store.removeRuntime(name);
+    checkPrivileges(cfg);
+    const plan = planBoot(this.store, cfg);
+    for (const w of plan.warnings) this.log(`zone ${name}: ${w}`);
+
+    this.booting.add(name);
+    let setup: HostSetup | undefined;
+    let startedZone: ReturnType<typeof startZone> | undefined;
+    let endedP: Promise<ZoneEnd> | undefined;
+    try {
+      // A zone found dead may have left its cgroup or veth: start clean.
+      await cleanupHost(this.opts, name);
+      setup = await prepareHost(this.opts, cfg);
+      const usageFile = memoryUsageFile(setup.cgroup);
+      if (usageFile) plan.attach.memoryUsageFile = usageFile;
+      const procBinds = await this.procBinds(name);
+      const stdio = openZoneStdio(this.store, name);
+      const socket = this.socketPath(name);
+      let zoneId: number | undefined;
+      let startedResolve!: () => void;
+      const started = new Promise<void>((r) => (startedResolve = r));
+      const hostSetup = setup;
+      let zone;
+      try {
+        zone = startZone({
+          ...plan.run,
+          procBinds,
+          stdio: 'fds',
+          stdioFds: stdio,
+          detached: true,
+          reattachSocket: socket,
+          reattachTimeoutSeconds: this.opts.reattachTimeoutSeconds,
+          ...(plan.attach.memoryLimit !== undefined ? { memoryLimit: plan.attach.memoryLimit } : {}),
+          ...(usageFile ? { memoryUsageFile: usageFile } : {}),
+          onCreated: (pid) => placeZone(this.opts, name, hostSetup, pid),
+          onEvent: (ev: NativeEvent) => {
+            zoneId ??= ev.zone;
+            if (ev.type === 'started') startedResolve();
+            this.onZoneEvent(name, ev);
+          },
+        });
+        startedZone = zone;
+      } finally {
+        for (const fd of stdio) closeSync(fd); // the keeper has its own copies
+      }
+      const keeper = processIdentity(zone.keeperPid);
+      const record: RuntimeInput = {
+        name,
+        pid: zone.keeperPid,
+        startTime: keeper.startTime,
+        bootId: keeper.bootId,
+        keeperPid: zone.keeperPid,
+        reattachSocket: socket,
+        attach: plan.attach,
+        network: setup.network,
+        daemonPid: process.pid,
+        ...(setup.lease ? { ipv4: setup.lease.ipv4, ipv6: setup.lease.ipv6 } : {}),
+        // cgroupPath: the name lxzone stats/update (src/cli) look for.
+        ...(setup.cgroup ? { cgroupPath: setup.cgroup.path } : {}),
+      };
+      // Written before the zone runs: a daemon killed from here on finds the zone again.
+      this.store.writeRuntime(record);
+      const waited = zone.wait().then(
+        (r) => ({ exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}), ...(r.reboot ? { reboot: r.reboot } : {}) }) as ZoneEnd,
+        (e: LxzoneError) => ({ exitCode: e.exitCode ?? 125, error: e.message }) as ZoneEnd,
+      );
+      endedP = waited;
+      const first = await Promise.race([zone.initPid.then((pid) => ({ pid })), waited.then((end) => ({ end }))]);
+      if ('end' in first) throw new LxzoneError(`cannot boot zone ${name}: ${first.end.error ?? `exited ${first.end.exitCode} during setup`}`, { exitCode: 1 });
+      const handle = startedHandle(zone, first.pid, () => zoneId, waited);
+      const ran = await Promise.race([started.then(() => undefined), waited]);
+      if (ran?.error) throw new LxzoneError(`cannot boot zone ${name}: ${ran.error}`, { exitCode: 1 });
+      this.store.writeRuntime({ ...record, initPid: first.pid, startedAt: new Date().toISOString() });
+      this.adopt(name, handle, setup, new Date());
+      this.log(`zone ${name}: booted (init pid ${first.pid}${setup.lease ? `, ${setup.lease.ipv4}` : ''})`);
+    } catch (e) {
+      if (startedZone && endedP) {
+        // Half-started: the zone must not outlive its failed boot.
+        startedZone.kill('SIGKILL');
+        await Promise.race([endedP, sleep(5000)]);
+      }
+      this.store.removeRuntime(name);
+      await cleanupHost(this.opts, name);
+      throw e;
+    } finally {
+      this.booting.delete(name);
+    }
+  }
+
+  /** The zone's own /proc view (LXCFS) when it can be had; a zone without it still boots. */
+  private async procBinds(name: string) {
+    if (!isRoot() || process.env.LXZONE_PROCVIEW === '0') return [];
+    try {
+      const mountpoint = process.env.LXZONE_PROCVIEW_MOUNT || undefined;
+      await startProcView(mountpoint ? { mountpoint } : {});
+      return procViewBinds(mountpoint ? { mountpoint } : {});
+    } catch (e) {
+      this.log(`zone ${name}: no /proc view (LXCFS): ${(e as Error).message}`);
+      return [];
+    }
+  }
+
+  private onZoneEvent(name: string, ev: NativeEvent): void {
+    if (ev.type === 'unsupported') this.log(`zone ${name}: unsupported syscall ${ev.abi ?? '?'} ${ev.nr ?? '?'} (ENOSYS)`);
+    if (ev.type === 'reboot') this.log(`zone ${name}: reboot(2) ${ev.a === 1 ? 'RESTART' : 'HALT'} from inside the zone`);
+  }
+
+  /** Starts serving a zone: log rotation, and the handling of its end. */
+  private adopt(name: string, handle: ZoneHandle, setup: HostSetup, startedAt: Date): void {
+    const files = logFiles(this.store, name);
+    const z: ManagedZone = {
+      name,
+      handle,
+      setup,
+      startedAt,
+      rotator: new LogRotator([files.stdout, files.stderr], this.opts.logMaxBytes),
+      state: 'running',
+      haltedByUs: false,
+      finished: false,
+      done: Promise.resolve(),
+    };
+    z.done = handle.ended.then((end) => this.onEnd(z, end));
+    this.zones.set(name, z);
+  }
+
+  private async onEnd(z: ManagedZone, end: ZoneEnd): Promise<void> {
+    z.rotator.stop();
+    z.rotator.check();
+    const errors = await cleanupHost(this.opts, z.name, z.setup.cgroup ? { cgroupPath: z.setup.cgroup.path } : {});
+    for (const e of errors) this.log(`zone ${z.name}: cleanup: ${e}`);
+    const rec = this.store.readRuntime(z.name);
+    if (rec && rec.pid === z.handle.keeperPid) this.store.removeRuntime(z.name);
+    z.finished = true;
+    if (this.zones.get(z.name) === z) this.zones.delete(z.name);
+    const ranMs = Date.now() - z.startedAt.getTime();
+    this.lastExit.set(z.name, { ...end, at: new Date().toISOString(), haltedByUs: z.haltedByUs });
+    this.log(`zone ${z.name}: stopped (exit ${end.exitCode}${end.signal ? `, ${end.signal}` : ''}${end.reboot ? `, reboot ${end.reboot}` : ''}${end.error ? `: ${end.error}` : ''})`);
+    if (this.closed) return;
+    let cfg: ZoneConfig;
+    try {
+      cfg = this.store.loadConfig(z.name);
+    } catch {
+      return; // destroyed, or a config that no longer parses: nothing to restart
+    }
+    if (ranMs >= RESTART_SERIES_RESET_MS) this.restartsInARow.delete(z.name);
+    const n = this.restartsInARow.get(z.name) ?? 0;
+    const d = decideRestart(cfg.restartPolicy, end, { haltedByUs: z.haltedByUs, restartsInARow: n });
+    if (!d.restart) return;
+    // A reboot(2) RESTART is what the zone asked for: at once; a crash: with a growing delay.
+    const delay = end.reboot === 'restart' ? 0 : restartDelayMs(n);
+    this.log(`zone ${z.name}: restarting in ${delay} ms (${d.why})`);
+    this.restartsInARow.set(z.name, n + 1);
+    this.scheduleBoot(z.name, delay);
+  }
+
+  private scheduleBoot(name: string, delay: number): void {
+    this.cancelRestart(name);
+    const t = setTimeout(() => {
+      this.pendingRestart.delete(name);
+      this.serial(name, 'restart', () => this.bootLocked(name)).catch((e: Error) => {
+        this.log(`zone ${name}: restart failed: ${e.message}`);
+        this.lastExit.set(name, { exitCode: 125, error: `restart failed: ${e.message}`, at: new Date().toISOString(), haltedByUs: false });
+      });
+    }, delay);
+    this.pendingRestart.set(name, t);
+  }
+
+  // ---- halt / reboot / destroy -----------------------------------------------
+
+  halt(name: string, o: { timeoutMs?: number } = {}): Promise<ZoneInfo> {
+    return this.serial(name, 'halt', async () => {
+      const cancelled = this.cancelRestart(name);
+      this.store.loadConfig(name); // a zone that does not exist says so
+      const z = this.zones.get(name);
+      if (!z) {
+        if (cancelled) {
+          this.setDesired(name, 'stopped');
+          return this.info(name);
+        }
+        throw new LxzoneError(`zone ${name} is not running`, { code: 'ESRCH' });
+      }
+      this.setDesired(name, 'stopped');
+      await this.stop(z, o.timeoutMs ?? this.opts.haltTimeoutMs);
+      return this.info(name);
+    });
+  }
+
+  /**
+   * SIGTERM to the zone's init (forwarded to the program by the reaper), up
+   * to `graceMs` for it to end, then SIGKILL of init, which takes the whole
+   * pid namespace with it; then whatever is left in the cgroup; then the keeper.
+   */
+  private async stop(z: ManagedZone, graceMs: number): Promise<void> {
+    z.haltedByUs = true;
+    z.state = 'halting';
+    const ended = () => z.finished;
+    const waitDone = (ms: number) => Promise.race([z.done, sleep(ms)]);
+    if (graceMs > 0) {
+      try {
+        z.handle.signal('SIGTERM');
+      } catch {}
+      await waitDone(graceMs);
+    }
+    if (!ended()) {
+      this.log(`zone ${z.name}: still running after ${graceMs} ms; SIGKILL`);
+      try {
+        z.handle.signal('SIGKILL');
+      } catch {}
+      await waitDone(5000);
+    }
+    if (!ended()) {
+      await z.setup.cgroup?.destroy().catch(() => undefined);
+      const keeper = readProcStat(z.handle.keeperPid);
+      if (keeper) {
+        try {
+          process.kill(z.handle.keeperPid, 'SIGKILL');
+        } catch {}
+      }
+      await waitDone(5000);
+    }
+    if (!ended()) throw new LxzoneError(`zone ${z.name} did not stop (keeper pid ${z.handle.keeperPid})`, { code: 'ETIMEDOUT' });
+    await z.done;
+  }
+
+  reboot(name: string, o: { timeoutMs?: number } = {}): Promise<ZoneInfo> {
+    return this.serial(name, 'reboot', async () => {
+      this.cancelRestart(name);
+      const z = this.zones.get(name);
+      if (z) await this.stop(z, o.timeoutMs ?? this.opts.haltTimeoutMs);
+      this.restartsInARow.delete(name);
+      await this.bootLocked(name);
+      this.setDesired(name, 'running');
+      return this.info(name);
+    });
+  }
+
+  destroy(name: string, o: { force?: boolean } = {}): Promise<{ name: string; destroyed: true; warnings: string[] }> {
+    return this.serial(name, 'destroy', async () => {
+      const p = this.store.paths(name);
+      if (!existsSync(p.zoneDir)) throw new LxzoneError(`zone ${name} does not exist`, { code: 'ENOENT' });
+      const z = this.zones.get(name);
+      const rec = (() => {
+        try {
+          return this.store.readRuntime(name);
+        } catch {
+          return undefined;
+        }
+      })();
+      const unmanaged = !z && rec !== undefined && isAlive(rec);
+      if ((z || unmanaged || this.booting.has(name)) && !o.force) {
+        throw new LxzoneError(`zone ${name} is running; halt it first or destroy it with --force`, { code: 'EBUSY' });
+      }
+      this.cancelRestart(name);
+      if (z) await this.stop(z, 0);
+      else if (unmanaged && rec) {
+        try {
+          process.kill(rec.pid, 'SIGKILL');
+        } catch {}
+      }
+      const warnings = await cleanupHost(this.opts, name, { release: true, ...(rec?.cgroupPath ? { cgroupPath: rec.cgroupPath as string } : {}) });
+      this.store.remove(name);
+      this.lastExit.delete(name);
+      this.restartsInARow.delete(name);
+      this.log(`zone ${name}: destroyed`);
+      return { name, destroyed: true as const, warnings };
+    });
+  }
+
+  // ---- update / stats --------------------------------------------------------
+
+  /** Change caps: `null` removes one, an absent field keeps it. Applied at once to a running zone, and kept. */
+  update(name: string, changes: { [K in keyof ResourcesConfig]?: ResourcesConfig[K] | null }): Promise<ZoneDetails> {
+    return this.serial(name, 'update', async () => {
+      const cfg = this.store.loadConfig(name);
+      const resources: ResourcesConfig = { ...(cfg.resources ?? {}) };
+      for (const [k, v] of Object.entries(changes) as [keyof ResourcesConfig, number | null | undefined][]) {
+        if (v === undefined) continue;
+        if (v === null) delete resources[k];
+        else resources[k] = v;
+      }
+      const next: ZoneConfig = { ...cfg, resources };
+      if (Object.keys(resources).length === 0) delete next.resources;
+      checkPrivileges(next);
+      const z = this.zones.get(name);
+      if (z) {
+        if (!z.setup.cgroup) throw new LxzoneError(`zone ${name} has no cgroup; its caps cannot change while it runs`, { code: 'ENOTSUP' });
+        const delta: Record<string, number | null> = {};
+        const before = limitsOf(cfg.resources) as Record<string, number | undefined>;
+        const after = limitsOf(resources) as Record<string, number | undefined>;
+        for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
+          if (before[k] !== after[k]) delta[k] = after[k] ?? null;
+        }
+        await z.setup.cgroup.update(delta);
+        if ('memory' in delta) z.handle.updateMemory(resources.memoryBytes ?? 0, memoryUsageFile(z.setup.cgroup));
+      }
+      this.store.saveConfig(next);
+      return this.inspect(name);
+    });
+  }
+
+  async stats(name: string, o: { sampleMs?: number } = {}): Promise<ZoneStatsResult> {
+    const z = this.zones.get(name);
+    if (!z) {
+      this.store.loadConfig(name);
+      throw new LxzoneError(`zone ${name} is not running`, { code: 'ESRCH' });
+    }
+    const cg = z.setup.cgroup;
+    const cfg = this.store.loadConfig(name);
+    const out: ZoneStatsResult = {
+      name,
+      uptimeSeconds: Math.round((Date.now() - z.startedAt.getTime()) / 1000),
+      caps: cfg.resources ?? {},
+      syscalls: z.handle.counters() ?? emptyStats(),
+    };
+    if (cg) {
+      const a = await cg.usage();
+      const t0 = Date.now();
+      await sleep(o.sampleMs ?? 250);
+      const b = await cg.usage();
+      const wallUs = (Date.now() - t0) * 1000;
+      out.usage = b;
+      out.cpuPercent = Math.round(((b.cpu.usageUsec - a.cpu.usageUsec) / wallUs) * 1000) / 10;
+    } else {
+      out.note = isRoot() ? 'the zone has no cgroup' : 'rootless zone: no cgroup, no usage figures';
+    }
+    return out;
+  }
+
+  // ---- list / inspect --------------------------------------------------------
+
+  private state(name: string): ZoneState {
+    const z = this.zones.get(name);
+    if (z) return z.state;
+    if (this.booting.has(name)) return 'booting';
+    if (this.pendingRestart.has(name)) return 'restarting';
+    try {
+      const rec = this.store.readRuntime(name);
+      if (rec && isAlive(rec)) return 'running';
+    } catch {}
+    return 'stopped';
+  }
+
+  async info(name: string): Promise<ZoneInfo> {
+    const state = this.state(name);
+    const info: ZoneInfo = { name, state };
+    let cfg: ZoneConfig | undefined;
+    try {
+      cfg = this.store.loadConfig(name);
+      info.restartPolicy = cfg.restartPolicy;
+      info.network = networkMode(cfg);
+    } catch (e) {
+      info.error = (e as Error).message;
+      info.state = state === 'stopped' ? 'broken' : state;
+    }
+    const z = this.zones.get(name);
+    if (z) {
+      info.pid = z.handle.initPid;
+      info.keeperPid = z.handle.keeperPid;
+      info.startedAt = z.startedAt.toISOString();
+      info.uptimeSeconds = Math.floor((Date.now() - z.startedAt.getTime()) / 1000);
+    }
+    const lease = await currentLease(this.opts, name);
+    if (lease) {
+      info.ipv4 = lease.ipv4;
+      info.ipv6 = lease.ipv6;
+    }
+    const n = this.restartsInARow.get(name);
+    if (n) info.restarts = n;
+    const last = this.lastExit.get(name);
+    if (last) info.lastExit = last;
+    return info;
+  }
+
+  async list(): Promise<ZoneInfo[]> {
+    const names = new Set([...this.store.list(), ...this.zones.keys()]);
+    return Promise.all([...names].sort().map((n) => this.info(n)));
+  }
+
+  async inspect(name: string): Promise<ZoneDetails> {
+    const p = this.store.paths(name);
+    if (!existsSync(p.zoneDir)) throw new LxzoneError(`zone ${name} does not exist`, { code: 'ENOENT' });
+    const info = await this.info(name);
+    const details: ZoneDetails = { ...info, paths: { zone: p.zoneDir, config: p.configFile, logs: logFiles(this.store, name) } };
+    try {
+      details.config = this.store.loadConfig(name);
+    } catch {}
+    try {
+      const rec = this.store.readRuntime(name);
+      if (rec) details.runtime = rec;
+    } catch {}
+    const lease = await currentLease(this.opts, name);
+    if (lease) details.address = lease;
+    const z = this.zones.get(name);
+    const cg = z?.setup.cgroup;
+    if (cg) {
+      details.cgroup = { version: cg.version, path: cg.path };
+      details.usage = await cg.usage().catch(() => undefined);
+    }
+    return details;
+  }
+
+  /** What `exec` needs to join the zone: its init pid and policy. */
+  async execTarget(name: string): Promise<{ name: string; initPid: number; keeperPid: number; attach: AttachRecord; config: ZoneConfig }> {
+    const config = this.store.loadConfig(name);
+    const z = this.zones.get(name);
+    const rec = this.store.readRuntime(name) as ZoneRuntime | undefined;
+    if (!z || z.state !== 'running' || !rec) throw new LxzoneError(`zone ${name} is not running; boot it first`, { code: 'ESRCH' });
+    return { name, initPid: z.handle.initPid, keeperPid: z.handle.keeperPid, attach: rec.attach, config };
+  }
+
+  // ---- daemon start / stop ---------------------------------------------------
+
+  /**
+   * At daemon start: take back every zone whose keeper still runs (through its
+   * re-attach socket); for the others, clean what they left (cgroup, veth,
+   * runtime record) and boot those their restart policy wants running.
+   */
+  async recover(): Promise<{ reattached: string[]; stopped: string[]; booted: string[] }> {
+    const out = { reattached: [] as string[], stopped: [] as string[], booted: [] as string[] };
+    for (const name of this.store.list()) {
+      await this.serial(name, 'recover', async () => {
+        let rec: ZoneRuntime | undefined;
+        try {
+          rec = this.store.readRuntime(name) as ZoneRuntime | undefined;
+        } catch (e) {
+          this.log(`zone ${name}: ${(e as Error).message}; removed`);
+          this.store.removeRuntime(name);
+        }
+        if (rec && isAlive(rec)) {
+          try {
+            await this.reattach(name, rec);
+            out.reattached.push(name);
+            return;
+          } catch (e) {
+            this.log(`zone ${name}: cannot re-attach (${(e as Error).message}); stopping it`);
+            try {
+              process.kill(rec.pid, 'SIGKILL');
+            } catch {}
+            await sleep(100);
+          }
+        }
+        const wasRunning = rec !== undefined;
+        if (rec) this.store.removeRuntime(name);
+        const errors = await cleanupHost(this.opts, name, rec?.cgroupPath ? { cgroupPath: rec.cgroupPath } : {});
+        for (const e of errors) this.log(`zone ${name}: cleanup: ${e}`);
+        if (wasRunning) {
+          out.stopped.push(name);
+          this.lastExit.set(name, { exitCode: 125, error: 'stopped while no daemon was serving it', at: new Date().toISOString(), haltedByUs: false });
+        }
+        let cfg: ZoneConfig;
+        try {
+          cfg = this.store.loadConfig(name);
+        } catch (e) {
+          this.log(`zone ${name}: ${(e as Error).message}`);
+          return;
+        }
+        const policy = cfg.restartPolicy;
+        const want = policy === 'always' || (policy === 'unless-stopped' && this.desired(name) === 'running') || (wasRunning && policy.startsWith('on-failure'));
+        if (!want) return;
+        try {
+          await this.bootLocked(name);
+          out.booted.push(name);
+        } catch (e) {
+          this.log(`zone ${name}: boot at daemon start failed: ${(e as Error).message}`);
+        }
+      }).catch((e: Error) => this.log(`zone ${name}: ${e.message}`));
+    }
+    return out;
+  }
+
+  private async reattach(name: string, rec: ZoneRuntime): Promise<void> {
+    if (!rec.reattachSocket || !rec.attach || !rec.initPid) throw new LxzoneError('its runtime record has no re-attach socket');
+    const cgroup = await zoneCgroup(this.opts, name, rec.cgroupPath);
+    const attach = { ...rec.attach };
+    const usageFile = memoryUsageFile(cgroup);
+    if (usageFile) attach.memoryUsageFile = usageFile;
+    const handle = reattachHandle(rec.reattachSocket, attachOptionsOf(attach), { keeperPid: rec.pid, initPid: rec.initPid }, (ev) =>
+      this.onZoneEvent(name, ev),
+    );
+    const setup: HostSetup = { network: rec.network as HostSetup['network'], warnings: [], ...(cgroup ? { cgroup } : {}) };
+    const lease = await currentLease(this.opts, name);
+    if (lease && rec.network === 'zone') setup.lease = lease;
+    this.adopt(name, handle, setup, new Date(rec.startedAt));
+    this.log(`zone ${name}: re-attached (init pid ${rec.initPid})`);
+  }
+
+  /** Stop serving (daemon exit). With haltZones, every zone is halted first; otherwise they wait for the next daemon. */
+  async close(o: { haltZones?: boolean } = {}): Promise<void> {
+    this.closed = true;
+    for (const name of [...this.pendingRestart.keys()]) this.cancelRestart(name);
+    if (o.haltZones) {
+      await Promise.all([...this.zones.values()].map((z) => this.stop(z, this.opts.haltTimeoutMs).catch(() => undefined)));
+    }
+    for (const z of this.zones.values()) z.rotator.stop();
+  }
+
+  runningNames(): string[] {
+    return [...this.zones.keys()];
+  }
+}
+
+function emptyStats(): ZoneStats {
+  return { notified: [], unsupported: [], handlerErrors: 0, jsTimeouts: 0 };
+}
+
+export { signalNumber };

@@ -1,0 +1,128 @@
+// From a stored configuration to what the runner needs: the rootfs prepared
+// (an image unpacked if it is not yet), host paths re-checked (they may have
+// changed since create), the process (image defaults merged), the user
+// resolved in the zone's own /etc/passwd, the extra rules validated, and the
+// supervisor's attach options for a later re-attach.
+import { LxzoneError } from '../../errors.js';
+import { compilePolicy } from '../../policy/compile.js';
+import { validateExtraRules } from '../../policy/load.js';
+import type { SyscallRules } from '../../policy/types.js';
+import type { AttachOptions } from '../../native.js';
+import { hostAbis } from '../../tables/index.js';
+import { checkHostPaths } from '../config/host-paths.js';
+import type { ZoneConfig } from '../config/types.js';
+import { resolveUser } from '../config/user.js';
+import { prepareZoneRootfs, zoneProcess } from '../image/prepare.js';
+import { DEFAULT_ID_BASE, type RunOptions } from '../run.js';
+import type { ZoneStore } from '../state/store.js';
+import { traceStringMasks } from '../trace-format.js';
+import { networkMode } from './host-setup.js';
+
+export interface BootPlan {
+  run: RunOptions;
+  /** What a restarted daemon needs to serve the zone again (kept in the runtime record). */
+  attach: AttachRecord;
+  warnings: string[];
+}
+
+/** The supervisor's view of a zone, as stored in its runtime record. */
+export interface AttachRecord {
+  hostname: string;
+  kernelVersion?: string;
+  profile: string;
+  extraRules: SyscallRules[];
+  idBase: number;
+  memoryLimit?: number;
+  memoryUsageFile?: string;
+}
+
+function bootError(name: string, e: unknown): LxzoneError {
+  const err = e as LxzoneError;
+  return new LxzoneError(`cannot boot zone ${name}: ${err.message}`, {
+    code: err.code,
+    errno: err.errno,
+    where: err.where,
+    exitCode: 1,
+    cause: e,
+  });
+}
+
+/** Extra rules of a config, checked by the policy module (and compiled once, so a rule that cannot compile is refused). */
+export function checkPolicy(cfg: ZoneConfig): SyscallRules[] {
+  const label = `zone config "${cfg.name}": field "extraRules"`;
+  const rules = validateExtraRules(cfg.extraRules, label);
+  try {
+    compilePolicy({ profile: cfg.profile, abis: hostAbis(), extraRules: rules });
+  } catch (e) {
+    throw new LxzoneError(`zone config "${cfg.name}": profile "${cfg.profile}" with its extra rules: ${(e as Error).message}`, {
+      code: 'EINVAL',
+      where: 'extraRules',
+      cause: e,
+    });
+  }
+  return rules;
+}
+
+export function planBoot(store: ZoneStore, cfg: ZoneConfig): BootPlan {
+  try {
+    const extraRules = checkPolicy(cfg);
+    const prepared = prepareZoneRootfs(store, cfg);
+    checkHostPaths(cfg);
+    const proc = zoneProcess(cfg, prepared.image);
+    const user = proc.user !== undefined ? resolveUser(proc.user, prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
+    const idBase = DEFAULT_ID_BASE;
+    const env = { ...proc.env };
+    if (user.home && env.HOME === undefined) env.HOME = user.home;
+    const run: RunOptions = {
+      argv: proc.argv,
+      ...(prepared.rootfs !== undefined ? { rootfs: prepared.rootfs } : {}),
+      // An image's unpacked copy belongs to the zone (its ids are shifted to the zone's);
+      // a host directory or the host's root stays read-only.
+      rootfsWritable: cfg.rootfs.type === 'image',
+      hostname: cfg.hostname,
+      ...(cfg.kernelVersion !== undefined ? { kernelVersion: cfg.kernelVersion } : {}),
+      profile: cfg.profile,
+      extraRules,
+      env,
+      cwd: proc.cwd,
+      uid: user.uid,
+      gid: user.gid,
+      init: cfg.init,
+      network: networkMode(cfg),
+      binds: cfg.binds.map((b) => ({ source: b.host, target: b.zone, readonly: b.readOnly })),
+      idBase,
+    };
+    const warnings = [...prepared.warnings];
+    if (cfg.tmpfs.length > 0) {
+      // RunOptions has no per-mount tmpfs list yet (the shim config has one): say so rather than drop them silently.
+      warnings.push(`tmpfs mounts (${cfg.tmpfs.map((t) => t.path).join(', ')}) are not supported by the runner yet; ignored`);
+    }
+    if (cfg.resources?.diskBytes !== undefined) {
+      // The zone's writable storage the runner controls is its /tmp and /run tmpfs.
+      run.tmpSize = `${Math.max(1, Math.floor(cfg.resources.diskBytes / 1024))}k`;
+    }
+    const attach: AttachRecord = { hostname: cfg.hostname, profile: cfg.profile, extraRules, idBase };
+    if (cfg.kernelVersion !== undefined) attach.kernelVersion = cfg.kernelVersion;
+    if (cfg.resources?.memoryBytes !== undefined) attach.memoryLimit = cfg.resources.memoryBytes;
+    return { run, attach, warnings };
+  } catch (e) {
+    throw bootError(cfg.name, e);
+  }
+}
+
+/** The supervisor's attach options from a runtime record (re-attach after a daemon restart). */
+export function attachOptionsOf(rec: AttachRecord): AttachOptions {
+  const abis = hostAbis();
+  const policy = compilePolicy({ profile: rec.profile, abis, extraRules: rec.extraRules });
+  const o: AttachOptions = {
+    dispatch: policy.dispatch,
+    hostname: rec.hostname,
+    kernelVersionEnv: true,
+    rootUid: rec.idBase,
+    traceStringArgs: traceStringMasks(abis),
+  };
+  if (rec.kernelVersion !== undefined) o.kernelVersion = rec.kernelVersion;
+  if (rec.memoryLimit !== undefined) o.memoryLimit = rec.memoryLimit;
+  if (rec.memoryUsageFile !== undefined) o.memoryUsageFile = rec.memoryUsageFile;
+  return o;
+}

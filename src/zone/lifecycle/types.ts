@@ -1,0 +1,68 @@
+// What the lifecycle reports about zones (list, inspect, stats): plain JSON,
+// the same through the TypeScript API, the daemon's socket and --json.
+import type { ZoneUsage } from '../cgroups/index.js';
+import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
+import type { Lease } from '../network/index.js';
+import type { ZoneStats } from '../run.js';
+import type { RuntimeRecord } from '../state/store.js';
+
+/**
+ * running     the zone's processes run (served by the daemon)
+ * booting     being set up
+ * halting     SIGTERM sent, waiting for it to end
+ * restarting  stopped by itself; its restart policy boots it again shortly
+ * stopped     not running
+ * broken      its configuration file cannot be read (the error says why)
+ */
+export type ZoneState = 'running' | 'booting' | 'halting' | 'restarting' | 'stopped' | 'broken';
+
+export interface LastExit {
+  exitCode: number;
+  signal?: string;
+  reboot?: 'halt' | 'restart';
+  error?: string;
+  /** ISO time. */
+  at: string;
+  /** Stopped by halt/destroy rather than by itself. */
+  haltedByUs: boolean;
+}
+
+export interface ZoneInfo {
+  name: string;
+  state: ZoneState;
+  /** Host pid of the zone's init. */
+  pid?: number;
+  keeperPid?: number;
+  startedAt?: string;
+  uptimeSeconds?: number;
+  network?: 'none' | 'loopback' | 'zone';
+  /** The zone's address (kept from create to destroy, shown while stopped too). */
+  ipv4?: string;
+  ipv6?: string;
+  restartPolicy?: string;
+  /** Restarts in a row by the restart policy. */
+  restarts?: number;
+  lastExit?: LastExit;
+  /** Why the configuration cannot be read (state broken). */
+  error?: string;
+}
+
+export interface ZoneDetails extends ZoneInfo {
+  config?: ZoneConfig;
+  runtime?: RuntimeRecord;
+  address?: Lease;
+  cgroup?: { version: 1 | 2; path: string };
+  usage?: ZoneUsage;
+  paths: { zone: string; config: string; logs: { stdout: string; stderr: string } };
+}
+
+export interface ZoneStatsResult {
+  name: string;
+  uptimeSeconds: number;
+  caps: ResourcesConfig;
+  usage?: ZoneUsage;
+  /** CPU use over a short sample, in percent of one CPU. */
+  cpuPercent?: number;
+  syscalls: ZoneStats;
+  note?: string;
+}
