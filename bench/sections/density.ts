@@ -4,8 +4,10 @@
 // sleeping process, two ways:
 //  - host view: the drop of MemAvailable with N zones up, minus its drop with
 //    N native sleeps of the same binary, divided by N (kernel objects such as
-//    namespaces, mounts, the loopback netns, seccomp filters included; noisy
-//    on a shared host, hence several rounds and medians);
+//    namespaces, mounts, the loopback netns, seccomp filters included). The
+//    host is shared, so MemAvailable drifts on its own: each drop is taken
+//    against the mean of a reading before the start and one after the stop
+//    (which cancels a linear drift), and rounds are repeated for a median;
 //  - parts: PSS of each zone's keeper and init (user memory, shared pages
 //    split among users) + the growth of unreclaimable kernel memory (slab,
 //    stacks, page tables) beyond N native sleeps, per zone.
@@ -20,6 +22,8 @@ import { checkAtMost, type SectionContext } from '../lib/section.js';
 import { median, row } from '../lib/stats.js';
 
 const SLEEP_SECONDS = '100000';
+/** After a stop: network namespaces, above all, are torn down asynchronously by the kernel. */
+const SETTLE_MS = 1500;
 
 async function until(ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -49,8 +53,10 @@ async function nativeRound(n: number, sleepBin: string): Promise<NativeRound> {
   const exits = kids.map((k) => new Promise((r) => (k.exitCode !== null ? r(null) : k.once('exit', r))));
   for (const k of kids) k.kill('SIGKILL');
   await Promise.all(exits);
+  await sleep(SETTLE_MS);
+  const gone = await settledMemAvailable();
   return {
-    availKiB: before.MemAvailable! - after.MemAvailable!,
+    availKiB: (before.MemAvailable! + gone.MemAvailable!) / 2 - after.MemAvailable!,
     kernelKiB: kernelKiB(after) - kernelKiB(before),
     pssKiB: pss,
     bootMs,
@@ -102,7 +108,7 @@ async function zoneRound(n: number, root: string): Promise<ZoneRound> {
   const after = await settledMemAvailable();
   const sum = (pids: (number | undefined)[]) => pids.reduce<number>((s, p) => s + (p ? pssKiB(p) : 0), 0);
   const round: ZoneRound = {
-    availKiB: before.MemAvailable! - after.MemAvailable!,
+    availKiB: 0, // set after the stop, against readings before and after
     kernelKiB: kernelKiB(after) - kernelKiB(before),
     keeperPssKiB: sum(zones.map((z) => z.keeperPid)),
     initPssKiB: sum(inits),
@@ -117,6 +123,9 @@ async function zoneRound(n: number, root: string): Promise<ZoneRound> {
   for (const z of zones) z.kill('SIGKILL');
   await Promise.all(waits);
   round.stopMs = performance.now() - t1;
+  await sleep(SETTLE_MS);
+  const gone = await settledMemAvailable();
+  round.availKiB = (before.MemAvailable! + gone.MemAvailable!) / 2 - after.MemAvailable!;
   return round;
 }
 
@@ -130,13 +139,10 @@ export async function density(ctx: SectionContext): Promise<void> {
     for (let r = 0; r < opts.densityRounds; r++) {
       progress(`density: round ${r + 1}/${opts.densityRounds}: ${n} native sleeps`);
       natives.push(await nativeRound(n, join(root, 'bin', 'sleep')));
-      await sleep(500);
       progress(`density: round ${r + 1}/${opts.densityRounds}: ${n} zones`);
       const z = await zoneRound(n, root);
       zones.push(z);
       if (z.failed) ctx.note(`round ${r + 1}: ${z.failed} of ${n} zones failed to start`);
-      // Network namespaces are torn down asynchronously by the kernel: let it finish.
-      await sleep(1000);
     }
     const per = (xs: number[]) => xs.map((x) => x / n);
     const overheadAvail = zones.map((z, i) => (z.availKiB - natives[i]!.availKiB) / n);
@@ -147,7 +153,7 @@ export async function density(ctx: SectionContext): Promise<void> {
       row(`boot ${n} at once, all sleeping`, 'lxzone', 'ms', zones.map((z) => z.bootMs), `${n} zones, minimal root, loopback network`),
       row('one zone ready, while all boot', 'lxzone', 'ms', zones.flatMap((z) => z.readyMs), 'from the first start to this zone\'s sleep running'),
       row(`stop ${n} zones (SIGKILL, wait)`, 'lxzone', 'ms', zones.map((z) => z.stopMs)),
-      row('memory per zone beyond its sleep (MemAvailable)', 'lxzone', 'KiB', overheadAvail, `(drop with ${n} zones - drop with ${n} native sleeps) / ${n}`),
+      row('memory per zone beyond its sleep (MemAvailable)', 'lxzone', 'KiB', overheadAvail, `(MemAvailable drop with ${n} zones - with ${n} native sleeps) / ${n}; drift-corrected`),
       row('memory per zone beyond its sleep (parts)', 'lxzone', 'KiB', parts, 'keeper PSS + init PSS + unreclaimable kernel growth beyond native'),
       row('  keeper (lxzone-shim) PSS', 'lxzone', 'KiB', per(zones.map((z) => z.keeperPssKiB))),
       row('  init (reaper) PSS', 'lxzone', 'KiB', per(zones.map((z) => z.initPssKiB))),
@@ -159,8 +165,16 @@ export async function density(ctx: SectionContext): Promise<void> {
     ctx.details.zones = n;
     ctx.details.failedZones = zones.map((z) => z.failed);
     ctx.details.memAvailableDropKiB = { native: natives.map((x) => x.availKiB), zones: zones.map((z) => z.availKiB) };
-    ctx.checks.push(checkAtMost(`under 1 MiB of host memory per zone beyond its sleep (MemAvailable, N=${n})`, median(overheadAvail), 1024, 'KiB'));
-    ctx.checks.push(checkAtMost(`under 1 MiB per zone (parts, N=${n})`, median(parts), 1024, 'KiB'));
+    ctx.checks.push(checkAtMost(`under 1 MiB per zone beyond its sleep (parts, N=${n})`, median(parts), 1024, 'KiB'));
+    // MemAvailable moves with every other user of the host: when the rounds
+    // disagree by more than the target itself, the figure decides nothing.
+    const availCheck = checkAtMost(`same, host view (MemAvailable, N=${n})`, median(overheadAvail), 1024, 'KiB');
+    const spread = Math.max(...overheadAvail) - Math.min(...overheadAvail);
+    if (overheadAvail.length < 2 || spread > 1024) {
+      availCheck.met = null;
+      ctx.note(`MemAvailable per zone by round: ${overheadAvail.map((x) => Math.round(x)).join(', ')} KiB: ${overheadAvail.length < 2 ? 'one round only' : 'rounds disagree by more than 1 MiB'}, undecided`);
+    }
+    ctx.checks.push(availCheck);
     ctx.checks.push({ target: `all ${n} zones booted`, value: n - Math.max(...zones.map((z) => z.failed)), unit: 'zones', met: zones.every((z) => z.failed === 0) });
   } finally {
     rmSync(root, { recursive: true, force: true });
