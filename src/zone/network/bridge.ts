@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { LxzoneError } from '../../errors.js';
 import { ipv4ToInt, resolveBridge, type BridgeConfig, type ResolvedBridge } from './addressing.js';
 import { ip, ipBatch, ipJson, isNotFound } from './exec.js';
+import { disableOutbound } from './outbound.js';
 
 export const BRIDGE_ALIAS = 'lxzone bridge';
 
@@ -107,6 +108,7 @@ export async function removeBridge(cfg: BridgeConfig = {}, opts: RemoveBridgeOpt
       });
     }
   }
+  await disableOutbound(cfg); // its nftables table names the bridge: it goes with it
   try {
     await ip('link', 'del', 'dev', br.name);
   } catch (err) {

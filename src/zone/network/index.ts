@@ -12,3 +12,4 @@ export {
 export { ensureBridge, removeBridge, type RemoveBridgeOptions } from './bridge.js';
 export { attachZone, detachZone, type AttachOptions, type Attachment } from './veth.js';
 export { Ipam, type IpamOptions, type Lease } from './ipam.js';
+export { enableOutbound, disableOutbound, outboundEnabled, outboundTable } from './outbound.js';
