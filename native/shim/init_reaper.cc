@@ -1,6 +1,7 @@
 #include "init_reaper.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
@@ -19,6 +20,9 @@ void forward(int sig) {
 
 void run_init_reaper(pid_t child) {
   g_child = child;
+  // Not dumpable: no zone process may ptrace or write the memory of pid 1
+  // (same uid would otherwise be enough) and bend the status it reports.
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // pid 1 only receives signals it handles; handle the ones a caller sends.
   struct sigaction sa = {};
   sa.sa_handler = forward;

@@ -15,6 +15,7 @@ void join_process_main(const JoinProcessArgs& args) {
   const ShimConfig& c = *args.config;
   const int sync = args.sync_fd;
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  setsid();  // never the caller's controlling terminal
   await(sync, ControlType::kContinue);  // placed in the zone's cgroups
 
   // All of the zone's namespaces at once (Linux >= 5.8); the user namespace

@@ -276,6 +276,9 @@ Status build_zone_filesystem(const ShimConfig& c) {
   LXZ_TRY(mount_dev(root, c));
   LXZ_TRY(mount_scratch(root + "/tmp", c, "1777"));
   LXZ_TRY(mount_scratch(root + "/run", c, "0755"));
+  // On the host's root, the zone's root gets a home of its own (the host's
+  // /root is not its to read, and it would not be able to anyway).
+  if (c.rootfs.empty()) LXZ_TRY(mount_scratch(root + "/root", c, "0700"));
 
   // Enter the new root and drop the scratch root with the host's tree under it.
   if (chdir(root.c_str()) < 0) return sys_error("chdir new root");

@@ -42,6 +42,9 @@ void zone_process_main(const ZoneProcessArgs& args) {
   // Dies with the keeper; the zone then collapses with its pid namespace.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
+  // A session of its own: the caller's terminal is never the zone's
+  // controlling terminal (a zone gets a terminal only with tty, its own).
+  setsid();
   await(sync, ControlType::kContinue);  // cgroups and network are in place
   if (unshare(CLONE_NEWCGROUP) < 0) fail(sync, sys_error("unshare cgroup namespace"));
   if (sethostname(c.hostname.data(), c.hostname.size()) < 0) fail(sync, sys_error("sethostname"));

@@ -275,7 +275,7 @@ void Supervisor::on_notification(Zone& z) {
   if (abi < 0) id = kHandlerUnsupported;
   {
     std::lock_guard<std::mutex> lock(z.counters_mu);
-    z.counters.notified[{abi < 0 ? std::string("?") : z.dispatch.abi_name(abi), req->data.nr}]++;
+    z.counters.notified[{abi < 0 ? std::string("?") : z.dispatch.abi_name(abi), counter_nr(req->data.nr)}]++;
   }
   Reply reply;
   if (abi < 0) {
@@ -284,7 +284,7 @@ void Supervisor::on_notification(Zone& z) {
     Call call{z, z.listener.get(), *req, abi, batch_};
     reply = handler_table()[id].fn(call);
   }
-  if (reply.kind == Reply::kPending) {
+  if (reply.kind == Reply::kPending || reply.kind == Reply::kNone) {
     flush(true);
     return;
   }

@@ -3,23 +3,39 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
-#include <sys/uio.h>
 #include <unistd.h>
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
+#include <climits>
 #include <cstring>
 
+#include "../common/fd.h"
+
 namespace lxz {
+namespace {
+
+// Opens a file of /proc/PID, then checks that the notification is still
+// pending. If it is, the tracee was alive after the open, so its pid cannot
+// have been reused before it: the fd is the tracee's, whatever happens next.
+int open_for_tracee(int listener, uint64_t id, pid_t pid, const char* name, int flags, Fd* out) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+  out->reset(open(path.c_str(), flags | O_CLOEXEC));
+  if (!out->valid()) return errno == ENOENT || errno == ESRCH ? ENOENT : errno;
+  if (!notification_valid(listener, id)) return ENOENT;
+  return 0;
+}
+
+}  // namespace
 
 bool notification_valid(int listener, uint64_t id) {
   return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
 int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void* data, size_t len) {
-  if (!notification_valid(listener, id)) return ENOENT;
-  struct iovec local = {const_cast<void*>(data), len};
-  struct iovec remote = {reinterpret_cast<void*>(addr), len};
-  ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+  if (addr > static_cast<uint64_t>(LLONG_MAX) - len) return EFAULT;
+  Fd mem;
+  if (int err = open_for_tracee(listener, id, pid, "mem", O_WRONLY, &mem)) return err;
+  ssize_t n = pwrite(mem.get(), data, len, static_cast<off_t>(addr));
   if (n < 0) return errno == ESRCH ? ENOENT : EFAULT;
   return static_cast<size_t>(n) == len ? 0 : EFAULT;
 }
@@ -27,15 +43,20 @@ int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void
 int read_tracee_string(int listener, uint64_t id, pid_t pid, uint64_t addr, size_t max, std::string* out) {
   out->clear();
   if (max > kMaxTraceeString) max = kMaxTraceeString;
+  Fd mem;
+  if (int err = open_for_tracee(listener, id, pid, "mem", O_RDONLY, &mem)) return err;
   char buf[256];
   while (out->size() < max) {
+    uint64_t at = addr + out->size();
+    if (at > static_cast<uint64_t>(LLONG_MAX)) break;
     // Never cross a page boundary in one read: the next page may be unmapped.
-    size_t room = 4096 - ((addr + out->size()) & 4095);
+    size_t room = 4096 - (at & 4095);
     size_t chunk = std::min({sizeof buf, room, max - out->size()});
-    struct iovec local = {buf, chunk};
-    struct iovec remote = {reinterpret_cast<void*>(addr + out->size()), chunk};
-    ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-    if (n <= 0) return out->empty() ? EFAULT : 0;
+    ssize_t n = pread(mem.get(), buf, chunk, static_cast<off_t>(at));
+    if (n <= 0) {
+      if (out->empty()) return EFAULT;
+      break;
+    }
     const char* nul = static_cast<const char*>(std::memchr(buf, 0, static_cast<size_t>(n)));
     if (nul) {
       out->append(buf, static_cast<size_t>(nul - buf));
@@ -43,22 +64,21 @@ int read_tracee_string(int listener, uint64_t id, pid_t pid, uint64_t addr, size
     }
     out->append(buf, static_cast<size_t>(n));
   }
+  // What we read is used only if the call is still pending now.
   return notification_valid(listener, id) ? 0 : ENOENT;
 }
 
-std::string read_proc_file(pid_t pid, const char* name, size_t max) {
-  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
+std::string read_proc_file(int listener, uint64_t id, pid_t pid, const char* name, size_t max) {
+  Fd fd;
+  if (open_for_tracee(listener, id, pid, name, O_RDONLY, &fd)) return {};
   std::string out;
   char buf[4096];
   while (out.size() < max) {
-    ssize_t n = read(fd, buf, std::min(sizeof buf, max - out.size()));
+    ssize_t n = read(fd.get(), buf, std::min(sizeof buf, max - out.size()));
     if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
-  close(fd);
-  return out;
+  return notification_valid(listener, id) ? out : std::string();
 }
 
 }  // namespace lxz

@@ -1,6 +1,8 @@
-// Reading and writing a notified process's memory. Lengths are ours, never the
-// tracee's beyond a fixed bound; every read is followed by a NOTIF_ID_VALID
-// check before its content is acted on, and every write preceded by one.
+// Reading and writing a notified process's memory through /proc/PID/mem.
+// The file is opened first and the notification checked after (so the fd is
+// the tracee's, never a process that reused its pid); every read is checked
+// again before its content is acted on. Lengths are ours, never the tracee's
+// beyond a fixed bound.
 #pragma once
 #include <sys/types.h>
 #include <cstddef>
@@ -21,7 +23,8 @@ int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void
 // Reads a NUL-terminated string of at most `max` bytes. Returns 0 or an errno.
 int read_tracee_string(int listener, uint64_t id, pid_t pid, uint64_t addr, size_t max, std::string* out);
 
-// Reads a small file of /proc/PID (environ, status), bounded.
-std::string read_proc_file(pid_t pid, const char* name, size_t max);
+// Reads a small file of /proc/PID (environ, status) of a pending call, bounded;
+// empty when the call is no longer pending.
+std::string read_proc_file(int listener, uint64_t id, pid_t pid, const char* name, size_t max);
 
 }  // namespace lxz

@@ -24,6 +24,12 @@ struct ZoneOptions {
   std::vector<uint8_t> trace_string_args;  // per (abi, nr): bit i = arg i is a C string
 };
 
+// Counters and first-seen sets are keyed by syscall number; a zone can make
+// calls with any 32-bit number, so numbers past any table share one key (-1)
+// and the memory a zone can make us hold stays bounded.
+constexpr int kCounterNrLimit = 4096;
+inline int counter_nr(int nr) { return nr >= 0 && nr < kCounterNrLimit ? nr : -1; }
+
 struct ZoneCounters {
   std::map<std::pair<std::string, int>, uint64_t> notified;  // (abi, nr) -> calls
   std::map<std::pair<std::string, int>, uint64_t> unsupported;

@@ -29,11 +29,13 @@ interface RunFlags {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
-/** Signals we relay to the zone. With a terminal, SIGINT/SIGQUIT already reach it from the tty. */
-function relayedSignals(): NodeJS.Signals[] {
-  const always: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-  return process.stdin.isTTY ? always : [...always, 'SIGINT', 'SIGQUIT'];
-}
+/**
+ * Signals we relay to the zone. The zone is a session of its own, so a
+ * terminal's ^C reaches us (and the keeper, which ignores it) but not the
+ * zone: we pass it on. With -t the terminal is raw and ^C is a byte the
+ * zone's own terminal turns into SIGINT.
+ */
+const RELAYED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 function statsText(stats: ZoneStats): string {
   const name = (abi: string, nr: number): string => syscallByNr(abi as Abi, nr)?.name ?? `#${nr}`;
@@ -81,7 +83,8 @@ export function register(program: Command): void {
     .option('-w, --workdir <dir>', 'working directory in the zone', '/')
     .option('-u, --user <uid[:gid]>', 'run as this user of the zone')
     .option('--no-init', 'run the binary itself as pid 1 (no reaper)')
-    .option('-t, --tty', 'give the binary a pseudo-terminal')
+    .option('-t, --tty', 'give the binary a pseudo-terminal of the zone (the default when stdin and stdout are terminals)')
+    .option('--no-tty', 'no pseudo-terminal, even on a terminal: the zone reads and writes our stdio')
     .option('-i, --interactive', 'keep stdin open (always the case; accepted for docker compatibility)')
     .addOption(new Option('--network <mode>', 'zone network').choices(['none', 'loopback', 'zone']).default('loopback'))
     .option('--trace [syscalls]', 'print the syscalls the zone makes (all, or a comma-separated list), strace style')
@@ -115,7 +118,8 @@ export function register(program: Command): void {
         uid,
         gid,
         init: flags.init,
-        tty: flags.tty,
+        // On a terminal the zone gets a terminal of its own, never ours.
+        tty: flags.tty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true),
         network: flags.network,
         binds,
         onTrace,
@@ -125,7 +129,7 @@ export function register(program: Command): void {
       // Relay signals to the zone for as long as it runs.
       let running: RunningZone | undefined;
       const relay = (sig: NodeJS.Signals) => running?.kill(sig);
-      const signals = relayedSignals();
+      const signals = RELAYED_SIGNALS;
       for (const s of signals) process.on(s, relay);
       try {
         let result;

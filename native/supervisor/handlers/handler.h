@@ -13,7 +13,7 @@
 namespace lxz {
 
 struct Reply {
-  enum Kind { kValue, kError, kContinue, kPending } kind = kValue;
+  enum Kind { kValue, kError, kContinue, kPending, kNone } kind = kValue;
   int64_t value = 0;
   int error = 0;
 
@@ -21,6 +21,8 @@ struct Reply {
   static Reply error_of(int e) { return {kError, 0, e}; }
   static Reply cont() { return {kContinue, 0, 0}; }
   static Reply pending() { return {kPending, 0, 0}; }
+  // No answer: the calling process is being killed (a granted reboot).
+  static Reply none() { return {kNone, 0, 0}; }
 };
 
 struct Call {

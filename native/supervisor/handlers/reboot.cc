@@ -16,8 +16,8 @@ constexpr uint32_t kMagic2[] = {672274793, 85072278, 369367448, 537993216};
 constexpr uint32_t kRestart = 0x01234567, kRestart2 = 0xA1B2C3D4, kHalt = 0xCDEF0123, kPowerOff = 0x4321FEDC;
 
 // The caller's effective uid as the host sees it.
-long host_euid(pid_t pid) {
-  std::string status = read_proc_file(pid, "status", 8192);
+long host_euid(const Call& call) {
+  std::string status = read_proc_file(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), "status", 8192);
   size_t pos = status.find("\nUid:");
   if (pos == std::string::npos) return -1;
   char* end;
@@ -29,8 +29,7 @@ long host_euid(pid_t pid) {
 
 Reply handle_reboot(Call& call) {
   const auto& a = call.req.data.args;
-  pid_t pid = static_cast<pid_t>(call.req.pid);
-  if (host_euid(pid) != static_cast<long>(call.zone.options.root_uid)) return Reply::error_of(EPERM);
+  if (host_euid(call) != static_cast<long>(call.zone.options.root_uid)) return Reply::error_of(EPERM);
   uint32_t magic1 = static_cast<uint32_t>(a[0]), magic2 = static_cast<uint32_t>(a[1]);
   bool magic2_ok = false;
   for (uint32_t m : kMagic2) magic2_ok |= magic2 == m;
@@ -44,10 +43,12 @@ Reply handle_reboot(Call& call) {
   Event e = call.event(EventType::kReboot);
   e.a = restart ? 1 : 0;
   call.events.push_back(e);
-  // The zone's init dies, and with it the zone's pid namespace; the keeper
-  // reports the exit and the lifecycle layer restarts or stops the zone.
+  // The zone's init dies, and with it the zone's pid namespace and the caller;
+  // the keeper reports the exit and the lifecycle layer restarts or stops the
+  // zone. Like Linux, a granted reboot never returns: the call is left
+  // unanswered and ends with its process.
   if (call.zone.init_pid > 0) kill(call.zone.init_pid, SIGKILL);
-  return Reply::value_of(0);
+  return Reply::none();
 }
 
 }  // namespace lxz

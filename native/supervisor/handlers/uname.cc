@@ -21,9 +21,9 @@ void set(char* field, const std::string& value) {
   field[kField - 1] = '\0';
 }
 
-std::string env_override(pid_t pid) {
+std::string env_override(const Call& call) {
   static const char kName[] = "LXZONE_KERNEL_VERSION=";
-  std::string env = read_proc_file(pid, "environ", 64 * 1024);
+  std::string env = read_proc_file(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), "environ", 64 * 1024);
   size_t pos = 0;
   while (pos < env.size()) {
     size_t end = env.find('\0', pos);
@@ -48,7 +48,7 @@ Reply handle_uname(Call& call) {
   set(u.nodename, o.hostname);
   std::string release = o.kernel_version.empty() ? host.release : o.kernel_version;
   if (o.kernel_version_env) {
-    std::string own = env_override(static_cast<pid_t>(call.req.pid));
+    std::string own = env_override(call);
     if (!own.empty()) release = own;
   }
   set(u.release, release);

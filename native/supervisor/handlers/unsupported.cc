@@ -10,12 +10,15 @@
 namespace lxz {
 
 Reply handle_unsupported(Call& call) {
-  int64_t nr = call.req.data.nr;
-  if (call.zone.seen_unsupported.insert({call.abi, nr}).second)
-    call.events.push_back(call.event(EventType::kUnsupported));
+  int nr = counter_nr(call.req.data.nr);
+  if (call.zone.seen_unsupported.insert({call.abi, nr}).second) {
+    Event e = call.event(EventType::kUnsupported);
+    e.nr = nr;  // numbers past any table are reported as one (-1)
+    call.events.push_back(e);
+  }
   {
     std::lock_guard<std::mutex> lock(call.zone.counters_mu);
-    call.zone.counters.unsupported[{call.abi_name(), static_cast<int>(nr)}]++;
+    call.zone.counters.unsupported[{call.abi_name(), nr}]++;
   }
   if (call.zone.dispatch.unsupported_sigsys() && notification_valid(call.listener, call.req.id)) {
     kill(static_cast<pid_t>(call.req.pid), SIGSYS);
