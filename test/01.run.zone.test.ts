@@ -184,3 +184,18 @@ describe('the supervisor', () => {
 it('leaves the host hostname alone', () => {
   expect(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()).toBe(hostHostname());
 });
+
+describe('host id ranges', () => {
+  it('gives zones running side by side ranges of their own, released at exit', async () => {
+    const { heldTransientSlots } = await import('../src/zone/ids.js');
+    const a = startZone({ argv: ['/bin/sh', '-c', 'cat /proc/self/uid_map; sleep 1'], stdio: 'pipe' });
+    const b = startZone({ argv: ['/bin/sh', '-c', 'cat /proc/self/uid_map; sleep 1'], stdio: 'pipe' });
+    const [ra, rb] = await Promise.all([a.wait(), b.wait()]);
+    const base = (r: typeof ra) => Number(r.stdout!.toString().trim().split(/\s+/)[1]);
+    expect(base(ra)).toBeGreaterThanOrEqual(100000);
+    expect(base(rb)).toBeGreaterThanOrEqual(100000);
+    expect(base(ra)).not.toBe(base(rb));
+    expect(Math.abs(base(ra) - base(rb)) % 65536).toBe(0);
+    expect(heldTransientSlots().filter((s) => [base(ra), base(rb)].includes(100000 + s * 65536))).toEqual([]);
+  });
+});

@@ -9,6 +9,7 @@ import { LxzoneError, errnoName } from '../errors.js';
 import { ControlType, native, shimPath, type NativeCounters, type NativeEvent } from '../native.js';
 import { compilePolicy } from '../policy/compile.js';
 import { hostAbis, loadTable } from '../tables/index.js';
+import { claimTransientIdRange } from './ids.js';
 import { encodeShimConfig, type ShimBind, type ShimTmpfs } from './shim-config.js';
 import { supervisor } from './supervisor.js';
 import { formatTraceEvent, traceStringMasks } from './trace-format.js';
@@ -166,8 +167,16 @@ export function startZone(opts: RunOptions): RunningZone {
     allowNesting: opts.allowNesting,
   });
   const hostname = opts.hostname ?? 'lxzone';
-  const idBase = opts.idBase ?? DEFAULT_ID_BASE;
-  const config = encodeShimConfig({
+  // A zone on a read-only root gets a host id range of its own for as long as
+  // it runs; a writable root (an unpacked image) owns files under the range
+  // it was unpacked for, which the caller passes (or the default).
+  const idClaim = opts.idBase === undefined && !opts.rootfsWritable && !isRootless() && opts.joinPid === undefined
+    ? claimTransientIdRange()
+    : undefined;
+  const idBase = opts.idBase ?? idClaim?.idBase ?? DEFAULT_ID_BASE;
+  let config: Buffer;
+  try {
+    config = encodeShimConfig({
     argv: opts.argv,
     env: defaultEnv(opts, hostname),
     rootfs: opts.rootfs,
@@ -191,7 +200,11 @@ export function startZone(opts: RunOptions): RunningZone {
     tty: opts.tty,
     joinPid: opts.joinPid,
     cgroupProcs: opts.cgroupProcs,
-  });
+    });
+  } catch (err) {
+    idClaim?.release();
+    throw err;
+  }
 
   const addon = native();
   const [ours, theirs] = addon.socketPair();
@@ -207,6 +220,7 @@ export function startZone(opts: RunOptions): RunningZone {
   } catch (err) {
     addon.closeFd(ours);
     addon.closeFd(theirs);
+    idClaim?.release();
     throw err;
   }
   addon.closeFd(theirs);
@@ -312,6 +326,7 @@ export function startZone(opts: RunOptions): RunningZone {
   } catch (err) {
     addon.closeFd(ours);
     child.kill('SIGKILL');
+    idClaim?.release();
     throw err;
   }
 
@@ -324,7 +339,7 @@ export function startZone(opts: RunOptions): RunningZone {
   spawnError.catch(() => undefined);
 
   const wait = async (): Promise<RunResult> => {
-    const { code, signal } = await Promise.race([exited, spawnError]);
+    const { code, signal } = await Promise.race([exited, spawnError]).finally(() => idClaim?.release());
     // Every control message is read before the supervisor sees the socket close.
     await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
     const stats = toStats(sup.raw.counters(zoneId));
