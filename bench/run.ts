@@ -26,7 +26,7 @@ const SECTIONS: Record<SectionId, { title: string; body: SectionBody }> = {
   noisy: { title: 'Noisy neighbour at the supervisor', body: noisy },
 };
 
-const FULL = { runs: 5, batches: 5, calls: 200_000, notifyCalls: 5_000, startRuns: 100, cliRuns: 30, workRuns: 5, density: 100, densityRounds: 3, noisyRounds: 5 };
+const FULL = { runs: 8, batches: 5, calls: 200_000, notifyCalls: 5_000, startRuns: 100, cliRuns: 30, workRuns: 7, density: 100, densityRounds: 5, noisyRounds: 8 };
 const QUICK = { runs: 1, batches: 2, calls: 2_000, notifyCalls: 200, startRuns: 2, cliRuns: 1, workRuns: 1, density: 3, densityRounds: 1, noisyRounds: 1 };
 
 const USAGE = `usage: npm run bench -- [options]
