@@ -271,8 +271,9 @@ Status build_zone_filesystem(const ShimConfig& c) {
   for (const TmpfsMount& t : c.tmpfs) LXZ_TRY(tmpfs_into_root(root, t, c));
 
   LXZ_TRY(mount_proc(root));
-  for (const BindMount& b : c.proc_binds) LXZ_TRY(bind_into_root(root, b.source, b.target, true, false));
   LXZ_TRY(mount_sys(root));
+  // The zone's own view of /proc (and /sys cpu files), over the fresh mounts.
+  for (const BindMount& b : c.proc_binds) LXZ_TRY(bind_into_root(root, b.source, b.target, true, false));
   LXZ_TRY(mount_dev(root, c));
   LXZ_TRY(mount_scratch(root + "/tmp", c, "1777"));
   LXZ_TRY(mount_scratch(root + "/run", c, "0755"));

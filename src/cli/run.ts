@@ -5,7 +5,9 @@ import { Command, Option } from 'commander';
 import { LxzoneError } from '../errors.js';
 import { resolveProfile } from '../policy/resolve.js';
 import { syscallByNr, type Abi } from '../tables/index.js';
-import { parseEnvFlags, parseUserFlag, parseVolumeFlag } from '../zone/config/flags.js';
+import type { ZoneLimits } from '../zone/cgroups/index.js';
+import { parseEnvFlags, parseSize, parseUserFlag, parseVolumeFlag } from '../zone/config/flags.js';
+import { createRunCaps, hasCaps } from '../zone/run-resources.js';
 import { resolveUser } from '../zone/config/user.js';
 import { startZone, type RunOptions, type RunningZone, type ZoneStats } from '../zone/run.js';
 
@@ -25,6 +27,11 @@ interface RunFlags {
   traceOutput?: string;
   stats?: boolean;
   json?: boolean;
+  memory?: string;
+  memorySwap?: string;
+  cpus?: number;
+  cpuShares?: number;
+  pidsLimit?: number;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -87,6 +94,11 @@ export function register(program: Command): void {
     .option('--no-tty', 'no pseudo-terminal, even on a terminal: the zone reads and writes our stdio')
     .option('-i, --interactive', 'keep stdin open (always the case; accepted for docker compatibility)')
     .addOption(new Option('--network <mode>', 'zone network').choices(['none', 'loopback', 'zone']).default('loopback'))
+    .option('-m, --memory <bytes>', 'memory cap (k, m, g suffixes), swap none unless --memory-swap')
+    .option('--memory-swap <bytes>', 'swap the zone may use beyond --memory')
+    .option('--cpus <n>', 'CPU cap in CPUs (e.g. 0.5)', parseFloat)
+    .option('--cpu-shares <n>', 'relative CPU weight (docker scale, default 1024)', (v) => parseInt(v, 10))
+    .option('--pids-limit <n>', 'maximum number of processes and threads', (v) => parseInt(v, 10))
     .option('--trace [syscalls]', 'print the syscalls the zone makes (all, or a comma-separated list), strace style')
     .option('--trace-output <file>', 'write trace lines to a file instead of stderr')
     .option('--stats', 'print the counters of notified syscalls at exit (stderr)')
@@ -126,6 +138,21 @@ export function register(program: Command): void {
         ...trace,
       };
 
+      const limits: ZoneLimits = {
+        memory: flags.memory !== undefined ? parseSize(flags.memory) : undefined,
+        swap: flags.memorySwap !== undefined ? parseSize(flags.memorySwap) : undefined,
+        cpus: flags.cpus,
+        cpuShares: flags.cpuShares,
+        pids: flags.pidsLimit,
+      };
+      const caps = hasCaps(limits) ? await createRunCaps(limits) : undefined;
+      if (caps) {
+        opts.cgroupProcs = caps.cgroup.procsFiles();
+        opts.procBinds = caps.procBinds;
+        opts.memoryLimit = limits.memory ?? undefined;
+        opts.memoryUsageFile = caps.memoryUsageFile;
+      }
+
       // Relay signals to the zone for as long as it runs.
       let running: RunningZone | undefined;
       const relay = (sig: NodeJS.Signals) => running?.kill(sig);
@@ -144,6 +171,7 @@ export function register(program: Command): void {
       } finally {
         for (const s of signals) process.off(s, relay);
         traceFile?.end();
+        await caps?.release();
       }
     });
 }

@@ -9,7 +9,9 @@ import { LxzoneError, errnoName } from '../errors.js';
 import { ControlType, native, shimPath, type NativeCounters, type NativeEvent } from '../native.js';
 import { compilePolicy } from '../policy/compile.js';
 import { hostAbis, loadTable } from '../tables/index.js';
+import type { ZoneLimits } from './cgroups/index.js';
 import { claimTransientIdRange } from './ids.js';
+import { createRunCaps, hasCaps } from './run-resources.js';
 import { encodeShimConfig, type ShimBind, type ShimTmpfs } from './shim-config.js';
 import { supervisor } from './supervisor.js';
 import { formatTraceEvent, traceStringMasks } from './trace-format.js';
@@ -400,10 +402,29 @@ export function execInZone(zoneInitPid: number, opts: Omit<RunOptions, 'joinPid'
   return startZone({ ...opts, joinPid: zoneInitPid, init: false });
 }
 
-/** Runs a binary in a fresh zone and returns when it exits; a zone that asks to restart (reboot(2)) is run again. */
-export async function runZone(opts: RunOptions): Promise<RunResult> {
-  for (;;) {
-    const result = await startZone(opts).wait();
-    if (result.reboot !== 'restart') return result;
+/**
+ * Runs a binary in a fresh zone and returns when it exits; a zone that asks
+ * to restart (reboot(2)) is run again. With `limits`, the zone runs in a
+ * cgroup of its own with those caps, removed when it has exited.
+ */
+export async function runZone(opts: RunOptions & { limits?: ZoneLimits }): Promise<RunResult> {
+  const { limits, ...rest } = opts;
+  const caps = hasCaps(limits) ? await createRunCaps(limits) : undefined;
+  const zoneOpts: RunOptions = caps
+    ? {
+        ...rest,
+        cgroupProcs: [...(rest.cgroupProcs ?? []), ...caps.cgroup.procsFiles()],
+        procBinds: [...(rest.procBinds ?? []), ...caps.procBinds],
+        memoryLimit: rest.memoryLimit ?? limits?.memory ?? undefined,
+        memoryUsageFile: rest.memoryUsageFile ?? caps.memoryUsageFile,
+      }
+    : rest;
+  try {
+    for (;;) {
+      const result = await startZone(zoneOpts).wait();
+      if (result.reboot !== 'restart') return result;
+    }
+  } finally {
+    await caps?.release();
   }
 }
