@@ -69,10 +69,12 @@ describe('npm run bench --quick', () => {
   it('measures each item of the issue on both sides', () => {
     const variants = (id: (typeof SECTION_IDS)[number], name: RegExp) =>
       results.sections[id].rows.filter((r) => name.test(r.name)).map((r) => r.variant);
-    expect(variants('passthrough', /^getppid$/)).toEqual(['native', 'lxzone']);
-    expect(variants('passthrough', /^open\+close$/)).toEqual(['native', 'lxzone']);
+    const split = ['native', 'native + ALLOW-all filter', 'native + lxzone filter', 'lxzone'];
+    expect(variants('passthrough', /^getppid$/)).toEqual(split);
+    expect(variants('passthrough', /^open\+close$/)).toEqual(split);
     expect(variants('notified', /uname/)).toEqual(expect.arrayContaining(['native', 'SECCOMP_RET_TRAP', 'lxzone']));
-    expect(variants('notified', /context switch/)).toEqual(expect.arrayContaining(['pipe, one CPU']));
+    expect(variants('notified', /^unknown syscall$/)).toEqual(['native', 'lxzone']);
+    expect(variants('notified', /context switch/)).toEqual(expect.arrayContaining(['pipe, one CPU', 'futex, one CPU']));
     expect(variants('start', /bin\/true/)).toEqual(expect.arrayContaining(['native', 'lxzone API', 'lxzone CLI']));
     for (const task of [/^find /, /^python3/, /^gcc/, /^untar/]) {
       const v = variants('work', task);

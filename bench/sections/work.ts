@@ -51,7 +51,7 @@ export async function work(ctx: SectionContext): Promise<void> {
     const scratch = { native: join(dir, 'native'), zone: join(dir, 'zone') };
     mkdirSync(scratch.native);
     mkdirSync(scratch.zone);
-    // The zone's root is host uid DEFAULT_ID_BASE: its scratch belongs to it.
+    // The zone's root is host uid DEFAULT_ID_BASE (passed below): its scratch belongs to it.
     chownSync(scratch.zone, DEFAULT_ID_BASE, DEFAULT_ID_BASE);
     const project = join(dir, 'project');
     generateCProject(project, opts.quick ? 2 : 12);
@@ -80,6 +80,8 @@ export async function work(ctx: SectionContext): Promise<void> {
     });
 
     const zoneOpts = (s: string) => ({
+      // A fixed host id range, so the zone's root owns its scratch directory.
+      idBase: DEFAULT_ID_BASE,
       binds: [{ source: dir, target: dir, readonly: false }],
       env: { TMPDIR: s },
       cwd: s,
