@@ -15,7 +15,8 @@ import { register as list } from './list.js';
 import { register as inspect } from './inspect.js';
 import { register as logs } from './logs.js';
 import { register as daemon } from './daemon.js';
+import { register as exec } from './exec.js';
 
 export type RegisterVerb = (program: Command) => void;
 
-export const verbs: RegisterVerb[] = [run, syscalls, conformance, policy, stats, update, create, boot, halt, reboot, destroy, list, inspect, logs, daemon];
+export const verbs: RegisterVerb[] = [run, syscalls, conformance, policy, stats, update, create, boot, halt, reboot, destroy, list, inspect, logs, exec, daemon];

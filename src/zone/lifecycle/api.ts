@@ -11,6 +11,8 @@ import { lifecycleOptionsFromEnv, type LifecycleOptions } from './options.js';
 import type { ZoneDetails, ZoneInfo, ZoneStatsResult } from './types.js';
 import type { AttachRecord } from './plan.js';
 import type { ZoneConfig } from '../config/types.js';
+import type { RunResult, RunningZone } from '../run.js';
+import { startExec, type ExecOptions } from './exec.js';
 
 export interface ApiOptions extends ClientOptions {
   lifecycle?: Partial<LifecycleOptions>;
@@ -56,6 +58,21 @@ export const zoneStats = (name: string, o: ApiOptions = {}) => daemonCall<ZoneSt
 /** What exec needs to join a running zone (asked of the daemon that serves it). */
 export const execTarget = (name: string, o: ApiOptions = {}) =>
   daemonCall<{ name: string; initPid: number; keeperPid: number; attach: AttachRecord; config: ZoneConfig }>('execTarget', { name }, client(o));
+
+/**
+ * Runs a command in a running zone and returns its result (exit code, and
+ * stdout/stderr with stdio 'pipe'). A zone that is not running is an error.
+ */
+export async function execZone(name: string, exec: ExecOptions, o: ApiOptions = {}): Promise<RunResult> {
+  const target = await execTarget(name, o);
+  return startExec(storeOf(o), target, exec).wait();
+}
+
+/** Like execZone, but gives the running process (signals, wait). */
+export async function startExecZone(name: string, exec: ExecOptions, o: ApiOptions = {}): Promise<RunningZone> {
+  const target = await execTarget(name, o);
+  return startExec(storeOf(o), target, exec);
+}
 
 /** Stops the daemon; with haltZones every zone is halted first (otherwise they wait for the next daemon). */
 export async function stopDaemon(o: ApiOptions & { haltZones?: boolean } = {}): Promise<boolean> {

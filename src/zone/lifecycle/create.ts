@@ -12,6 +12,7 @@ import { checkPolicy } from './plan.js';
 import { isRoot, type LifecycleOptions } from './options.js';
 import { Ipam } from '../network/index.js';
 import { ipamDir } from './options.js';
+import { ensureZoneIds, releaseZoneIds } from './ids.js';
 
 export interface CreateResult {
   config: ZoneConfig;
@@ -34,7 +35,9 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
       const saved = store.saveConfig(cfg, { create: true });
       const warnings: string[] = [];
       try {
-        warnings.push(...prepareZoneRootfs(store, saved).warnings);
+        // The zone's own host id range, before its image is unpacked for it.
+        const ids = isRoot() ? ensureZoneIds(store, saved.name) : undefined;
+        warnings.push(...prepareZoneRootfs(store, saved, ids ? { idShift: ids.idBase } : {}).warnings);
         const out: CreateResult = { config: saved, warnings };
         if (isRoot() && networkMode(saved) === 'zone') {
           // The address is the zone's from now until destroy (a static one is refused here if taken).
@@ -44,6 +47,7 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
         }
         return out;
       } catch (e) {
+        releaseZoneIds(store, cfg.name);
         store.remove(cfg.name);
         if (isRoot()) await new Ipam({ stateDir: ipamDir(store), bridge: opts.bridge }).release(cfg.name).catch(() => undefined);
         throw e;

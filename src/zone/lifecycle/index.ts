@@ -14,6 +14,8 @@ export {
   zoneStats,
   zoneLogs,
   execTarget,
+  execZone,
+  startExecZone,
   stopDaemon,
   type ApiOptions,
   type ResourceChanges,
@@ -21,3 +23,4 @@ export {
 export { ZoneManager } from './manager.js';
 export { readLogs, logFiles, type ReadLogsOptions } from './logs.js';
 export type { ZoneInfo, ZoneDetails, ZoneState, ZoneStatsResult, LastExit } from './types.js';
+export type { ExecOptions } from './exec.js';

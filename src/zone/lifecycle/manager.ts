@@ -33,6 +33,7 @@ import {
   type HostSetup,
 } from './host-setup.js';
 import { LogRotator, logFiles, openZoneStdio } from './logs.js';
+import { releaseZoneIds } from './ids.js';
 import { isRoot, type LifecycleOptions } from './options.js';
 import { attachOptionsOf, planBoot, type AttachRecord } from './plan.js';
 import { decideRestart, RESTART_SERIES_RESET_MS, restartDelayMs } from './restart.js';
@@ -410,6 +411,7 @@ export class ZoneManager {
         } catch {}
       }
       const warnings = await cleanupHost(this.opts, name, { release: true, ...(rec?.cgroupPath ? { cgroupPath: rec.cgroupPath as string } : {}) });
+      releaseZoneIds(this.store, name);
       this.store.remove(name);
       this.lastExit.delete(name);
       this.restartsInARow.delete(name);

@@ -17,6 +17,8 @@ import { DEFAULT_ID_BASE, type RunOptions } from '../run.js';
 import type { ZoneStore } from '../state/store.js';
 import { traceStringMasks } from '../trace-format.js';
 import { networkMode } from './host-setup.js';
+import { ensureZoneIds } from './ids.js';
+import { isRoot } from './options.js';
 
 export interface BootPlan {
   run: RunOptions;
@@ -66,11 +68,13 @@ export function checkPolicy(cfg: ZoneConfig): SyscallRules[] {
 export function planBoot(store: ZoneStore, cfg: ZoneConfig): BootPlan {
   try {
     const extraRules = checkPolicy(cfg);
-    const prepared = prepareZoneRootfs(store, cfg);
+    // Rootless: the caller's own uid is the zone's root (the runner decides); as root, the zone's own range.
+    const ids = isRoot() ? ensureZoneIds(store, cfg.name) : undefined;
+    const prepared = prepareZoneRootfs(store, cfg, ids ? { idShift: ids.idBase } : {});
     checkHostPaths(cfg);
     const proc = zoneProcess(cfg, prepared.image);
     const user = proc.user !== undefined ? resolveUser(proc.user, prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
-    const idBase = DEFAULT_ID_BASE;
+    const idBase = ids?.idBase ?? (isRoot() ? DEFAULT_ID_BASE : process.getuid!());
     const env = { ...proc.env };
     if (user.home && env.HOME === undefined) env.HOME = user.home;
     const run: RunOptions = {
@@ -90,13 +94,10 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig): BootPlan {
       init: cfg.init,
       network: networkMode(cfg),
       binds: cfg.binds.map((b) => ({ source: b.host, target: b.zone, readonly: b.readOnly })),
-      idBase,
+      ...(ids ? { idBase } : {}),
+      tmpfs: cfg.tmpfs.map((t) => ({ target: t.path, sizeBytes: t.sizeBytes, ...(t.mode !== undefined ? { mode: t.mode } : {}) })),
     };
     const warnings = [...prepared.warnings];
-    if (cfg.tmpfs.length > 0) {
-      // RunOptions has no per-mount tmpfs list yet (the shim config has one): say so rather than drop them silently.
-      warnings.push(`tmpfs mounts (${cfg.tmpfs.map((t) => t.path).join(', ')}) are not supported by the runner yet; ignored`);
-    }
     if (cfg.resources?.diskBytes !== undefined) {
       // The zone's writable storage the runner controls is its /tmp and /run tmpfs.
       run.tmpSize = `${Math.max(1, Math.floor(cfg.resources.diskBytes / 1024))}k`;

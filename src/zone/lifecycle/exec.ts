@@ -1,0 +1,71 @@
+// lxzone exec: a new process in a running zone (its namespaces, user, filter),
+// run from the caller's process so that it has the caller's stdio and
+// terminal. The daemon says which process is the zone's init and which
+// policy the zone booted with; this process's supervisor serves the new
+// process's notified syscalls.
+import { closeSync, openSync } from 'node:fs';
+import { resolveUser } from '../config/user.js';
+import { prepareZoneRootfs, zoneProcess } from '../image/prepare.js';
+import { execInZone, type RunningZone, type RunOptions } from '../run.js';
+import type { ZoneStore } from '../state/store.js';
+import type { ZoneConfig } from '../config/types.js';
+import type { AttachRecord } from './plan.js';
+import { zoneIds } from './ids.js';
+import { isRoot } from './options.js';
+
+export interface ExecOptions {
+  argv: string[];
+  /** A pseudo-terminal (docker's -t). */
+  tty?: boolean;
+  /** 'inherit': our stdin/stdout/stderr; 'pipe': collected (stdin from `input`); 'no-stdin': our stdout/stderr, stdin /dev/null. */
+  stdio?: 'inherit' | 'pipe' | 'no-stdin';
+  input?: string | Buffer;
+  /** Added to the zone's environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** uid[:gid] or name[:group] of the zone (default: the zone's user). */
+  user?: string;
+}
+
+export interface ExecTarget {
+  name: string;
+  initPid: number;
+  keeperPid: number;
+  attach: AttachRecord;
+  config: ZoneConfig;
+}
+
+export function startExec(store: ZoneStore, target: ExecTarget, o: ExecOptions): RunningZone {
+  const cfg = target.config;
+  const ids = zoneIds(store, cfg.name);
+  const prepared = prepareZoneRootfs(store, cfg, ids ? { idShift: ids.idBase } : {});
+  const proc = zoneProcess(cfg, prepared.image);
+  const spec = o.user ?? proc.user;
+  const user = spec !== undefined ? resolveUser(spec, prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
+  const a = target.attach;
+  const opts: Omit<RunOptions, 'joinPid' | 'rootfs' | 'binds' | 'procBinds' | 'tmpfs' | 'init' | 'onCreated'> = {
+    argv: o.argv,
+    hostname: a.hostname,
+    ...(a.kernelVersion !== undefined ? { kernelVersion: a.kernelVersion } : {}),
+    profile: a.profile,
+    extraRules: a.extraRules,
+    env: { ...proc.env, ...(o.env ?? {}) },
+    cwd: o.cwd ?? proc.cwd,
+    uid: user.uid,
+    gid: user.gid,
+    ...(isRoot() ? { idBase: a.idBase } : {}),
+    ...(o.tty ? { tty: true } : {}),
+    ...(a.memoryLimit !== undefined ? { memoryLimit: a.memoryLimit } : {}),
+    ...(a.memoryUsageFile !== undefined ? { memoryUsageFile: a.memoryUsageFile } : {}),
+  };
+  if (o.stdio === 'pipe') return execInZone(target.initPid, { ...opts, stdio: 'pipe', ...(o.input !== undefined ? { input: o.input } : {}) });
+  if (o.stdio === 'no-stdin') {
+    const devnull = openSync('/dev/null', 'r');
+    try {
+      return execInZone(target.initPid, { ...opts, stdio: 'fds', stdioFds: [devnull, 1, 2] });
+    } finally {
+      closeSync(devnull);
+    }
+  }
+  return execInZone(target.initPid, { ...opts, stdio: 'inherit' });
+}

@@ -1,0 +1,135 @@
+// A private lxzone installation for lifecycle and daemon tests: its own state
+// and runtime directories, bridge, subnet and cgroup parent, set in this test
+// process's environment (the CLI and the daemons it starts inherit them), and
+// a cleanup that removes every zone, keeper, cgroup, veth, bridge and daemon
+// it made, even after a failed test.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { detectCgroups, pruneCgroupParent } from '../../src/zone/cgroups/index.js';
+import { removeBridge } from '../../src/zone/network/index.js';
+import { stopProcView } from '../../src/zone/procview/index.js';
+import { isAlive } from '../../src/zone/state/proc.js';
+import { ZoneStore } from '../../src/zone/state/store.js';
+import { runCli, type CliResult } from './zones.js';
+
+export interface LifecycleEnv {
+  base: string;
+  stateDir: string;
+  runtimeDir: string;
+  bridge: { name: string; subnet: string };
+  cgroupParent: string;
+  procviewMount: string;
+  store: ZoneStore;
+  /** `lxzone ARGS` as a user runs it, with this environment. */
+  cli(args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<CliResult>;
+  /** Pid of the daemon holding the lock, if one is alive. */
+  daemonPid(): number | undefined;
+  cleanup(): Promise<void>;
+}
+
+/** `tag` is 2 digits, unique per test file: it names the bridge (lxzt<tag>) and the subnet 10.214.<tag>.0/24. */
+export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): LifecycleEnv {
+  const base = mkdtempSync(`/tmp/lxz${tag}-`);
+  chmodSync(base, 0o700);
+  const stateDir = join(base, 'state');
+  const runtimeDir = join(base, 'run');
+  const bridge = { name: `lxzt${tag}`, subnet: `10.214.${tag}.0/24` };
+  const cgroupParent = join(detectCgroups().ownPath, `lxzone-t${tag}-${process.pid}`);
+  const procviewMount = join(base, 'lxcfs');
+  Object.assign(process.env, {
+    LXZONE_STATE_DIR: stateDir,
+    LXZONE_RUNTIME_DIR: runtimeDir,
+    LXZONE_BRIDGE: bridge.name,
+    LXZONE_SUBNET: bridge.subnet,
+    LXZONE_CGROUP_PARENT: cgroupParent,
+    LXZONE_HALT_TIMEOUT_MS: '3000',
+    LXZONE_REATTACH_TIMEOUT: '60',
+    LXZONE_PROCVIEW: o.procview ? '1' : '0',
+    LXZONE_PROCVIEW_MOUNT: procviewMount,
+  });
+  const store = new ZoneStore({ stateDir, runtimeDir });
+
+  const daemonPid = (): number | undefined => {
+    try {
+      const h = JSON.parse(readFileSync(join(runtimeDir, 'daemon.lock'), 'utf8')) as { pid: number; startTime: number; bootId: string };
+      return isAlive(h) ? h.pid : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const cleanup = async (): Promise<void> => {
+    // Through the daemon first: it halts zones and cleans their host side.
+    if (existsSync(join(runtimeDir, 'daemon.sock'))) {
+      for (const name of store.list()) await runCli(['destroy', '--force', name], { timeoutMs: 30_000 });
+      await runCli(['daemon', 'stop', '--halt-zones'], { timeoutMs: 30_000 });
+    }
+    const pid = daemonPid();
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    // Whatever is left: keepers named by runtime records, then host objects.
+    const zonesDir = join(runtimeDir, 'zones');
+    if (existsSync(zonesDir)) {
+      for (const f of readdirSync(zonesDir).filter((n) => n.endsWith('.json'))) {
+        try {
+          const rec = JSON.parse(readFileSync(join(zonesDir, f), 'utf8')) as { pid: number; startTime: number; bootId: string };
+          if (isAlive(rec)) process.kill(rec.pid, 'SIGKILL');
+        } catch {}
+      }
+    }
+    await sleep(200);
+    const host = detectCgroups();
+    for (const root of new Set(host.v1Mounts.values())) {
+      const dir = join(root, cgroupParent);
+      if (!existsSync(dir)) continue;
+      for (const z of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+        for (const p of readFileSync(join(dir, z.name, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+          try {
+            process.kill(Number(p), 'SIGKILL');
+          } catch {}
+        }
+        await sleep(50);
+        try {
+          rmdirSync(join(dir, z.name));
+        } catch {}
+      }
+    }
+    await pruneCgroupParent(cgroupParent).catch(() => undefined);
+    await removeBridge(bridge, { force: true }).catch(() => undefined);
+    if (o.procview) await stopProcView({ mountpoint: procviewMount }).catch(() => undefined);
+    rmSync(base, { recursive: true, force: true });
+  };
+
+  return {
+    base,
+    stateDir,
+    runtimeDir,
+    bridge,
+    cgroupParent,
+    procviewMount,
+    store,
+    cli: (args, opts) => runCli(args, opts),
+    daemonPid,
+    cleanup,
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or `ms` pass; returns the last value. */
+export async function waitFor<T>(fn: () => T | Promise<T>, ms = 10_000, every = 100): Promise<T> {
+  const deadline = Date.now() + ms;
+  let v = await fn();
+  while (!v && Date.now() < deadline) {
+    await sleep(every);
+    v = await fn();
+  }
+  return v;
+}
+
+export function hostLinks(): string[] {
+  return (JSON.parse(execFileSync('ip', ['-j', 'link', 'show']).toString()) as { ifname: string }[]).map((l) => l.ifname);
+}
