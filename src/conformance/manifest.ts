@@ -169,7 +169,7 @@ const knownSchema = {
   properties: {
     $comment: { type: 'string' },
     version: { const: 1 },
-    // "<id>" or "<abi>:<id>" -> reason
+    // "<id>", "<abi>:<id>", "<profile>:<id>" or "<profile>:<abi>:<id>" -> reason
     failures: { type: 'object', additionalProperties: { type: 'string', minLength: 3 } },
   },
 } as const;
@@ -229,9 +229,13 @@ export function loadKnownFailures(file = KNOWN_FAILURES_FILE): Record<string, st
   return (data as { failures: Record<string, string> }).failures;
 }
 
-/** The known-failure reason for a case on an ABI: "<abi>:<id>" first, then "<id>". */
-export function knownFailure(known: Record<string, string>, abi: Abi, id: string): string | undefined {
-  return known[`${abi}:${id}`] ?? known[id];
+/**
+ * The known-failure reason for a case: the most specific key first,
+ * "<profile>:<abi>:<id>", "<profile>:<id>", "<abi>:<id>", then "<id>"
+ * (profile keys say what fails only under that profile, e.g. strict's kills).
+ */
+export function knownFailure(known: Record<string, string>, abi: Abi, id: string, profile = 'default'): string | undefined {
+  return known[`${profile}:${abi}:${id}`] ?? known[`${profile}:${id}`] ?? known[`${abi}:${id}`] ?? known[id];
 }
 
 /** The normalised spec of a case. */

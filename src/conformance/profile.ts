@@ -20,6 +20,9 @@ export interface ProfileView {
   has(name: string): boolean;
 }
 
+/** The syscall name probes print for a number beyond every table. */
+export const UNKNOWN_LINE = '(unknown)';
+
 function refusal(disposition: string): { errno?: string; kill?: boolean } {
   if (disposition.startsWith('errno:')) return { errno: disposition.slice('errno:'.length) };
   if (disposition === 'kill') return { kill: true };
@@ -33,6 +36,12 @@ export function viewOf(resolved: ResolvedProfile): ProfileView {
     abi: resolved.abi,
     has: (name) => byName.has(name),
     expectation(name) {
+      // A number no table has (probe lines "(unknown)"): the profile's unsupported path.
+      if (name === UNKNOWN_LINE) {
+        return resolved.unsupported === 'sigsys'
+          ? { kind: 'kill', disposition: 'unsupported: SIGSYS' }
+          : { kind: 'errno', errno: 'ENOSYS', disposition: 'unsupported: ENOSYS' };
+      }
       const s = byName.get(name);
       if (!s) return undefined;
       const base = refusal(s.disposition);

@@ -140,7 +140,7 @@ export async function runSuite(opts: RunSuiteOptions = {}): Promise<ConformanceR
       verdict = { status: 'fail' as const, reason: `runner error: ${(err as Error).message}`, diffs: [`runner error: ${(err as Error).message}`], lines: [] };
     }
     const result: CaseResult = { id: p.id, abi: p.abi, kind: p.kind, durationMs: Date.now() - t0, ...verdict };
-    const kf = knownFailure(known, p.abi, p.id);
+    const kf = knownFailure(known, p.abi, p.id, profile);
     if (kf !== undefined) {
       if (result.status === 'fail') result.knownFailure = kf;
       else if (result.status === 'pass') result.fixed = true;
