@@ -22,6 +22,7 @@ enum class ControlType : uint32_t {
   kIdMapRequest = 200,  // the zone process has its user namespace: write its id maps
   kIdMapDone = 201,
   kTtyMaster = 202,     // carries the master of the zone's pseudo-terminal
+  kFilterComing = 203,  // a = the fd number the listener will have: the keeper takes it (pidfd_getfd)
 };
 
 struct ControlHeader {

@@ -203,10 +203,13 @@ class Keeper {
           LXZ_TRY(send_control(sync_.get(), ControlType::kIdMapDone));
           break;
         }
-        case ControlType::kReady:
-          if (msg.fd < 0) return Error{EPROTO, "zone process sent no listener"};
-          listener_.reset(msg.fd);
+        case ControlType::kFilterComing:
+          LXZ_TRY(take_listener(msg.header.a));
           LXZ_TRY(send_control(control_.get(), ControlType::kReady, zone_init(), 0, {}, listener_.get()));
+          break;
+        case ControlType::kReady:
+          if (msg.fd >= 0) close(msg.fd);
+          if (!listener_.valid()) return Error{EPROTO, "zone process reported a filter the keeper does not hold"};
           break;
         case ControlType::kTtyMaster:
           if (msg.fd < 0) return Error{EPROTO, "zone process sent no terminal"};
@@ -270,6 +273,31 @@ class Keeper {
   }
 
   pid_t zone_init() const { return c_.join_pid ? c_.join_pid : pid_; }
+
+  // Takes the zone process's listener (fd `number` in it) once its filter is
+  // in: polled, since the process tells us just before installing it.
+  Status take_listener(int number) {
+    Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, pid_, 0)));
+    if (!pidfd.valid()) return sys_error("pidfd_open of the zone process");
+    uint64_t deadline = now_ms() + 10000;
+    for (;;) {
+      Fd fd(static_cast<int>(syscall(SYS_pidfd_getfd, pidfd.get(), number, 0)));
+      if (fd.valid()) {
+        char link[64] = {};
+        std::string self = "/proc/self/fd/" + std::to_string(fd.get());
+        ssize_t n = readlink(self.c_str(), link, sizeof link - 1);
+        if (n > 0 && std::strcmp(link, "anon_inode:seccomp notify") == 0) {
+          listener_ = std::move(fd);
+          return {};
+        }
+      } else if (errno == ESRCH) {
+        return Error{ESRCH, "the zone process died while installing its filter"};
+      }
+      if (now_ms() > deadline) return Error{ETIMEDOUT, "the zone process installed no filter"};
+      struct timespec ts = {0, 200 * 1000};
+      nanosleep(&ts, nullptr);
+    }
+  }
 
   // The caller's terminal goes raw while it talks to the zone's; the keeper
   // copies bytes both ways and the window size on SIGWINCH.

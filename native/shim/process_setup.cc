@@ -88,10 +88,22 @@ void close_inherited_fds(int keep, int also) {
 }
 
 void install_filter_and_report(const std::string& filter, int sync_fd) {
+  // Once the filter is in, any syscall of ours may be notified (the trace
+  // profile notifies all of them) and would wait for a supervisor that does
+  // not have the listener yet. So the keeper takes the listener itself, with
+  // pidfd_getfd, at the fd number we tell it now: the lowest free one, which
+  // seccomp(2) will return (we are single-threaded).
+  int expected = fcntl(0, F_DUPFD_CLOEXEC, 0);
+  if (expected < 0) fail(sync_fd, sys_error("find a free fd"));
+  close(expected);
+  check(sync_fd, send_control(sync_fd, ControlType::kFilterComing, expected));
   int listener = -1;
-  check(sync_fd, install_filter(filter, &listener));
-  // From here on every syscall goes through the zone's filter.
-  check(sync_fd, send_control(sync_fd, ControlType::kReady, 0, 0, {}, listener));
+  Status s = install_filter(filter, &listener);
+  if (!s.ok()) fail(sync_fd, s.error());
+  // From here on every syscall goes through the zone's filter. If the number
+  // differs the keeper never finds the listener and stops the zone.
+  if (listener != expected) _exit(125);
+  check(sync_fd, send_control(sync_fd, ControlType::kReady));
   close(listener);
 }
 
