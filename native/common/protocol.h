@@ -23,6 +23,7 @@ enum class ControlType : uint32_t {
   kIdMapDone = 201,
   kTtyMaster = 202,     // carries the master of the zone's pseudo-terminal
   kFilterComing = 203,  // a = the fd number the listener will have: the keeper takes it (pidfd_getfd)
+  kListenerTaken = 204, // the keeper holds the listener: the zone process may close its own
 };
 
 struct ControlHeader {

@@ -206,10 +206,7 @@ class Keeper {
         case ControlType::kFilterComing:
           LXZ_TRY(take_listener(msg.header.a));
           LXZ_TRY(send_control(control_.get(), ControlType::kReady, zone_init(), 0, {}, listener_.get()));
-          break;
-        case ControlType::kReady:
-          if (msg.fd >= 0) close(msg.fd);
-          if (!listener_.valid()) return Error{EPROTO, "zone process reported a filter the keeper does not hold"};
+          LXZ_TRY(send_control(sync_.get(), ControlType::kListenerTaken));
           break;
         case ControlType::kTtyMaster:
           if (msg.fd < 0) return Error{EPROTO, "zone process sent no terminal"};

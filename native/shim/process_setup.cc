@@ -103,7 +103,9 @@ void install_filter_and_report(const std::string& filter, int sync_fd) {
   // From here on every syscall goes through the zone's filter. If the number
   // differs the keeper never finds the listener and stops the zone.
   if (listener != expected) _exit(125);
-  check(sync_fd, send_control(sync_fd, ControlType::kReady));
+  // Keep it open until the keeper has it (this wait may itself be notified,
+  // and is answered once the supervisor holds the listener).
+  await(sync_fd, ControlType::kListenerTaken);
   close(listener);
 }
 
