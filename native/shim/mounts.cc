@@ -111,12 +111,52 @@ Status attach_at(int tree, int target_fd, const std::string& what) {
   return {};
 }
 
+// Creates a missing mount target, inside the zone's root: a directory (or an
+// empty file for a file source) whose parents are made too. Only possible
+// where the zone's root is writable: its /tmp, /run, a tmpfs, a writable root.
+Status make_target_in_root(const std::string& root, const std::string& zone_path, bool directory) {
+  int dir = -1;
+  LXZ_TRY(open_how(AT_FDCWD, root, RESOLVE_NO_SYMLINKS, &dir, "open " + root));
+  Status s;
+  size_t pos = 1;
+  while (s.ok()) {
+    size_t slash = zone_path.find('/', pos);
+    bool last = slash == std::string::npos;
+    std::string name = zone_path.substr(pos, last ? std::string::npos : slash - pos);
+    pos = slash + 1;
+    if (name.empty()) {
+      if (last) break;
+      continue;
+    }
+    int r = (last && !directory) ? openat(dir, name.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644)
+                                 : mkdirat(dir, name.c_str(), 0755);
+    if (r >= 0 && last && !directory) close(r);
+    if (r < 0 && errno != EEXIST) {
+      s = Error{errno, "create mount target " + zone_path + " in the zone's root"};
+      break;
+    }
+    if (last) break;
+    int next = -1;
+    s = open_how(dir, name, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS, &next, "mount target " + zone_path);
+    close(dir);
+    dir = next;
+  }
+  if (dir >= 0) close(dir);
+  return s;
+}
+
 // Binds a host path (reached with no symlink at all) over a path of the zone.
 Status bind_into_root(const std::string& root, const std::string& host_path, const std::string& zone_path,
                       bool readonly, bool recursive) {
   int src = -1, target = -1;
   LXZ_TRY(open_how(AT_FDCWD, std::string(kOldRoot) + host_path, RESOLVE_NO_SYMLINKS, &src, "bind source " + host_path));
   Status s = open_in_root(root, zone_path, &target);
+  if (!s.ok() && s.error().err == ENOENT) {
+    struct stat st;
+    bool directory = fstat(src, &st) == 0 && S_ISDIR(st.st_mode);
+    s = make_target_in_root(root, zone_path, directory);
+    if (s.ok()) s = open_in_root(root, zone_path, &target);
+  }
   if (!s.ok()) {
     close(src);
     return s;
@@ -267,19 +307,20 @@ Status build_zone_filesystem(const ShimConfig& c) {
   uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (c.rootfs_writable ? 0 : MOUNT_ATTR_RDONLY);
   LXZ_TRY(set_recursive_attrs(root, attrs));
 
-  for (const BindMount& b : c.binds) LXZ_TRY(bind_into_root(root, b.source, b.target, b.readonly, true));
+  // The zone's own writable places first, so that mounts may go under them.
+  LXZ_TRY(mount_scratch(root + "/tmp", c, "1777"));
+  LXZ_TRY(mount_scratch(root + "/run", c, "0755"));
+  // On the host's root, the zone's root gets a home of its own (the host's
+  // /root is not its to read, and it would not be able to anyway).
+  if (c.rootfs.empty()) LXZ_TRY(mount_scratch(root + "/root", c, "0700"));
   for (const TmpfsMount& t : c.tmpfs) LXZ_TRY(tmpfs_into_root(root, t, c));
+  for (const BindMount& b : c.binds) LXZ_TRY(bind_into_root(root, b.source, b.target, b.readonly, true));
 
   LXZ_TRY(mount_proc(root));
   LXZ_TRY(mount_sys(root));
   // The zone's own view of /proc (and /sys cpu files), over the fresh mounts.
   for (const BindMount& b : c.proc_binds) LXZ_TRY(bind_into_root(root, b.source, b.target, true, false));
   LXZ_TRY(mount_dev(root, c));
-  LXZ_TRY(mount_scratch(root + "/tmp", c, "1777"));
-  LXZ_TRY(mount_scratch(root + "/run", c, "0755"));
-  // On the host's root, the zone's root gets a home of its own (the host's
-  // /root is not its to read, and it would not be able to anyway).
-  if (c.rootfs.empty()) LXZ_TRY(mount_scratch(root + "/root", c, "0700"));
 
   // Enter the new root and drop the scratch root with the host's tree under it.
   if (chdir(root.c_str()) < 0) return sys_error("chdir new root");
