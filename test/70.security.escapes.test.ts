@@ -49,6 +49,10 @@ interface Line {
 
 const escapesDir = join(repoRoot, 'fixtures', 'escapes');
 const binDir = join(repoRoot, 'fixtures', 'bin', 'escapes');
+// The fixtures as zones see them: bound read-only into the zone's own /tmp
+// (the checkout may itself live under the host's /tmp, which zones never see).
+const zoneBinDir = '/tmp/lxzone-escapes';
+const fixtureBinds = [{ source: binDir, target: zoneBinDir, readonly: true }];
 const manifest = JSON.parse(readFileSync(join(escapesDir, 'manifest.json'), 'utf8')) as Manifest;
 const programOf = (name: string, run: Run) => run.program ?? name;
 const isRoot = process.getuid?.() === 0;
@@ -223,8 +227,8 @@ describe('escape fixtures, natively (they can tell a way out from a refusal)', (
 // ---- in zones ----
 
 async function runEscape(name: string, run: Run): Promise<{ result: RunResult; lines: Line[]; stderr: string }> {
-  const argv = [join(binDir, programOf(name, run)), '--i-am-in-a-zone', ...hostArgs, ...(run.args ?? [])];
-  const opts: RunOptions = { argv, stdio: 'pipe', profile: manifest.profile, hostname: 'escape-zone' };
+  const argv = [join(zoneBinDir, programOf(name, run)), '--i-am-in-a-zone', ...hostArgs, ...(run.args ?? [])];
+  const opts: RunOptions = { argv, stdio: 'pipe', profile: manifest.profile, hostname: 'escape-zone', binds: fixtureBinds };
   let cleanup: (() => Promise<void>) | undefined;
   if (run.limits) {
     const cg = await createZoneCgroup(`escapes-${process.pid}-${name}`, run.limits);
@@ -305,14 +309,14 @@ describe.runIf(isRoot)('escapes in a zone under the default profile', () => {
   it.each(joined)('%s through execInZone is contained with the documented errno', async (name) => {
     const run = manifest.runs[name]!;
     const before = hostSnapshot();
-    const zone = startZone({ argv: ['/bin/sleep', '60'], stdio: 'pipe', profile: manifest.profile, hostname: 'escape-zone' });
+    const zone = startZone({ argv: ['/bin/sleep', '60'], stdio: 'pipe', profile: manifest.profile, hostname: 'escape-zone', binds: fixtureBinds });
     try {
       const initPid = await zone.initPid;
       // initPid is known as soon as the zone is cloned; join once its binary runs.
       const children = `/proc/${initPid}/task/${initPid}/children`;
       const deadline = Date.now() + 10_000;
       while (readFileSync(children, 'utf8').trim() === '' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
-      const argv = [join(binDir, programOf(name, run)), '--i-am-in-a-zone', ...hostArgs, ...(run.args ?? [])];
+      const argv = [join(zoneBinDir, programOf(name, run)), '--i-am-in-a-zone', ...hostArgs, ...(run.args ?? [])];
       const result = await execInZone(initPid, { argv, stdio: 'pipe', profile: manifest.profile }).wait();
       const stderr = result.stderr?.toString() ?? '';
       checkRun(name, run, result, parseLines(result.stdout?.toString() ?? ''), stderr);
@@ -328,7 +332,7 @@ describe.runIf(isRoot)('escapes in a zone under the default profile', () => {
   // report what the default profile was holding back.
   it('sees through a weaker profile: io_uring and keyctl get through under permissive', async () => {
     const run = async (program: string) => {
-      const r = await runZone({ argv: [join(binDir, program), '--i-am-in-a-zone'], stdio: 'pipe', profile: 'permissive' });
+      const r = await runZone({ argv: [join(zoneBinDir, program), '--i-am-in-a-zone'], stdio: 'pipe', profile: 'permissive', binds: fixtureBinds });
       return new Map(parseLines(r.stdout?.toString() ?? '').map((l) => [l.escape, l]));
     };
     const ring = await run('io_uring');
@@ -346,7 +350,8 @@ describe.runIf(isRoot)('escapes in a zone under the default profile', () => {
     const before = hostSnapshot();
     const t0 = Date.now();
     const r = await runZone({
-      argv: [join(binDir, manifest.fuzz.program), '--i-am-in-a-zone', ...manifest.fuzz.args],
+      argv: [join(zoneBinDir, manifest.fuzz.program), '--i-am-in-a-zone', ...manifest.fuzz.args],
+      binds: fixtureBinds,
       stdio: 'pipe',
       profile: manifest.profile,
     });
