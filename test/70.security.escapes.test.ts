@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveProfile } from '../src/policy/index.js';
 import { createZoneCgroup } from '../src/zone/cgroups/index.js';
 import { execInZone, runZone, startZone, type RunOptions, type RunResult } from '../src/zone/run.js';
-import { hostSnapshot, repoRoot, type HostSnapshot } from './support/zones.js';
+import { expectNothingLeft, hostSnapshot, repoRoot, type HostSnapshot } from './support/zones.js';
 
 interface Expect {
   errno: string | null | (string | null)[];
@@ -241,19 +241,6 @@ async function runEscape(name: string, run: Run): Promise<{ result: RunResult; l
     return { result, lines: parseLines(result.stdout?.toString() ?? ''), stderr: result.stderr?.toString() ?? '' };
   } finally {
     await cleanup?.();
-  }
-}
-
-/** No shim left running and no host mount added. (Other agents' tests share
- *  this host and may unmount their own things meanwhile: a decrease is theirs.) */
-async function expectNothingLeft(before: HostSnapshot): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const now = hostSnapshot();
-    const extra = now.shims.filter((p) => !before.shims.includes(p));
-    if (extra.length === 0 && now.mounts <= before.mounts) return;
-    if (Date.now() > deadline) throw new Error(`zone left things behind: shim pids ${extra.join(',') || 'none'}, mounts ${before.mounts} -> ${now.mounts}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

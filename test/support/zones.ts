@@ -63,16 +63,36 @@ export function runCli(args: string[], opts: { input?: string; timeoutMs?: numbe
 
 /** What a zone could leave behind on the host. */
 export interface HostSnapshot {
+  /** lxzone-shim processes (keepers and zone inits) descended from this test process. */
   shims: number[];
-  mounts: number;
+  /** Mount points of the host's mount namespace (shared services like LXCFS left out). */
+  mounts: string[];
 }
 
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function descendsFromUs(pid: number): boolean {
+  for (let p: number | undefined = pid, hops = 0; p && p > 1 && hops < 64; hops++) {
+    if (p === process.pid) return true;
+    p = parentOf(p);
+  }
+  return false;
+}
+
+// Only our own zones count: test files run in parallel workers, each with its own.
 function shimPids(): number[] {
   const out: number[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      if (readlinkSync(`/proc/${e}/exe`).endsWith('/lxzone-shim')) out.push(Number(e));
+      if (readlinkSync(`/proc/${e}/exe`).endsWith('/lxzone-shim') && descendsFromUs(Number(e))) out.push(Number(e));
     } catch {
       // gone, or a kernel thread
     }
@@ -80,19 +100,37 @@ function shimPids(): number[] {
   return out;
 }
 
-export function hostSnapshot(): HostSnapshot {
-  return { shims: shimPids(), mounts: readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length };
+// Mounts other tests make meanwhile (test files run in parallel): the shared
+// LXCFS started on demand, and anything inside another test's temp directory.
+// A zone's mounts live in namespaces of their own; one that leaked would show
+// at the places the shim builds from (/tmp itself, /newroot, /oldroot) or
+// anywhere else on the host.
+const SHARED_MOUNTS = /^(\/run\/lxzone\/lxcfs(\/|$)|\/tmp\/[^/]+\/)/;
+
+function mountPoints(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ')[4]!)
+    .filter((m) => !SHARED_MOUNTS.test(m))
+    .sort();
 }
 
-/** Waits (briefly) until no shim process beyond `before` remains and the host's mount table is as it was. */
+export function hostSnapshot(): HostSnapshot {
+  return { shims: shimPids(), mounts: mountPoints() };
+}
+
+/** Waits (briefly) until no shim process of ours beyond `before` remains and no host mount was added.
+ *  (A mount that went away is another test's cleanup, never a zone's doing.) */
 export async function expectNothingLeft(before: HostSnapshot): Promise<void> {
   const deadline = Date.now() + 5000;
   for (;;) {
     const now = hostSnapshot();
     const extra = now.shims.filter((p) => !before.shims.includes(p));
-    if (extra.length === 0 && now.mounts === before.mounts) return;
+    const added = now.mounts.filter((m) => !before.mounts.includes(m));
+    if (extra.length === 0 && added.length === 0) return;
     if (Date.now() > deadline) {
-      throw new Error(`zone left things behind: shim pids ${extra.join(',') || 'none'}, mounts ${before.mounts} -> ${now.mounts}`);
+      throw new Error(`zone left things behind: shim pids ${extra.join(',') || 'none'}, mounts added ${added.join(',') || 'none'}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
