@@ -3,6 +3,7 @@
 // stderr; the markdown tables on stdout; results in bench/results/ and, for a
 // full run, in docs/performance.md. Installs nothing: a missing peer is
 // skipped with a message.
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildFixtures, progress, repoRoot } from './lib/exec.js';
@@ -109,6 +110,15 @@ function parseOptions(argv: string[]): { opts: BenchOptions; json: boolean } {
   return { opts, json: parsed.json ?? false };
 }
 
+/** What is measured: git HEAD (with "+dirty" when tracked files differ), or what a snapshot says it is. */
+function commitOf(): string {
+  if (process.env.LXZONE_BENCH_COMMIT) return process.env.LXZONE_BENCH_COMMIT;
+  const head = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' });
+  if (head.status !== 0) return 'unknown';
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'native'], { cwd: repoRoot, encoding: 'utf8' });
+  return `${head.stdout.trim()}${dirty.stdout.trim() ? '+dirty (src/ or native/ differ from it)' : ''}`;
+}
+
 async function main(): Promise<number> {
   const { opts, json } = parseOptions(process.argv.slice(2));
   if (process.getuid?.() !== 0) {
@@ -126,7 +136,7 @@ async function main(): Promise<number> {
       ? await runSection(id, title, opts, body)
       : { id, title, status: 'not-run', messages: [], rows: [], checks: [], durationMs: 0 };
   }
-  const res: BenchResults = { version: 1, startedAt, finishedAt: new Date().toISOString(), machine, options: opts, sections };
+  const res: BenchResults = { version: 1, startedAt, finishedAt: new Date().toISOString(), commit: commitOf(), machine, options: opts, sections };
   const files = writeResults(res, opts.out);
   progress(`wrote ${files.json} and ${files.md}`);
   const failed = Object.values(sections).filter((s) => s.status === 'failed').map((s) => s.id);

@@ -36,6 +36,7 @@ describe('npm run bench --quick', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(results.version).toBe(1);
     expect(results.options.quick).toBe(true);
+    expect(results.commit).toMatch(/^[0-9a-f]{7,}|^unknown$/);
   });
 
   it('describes the machine', () => {

@@ -84,6 +84,8 @@ export interface BenchResults {
   version: 1;
   startedAt: string;
   finishedAt: string;
+  /** The lxzone commit measured (git HEAD, or LXZONE_BENCH_COMMIT for a snapshot without .git). */
+  commit: string;
   machine: Machine;
   options: BenchOptions;
   sections: Record<SectionId, SectionResult>;
