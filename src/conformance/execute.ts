@@ -126,9 +126,19 @@ export async function runZoneRaw(argv: string[], env: Record<string, string>, ti
     return { stdout: '', stderr: '', exitCode: null, timedOut: false, error: `cannot start the zone: ${(err as Error).message}` };
   }
   let timedOut = false;
+  let hardTimer: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
     running.kill('SIGKILL');
+    // A zone that does not end when its init is killed: kill its keeper
+    // (the zone dies with it), so one stuck case cannot stall the suite.
+    hardTimer = setTimeout(() => {
+      try {
+        process.kill(running.keeperPid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, 5000);
   }, timeoutMs);
   try {
     const r = await running.wait();
@@ -143,6 +153,7 @@ export async function runZoneRaw(argv: string[], env: Record<string, string>, ti
     return { stdout: '', stderr: '', exitCode: null, timedOut, error: `the zone failed: ${(err as Error).message}` };
   } finally {
     clearTimeout(timer);
+    if (hardTimer) clearTimeout(hardTimer);
   }
 }
 
