@@ -6,7 +6,10 @@
 // the zone's O_APPEND writes continue at the new end. At most the cap plus
 // what arrives between two checks is kept per stream, twice over with the
 // rotated copy. Bytes written between the copy and the truncation are lost.
-import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readSync, statSync, truncateSync, fstatSync } from 'node:fs';
+// <file>.gen counts rotations (written after the truncation), so a reader
+// following the log knows whether the copy it finds is the one of the file
+// it was reading.
+import { closeSync, constants, copyFileSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ZoneStore } from '../state/store.js';
@@ -36,6 +39,16 @@ export function openZoneStdio(store: ZoneStore, name: string): [number, number, 
   return fds as [number, number, number];
 }
 
+/** How many times `file` was rotated. */
+function generation(file: string): number {
+  try {
+    const n = Number(readFileSync(`${file}.gen`, 'utf8'));
+    return Number.isSafeInteger(n) ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Keeps a zone's log files under `maxBytes` each while the zone runs; stop() when it is gone. */
 export class LogRotator {
   private readonly timer: NodeJS.Timeout;
@@ -53,8 +66,10 @@ export class LogRotator {
     for (const f of this.files) {
       try {
         if (statSync(f).size <= this.maxBytes) continue;
-        copyFileSync(f, `${f}.1`);
+        copyFileSync(f, `${f}.1.tmp`);
+        renameSync(`${f}.1.tmp`, `${f}.1`);
         truncateSync(f, 0);
+        writeFileSync(`${f}.gen`, String(generation(f) + 1));
       } catch {
         // gone (destroy) or unreadable: nothing to rotate
       }
@@ -129,9 +144,17 @@ export async function readLogs(
 ): Promise<void> {
   const files = logFiles(store, name);
   const pos: Record<LogStream, number> = { stdout: 0, stderr: 0 };
+  const gen: Record<LogStream, number> = { stdout: 0, stderr: 0 };
   for (const s of LOG_STREAMS) {
-    const old = existsSync(`${files[s]}.1`) ? readRange(`${files[s]}.1`, 0) : Buffer.alloc(0);
-    const cur = readRange(files[s], 0);
+    let old: Buffer = Buffer.alloc(0);
+    let cur: Buffer = Buffer.alloc(0);
+    // Read the copy and the file of one generation (retry if a rotation came between).
+    for (let attempt = 0; attempt < 5; attempt++) {
+      gen[s] = generation(files[s]);
+      old = existsSync(`${files[s]}.1`) ? readRange(`${files[s]}.1`, 0) : Buffer.alloc(0);
+      cur = readRange(files[s], 0);
+      if (generation(files[s]) === gen[s]) break;
+    }
     pos[s] = cur.length;
     const all = tailLines(Buffer.concat([old, cur]), o.tail);
     if (all.length) out[s](all);
@@ -140,12 +163,16 @@ export async function readLogs(
   for (;;) {
     const stillRunning = o.running?.() ?? true;
     for (const s of LOG_STREAMS) {
-      const now = size(files[s]);
-      if (now < pos[s]) {
-        // Rotated: what we had not read yet is at the end of the copy.
-        const rest = readRange(`${files[s]}.1`, pos[s]);
+      const g = generation(files[s]);
+      if (g !== gen[s]) {
+        // Rotated once: what we had not read yet is at the end of the copy.
+        // More than once: the copy is a later file than ours, all of it is new.
+        const rest = readRange(`${files[s]}.1`, g === gen[s] + 1 ? pos[s] : 0);
         if (rest.length) out[s](rest);
+        gen[s] = g;
         pos[s] = 0;
+      } else if (size(files[s]) < pos[s]) {
+        continue; // truncated, its generation not yet written: next round
       }
       const chunk = readRange(files[s], pos[s]);
       if (chunk.length) {

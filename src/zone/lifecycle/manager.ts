@@ -445,7 +445,17 @@ export class ZoneManager {
           if (before[k] !== after[k]) delta[k] = after[k] ?? null;
         }
         await z.setup.cgroup.update(delta);
-        if ('memory' in delta) z.handle.updateMemory(resources.memoryBytes ?? 0, memoryUsageFile(z.setup.cgroup));
+        if ('memory' in delta) {
+          z.handle.updateMemory(resources.memoryBytes ?? 0, memoryUsageFile(z.setup.cgroup));
+          // exec'd processes (served by their caller's supervisor) take the cap from the runtime record.
+          const rec = this.store.readRuntime(name) as ZoneRuntime | undefined;
+          if (rec?.attach) {
+            const attach: AttachRecord = { ...rec.attach };
+            if (resources.memoryBytes !== undefined) attach.memoryLimit = resources.memoryBytes;
+            else delete attach.memoryLimit;
+            this.store.writeRuntime({ ...rec, attach });
+          }
+        }
       }
       this.store.saveConfig(next);
       return this.inspect(name);

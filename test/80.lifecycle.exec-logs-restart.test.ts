@@ -1,0 +1,201 @@
+// exec into zones, logs with their size cap and -f, restart policies
+// (including reboot(2) from inside the zone), caps changed on a running zone
+// and the zone's own /proc view, and what rootless callers are told.
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { execZone, inspectZone, updateZone, zoneStats } from '../src/zone/lifecycle/api.js';
+import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
+import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { repoRoot } from './support/zones.js';
+
+const env = lifecycleEnv(82, { procview: true });
+process.env.LXZONE_LOG_MAX_BYTES = String(64 * 1024);
+const cli = env.cli;
+const MiB = 1024 * 1024;
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const name of env.store.list()) await cli(['destroy', '--force', name]);
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+afterAll(async () => {
+  await env.cleanup();
+});
+
+async function ok(args: string[]): Promise<string> {
+  const r = await cli(args);
+  if (r.code !== 0) throw new Error(`lxzone ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+const info = async (name: string): Promise<ZoneInfo> => (JSON.parse(await ok(['list', '--json'])) as ZoneInfo[]).find((z) => z.name === name)!;
+
+describe('exec', () => {
+  it("runs in the zone (its files, hostname, processes, address), with its own exit code", async () => {
+    await ok(['create', 'ex', '--hostname', 'exhost', '-e', 'ZONEVAR=from-config', '--', '/bin/sh', '-c', 'echo ready > /tmp/mark; sleep 600']);
+    const { ipv4 } = JSON.parse(await ok(['boot', 'ex', '--json'])) as ZoneInfo;
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await cli(['exec', '-e', 'EXTRA=1', 'ex', '--', '/bin/sh', '-c', 'cat /tmp/mark; hostname; echo $ZONEVAR $EXTRA; ls /proc | grep -c "^[0-9]"; ip -4 -br addr show eth0; exit 7']);
+    expect(r.code).toBe(7);
+    const [mark, host, vars, procs, addr] = r.stdout.trim().split('\n');
+    expect(mark).toBe('ready');
+    expect(host).toBe('exhost');
+    expect(vars).toBe('from-config 1');
+    expect(Number(procs)).toBeLessThan(8);
+    expect(addr).toContain(`${ipv4}/24`);
+    // The API gives the same, with stdout collected.
+    const api = await execZone('ex', { argv: ['/usr/bin/id', '-u'], user: '1000', stdio: 'pipe' });
+    expect(api.stdout!.toString()).toBe('1000\n');
+    expect((await cli(['exec', 'ex', '--', '/no/such/binary'])).code).toBe(127);
+  });
+
+  it('into a stopped zone is refused', async () => {
+    await ok(['create', 'ex', '--network', 'loopback', '--', '/bin/sleep', '600']);
+    const r = await cli(['exec', 'ex', '--', '/bin/true']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('zone ex is not running; boot it first');
+    const r2 = await cli(['exec', 'nosuch', '--', '/bin/true']);
+    expect(r2.stderr).toContain('zone nosuch does not exist');
+  });
+
+  it('-t gives the command a terminal', async () => {
+    await ok(['create', 'ex', '--network', 'loopback', '--', '/bin/sleep', '600']);
+    await ok(['boot', 'ex']);
+    const r = await cli(['exec', '-t', 'ex', '--', '/bin/sh', '-c', 'tty; test -t 0 && echo interactive']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.replace(/\r/g, '')).toMatch(/^\/dev\/pts\/\d+\ninteractive\n$/);
+  });
+});
+
+describe('logs', () => {
+  it('keeps each stream under its cap (one rotated copy) and -f follows until the zone stops', async () => {
+    // ~1.2 MiB of numbered lines on stdout in bursts, far over the 64 KiB cap.
+    const script = 'i=0; while [ $i -lt 60 ]; do seq -f "line %06g" $((i*2000)) $((i*2000+1999)); i=$((i+1)); sleep 0.05; done; echo done >&2; sleep 1';
+    await ok(['create', 'chatty', '--network', 'loopback', '--', '/bin/sh', '-c', script]);
+    await ok(['boot', 'chatty']);
+    const follow = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/support/cli-entry.ts'), 'logs', '-f', 'chatty'], { cwd: repoRoot });
+    const followEnd = new Promise((r) => follow.on('exit', r));
+    let followed = '';
+    follow.stdout.on('data', (d) => (followed += d));
+    const files = (await inspectZone('chatty')).paths.logs;
+    let maxSeen = 0;
+    await waitFor(() => {
+      if (existsSync(files.stdout)) maxSeen = Math.max(maxSeen, statSync(files.stdout).size);
+      return existsSync(files.stderr) && readFileSync(files.stderr, 'utf8').includes('done');
+    }, 30_000, 50);
+    // The cap holds, give or take what arrives between two checks.
+    expect(maxSeen).toBeLessThan(64 * 1024 + 512 * 1024);
+    expect(existsSync(`${files.stdout}.1`)).toBe(true);
+    expect(statSync(`${files.stdout}.1`).size).toBeLessThan(64 * 1024 + 512 * 1024);
+    // The newest lines are there; the oldest were rotated away.
+    const tail = await cli(['logs', '--tail', '2', 'chatty']);
+    expect(tail.stdout).toBe('line 119998\nline 119999\n');
+    expect(tail.stderr).toBe('done\n');
+    const all = await cli(['logs', 'chatty']);
+    expect(all.stdout.startsWith('line 000000\n')).toBe(false);
+    // -f saw the lines as they came and ended with the zone.
+    expect(await followEnd).toBe(0);
+    expect(followed).toContain('line 119999\n');
+    // Across rotations, what -f printed is in order and never repeated.
+    const numbers = followed.trim().split('\n').map((l) => Number(l.slice(5)));
+    expect(numbers.every((n, i) => i === 0 || n > numbers[i - 1]!)).toBe(true);
+  });
+});
+
+describe('restart policies', () => {
+  it('on-failure:2 restarts a failing zone twice, then leaves it stopped', async () => {
+    const dir = mkdtempSync('/tmp/lxz82-count-');
+    chmodSync(dir, 0o777);
+    dirs.push(dir);
+    await ok(['create', 'flaky', '--network', 'loopback', '--restart', 'on-failure:2', '-v', `${dir}:/mnt`, '--', '/bin/sh', '-c', 'echo x >> /mnt/boots; exit 3']);
+    await ok(['boot', 'flaky']);
+    const boots = () => (existsSync(join(dir, 'boots')) ? readFileSync(join(dir, 'boots'), 'utf8').split('\n').filter(Boolean).length : 0);
+    await waitFor(async () => boots() === 3 && (await info('flaky')).state === 'stopped', 20_000, 200);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(boots()).toBe(3);
+    const z = await info('flaky');
+    expect(z.state).toBe('stopped');
+    expect(z.lastExit).toMatchObject({ exitCode: 3, haltedByUs: false });
+  });
+
+  it('reboot(2) RESTART from inside boots the zone again; HALT stops it (restart policy no)', async () => {
+    const dir = mkdtempSync('/tmp/lxz82-reboot-');
+    chmodSync(dir, 0o777);
+    dirs.push(dir);
+    const script = 'echo boot >> /mnt/boots; if [ -e /mnt/booted ]; then sleep 1; busybox halt -f; else touch /mnt/booted; busybox reboot -f; fi; sleep 30';
+    await ok(['create', 'rb', '--network', 'loopback', '-v', `${dir}:/mnt`, '--', '/bin/sh', '-c', script]);
+    const first = JSON.parse(await ok(['boot', 'rb', '--json'])) as ZoneInfo;
+    await waitFor(() => existsSync(join(dir, 'boots')) && readFileSync(join(dir, 'boots'), 'utf8') === 'boot\nboot\n', 15_000);
+    await waitFor(async () => (await info('rb')).state === 'stopped', 15_000, 200);
+    const z = await info('rb');
+    expect(readFileSync(join(dir, 'boots'), 'utf8')).toBe('boot\nboot\n');
+    expect(z.state).toBe('stopped');
+    expect(z.lastExit).toMatchObject({ reboot: 'halt', exitCode: 0 });
+    expect(first.pid).toBeGreaterThan(0);
+    expect(readFileSync(join(env.stateDir, 'daemon.log'), 'utf8')).toMatch(/zone rb: restarting in 0 ms \(reboot\(2\) RESTART/);
+  });
+});
+
+describe('caps and the zone view', () => {
+  it('update changes the caps of a running zone; stats and /proc/meminfo follow', async () => {
+    await ok(['create', 'capped', '--memory', '96m', '--pids-max', '64', '--cpus', '0.5', '--', '/bin/sh', '-c', 'sleep 600']);
+    await ok(['boot', 'capped']);
+    const meminfo = async () => (await execZone('capped', { argv: ['/bin/sh', '-c', 'head -1 /proc/meminfo; free -b | sed -n 2p'], stdio: 'pipe' })).stdout!.toString();
+    const before = await meminfo();
+    expect(before).toMatch(new RegExp(`^MemTotal:\\s+${(96 * MiB) / 1024} kB`));
+    expect(before.split('\n')[1]!.split(/\s+/)[1]).toBe(String(96 * MiB));
+
+    const s = await zoneStats('capped');
+    expect(s.usage?.memory.max).toBe(96 * MiB);
+    expect(s.usage?.pids.max).toBe(64);
+    expect(s.usage?.cpu.cpus).toBe(0.5);
+    expect(s.usage!.pids.current).toBeGreaterThanOrEqual(2);
+
+    const d = await updateZone('capped', { memoryBytes: 128 * MiB, pidsMax: null });
+    expect(d.config?.resources).toEqual({ memoryBytes: 128 * MiB, cpus: 0.5 });
+    const s2 = await zoneStats('capped');
+    expect(s2.usage?.memory.max).toBe(128 * MiB);
+    expect(s2.usage?.pids.max).toBe(null);
+    expect(await meminfo()).toMatch(new RegExp(`^MemTotal:\\s+${(128 * MiB) / 1024} kB`));
+    // sysinfo(2) (the supervisor's answer) follows too.
+    const py = 'import ctypes\nclass S(ctypes.Structure):\n _fields_=[("u",ctypes.c_long),("l",ctypes.c_ulong*3),("t",ctypes.c_ulong),("f",ctypes.c_ulong),("s",ctypes.c_ulong),("b",ctypes.c_ulong),("ts",ctypes.c_ulong),("fs",ctypes.c_ulong),("p",ctypes.c_ushort),("pad",ctypes.c_ushort),("th",ctypes.c_ulong),("fh",ctypes.c_ulong),("m",ctypes.c_uint)]\ns=S();ctypes.CDLL(None).sysinfo(ctypes.byref(s));print(s.t*s.m)';
+    const si = await execZone('capped', { argv: ['/usr/bin/python3', '-c', py], stdio: 'pipe' });
+    expect(si.stdout!.toString().trim()).toBe(String(128 * MiB));
+    // Kept for the next boot.
+    await ok(['reboot', 'capped']);
+    expect((await zoneStats('capped')).usage?.memory.max).toBe(128 * MiB);
+  });
+});
+
+describe('rootless callers', () => {
+  it('are told that bridge networking and cgroup caps need root', async () => {
+    const home = mkdtempSync('/tmp/lxz82-home-');
+    dirs.push(home);
+    chmodSync(home, 0o777);
+    const asNobody = (args: string[]) =>
+      new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
+        // setpriv keeps the environment (runuser would reset HOME to nobody's /nonexistent).
+        const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'), join(repoRoot, 'test/support/cli-entry.ts'), ...args], {
+          cwd: '/tmp',
+          env: { PATH: process.env.PATH, HOME: home, XDG_RUNTIME_DIR: home },
+        });
+        let stderr = '';
+        let stdout = '';
+        child.stderr.on('data', (d) => (stderr += d));
+        child.stdout.on('data', (d) => (stdout += d));
+        child.on('exit', (code) => resolve({ code, stderr, stdout }));
+      });
+    const net = await asNobody(['create', 'mine', '--network', 'zone', '--', '/bin/true']);
+    expect(net.code).toBe(1);
+    expect(net.stderr).toContain('network mode "zone" needs root (a host bridge and veth pairs); rootless zones');
+    const caps = await asNobody(['create', 'mine', '--memory', '64m', '--', '/bin/true']);
+    expect(caps.code).toBe(1);
+    expect(caps.stderr).toContain('resource caps need cgroups, which lxzone only manages as root');
+    // A rootless zone without them is stored under the user's own XDG directory.
+    const made = await asNobody(['create', 'mine', '--', '/bin/true']);
+    expect(made.stderr).toBe('');
+    expect(made.code).toBe(0);
+    expect(existsSync(join(home, '.local/share/lxzone/zones/mine/config.json'))).toBe(true);
+  });
+});
