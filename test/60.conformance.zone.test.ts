@@ -83,3 +83,19 @@ describe('the suite', () => {
     expect(perm.cases[0]!.lines.find((l) => l.syscall === 'keyctl')!.status).not.toBe('refused');
   });
 });
+
+describe.each(['strict', 'permissive'])('the suite under the %s profile (x86_64)', (profile) => {
+  it('passes, or fails only as known-failures lists for this profile', async () => {
+    const r = await runSuite({ profile, abis: ['x86_64'], programs: false, noBuild: true });
+    const unexpected = r.cases.filter((c) => c.status === 'fail' && c.knownFailure === undefined);
+    expect(unexpected.map(describeCase).join('\n')).toBe('');
+    // the profile decided: strict kills or refuses more, permissive lets more through to the kernel
+    const refused = r.cases.flatMap((c) => c.lines).filter((l) => l.status === 'refused').length;
+    if (profile === 'strict') expect(refused).toBeGreaterThan(20);
+    else expect(refused).toBeLessThan(runs.get('x86_64') ? countRefused(runs.get('x86_64')!) : Infinity);
+  }, 600_000);
+});
+
+function countRefused(r: ConformanceResultFile): number {
+  return r.cases.flatMap((c) => c.lines).filter((l) => l.status === 'refused').length;
+}
