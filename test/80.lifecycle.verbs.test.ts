@@ -60,7 +60,8 @@ describe('a zone from create to destroy', () => {
     expect(row).toMatchObject({ name: 'web', state: 'running', pid, ipv4: ip, network: 'zone' });
     expect(row!.uptimeSeconds).toBeGreaterThanOrEqual(0);
     const table = await ok(['list']);
-    expect(table).toMatch(new RegExp(`^web\\s+running\\s+${pid}\\s+\\d+s\\s+${ip.replace(/\./g, '\\.')}$`, 'm'));
+    expect(table).toMatch(new RegExp(`^web\\s+running\\s+${pid}\\s+\\d+s\\s+[0-9.]+[KM]?i?B/64\\.0MiB\\s+${ip.replace(/\./g, '\\.')}$`, 'm'));
+    expect(row!.memory?.max).toBe(64 * 1024 * 1024);
 
     const details = await inspect('web');
     expect(details.config?.command).toEqual(['/bin/sh', '-c', LOOP]);

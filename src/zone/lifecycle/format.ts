@@ -31,9 +31,10 @@ export function table(rows: string[][]): string {
 }
 
 export function listTable(zones: ZoneInfo[]): string {
-  const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'IP']];
+  const rows = [['NAME', 'STATE', 'PID', 'UPTIME', 'MEMORY', 'IP']];
   for (const z of zones) {
-    rows.push([z.name, z.state, z.pid !== undefined ? String(z.pid) : '-', formatDuration(z.uptimeSeconds), z.ipv4 ?? '-']);
+    const mem = z.memory ? `${formatBytes(z.memory.current)}/${z.memory.max === null ? '-' : formatBytes(z.memory.max)}` : '-';
+    rows.push([z.name, z.state, z.pid !== undefined ? String(z.pid) : '-', formatDuration(z.uptimeSeconds), mem, z.ipv4 ?? '-']);
   }
   return table(rows);
 }

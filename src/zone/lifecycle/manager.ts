@@ -522,6 +522,8 @@ export class ZoneManager {
       info.keeperPid = z.handle.keeperPid;
       info.startedAt = z.startedAt.toISOString();
       info.uptimeSeconds = Math.floor((Date.now() - z.startedAt.getTime()) / 1000);
+      const u = await z.setup.cgroup?.usage().catch(() => undefined);
+      if (u) info.memory = { current: u.memory.current, max: u.memory.max };
     }
     const lease = await currentLease(this.opts, name);
     if (lease) {

@@ -40,6 +40,8 @@ export interface ZoneInfo {
   ipv4?: string;
   ipv6?: string;
   restartPolicy?: string;
+  /** Memory in use and its cap (bytes; null: no cap), for a running zone with a cgroup. */
+  memory?: { current: number; max: number | null };
   /** Restarts in a row by the restart policy. */
   restarts?: number;
   lastExit?: LastExit;
