@@ -47,6 +47,7 @@ describe.each(abis)('conformance in zones (%s, default profile)', (abi) => {
     // every syscall a zone may make (host or emulate) is exercised by some case
     expect(allowed.filter((s) => !exercised.includes(s.name)).map((s) => s.name)).toEqual([]);
     expect(covered).toBe(allowed.length);
+    expect(result.notExercised[abi]).toEqual({ allowed: [], refused: expect.any(Number) });
     expect(result.unknownNames[abi] ?? []).toEqual([]);
   });
 });

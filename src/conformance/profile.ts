@@ -18,6 +18,8 @@ export interface ProfileView {
   /** undefined for names the ABI's table does not have (pseudo lines, unknown names). */
   expectation(name: string): Expectation | undefined;
   has(name: string): boolean;
+  /** Every syscall name of the ABI's table, with whether the profile lets a zone make it (host, emulate, trace). */
+  names(): { name: string; allowed: boolean }[];
 }
 
 /** The syscall name probes print for a number beyond every table. */
@@ -35,6 +37,10 @@ export function viewOf(resolved: ResolvedProfile): ProfileView {
     profile: resolved.profile,
     abi: resolved.abi,
     has: (name) => byName.has(name),
+    names: () => resolved.syscalls.map((s) => ({
+      name: s.name,
+      allowed: s.disposition === 'host' || s.disposition === 'trace' || s.disposition.startsWith('emulate:'),
+    })),
     expectation(name) {
       // A number no table has (probe lines "(unknown)"): the profile's unsupported path.
       if (name === UNKNOWN_LINE) {

@@ -87,6 +87,10 @@ export function formatReport(r: ConformanceResultFile, opts: { verbose?: boolean
     }
     out.push(...wrap(['pass:', ...names.filter((n) => table[n]!.passed)], '   '));
   }
+  for (const [abi, ne] of Object.entries(r.notExercised ?? {})) {
+    if (!ne) continue;
+    out.push(`  ${abi}: not exercised: ${ne.allowed.length} that the profile lets a zone make${ne.allowed.length ? ` (${ne.allowed.join(', ')})` : ''}, ${ne.refused} refused ones`);
+  }
   for (const [abi, names] of Object.entries(r.unknownNames)) {
     if (names?.length) out.push(`  ${abi}: probe lines name syscalls this ABI's table does not have: ${names.join(', ')}`);
   }

@@ -150,6 +150,13 @@ export async function runSuite(opts: RunSuiteOptions = {}): Promise<ConformanceR
   }
 
   const { syscalls, unknownNames } = aggregateSyscalls(results, (abi) => viewFor(abi));
+  const notExercised: ConformanceResultFile['notExercised'] = {};
+  const ranAbis = new Set(results.filter((c) => c.kind === 'probe' && c.lines.length).map((c) => c.abi));
+  for (const abi of ranAbis) {
+    const done = syscalls[abi] ?? {};
+    const missing = viewFor(abi).names().filter((n) => !(n.name in done));
+    notExercised[abi] = { allowed: missing.filter((n) => n.allowed).map((n) => n.name), refused: missing.filter((n) => !n.allowed).length };
+  }
   return {
     version: 1,
     profile,
@@ -158,5 +165,6 @@ export async function runSuite(opts: RunSuiteOptions = {}): Promise<ConformanceR
     cases: results,
     knownFailures: known,
     unknownNames,
+    notExercised,
   };
 }

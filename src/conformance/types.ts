@@ -68,4 +68,10 @@ export interface ConformanceResultFile {
   knownFailures: Record<string, string>;
   /** Syscall names that probes printed but the ABI's table does not have. */
   unknownNames: Partial<Record<Abi, string[]>>;
+  /**
+   * Per ABI run, the syscalls no case exercised: those the profile lets a
+   * zone make (host, emulate, trace: a coverage gap) by name, the refused
+   * ones as a count.
+   */
+  notExercised: Partial<Record<Abi, { allowed: string[]; refused: number }>>;
 }
