@@ -114,11 +114,12 @@ export class ZoneManager {
     }
   }
 
-  private desired(name: string): 'running' | 'stopped' {
+  /** undefined: never booted (docker's rule too: a container never started is not started by its policy). */
+  private desired(name: string): 'running' | 'stopped' | undefined {
     try {
       return readFileSync(this.desiredFile(name), 'utf8').trim() === 'running' ? 'running' : 'stopped';
     } catch {
-      return 'stopped';
+      return undefined;
     }
   }
 
@@ -621,7 +622,11 @@ export class ZoneManager {
           return;
         }
         const policy = cfg.restartPolicy;
-        const want = policy === 'always' || (policy === 'unless-stopped' && this.desired(name) === 'running') || (wasRunning && policy.startsWith('on-failure'));
+        const desired = this.desired(name);
+        const want =
+          (policy === 'always' && desired !== undefined) ||
+          (policy === 'unless-stopped' && desired === 'running') ||
+          (wasRunning && policy.startsWith('on-failure'));
         if (!want) return;
         try {
           await this.bootLocked(name);
