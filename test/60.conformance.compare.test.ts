@@ -100,3 +100,14 @@ describe('compareCase() precedence', () => {
     expect(v.lines[0]!.status).toBe('refused');
   });
 });
+
+describe('compareCase() per ABI', () => {
+  it('applies a check only on the ABIs it names, and does not miss it elsewhere', () => {
+    const spec: CaseSpec = { zone: [{ syscall: 'statfs64', data: { type: 1 }, abis: ['i386'] }] };
+    const n = run([line('statfs', 0, null, { type: 2 })]);
+    expect(compareCase(spec, n, run([line('statfs', 0, null, { type: 2 })]), ctx).status).toBe('pass');
+    const i386 = { profile: profileView('default', 'i386'), vars: {} };
+    expect(compareCase(spec, run([line('statfs64', 0, null, { type: 2 })]), run([line('statfs64', 0, null, { type: 1 })]), i386).status).toBe('pass');
+    expect(compareCase(spec, run([]), run([]), i386).diffs).toEqual(['manifest expects a statfs64 line the probe did not print']);
+  });
+});

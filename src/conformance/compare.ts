@@ -62,8 +62,12 @@ function occurrences(lines: ProbeLine[]): number[] {
   });
 }
 
-function findCheck(spec: CaseSpec, syscall: string, nth: number): LineCheck | undefined {
-  return (spec.zone ?? []).find((c) => c.syscall === syscall && (c.nth === undefined || c.nth === nth));
+function applies(c: LineCheck, abi: string): boolean {
+  return !c.abis || (c.abis as string[]).includes(abi);
+}
+
+function findCheck(spec: CaseSpec, syscall: string, nth: number, abi: string): LineCheck | undefined {
+  return (spec.zone ?? []).find((c) => c.syscall === syscall && (c.nth === undefined || c.nth === nth) && applies(c, abi));
 }
 
 function ignored(spec: CaseSpec, syscall: string, nth: number, field: string): boolean {
@@ -167,7 +171,7 @@ export function compareCase(spec: CaseSpec, native: CaseRun | undefined, zone: C
       diffs.push(...verdict.diffs);
       continue;
     }
-    const check = findCheck(spec, syscall, nth);
+    const check = findCheck(spec, syscall, nth, ctx.profile.abi);
     // A refusal by the profile wins over the manifest: the profile is the
     // authority on refused calls, the manifest on what the kernel answers.
     if (exp?.kind === 'errno') {
@@ -190,6 +194,7 @@ export function compareCase(spec: CaseSpec, native: CaseRun | undefined, zone: C
     diffs.push(...verdict.diffs);
   }
   for (const c of spec.zone ?? []) {
+    if (!applies(c, ctx.profile.abi)) continue;
     const used = base.some((l, i) => l.syscall === c.syscall && (c.nth === undefined || c.nth === nths[i]));
     if (!used && !killedAsExpected) diffs.push(`manifest expects a ${c.syscall}${c.nth ? `#${c.nth}` : ''} line the probe did not print`);
   }

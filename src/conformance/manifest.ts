@@ -29,6 +29,8 @@ export interface LineCheck {
   ret?: ValueSpec;
   errno?: ValueSpec;
   data?: Record<string, ValueSpec>;
+  /** Only on these ABIs (names such as statfs64 exist on some ABIs only). */
+  abis?: Abi[];
   why?: string;
 }
 
@@ -128,6 +130,7 @@ const schema = {
                           nth: { type: 'integer', minimum: 1 },
                           ret: valueSpec, errno: valueSpec,
                           data: { type: 'object', additionalProperties: valueSpec },
+                          abis: { type: 'array', items: { enum: [...ABIS] } },
                           why: { type: 'string' },
                         },
                       },
