@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startZone, type RunOptions } from '../zone/run.js';
+import { FIXTURES_DIR } from './paths.js';
 import type { CaseRun, ProbeLine } from './types.js';
 
 const TMPFS_MAGIC = 0x01021994;
@@ -107,13 +108,19 @@ export interface ZoneRunSettings {
   network?: RunOptions['network'];
 }
 
-/** Runs argv in a fresh zone (host root, read-only) with a timeout. */
+// The fixtures as a zone sees them: bound read-only into the zone's own /run.
+// The checkout may live where zones cannot see it (under the host's /tmp,
+// which every zone replaces with its own), and /tmp is the probes' scratch.
+const ZONE_FIXTURES_DIR = '/run/lxzone-fixtures';
+
+/** Runs argv in a fresh zone (host root, read-only) with a timeout; paths under fixtures/ are translated. */
 export async function runZoneRaw(argv: string[], env: Record<string, string>, timeoutMs: number,
   zone: ZoneRunSettings): Promise<RawRun> {
   let running;
   try {
     running = startZone({
-      argv,
+      argv: argv.map((a) => a.split(FIXTURES_DIR).join(ZONE_FIXTURES_DIR)),
+      binds: [{ source: FIXTURES_DIR, target: ZONE_FIXTURES_DIR, readonly: true }],
       stdio: 'pipe',
       env,
       cwd: '/tmp',
