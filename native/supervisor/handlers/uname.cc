@@ -3,6 +3,7 @@
 // exec-time environment), as the LX brand allowed per process.
 #include <sys/utsname.h>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "../tracee_memory.h"
@@ -37,6 +38,30 @@ std::string env_override(const Call& call) {
   return {};
 }
 
+constexpr unsigned long kUname26 = 0x0020000;
+
+// The caller's personality (/proc/PID/personality, hex), 0 when unknown.
+unsigned long personality_of(const Call& call) {
+  std::string text = read_proc_file(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), "personality", 32);
+  return text.empty() ? 0 : std::strtoul(text.c_str(), nullptr, 16);
+}
+
+// What Linux reports under the UNAME26 personality: "2.6.<60 + minor><rest>",
+// computed from the zone's release as the kernel does from its own.
+std::string uname26_release(const std::string& release) {
+  size_t i = 0;
+  int dots = 0;
+  while (i < release.size()) {
+    char ch = release[i];
+    if (ch == '.' && ++dots >= 3) break;
+    if (!(ch >= '0' && ch <= '9') && ch != '.') break;
+    i++;
+  }
+  size_t first = release.find('.');
+  unsigned minor = first == std::string::npos ? 0 : static_cast<unsigned>(std::strtoul(release.c_str() + first + 1, nullptr, 10));
+  return "2.6." + std::to_string(minor + 60) + release.substr(i);
+}
+
 }  // namespace
 
 Reply handle_uname(Call& call) {
@@ -51,6 +76,7 @@ Reply handle_uname(Call& call) {
     std::string own = env_override(call);
     if (!own.empty()) release = own;
   }
+  if (personality_of(call) & kUname26) release = uname26_release(release);
   set(u.release, release);
   set(u.version, o.kernel_build.empty() ? host.version : o.kernel_build);
   set(u.machine, host.machine);
