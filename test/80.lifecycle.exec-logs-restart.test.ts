@@ -169,7 +169,7 @@ describe('caps and the zone view', () => {
 });
 
 describe('rootless callers', () => {
-  it('are told that bridge networking and cgroup caps need root', async () => {
+  it('are told that bridge networking and cgroup caps need root, and run zones through a daemon of their own', async () => {
     const home = mkdtempSync('/tmp/lxz82-home-');
     dirs.push(home);
     chmodSync(home, 0o777);
@@ -192,10 +192,27 @@ describe('rootless callers', () => {
     const caps = await asNobody(['create', 'mine', '--memory', '64m', '--', '/bin/true']);
     expect(caps.code).toBe(1);
     expect(caps.stderr).toContain('resource caps need cgroups, which lxzone only manages as root');
-    // A rootless zone without them is stored under the user's own XDG directory.
-    const made = await asNobody(['create', 'mine', '--', '/bin/true']);
+    // A rootless zone without them is stored under the user's own XDG directory, and its own daemon runs it.
+    const made = await asNobody(['create', 'mine', '--', '/bin/sh', '-c', 'id -u; echo up; sleep 600']);
     expect(made.stderr).toBe('');
     expect(made.code).toBe(0);
     expect(existsSync(join(home, '.local/share/lxzone/zones/mine/config.json'))).toBe(true);
+    try {
+      const booted = await asNobody(['boot', 'mine', '--json']);
+      expect(booted.stderr).toBe('');
+      const z = JSON.parse(booted.stdout) as ZoneInfo;
+      expect(z).toMatchObject({ state: 'running', network: 'loopback' });
+      expect(z.ipv4).toBeUndefined();
+      // The zone and its daemon are the user's, not root's.
+      expect(statSync(`/proc/${z.pid}`).uid).toBe(65534);
+      expect(statSync(join(home, 'lxzone', 'daemon.sock')).uid).toBe(65534);
+      await waitFor(async () => (await asNobody(['logs', 'mine'])).stdout === '0\nup\n', 10_000, 200);
+      expect((await asNobody(['logs', 'mine'])).stdout).toBe('0\nup\n');
+      const halted = await asNobody(['halt', 'mine', '--json']);
+      expect(JSON.parse(halted.stdout)).toMatchObject({ state: 'stopped' });
+      expect((await asNobody(['destroy', 'mine'])).code).toBe(0);
+    } finally {
+      await asNobody(['daemon', 'stop', '--halt-zones']);
+    }
   });
 });

@@ -39,7 +39,8 @@ function tryConnect(path: string): Promise<Socket | undefined> {
 function daemonCommand(): string[] {
   const ext = extname(fileURLToPath(import.meta.url));
   const entry = fileURLToPath(new URL(`./main${ext}`, import.meta.url));
-  return ext === '.ts' ? [process.execPath, '--import', 'tsx', entry] : [process.execPath, entry];
+  // tsx resolved from here, not from the caller's directory (the daemon runs in /).
+  return ext === '.ts' ? [process.execPath, '--import', import.meta.resolve('tsx'), entry] : [process.execPath, entry];
 }
 
 /** Starts a daemon in the background; returns its pid. */
@@ -51,6 +52,7 @@ export function spawnDaemon(store: ZoneStore, env: NodeJS.ProcessEnv = process.e
     const [cmd, ...args] = daemonCommand();
     const child = spawn(cmd!, args, {
       detached: true,
+      cwd: '/', // never keep the caller's directory busy
       stdio: ['ignore', log, log],
       env: { ...env, LXZONE_STATE_DIR: store.stateDir, LXZONE_RUNTIME_DIR: store.runtimeDir },
     });
