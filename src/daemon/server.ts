@@ -165,6 +165,8 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
 
 /** `lxzone daemon`: run until SIGTERM/SIGINT (zones stay up for the next daemon) or a shutdown request. */
 export async function runDaemon(o: DaemonOptions = {}): Promise<void> {
+  // A bug in one request must not take the daemon (and the supervisor of every zone) down.
+  process.on('unhandledRejection', (e) => process.stderr.write(`${new Date().toISOString()} unhandled rejection: ${(e as Error)?.stack ?? String(e)}\n`));
   const d = await startDaemon(o);
   const onSignal = () => void d.stop();
   process.on('SIGTERM', onSignal);

@@ -273,7 +273,13 @@ export class ZoneManager {
       finished: false,
       done: Promise.resolve(),
     };
-    z.done = handle.ended.then((end) => this.onEnd(z, end));
+    z.done = handle.ended
+      .then((end) => this.onEnd(z, end))
+      .catch((e: Error) => {
+        z.finished = true;
+        if (this.zones.get(name) === z) this.zones.delete(name);
+        this.log(`zone ${name}: handling its end failed: ${e.message}`);
+      });
     this.zones.set(name, z);
   }
 
