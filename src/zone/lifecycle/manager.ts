@@ -197,6 +197,11 @@ export class ZoneManager {
       } finally {
         for (const fd of stdio) closeSync(fd); // the keeper has its own copies
       }
+      const waited = zone.wait().then(
+        (r) => ({ exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}), ...(r.reboot ? { reboot: r.reboot } : {}) }) as ZoneEnd,
+        (e: LxzoneError) => ({ exitCode: e.exitCode ?? 125, error: e.message }) as ZoneEnd,
+      );
+      endedP = waited;
       const keeper = processIdentity(zone.keeperPid);
       const record: RuntimeInput = {
         name,
@@ -214,11 +219,6 @@ export class ZoneManager {
       };
       // Written before the zone runs: a daemon killed from here on finds the zone again.
       this.store.writeRuntime(record);
-      const waited = zone.wait().then(
-        (r) => ({ exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}), ...(r.reboot ? { reboot: r.reboot } : {}) }) as ZoneEnd,
-        (e: LxzoneError) => ({ exitCode: e.exitCode ?? 125, error: e.message }) as ZoneEnd,
-      );
-      endedP = waited;
       const first = await Promise.race([zone.initPid.then((pid) => ({ pid })), waited.then((end) => ({ end }))]);
       if ('end' in first) throw new LxzoneError(`cannot boot zone ${name}: ${first.end.error ?? `exited ${first.end.exitCode} during setup`}`, { exitCode: 1 });
       const handle = startedHandle(zone, first.pid, () => zoneId, waited);
