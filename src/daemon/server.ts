@@ -7,6 +7,7 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { LxzoneError } from '../errors.js';
+import { LogRotator } from '../zone/lifecycle/logs.js';
 import { ZoneManager } from '../zone/lifecycle/manager.js';
 import { lifecycleOptionsFromEnv, type LifecycleOptions } from '../zone/lifecycle/options.js';
 import { acquireLock, readLockHolder, type ZoneLock } from '../zone/state/lock.js';
@@ -59,6 +60,8 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
     throw new LxzoneError(`another lxzone daemon already serves ${store.runtimeDir}${pid ? ` (pid ${pid})` : ''}`, { code: 'EBUSY' });
   }
 
+  // Its own log (our stderr when started on demand) gets the zones' cap too.
+  const logRotator = new LogRotator([paths.log], opts.logMaxBytes);
   const manager = new ZoneManager(opts, log);
   const found = await manager.recover();
   log(`daemon ${process.pid}: state ${store.stateDir}, runtime ${store.runtimeDir}; re-attached [${found.reattached.join(' ')}], found stopped [${found.stopped.join(' ')}], booted [${found.booted.join(' ')}]`);
@@ -154,6 +157,7 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
       await manager.close(so);
       for (const c of connections) c.end();
       rmSync(paths.socket, { force: true });
+      logRotator.stop();
       lock.release();
       closedResolve();
     })();
