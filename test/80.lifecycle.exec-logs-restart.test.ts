@@ -17,7 +17,7 @@ const MiB = 1024 * 1024;
 const dirs: string[] = [];
 
 afterEach(async () => {
-  for (const name of env.store.list()) await cli(['destroy', '--force', name]);
+  await env.reset();
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 afterAll(async () => {

@@ -13,7 +13,7 @@ const cli = env.cli;
 const tmp: string[] = [];
 
 afterEach(async () => {
-  for (const name of env.store.list()) await cli(['destroy', '--force', name]);
+  await env.reset();
   for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 afterAll(async () => {

@@ -17,7 +17,7 @@ const PORT = 8080;
 const MiB = 1024 * 1024;
 
 afterEach(async () => {
-  for (const name of env.store.list()) await cli(['destroy', '--force', name]);
+  await env.reset();
 });
 afterAll(async () => {
   await env.cleanup();

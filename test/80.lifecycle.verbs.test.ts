@@ -15,7 +15,7 @@ const cli = env.cli;
 const roots: string[] = [];
 
 afterEach(async () => {
-  for (const name of env.store.list()) await cli(['destroy', '--force', name]);
+  await env.reset();
   // Nothing of a destroyed zone is left on the host.
   const links = hostLinks().filter((l) => /^lx[zp]/.test(l));
   for (const n of ['web', 'stubborn', 'gone', 'twice', 'bad', 'a', 'b']) {

@@ -11,7 +11,7 @@ const env = lifecycleEnv(84);
 const cli = env.cli;
 
 afterEach(async () => {
-  for (const name of env.store.list()) await cli(['destroy', '--force', name]);
+  await env.reset();
 });
 afterAll(async () => {
   await env.cleanup();

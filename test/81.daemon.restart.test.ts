@@ -19,7 +19,7 @@ const env = lifecycleEnv(81);
 const cli = env.cli;
 
 afterEach(async () => {
-  for (const name of env.store.list()) await cli(['destroy', '--force', name]);
+  await env.reset();
 });
 afterAll(async () => {
   await env.cleanup();

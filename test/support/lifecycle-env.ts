@@ -26,6 +26,9 @@ export interface LifecycleEnv {
   cli(args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<CliResult>;
   /** Pid of the daemon holding the lock, if one is alive. */
   daemonPid(): number | undefined;
+  /** After each test: every zone destroyed, the daemon stopped, leftover keepers killed. */
+  reset(): Promise<void>;
+  /** After all tests: reset, then the bridge, cgroup parent, LXCFS and directories removed. */
   cleanup(): Promise<void>;
 }
 
@@ -60,19 +63,20 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
     }
   };
 
-  const cleanup = async (): Promise<void> => {
+  const reset = async (): Promise<void> => {
     // Through the daemon first: it halts zones and cleans their host side.
-    if (existsSync(join(runtimeDir, 'daemon.sock'))) {
+    if (existsSync(join(runtimeDir, 'daemon.sock')) || store.list().length > 0) {
       for (const name of store.list()) await runCli(['destroy', '--force', name], { timeoutMs: 30_000 });
       await runCli(['daemon', 'stop', '--halt-zones'], { timeoutMs: 30_000 });
     }
+    for (let i = 0; i < 50 && daemonPid() !== undefined; i++) await sleep(100);
     const pid = daemonPid();
     if (pid) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {}
     }
-    // Whatever is left: keepers named by runtime records, then host objects.
+    // Whatever is left: keepers named by runtime records.
     const zonesDir = join(runtimeDir, 'zones');
     if (existsSync(zonesDir)) {
       for (const f of readdirSync(zonesDir).filter((n) => n.endsWith('.json'))) {
@@ -82,6 +86,10 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
         } catch {}
       }
     }
+  };
+
+  const cleanup = async (): Promise<void> => {
+    await reset();
     await sleep(200);
     const host = detectCgroups();
     for (const root of new Set(host.v1Mounts.values())) {
@@ -115,6 +123,7 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
     store,
     cli: (args, opts) => runCli(args, opts),
     daemonPid,
+    reset,
     cleanup,
   };
 }
