@@ -82,7 +82,7 @@ describe('npm run bench --quick', () => {
       // python3 and gcc may be missing on a host: then the section says it skipped them.
       if (v.length || !/python3|gcc/.test(task.source)) expect(v, task.source).toEqual(['native', 'lxzone']);
     }
-    expect(variants('density', /^boot /)).toEqual(['native', 'lxzone']);
+    expect(variants('density', /^boot /)).toEqual(['native', 'lxzone', 'lxzone, one shared id range']);
     expect(variants('noisy', /uname round trip/)).toEqual(['quiet supervisor', 'zone B flooding']);
   });
 

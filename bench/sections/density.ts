@@ -15,7 +15,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxRoot } from '../../test/support/zones.js';
-import { startZone, type RunningZone } from '../../src/zone/run.js';
+import { DEFAULT_ID_BASE, startZone, type RunningZone } from '../../src/zone/run.js';
 import { progress, sleep } from '../lib/exec.js';
 import { childrenOf, commOf, kernelKiB, pssKiB, settledMemAvailable } from '../lib/memory.js';
 import { checkAtMost, type SectionContext } from '../lib/section.js';
@@ -44,23 +44,30 @@ async function nativeRound(n: number, sleepBin: string): Promise<NativeRound> {
   const before = await settledMemAvailable();
   const t0 = performance.now();
   const kids: ChildProcess[] = [];
-  for (let i = 0; i < n; i++) kids.push(spawn(sleepBin, [SLEEP_SECONDS], { stdio: 'ignore' }));
-  await until(() => kids.every((k) => k.pid !== undefined && commOf(k.pid) === 'sleep'), 60_000, 'native sleeps');
-  const bootMs = performance.now() - t0;
-  await sleep(300);
-  const after = await settledMemAvailable();
-  const pss = kids.reduce((s, k) => s + pssKiB(k.pid!), 0);
-  const exits = kids.map((k) => new Promise((r) => (k.exitCode !== null ? r(null) : k.once('exit', r))));
-  for (const k of kids) k.kill('SIGKILL');
-  await Promise.all(exits);
-  await sleep(SETTLE_MS);
-  const gone = await settledMemAvailable();
-  return {
-    availKiB: (before.MemAvailable! + gone.MemAvailable!) / 2 - after.MemAvailable!,
-    kernelKiB: kernelKiB(after) - kernelKiB(before),
-    pssKiB: pss,
-    bootMs,
+  const stopAll = async () => {
+    const exits = kids.map((k) => new Promise((r) => (k.exitCode !== null || k.signalCode !== null ? r(null) : k.once('exit', r))));
+    for (const k of kids) k.kill('SIGKILL');
+    await Promise.all(exits);
   };
+  try {
+    for (let i = 0; i < n; i++) kids.push(spawn(sleepBin, [SLEEP_SECONDS], { stdio: 'ignore' }));
+    await until(() => kids.every((k) => k.pid !== undefined && commOf(k.pid) === 'sleep'), 60_000, 'native sleeps');
+    const bootMs = performance.now() - t0;
+    await sleep(300);
+    const after = await settledMemAvailable();
+    const pss = kids.reduce((acc, k) => acc + pssKiB(k.pid!), 0);
+    await stopAll();
+    await sleep(SETTLE_MS);
+    const gone = await settledMemAvailable();
+    return {
+      availKiB: (before.MemAvailable! + gone.MemAvailable!) / 2 - after.MemAvailable!,
+      kernelKiB: kernelKiB(after) - kernelKiB(before),
+      pssKiB: pss,
+      bootMs,
+    };
+  } finally {
+    await stopAll();
+  }
 }
 
 interface ZoneRound {
@@ -76,9 +83,16 @@ interface ZoneRound {
   failed: number;
 }
 
-async function zoneRound(n: number, root: string): Promise<ZoneRound> {
+/**
+ * N zones at once. `idBase` set: every zone maps to that one host id range
+ * (no per-zone id-range claim), to show what the claims cost at boot; then
+ * only boot and stop are measured. Zones are always stopped, even when the
+ * round fails half-way.
+ */
+async function zoneRound(n: number, root: string, idBase?: number): Promise<ZoneRound> {
+  const memory = idBase === undefined;
   const rss0 = process.memoryUsage().rss;
-  const before = await settledMemAvailable();
+  const before = memory ? await settledMemAvailable() : undefined;
   const t0 = performance.now();
   const zones: RunningZone[] = [];
   const sleeps: (number | undefined)[] = new Array(n).fill(undefined);
@@ -86,47 +100,56 @@ async function zoneRound(n: number, root: string): Promise<ZoneRound> {
   const readyMs: number[] = [];
   let failed = 0;
   const waits: Promise<unknown>[] = [];
-  for (let i = 0; i < n; i++) {
-    const z = startZone({ argv: ['/bin/sleep', SLEEP_SECONDS], rootfs: root, stdio: 'inherit', network: 'loopback' });
-    zones.push(z);
-    z.initPid.then((p) => (inits[i] = p), () => undefined);
-    waits.push(z.wait().catch(() => failed++));
-  }
-  await until(() => {
-    for (let i = 0; i < n; i++) {
-      if (sleeps[i] !== undefined || inits[i] === undefined) continue;
-      const s = childrenOf(inits[i]!).find((c) => commOf(c) === 'sleep');
-      if (s !== undefined) {
-        sleeps[i] = s;
-        readyMs.push(performance.now() - t0);
-      }
-    }
-    return readyMs.length + failed >= n;
-  }, 120_000 + n * 200, `${n} zones to boot`);
-  const bootMs = performance.now() - t0;
-  await sleep(300);
-  const after = await settledMemAvailable();
-  const sum = (pids: (number | undefined)[]) => pids.reduce<number>((s, p) => s + (p ? pssKiB(p) : 0), 0);
   const round: ZoneRound = {
-    availKiB: 0, // set after the stop, against readings before and after
-    kernelKiB: kernelKiB(after) - kernelKiB(before),
-    keeperPssKiB: sum(zones.map((z) => z.keeperPid)),
-    initPssKiB: sum(inits),
-    sleepPssKiB: sum(sleeps),
-    launcherRssKiB: (process.memoryUsage().rss - rss0) / 1024,
-    bootMs,
-    readyMs,
-    stopMs: 0,
-    failed,
+    availKiB: 0, kernelKiB: 0, keeperPssKiB: 0, initPssKiB: 0, sleepPssKiB: 0, launcherRssKiB: 0,
+    bootMs: 0, readyMs, stopMs: 0, failed: 0,
   };
-  const t1 = performance.now();
-  for (const z of zones) z.kill('SIGKILL');
-  await Promise.all(waits);
-  round.stopMs = performance.now() - t1;
-  await sleep(SETTLE_MS);
-  const gone = await settledMemAvailable();
-  round.availKiB = (before.MemAvailable! + gone.MemAvailable!) / 2 - after.MemAvailable!;
-  return round;
+  let stopped = false;
+  const stopAll = async () => {
+    if (stopped) return;
+    stopped = true;
+    const t1 = performance.now();
+    for (const z of zones) z.kill('SIGKILL');
+    await Promise.all(waits);
+    round.stopMs = performance.now() - t1;
+  };
+  try {
+    for (let i = 0; i < n; i++) {
+      const z = startZone({ argv: ['/bin/sleep', SLEEP_SECONDS], rootfs: root, stdio: 'inherit', network: 'loopback', idBase });
+      zones.push(z);
+      z.initPid.then((p) => (inits[i] = p), () => undefined);
+      waits.push(z.wait().catch(() => failed++));
+    }
+    await until(() => {
+      for (let i = 0; i < n; i++) {
+        if (sleeps[i] !== undefined || inits[i] === undefined) continue;
+        const s = childrenOf(inits[i]!).find((c) => commOf(c) === 'sleep');
+        if (s !== undefined) {
+          sleeps[i] = s;
+          readyMs.push(performance.now() - t0);
+        }
+      }
+      return readyMs.length + failed >= n;
+    }, 120_000 + n * 200, `${n} zones to boot`);
+    round.bootMs = performance.now() - t0;
+    round.failed = failed;
+    if (!memory) return round;
+    await sleep(300);
+    const after = await settledMemAvailable();
+    const sum = (pids: (number | undefined)[]) => pids.reduce<number>((acc, p) => acc + (p ? pssKiB(p) : 0), 0);
+    round.kernelKiB = kernelKiB(after) - kernelKiB(before!);
+    round.keeperPssKiB = sum(zones.map((z) => z.keeperPid));
+    round.initPssKiB = sum(inits);
+    round.sleepPssKiB = sum(sleeps);
+    round.launcherRssKiB = (process.memoryUsage().rss - rss0) / 1024;
+    await stopAll();
+    await sleep(SETTLE_MS);
+    const gone = await settledMemAvailable();
+    round.availKiB = (before!.MemAvailable! + gone.MemAvailable!) / 2 - after.MemAvailable!;
+    return round;
+  } finally {
+    await stopAll();
+  }
 }
 
 export async function density(ctx: SectionContext): Promise<void> {
@@ -136,12 +159,15 @@ export async function density(ctx: SectionContext): Promise<void> {
   try {
     const natives: NativeRound[] = [];
     const zones: ZoneRound[] = [];
+    const fixed: ZoneRound[] = [];
     for (let r = 0; r < opts.densityRounds; r++) {
       progress(`density: round ${r + 1}/${opts.densityRounds}: ${n} native sleeps`);
       natives.push(await nativeRound(n, join(root, 'bin', 'sleep')));
       progress(`density: round ${r + 1}/${opts.densityRounds}: ${n} zones`);
       const z = await zoneRound(n, root);
       zones.push(z);
+      progress(`density: round ${r + 1}/${opts.densityRounds}: ${n} zones sharing one host id range`);
+      fixed.push(await zoneRound(n, root, DEFAULT_ID_BASE));
       if (z.failed) ctx.note(`round ${r + 1}: ${z.failed} of ${n} zones failed to start`);
     }
     const per = (xs: number[]) => xs.map((x) => x / n);
@@ -151,6 +177,7 @@ export async function density(ctx: SectionContext): Promise<void> {
     ctx.rows.push(
       row(`boot ${n} at once, all sleeping`, 'native', 'ms', natives.map((x) => x.bootMs), `${n} native sleep processes`),
       row(`boot ${n} at once, all sleeping`, 'lxzone', 'ms', zones.map((z) => z.bootMs), `${n} zones, minimal root, loopback network`),
+      row(`boot ${n} at once, all sleeping`, 'lxzone, one shared id range', 'ms', fixed.map((z) => z.bootMs), `the same with idBase given: no per-zone host id-range claim`),
       row('one zone ready, while all boot', 'lxzone', 'ms', zones.flatMap((z) => z.readyMs), 'from the first start to this zone\'s sleep running'),
       row(`stop ${n} zones (SIGKILL, wait)`, 'lxzone', 'ms', zones.map((z) => z.stopMs)),
       row('memory per zone beyond its sleep (MemAvailable)', 'lxzone', 'KiB', overheadAvail, `(MemAvailable drop with ${n} zones - with ${n} native sleeps) / ${n}; drift-corrected`),
@@ -164,6 +191,7 @@ export async function density(ctx: SectionContext): Promise<void> {
     );
     ctx.details.zones = n;
     ctx.details.failedZones = zones.map((z) => z.failed);
+    ctx.details.failedZonesSharedIdRange = fixed.map((z) => z.failed);
     ctx.details.memAvailableDropKiB = { native: natives.map((x) => x.availKiB), zones: zones.map((z) => z.availKiB) };
     ctx.checks.push(checkAtMost(`under 1 MiB per zone beyond its sleep (parts, N=${n})`, median(parts), 1024, 'KiB'));
     // MemAvailable moves with every other user of the host: when the rounds
