@@ -197,3 +197,23 @@ describe('failure paths', () => {
     expect((await cli(['halt', 'a'])).stderr).toContain('zone a is not running');
   });
 });
+
+describe('lxzone run --name', () => {
+  it('keeps the zone: output until it stops, its exit status, then boot runs it again', async () => {
+    const r = await cli(['run', '--name', 'a', '--network', 'none', '--', '/bin/sh', '-c', 'echo out; echo err >&2; hostname; exit 3']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout).toBe('out\na\n');
+    expect(r.stderr).toBe('err\n');
+    expect((await list()).map((z) => [z.name, z.state])).toEqual([['a', 'stopped']]);
+    expect((await inspect('a')).config?.command).toEqual(['/bin/sh', '-c', 'echo out; echo err >&2; hostname; exit 3']);
+    await ok(['boot', 'a']);
+    await waitFor(async () => (await cli(['logs', 'a'])).stdout === 'out\na\nout\na\n');
+    expect((await cli(['logs', 'a'])).stdout).toBe('out\na\nout\na\n');
+    const again = await cli(['run', '--name', 'a', '--', '/bin/true']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('zone a already exists');
+    const tty = await cli(['run', '--name', 'b', '-t', '--', '/bin/true']);
+    expect(tty.code).toBe(2);
+    expect(tty.stderr).toContain('--tty cannot apply');
+  });
+});

@@ -10,6 +10,7 @@ import { parseEnvFlags, parseSize, parseUserFlag, parseVolumeFlag } from '../zon
 import { createRunCaps, hasCaps } from '../zone/run-resources.js';
 import { resolveUser } from '../zone/config/user.js';
 import { startZone, type RunOptions, type RunningZone, type ZoneStats } from '../zone/run.js';
+import { runNamed } from '../zone/lifecycle/run-named.js';
 
 interface RunFlags {
   rootfs?: string;
@@ -32,6 +33,7 @@ interface RunFlags {
   cpus?: number;
   cpuShares?: number;
   pidsLimit?: number;
+  name?: string;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -76,6 +78,38 @@ function traceRules(spec: string | boolean | undefined, profile: string): Pick<R
   return { profile, extraRules: [{ names: traced, disposition: 'trace', note: 'traced by lxzone run --trace' }] };
 }
 
+/** `run --name`: the zone is created and kept (src/zone/lifecycle/run-named.ts). */
+async function runNamedFromFlags(name: string, command: string[], flags: RunFlags, cmd: Command): Promise<number> {
+  for (const f of ['tty', 'trace', 'traceOutput', 'stats', 'json'] as const) {
+    if (flags[f] !== undefined && flags[f] !== false) {
+      throw new LxzoneError(`--name: the zone runs under the daemon, so --${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot apply (use lxzone exec -it NAME for a terminal)`, { exitCode: 2 });
+    }
+  }
+  const given = (o: string) => cmd.getOptionValueSource(o) !== 'default';
+  return runNamed(
+    {
+      name,
+      command,
+      rootfs: flags.rootfs,
+      hostname: given('hostname') ? flags.hostname : undefined,
+      kernelVersion: flags.kernelVersion,
+      profile: given('profile') ? flags.profile : undefined,
+      env: flags.env,
+      volume: flags.volume,
+      workdir: given('workdir') ? flags.workdir : undefined,
+      user: flags.user,
+      init: flags.init,
+      network: given('network') ? flags.network : undefined,
+      memory: flags.memory,
+      memorySwap: flags.memorySwap,
+      cpus: flags.cpus,
+      cpuShares: flags.cpuShares,
+      pidsLimit: flags.pidsLimit,
+    },
+    { stdout: (b) => process.stdout.write(b), stderr: (b) => process.stderr.write(b) },
+  );
+}
+
 export function register(program: Command): void {
   program
     .command('run')
@@ -103,7 +137,12 @@ export function register(program: Command): void {
     .option('--trace-output <file>', 'write trace lines to a file instead of stderr')
     .option('--stats', 'print the counters of notified syscalls at exit (stderr)')
     .option('--json', 'print the result (exit code, stats) as JSON on stdout at exit')
-    .action(async (command: string[], flags: RunFlags) => {
+    .option('--name <name>', 'keep the zone as NAME, run by the daemon: output shown until it stops (lxzone boot NAME runs it again)')
+    .action(async (command: string[], flags: RunFlags, cmd: Command) => {
+      if (flags.name !== undefined) {
+        process.exitCode = await runNamedFromFlags(flags.name, command, flags, cmd);
+        return;
+      }
       const env = parseEnvFlags(flags.env);
       const binds = flags.volume.map(parseVolumeFlag).map((b) => ({ source: b.host, target: b.zone, readonly: b.readOnly }));
       let uid: number | undefined;

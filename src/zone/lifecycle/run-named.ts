@@ -1,0 +1,77 @@
+// `lxzone run --name NAME ...`: docker's `run --name` without --rm. The zone
+// is created from the run's flags and kept; it runs under the daemon (like
+// `lxzone boot`), and this command shows its output until it stops and
+// exits with its status. SIGINT/SIGTERM halt it. `lxzone boot NAME` runs it
+// again; `lxzone destroy NAME` removes it.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LxzoneError } from '../../errors.js';
+import { applyZoneFlags, parseSize } from '../config/flags.js';
+import type { NetworkConfig, ResourcesConfig, ZoneConfig } from '../config/types.js';
+import { bootZone, createZone, haltZone, inspectZone, zoneLogs } from './api.js';
+
+export interface NamedRunInput {
+  name: string;
+  command: string[];
+  rootfs?: string;
+  /** Only the flags the user gave (defaults of `run` are not a zone's defaults). */
+  hostname?: string;
+  kernelVersion?: string;
+  profile?: string;
+  env: string[];
+  volume: string[];
+  workdir?: string;
+  user?: string;
+  init: boolean;
+  network?: NetworkConfig['mode'];
+  memory?: string;
+  memorySwap?: string;
+  cpus?: number;
+  cpuShares?: number;
+  pidsLimit?: number;
+}
+
+export function namedZoneConfig(i: NamedRunInput): Partial<ZoneConfig> {
+  const cfg = applyZoneFlags({ name: i.name }, { env: i.env, volume: i.volume, user: i.user, workdir: i.workdir, hostname: i.hostname });
+  cfg.rootfs = i.rootfs ? { type: 'dir', path: i.rootfs } : { type: 'host' };
+  if (i.kernelVersion) cfg.kernelVersion = i.kernelVersion;
+  if (i.profile) cfg.profile = i.profile;
+  if (!i.init) cfg.init = false;
+  if (i.network) cfg.network = { mode: i.network };
+  cfg.command = i.command;
+  const r: ResourcesConfig = {};
+  if (i.memory !== undefined) r.memoryBytes = parseSize(i.memory);
+  if (i.memorySwap !== undefined) r.swapBytes = parseSize(i.memorySwap);
+  if (i.cpus !== undefined) r.cpus = i.cpus;
+  if (i.cpuShares !== undefined) r.cpuShares = i.cpuShares;
+  if (i.pidsLimit !== undefined) r.pidsMax = i.pidsLimit;
+  if (Object.keys(r).length) cfg.resources = r;
+  return cfg;
+}
+
+/** Creates, boots and follows the zone; returns its exit status. */
+export async function runNamed(i: NamedRunInput, out: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void }): Promise<number> {
+  if (!i.command.length) throw new LxzoneError('nothing to run: give a command after --', { exitCode: 2 });
+  const created = await createZone(namedZoneConfig(i));
+  for (const w of created.warnings) out.stderr(Buffer.from(`lxzone: ${w}\n`));
+  await bootZone(i.name);
+  let halting: Promise<unknown> | undefined;
+  const halt = () => {
+    halting ??= haltZone(i.name).catch(() => undefined);
+  };
+  process.on('SIGINT', halt);
+  process.on('SIGTERM', halt);
+  try {
+    await zoneLogs(i.name, out, { follow: true });
+    await halting;
+    // The log ends when the keeper is gone; the daemon records the exit a moment later.
+    for (let n = 0; ; n++) {
+      const z = await inspectZone(i.name);
+      if (z.state === 'stopped' && z.lastExit) return z.lastExit.exitCode;
+      if (z.state === 'restarting' || n >= 100) return 0; // its restart policy keeps it going
+      await sleep(50);
+    }
+  } finally {
+    process.off('SIGINT', halt);
+    process.off('SIGTERM', halt);
+  }
+}
