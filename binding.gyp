@@ -20,7 +20,8 @@
         "native/supervisor/handlers/sysinfo.cc",
         "native/supervisor/handlers/syslog.cc",
         "native/supervisor/handlers/reboot.cc",
-        "native/supervisor/handlers/js.cc"
+        "native/supervisor/handlers/js.cc",
+        "native/supervisor/handlers/personality.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]

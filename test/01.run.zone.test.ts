@@ -175,8 +175,11 @@ describe('the supervisor', () => {
   });
 
   it('answers uname per process from LXZONE_KERNEL_VERSION', async () => {
-    const r = await runZone({ argv: ['/bin/sh', '-c', 'uname -r; LXZONE_KERNEL_VERSION=3.10.0-own uname -r'], kernelVersion: '6.1.0-zone', stdio: 'pipe' });
+    const r = await runZone({ argv: ['/bin/sh', '-c', 'uname -r; LXZONE_KERNEL_VERSION=3.10.0-own uname -r'], kernelVersion: '6.1.0-zone', kernelVersionEnv: true, stdio: 'pipe' });
     expect(lines(r.stdout)).toEqual(['6.1.0-zone', '3.10.0-own']);
+    // Off unless the zone allows it.
+    const off = await runZone({ argv: ['/bin/sh', '-c', 'LXZONE_KERNEL_VERSION=3.10.0-own uname -r'], kernelVersion: '6.1.0-zone', stdio: 'pipe' });
+    expect(lines(off.stdout)).toEqual(['6.1.0-zone']);
   });
 });
 

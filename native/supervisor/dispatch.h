@@ -14,6 +14,7 @@ namespace lxz {
 constexpr uint32_t kDispatchMagic = 0x445a584c;  // "LXZD"
 constexpr uint32_t kDispatchFlagUnsupportedSigsys = 1;
 constexpr uint8_t kHandlerUnsupported = 0;
+constexpr uint8_t kHandlerPersonality = 7;  // see handlers/registry.cc
 
 struct AbiDispatch {
   uint32_t audit_arch = 0;
@@ -38,6 +39,15 @@ class DispatchTable {
   }
   const std::string& abi_name(int abi) const { return abis_[static_cast<size_t>(abi)].name; }
   bool unsupported_sigsys() const { return flags_ & kDispatchFlagUnsupportedSigsys; }
+  // True when every ABI routes some syscall to handler `id`.
+  bool every_abi_uses(uint8_t id) const {
+    for (const AbiDispatch& a : abis_) {
+      bool found = false;
+      for (uint8_t h : a.handlers) found |= h == id;
+      if (!found) return false;
+    }
+    return !abis_.empty();
+  }
 
  private:
   uint32_t flags_ = 0;

@@ -4,6 +4,8 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/utsname.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
@@ -78,7 +80,17 @@ uint32_t Supervisor::attach(int control_fd, DispatchTable dispatch, ZoneOptions 
   zone->control.reset(control_fd);
   zone->dispatch = std::move(dispatch);
   zone->options = std::move(options);
+  struct utsname host;
+  if (::uname(&host) == 0) {
+    zone->options.host_release = host.release;
+    zone->options.host_version = host.version;
+    zone->options.host_machine = host.machine;
+  }
   zone->boot_ms = boottime_ms();
+  // Lazily honour UNAME26 only when the profile tells us who asks for it.
+  constexpr unsigned long kUname26 = 0x0020000;
+  long own = ::personality(0xffffffff);
+  zone->uname26_possible = !zone->dispatch.every_abi_uses(kHandlerPersonality) || (own >= 0 && (own & kUname26));
   uint32_t id = zone->id;
   Command c(Command::kAttach);
   c.zone = id;

@@ -17,7 +17,8 @@ struct ZoneOptions {
   std::string hostname = "lxzone";
   std::string kernel_version;       // uname release; empty = the host's
   std::string kernel_build;         // uname version
-  bool kernel_version_env = true;   // honour LXZONE_KERNEL_VERSION in a process's environment
+  bool kernel_version_env = false;  // honour LXZONE_KERNEL_VERSION in a process's environment
+  std::string host_release, host_version, host_machine;  // the host's uname, read once at attach
   uint32_t root_uid = 100000;       // host uid of the zone's root (who may reboot it)
   uint64_t memory_limit = 0;        // bytes; 0 = the host's
   std::string memory_usage_file;    // cgroup file with the zone's usage in bytes
@@ -51,6 +52,10 @@ struct Zone {
   DispatchTable dispatch;
   ZoneOptions options;
   std::set<std::pair<int, int64_t>> seen_unsupported;
+  // Whether a process of the zone may have the UNAME26 personality: set when
+  // one asks for it (the personality handler), from the start when the
+  // zone's profile does not route those calls to us or the launcher has it.
+  bool uname26_possible = true;
   std::map<uint64_t, PendingJsCall> js_pending;
   std::mutex counters_mu;  // counters are read from the JS thread
   ZoneCounters counters;

@@ -16,6 +16,7 @@ interface RunFlags {
   rootfs?: string;
   hostname?: string;
   kernelVersion?: string;
+  kernelVersionEnv?: boolean;
   profile: string;
   env: string[];
   volume: string[];
@@ -118,6 +119,7 @@ export function register(program: Command): void {
     .option('--rootfs <dir>', "a directory to use as the zone's root (default: the host's root, read-only)")
     .option('--hostname <name>', "the zone's hostname", 'lxzone')
     .option('--kernel-version <release>', 'the kernel release uname(2) reports in the zone')
+    .option('--kernel-version-env', 'let a process pick its own release with LXZONE_KERNEL_VERSION in its environment')
     .option('--profile <name>', 'the syscall profile (default, strict, permissive, trace)', 'default')
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-v, --volume <host:zone[:ro]>', 'bind a host path into the zone (repeatable)', collect, [])
@@ -164,6 +166,7 @@ export function register(program: Command): void {
         rootfs: flags.rootfs,
         hostname: flags.hostname,
         kernelVersion: flags.kernelVersion,
+        kernelVersionEnv: flags.kernelVersionEnv,
         env,
         cwd: flags.workdir,
         uid,

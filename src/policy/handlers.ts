@@ -9,6 +9,7 @@ export const HANDLERS = [
   'syslog',      // 4: an empty zone-local kernel log
   'reboot',      // 5: zone restart / halt, never the host
   'js',          // 6: a handler registered from TypeScript (slow path)
+  'personality', // 7: notes that the zone uses UNAME26 (uname must honour it), then CONTINUE
 ] as const;
 
 export type HandlerName = (typeof HANDLERS)[number];

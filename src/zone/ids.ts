@@ -39,12 +39,18 @@ function claimIsStale(path: string): boolean {
   }
 }
 
+// Where this process looks next: after its last claim, so that a launcher
+// starting many zones probes each slot about once (not the k held ones for
+// the k-th zone). Starts at a pid-derived slot so concurrent launchers rarely meet.
+let nextSlot = process.pid % TRANSIENT_SLOTS.count;
+let identityCache: string | undefined;
+
 /** Claims a free host id range for a one-shot zone; release it when the zone has exited. */
 export function claimTransientIdRange(runtimeDir = defaultPaths().runtimeDir): IdClaim {
   const dir = claimDir(runtimeDir);
-  const identity = JSON.stringify(processIdentity());
-  // Start at a pid-derived slot so concurrent runs rarely contend.
-  const start = process.pid % TRANSIENT_SLOTS.count;
+  identityCache ??= JSON.stringify(processIdentity());
+  const identity = identityCache;
+  const start = nextSlot;
   for (let i = 0; i < TRANSIENT_SLOTS.count; i++) {
     const slot = TRANSIENT_SLOTS.first + ((start + i) % TRANSIENT_SLOTS.count);
     const path = join(dir, String(slot));
@@ -59,6 +65,7 @@ export function claimTransientIdRange(runtimeDir = defaultPaths().runtimeDir): I
         continue; // someone else reclaimed it first
       }
     }
+    nextSlot = (slot - TRANSIENT_SLOTS.first + 1) % TRANSIENT_SLOTS.count;
     let released = false;
     return {
       idBase: idBaseOfSlot(slot),

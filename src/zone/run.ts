@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { LxzoneError, errnoName } from '../errors.js';
 import { ControlType, native, shimPath, type NativeCounters, type NativeEvent } from '../native.js';
-import { compilePolicy } from '../policy/compile.js';
+import { compilePolicy, type CompileInput, type CompiledPolicy } from '../policy/compile.js';
 import { hostAbis, loadTable } from '../tables/index.js';
 import type { ZoneLimits } from './cgroups/index.js';
 import { claimTransientIdRange } from './ids.js';
@@ -29,6 +29,12 @@ export interface RunOptions {
   hostname?: string;
   /** The uname release the zone reports; default: the host's. */
   kernelVersion?: string;
+  /**
+   * Let a process choose its own release with LXZONE_KERNEL_VERSION in its
+   * environment (as the LX brand allowed). Off by default: it costs a read of
+   * the caller's environment on every uname.
+   */
+  kernelVersionEnv?: boolean;
   profile?: string;
   extraRules?: SyscallRules[];
   allowNesting?: boolean;
@@ -159,10 +165,25 @@ export function isRootless(): boolean {
   return process.getuid?.() !== 0;
 }
 
+// Compiling a profile takes milliseconds and its result depends only on the
+// input and the tables, so a process keeps what it compiled (profiles named
+// here are files read once; a Profile object is keyed by its JSON).
+const policyCache = new Map<string, CompiledPolicy>();
+function compiledPolicy(input: CompileInput): CompiledPolicy {
+  const key = JSON.stringify(input);
+  let hit = policyCache.get(key);
+  if (!hit) {
+    hit = compilePolicy(input);
+    if (policyCache.size > 64) policyCache.clear();
+    policyCache.set(key, hit);
+  }
+  return hit;
+}
+
 export function startZone(opts: RunOptions): RunningZone {
   checkOptions(opts);
   const abis = hostAbis();
-  const policy = compilePolicy({
+  const policy = compiledPolicy({
     profile: opts.profile ?? 'default',
     abis,
     extraRules: opts.extraRules,
@@ -319,7 +340,7 @@ export function startZone(opts: RunOptions): RunningZone {
       dispatch: policy.dispatch,
       hostname,
       kernelVersion: opts.kernelVersion,
-      kernelVersionEnv: true,
+      kernelVersionEnv: opts.kernelVersionEnv ?? false,
       rootUid: isRootless() ? process.getuid!() : idBase,
       memoryLimit: opts.memoryLimit,
       memoryUsageFile: opts.memoryUsageFile,
@@ -343,7 +364,9 @@ export function startZone(opts: RunOptions): RunningZone {
   const wait = async (): Promise<RunResult> => {
     const { code, signal } = await Promise.race([exited, spawnError]).finally(() => idClaim?.release());
     // Every control message is read before the supervisor sees the socket close.
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    clearTimeout(timer);
     const stats = toStats(sup.raw.counters(zoneId));
     sup.detach(zoneId);
     rejectInit(new LxzoneError('the zone never started'));

@@ -65,6 +65,7 @@ Reply handle_sysinfo(Call&);
 Reply handle_syslog(Call&);
 Reply handle_reboot(Call&);
 Reply handle_js(Call&);
+Reply handle_personality(Call&);
 
 // Milliseconds of CLOCK_BOOTTIME / CLOCK_MONOTONIC.
 uint64_t boottime_ms();

@@ -13,6 +13,7 @@ constexpr HandlerInfo kHandlers[] = {
     {"syslog", handle_syslog},
     {"reboot", handle_reboot},
     {"js", handle_js},
+    {"personality", handle_personality},
 };
 
 uint64_t clock_ms(clockid_t clock) {

@@ -66,20 +66,18 @@ std::string uname26_release(const std::string& release) {
 
 Reply handle_uname(Call& call) {
   const ZoneOptions& o = call.zone.options;
-  struct utsname host;
-  ::uname(&host);
   NewUtsname u = {};
   set(u.sysname, "Linux");
   set(u.nodename, o.hostname);
-  std::string release = o.kernel_version.empty() ? host.release : o.kernel_version;
+  std::string release = o.kernel_version.empty() ? o.host_release : o.kernel_version;
   if (o.kernel_version_env) {
     std::string own = env_override(call);
     if (!own.empty()) release = own;
   }
-  if (personality_of(call) & kUname26) release = uname26_release(release);
+  if (call.zone.uname26_possible && (personality_of(call) & kUname26)) release = uname26_release(release);
   set(u.release, release);
-  set(u.version, o.kernel_build.empty() ? host.version : o.kernel_build);
-  set(u.machine, host.machine);
+  set(u.version, o.kernel_build.empty() ? o.host_version : o.kernel_build);
+  set(u.machine, o.host_machine);
   set(u.domainname, "(none)");
   int err = write_tracee(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), call.req.data.args[0], &u,
                          sizeof u);
