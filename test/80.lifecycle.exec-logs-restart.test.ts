@@ -162,9 +162,14 @@ describe('caps and the zone view', () => {
     const py = 'import ctypes\nclass S(ctypes.Structure):\n _fields_=[("u",ctypes.c_long),("l",ctypes.c_ulong*3),("t",ctypes.c_ulong),("f",ctypes.c_ulong),("s",ctypes.c_ulong),("b",ctypes.c_ulong),("ts",ctypes.c_ulong),("fs",ctypes.c_ulong),("p",ctypes.c_ushort),("pad",ctypes.c_ushort),("th",ctypes.c_ulong),("fh",ctypes.c_ulong),("m",ctypes.c_uint)]\ns=S();ctypes.CDLL(None).sysinfo(ctypes.byref(s));print(s.t*s.m)';
     const si = await execZone('capped', { argv: ['/usr/bin/python3', '-c', py], stdio: 'pipe' });
     expect(si.stdout!.toString().trim()).toBe(String(128 * MiB));
+    // `lxzone update` (the CLI works on the cgroup itself) tells the daemon too.
+    await ok(['update', 'capped', '--memory', '160m']);
+    const si2 = await execZone('capped', { argv: ['/usr/bin/python3', '-c', py], stdio: 'pipe' });
+    expect(si2.stdout!.toString().trim()).toBe(String(160 * MiB));
+    expect((await zoneStats('capped')).usage?.memory.max).toBe(160 * MiB);
     // Kept for the next boot.
     await ok(['reboot', 'capped']);
-    expect((await zoneStats('capped')).usage?.memory.max).toBe(128 * MiB);
+    expect((await zoneStats('capped')).usage?.memory.max).toBe(160 * MiB);
   });
 });
 

@@ -9,6 +9,7 @@ import { parseSize } from '../zone/config/flags.js';
 import type { ResourcesConfig } from '../zone/config/types.js';
 import { acquireLock, ZoneStore } from '../zone/state/index.js';
 import { runningZoneCgroup } from './stats.js';
+import { daemonCall } from '../daemon/client.js';
 
 interface UpdateFlags {
   memory?: string;
@@ -96,5 +97,7 @@ export function register(program: Command): void {
       } finally {
         lock.release();
       }
+      // A daemon serving the zone brings its sysinfo(2) view in line (after the lock: it takes it too).
+      await daemonCall('refresh', { name }, { start: false }).catch(() => undefined);
     });
 }

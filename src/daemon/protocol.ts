@@ -15,6 +15,7 @@ export const METHODS = [
   'reboot',
   'destroy',
   'update',
+  'refresh',
   'stats',
   'list',
   'inspect',

@@ -85,6 +85,8 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
         return manager.destroy(str(p, 'name'), { force: p?.force === true });
       case 'update':
         return manager.update(str(p, 'name'), (p?.resources ?? {}) as Parameters<ZoneManager['update']>[1]);
+      case 'refresh':
+        return manager.refresh(str(p, 'name'));
       case 'stats':
         return manager.stats(str(p, 'name'));
       case 'list':

@@ -452,20 +452,36 @@ export class ZoneManager {
           if (before[k] !== after[k]) delta[k] = after[k] ?? null;
         }
         await z.setup.cgroup.update(delta);
-        if ('memory' in delta) {
-          z.handle.updateMemory(resources.memoryBytes ?? 0, memoryUsageFile(z.setup.cgroup));
-          // exec'd processes (served by their caller's supervisor) take the cap from the runtime record.
-          const rec = this.store.readRuntime(name) as ZoneRuntime | undefined;
-          if (rec?.attach) {
-            const attach: AttachRecord = { ...rec.attach };
-            if (resources.memoryBytes !== undefined) attach.memoryLimit = resources.memoryBytes;
-            else delete attach.memoryLimit;
-            this.store.writeRuntime({ ...rec, attach });
-          }
-        }
+        if ('memory' in delta) this.pushMemoryCap(z, resources.memoryBytes);
       }
       this.store.saveConfig(next);
       return this.inspect(name);
+    });
+  }
+
+  /** The supervisor's sysinfo view, and the runtime record exec reads, take a new memory cap. */
+  private pushMemoryCap(z: ManagedZone, memoryBytes: number | undefined): void {
+    z.handle.updateMemory(memoryBytes ?? 0, memoryUsageFile(z.setup.cgroup));
+    const rec = this.store.readRuntime(z.name) as ZoneRuntime | undefined;
+    if (rec?.attach && rec.pid === z.handle.keeperPid) {
+      const attach: AttachRecord = { ...rec.attach };
+      if (memoryBytes !== undefined) attach.memoryLimit = memoryBytes;
+      else delete attach.memoryLimit;
+      this.store.writeRuntime({ ...rec, attach });
+    }
+  }
+
+  /**
+   * Caps were changed on the cgroup by someone else (`lxzone update` works on
+   * the cgroup and the config directly): bring the supervisor's view in line
+   * with the stored config.
+   */
+  refresh(name: string): Promise<ZoneInfo> {
+    return this.serial(name, 'refresh', async () => {
+      const cfg = this.store.loadConfig(name);
+      const z = this.zones.get(name);
+      if (z) this.pushMemoryCap(z, cfg.resources?.memoryBytes);
+      return this.info(name);
     });
   }
 
