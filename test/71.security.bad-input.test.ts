@@ -37,12 +37,15 @@ let manager: InstanceType<typeof lifecycle.ZoneManager>;
 const managerLog: string[] = [];
 
 let baseline: LeakSnapshot;
+/** Mounts under another test run's scratch directory (/tmp/lxz<NN>-…, /tmp/lxz-<NN>…) are not ours to count. */
+const ours = (m: string): boolean => !/^\/tmp\/lxz-?\d+/.test(m) || m.startsWith(env.base) || m.startsWith(work);
 const leakOpts = (): LeakCheckOptions => ({
   dirs: [env.stateDir, env.runtimeDir],
   // The host is shared with other test runs: only our bridge's links and our cgroup parent count.
   scope: {
     links: (l) => l.includes(env.bridge.name),
     cgroups: (c) => c.includes(env.cgroupParent.split('/').pop()!),
+    mounts: ours,
   },
   timeoutMs: 8000,
 });
