@@ -534,9 +534,9 @@ describe.skipIf(!isRoot)('hostile options through the run API (runZone, startZon
   // it exits without reading fd 4 (or the rest of fd 3), the kernel resets the
   // connection, and Node raises ECONNRESET/EPIPE as an uncaught exception: the
   // launcher dies -- a daemon with every zone it serves. Reachable from a valid
-  // zone config: a name that makes the re-attach socket path >= 108 bytes (see
-  // test/72 and the report). Fix: `.on('error', () => {})` on both streams (the
-  // shim's own report over the control socket says what was wrong).
+  // zone config: a name that makes the re-attach socket path >= 108 bytes (the
+  // next test). Fix: `.on('error', () => {})` on both streams (the shim's own
+  // report over the control socket says what was wrong).
   it('a shim that refuses its config does not take the launcher down with it', () => {
     const script = `
       import { runZone } from ${JSON.stringify(join(repoRoot, 'src', 'zone', 'run.ts'))};
@@ -549,11 +549,56 @@ describe.skipIf(!isRoot)('hostile options through the run API (runZone, startZon
       console.log('launcher alive');`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).not.toMatch(/ECONNRESET|EPIPE|Unhandled 'error' event/);
-    expect(r.stdout).toContain("cwd: zone setup failed: config record 11 (cwd): not an absolute path without '..'");
-    expect(r.stdout).toContain('hostname: zone setup failed: config record 10 (hostname): must be 1..64 bytes');
+    expect(r.stdout).toMatch(/cwd: zone setup failed: config record \d+ \(cwd\): not an absolute path without '\.\.'/);
+    expect(r.stdout).toMatch(/hostname: zone setup failed: config record \d+ \(hostname\): must be 1\.\.64 bytes/);
     expect(r.stdout).toMatch(/env: zone setup failed: config fd larger than \d+ bytes/);
     expect(r.stdout).toContain('launcher alive');
     expect(r.status).toBe(0);
+  });
+
+  // BUG (src/zone/lifecycle/manager.ts bootLocked, with the run.ts bug above):
+  // the re-attach socket is <runtime>/zones/<name>.sock; with a runtime
+  // directory of 45+ bytes (LXZONE_RUNTIME_DIR) a valid 63-byte name makes it
+  // longer than sun_path (108): the shim refuses it, the uncaught ECONNRESET
+  // kills the daemon, and the caller reads "the lxzone daemon closed the
+  // connection". Check the length at create/boot (or name sockets by a short
+  // hash) and keep the daemon up.
+  it('a valid name whose re-attach socket path would not fit sun_path: a clear error, and the daemon stays up', async () => {
+    const long = join(env.base, 'r'.repeat(44));
+    const store = new (await import('../src/zone/state/store.js')).ZoneStore({ stateDir: join(env.base, 'state-long'), runtimeDir: long });
+    const name = 'n'.repeat(63);
+    const daemonPid = (): number | undefined => {
+      try {
+        return (JSON.parse(readFileSync(join(long, 'daemon.lock'), 'utf8')) as { pid: number }).pid;
+      } catch {
+        return undefined;
+      }
+    };
+    try {
+      await lifecycle.createZone({ name, rootfs: { type: 'host' }, command: ['/bin/true'], network: { mode: 'loopback' } }, { store });
+      expect(join(long, 'zones', `${name}.sock`).length).toBeGreaterThanOrEqual(108);
+      const e = await lifecycle.bootZone(name, { store }).then(
+        () => undefined,
+        (err: unknown) => err as Error,
+      );
+      const first = daemonPid();
+      expect(e?.message).toMatch(/socket|108|too long/);
+      expect(e?.message).not.toMatch(/closed the connection/);
+      expect(first).toBeDefined();
+      await lifecycle.listZones({ store });
+      expect(daemonPid()).toBe(first);
+    } finally {
+      await lifecycle.destroyZone(name, { store, force: true }).catch(() => undefined);
+      await lifecycle.stopDaemon({ store, haltZones: true }).catch(() => undefined);
+      const pid = daemonPid();
+      if (pid) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }
+      rmSync(join(env.base, 'state-long'), { recursive: true, force: true });
+      rmSync(long, { recursive: true, force: true });
+    }
   });
 });
 
