@@ -4,12 +4,14 @@
 import { readFileSync, rmSync, statSync, existsSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it, vi } from 'vitest';
 import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { makeBusyboxRoot } from './support/zones.js';
 
 const env = lifecycleEnv(85);
 const cli = env.cli;
+// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 const tmp: string[] = [];
 
 afterEach(async () => {

@@ -6,13 +6,15 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it, vi } from 'vitest';
 import { execZone, updateZone, zoneStats } from '../src/zone/lifecycle/api.js';
 import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
 import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
 
 const env = lifecycleEnv(83);
 const cli = env.cli;
+// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 const PORT = 8080;
 const MiB = 1024 * 1024;
 
@@ -55,7 +57,7 @@ it('two zones serve the same port on their own addresses and keep them across ha
   const v6A = z.alpha!.ipv6!;
 
   const serving = async () => (await fetchFromZone('beta', ipA)) === 'alpha';
-  await waitFor(serving, 10_000, 200);
+  await waitFor(serving, 30_000, 200);
   expect(await fetchFromZone('beta', ipA)).toBe('alpha');
   expect(await fetchFromZone('alpha', ipB)).toBe('beta');
   expect(await fetchFromZone('beta', v6A)).toBe('alpha');
@@ -71,7 +73,7 @@ it('two zones serve the same port on their own addresses and keep them across ha
   expect(env.daemonPid()).not.toBe(pid);
   expect([after.alpha!.state, after.alpha!.ipv4, after.alpha!.ipv6]).toEqual(['running', ipA, v6A]);
   expect([after.beta!.state, after.beta!.ipv4]).toEqual(['running', ipB]);
-  await waitFor(serving, 10_000, 200);
+  await waitFor(serving, 30_000, 200);
   expect(await fetchFromZone('beta', ipA)).toBe('alpha');
 
   // Caps of a re-attached zone change at once (its cgroup found from the runtime record).

