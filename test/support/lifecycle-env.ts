@@ -19,6 +19,8 @@ export interface LifecycleEnv {
   stateDir: string;
   runtimeDir: string;
   bridge: { name: string; subnet: string };
+  /** The subnet's first three octets with a trailing dot, e.g. "10.215.17.". */
+  net: string;
   cgroupParent: string;
   procviewMount: string;
   store: ZoneStore;
@@ -32,13 +34,18 @@ export interface LifecycleEnv {
   cleanup(): Promise<void>;
 }
 
-/** `tag` is 2 digits, unique per test file: it names the bridge (lxzt<tag>) and the subnet 10.214.<tag>.0/24. */
+/**
+ * `tag` is 2 digits, unique per test file. The bridge and subnet also carry
+ * this process's pid, so two runs of the same file (two checkouts, a CI run
+ * beside a developer's) never share a bridge, veth names or addresses:
+ * bridge lxz<tag>-<pid hex>, subnet 10.<215 + tag % 10>.<pid % 256>.0/24.
+ */
 export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): LifecycleEnv {
   const base = mkdtempSync(`/tmp/lxz${tag}-`);
   chmodSync(base, 0o700);
   const stateDir = join(base, 'state');
   const runtimeDir = join(base, 'run');
-  const bridge = { name: `lxzt${tag}`, subnet: `10.214.${tag}.0/24` };
+  const bridge = { name: `lxz${tag}-${(process.pid % 4096).toString(16)}`, subnet: `10.${215 + (tag % 10)}.${process.pid % 256}.0/24` };
   const cgroupParent = join(detectCgroups().ownPath, `lxzone-t${tag}-${process.pid}`);
   const procviewMount = join(base, 'lxcfs');
   Object.assign(process.env, {
@@ -118,6 +125,7 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
     stateDir,
     runtimeDir,
     bridge,
+    net: bridge.subnet.replace(/0\/24$/, ''),
     cgroupParent,
     procviewMount,
     store,
