@@ -18,7 +18,7 @@ export interface ClientOptions {
   store?: ZoneStore;
   /** Start a daemon if none answers (default true). */
   start?: boolean;
-  /** How long to wait for a started daemon's socket (default 20 s). */
+  /** How long to wait for a started daemon's socket (default 60 s: it re-attaches its zones first). */
   startTimeoutMs?: number;
   /** Environment for a started daemon (default process.env). */
   env?: NodeJS.ProcessEnv;
@@ -101,7 +101,7 @@ export class DaemonClient {
     if (s) return new DaemonClient(s);
     if (o.start === false) throw new LxzoneError(`no lxzone daemon is running (no answer on ${socket})`, { code: 'ECONNREFUSED' });
     spawnDaemon(store, o.env);
-    const deadline = Date.now() + (o.startTimeoutMs ?? 20_000);
+    const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
       await sleep(50);
       s = await tryConnect(socket);
