@@ -172,7 +172,14 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
 /** `lxzone daemon`: run until SIGTERM/SIGINT (zones stay up for the next daemon) or a shutdown request. */
 export async function runDaemon(o: DaemonOptions = {}): Promise<void> {
   // A bug in one request must not take the daemon (and the supervisor of every zone) down.
-  process.on('unhandledRejection', (e) => process.stderr.write(`${new Date().toISOString()} unhandled rejection: ${(e as Error)?.stack ?? String(e)}\n`));
+  const stamp = () => new Date().toISOString();
+  process.on('unhandledRejection', (e) => process.stderr.write(`${stamp()} unhandled rejection: ${(e as Error)?.stack ?? String(e)}\n`));
+  // A peer that went away (a keeper refusing its config and closing its fds) is not a reason to stop
+  // serving every zone; anything else is a bug: exit, the zones wait for the next daemon.
+  process.on('uncaughtException', (e: NodeJS.ErrnoException) => {
+    process.stderr.write(`${stamp()} uncaught exception: ${e?.stack ?? String(e)}\n`);
+    if (e?.code !== 'EPIPE' && e?.code !== 'ECONNRESET') process.exit(70);
+  });
   const d = await startDaemon(o);
   const onSignal = () => void d.stop();
   process.on('SIGTERM', onSignal);

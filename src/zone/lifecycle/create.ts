@@ -2,6 +2,7 @@
 // the policy's extra rules, what a rootless caller cannot have), unpack its
 // image, take its static address if it asks for one, and store it. Nothing
 // runs; no daemon is needed. A failure leaves nothing behind.
+import { rmSync } from 'node:fs';
 import { LxzoneError } from '../../errors.js';
 import { checkHostPaths } from '../config/host-paths.js';
 import type { ZoneConfig } from '../config/types.js';
@@ -32,7 +33,14 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
     cfg.name,
     async () => {
       if (store.exists(cfg.name)) throw new LxzoneError(`zone ${cfg.name} already exists`, { code: 'EEXIST' });
-      const saved = store.saveConfig(cfg, { create: true });
+      let saved: ZoneConfig;
+      try {
+        saved = store.saveConfig(cfg, { create: true });
+      } catch (e) {
+        // A first write that failed (a full disk) must not leave an empty zone directory.
+        rmSync(store.paths(cfg.name).zoneDir, { recursive: true, force: true });
+        throw e;
+      }
       const warnings: string[] = [];
       try {
         // The zone's own host id range, before its image is unpacked for it.

@@ -8,7 +8,7 @@
 // time in this process) and under the zone's lock in the state directory
 // (against other processes: a CLI creating the zone, a second daemon). The
 // end of a zone is handled outside the queue (a halt waits for it inside).
-import { closeSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../../errors.js';
@@ -66,6 +66,9 @@ interface ZoneRuntime extends RuntimeRecord {
 }
 
 export type ManagerLog = (message: string) => void;
+
+/** sun_path holds 108 bytes with its NUL. */
+const MAX_SOCKET_PATH = 107;
 
 export class ZoneManager {
   private readonly zones = new Map<string, ManagedZone>();
@@ -154,6 +157,13 @@ export class ZoneManager {
     }
     if (stale) this.store.removeRuntime(name);
     checkPrivileges(cfg);
+    const socketPath = this.socketPath(name);
+    if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
+      throw new LxzoneError(
+        `cannot boot zone ${name}: its re-attach socket ${socketPath} is ${Buffer.byteLength(socketPath)} bytes, longer than a Unix socket address allows (${MAX_SOCKET_PATH}); use a shorter runtime directory (LXZONE_RUNTIME_DIR) or zone name`,
+        { code: 'ENAMETOOLONG' },
+      );
+    }
     const plan = planBoot(this.store, cfg);
     for (const w of plan.warnings) this.log(`zone ${name}: ${w}`);
 
@@ -290,6 +300,8 @@ export class ZoneManager {
     for (const e of errors) this.log(`zone ${z.name}: cleanup: ${e}`);
     const rec = this.store.readRuntime(z.name);
     if (rec && rec.pid === z.handle.keeperPid) this.store.removeRuntime(z.name);
+    // A keeper killed by SIGKILL could not unlink its re-attach socket.
+    rmSync(this.socketPath(z.name), { force: true });
     z.finished = true;
     if (this.zones.get(z.name) === z) this.zones.delete(z.name);
     const ranMs = Date.now() - z.startedAt.getTime();
@@ -419,6 +431,7 @@ export class ZoneManager {
       }
       const warnings = await cleanupHost(this.opts, name, { release: true, ...(rec?.cgroupPath ? { cgroupPath: rec.cgroupPath as string } : {}) });
       releaseZoneIds(this.store, name);
+      rmSync(this.socketPath(name), { force: true });
       this.store.remove(name);
       this.lastExit.delete(name);
       this.restartsInARow.delete(name);
@@ -630,6 +643,7 @@ export class ZoneManager {
         }
         const wasRunning = rec !== undefined;
         if (rec) this.store.removeRuntime(name);
+        rmSync(this.socketPath(name), { force: true });
         const errors = await cleanupHost(this.opts, name, rec?.cgroupPath ? { cgroupPath: rec.cgroupPath } : {});
         for (const e of errors) this.log(`zone ${name}: cleanup: ${e}`);
         if (wasRunning) {
