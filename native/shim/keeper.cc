@@ -288,6 +288,14 @@ class Keeper {
           return {};
         }
       } else if (errno == ESRCH) {
+        // It died: most likely the kernel refused the filter, and the zone
+        // process said why on the sync socket before exiting.
+        ControlMessage why;
+        struct pollfd p = {sync_.get(), POLLIN, 0};
+        if (poll(&p, 1, 100) > 0 && recv_control(sync_.get(), &why) > 0 && why.header.type == ControlType::kSetupFailed) {
+          if (why.fd >= 0) close(why.fd);
+          return Error{why.header.a, why.text, true};
+        }
         return Error{ESRCH, "the zone process died while installing its filter"};
       }
       if (now_ms() > deadline) return Error{ETIMEDOUT, "the zone process installed no filter"};

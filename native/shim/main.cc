@@ -68,7 +68,10 @@ int main(int argc, char** argv) {
   std::string bytes, filter;
   lxz::Status s = lxz::read_all(config_fd, kConfigLimit, &bytes, "config fd");
   if (s.ok()) s = lxz::parse_config(bytes, &config);
-  if (s.ok()) s = lxz::read_all(seccomp_fd, kFilterLimit + 1, &filter, "seccomp fd");
+  if (s.ok()) {
+    s = lxz::read_all(seccomp_fd, kFilterLimit + 1, &filter, "seccomp fd");
+    if (!s.ok() && s.error().err == E2BIG) s = lxz::Error{E2BIG, "seccomp filter has more than 4096 instructions"};
+  }
   if (s.ok()) s = lxz::check_filter(filter);
   close(config_fd);
   close(seccomp_fd);

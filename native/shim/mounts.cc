@@ -299,7 +299,22 @@ Status build_zone_filesystem(const ShimConfig& c) {
 
   const std::string root = kNewRoot;
   std::string source = std::string(kOldRoot) + (c.rootfs.empty() ? "" : c.rootfs);
-  if (!is_dir(source)) return Error{ENOENT, "rootfs " + (c.rootfs.empty() ? std::string("/") : c.rootfs)};
+  {
+    // No symlink on the way to a directory root: whoever could change one
+    // would choose the zone's root (and a link resolved here, in the scratch
+    // root, would not even point where it did on the host).
+    int fd = -1;
+    std::string shown = c.rootfs.empty() ? std::string("/") : c.rootfs;
+    Status opened = open_how(AT_FDCWD, source, RESOLVE_NO_SYMLINKS, &fd, "rootfs " + shown);
+    if (!opened.ok()) {
+      if (opened.error().err == ELOOP) return Error{ELOOP, "rootfs " + shown + " goes through a symlink"};
+      return opened;
+    }
+    struct stat st;
+    bool dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+    close(fd);
+    if (!dir) return Error{ENOTDIR, "rootfs " + shown};
+  }
   LXZ_TRY(do_mount(source.c_str(), root, nullptr, MS_BIND | MS_REC));
   // The zone gets its own copies of these; the host's must not show through.
   for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"}) detach_all(root + d);

@@ -2,7 +2,9 @@
 // zone runs (the keeper places the zone's first process in it), removed with
 // every leftover task when the zone has exited.
 import { randomBytes } from 'node:crypto';
-import { createZoneCgroup, type ZoneCgroup, type ZoneLimits } from './cgroups/index.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { createZoneCgroup, defaultParent, detectCgroups, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from './cgroups/index.js';
 import { procViewBinds, startProcView } from './procview/index.js';
 
 export interface RunCaps {
@@ -18,7 +20,42 @@ export function hasCaps(limits: ZoneLimits | undefined): limits is ZoneLimits {
   return !!limits && Object.values(limits).some((v) => v !== undefined && v !== null);
 }
 
+const RUN_CGROUP = /^run-(\d+)-[0-9a-f]{6}$/;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Cgroups of one-shot zones whose launcher was killed before it could remove
+ * them (named run-<launcher pid>-<hex>): removed by the next run. A pid reused
+ * since only postpones the clean-up.
+ */
+async function pruneOrphanedRunCgroups(): Promise<void> {
+  const host = detectCgroups();
+  const root = host.version === 2 ? host.v2Root : host.v1Mounts.get('pids') ?? host.v1Mounts.get('memory');
+  if (!root) return;
+  let names: string[];
+  try {
+    names = readdirSync(join(root, defaultParent(host)));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = RUN_CGROUP.exec(name);
+    if (!m || pidAlive(Number(m[1]))) continue;
+    const cg = await openZoneCgroup(name, { host }).catch(() => undefined);
+    await cg?.destroy().catch(() => undefined);
+  }
+}
+
 export async function createRunCaps(limits: ZoneLimits): Promise<RunCaps> {
+  await pruneOrphanedRunCgroups();
   // One-shot zones have no name; the cgroup's is unique and says what it is.
   const cgroup = await createZoneCgroup(`run-${process.pid}-${randomBytes(3).toString('hex')}`, limits);
   const memoryUsageFile =

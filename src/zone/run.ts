@@ -3,7 +3,7 @@
 // and follow it to its exit. `runZone` is the one-shot path `lxzone run`
 // uses; `startZone` gives the caller the running zone (signals, wait).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { LxzoneError, errnoName } from '../errors.js';
 import { ControlType, native, shimPath, type NativeCounters, type NativeEvent } from '../native.js';
@@ -152,6 +152,15 @@ function checkOptions(opts: RunOptions): void {
     if (!opts.rootfs.startsWith('/')) throw new LxzoneError(`--rootfs ${opts.rootfs}: must be an absolute path`, { exitCode: 2 });
     if (!existsSync(opts.rootfs)) throw new LxzoneError(`--rootfs ${opts.rootfs}: no such directory`, { exitCode: 125, code: 'ENOENT' });
     if (!statSync(opts.rootfs).isDirectory()) throw new LxzoneError(`--rootfs ${opts.rootfs}: not a directory`, { exitCode: 125, code: 'ENOTDIR' });
+    // Whoever can change a link on the way chooses the zone's root: refuse it
+    // (the shim refuses it too, opening the path with no symlink allowed).
+    const real = realpathSync(opts.rootfs);
+    if (real !== opts.rootfs.replace(/\/+$/, '') && opts.rootfs !== '/') {
+      throw new LxzoneError(`--rootfs ${opts.rootfs}: goes through a symlink (it resolves to ${real}); give the real path`, { exitCode: 125, code: 'ELOOP' });
+    }
+  }
+  if (opts.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(opts.hostname) || (opts.hostname?.length ?? 0) > 64) {
+    throw new LxzoneError(`hostname ${JSON.stringify(opts.hostname)}: must be letters, digits, '-' and '.' (RFC 1123), at most 64 bytes`, { exitCode: 2, code: 'EINVAL' });
   }
   if (isRootless()) {
     // The caller's own uid is the zone's only id; bridges and cgroups need root.
@@ -247,8 +256,13 @@ export function startZone(opts: RunOptions): RunningZone {
     throw err;
   }
   addon.closeFd(theirs);
-  (child.stdio[3] as NodeJS.WritableStream).end(config);
-  (child.stdio[4] as NodeJS.WritableStream).end(policy.bpf);
+  // A shim that refuses its input exits without reading all of it: the write
+  // then fails (EPIPE/ECONNRESET), and the shim's own report says why.
+  for (const [fd, bytes] of [[3, config], [4, policy.bpf]] as const) {
+    const stream = child.stdio[fd] as NodeJS.WritableStream;
+    stream.on('error', () => undefined);
+    stream.end(bytes);
+  }
   if (pipeMode) child.stdin?.end(opts.input ?? '');
 
   const stdout: Buffer[] = [];

@@ -108,6 +108,7 @@ export class ZoneStore {
     const valid = parseZoneConfig(cfg, cfg.name ?? 'config');
     const p = this.paths(valid.name);
     this.ensureDirs();
+    const madeDir = !existsSync(p.zoneDir);
     mkdirSync(p.zoneDir, { recursive: true, mode: 0o700 });
     const exists = () => new LxzoneError(`zone ${valid.name} already exists`, { code: 'EEXIST', where: p.configFile });
     if (opts.create && existsSync(p.configFile)) throw exists();
@@ -115,7 +116,11 @@ export class ZoneStore {
     try {
       writeFileAtomic(p.configFile, `${JSON.stringify(valid, null, 2)}\n`, 0o600, opts.create === true);
     } catch (e) {
+      // A directory made for a config that could not be written (a full
+      // disk) would look like a zone: it goes too.
+      // (Not on EEXIST: then another creator won, and the directory is its.)
       if (opts.create && (e as LxzoneError).code === 'EEXIST') throw exists();
+      if (madeDir) rmSync(p.zoneDir, { recursive: true, force: true });
       throw e;
     }
     return valid;
