@@ -11,6 +11,22 @@ import { runZone, type RunOptions } from '../../src/zone/run.js';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const benchBin = join(repoRoot, 'fixtures', 'bin', 'bench');
 
+/**
+ * The bench programs as a zone sees them: bound read-only into the zone's own
+ * /run (the checkout may live under the host's /tmp, which every zone
+ * replaces with its own).
+ */
+export const zoneBenchBin = '/run/lxzone-bench';
+
+/** Options that let a zone run the bench programs named in `argv` (host paths). */
+export function inZone(argv: string[], opts: Partial<RunOptions> = {}): RunOptions {
+  return {
+    ...opts,
+    argv: argv.map((a) => (a.startsWith(`${benchBin}/`) ? zoneBenchBin + a.slice(benchBin.length) : a)),
+    binds: [...(opts.binds ?? []), { source: benchBin, target: zoneBenchBin, readonly: true }],
+  };
+}
+
 export function progress(msg: string): void {
   process.stderr.write(`bench: ${msg}\n`);
 }
@@ -55,7 +71,7 @@ export function nativeLoop(argv: string[], opts: SpawnSyncOptions = {}): number[
 
 /** Runs a bench program in a fresh zone (host root unless opts.rootfs); returns its per-batch ns. */
 export async function zoneLoop(argv: string[], opts: Partial<RunOptions> = {}): Promise<{ ns: number[]; stdout: string }> {
-  const r = await runZone({ argv, stdio: 'pipe', ...opts });
+  const r = await runZone(inZone(argv, { stdio: 'pipe', ...opts }));
   const stdout = r.stdout?.toString() ?? '';
   if (r.exitCode !== 0) throw describe(['zone:', ...argv], r.exitCode, stdout, r.stderr?.toString() ?? '');
   const ns = parseNs(stdout);

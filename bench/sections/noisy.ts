@@ -4,7 +4,7 @@
 // supervisor alternates with it. Both zones are served by this process's
 // one supervisor, as zones started by one launcher are.
 import { startZone } from '../../src/zone/run.js';
-import { fixture, progress, sleep, zoneLoop } from '../lib/exec.js';
+import { fixture, inZone, progress, sleep, zoneLoop } from '../lib/exec.js';
 import { checkAtMost, type SectionContext } from '../lib/section.js';
 import { ratiosTo, row } from '../lib/stats.js';
 import type { Row } from '../lib/types.js';
@@ -22,7 +22,7 @@ export async function noisy(ctx: SectionContext): Promise<void> {
     progress(`noisy: round ${r + 1}/${opts.noisyRounds}: quiet`);
     quiet.push(...(await zoneLoop(argv)).ns);
     progress(`noisy: round ${r + 1}/${opts.noisyRounds}: zone B flooding`);
-    const flooder = startZone({ argv: [fixture('flood'), '600'], stdio: 'pipe' });
+    const flooder = startZone(inZone([fixture('flood'), '600'], { stdio: 'pipe' }));
     try {
       await flooder.initPid;
       await sleep(300);
