@@ -1,5 +1,7 @@
 // exec into a running zone, pseudo-terminals, and rootless zones (issues 2, 6).
 import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execInZone, runZone, startZone } from '../src/zone/run.js';
@@ -71,6 +73,39 @@ describe('rootless', () => {
     expect(code).toBe(0);
     const lines = out.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
     expect(lines).toEqual(['0', '0 65534 1', '2', 'tmp', 'ro']);
+  });
+
+  it('lets an unprivileged user exec into its own zone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lxzone-rootless-'));
+    chmodSync(dir, 0o755);
+    const script = join(dir, 'exec.mts');
+    writeFileSync(script, `
+      import { startZone, execInZone } from ${JSON.stringify(join(repoRoot, 'src/zone/run.ts'))};
+      const z = startZone({ argv: ['/bin/sh', '-c', 'echo inside > /tmp/m; sleep 20'], stdio: 'pipe' });
+      const init = await z.initPid;
+      await new Promise((r) => setTimeout(r, 500));
+      const e = await execInZone(init, { argv: ['/bin/sh', '-c', 'cat /tmp/m; id -u'], stdio: 'pipe' }).wait();
+      console.log(JSON.stringify({ code: e.exitCode, out: e.stdout.toString() }));
+      z.kill('SIGKILL');
+      await z.wait();
+    `);
+    chmodSync(script, 0o644);
+    try {
+      const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'), script], {
+        cwd: '/tmp',
+        env: { PATH: process.env.PATH, HOME: '/tmp' },
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (err += d));
+      const code = await new Promise((r) => child.on('exit', r));
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      expect(JSON.parse(out)).toEqual({ code: 0, out: 'inside\n0\n' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses what needs root, naming it', async () => {

@@ -18,11 +18,14 @@ void forward(int sig) {
 
 }  // namespace
 
-void run_init_reaper(pid_t child) {
+void run_init_reaper(pid_t child, bool dumpable) {
   g_child = child;
   // Not dumpable: no zone process may ptrace or write the memory of pid 1
   // (same uid would otherwise be enough) and bend the status it reports.
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Rootless zones keep it dumpable: an unprivileged `lxzone exec` joins the
+  // zone through pid 1, which needs ptrace access to it, and the zone's root
+  // is the caller anyway.
+  if (!dumpable) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // pid 1 only receives signals it handles; handle the ones a caller sends.
   struct sigaction sa = {};
   sa.sa_handler = forward;

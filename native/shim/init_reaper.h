@@ -5,6 +5,6 @@
 
 namespace lxz {
 
-[[noreturn]] void run_init_reaper(pid_t child);
+[[noreturn]] void run_init_reaper(pid_t child, bool dumpable);
 
 }  // namespace lxz

@@ -20,8 +20,9 @@ void join_process_main(const JoinProcessArgs& args) {
 
   // All of the zone's namespaces at once (Linux >= 5.8); the user namespace
   // first, so the rest are joined with the zone's privileges, not the host's.
-  int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
-  if (!c.rootless) flags |= CLONE_NEWUSER;
+  // Rootless too: the zone's user namespace is ours (same owner), and its
+  // other namespaces can only be joined from inside it.
+  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
   if (setns(args.zone_pidfd, flags) < 0) fail(sync, sys_error("join the zone's namespaces"));
   close(args.zone_pidfd);
   if (chdir("/") < 0) fail(sync, sys_error("chdir /"));

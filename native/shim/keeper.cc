@@ -361,13 +361,15 @@ class Keeper {
     if (tty_master_.valid()) (void)!write(tty_master_.get(), buf, static_cast<size_t>(n));
   }
 
-  // A supervisor (re)connects: only root, and only one at a time.
+  // A supervisor (re)connects: only root or the keeper's own user (a rootless
+  // daemon), and only one at a time.
   void accept_supervisor() {
     Fd conn(accept4(reattach_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!conn.valid()) return;
     struct ucred cred = {};
     socklen_t len = sizeof cred;
-    if (getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != 0) return;
+    if (getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return;
+    if (cred.uid != 0 && cred.uid != geteuid()) return;
     if (control_open_ || !listener_.valid() || pid_ <= 0) return;
     control_ = std::move(conn);
     control_open_ = true;

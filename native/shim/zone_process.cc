@@ -75,7 +75,7 @@ void zone_process_main(const ZoneProcessArgs& args) {
   if (child == 0) exec_binary(c, sync, tty_slave);
   close(sync);
   if (tty_slave >= 0) close(tty_slave);
-  run_init_reaper(child);
+  run_init_reaper(child, c.rootless);
 }
 
 }  // namespace lxz
