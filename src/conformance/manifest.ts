@@ -7,7 +7,7 @@
 // run natively, so each of their lines needs an expectation.
 // fixtures/conformance/known-failures.json: id -> reason.
 import { readFileSync } from 'node:fs';
-import { Ajv } from 'ajv';
+import { lazySchema } from '../lazy-schema.js';
 import { LxzoneError } from '../errors.js';
 import { ABIS, type Abi } from '../tables/types.js';
 import { KNOWN_FAILURES_FILE, MANIFEST_FILE } from './paths.js';
@@ -177,9 +177,8 @@ const knownSchema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-const checkManifest = ajv.compile(schema);
-const checkKnown = ajv.compile(knownSchema);
+const checkManifest = lazySchema(schema, { allErrors: true, allowUnionTypes: true });
+const checkKnown = lazySchema(knownSchema, { allErrors: true, allowUnionTypes: true });
 
 function readJson(file: string): unknown {
   try {

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv } from 'ajv';
+import { lazySchema } from '../lazy-schema.js';
 import { LxzoneError } from '../errors.js';
 import { ABIS, type Abi } from '../tables/types.js';
 
@@ -41,7 +41,7 @@ const schema = {
   },
 } as const;
 
-const check = new Ajv({ allErrors: true }).compile(schema);
+const check = lazySchema(schema);
 
 export function parseResults(data: unknown, where: string): ConformanceResults {
   if (!check(data)) {

@@ -1,14 +1,13 @@
 // Validation of a syscall table as loaded: the schema, then the rules that
 // make the table usable as a dense array indexed by number: sorted, unique
 // numbers and names, every number 0..maxNr either a syscall or a hole.
-import { Ajv } from 'ajv';
+import { lazySchema } from '../lazy-schema.js';
 import { LxzoneError } from '../errors.js';
 import { AUDIT_ARCH } from './arch.js';
 import { tableSchema } from './schema.js';
 import type { Abi, SyscallTable } from './types.js';
 
-const ajv = new Ajv({ allErrors: true });
-const check = ajv.compile(tableSchema);
+const check = lazySchema(tableSchema);
 
 export function validateTable(data: unknown, abi: Abi, where: string): SyscallTable {
   if (!check(data)) {

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { arch } from 'node:os';
-import { Ajv } from 'ajv';
+import { lazySchema, type LazyValidator } from '../../lazy-schema.js';
 import { formatSchemaErrors } from '../config/validate.js';
 import { resolveInRoot } from '../config/in-root.js';
 import { entryRelPath } from './entry-path.js';
@@ -35,7 +35,7 @@ export interface ImageLayout {
   refs: string[];
 }
 
-const ajv = new Ajv({ allErrors: true, verbose: true });
+const MANIFEST_OPTIONS = { allErrors: true, verbose: true };
 const strings = { type: 'array', items: { type: 'string' } };
 const descriptor = {
   type: 'object',
@@ -48,7 +48,7 @@ const descriptor = {
     annotations: { type: 'object', additionalProperties: { type: 'string' } },
   },
 };
-const checkDockerManifest = ajv.compile({
+const checkDockerManifest = lazySchema({
   type: 'array',
   minItems: 1,
   items: {
@@ -56,18 +56,18 @@ const checkDockerManifest = ajv.compile({
     required: ['Config', 'Layers'],
     properties: { Config: { type: 'string' }, RepoTags: { anyOf: [strings, { type: 'null' }] }, Layers: strings },
   },
-});
-const checkIndex = ajv.compile({
+}, MANIFEST_OPTIONS);
+const checkIndex = lazySchema({
   type: 'object',
   required: ['manifests'],
   properties: { manifests: { type: 'array', minItems: 1, items: descriptor } },
-});
-const checkManifest = ajv.compile({
+}, MANIFEST_OPTIONS);
+const checkManifest = lazySchema({
   type: 'object',
   required: ['config', 'layers'],
   properties: { config: descriptor, layers: { type: 'array', items: descriptor } },
-});
-const checkConfig = ajv.compile({
+}, MANIFEST_OPTIONS);
+const checkConfig = lazySchema({
   type: 'object',
   properties: {
     config: {
@@ -86,9 +86,9 @@ const checkConfig = ajv.compile({
       ],
     },
   },
-});
+}, MANIFEST_OPTIONS);
 
-function readJson(dir: string, rel: string, what: string, check: ReturnType<typeof ajv.compile>): unknown {
+function readJson(dir: string, rel: string, what: string, check: LazyValidator): unknown {
   const path = fileIn(dir, rel, what);
   let v: unknown;
   try {

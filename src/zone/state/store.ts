@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import { lazySchema } from '../../lazy-schema.js';
 import { LxzoneError } from '../../errors.js';
 import { parseZoneConfig, formatSchemaErrors } from '../config/validate.js';
 import { NAME_PATTERN } from '../config/schema.js';
@@ -52,7 +52,7 @@ const runtimeSchema = {
     startedAt: { type: 'string', minLength: 1, maxLength: 64 },
   },
 } as const;
-const validateRuntime = new Ajv({ allErrors: true, verbose: true }).compile(runtimeSchema);
+const validateRuntime = lazySchema(runtimeSchema, { allErrors: true, verbose: true });
 
 export interface StoreOptions extends Partial<StorePaths> {
   /** Environment to take LXZONE_STATE_DIR etc. from (default process.env). */
