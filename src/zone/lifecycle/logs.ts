@@ -6,9 +6,10 @@
 // the zone's O_APPEND writes continue at the new end. At most the cap plus
 // what arrives between two checks is kept per stream, twice over with the
 // rotated copy. Bytes written between the copy and the truncation are lost.
-// <file>.gen counts rotations (written after the truncation), so a reader
-// following the log knows whether the copy it finds is the one of the file
-// it was reading.
+// <file>.gen counts rotations and says when one is under way ("N r" from
+// before the copy until the truncation is done, then "N+1"), so a reader
+// following the log never takes bytes read during a rotation, and knows
+// whether the copy it finds is the one of the file it was reading.
 import { closeSync, constants, copyFileSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,14 +40,26 @@ export function openZoneStdio(store: ZoneStore, name: string): [number, number, 
   return fds as [number, number, number];
 }
 
-/** How many times `file` was rotated. */
-function generation(file: string): number {
+interface Generation {
+  /** How many times the file was rotated. */
+  n: number;
+  /** A rotation is under way: the file's content is not to be trusted. */
+  rotating: boolean;
+}
+
+function generation(file: string): Generation {
   try {
-    const n = Number(readFileSync(`${file}.gen`, 'utf8'));
-    return Number.isSafeInteger(n) ? n : 0;
+    const [num, mark] = readFileSync(`${file}.gen`, 'utf8').trim().split(' ');
+    const n = Number(num);
+    return { n: Number.isSafeInteger(n) ? n : 0, rotating: mark === 'r' };
   } catch {
-    return 0;
+    return { n: 0, rotating: false };
   }
+}
+
+function writeGeneration(file: string, text: string): void {
+  writeFileSync(`${file}.gen.tmp`, text);
+  renameSync(`${file}.gen.tmp`, `${file}.gen`);
 }
 
 /** Keeps a zone's log files under `maxBytes` each while the zone runs; stop() when it is gone. */
@@ -66,10 +79,12 @@ export class LogRotator {
     for (const f of this.files) {
       try {
         if (statSync(f).size <= this.maxBytes) continue;
+        const n = generation(f).n;
+        writeGeneration(f, `${n} r`);
         copyFileSync(f, `${f}.1.tmp`);
         renameSync(`${f}.1.tmp`, `${f}.1`);
         truncateSync(f, 0);
-        writeFileSync(`${f}.gen`, String(generation(f) + 1));
+        writeGeneration(f, String(n + 1));
       } catch {
         // gone (destroy) or unreadable: nothing to rotate
       }
@@ -104,13 +119,6 @@ function readRange(file: string, from: number, to?: number): Buffer {
   }
 }
 
-function size(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
 
 /** Last `n` lines of a buffer (all of it when n is undefined). */
 function tailLines(buf: Buffer, n: number | undefined): Buffer {
@@ -149,11 +157,14 @@ export async function readLogs(
     let old: Buffer = Buffer.alloc(0);
     let cur: Buffer = Buffer.alloc(0);
     // Read the copy and the file of one generation (retry if a rotation came between).
-    for (let attempt = 0; attempt < 5; attempt++) {
-      gen[s] = generation(files[s]);
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const before = generation(files[s]);
+      gen[s] = before.n;
       old = existsSync(`${files[s]}.1`) ? readRange(`${files[s]}.1`, 0) : Buffer.alloc(0);
       cur = readRange(files[s], 0);
-      if (generation(files[s]) === gen[s]) break;
+      const after = generation(files[s]);
+      if (!before.rotating && !after.rotating && after.n === before.n) break;
+      await sleep(20);
     }
     pos[s] = cur.length;
     const all = tailLines(Buffer.concat([old, cur]), o.tail);
@@ -163,18 +174,20 @@ export async function readLogs(
   for (;;) {
     const stillRunning = o.running?.() ?? true;
     for (const s of LOG_STREAMS) {
-      const g = generation(files[s]);
-      if (g !== gen[s]) {
+      const before = generation(files[s]);
+      if (before.rotating) continue; // next round
+      if (before.n !== gen[s]) {
         // Rotated once: what we had not read yet is at the end of the copy.
         // More than once: the copy is a later file than ours, all of it is new.
-        const rest = readRange(`${files[s]}.1`, g === gen[s] + 1 ? pos[s] : 0);
+        const rest = readRange(`${files[s]}.1`, before.n === gen[s] + 1 ? pos[s] : 0);
         if (rest.length) out[s](rest);
-        gen[s] = g;
+        gen[s] = before.n;
         pos[s] = 0;
-      } else if (size(files[s]) < pos[s]) {
-        continue; // truncated, its generation not yet written: next round
       }
       const chunk = readRange(files[s], pos[s]);
+      const after = generation(files[s]);
+      // A rotation began while we read: the chunk may be of a truncated file.
+      if (after.rotating || after.n !== before.n) continue;
       if (chunk.length) {
         pos[s] += chunk.length;
         out[s](chunk);
