@@ -3,28 +3,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { lxzoneInProcess } from './support/cli-in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'lxzone-policy-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function lxzone(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => { stdout += String(s); return true; });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => { stderr += String(s); return true; });
-  process.exitCode = 0;
-  try {
-    await main(['node', 'lxzone', ...args]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout, stderr };
-}
+const lxzone = lxzoneInProcess;
 
 describe('lxzone policy', () => {
   it('check: a shipped profile is ok', async () => {

@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lxzoneInProcess } from './support/cli-in-process.js';
 import { createZoneCgroup, detectCgroups, limitsFromConfig, pruneCgroupParent, type ZoneCgroup } from '../src/zone/cgroups/index.js';
 import { defaultZoneConfig } from '../src/zone/config/index.js';
 import { Ipam } from '../src/zone/network/index.js';
@@ -22,22 +22,7 @@ let cg: ZoneCgroup;
 let sleeper: ChildProcess;
 let ipv4: string;
 
-async function lxzone(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  process.exitCode = 0;
-  try {
-    await main(['node', 'lxzone', ...args]);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout, stderr };
-}
+const lxzone = lxzoneInProcess;
 
 beforeAll(async () => {
   Object.assign(process.env, env);
