@@ -27,14 +27,7 @@ void join_process_main(const JoinProcessArgs& args) {
   close(args.zone_pidfd);
   if (chdir("/") < 0) fail(sync, sys_error("chdir /"));
 
-  check(sync, become_zone_user(c));
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (keeper_gone(sync)) _exit(125);
-  if (chdir(c.cwd.c_str()) < 0) fail(sync, sys_error("working directory " + c.cwd));
-  int tty_slave = -1;
-  check(sync, open_zone_tty(c, sync, &tty_slave));
-  close_inherited_fds(sync, tty_slave);
-  install_filter_and_report(*args.filter, sync);
+  int tty_slave = enter_zone_and_filter(c, *args.filter, sync);
 
   // Only children enter the zone's pid namespace: the binary runs as one,
   // and this process (outside it, like docker exec's) waits for it. Signals

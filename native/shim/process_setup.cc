@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
@@ -107,6 +108,20 @@ void install_filter_and_report(const std::string& filter, int sync_fd) {
   // and is answered once the supervisor holds the listener).
   await(sync_fd, ControlType::kListenerTaken);
   close(listener);
+}
+
+int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd) {
+  check(sync_fd, become_zone_user(c));
+  // Changing credentials cleared the parent-death signal: set it again, then
+  // make sure the keeper did not die in between.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (keeper_gone(sync_fd)) _exit(125);
+  if (chdir(c.cwd.c_str()) < 0) fail(sync_fd, sys_error("working directory " + c.cwd));
+  int tty_slave = -1;
+  check(sync_fd, open_zone_tty(c, sync_fd, &tty_slave));
+  close_inherited_fds(sync_fd, tty_slave);
+  install_filter_and_report(filter, sync_fd);
+  return tty_slave;
 }
 
 void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave) {

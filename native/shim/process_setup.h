@@ -30,6 +30,12 @@ void close_inherited_fds(int keep, int also);
 // no_new_privs + the filter; the listener goes to the keeper.
 void install_filter_and_report(const std::string& filter, int sync_fd);
 
+// The common tail of entering a zone, once in its namespaces: the zone's
+// user (re-arming the parent-death signal that a credential change clears),
+// working directory, terminal, no inherited fds, and the filter. Returns the
+// tty slave (-1 without a tty).
+int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd);
+
 // The binary, with the zone's environment; on failure the errno goes to the
 // keeper and the process exits 127 (not found) or 126.
 [[noreturn]] void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave);

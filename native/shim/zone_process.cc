@@ -58,16 +58,7 @@ void zone_process_main(const ZoneProcessArgs& args) {
     check(sync, send_control(sync, ControlType::kIdMapRequest));
     await(sync, ControlType::kIdMapDone);
   }
-  check(sync, become_zone_user(c));
-  // Changing credentials cleared the parent-death signal: set it again, then
-  // make sure the keeper did not die in between.
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (keeper_gone(sync)) _exit(125);
-  if (chdir(c.cwd.c_str()) < 0) fail(sync, sys_error("working directory " + c.cwd));
-  int tty_slave = -1;
-  check(sync, open_zone_tty(c, sync, &tty_slave));
-  close_inherited_fds(sync, tty_slave);
-  install_filter_and_report(*args.filter, sync);
+  int tty_slave = enter_zone_and_filter(c, *args.filter, sync);
 
   if (!c.init) exec_binary(c, sync, tty_slave);
   pid_t child = fork();
