@@ -18,9 +18,15 @@
 // another run removed is not our leak), and `expectNoLeaks` waits a little
 // for teardown to finish before it reports. Take the baseline after a first
 // zone has run: the supervisor opens its epoll fd and thread once per process.
+//
+// The shared LXCFS of the installation (mounted at /run/lxzone/lxcfs by the
+// first zone with caps, from any test file) serves every zone and is meant to
+// outlive them, like the bridge: its mount is never counted. Its process has a
+// clean environment, so it never carries our marker.
 import { readdirSync, readFileSync, readlinkSync, statSync, existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { DEFAULT_PROCVIEW_MOUNT } from '../../src/zone/procview/lxcfs.js';
 
 /** Marks every process this test process starts (environments are inherited). */
 export const LEAK_TAG = (process.env.LXZONE_LEAK_TAG ??= `${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -80,7 +86,8 @@ function mounts(): string[] {
       const f = pre!.split(' ');
       const [fstype, source] = post!.split(' ');
       return `${f[4]} ${fstype} ${source}`;
-    });
+    })
+    .filter((m) => !m.startsWith(`${DEFAULT_PROCVIEW_MOUNT} fuse.lxcfs `));
 }
 
 function walk(dir: string, onDir: (path: string) => void): void {

@@ -100,10 +100,12 @@ export async function startProcView(opts: ProcViewOptions = {}): Promise<ProcVie
     // -f: stay in the foreground of our detached child so we know its pid;
     // -l: virtualize loadavg; --enable-cfs: cpuinfo/stat follow the CPU quota;
     // --enable-pidfd: no pid-reuse races. Its own pid file (-p) is unused: ours carries the start time.
+    // It outlives the CLI or daemon that starts it and serves every zone: it gets a clean
+    // environment, never the starter's (which may carry credentials or test markers).
     const child = spawn(
       opts.binary ?? 'lxcfs',
       ['-f', '-l', '--enable-cfs', '--enable-pidfd', '-p', `${mountpoint}.lxcfs-pid`, mountpoint],
-      { detached: true, stdio: ['ignore', log, log] },
+      { detached: true, stdio: ['ignore', log, log], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' } },
     );
     closeSync(log);
     const spawned = await new Promise<Error | undefined>((res) => {
