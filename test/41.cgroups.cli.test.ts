@@ -102,3 +102,30 @@ describe('lxzone update', () => {
     expect(await lxzone('stats', 'web')).toMatchObject({ code: 1, stderr: 'lxzone: zone web is not running\n' });
   });
 });
+
+describe('the resource flags: one spelling and one parser on create, run and update', () => {
+  it('create takes docker\'s names (and the older --swap / --pids-max, hidden from help)', async () => {
+    const r = await lxzone('create', 'flags', '--network', 'none', '-m', '64m', '--memory-swap', '16m', '--cpus', '1.5', '--pids-limit', '40', '--disk', '8m', '--json');
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).resources).toEqual({ memoryBytes: 64 * MiB, swapBytes: 16 * MiB, cpus: 1.5, pidsMax: 40, diskBytes: 8 * MiB });
+    const old = await lxzone('create', 'flags-old', '--network', 'none', '--swap', '1m', '--pids-max', '7', '--json');
+    expect(JSON.parse(old.stdout).resources).toEqual({ swapBytes: MiB, pidsMax: 7 });
+    for (const z of ['flags', 'flags-old']) expect((await lxzone('destroy', z)).code).toBe(0);
+    expect((await lxzone('create', '--help')).stdout).not.toMatch(/--pids-max|--swap /);
+  });
+
+  it('run refuses what create and update refuse, before any zone starts', async () => {
+    for (const [flag, value, msg] of [
+      ['--pids-limit', '12abc', 'must be an integer'],
+      ['--cpus', 'lots', 'must be a positive number of CPUs'],
+      ['--cpus', '0', 'must be a positive number of CPUs'],
+      ['--memory', '12 parsecs', 'option --memory "12 parsecs": must be a size'],
+      ['--memory', 'max', 'a new zone has no cap to remove'],
+    ]) {
+      const r = await lxzone('run', flag!, value!, '--', '/bin/true');
+      expect(r.code, `${flag} ${value}`).toBe(2);
+      expect(r.stderr).toContain(msg);
+      expect(r.stdout).toBe('');
+    }
+  });
+});

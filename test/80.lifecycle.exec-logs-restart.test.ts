@@ -141,7 +141,7 @@ describe('restart policies', () => {
 
 describe('caps and the zone view', () => {
   it('update changes the caps of a running zone; stats and /proc/meminfo follow', async () => {
-    await ok(['create', 'capped', '--memory', '96m', '--pids-max', '64', '--cpus', '0.5', '--', '/bin/sh', '-c', 'sleep 600']);
+    await ok(['create', 'capped', '--memory', '96m', '--pids-limit', '64', '--cpus', '0.5', '--', '/bin/sh', '-c', 'sleep 600']);
     await ok(['boot', 'capped']);
     const meminfo = async () => (await execZone('capped', { argv: ['/bin/sh', '-c', 'head -1 /proc/meminfo; free -b | sed -n 2p'], stdio: 'pipe' })).stdout!.toString();
     const before = await meminfo();

@@ -4,11 +4,12 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { LxzoneError } from '../errors.js';
-import { applyZoneFlags, parseSize } from '../zone/config/flags.js';
+import { applyZoneFlags } from '../zone/config/flags.js';
 import type { ZoneConfig } from '../zone/config/types.js';
 import { createZone } from '../zone/lifecycle/api.js';
+import { addResourceOptions, parseResourceFlags, requestedResources, type ResourceFlags } from './resource-options.js';
 
-interface CreateFlags {
+interface CreateFlags extends ResourceFlags {
   config?: string;
   rootfs?: string;
   image?: string;
@@ -25,49 +26,11 @@ interface CreateFlags {
   init: boolean;
   network?: 'none' | 'loopback' | 'zone';
   ip?: string;
-  memory?: string;
-  swap?: string;
-  cpus?: string;
-  cpuShares?: string;
-  pidsMax?: string;
-  disk?: string;
   restart?: string;
   json?: boolean;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
-
-function intFlag(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n)) throw new LxzoneError(`option ${flag} ${JSON.stringify(v)}: must be an integer`, { exitCode: 2 });
-  return n;
-}
-
-/** The resource flags shared by create and update (sizes with k/m/g units). */
-export function resourceFlags(f: Pick<CreateFlags, 'memory' | 'swap' | 'cpus' | 'cpuShares' | 'pidsMax' | 'disk'>): Record<string, number> {
-  const r: Record<string, number> = {};
-  if (f.memory !== undefined) r.memoryBytes = parseSize(f.memory);
-  if (f.swap !== undefined) r.swapBytes = parseSize(f.swap);
-  if (f.cpus !== undefined) {
-    const n = Number(f.cpus);
-    if (!Number.isFinite(n)) throw new LxzoneError(`option --cpus ${JSON.stringify(f.cpus)}: must be a number`, { exitCode: 2 });
-    r.cpus = n;
-  }
-  if (f.cpuShares !== undefined) r.cpuShares = intFlag('--cpu-shares', f.cpuShares);
-  if (f.pidsMax !== undefined) r.pidsMax = intFlag('--pids-max', f.pidsMax);
-  if (f.disk !== undefined) r.diskBytes = parseSize(f.disk);
-  return r;
-}
-
-export function addResourceOptions(cmd: Command): Command {
-  return cmd
-    .option('--memory <size>', 'memory cap (e.g. 256m)')
-    .option('--swap <size>', 'swap allowed beyond the memory cap (default 0 with a memory cap)')
-    .option('--cpus <n>', 'CPU cap in CPUs (e.g. 1.5)')
-    .option('--cpu-shares <n>', 'relative CPU weight (2..262144, default 1024)')
-    .option('--pids-max <n>', 'maximum number of processes and threads')
-    .option('--disk <size>', "size cap of the zone's writable /tmp and /run");
-}
 
 export function register(program: Command): void {
   const cmd = program
@@ -93,7 +56,7 @@ export function register(program: Command): void {
     .option('--ip <address>', 'a static IPv4 address on the zone network')
     .option('--restart <policy>', 'no, on-failure[:N], always or unless-stopped')
     .option('--json', 'print the stored configuration as JSON');
-  addResourceOptions(cmd).action(async (name: string, command: string[], f: CreateFlags) => {
+  addResourceOptions(cmd, { disk: true }).action(async (name: string, command: string[], f: CreateFlags) => {
     let base: Partial<ZoneConfig> = {};
     if (f.config) {
       const path = resolve(f.config);
@@ -120,7 +83,7 @@ export function register(program: Command): void {
     if (!f.init) cfg.init = false;
     if (command.length) cfg.command = command;
     if (f.network || f.ip) cfg.network = { ...(cfg.network ?? { mode: 'zone' }), ...(f.network ? { mode: f.network } : {}), ...(f.ip ? { address: f.ip } : {}) };
-    const res = resourceFlags(f);
+    const res = requestedResources(parseResourceFlags(f));
     if (Object.keys(res).length) cfg.resources = { ...(cfg.resources ?? {}), ...res };
     const r = await createZone(cfg);
     for (const w of r.warnings) process.stderr.write(`lxzone: ${w}\n`);

@@ -6,13 +6,14 @@ import { LxzoneError } from '../errors.js';
 import { resolveProfile } from '../policy/resolve.js';
 import { syscallByNr, type Abi } from '../tables/index.js';
 import type { ZoneLimits } from '../zone/cgroups/index.js';
-import { parseEnvFlags, parseSize, parseUserFlag, parseVolumeFlag } from '../zone/config/flags.js';
+import { parseEnvFlags, parseUserFlag, parseVolumeFlag } from '../zone/config/flags.js';
 import { createRunCaps, hasCaps } from '../zone/run-resources.js';
 import { resolveUser } from '../zone/config/user.js';
 import { startZone, type RunOptions, type RunningZone, type ZoneStats } from '../zone/run.js';
 import { runNamed } from '../zone/lifecycle/run-named.js';
+import { addResourceOptions, parseResourceFlags, requestedLimits, requestedResources, type ResourceFlags } from './resource-options.js';
 
-interface RunFlags {
+interface RunFlags extends ResourceFlags {
   rootfs?: string;
   hostname?: string;
   kernelVersion?: string;
@@ -29,11 +30,6 @@ interface RunFlags {
   traceOutput?: string;
   stats?: boolean;
   json?: boolean;
-  memory?: string;
-  memorySwap?: string;
-  cpus?: number;
-  cpuShares?: number;
-  pidsLimit?: number;
   name?: string;
 }
 
@@ -101,18 +97,14 @@ async function runNamedFromFlags(name: string, command: string[], flags: RunFlag
       user: flags.user,
       init: flags.init,
       network: given('network') ? flags.network : undefined,
-      memory: flags.memory,
-      memorySwap: flags.memorySwap,
-      cpus: flags.cpus,
-      cpuShares: flags.cpuShares,
-      pidsLimit: flags.pidsLimit,
+      resources: requestedResources(parseResourceFlags(flags)),
     },
     { stdout: (b) => process.stdout.write(b), stderr: (b) => process.stderr.write(b) },
   );
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description('run a command in a new zone (removed when it exits)')
     .argument('<command...>', 'the binary and its arguments (after --)')
@@ -130,17 +122,12 @@ export function register(program: Command): void {
     .option('--no-tty', 'no pseudo-terminal, even on a terminal: the zone reads and writes our stdio')
     .option('-i, --interactive', 'keep stdin open (always the case; accepted for docker compatibility)')
     .addOption(new Option('--network <mode>', 'zone network').choices(['none', 'loopback', 'zone']).default('loopback'))
-    .option('-m, --memory <bytes>', 'memory cap (k, m, g suffixes), swap none unless --memory-swap')
-    .option('--memory-swap <bytes>', 'swap the zone may use beyond --memory')
-    .option('--cpus <n>', 'CPU cap in CPUs (e.g. 0.5)', parseFloat)
-    .option('--cpu-shares <n>', 'relative CPU weight (docker scale, default 1024)', (v) => parseInt(v, 10))
-    .option('--pids-limit <n>', 'maximum number of processes and threads', (v) => parseInt(v, 10))
     .option('--trace [syscalls]', 'print the syscalls the zone makes (all, or a comma-separated list), strace style')
     .option('--trace-output <file>', 'write trace lines to a file instead of stderr')
     .option('--stats', 'print the counters of notified syscalls at exit (stderr)')
     .option('--json', 'print the result (exit code, stats) as JSON on stdout at exit')
-    .option('--name <name>', 'keep the zone as NAME, run by the daemon: output shown until it stops (lxzone boot NAME runs it again)')
-    .action(async (command: string[], flags: RunFlags, cmd: Command) => {
+    .option('--name <name>', 'keep the zone as NAME, run by the daemon: output shown until it stops (lxzone boot NAME runs it again)');
+  addResourceOptions(cmd).action(async (command: string[], flags: RunFlags, cmd: Command) => {
       if (flags.name !== undefined) {
         process.exitCode = await runNamedFromFlags(flags.name, command, flags, cmd);
         return;
@@ -180,13 +167,7 @@ export function register(program: Command): void {
         ...trace,
       };
 
-      const limits: ZoneLimits = {
-        memory: flags.memory !== undefined ? parseSize(flags.memory) : undefined,
-        swap: flags.memorySwap !== undefined ? parseSize(flags.memorySwap) : undefined,
-        cpus: flags.cpus,
-        cpuShares: flags.cpuShares,
-        pids: flags.pidsLimit,
-      };
+      const limits: ZoneLimits = requestedLimits(parseResourceFlags(flags));
       const caps = hasCaps(limits) ? await createRunCaps(limits) : undefined;
       if (caps) {
         opts.cgroupProcs = caps.cgroup.procsFiles();

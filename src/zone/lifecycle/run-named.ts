@@ -5,7 +5,7 @@
 // again; `lxzone destroy NAME` removes it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../../errors.js';
-import { applyZoneFlags, parseSize } from '../config/flags.js';
+import { applyZoneFlags } from '../config/flags.js';
 import type { NetworkConfig, ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { bootZone, createZone, haltZone, inspectZone, zoneLogs } from './api.js';
 
@@ -23,11 +23,7 @@ export interface NamedRunInput {
   user?: string;
   init: boolean;
   network?: NetworkConfig['mode'];
-  memory?: string;
-  memorySwap?: string;
-  cpus?: number;
-  cpuShares?: number;
-  pidsLimit?: number;
+  resources?: ResourcesConfig;
 }
 
 export function namedZoneConfig(i: NamedRunInput): Partial<ZoneConfig> {
@@ -38,13 +34,7 @@ export function namedZoneConfig(i: NamedRunInput): Partial<ZoneConfig> {
   if (!i.init) cfg.init = false;
   if (i.network) cfg.network = { mode: i.network };
   cfg.command = i.command;
-  const r: ResourcesConfig = {};
-  if (i.memory !== undefined) r.memoryBytes = parseSize(i.memory);
-  if (i.memorySwap !== undefined) r.swapBytes = parseSize(i.memorySwap);
-  if (i.cpus !== undefined) r.cpus = i.cpus;
-  if (i.cpuShares !== undefined) r.cpuShares = i.cpuShares;
-  if (i.pidsLimit !== undefined) r.pidsMax = i.pidsLimit;
-  if (Object.keys(r).length) cfg.resources = r;
+  if (i.resources && Object.keys(i.resources).length) cfg.resources = { ...i.resources };
   return cfg;
 }
 
