@@ -40,6 +40,7 @@
         "native/shim/capabilities.cc",
         "native/shim/seccomp_install.cc",
         "native/shim/init_reaper.cc",
+        "native/shim/process_title.cc",
         "native/common/unix_socket.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

@@ -40,6 +40,11 @@ describe('runZone() on the host root', () => {
     expect(r.stats.notified.some((n) => n.abi === 'x86_64' && n.nr === 63)).toBe(true);
   });
 
+  it("shows its pid 1 reaper as lxzone-init, never the shim's host path", async () => {
+    const r = await runZone({ argv: ['/bin/sh', '-c', 'cat /proc/1/comm; tr "\\0" "\\n" < /proc/1/cmdline | grep -v "^$"'], stdio: 'pipe' });
+    expect(lines(r.stdout)).toEqual(['lxzone-init', 'lxzone-init']);
+  });
+
   it('is pid 1 itself with init off', async () => {
     const r = await runZone({ argv: ['/bin/sh', '-c', 'echo $$'], init: false, stdio: 'pipe' });
     expect(lines(r.stdout)).toEqual(['1']);

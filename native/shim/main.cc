@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "keeper.h"
+#include "process_title.h"
 #include "seccomp_install.h"
 #include "../common/unix_socket.h"
 
@@ -49,6 +50,7 @@ bool is_seqpacket(int fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  lxz::remember_argv(argc, argv);
   int config_fd = -1, seccomp_fd = -1, control_fd = -1;
   for (int i = 1; i < argc; i++) {
     int* target = nullptr;
