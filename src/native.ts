@@ -32,7 +32,6 @@ export interface AttachOptions {
   kernelVersion?: string;
   kernelBuild?: string;
   kernelVersionEnv?: boolean;
-  rootUid: number;
   memoryLimit?: number;
   memoryUsageFile?: string;
   traceStringArgs?: Buffer;

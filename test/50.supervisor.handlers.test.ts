@@ -77,8 +77,29 @@ describe('reboot', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  // reboot(RESTART) in python: "-1 1" is EPERM; a granted one never returns.
+  const REBOOT = `${SYSCALL}; r = libc.syscall(169, 0xfee1dead, 672274793, 0x1234567, 0); print(r, ctypes.get_errno())`;
+
   it('refuses reboot to a non-root zone user with EPERM', async () => {
-    const r = await runZone({ argv: py(`${SYSCALL}; r = libc.syscall(169, 0xfee1dead, 672274793, 0x1234567, 0); print(r, ctypes.get_errno())`), uid: 1000, gid: 1000, stdio: 'pipe' });
+    const r = await runZone({ argv: py(REBOOT), uid: 1000, gid: 1000, stdio: 'pipe' });
+    expect(out(r).trim()).toBe('-1 1');
+  });
+
+  it('wants CAP_SYS_BOOT in the zone, as Linux does: a root that dropped it gets EPERM', async () => {
+    const events: string[] = [];
+    const r = await runZone({
+      argv: ['/usr/bin/setpriv', '--bounding-set', '-sys_boot', '--inh-caps', '-sys_boot', '--', ...py(REBOOT)],
+      stdio: 'pipe',
+      onEvent: (e) => e.type === 'reboot' && events.push('reboot'),
+    });
+    expect(r.stderr?.toString()).toBe('');
+    expect(out(r).trim()).toBe('-1 1');
+    expect(events).toEqual([]);
+  });
+
+  it('refuses a root of a user namespace nested in the zone (all capabilities, but not over the zone)', async () => {
+    const r = await runZone({ argv: ['/usr/bin/unshare', '--user', '--map-root-user', '--', ...py(REBOOT)], allowNesting: true, stdio: 'pipe' });
+    expect(r.stderr?.toString()).toBe('');
     expect(out(r).trim()).toBe('-1 1');
   });
 });
@@ -170,7 +191,7 @@ describe('fail closed and re-attach', () => {
     const { compilePolicy } = await import('../src/policy/compile.js');
     const policy = compilePolicy({ profile: 'default', abis: ['x86_64', 'i386'] });
     const sup = supervisor();
-    const zone = sup.reattach(d.socket, { dispatch: policy.dispatch, hostname: 'back', kernelVersion: '8.8.8-new', rootUid: 100000 }, () => undefined);
+    const zone = sup.reattach(d.socket, { dispatch: policy.dispatch, hostname: 'back', kernelVersion: '8.8.8-new' }, () => undefined);
     const deadline = Date.now() + 5000;
     while (Date.now() < deadline && !readFileSync(d.outFile, 'utf8').includes('8.8.8')) await new Promise((r) => setTimeout(r, 50));
     expect(readFileSync(d.outFile, 'utf8')).toBe('8.8.8-new\n');

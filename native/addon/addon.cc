@@ -154,7 +154,6 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
     str("kernelBuild", &opts.kernel_build);
     str("memoryUsageFile", &opts.memory_usage_file);
     if (o.Get("kernelVersionEnv").IsBoolean()) opts.kernel_version_env = o.Get("kernelVersionEnv").As<Napi::Boolean>();
-    if (o.Get("rootUid").IsNumber()) opts.root_uid = o.Get("rootUid").As<Napi::Number>().Uint32Value();
     if (o.Get("memoryLimit").IsNumber())
       opts.memory_limit = static_cast<uint64_t>(o.Get("memoryLimit").As<Napi::Number>().Int64Value());
     Napi::Value t = o.Get("traceStringArgs");

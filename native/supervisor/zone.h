@@ -19,7 +19,6 @@ struct ZoneOptions {
   std::string kernel_build;         // uname version
   bool kernel_version_env = false;  // honour LXZONE_KERNEL_VERSION in a process's environment
   std::string host_release, host_version, host_machine;  // the host's uname, read once at attach
-  uint32_t root_uid = 100000;       // host uid of the zone's root (who may reboot it)
   uint64_t memory_limit = 0;        // bytes; 0 = the host's
   std::string memory_usage_file;    // cgroup file with the zone's usage in bytes
   std::vector<uint8_t> trace_string_args;  // per (abi, nr): bit i = arg i is a C string

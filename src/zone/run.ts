@@ -355,7 +355,6 @@ export function startZone(opts: RunOptions): RunningZone {
       hostname,
       kernelVersion: opts.kernelVersion,
       kernelVersionEnv: opts.kernelVersionEnv ?? false,
-      rootUid: isRootless() ? process.getuid!() : idBase,
       memoryLimit: opts.memoryLimit,
       memoryUsageFile: opts.memoryUsageFile,
       traceStringArgs: traceStringMasks(abis),

@@ -119,7 +119,6 @@ export function attachOptionsOf(rec: AttachRecord): AttachOptions {
     dispatch: policy.dispatch,
     hostname: rec.hostname,
     kernelVersionEnv: true,
-    rootUid: rec.idBase,
     traceStringArgs: traceStringMasks(abis),
   };
   if (rec.kernelVersion !== undefined) o.kernelVersion = rec.kernelVersion;
