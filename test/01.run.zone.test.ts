@@ -67,6 +67,24 @@ describe('runZone() on the host root', () => {
     expect(lines(r.stdout)).toEqual(['lo']);
   });
 
+  it('lets the zone bind any port and open ICMP echo sockets (docker defaults), in its namespace only', async () => {
+    const hostPorts = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8');
+    const hostPing = readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8');
+    const code = [
+      'import socket',
+      's = socket.socket(); s.bind(("127.0.0.1", 80)); s.listen(); print("port", s.getsockname()[1])',
+      'p = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)',
+      'p.sendto(b"\\x08\\x00\\xf7\\xff\\x00\\x00\\x00\\x00", ("127.0.0.1", 0)); print("echo reply type", p.recv(64)[0])',
+    ].join('\n');
+    for (const user of [{}, { uid: 1000, gid: 1000 }]) {
+      const r = await runZone({ argv: ['/usr/bin/python3', '-c', code], stdio: 'pipe', ...user });
+      expect(r.stderr?.toString()).toBe('');
+      expect(lines(r.stdout)).toEqual(['port 80', 'echo reply type 0']);
+    }
+    expect(readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8')).toBe(hostPorts);
+    expect(readFileSync('/proc/sys/net/ipv4/ping_group_range', 'utf8')).toBe(hostPing);
+  });
+
   it('passes stdin through and returns the exit status', async () => {
     const r = await runZone({ argv: ['/bin/sh', '-c', 'read line; echo "got $line"; exit 42'], stdio: 'pipe', input: 'hello\n' });
     expect(lines(r.stdout)).toEqual(['got hello']);

@@ -1,5 +1,6 @@
 #include "zone_process.h"
 
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -34,6 +35,34 @@ Status bring_up_loopback() {
   return {};
 }
 
+// The zone's network namespace belongs to the host (or, rootless, to the
+// caller's first user namespace), not to the zone's user namespace, so the
+// zone's root holds no capability over it: without this, binding port 80
+// would be refused to it. Docker's defaults for a container's namespace:
+// every port may be bound, and ICMP echo sockets need no CAP_NET_RAW for the
+// zone's groups. They are settings of this namespace only; /proc/sys is
+// read-only in the zone.
+Status set_zone_network_sysctls(const ShimConfig& c) {
+  // Group ids as this process sees them now: the host's, or (rootless) those
+  // of the caller's user namespace, where the zone's one group is 0.
+  std::string groups = c.rootless ? std::string("0 0")
+                                  : std::to_string(c.id_base) + " " + std::to_string(c.id_base + c.id_count - 1);
+  struct Setting {
+    const char* path;
+    std::string value;
+  };
+  for (const Setting& s : {Setting{"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"},
+                           Setting{"/proc/sys/net/ipv4/ping_group_range", groups}}) {
+    int fd = open(s.path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return sys_error(std::string("open ") + s.path);
+    ssize_t n = write(fd, s.value.data(), s.value.size());
+    int saved = errno;
+    close(fd);
+    if (n != static_cast<ssize_t>(s.value.size())) return Error{saved, std::string("write ") + s.path};
+  }
+  return {};
+}
+
 }  // namespace
 
 void zone_process_main(const ZoneProcessArgs& args) {
@@ -49,6 +78,9 @@ void zone_process_main(const ZoneProcessArgs& args) {
   if (unshare(CLONE_NEWCGROUP) < 0) fail(sync, sys_error("unshare cgroup namespace"));
   if (sethostname(c.hostname.data(), c.hostname.size()) < 0) fail(sync, sys_error("sethostname"));
   if (c.network != NetworkMode::kNone) check(sync, bring_up_loopback());
+  // Before the new mount tree: /proc/sys/net is still the host's procfs,
+  // which resolves to the namespace of the process that opens it.
+  check(sync, set_zone_network_sysctls(c));
   check(sync, build_zone_filesystem(c));
 
   if (!c.rootless) {
