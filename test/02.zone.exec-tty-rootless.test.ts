@@ -57,18 +57,24 @@ describe('tty', () => {
   });
 });
 
+/** `node --import tsx ARGS` as the unprivileged user nobody, from /tmp, with only PATH and HOME=/tmp of an environment. */
+async function nodeAsNobody(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'), ...args], {
+    cwd: '/tmp',
+    env: { PATH: process.env.PATH, HOME: '/tmp' },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  return { code, out, err };
+}
+const CLI = join(repoRoot, 'test/support/cli-entry.ts');
+
 describe('rootless', () => {
   it('runs a zone as an unprivileged user, whose only id is its root', async () => {
-    const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'),
-      join(repoRoot, 'test/support/cli-entry.ts'), 'run', '--', '/bin/sh', '-c', 'id -u; cat /proc/self/uid_map; echo $$; touch /tmp/ok && echo tmp; touch /etc/x 2>/dev/null || echo ro'], {
-      cwd: '/tmp',
-      env: { PATH: process.env.PATH, HOME: '/tmp' },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const code = await new Promise((r) => child.on('exit', r));
+    const { code, out, err } = await nodeAsNobody([CLI, 'run', '--', '/bin/sh', '-c', 'id -u; cat /proc/self/uid_map; echo $$; touch /tmp/ok && echo tmp; touch /etc/x 2>/dev/null || echo ro']);
     expect(err).toBe('');
     expect(code).toBe(0);
     const lines = out.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
@@ -91,15 +97,7 @@ describe('rootless', () => {
     `);
     chmodSync(script, 0o644);
     try {
-      const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'), script], {
-        cwd: '/tmp',
-        env: { PATH: process.env.PATH, HOME: '/tmp' },
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.stderr.on('data', (d) => (err += d));
-      const code = await new Promise((r) => child.on('exit', r));
+      const { code, out, err } = await nodeAsNobody([script]);
       expect(err).toBe('');
       expect(code).toBe(0);
       expect(JSON.parse(out)).toEqual({ code: 0, out: 'inside\n0\n' });
@@ -109,11 +107,7 @@ describe('rootless', () => {
   });
 
   it('refuses what needs root, naming it', async () => {
-    const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'),
-      join(repoRoot, 'test/support/cli-entry.ts'), 'run', '--user', '5', '--', '/bin/true'], { cwd: '/tmp', env: { PATH: process.env.PATH, HOME: '/tmp' } });
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    const code = await new Promise((r) => child.on('exit', r));
+    const { code, err } = await nodeAsNobody([CLI, 'run', '--user', '5', '--', '/bin/true']);
     expect(code).toBe(125);
     expect(err).toContain('--user needs root');
   });

@@ -14,6 +14,7 @@ import { defaultTables } from '../src/policy/tables.js';
 import { handlerId } from '../src/policy/handlers.js';
 import type { ResolvedProfile, ResolvedSyscall, SyscallRules } from '../src/policy/types.js';
 import type { Abi, SyscallTable } from '../src/tables/types.js';
+import { seededRandom } from './support/seeded-random.js';
 
 const ENOSYS = 38;
 const ARCH_OTHER = [0x40000028 /* ARM */, 0x80000016 /* S390X */, 0, 0xffffffff];
@@ -23,18 +24,6 @@ function expected(sc: ResolvedSyscall | undefined, args: bigint[]): number {
   if (!sc) return SECCOMP_RET_USER_NOTIF;
   const rule = sc.rules.find((r) => r.when.every((c) => holds(c, args[c.arg] ?? 0n)));
   return seccompAction(mustParse(rule ? rule.disposition : sc.disposition));
-}
-
-/** Deterministic PRNG (mulberry32) so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function u64(r: () => number): bigint {
@@ -68,7 +57,7 @@ function argSamples(sc: ResolvedSyscall, r: () => number, n: number): bigint[][]
 function proveAgainstRules(profiles: ResolvedProfile[], bpf: Buffer, tables: (abi: Abi) => SyscallTable, seed = 1): void {
   const prog = decodeProgram(bpf);
   checkProgram(prog);
-  const r = rng(seed);
+  const r = seededRandom(seed);
   for (const p of profiles) {
     const table = tables(p.abi);
     const byNr = new Map(p.syscalls.map((s) => [s.nr, s]));
@@ -219,7 +208,7 @@ describe('compileResolved() on synthetic tables', () => {
     const table = syntheticTable(n);
     const tables = (): SyscallTable => table;
     const ops = ['eq', 'ne', 'lt', 'le', 'gt', 'ge', 'masked_eq'] as const;
-    const r = rng(7);
+    const r = seededRandom(7);
     const syscalls: SyscallRules[] = [];
     for (let nr = 0; nr < n; nr += 2) {
       const op = ops[nr % ops.length]!;

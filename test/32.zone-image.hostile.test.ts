@@ -5,51 +5,12 @@ import { gzipSync } from 'node:zlib';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tar from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unpackImage } from '../src/zone/image/index.js';
 import { LxzoneError } from '../src/errors.js';
+import { makeTar, type TarEntry } from './support/handmade-tar.js';
 
 const isRoot = process.getuid?.() === 0;
-
-interface Ent {
-  path: string;
-  type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice' | 'BlockDevice' | 'FIFO';
-  body?: string;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  linkpath?: string;
-}
-
-/** A tar built header by header, so the tests can say anything an attacker could. */
-function makeTar(entries: Ent[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const body = Buffer.from(e.body ?? '');
-    const type = e.type ?? 'File';
-    const h = new tar.Header({
-      path: e.path,
-      type,
-      mode: e.mode ?? (type === 'Directory' ? 0o755 : 0o644),
-      uid: e.uid ?? 0,
-      gid: e.gid ?? 0,
-      size: type === 'File' ? body.length : 0,
-      mtime: new Date(1_700_000_000_000),
-      linkpath: e.linkpath,
-      devmaj: type.endsWith('Device') ? 1 : undefined,
-      devmin: type.endsWith('Device') ? 3 : undefined,
-    } as ConstructorParameters<typeof tar.Header>[0]);
-    const hb = Buffer.alloc(512);
-    h.encode(hb, 0);
-    blocks.push(hb);
-    if (type === 'File' && body.length > 0) {
-      blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
-    }
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
 
 let dir: string;
 let outside: string;
@@ -61,13 +22,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function unpack(entries: Ent[] | Buffer, opts = {}) {
+function unpack(entries: TarEntry[] | Buffer, opts = {}) {
   const archive = join(dir, 'img.tar');
   writeFileSync(archive, Buffer.isBuffer(entries) ? entries : makeTar(entries));
   return unpackImage(archive, join(dir, 'root'), { idShift: null, ...opts });
 }
 
-function refused(entries: Ent[] | Buffer, opts = {}): LxzoneError {
+function refused(entries: TarEntry[] | Buffer, opts = {}): LxzoneError {
   let err: unknown;
   try {
     unpack(entries, opts);
@@ -198,7 +159,7 @@ describe('hostile entries', () => {
 });
 
 describe('broken archives', () => {
-  const good: Ent[] = [
+  const good: TarEntry[] = [
     { path: 'bin', type: 'Directory' },
     { path: 'bin/a', body: 'a'.repeat(3000) },
     { path: 'bin/b', body: 'b'.repeat(3000) },

@@ -23,22 +23,12 @@ import { loadTable } from '../src/tables/index.js';
 import type { Profile, ResolvedSyscall, Rule, RuleCondition, SyscallRules } from '../src/policy/types.js';
 import type { Abi } from '../src/tables/types.js';
 import { repoRoot } from './support/zones.js';
+import { seededRandom } from './support/seeded-random.js';
 
 const ABIS: Abi[] = ['x86_64', 'i386'];
 const ENOSYS = 38;
 const U64 = (1n << 64n) - 1n;
 
-/** mulberry32: small, seedable. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 const u32 = (r: () => number) => BigInt(Math.floor(r() * 2 ** 32));
 const u64 = (r: () => number) => (u32(r) << 32n) | u32(r);
@@ -242,7 +232,7 @@ describe('the rule parser and the BPF compiler under random input', () => {
   it('compiles every random valid profile into a program that decides as its rules say', () => {
     let proved = 0;
     for (let seed = 1; seed <= 12; seed++) {
-      const r = rng(seed);
+      const r = seededRandom(seed);
       const profile = validateProfileDoc(randomProfile(r, seed), `fuzz-${seed}.json`);
       if (compileAndProve(profile, r) === 'proved') proved++;
     }
@@ -254,7 +244,7 @@ describe('the rule parser and the BPF compiler under random input', () => {
     const base = validateProfileDoc(JSON.parse(readFileSync(join(repoRoot, 'syscall-tables/rules/default.json'), 'utf8')), 'default.json');
     let proved = 0;
     for (let seed = 100; seed < 106; seed++) {
-      const r = rng(seed);
+      const r = seededRandom(seed);
       const extra = validateExtraRules(randomProfile(r, seed).syscalls);
       if (compileAndProve(base, r, extra) === 'proved') proved++;
     }
@@ -266,7 +256,7 @@ describe('the rule parser and the BPF compiler under random input', () => {
     const outcomes = { refusedByParser: 0, refusedByCompiler: 0, proved: 0 };
     const t0 = Date.now();
     for (let seed = 1000; seed < 1300; seed++) {
-      const r = rng(seed);
+      const r = seededRandom(seed);
       let doc = pick(r, files);
       for (let i = 0, n = 1 + Math.floor(r() * 3); i < n; i++) doc = mutate(doc, r);
       let profile: Profile;

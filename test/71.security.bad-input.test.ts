@@ -9,11 +9,9 @@
 // start it, through runZone/startZone, through the lifecycle (createZone, a
 // ZoneManager's boot in this process), and what is left on the host after.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tar from 'tar';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LxzoneError } from '../src/errors.js';
 import { native, type NativeEvent } from '../src/native.js';
 import { compilePolicy } from '../src/policy/compile.js';
@@ -21,63 +19,15 @@ import { hostAbis } from '../src/tables/index.js';
 import { runZone, startZone, type RunOptions } from '../src/zone/run.js';
 import { encodeShimConfig } from '../src/zone/shim-config.js';
 import { supervisor } from '../src/zone/supervisor.js';
-import { expectNoLeaks, leakSnapshot, type LeakCheckOptions, type LeakSnapshot } from './support/leaks.js';
-import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { leakCheckedLifecycle } from './support/leak-checked.js';
+import { waitFor } from './support/lifecycle-env.js';
+import { makeTar } from './support/handmade-tar.js';
 import { makeBusyboxRoot, repoRoot } from './support/zones.js';
 
 const isRoot = process.getuid?.() === 0;
 const SHIM = join(repoRoot, 'build', 'Release', 'lxzone-shim');
 // Sets LXZONE_STATE_DIR etc. in this process (a test file runs in its own worker).
-const env = lifecycleEnv(71);
-const work = mkdtempSync(join(tmpdir(), 'lxz-71-'));
-
-// The lifecycle is imported after lifecycleEnv has set the environment it reads.
-const lifecycle = await import('../src/zone/lifecycle/index.js');
-let manager: InstanceType<typeof lifecycle.ZoneManager>;
-const managerLog: string[] = [];
-
-let baseline: LeakSnapshot;
-/** Mounts under another test run's scratch directory (/tmp/lxz<NN>-…, /tmp/lxz-<NN>…) are not ours to count. */
-const ours = (m: string): boolean => !/^\/tmp\/lxz-?\d+/.test(m) || m.startsWith(env.base) || m.startsWith(work);
-const leakOpts = (): LeakCheckOptions => ({
-  dirs: [env.stateDir, env.runtimeDir],
-  // The host is shared with other test runs: only our bridge's links and our cgroup parent count.
-  scope: {
-    links: (l) => l.includes(env.bridge.name),
-    cgroups: (c) => c.includes(env.cgroupParent.split('/').pop()!),
-    mounts: ours,
-  },
-  timeoutMs: 8000,
-});
-
-beforeAll(async () => {
-  if (!isRoot) return;
-  // Warm up what lives as long as this process or this installation: the
-  // supervisor's thread and fds, the bridge, the cgroup parent, the IPAM file.
-  await runZone({ argv: ['/bin/true'], stdio: 'pipe' });
-  manager = new lifecycle.ZoneManager(lifecycle.lifecycleOptionsFromEnv(), (m) => managerLog.push(m));
-  await lifecycle.createZone({ name: 'warm', rootfs: { type: 'host' }, command: ['/bin/true'], network: { mode: 'zone' }, resources: { memoryBytes: 64 << 20 } });
-  await manager.boot('warm');
-  await waitFor(async () => (await manager.info('warm')).state === 'stopped');
-  await manager.destroy('warm');
-  baseline = leakSnapshot(leakOpts());
-});
-
-afterEach(async () => {
-  if (!isRoot) return;
-  try {
-    await expectNoLeaks(baseline, leakOpts());
-  } finally {
-    // One test's leak is reported once, not again by every test after it.
-    baseline = leakSnapshot(leakOpts());
-  }
-});
-
-afterAll(async () => {
-  if (isRoot) await manager?.close({ haltZones: true });
-  await env.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+const { env, work, lifecycle, manager } = await leakCheckedLifecycle(71, { timeoutMs: 8000, checkAfterEachTest: true });
 
 // ---- lxzone-shim by hand -----------------------------------------------------
 
@@ -417,11 +367,11 @@ describe.skipIf(!isRoot)('hostile zone configs through the lifecycle API (create
 
   it('boot of a zone whose working directory does not exist in it fails and undoes its cgroup, veth and record', async () => {
     await lifecycle.createZone(base({ name: 'nocwd', cwd: '/nonexistent/dir', network: { mode: 'zone' }, resources: { memoryBytes: 64 << 20 }, command: ['/bin/sleep', '30'] }));
-    const e = await rejection(manager.boot('nocwd'));
+    const e = await rejection(manager().boot('nocwd'));
     expect(e.message).toBe('cannot boot zone nocwd: zone setup failed: working directory /nonexistent/dir: No such file or directory');
-    expect((await manager.info('nocwd')).state).toBe('stopped');
+    expect((await manager().info('nocwd')).state).toBe('stopped');
     expect(existsRuntime('nocwd')).toBe(false);
-    await manager.destroy('nocwd');
+    await manager().destroy('nocwd');
   });
 
   it('boot refuses a bind source swapped for a symlink after create', async () => {
@@ -430,9 +380,9 @@ describe.skipIf(!isRoot)('hostile zone configs through the lifecycle API (create
     await lifecycle.createZone(base({ name: 'swapped', binds: [{ host: src, zone: '/mnt', readOnly: true }] }));
     renameSync(src, `${src}.moved`);
     symlinkSync('/etc', src);
-    const e = await rejection(manager.boot('swapped'));
+    const e = await rejection(manager().boot('swapped'));
     expect(e.message).toMatch(/cannot boot zone swapped: .*field "binds\[0\]\.host": .*\/data goes through a symlink \(it resolves to \/etc\)/);
-    await manager.destroy('swapped');
+    await manager().destroy('swapped');
   });
 });
 
@@ -605,38 +555,6 @@ describe.skipIf(!isRoot)('hostile options through the run API (runZone, startZon
 
 // ---- hostile images ------------------------------------------------------------------
 
-interface TarEntry {
-  path: string;
-  type?: 'File' | 'Directory' | 'SymbolicLink';
-  body?: string;
-  linkpath?: string;
-}
-
-/** A tar written header by header, so it can say what an attacker's would. */
-function makeTar(entries: TarEntry[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const body = Buffer.from(e.body ?? '');
-    const type = e.type ?? 'File';
-    const h = new tar.Header({
-      path: e.path,
-      type,
-      mode: type === 'Directory' ? 0o755 : 0o644,
-      uid: 0,
-      gid: 0,
-      size: type === 'File' ? body.length : 0,
-      mtime: new Date(1_700_000_000_000),
-      linkpath: e.linkpath,
-    } as ConstructorParameters<typeof tar.Header>[0]);
-    const hb = Buffer.alloc(512);
-    h.encode(hb, 0);
-    blocks.push(hb);
-    if (type === 'File' && body.length) blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
-
 describe.skipIf(!isRoot)('hostile image tarballs through createZone and boot', () => {
   const image = (name: string, tarball: Buffer | string) => {
     const p = join(work, `${name}.tar`);
@@ -679,8 +597,8 @@ describe.skipIf(!isRoot)('hostile image tarballs through createZone and boot', (
       });
       expect(created.warnings.join('\n')).toMatch(/mem/);
       expect(created.warnings.join('\n')).toMatch(/disk/);
-      await manager.boot('devs');
-      await waitFor(async () => (await manager.info('devs')).state === 'stopped', 15_000);
+      await manager().boot('devs');
+      await waitFor(async () => (await manager().info('devs')).state === 'stopped', 15_000);
       const logs = lifecycle.logFiles(env.store, 'devs');
       const out = readFileSync(logs.stdout, 'utf8');
       expect(out).toContain('done');
@@ -689,7 +607,7 @@ describe.skipIf(!isRoot)('hostile image tarballs through createZone and boot', (
       // "up" climbs to the zone's own /etc (busybox root: passwd, group, os-release), never the host's.
       expect(out).toContain('os-release');
       expect(out).not.toMatch(/^shadow$/m);
-      await manager.destroy('devs');
+      await manager().destroy('devs');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

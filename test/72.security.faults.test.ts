@@ -14,61 +14,22 @@
 // died meanwhile cleaned (test/81.daemon.restart.test.ts); halt through the
 // CLI of a zone ignoring SIGTERM (test/80.lifecycle.verbs.test.ts).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LxzoneError } from '../src/errors.js';
 import type { NativeEvent } from '../src/native.js';
-import { runZone, startZone, type RunningZone } from '../src/zone/run.js';
+import { startZone, type RunningZone } from '../src/zone/run.js';
 import { ZoneStore } from '../src/zone/state/store.js';
 import { isAlive } from '../src/zone/state/proc.js';
-import { expectNoLeaks, leakSnapshot, leaksSince, type LeakCheckOptions, type LeakSnapshot } from './support/leaks.js';
-import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { leakCheckedLifecycle } from './support/leak-checked.js';
+import { expectNoLeaks, leakSnapshot, leaksSince } from './support/leaks.js';
+import { waitFor } from './support/lifecycle-env.js';
 import { repoRoot, runCli } from './support/zones.js';
 
 const isRoot = process.getuid?.() === 0;
-const env = lifecycleEnv(72);
-const work = mkdtempSync(join(tmpdir(), 'lxz-72-'));
-const lifecycle = await import('../src/zone/lifecycle/index.js');
-let manager: InstanceType<typeof lifecycle.ZoneManager>;
-const managerLog: string[] = [];
-
-const cgroupTag = env.cgroupParent.split('/').pop()!;
-const leakOpts = (): LeakCheckOptions => ({
-  dirs: [env.stateDir, env.runtimeDir],
-  scope: { links: (l) => l.includes(env.bridge.name), cgroups: (c) => c.includes(cgroupTag), mounts: ours },
-  timeoutMs: 8000,
-});
-let baseline: LeakSnapshot;
-/** Mounts under another test run's scratch directory (/tmp/lxz<NN>-…, /tmp/lxz-<NN>…) are not ours to count. */
-const ours = (m: string): boolean => !/^\/tmp\/lxz-?\d+/.test(m) || m.startsWith(env.base) || m.startsWith(work);
-
-beforeAll(async () => {
-  if (!isRoot) return;
-  // What lives as long as this process or installation: supervisor fds, bridge, cgroup parent, IPAM file.
-  await runZone({ argv: ['/bin/true'], stdio: 'pipe' });
-  manager = new lifecycle.ZoneManager(lifecycle.lifecycleOptionsFromEnv(), (m) => managerLog.push(m));
-  await lifecycle.createZone({ name: 'warm', rootfs: { type: 'host' }, command: ['/bin/true'], network: { mode: 'zone' }, resources: { memoryBytes: 64 << 20 } });
-  await manager.boot('warm');
-  await waitFor(async () => (await manager.info('warm')).state === 'stopped');
-  await manager.destroy('warm');
-  baseline = leakSnapshot(leakOpts());
-});
-afterEach(async () => {
-  if (!isRoot) return;
-  try {
-    await expectNoLeaks(baseline, leakOpts());
-  } finally {
-    baseline = leakSnapshot(leakOpts());
-  }
-});
-afterAll(async () => {
-  if (isRoot) await manager?.close({ haltZones: true });
-  await env.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
+const { env, work, lifecycle, manager, managerLog, leakOpts, baseline, rebaseline } = await leakCheckedLifecycle(72, { timeoutMs: 8000, checkAfterEachTest: true });
 
 const alive = (pid: number): boolean => {
   try {
@@ -115,7 +76,7 @@ function descendants(pid: number): number[] {
  * that every claim left since the baseline is stale, and removes them.
  */
 function dropStaleClaims(): void {
-  const left = leaksSince(baseline, leakSnapshot(leakOpts()), leakOpts());
+  const left = leaksSince(baseline(), leakSnapshot(leakOpts()), leakOpts());
   for (const c of (left.files ?? []).filter((f) => /\/ids\/\d+$/.test(f))) {
     expect(isAlive(JSON.parse(readFileSync(c, 'utf8'))), c).toBe(false);
     rmSync(c);
@@ -187,7 +148,7 @@ describe.skipIf(!isRoot)('SIGKILL of the launcher (the supervisor runs in its pr
     expect(await allGone(zoneProcs)).toEqual([]);
     // Only the launcher's id claims stay (stale); nothing else is left.
     dropStaleClaims();
-    await expectNoLeaks(baseline, leakOpts());
+    await expectNoLeaks(baseline(), leakOpts());
   });
 
   // BUG (src/cli/run.ts + src/zone/run-resources.ts): `lxzone run` with caps
@@ -252,16 +213,16 @@ describe.skipIf(!isRoot)('SIGKILL of a zone keeper', () => {
   // before bind). Unlink it in onEnd once the keeper is gone.
   it('daemon-managed: the manager records the end and removes the cgroup, veth, runtime record and socket', async () => {
     await lifecycle.createZone({ name: 'kk', rootfs: { type: 'host' }, command: ['/bin/sh', '-c', LOOP], network: { mode: 'zone' }, resources: { memoryBytes: 64 << 20 } });
-    const info = await manager.boot('kk');
+    const info = await manager().boot('kk');
     const procs = [info.keeperPid!, info.pid!, ...descendants(info.pid!)];
     process.kill(info.keeperPid!, 'SIGKILL');
     expect(await allGone(procs)).toEqual([]);
     const after = await waitFor(async () => {
-      const i = await manager.info('kk');
+      const i = await manager().info('kk');
       return i.state === 'stopped' && i.lastExit ? i : undefined;
     });
     expect(after?.lastExit).toMatchObject({ exitCode: 137, error: "the zone's keeper was killed by SIGKILL", haltedByUs: false });
-    await manager.destroy('kk');
+    await manager().destroy('kk');
   });
 });
 
@@ -280,14 +241,14 @@ describe.skipIf(!isRoot)("SIGKILL of a zone's init", () => {
 
   it('daemon-managed: recorded as 137 (SIGKILL), host side removed', async () => {
     await lifecycle.createZone({ name: 'ik', rootfs: { type: 'host' }, command: ['/bin/sh', '-c', LOOP], network: { mode: 'zone' }, resources: { memoryBytes: 64 << 20 } });
-    const info = await manager.boot('ik');
+    const info = await manager().boot('ik');
     process.kill(info.pid!, 'SIGKILL');
     const after = await waitFor(async () => {
-      const i = await manager.info('ik');
+      const i = await manager().info('ik');
       return i.state === 'stopped' && i.lastExit ? i : undefined;
     });
     expect(after?.lastExit).toMatchObject({ exitCode: 137, signal: 'SIGKILL', haltedByUs: false });
-    await manager.destroy('ik');
+    await manager().destroy('ik');
   });
 });
 
@@ -315,18 +276,18 @@ describe.skipIf(!isRoot)('a zone that ignores SIGTERM', () => {
 
   it('halt: SIGTERM, the grace period, then SIGKILL; the host side is removed', async () => {
     await lifecycle.createZone({ name: 'stub', rootfs: { type: 'host' }, command: STUBBORN, network: { mode: 'zone' }, resources: { memoryBytes: 64 << 20 } });
-    const info = await manager.boot('stub');
+    const info = await manager().boot('stub');
     expect(await waitFor(() => ignoresSigterm(descendants(info.pid!)[0] ?? 0), 5000, 20)).toBe(true);
     const procs = [info.keeperPid!, info.pid!, ...descendants(info.pid!)];
     const t0 = Date.now();
-    const halted = await manager.halt('stub', { timeoutMs: 1000 });
+    const halted = await manager().halt('stub', { timeoutMs: 1000 });
     const took = Date.now() - t0;
     expect(took).toBeGreaterThanOrEqual(1000);
     expect(took).toBeLessThan(8000);
     expect(halted).toMatchObject({ state: 'stopped', lastExit: { exitCode: 137, signal: 'SIGKILL', haltedByUs: true } });
     expect(managerLog.some((l) => l === 'zone stub: still running after 1000 ms; SIGKILL')).toBe(true);
     expect(await allGone(procs)).toEqual([]);
-    await manager.destroy('stub');
+    await manager().destroy('stub');
   });
 });
 
@@ -357,7 +318,7 @@ describe.skipIf(!isRoot)('a full disk under the state directory', () => {
     store = new ZoneStore({ stateDir: join(small, 'state'), runtimeDir: env.runtimeDir });
     mkdirSync(join(small, 'state', 'zones'), { recursive: true, mode: 0o700 });
     full = new lifecycle.ZoneManager(lifecycle.lifecycleOptionsFromEnv(process.env, { store }), (m) => fullLog.push(m));
-    baseline = leakSnapshot(leakOpts()); // the small disk's mount is this block's, not a leak
+    rebaseline(); // the small disk's mount is this block's, not a leak
   });
   afterAll(async () => {
     if (!isRoot) return;

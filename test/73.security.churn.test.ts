@@ -5,43 +5,20 @@
 // state files it had (test/support/leaks.ts). Timing goes to stderr, for
 // reading, not asserting (speed is bench/'s business).
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdirSync, openSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runZone } from '../src/zone/run.js';
-import { expectNoLeaks, leakSnapshot, leaksSince, type LeakCheckOptions } from './support/leaks.js';
-import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { leakCheckedLifecycle } from './support/leak-checked.js';
+import { expectNoLeaks, leakSnapshot, leaksSince } from './support/leaks.js';
+import { waitFor } from './support/lifecycle-env.js';
 
 const isRoot = process.getuid?.() === 0;
-const env = lifecycleEnv(73);
-const work = mkdtempSync(join(tmpdir(), 'lxz-73-'));
-const lifecycle = await import('../src/zone/lifecycle/index.js');
-let manager: InstanceType<typeof lifecycle.ZoneManager>;
-const managerLog: string[] = [];
+const { env, lifecycle, manager, cgroupTag, leakOpts } = await leakCheckedLifecycle(73, { timeoutMs: 10_000, checkAfterEachTest: false });
 
 const ZONES = 200;
 const AT_ONCE = 4;
 const BOUND_MS = 5 * 60_000;
-
-const cgroupTag = env.cgroupParent.split('/').pop()!;
-/** Mounts under another test run's scratch directory are not ours to count (the host is shared). */
-const ours = (m: string): boolean => !/^\/tmp\/lxz-?\d+/.test(m) || m.startsWith(env.base) || m.startsWith(work);
-const leakOpts = (): LeakCheckOptions => ({
-  dirs: [env.stateDir, env.runtimeDir],
-  scope: { links: (l) => l.includes(env.bridge.name), cgroups: (c) => c.includes(cgroupTag), mounts: ours },
-  timeoutMs: 10_000,
-});
-
-beforeAll(async () => {
-  if (!isRoot) return;
-  manager = new lifecycle.ZoneManager(lifecycle.lifecycleOptionsFromEnv(), (m) => managerLog.push(m));
-});
-afterAll(async () => {
-  if (isRoot) await manager?.close({ haltZones: true });
-  await env.cleanup();
-  rmSync(work, { recursive: true, force: true });
-});
 
 /** Runs `job(i)` for i in [0, n), `width` at a time; returns per-job milliseconds. */
 async function pool(n: number, width: number, job: (i: number) => Promise<void>): Promise<number[]> {
@@ -116,23 +93,23 @@ describe.skipIf(!isRoot)('churn', () => {
   it(`${ZONES} lifecycle zones (create, boot /bin/true on loopback, end, destroy): cgroups, records and files back too`, async () => {
     // Warm: the cgroup parent, the IPAM file, the manager's first zone.
     await lifecycle.createZone({ name: 'warm', rootfs: { type: 'host' }, command: ['/bin/true'], network: { mode: 'loopback' } });
-    await manager.boot('warm');
-    await waitFor(async () => (await manager.info('warm')).state === 'stopped', 10_000, 20);
-    await manager.destroy('warm');
+    await manager().boot('warm');
+    await waitFor(async () => (await manager().info('warm')).state === 'stopped', 10_000, 20);
+    await manager().destroy('warm');
     const before = leakSnapshot(leakOpts());
     const exits = new Map<string, number>();
     const t0 = performance.now();
     const times = await pool(ZONES, AT_ONCE, async (i) => {
       const name = `churn-${i}`;
       await lifecycle.createZone({ name, rootfs: { type: 'host' }, command: ['/bin/true'], network: { mode: 'loopback' } });
-      await manager.boot(name);
+      await manager().boot(name);
       const info = await waitFor(async () => {
-        const z = await manager.info(name);
+        const z = await manager().info(name);
         return z.state === 'stopped' && z.lastExit ? z : undefined;
       }, 20_000, 20);
       const key = info?.lastExit ? `${info.lastExit.exitCode}${info.lastExit.error ? ` ${info.lastExit.error}` : ''}` : 'no end seen';
       exits.set(key, (exits.get(key) ?? 0) + 1);
-      await manager.destroy(name);
+      await manager().destroy(name);
     });
     const wall = performance.now() - t0;
     report('lifecycle', wall, times);
@@ -146,19 +123,19 @@ describe.skipIf(!isRoot)('churn', () => {
     const N = 40;
     const zone = (name: string) => ({ name, rootfs: { type: 'host' }, command: ['/bin/sleep', '60'], network: { mode: 'zone' }, resources: { memoryBytes: 64 << 20 } });
     await lifecycle.createZone(zone('warm-net'));
-    await manager.boot('warm-net');
-    await manager.halt('warm-net', { timeoutMs: 2000 });
-    await manager.destroy('warm-net');
+    await manager().boot('warm-net');
+    await manager().halt('warm-net', { timeoutMs: 2000 });
+    await manager().destroy('warm-net');
     const before = leakSnapshot(leakOpts());
     const t0 = performance.now();
     const times = await pool(N, AT_ONCE, async (i) => {
       const name = `net-${i}`;
       await lifecycle.createZone(zone(name));
-      const up = await manager.boot(name);
+      const up = await manager().boot(name);
       expect(up.ipv4?.startsWith(env.bridge.subnet.replace(/0\/\d+$/, ''))).toBe(true);
-      const down = await manager.halt(name, { timeoutMs: 2000 });
+      const down = await manager().halt(name, { timeoutMs: 2000 });
       expect(down.lastExit).toMatchObject({ exitCode: 143, signal: 'SIGTERM', haltedByUs: true });
-      await manager.destroy(name);
+      await manager().destroy(name);
     });
     const wall = performance.now() - t0;
     report('lifecycle on the bridge', wall, times);

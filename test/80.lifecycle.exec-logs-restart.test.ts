@@ -4,34 +4,24 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execZone, inspectZone, updateZone, zoneStats } from '../src/zone/lifecycle/api.js';
 import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
-import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { repoRoot } from './support/zones.js';
 
-const env = lifecycleEnv(82, { procview: true });
-process.env.LXZONE_LOG_MAX_BYTES = String(64 * 1024);
-const cli = env.cli;
-// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
-const MiB = 1024 * 1024;
 const dirs: string[] = [];
-
-afterEach(async () => {
-  await env.reset();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+const env = useLifecycleEnv(82, {
+  procview: true,
+  afterReset: () => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  },
 });
-afterAll(async () => {
-  await env.cleanup();
-});
+process.env.LXZONE_LOG_MAX_BYTES = String(64 * 1024);
+const { cli, ok } = env;
+const MiB = 1024 * 1024;
 
-async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
-  if (r.code !== 0) throw new Error(`lxzone ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const info = async (name: string): Promise<ZoneInfo> => (JSON.parse(await ok(['list', '--json'])) as ZoneInfo[]).find((z) => z.name === name)!;
+const info = async (name: string): Promise<ZoneInfo> => (await env.list()).find((z) => z.name === name)!;
 
 describe('exec', () => {
   it("runs in the zone (its files, hostname, processes, address), with its own exit code", async () => {

@@ -4,29 +4,17 @@
 import { readFileSync, rmSync, statSync, existsSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { afterAll, afterEach, expect, it, vi } from 'vitest';
-import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { expect, it } from 'vitest';
+import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { makeBusyboxRoot } from './support/zones.js';
 
-const env = lifecycleEnv(85);
-const cli = env.cli;
-// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 const tmp: string[] = [];
-
-afterEach(async () => {
-  await env.reset();
-  for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
+const env = useLifecycleEnv(85, {
+  afterReset: () => {
+    for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
+  },
 });
-afterAll(async () => {
-  await env.cleanup();
-});
-
-async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
-  if (r.code !== 0) throw new Error(`lxzone ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
+const { ok } = env;
 
 it('an image zone owns its unpacked root, in a host id range of its own, kept across boots', async () => {
   const root = makeBusyboxRoot('lxzone-t85-');

@@ -6,31 +6,16 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect, it, vi } from 'vitest';
+import { expect, it } from 'vitest';
 import { execZone, updateZone, zoneStats } from '../src/zone/lifecycle/api.js';
-import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
-import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 
-const env = lifecycleEnv(83);
-const cli = env.cli;
-// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
+const env = useLifecycleEnv(83);
+const { ok } = env;
 const PORT = 8080;
 const MiB = 1024 * 1024;
 
-afterEach(async () => {
-  await env.reset();
-});
-afterAll(async () => {
-  await env.cleanup();
-});
-
-async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
-  if (r.code !== 0) throw new Error(`lxzone ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const list = async () => Object.fromEntries((JSON.parse(await ok(['list', '--json'])) as ZoneInfo[]).map((z) => [z.name, z]));
+const list = async () => Object.fromEntries((await env.list()).map((z) => [z.name, z]));
 
 // Answers every connection with the zone's hostname, on [::]:PORT (both families).
 const SERVER = `import socket

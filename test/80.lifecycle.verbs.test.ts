@@ -4,40 +4,25 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/index.js';
-import { hostLinks, lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { hostLinks, useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { makeBusyboxRoot } from './support/zones.js';
-import type { ZoneDetails, ZoneInfo } from '../src/zone/lifecycle/types.js';
+import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
 
-const env = lifecycleEnv(80);
-const cli = env.cli;
-// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 const roots: string[] = [];
-
-afterEach(async () => {
-  await env.reset();
-  // Nothing of a destroyed zone is left on the host (the kernel tears a dead zone's netns down asynchronously).
-  const ours = ['web', 'stubborn', 'gone', 'twice', 'bad', 'a', 'b'].map((n) => vethNames(env.bridge.name, n).host);
-  const left = () => hostLinks().filter((l) => ours.includes(l));
-  await waitFor(() => left().length === 0, 60_000, 200);
-  expect(left()).toEqual([]);
-  expect(existsSync(join('/sys/fs/cgroup/memory', env.cgroupParent, 'web'))).toBe(false);
-  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+const env = useLifecycleEnv(80, {
+  afterReset: async () => {
+    // Nothing of a destroyed zone is left on the host (the kernel tears a dead zone's netns down asynchronously).
+    const ours = ['web', 'stubborn', 'gone', 'twice', 'bad', 'a', 'b'].map((n) => vethNames(env.bridge.name, n).host);
+    const left = () => hostLinks().filter((l) => ours.includes(l));
+    await waitFor(() => left().length === 0, 60_000, 200);
+    expect(left()).toEqual([]);
+    expect(existsSync(join('/sys/fs/cgroup/memory', env.cgroupParent, 'web'))).toBe(false);
+    for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+  },
 });
-afterAll(async () => {
-  await env.cleanup();
-});
-
-async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
-  if (r.code !== 0) throw new Error(`lxzone ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-const list = async (): Promise<ZoneInfo[]> => JSON.parse(await ok(['list', '--json'])) as ZoneInfo[];
-const inspect = async (name: string): Promise<ZoneDetails> => JSON.parse(await ok(['inspect', name])) as ZoneDetails;
+const { cli, ok, list, inspect } = env;
 const LOOP = 'echo hello; echo oops >&2; while true; do sleep 0.2; done';
 
 describe('a zone from create to destroy', () => {

@@ -3,28 +3,12 @@
 // died while no daemon ran is booted again by its policy.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, expect, it, vi } from 'vitest';
-import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
-import { lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { expect, it } from 'vitest';
+import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 
-const env = lifecycleEnv(84);
-const cli = env.cli;
-// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
-
-afterEach(async () => {
-  await env.reset();
-});
-afterAll(async () => {
-  await env.cleanup();
-});
-
-async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
-  if (r.code !== 0) throw new Error(`lxzone ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const states = async () => Object.fromEntries((JSON.parse(await ok(['list', '--json'])) as ZoneInfo[]).map((z) => [z.name, z.state]));
+const env = useLifecycleEnv(84);
+const { ok } = env;
+const states = async () => Object.fromEntries((await env.list()).map((z) => [z.name, z.state]));
 
 it('a starting daemon boots always and unless-stopped zones, not those the user halted', async () => {
   const zones = { al: 'always', us: 'unless-stopped', halted: 'unless-stopped', plain: 'no' };

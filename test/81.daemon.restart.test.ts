@@ -7,32 +7,16 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/index.js';
 import { execZone } from '../src/zone/lifecycle/api.js';
 import { readProcStat } from '../src/zone/state/proc.js';
 import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
-import { hostLinks, lifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { hostLinks, useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { repoRoot } from './support/zones.js';
 
-const env = lifecycleEnv(81);
-const cli = env.cli;
-// Real zones through a CLI and a daemon: slow on a loaded 2-core host.
-vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
-
-afterEach(async () => {
-  await env.reset();
-});
-afterAll(async () => {
-  await env.cleanup();
-});
-
-async function ok(args: string[]): Promise<string> {
-  const r = await cli(args);
-  if (r.code !== 0) throw new Error(`lxzone ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-const list = async (): Promise<ZoneInfo[]> => JSON.parse(await ok(['list', '--json'])) as ZoneInfo[];
+const env = useLifecycleEnv(81);
+const { cli, ok, list } = env;
 const byName = (zones: ZoneInfo[]) => Object.fromEntries(zones.map((z) => [z.name, z]));
 const cgroupDir = (name: string) => join('/sys/fs/cgroup/memory', env.cgroupParent, name);
 

@@ -7,9 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, vi } from 'vitest';
 import { detectCgroups, pruneCgroupParent } from '../../src/zone/cgroups/index.js';
 import { removeBridge } from '../../src/zone/network/index.js';
 import { stopProcView } from '../../src/zone/procview/index.js';
+import type { ZoneDetails, ZoneInfo } from '../../src/zone/lifecycle/types.js';
 import { isAlive } from '../../src/zone/state/proc.js';
 import { ZoneStore } from '../../src/zone/state/store.js';
 import { runCli, type CliResult } from './zones.js';
@@ -26,6 +28,12 @@ export interface LifecycleEnv {
   store: ZoneStore;
   /** `lxzone ARGS` as a user runs it, with this environment. */
   cli(args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<CliResult>;
+  /** `lxzone ARGS` that must succeed (else throws with its stderr); its stdout. */
+  ok(args: string[]): Promise<string>;
+  /** `lxzone list --json`. */
+  list(): Promise<ZoneInfo[]>;
+  /** `lxzone inspect NAME`. */
+  inspect(name: string): Promise<ZoneDetails>;
   /** Pid of the daemon holding the lock, if one is alive. */
   daemonPid(): number | undefined;
   /** After each test: every zone destroyed, the daemon stopped, leftover keepers killed. */
@@ -120,6 +128,12 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
     rmSync(base, { recursive: true, force: true });
   };
 
+  const ok = async (args: string[]): Promise<string> => {
+    const r = await runCli(args);
+    if (r.code !== 0) throw new Error(`lxzone ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return r.stdout;
+  };
+
   return {
     base,
     stateDir,
@@ -130,10 +144,32 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
     procviewMount,
     store,
     cli: (args, opts) => runCli(args, opts),
+    ok,
+    list: async () => JSON.parse(await ok(['list', '--json'])) as ZoneInfo[],
+    inspect: async (name) => JSON.parse(await ok(['inspect', name])) as ZoneDetails,
     daemonPid,
     reset,
     cleanup,
   };
+}
+
+/**
+ * lifecycleEnv for a test file of real zones driven through the CLI: every
+ * test starts from an empty installation (`afterReset` runs once the zones
+ * and daemon of the test are gone), and all of it is removed after the file.
+ */
+export function useLifecycleEnv(tag: number, o: { procview?: boolean; afterReset?: () => void | Promise<void> } = {}): LifecycleEnv {
+  const env = lifecycleEnv(tag, { procview: o.procview });
+  // Real zones through a CLI and a daemon: slow on a loaded 2-core host.
+  vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
+  afterEach(async () => {
+    await env.reset();
+    await o.afterReset?.();
+  });
+  afterAll(async () => {
+    await env.cleanup();
+  });
+  return env;
 }
 
 /** Polls `fn` until it returns a truthy value or `ms` pass; returns the last value. */
