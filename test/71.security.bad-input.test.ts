@@ -122,7 +122,7 @@ async function shimByHand(o: { args?: string[]; config?: Buffer; filter?: Buffer
     fd5 = theirs;
     let done!: () => void;
     closed = new Promise((r) => (done = r));
-    zone = supervisor().attach(ours, { dispatch: compilePolicy({ profile: 'default', abis: hostAbis() }).dispatch, hostname: 'byhand', rootUid: 100000 }, (ev) => {
+    zone = supervisor().attach(ours, { dispatch: compilePolicy({ profile: 'default', abis: hostAbis() }).dispatch, hostname: 'byhand' }, (ev) => {
       events.push(ev);
       if (ev.type === 'closed') done();
     });
