@@ -43,7 +43,7 @@ describe('disk cap (ext4 image)', () => {
     expect(statSync(image).size).toBe(32 * MiB);
     expect(statSync(image).blocks * 512).toBeLessThan(32 * MiB); // sparse
     expect(await createDiskImage(image, 64 * MiB)).toBe(false);
-    await expect(createDiskImage(join(dir, 'tiny.img'), 1000)).rejects.toThrow(/resources.disk: 1000/);
+    await expect(createDiskImage(join(dir, 'tiny.img'), 1000)).rejects.toThrow(/resources.diskBytes: 1000/);
   });
 
   it('refuses writes beyond the cap with ENOSPC', async () => {

@@ -38,7 +38,7 @@ export function addResourceOptions(cmd: Command, shape: ResourceOptionsShape = {
     .option('--cpu-shares <n>', 'relative CPU weight, 2..262144 (default 1024)')
     .option('--pids-limit <n>', `maximum number of processes and threads${or}`)
     .addOption(new Option('--pids-max <n>').hideHelp());
-  if (shape.disk) cmd.option('--disk <size>', "size cap of the zone's writable /tmp and /run");
+  if (shape.disk) cmd.option('--disk <size>', "disk cap: an image zone's root is on a disk of this size; also the size of /tmp and /run");
   return cmd;
 }
 

@@ -15,7 +15,7 @@ const MIN_SIZE = 16 * 1024 * 1024; // below this ext4 overhead eats most of the 
 
 function checkSize(sizeBytes: number): void {
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes < MIN_SIZE) {
-    throw new LxzoneError(`resources.disk: ${sizeBytes} must be an integer number of bytes >= ${MIN_SIZE}`, { where: 'resources.disk' });
+    throw new LxzoneError(`resources.diskBytes: ${sizeBytes} must be an integer number of bytes >= ${MIN_SIZE}`, { where: 'resources.diskBytes' });
   }
 }
 
@@ -98,8 +98,8 @@ export async function growDiskImage(image: string, sizeBytes: number): Promise<v
   checkSize(sizeBytes);
   const { size } = await fs.stat(image);
   if (sizeBytes < size) {
-    throw new LxzoneError(`resources.disk: ${sizeBytes} is smaller than the zone's disk (${size}); a disk cap can only grow`, {
-      where: 'resources.disk',
+    throw new LxzoneError(`resources.diskBytes: ${sizeBytes} is smaller than the zone's disk (${size}); a disk cap can only grow`, {
+      where: 'resources.diskBytes',
     });
   }
   if (sizeBytes === size) return;
@@ -113,8 +113,8 @@ export async function growDiskImage(image: string, sizeBytes: number): Promise<v
     if (!/Permission denied/.test(String(err))) throw err;
     // The ext4 resize ioctl needs CAP_SYS_RESOURCE (some sandboxes drop it).
     throw new LxzoneError(
-      `resources.disk: growing the mounted zone disk ${image} online needs CAP_SYS_RESOURCE; the image is already ${sizeBytes} bytes and its filesystem grows at the next mount (zone boot)`,
-      { code: 'EPERM', where: 'resources.disk', cause: err },
+      `resources.diskBytes: growing the mounted zone disk ${image} online needs CAP_SYS_RESOURCE; the image is already ${sizeBytes} bytes and its filesystem grows at the next mount (zone boot)`,
+      { code: 'EPERM', where: 'resources.diskBytes', cause: err },
     );
   }
 }

@@ -2,7 +2,8 @@
 // config plus the image's own settings to the process the zone runs.
 //   host  -> no directory (the runner mounts the host's root read-only)
 //   dir   -> the directory, re-checked (it may have vanished since create)
-//   image -> <state>/zones/<name>/rootfs, unpacked on first use; image.json
+//   image -> <state>/zones/<name>/rootfs (or disk/rootfs on the zone's
+//            mounted disk image, with a disk cap), unpacked on first use; image.json
 //            beside it keeps what the image declared (env, cmd, user…) and
 //            is written after the rootfs is in place, so a rootfs without
 //            image.json is an interrupted unpack and is redone.
@@ -37,7 +38,7 @@ interface ImageRecord {
 export function prepareZoneRootfs(
   store: ZoneStore,
   cfg: ZoneConfig,
-  opts: { idShift?: number | null } = {},
+  opts: { idShift?: number | null; rootfsDir?: string } = {},
 ): PreparedRootfs {
   const r = cfg.rootfs;
   if (r.type === 'host') return { warnings: [] };
@@ -49,26 +50,28 @@ export function prepareZoneRootfs(
     return { rootfs: r.path, warnings: [] };
   }
   const p = store.paths(cfg.name);
+  // A zone with a disk cap has its root on its mounted disk image (src/zone/lifecycle/zone-disk.ts).
+  const rootfsDir = opts.rootfsDir ?? p.rootfsDir;
   const recordFile = join(p.zoneDir, 'image.json');
-  if (existsSync(p.rootfsDir) && existsSync(recordFile)) {
+  if (existsSync(rootfsDir) && existsSync(recordFile)) {
     let rec: ImageRecord;
     try {
       rec = JSON.parse(readFileSync(recordFile, 'utf8')) as ImageRecord;
     } catch (e) {
       throw new LxzoneError(`image record "${recordFile}": not valid JSON: ${(e as Error).message}`, { code: 'EINVAL', where: recordFile });
     }
-    return { rootfs: p.rootfsDir, image: rec.config, warnings: [] };
+    return { rootfs: rootfsDir, image: rec.config, warnings: [] };
   }
-  if (existsSync(p.rootfsDir)) removeTree(p.rootfsDir); // interrupted before image.json
+  if (existsSync(rootfsDir)) removeTree(rootfsDir); // interrupted before image.json
   checkHostPath(r.path, cfg.name, 'rootfs.path');
-  const res = unpackImage(r.path, p.rootfsDir, {
+  const res = unpackImage(r.path, rootfsDir, {
     format: r.format ?? 'auto',
     ref: r.ref,
     ...(opts.idShift !== undefined ? { idShift: opts.idShift } : {}),
   });
   const rec: ImageRecord = { archive: r.path, format: res.format, refs: res.refs, config: res.config, unpackedAt: new Date().toISOString() };
   writeFileAtomic(recordFile, `${JSON.stringify(rec, null, 2)}\n`);
-  return { rootfs: p.rootfsDir, image: res.config, warnings: res.warnings };
+  return { rootfs: rootfsDir, image: res.config, warnings: res.warnings };
 }
 
 export interface ZoneProcess {

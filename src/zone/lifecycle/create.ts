@@ -14,6 +14,7 @@ import { isRoot, type LifecycleOptions } from './options.js';
 import { Ipam } from '../network/index.js';
 import { ipamDir } from './options.js';
 import { ensureZoneIds, releaseZoneIds } from './ids.js';
+import { mountZoneDisk, unmountZoneDisk, zoneDiskWarnings } from './zone-disk.js';
 
 export interface CreateResult {
   config: ZoneConfig;
@@ -45,7 +46,14 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
       try {
         // The zone's own host id range, before its image is unpacked for it.
         const ids = isRoot() ? ensureZoneIds(store, saved.name) : undefined;
-        warnings.push(...prepareZoneRootfs(store, saved, ids ? { idShift: ids.idBase } : {}).warnings);
+        // With a disk cap the image is unpacked onto the zone's disk, which stays unmounted until boot.
+        const disk = await mountZoneDisk(store, saved);
+        try {
+          warnings.push(...prepareZoneRootfs(store, saved, { ...(ids ? { idShift: ids.idBase } : {}), ...(disk ? { rootfsDir: disk.rootfs } : {}) }).warnings);
+        } finally {
+          if (disk) await unmountZoneDisk(store, saved.name);
+        }
+        warnings.push(...zoneDiskWarnings(saved));
         const out: CreateResult = { config: saved, warnings };
         if (isRoot() && networkMode(saved) === 'zone') {
           // The address is the zone's from now until destroy (a static one is refused here if taken).
@@ -55,6 +63,7 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
         }
         return out;
       } catch (e) {
+        await unmountZoneDisk(store, cfg.name).catch(() => undefined);
         releaseZoneIds(store, cfg.name);
         store.remove(cfg.name);
         if (isRoot()) await new Ipam({ stateDir: ipamDir(store), bridge: opts.bridge }).release(cfg.name).catch(() => undefined);

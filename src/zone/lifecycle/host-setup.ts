@@ -9,6 +9,7 @@ import { createZoneCgroup, detectCgroups, openZoneCgroup, type ZoneCgroup, type 
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { attachZone, detachZone, Ipam, type Lease } from '../network/index.js';
 import { ipamDir, isRoot, type LifecycleOptions } from './options.js';
+import { unmountZoneDisk } from './zone-disk.js';
 
 export type NetworkMode = 'none' | 'loopback' | 'zone';
 
@@ -126,7 +127,7 @@ export async function zoneCgroup(opts: LifecycleOptions, name: string, path?: st
 
 /**
  * After the zone stopped (or was found dead): kill what is left in its
- * cgroup (the one recorded at boot, and the default one) and remove it, remove its veth pair. With `release`, the address
+ * cgroup (the one recorded at boot, and the default one) and remove it, remove its veth pair, unmount its disk. With `release`, the address
  * goes back to the IPAM (destroy). Every step runs even if one fails; the
  * errors are returned for the caller to report.
  */
@@ -144,6 +145,7 @@ export async function cleanupHost(opts: LifecycleOptions, name: string, o: { rel
   if (o.cgroupPath !== undefined) await step('cgroup', async () => (await openZoneCgroup(name, { path: o.cgroupPath }))?.destroy());
   await step('cgroup', async () => (await openZoneCgroup(name, cgroupOpts(opts)))?.destroy());
   await step('veth', () => detachZone(name, opts.bridge));
+  await step('disk', () => unmountZoneDisk(opts.store, name));
   if (o.release) await step('address', () => new Ipam({ stateDir: ipamDir(opts.store), bridge: opts.bridge }).release(name));
   return errors;
 }

@@ -15,6 +15,7 @@ import { LxzoneError } from '../../errors.js';
 import type { NativeEvent } from '../../native.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { startProcView, procViewBinds } from '../procview/index.js';
+import { mountZoneDisk } from './zone-disk.js';
 import { startZone, type ZoneStats } from '../run.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { isAlive, processIdentity, readProcStat } from '../state/proc.js';
@@ -164,16 +165,16 @@ export class ZoneManager {
         { code: 'ENAMETOOLONG' },
       );
     }
-    const plan = planBoot(this.store, cfg);
-    for (const w of plan.warnings) this.log(`zone ${name}: ${w}`);
-
     this.booting.add(name);
     let setup: HostSetup | undefined;
     let startedZone: ReturnType<typeof startZone> | undefined;
     let endedP: Promise<ZoneEnd> | undefined;
     try {
-      // A zone found dead may have left its cgroup or veth: start clean.
+      // A zone found dead may have left its cgroup, veth or mounted disk: start clean.
       await cleanupHost(this.opts, name);
+      const disk = await mountZoneDisk(this.store, cfg);
+      const plan = planBoot(this.store, cfg, disk?.rootfs);
+      for (const w of plan.warnings) this.log(`zone ${name}: ${w}`);
       setup = await prepareHost(this.opts, cfg);
       const usageFile = memoryUsageFile(setup.cgroup);
       if (usageFile) plan.attach.memoryUsageFile = usageFile;

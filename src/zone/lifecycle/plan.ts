@@ -65,12 +65,13 @@ export function checkPolicy(cfg: ZoneConfig): SyscallRules[] {
   return rules;
 }
 
-export function planBoot(store: ZoneStore, cfg: ZoneConfig): BootPlan {
+/** `rootfsDir`: where an image zone's root is when not in its state directory (its mounted disk). */
+export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string): BootPlan {
   try {
     const extraRules = checkPolicy(cfg);
     // Rootless: the caller's own uid is the zone's root (the runner decides); as root, the zone's own range.
     const ids = isRoot() ? ensureZoneIds(store, cfg.name) : undefined;
-    const prepared = prepareZoneRootfs(store, cfg, ids ? { idShift: ids.idBase } : {});
+    const prepared = prepareZoneRootfs(store, cfg, { ...(ids ? { idShift: ids.idBase } : {}), ...(rootfsDir ? { rootfsDir } : {}) });
     checkHostPaths(cfg);
     const proc = zoneProcess(cfg, prepared.image);
     const user = proc.user !== undefined ? resolveUser(proc.user, prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
@@ -99,7 +100,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig): BootPlan {
     };
     const warnings = [...prepared.warnings];
     if (cfg.resources?.diskBytes !== undefined) {
-      // The zone's writable storage the runner controls is its /tmp and /run tmpfs.
+      // Its /tmp and /run tmpfs; an image zone's root is on a disk image of that size (zone-disk.ts).
       run.tmpSize = `${Math.max(1, Math.floor(cfg.resources.diskBytes / 1024))}k`;
     }
     const attach: AttachRecord = { hostname: cfg.hostname, profile: cfg.profile, extraRules, idBase };

@@ -72,6 +72,10 @@ export function zonePaths(p: StorePaths, name: string) {
     zoneDir,
     configFile: join(zoneDir, 'config.json'),
     rootfsDir: join(zoneDir, 'rootfs'),
+    /** An image zone with a disk cap: its root lives in this ext4 image file… */
+    diskImage: join(zoneDir, 'disk.img'),
+    /** …mounted here while the zone runs, the root being its rootfs/ directory. */
+    diskMount: join(zoneDir, 'disk'),
     logDir: join(zoneDir, 'logs'),
     runtimeFile: join(p.runtimeDir, 'zones', `${name}.json`),
     lockFile: join(p.runtimeDir, 'locks', `${name}.lock`),

@@ -1,0 +1,61 @@
+// The disk cap of an image zone's writable root. cgroups do not count bytes
+// on a filesystem, so the root lives in a filesystem of the cap's size: an
+// ext4 image file of `resources.diskBytes` in the zone's state directory
+// (src/zone/cgroups/disk.ts), mounted while the zone runs and while create
+// unpacks the image into it. The image is unpacked into rootfs/ inside it,
+// next to its lost+found, so the unpack's rename stays on one filesystem.
+// The zone's /tmp and /run are size-capped tmpfs (plan.ts) either way.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { createDiskImage, growDiskImage, mountDiskImage, unmountDiskImage } from '../cgroups/disk.js';
+import type { ZoneConfig } from '../config/types.js';
+import type { ZoneStore } from '../state/store.js';
+import { isRoot } from './options.js';
+
+export interface ZoneDisk {
+  image: string;
+  mountpoint: string;
+  /** The zone's root directory while mounted. */
+  rootfs: string;
+}
+
+/** Whether the zone's root is on a disk image: an image zone with a disk cap, as root (a loop mount needs it). */
+export function zoneDisk(store: ZoneStore, cfg: ZoneConfig): ZoneDisk | undefined {
+  const bytes = cfg.resources?.diskBytes;
+  if (!isRoot() || cfg.rootfs.type !== 'image' || bytes === undefined || bytes === 0) return undefined;
+  const p = store.paths(cfg.name);
+  return { image: p.diskImage, mountpoint: p.diskMount, rootfs: join(p.diskMount, 'rootfs') };
+}
+
+/** What a rootless image zone with a disk cap is told: the cap holds for its scratch space only. */
+export function zoneDiskWarnings(cfg: ZoneConfig): string[] {
+  const bytes = cfg.resources?.diskBytes;
+  if (isRoot() || cfg.rootfs.type !== 'image' || bytes === undefined || bytes === 0) return [];
+  return ['resources.diskBytes caps /tmp and /run only: the root of a rootless image zone is not on a disk image (a loop mount needs root)'];
+}
+
+function isMounted(target: string): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === target);
+}
+
+/**
+ * Creates the zone's disk on first use, grows it if the cap was raised, and
+ * mounts it. Returns undefined for a zone without one. A smaller cap than
+ * the disk is refused by growDiskImage (ext4 does not shrink in place).
+ */
+export async function mountZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<ZoneDisk | undefined> {
+  const disk = zoneDisk(store, cfg);
+  if (!disk) return undefined;
+  const bytes = cfg.resources!.diskBytes!;
+  if (!(await createDiskImage(disk.image, bytes)) && statSync(disk.image).size !== bytes) await growDiskImage(disk.image, bytes);
+  if (!isMounted(disk.mountpoint)) await mountDiskImage(disk.image, disk.mountpoint);
+  return disk;
+}
+
+/** Unmounts the zone's disk if it is mounted (after the zone stopped, on destroy, after a failed boot). */
+export async function unmountZoneDisk(store: ZoneStore, name: string): Promise<void> {
+  const mountpoint = store.paths(name).diskMount;
+  if (existsSync(mountpoint) && isMounted(mountpoint)) await unmountDiskImage(mountpoint);
+}

@@ -1,0 +1,85 @@
+// The disk cap of an image zone (issue 7): its writable root lives in an ext4
+// image of resources.diskBytes, mounted only while the zone runs; a write past
+// the cap fails in the zone with ENOSPC and the host's disk is untouched; the
+// data is kept across boots; destroy leaves no file, mount or loop device.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tar from 'tar';
+import { expect, it } from 'vitest';
+import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { makeBusyboxRoot } from './support/zones.js';
+
+const tmp: string[] = [];
+const env = useLifecycleEnv(86, {
+  afterReset: () => {
+    for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
+  },
+});
+const { ok } = env;
+const MiB = 1024 * 1024;
+
+const mounted = (target: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === target);
+const loopsOf = (image: string): string => execFileSync('losetup', ['-n', '-O', 'NAME', '-j', image]).toString().trim();
+
+it('an image zone with --disk has its root on a disk of that size: ENOSPC past it, kept across boots, gone on destroy', async () => {
+  const root = makeBusyboxRoot('lxzone-t86-');
+  const dir = mkdtempSync('/tmp/lxz86-img-');
+  tmp.push(root, dir);
+  const archive = join(dir, 'img.tar');
+  tar.c({ file: archive, cwd: root, sync: true, portable: true }, ['.']);
+
+  // First boot: mark the root; every boot: try to write twice the cap, report, and stay up.
+  const script = [
+    'if [ -e /root/mark ]; then echo second; else echo first; echo kept > /root/mark; fi',
+    'busybox dd if=/dev/zero of=/root/big bs=1M count=64 2>/dev/null; echo dd=$?',
+    'busybox rm -f /root/big',
+    'busybox df -k / | busybox tail -1 | busybox awk \'{print "size", $2}\'',
+    'sleep 600',
+  ].join('; ');
+  await ok(['create', 'capped', '--image', archive, '--disk', '32m', '--network', 'none', '--', '/bin/sh', '-c', script]);
+  const zoneDir = join(env.stateDir, 'zones', 'capped');
+  const image = join(zoneDir, 'disk.img');
+  const mountpoint = join(zoneDir, 'disk');
+  expect(statSync(image).size).toBe(32 * MiB);
+  expect(existsSync(join(zoneDir, 'rootfs'))).toBe(false); // unpacked onto the disk, not beside it
+  expect(mounted(mountpoint)).toBe(false); // mounted only while the zone runs
+  expect(loopsOf(image)).toBe('');
+
+  const log = join(zoneDir, 'logs', 'stdout.log');
+  const lines = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+  await ok(['boot', 'capped']);
+  await waitFor(() => lines().length >= 3);
+  const [first, dd, size] = lines();
+  expect(first).toBe('first');
+  expect(dd).toBe('dd=1'); // ENOSPC at the cap
+  const kib = Number(size!.split(' ')[1]);
+  expect(kib).toBeGreaterThan(24 * 1024); // ext4's own overhead comes off the 32 MiB
+  expect(kib).toBeLessThanOrEqual(32 * 1024);
+  expect(mounted(mountpoint)).toBe(true);
+
+  await ok(['halt', 'capped']);
+  await waitFor(() => !mounted(mountpoint) && loopsOf(image) === '');
+  expect(mounted(mountpoint)).toBe(false);
+
+  await ok(['boot', 'capped']);
+  await waitFor(() => lines().length >= 6);
+  expect(lines().slice(3, 5)).toEqual(['second', 'dd=1']);
+
+  await ok(['destroy', '--force', 'capped']);
+  expect(existsSync(zoneDir)).toBe(false);
+  expect(mounted(mountpoint)).toBe(false);
+  expect(execFileSync('losetup', ['-a']).toString()).not.toContain(zoneDir);
+});
+
+it('refuses a disk cap too small for a filesystem, and leaves nothing', async () => {
+  const root = makeBusyboxRoot('lxzone-t86-');
+  const dir = mkdtempSync('/tmp/lxz86-img-');
+  tmp.push(root, dir);
+  const archive = join(dir, 'img.tar');
+  tar.c({ file: archive, cwd: root, sync: true, portable: true }, ['.']);
+  const r = await env.cli(['create', 'tiny', '--image', archive, '--disk', '1m', '--network', 'none', '--', '/bin/true']);
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toMatch(/resources\.diskBytes: 1048576 must be an integer number of bytes >= 16777216/);
+  expect(existsSync(join(env.stateDir, 'zones', 'tiny'))).toBe(false);
+});
