@@ -1,6 +1,6 @@
 // exec into a running zone, pseudo-terminals, and rootless zones (issues 2, 6).
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -74,11 +74,22 @@ const CLI = join(repoRoot, 'test/support/cli-entry.ts');
 
 describe('rootless', () => {
   it('runs a zone as an unprivileged user, whose only id is its root', async () => {
-    const { code, out, err } = await nodeAsNobody([CLI, 'run', '--', '/bin/sh', '-c', 'id -u; cat /proc/self/uid_map; echo $$; touch /tmp/ok && echo tmp; touch /etc/x 2>/dev/null || echo ro']);
-    expect(err).toBe('');
-    expect(code).toBe(0);
-    const lines = out.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
-    expect(lines).toEqual(['0', '0 65534 1', '2', 'tmp', 'ro']);
+    const dir = mkdtempSync(join(tmpdir(), 'lxzone-rootless-'));
+    chmodSync(dir, 0o777);
+    try {
+      const script = 'id -u; cat /proc/self/uid_map; echo $$; touch /tmp/ok && echo tmp; touch /etc/x 2>/dev/null || echo ro; touch /mnt/made';
+      const { code, out, err } = await nodeAsNobody([CLI, 'run', '-v', `${dir}:/mnt`, '--', '/bin/sh', '-c', script]);
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      const lines = out.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+      // One id, root, mapped onto the root of the caller's user namespace (the
+      // zone's is a second one, its child, so that its mounts are locked)...
+      expect(lines).toEqual(['0', '0 0 1', '2', 'tmp', 'ro']);
+      // ...which is the caller itself on the host.
+      expect(statSync(join(dir, 'made')).uid).toBe(65534);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lets an unprivileged user exec into its own zone', async () => {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "../common/unix_socket.h"
 #include "init_reaper.h"
@@ -63,6 +64,26 @@ Status set_zone_network_sysctls(const ShimConfig& c) {
   return {};
 }
 
+Status write_self(const char* file, const char* value) {
+  std::string path = std::string("/proc/self/") + file;
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return sys_error("open " + path);
+  ssize_t len = static_cast<ssize_t>(std::strlen(value));
+  ssize_t n = write(fd, value, static_cast<size_t>(len));
+  int saved = errno;
+  close(fd);
+  if (n != len) return Error{saved, "write " + path};
+  return {};
+}
+
+// setgroups must be denied before an unprivileged gid_map (it already is in
+// the parent namespace, whose root has no other group to drop).
+Status map_own_root() {
+  LXZ_TRY(write_self("setgroups", "deny"));
+  LXZ_TRY(write_self("uid_map", "0 0 1\n"));
+  return write_self("gid_map", "0 0 1\n");
+}
+
 }  // namespace
 
 void zone_process_main(const ZoneProcessArgs& args) {
@@ -83,12 +104,18 @@ void zone_process_main(const ZoneProcessArgs& args) {
   check(sync, set_zone_network_sysctls(c));
   check(sync, build_zone_filesystem(c));
 
+  // The zone's user namespace comes last, with a mount namespace of its own:
+  // every mount built above is now locked, its flags and masks out of reach.
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) fail(sync, sys_error("unshare user namespace"));
   if (!c.rootless) {
-    // The user namespace comes last, with a mount namespace of its own: every
-    // mount built above is now locked, its flags and masks out of reach.
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) fail(sync, sys_error("unshare user namespace"));
     check(sync, send_control(sync, ControlType::kIdMapRequest));
     await(sync, ControlType::kIdMapDone);
+  } else {
+    // Rootless, the mounts were built in the caller's user namespace (the
+    // keeper cloned us into it); this second one, its child, locks them the
+    // same way. Its one id, root, maps onto that namespace's root, which is
+    // ourselves: a process may write that map for itself.
+    check(sync, map_own_root());
   }
   int tty_slave = enter_zone_and_filter(c, *args.filter, sync);
 
