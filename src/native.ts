@@ -34,6 +34,8 @@ export interface AttachOptions {
   kernelVersionEnv?: boolean;
   memoryLimit?: number;
   memoryUsageFile?: string;
+  /** A file a granted reboot(2) writes "restart" or "halt" to before the zone ends. */
+  rebootMarker?: string;
   traceStringArgs?: Buffer;
 }
 

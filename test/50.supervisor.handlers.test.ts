@@ -1,7 +1,7 @@
 // The supervisor's handlers in real zones (issue 5): uname, sysinfo, syslog,
 // reboot, unsupported numbers, trace, strict SIGSYS and a TypeScript handler.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, chmodSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -149,6 +149,12 @@ describe('a handler written in TypeScript', () => {
   });
 });
 
+async function waitUntil(ok: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  if (!ok()) throw new Error('timed out');
+}
+
 describe('fail closed and re-attach', () => {
   let dir: string;
   beforeEach(() => {
@@ -198,6 +204,40 @@ describe('fail closed and re-attach', () => {
     sup.raw.send(zone, 101, 9); // SIGKILL the zone's init through its keeper
     while (alive(d.keeperPid)) await new Promise((r) => setTimeout(r, 50));
     sup.detach(zone);
+  });
+
+  it('hands a zone over: the next supervisor, connected while the first still served, answers; takeBack serves it here again', async () => {
+    const { supervisor } = await import('../src/zone/supervisor.js');
+    const { compilePolicy } = await import('../src/policy/compile.js');
+    const policy = compilePolicy({ profile: 'default', abis: ['x86_64', 'i386'] });
+    chmodSync(dir, 0o777);
+    const socket = join(dir, 'keeper.sock');
+    let ran!: () => void;
+    const running = new Promise<void>((r) => (ran = r));
+    const script = 'sleep 0.5; uname -r; while [ ! -e /mnt/go ]; do sleep 0.05; done; uname -r';
+    const zone = startZone({
+      argv: ['/bin/sh', '-c', script],
+      kernelVersion: '1.1.1-first',
+      binds: [{ source: dir, target: '/mnt', readonly: false }],
+      reattachSocket: socket,
+      reattachTimeoutSeconds: 20,
+      stdio: 'pipe',
+      onEvent: (e) => e.type === 'started' && ran(),
+    });
+    await running;
+    // Connected while this process's first entry still serves: it waits its turn in the keeper.
+    const sup = supervisor();
+    const next = sup.reattach(socket, { dispatch: policy.dispatch, hostname: 'next', kernelVersion: '2.2.2-next' }, () => undefined);
+    zone.handOff();
+    await waitUntil(() => (sup.raw.counters(next)?.notified ?? []).some(([, nr]) => nr === 63));
+    sup.detach(next); // it leaves; we take the zone back
+    await new Promise((r) => setTimeout(r, 200));
+    zone.takeBack();
+    writeFileSync(join(dir, 'go'), '');
+    const r = await zone.wait();
+    expect(out(r)).toBe('2.2.2-next\n1.1.1-first\n');
+    expect(r.exitCode).toBe(0);
+    expect(r.stats.notified.find((n) => n.nr === 63)?.count).toBe(1); // its own answers only: the one after takeBack
   });
 
   it('a zone whose supervisor does not come back is stopped', async () => {

@@ -2,7 +2,7 @@
 // (including reboot(2) from inside the zone), caps changed on a running zone
 // and the zone's own /proc view, and what rootless callers are told.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execZone, inspectZone, updateZone, zoneStats } from '../src/zone/lifecycle/api.js';
@@ -49,6 +49,35 @@ describe('exec', () => {
     expect(r.stderr).toContain('zone ex is not running; boot it first');
     const r2 = await cli(['exec', 'nosuch', '--', '/bin/true']);
     expect(r2.stderr).toContain('zone nosuch does not exist');
+  });
+
+  it("is served by the daemon's supervisor, as the zone is: the zone's kernel version, its counters", async () => {
+    await ok(['create', 'ex', '--network', 'loopback', '--kernel-version', '4.19.0-ex', '--', '/bin/sleep', '600']);
+    await ok(['boot', 'ex']);
+    const uname = 'import os, time; [os.uname() for _ in range(50)]; time.sleep(0.2); print(os.uname().release)';
+    const r = await cli(['exec', 'ex', '--', '/usr/bin/python3', '-c', uname]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('4.19.0-ex\n');
+    // The exec'd process's unames are counted with the zone's, by the daemon.
+    const counted = (await env.inspect('ex')).syscalls?.notified.find((n) => n.abi === 'x86_64' && n.nr === 63)?.count ?? 0;
+    expect(counted).toBeGreaterThanOrEqual(51);
+    // No exec socket is left once the process has ended.
+    expect(readdirSync(join(env.runtimeDir, 'exec'))).toEqual([]);
+  });
+
+  it('reboot(2) from an exec\'d process restarts the zone; halt stops it (restart policy no)', async () => {
+    await ok(['create', 'ex', '--network', 'loopback', '--', '/bin/sleep', '600']);
+    const first = JSON.parse(await ok(['boot', 'ex', '--json'])) as ZoneInfo;
+    // busybox reboot calls reboot(2) at once: served by whichever supervisor has the process then.
+    expect((await cli(['exec', 'ex', '--', 'busybox', 'reboot', '-f'])).code).toBe(137); // ended with its zone
+    await waitFor(async () => {
+      const z = await info('ex');
+      return z.state === 'running' && z.pid !== first.pid;
+    }, 60_000, 100);
+    expect((await info('ex')).lastExit).toMatchObject({ reboot: 'restart' });
+    await cli(['exec', 'ex', '--', 'busybox', 'halt', '-f']);
+    await waitFor(async () => (await info('ex')).state === 'stopped', 60_000, 100);
+    expect((await info('ex')).lastExit).toMatchObject({ reboot: 'halt', exitCode: 0 });
   });
 
   it('-t gives the command a terminal', async () => {

@@ -121,7 +121,7 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
   }
 
   // attach(controlFd, { dispatch: Buffer, hostname, kernelVersion, kernelBuild,
-  //   kernelVersionEnv, rootUid, memoryLimit, memoryUsageFile, traceStringArgs: Buffer }) -> zone id
+  //   kernelVersionEnv, memoryLimit, memoryUsageFile, rebootMarker, traceStringArgs: Buffer }) -> zone id
   Napi::Value Attach(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     lxz::Supervisor* s = Live(env);
@@ -153,6 +153,7 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
     str("kernelVersion", &opts.kernel_version);
     str("kernelBuild", &opts.kernel_build);
     str("memoryUsageFile", &opts.memory_usage_file);
+    str("rebootMarker", &opts.reboot_marker);
     if (o.Get("kernelVersionEnv").IsBoolean()) opts.kernel_version_env = o.Get("kernelVersionEnv").As<Napi::Boolean>();
     if (o.Get("memoryLimit").IsNumber())
       opts.memory_limit = static_cast<uint64_t>(o.Get("memoryLimit").As<Napi::Number>().Int64Value());

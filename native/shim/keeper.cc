@@ -362,7 +362,10 @@ class Keeper {
   }
 
   // A supervisor (re)connects: only root or the keeper's own user (a rootless
-  // daemon), and only one at a time.
+  // daemon), and only one at a time. One that comes while another still
+  // serves waits its turn: a supervisor handing a zone over (an exec's
+  // caller to the daemon) may not have closed its end yet when the next one
+  // connects.
   void accept_supervisor() {
     Fd conn(accept4(reattach_.get(), nullptr, nullptr, SOCK_CLOEXEC));
     if (!conn.valid()) return;
@@ -370,7 +373,15 @@ class Keeper {
     socklen_t len = sizeof cred;
     if (getsockopt(conn.get(), SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) return;
     if (cred.uid != 0 && cred.uid != geteuid()) return;
-    if (control_open_ || !listener_.valid() || pid_ <= 0) return;
+    if (!listener_.valid() || pid_ <= 0) return;
+    if (control_open_) {
+      if (!next_supervisor_.valid()) next_supervisor_ = std::move(conn);
+      return;
+    }
+    serve_supervisor(std::move(conn));
+  }
+
+  void serve_supervisor(Fd conn) {
     control_ = std::move(conn);
     control_open_ = true;
     orphaned_since_ms_ = 0;
@@ -412,6 +423,10 @@ class Keeper {
       // would wait forever, so the zone stops.
       control_open_ = false;
       control_.reset();
+      if (next_supervisor_.valid()) {
+        serve_supervisor(std::move(next_supervisor_));
+        return;
+      }
       if (reattach_.valid()) {
         // Notified syscalls wait (we hold the listener) for a bounded time.
         orphaned_since_ms_ = now_ms();
@@ -430,6 +445,7 @@ class Keeper {
   const std::string& filter_;
   Fd control_;
   Fd reattach_;
+  Fd next_supervisor_;  // connected while another supervisor still served
   Fd tty_master_;
   bool tty_in_open_ = false;
   struct termios saved_termios_ = {};

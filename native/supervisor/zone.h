@@ -21,6 +21,7 @@ struct ZoneOptions {
   std::string host_release, host_version, host_machine;  // the host's uname, read once at attach
   uint64_t memory_limit = 0;        // bytes; 0 = the host's
   std::string memory_usage_file;    // cgroup file with the zone's usage in bytes
+  std::string reboot_marker;        // file a granted reboot(2) is written to first ("restart" or "halt")
   std::vector<uint8_t> trace_string_args;  // per (abi, nr): bit i = arg i is a C string
 };
 

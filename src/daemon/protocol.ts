@@ -20,6 +20,7 @@ export const METHODS = [
   'list',
   'inspect',
   'execTarget',
+  'adoptExec',
   'shutdown',
 ] as const;
 export type Method = (typeof METHODS)[number];

@@ -95,6 +95,8 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
         return manager.inspect(str(p, 'name'));
       case 'execTarget':
         return manager.execTarget(str(p, 'name'));
+      case 'adoptExec':
+        return manager.adoptExec(str(p, 'name'), str(p, 'socket'));
       case 'shutdown':
         setImmediate(() => void stop({ haltZones: p?.haltZones === true }));
         return { stopping: true };

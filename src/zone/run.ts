@@ -6,13 +6,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { LxzoneError, errnoName } from '../errors.js';
-import { ControlType, native, shimPath, type NativeCounters, type NativeEvent } from '../native.js';
+import { ControlType, native, shimPath, type NativeEvent } from '../native.js';
 import { compilePolicy, type CompileInput, type CompiledPolicy } from '../policy/compile.js';
 import { hostAbis, loadTable } from '../tables/index.js';
 import type { ZoneLimits } from './cgroups/index.js';
 import { claimTransientIdRange } from './ids.js';
 import { createRunCaps, hasCaps } from './run-resources.js';
 import { encodeShimConfig, type ShimBind, type ShimTmpfs } from './shim-config.js';
+import { addStats, statsOf, type ZoneStats } from './stats.js';
 import { supervisor } from './supervisor.js';
 import { formatTraceEvent, traceStringMasks } from './trace-format.js';
 import type { SyscallRules } from '../policy/types.js';
@@ -73,6 +74,8 @@ export interface RunOptions {
   /** Memory cap for sysinfo's view (the cgroup enforces it). */
   memoryLimit?: number;
   memoryUsageFile?: string;
+  /** A file a granted reboot(2) is recorded in before the zone ends (a daemon reads it). */
+  rebootMarker?: string;
   /** Keep the keeper alive if this process dies (daemon-managed zones). */
   detached?: boolean;
   /** A socket path where a restarted supervisor can take the zone back (see attachRunningZone). */
@@ -92,12 +95,7 @@ export interface JsCall {
 /** Returns the syscall's result (>= 0) or throws/returns a negative errno. */
 export type JsHandler = (call: JsCall) => number | Promise<number>;
 
-export interface ZoneStats {
-  notified: { abi: string; nr: number; count: number }[];
-  unsupported: { abi: string; nr: number; count: number }[];
-  handlerErrors: number;
-  jsTimeouts: number;
-}
+export type { ZoneStats } from './stats.js';
 
 export interface RunResult {
   exitCode: number;
@@ -119,6 +117,16 @@ export interface RunningZone {
   /** Sends a signal to the zone's init (forwarded by the keeper). */
   kill(signal?: NodeJS.Signals | number): void;
   wait(): Promise<RunResult>;
+  /**
+   * Stops serving the zone's notified syscalls from this process, for
+   * another supervisor to take over through the keeper's re-attach socket
+   * (`reattachSocket`, required). They wait in the kernel meanwhile, for at
+   * most the keeper's re-attach timeout. `wait()` still reports the exit
+   * (the keeper is our child); its stats stop at the hand-over.
+   */
+  handOff(): void;
+  /** After handOff(): serves the zone from this process again (the other supervisor did not take it). */
+  takeBack(): void;
 }
 
 function defaultEnv(opts: RunOptions, hostname: string): string[] {
@@ -137,13 +145,6 @@ function signalNumber(sig: NodeJS.Signals | number): number {
 
 function signalName(n: number): string | undefined {
   return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
-}
-
-function toStats(c: NativeCounters | null): ZoneStats {
-  const rows = (r: [string, number, number][]) => r.map(([abi, nr, count]) => ({ abi, nr, count }));
-  return c
-    ? { notified: rows(c.notified), unsupported: rows(c.unsupported), handlerErrors: c.handlerErrors, jsTimeouts: c.jsTimeouts }
-    : { notified: [], unsupported: [], handlerErrors: 0, jsTimeouts: 0 };
 }
 
 function checkOptions(opts: RunOptions): void {
@@ -284,7 +285,7 @@ export function startZone(opts: RunOptions): RunningZone {
   const unsupported: { abi: string; nr: number }[] = [];
   let zoneId = 0;
   let closedResolve!: () => void;
-  const closed = new Promise<void>((res) => (closedResolve = res));
+  let closed = new Promise<void>((res) => (closedResolve = res));
 
   const onEvent = (ev: NativeEvent): void => {
     opts.onEvent?.(ev);
@@ -349,16 +350,18 @@ export function startZone(opts: RunOptions): RunningZone {
       .then(reply, (err: unknown) => reply(-((err as { errno?: number }).errno ?? 38)));
   };
 
+  const attachOptions = {
+    dispatch: policy.dispatch,
+    hostname,
+    kernelVersion: opts.kernelVersion,
+    kernelVersionEnv: opts.kernelVersionEnv ?? false,
+    memoryLimit: opts.memoryLimit,
+    memoryUsageFile: opts.memoryUsageFile,
+    rebootMarker: opts.rebootMarker,
+    traceStringArgs: traceStringMasks(abis),
+  };
   try {
-    zoneId = sup.attach(ours, {
-      dispatch: policy.dispatch,
-      hostname,
-      kernelVersion: opts.kernelVersion,
-      kernelVersionEnv: opts.kernelVersionEnv ?? false,
-      memoryLimit: opts.memoryLimit,
-      memoryUsageFile: opts.memoryUsageFile,
-      traceStringArgs: traceStringMasks(abis),
-    }, onEvent);
+    zoneId = sup.attach(ours, attachOptions, onEvent);
   } catch (err) {
     addon.closeFd(ours);
     child.kill('SIGKILL');
@@ -374,14 +377,19 @@ export function startZone(opts: RunOptions): RunningZone {
   );
   spawnError.catch(() => undefined);
 
+  // After handOff(): the counters at the hand-over, and no control socket of ours.
+  let handedOver: ZoneStats | undefined;
+  // After takeBack(): what was counted before the hand-over.
+  let earlier: ZoneStats | undefined;
   const wait = async (): Promise<RunResult> => {
     const { code, signal } = await Promise.race([exited, spawnError]).finally(() => idClaim?.release());
     // Every control message is read before the supervisor sees the socket close.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    if (!handedOver) await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
     clearTimeout(timer);
-    const stats = toStats(sup.raw.counters(zoneId));
-    sup.detach(zoneId);
+    let stats = handedOver ?? statsOf(sup.raw.counters(zoneId));
+    if (earlier && !handedOver) stats = addStats(earlier, stats);
+    if (!handedOver) sup.detach(zoneId);
     rejectInit(new LxzoneError('the zone never started'));
     if (failure) throw failure;
     if (signal) {
@@ -406,8 +414,25 @@ export function startZone(opts: RunOptions): RunningZone {
     initPid,
     kill(sig: NodeJS.Signals | number = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
-        sup.raw.send(zoneId, ControlType.signal, signalNumber(sig));
+        // Handed over, the control socket is another's: the keeper forwards what it receives.
+        if (handedOver) child.kill(sig);
+        else sup.raw.send(zoneId, ControlType.signal, signalNumber(sig));
       }
+    },
+    handOff() {
+      if (handedOver) return;
+      if (!opts.reattachSocket) throw new LxzoneError('handOff: the zone has no re-attach socket for another supervisor to take it over');
+      handedOver = statsOf(sup.raw.counters(zoneId));
+      if (earlier) handedOver = addStats(earlier, handedOver);
+      sup.detach(zoneId);
+      closedResolve();
+    },
+    takeBack() {
+      if (!handedOver) return;
+      closed = new Promise<void>((res) => (closedResolve = res));
+      zoneId = sup.reattach(opts.reattachSocket!, attachOptions, onEvent);
+      earlier = handedOver;
+      handedOver = undefined;
     },
     wait() {
       waiting ??= wait();

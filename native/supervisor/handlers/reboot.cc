@@ -2,12 +2,15 @@
 // exactly as Linux treats reboot() in a child pid namespace; the host is
 // never touched. Only a caller with CAP_SYS_BOOT in the zone may do it;
 // other commands get EINVAL.
+#include <fcntl.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <unistd.h>
 #include <cstdio>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <string>
 
 #include "../tracee_memory.h"
 #include "handler.h"
@@ -46,6 +49,14 @@ bool may_reboot_zone(const Call& call) {
   return !caller_ns.empty() && caller_ns == user_ns_of(call.zone.init_pid);
 }
 
+void write_marker(const std::string& path, const char* what) {
+  if (path.empty()) return;
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return;
+  (void)!write(fd, what, std::strlen(what));
+  close(fd);
+}
+
 }  // namespace
 
 Reply handle_reboot(Call& call) {
@@ -64,6 +75,10 @@ Reply handle_reboot(Call& call) {
   Event e = call.event(EventType::kReboot);
   e.a = restart ? 1 : 0;
   call.events.push_back(e);
+  // The event reaches whoever serves this caller: for a process exec'd into
+  // the zone, maybe not the daemon that keeps the zone. The marker, written
+  // before the zone ends, tells that daemon why it ended.
+  write_marker(call.zone.options.reboot_marker, restart ? "restart\n" : "halt\n");
   // The zone's init dies, and with it the zone's pid namespace and the caller;
   // the keeper reports the exit and the lifecycle layer restarts or stops the
   // zone. Like Linux, a granted reboot never returns: the call is left

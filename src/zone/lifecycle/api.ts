@@ -12,7 +12,7 @@ import type { ZoneDetails, ZoneInfo, ZoneStatsResult } from './types.js';
 import type { AttachRecord } from './plan.js';
 import type { ZoneConfig } from '../config/types.js';
 import type { RunResult, RunningZone } from '../run.js';
-import { startExec, type ExecOptions } from './exec.js';
+import { newExecSocket, startExec, type ExecOptions } from './exec.js';
 
 export interface ApiOptions extends ClientOptions {
   lifecycle?: Partial<LifecycleOptions>;
@@ -64,14 +64,42 @@ export const execTarget = (name: string, o: ApiOptions = {}) =>
  * stdout/stderr with stdio 'pipe'). A zone that is not running is an error.
  */
 export async function execZone(name: string, exec: ExecOptions, o: ApiOptions = {}): Promise<RunResult> {
-  const target = await execTarget(name, o);
-  return startExec(storeOf(o), target, exec).wait();
+  return (await startExecZone(name, exec, o)).wait();
 }
 
-/** Like execZone, but gives the running process (signals, wait). */
+/**
+ * Like execZone, but gives the running process (signals, wait). Once the
+ * process runs, the daemon's supervisor serves it, as it serves the zone;
+ * a daemon that cannot take it leaves it served here.
+ */
 export async function startExecZone(name: string, exec: ExecOptions, o: ApiOptions = {}): Promise<RunningZone> {
   const target = await execTarget(name, o);
-  return startExec(storeOf(o), target, exec);
+  const store = storeOf(o);
+  const socket = newExecSocket(store);
+  let ran!: () => void;
+  const running = new Promise<'running'>((r) => (ran = () => r('running')));
+  const zone = startExec(store, target, exec, {
+    reattachSocket: socket,
+    reattachTimeoutSeconds: lifecycleOptionsFromEnv(o.env ?? process.env, { store }).reattachTimeoutSeconds,
+    onEvent: (ev) => ev.type === 'started' && ran(),
+  });
+  const ended = zone.wait().then(
+    () => 'ended' as const,
+    () => 'ended' as const,
+  );
+  // Set-up failures (no such binary…) are reported by our supervisor; nothing to hand over then.
+  if ((await Promise.race([running, ended])) === 'ended') return zone;
+  zone.handOff();
+  try {
+    await daemonCall('adoptExec', { name, socket }, { ...client(o), start: false });
+  } catch {
+    // An older daemon, or the zone stopped meanwhile: serve it here, as before.
+    // A keeper that is gone already (the process ended) needs no one.
+    try {
+      zone.takeBack();
+    } catch {}
+  }
+  return zone;
 }
 
 /** Stops the daemon; with haltZones every zone is halted first (otherwise they wait for the next daemon). */

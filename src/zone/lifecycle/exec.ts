@@ -1,9 +1,13 @@
 // lxzone exec: a new process in a running zone (its namespaces, user, filter),
-// run from the caller's process so that it has the caller's stdio and
+// started from the caller's process so that it has the caller's stdio and
 // terminal. The daemon says which process is the zone's init and which
-// policy the zone booted with; this process's supervisor serves the new
-// process's notified syscalls.
-import { closeSync, openSync } from 'node:fs';
+// policy the zone booted with. This process's supervisor serves the new
+// process while it is set up (its errors are the caller's to report); once
+// it runs, the caller hands it over to the daemon's supervisor, the zone's
+// (api.ts), through the exec keeper's re-attach socket.
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { resolveUser } from '../config/user.js';
 import { prepareZoneRootfs, zoneProcess } from '../image/prepare.js';
 import { execInZone, type RunningZone, type RunOptions } from '../run.js';
@@ -35,7 +39,27 @@ export interface ExecTarget {
   config: ZoneConfig;
 }
 
-export function startExec(store: ZoneStore, target: ExecTarget, o: ExecOptions): RunningZone {
+/** Where exec keepers of this installation listen for the daemon. */
+function execSocketDir(store: ZoneStore): string {
+  return join(store.runtimeDir, 'exec');
+}
+
+/** A new exec keeper's re-attach socket (its directory made, private). */
+export function newExecSocket(store: ZoneStore): string {
+  const dir = execSocketDir(store);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return join(dir, `${randomBytes(8).toString('hex')}.sock`);
+}
+
+/** Whether `path` is one newExecSocket() could have made: the daemon connects to nothing else. */
+export function isExecSocket(store: ZoneStore, path: string): boolean {
+  return dirname(path) === execSocketDir(store) && /^[0-9a-f]{16}\.sock$/.test(basename(path));
+}
+
+/** How the exec'd process is served: by this process until it runs, then by whoever takes it over. */
+export type ExecServing = Pick<RunOptions, 'reattachSocket' | 'reattachTimeoutSeconds' | 'onEvent'>;
+
+export function startExec(store: ZoneStore, target: ExecTarget, o: ExecOptions, serving: ExecServing = {}): RunningZone {
   const cfg = target.config;
   const ids = zoneIds(store, cfg.name);
   const prepared = prepareZoneRootfs(store, cfg, ids ? { idShift: ids.idBase } : {});
@@ -57,6 +81,8 @@ export function startExec(store: ZoneStore, target: ExecTarget, o: ExecOptions):
     ...(o.tty ? { tty: true } : {}),
     ...(a.memoryLimit !== undefined ? { memoryLimit: a.memoryLimit } : {}),
     ...(a.memoryUsageFile !== undefined ? { memoryUsageFile: a.memoryUsageFile } : {}),
+    ...(a.rebootMarker !== undefined ? { rebootMarker: a.rebootMarker } : {}),
+    ...serving,
   };
   if (o.stdio === 'pipe') return execInZone(target.initPid, { ...opts, stdio: 'pipe', ...(o.input !== undefined ? { input: o.input } : {}) });
   if (o.stdio === 'no-stdin') {

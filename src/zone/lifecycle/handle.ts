@@ -7,7 +7,8 @@
 import { constants as osConstants } from 'node:os';
 import { LxzoneError } from '../../errors.js';
 import { ControlType, type AttachOptions, type NativeEvent } from '../../native.js';
-import type { RunningZone, ZoneStats } from '../run.js';
+import type { RunningZone } from '../run.js';
+import { statsOf, type ZoneStats } from '../stats.js';
 import { supervisor } from '../supervisor.js';
 
 export interface ZoneEnd {
@@ -39,10 +40,9 @@ function signalName(n: number): string | undefined {
   return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
 }
 
-function toStats(c: ReturnType<ReturnType<typeof supervisor>['raw']['counters']>): ZoneStats | undefined {
-  if (!c) return undefined;
-  const rows = (r: [string, number, number][]) => r.map(([abi, nr, count]) => ({ abi, nr, count }));
-  return { notified: rows(c.notified), unsupported: rows(c.unsupported), handlerErrors: c.handlerErrors, jsTimeouts: c.jsTimeouts };
+function countersOf(zoneId: number | undefined): ZoneStats | undefined {
+  const c = zoneId === undefined ? null : supervisor().raw.counters(zoneId);
+  return c ? statsOf(c) : undefined;
 }
 
 /** A zone started here. `zoneId()` is the supervisor's id, learnt from the zone's first event; `ended` is from zone.wait(). */
@@ -51,10 +51,7 @@ export function startedHandle(zone: RunningZone, initPid: number, zoneId: () => 
     keeperPid: zone.keeperPid,
     initPid,
     signal: (sig) => zone.kill(sig),
-    counters: () => {
-      const id = zoneId();
-      return id === undefined ? undefined : toStats(supervisor().raw.counters(id));
-    },
+    counters: () => countersOf(zoneId()),
     updateMemory: (limit, file) => {
       const id = zoneId();
       if (id !== undefined) supervisor().raw.updateMemory(id, limit, file);
@@ -80,6 +77,7 @@ export function reattachHandle(
   let resolve!: (e: ZoneEnd) => void;
   const ended = new Promise<ZoneEnd>((r) => (resolve = r));
   let zoneId = -1;
+  let final: ZoneStats | undefined;
   const listener = (ev: NativeEvent): void => {
     onEvent?.(ev);
     switch (ev.type) {
@@ -93,6 +91,7 @@ export function reattachHandle(
         sup.raw.respond(ev.zone, ev.id!, 0, 38); // no TypeScript handlers for daemon zones: ENOSYS
         break;
       case 'closed': {
+        final = countersOf(ev.zone); // what the zone was counted for, kept after the supervisor forgets it
         sup.detach(ev.zone);
         const end: ZoneEnd = { exitCode: code ?? 125 };
         if (code === undefined) end.error = "the zone's keeper went away without reporting an exit";
@@ -114,7 +113,7 @@ export function reattachHandle(
     keeperPid: ids.keeperPid,
     initPid: ids.initPid,
     signal: (sig) => sup.raw.send(zoneId, ControlType.signal, signalNumber(sig)),
-    counters: () => toStats(sup.raw.counters(zoneId)),
+    counters: () => final ?? countersOf(zoneId),
     updateMemory: (limit, file) => sup.raw.updateMemory(zoneId, limit, file),
     ended,
   };

@@ -16,7 +16,9 @@ import type { NativeEvent } from '../../native.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { startProcView, procViewBinds } from '../procview/index.js';
 import { mountZoneDisk } from './zone-disk.js';
-import { startZone, type ZoneStats } from '../run.js';
+import { isExecSocket } from './exec.js';
+import { startZone } from '../run.js';
+import { addStats, emptyStats, type ZoneStats } from '../stats.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { isAlive, processIdentity, readProcStat } from '../state/proc.js';
 import type { RuntimeInput, RuntimeRecord } from '../state/store.js';
@@ -51,6 +53,10 @@ interface ManagedZone {
   finished: boolean;
   /** Resolves once the zone has stopped and its host side is cleaned. */
   done: Promise<void>;
+  /** Processes exec'd into the zone that this daemon serves (handed over by their callers). */
+  execs: Set<ZoneHandle>;
+  /** What the exec'd processes that have ended were counted for. */
+  execStats: ZoneStats;
 }
 
 /** What the runtime record of a daemon-managed zone holds beyond the store's fields. */
@@ -103,6 +109,24 @@ export class ZoneManager {
 
   private socketPath(name: string): string {
     return join(this.store.runtimeDir, 'zones', `${name}.sock`);
+  }
+
+  /** Where a supervisor records a reboot(2) of the zone before the zone ends (reboot.cc). */
+  private rebootMarker(name: string): string {
+    return join(this.store.runtimeDir, 'zones', `${name}.reboot`);
+  }
+
+  /** The reboot(2) recorded for the zone's last run, if any; the marker is removed. */
+  private takeRebootMarker(name: string): 'restart' | 'halt' | undefined {
+    const file = this.rebootMarker(name);
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+    rmSync(file, { force: true });
+    return text === 'restart' || text === 'halt' ? text : undefined;
   }
 
   private desiredFile(name: string): string {
@@ -174,6 +198,8 @@ export class ZoneManager {
       await cleanupHost(this.opts, name);
       const disk = await mountZoneDisk(this.store, cfg);
       const plan = planBoot(this.store, cfg, disk?.rootfs);
+      this.takeRebootMarker(name); // a stale one would make this run's end a reboot
+      plan.attach.rebootMarker = this.rebootMarker(name);
       for (const w of plan.warnings) this.log(`zone ${name}: ${w}`);
       setup = await prepareHost(this.opts, cfg);
       const usageFile = memoryUsageFile(setup.cgroup);
@@ -196,6 +222,7 @@ export class ZoneManager {
           reattachSocket: socket,
           reattachTimeoutSeconds: this.opts.reattachTimeoutSeconds,
           ...(plan.attach.memoryLimit !== undefined ? { memoryLimit: plan.attach.memoryLimit } : {}),
+          rebootMarker: plan.attach.rebootMarker,
           ...(usageFile ? { memoryUsageFile: usageFile } : {}),
           onCreated: (pid) => placeZone(this.opts, name, hostSetup, pid),
           onEvent: (ev: NativeEvent) => {
@@ -283,6 +310,8 @@ export class ZoneManager {
       haltedByUs: false,
       finished: false,
       done: Promise.resolve(),
+      execs: new Set(),
+      execStats: emptyStats(),
     };
     z.done = handle.ended
       .then((end) => this.onEnd(z, end))
@@ -294,7 +323,11 @@ export class ZoneManager {
     this.zones.set(name, z);
   }
 
-  private async onEnd(z: ManagedZone, end: ZoneEnd): Promise<void> {
+  private async onEnd(z: ManagedZone, ended: ZoneEnd): Promise<void> {
+    // A reboot(2) served by another supervisor (a process exec'd into the
+    // zone, served by its caller) is known from the zone's reboot marker.
+    const asked = this.takeRebootMarker(z.name);
+    const end: ZoneEnd = !ended.reboot && asked ? { ...ended, reboot: asked, ...(asked === 'halt' ? { exitCode: 0 } : {}) } : ended;
     z.rotator.stop();
     z.rotator.check();
     const errors = await cleanupHost(this.opts, z.name, z.setup.cgroup ? { cgroupPath: z.setup.cgroup.path } : {});
@@ -433,6 +466,7 @@ export class ZoneManager {
       const warnings = await cleanupHost(this.opts, name, { release: true, ...(rec?.cgroupPath ? { cgroupPath: rec.cgroupPath as string } : {}) });
       releaseZoneIds(this.store, name);
       rmSync(this.socketPath(name), { force: true });
+      rmSync(this.rebootMarker(name), { force: true });
       this.store.remove(name);
       this.lastExit.delete(name);
       this.restartsInARow.delete(name);
@@ -511,7 +545,7 @@ export class ZoneManager {
       name,
       uptimeSeconds: Math.round((Date.now() - z.startedAt.getTime()) / 1000),
       caps: cfg.resources ?? {},
-      syscalls: z.handle.counters() ?? emptyStats(),
+      syscalls: zoneCounters(z),
     };
     if (cg) {
       const a = await cg.usage();
@@ -599,7 +633,41 @@ export class ZoneManager {
       details.cgroup = { version: cg.version, path: cg.path };
       details.usage = await cg.usage().catch(() => undefined);
     }
+    if (z) details.syscalls = zoneCounters(z);
     return details;
+  }
+
+  /**
+   * Serves a process exec'd into a running zone, handed over by the caller
+   * that started it (its keeper waits on `socket`, in this installation's
+   * exec socket directory). Its notified syscalls are answered with the
+   * zone's policy and settings, its counters join the zone's, and a reboot(2)
+   * it makes is the zone's.
+   */
+  adoptExec(name: string, socket: string): { name: string; adopted: true } {
+    const z = this.zones.get(name);
+    const rec = this.store.readRuntime(name) as ZoneRuntime | undefined;
+    if (!z || z.state !== 'running' || !rec?.attach) throw new LxzoneError(`zone ${name} is not running`, { code: 'ESRCH' });
+    if (!isExecSocket(this.store, socket)) throw new LxzoneError(`${socket}: not an exec socket of this installation`, { code: 'EINVAL' });
+    const attach = { ...rec.attach };
+    const usageFile = memoryUsageFile(z.setup.cgroup);
+    if (usageFile) attach.memoryUsageFile = usageFile;
+    let handle: ZoneHandle | undefined;
+    handle = reattachHandle(socket, attachOptionsOf(attach), { keeperPid: 0, initPid: z.handle.initPid }, (ev) => {
+      // The keeper names the zone it joined: one of another zone is not served under this one's policy.
+      if (ev.type === 'ready' && ev.a !== z.handle.initPid) {
+        this.log(`zone ${name}: exec socket ${socket} belongs to another zone (init ${ev.a}); refused`);
+        handle?.signal('SIGKILL');
+      }
+      this.onZoneEvent(name, ev);
+    });
+    const h = handle;
+    z.execs.add(h);
+    void h.ended.then(() => {
+      z.execStats = addStats(z.execStats, h.counters() ?? emptyStats());
+      z.execs.delete(h);
+    });
+    return { name, adopted: true };
   }
 
   /** What `exec` needs to join the zone: its init pid and policy. */
@@ -707,8 +775,11 @@ export class ZoneManager {
   }
 }
 
-function emptyStats(): ZoneStats {
-  return { notified: [], unsupported: [], handlerErrors: 0, jsTimeouts: 0 };
+/** A zone's counters: its first process's supervisor entry, and those of the processes exec'd into it. */
+function zoneCounters(z: ManagedZone): ZoneStats {
+  let sum = addStats(z.handle.counters() ?? emptyStats(), z.execStats);
+  for (const e of z.execs) sum = addStats(sum, e.counters() ?? emptyStats());
+  return sum;
 }
 
 export { signalNumber };

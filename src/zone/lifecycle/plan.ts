@@ -36,6 +36,8 @@ export interface AttachRecord {
   idBase: number;
   memoryLimit?: number;
   memoryUsageFile?: string;
+  /** Where a reboot(2) in the zone is recorded, whichever supervisor served it (manager.ts). */
+  rebootMarker?: string;
 }
 
 function bootError(name: string, e: unknown): LxzoneError {
@@ -125,5 +127,6 @@ export function attachOptionsOf(rec: AttachRecord): AttachOptions {
   if (rec.kernelVersion !== undefined) o.kernelVersion = rec.kernelVersion;
   if (rec.memoryLimit !== undefined) o.memoryLimit = rec.memoryLimit;
   if (rec.memoryUsageFile !== undefined) o.memoryUsageFile = rec.memoryUsageFile;
+  if (rec.rebootMarker !== undefined) o.rebootMarker = rec.rebootMarker;
   return o;
 }

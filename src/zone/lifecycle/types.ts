@@ -55,6 +55,8 @@ export interface ZoneDetails extends ZoneInfo {
   address?: Lease;
   cgroup?: { version: 1 | 2; path: string };
   usage?: ZoneUsage;
+  /** A running zone's notified syscalls so far (its first process and what was exec'd into it). */
+  syscalls?: ZoneStats;
   paths: { zone: string; config: string; logs: { stdout: string; stderr: string } };
 }
 
