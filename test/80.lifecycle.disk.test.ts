@@ -3,12 +3,11 @@
 // the cap fails in the zone with ENOSPC and the host's disk is untouched; the
 // data is kept across boots; destroy leaves no file, mount or loop device.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tar from 'tar';
 import { expect, it } from 'vitest';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
-import { makeBusyboxRoot } from './support/zones.js';
+import { makeBusyboxImage } from './support/zones.js';
 
 const tmp: string[] = [];
 const env = useLifecycleEnv(86, {
@@ -23,11 +22,7 @@ const mounted = (target: string): boolean => readFileSync('/proc/self/mountinfo'
 const loopsOf = (image: string): string => execFileSync('losetup', ['-n', '-O', 'NAME', '-j', image]).toString().trim();
 
 it('an image zone with --disk has its root on a disk of that size: ENOSPC past it, kept across boots, gone on destroy', async () => {
-  const root = makeBusyboxRoot('lxzone-t86-');
-  const dir = mkdtempSync('/tmp/lxz86-img-');
-  tmp.push(root, dir);
-  const archive = join(dir, 'img.tar');
-  tar.c({ file: archive, cwd: root, sync: true, portable: true }, ['.']);
+  const archive = makeBusyboxImage(86, tmp);
 
   // First boot: mark the root; every boot: try to write twice the cap, report, and stay up.
   const script = [
@@ -73,11 +68,7 @@ it('an image zone with --disk has its root on a disk of that size: ENOSPC past i
 });
 
 it('refuses a disk cap too small for a filesystem, and leaves nothing', async () => {
-  const root = makeBusyboxRoot('lxzone-t86-');
-  const dir = mkdtempSync('/tmp/lxz86-img-');
-  tmp.push(root, dir);
-  const archive = join(dir, 'img.tar');
-  tar.c({ file: archive, cwd: root, sync: true, portable: true }, ['.']);
+  const archive = makeBusyboxImage(86, tmp);
   const r = await env.cli(['create', 'tiny', '--image', archive, '--disk', '1m', '--network', 'none', '--', '/bin/true']);
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(/resources\.diskBytes: 1048576 must be an integer number of bytes >= 16777216/);

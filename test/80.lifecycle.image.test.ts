@@ -1,12 +1,11 @@
 // A zone from an image: unpacked once at create into the zone's own host id
 // range, its root writable by the zone and kept across boots; another zone
 // gets another range; destroy removes the copy and gives the range back.
-import { readFileSync, rmSync, statSync, existsSync, mkdtempSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tar from 'tar';
 import { expect, it } from 'vitest';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
-import { makeBusyboxRoot } from './support/zones.js';
+import { makeBusyboxImage } from './support/zones.js';
 
 const tmp: string[] = [];
 const env = useLifecycleEnv(85, {
@@ -17,11 +16,7 @@ const env = useLifecycleEnv(85, {
 const { ok } = env;
 
 it('an image zone owns its unpacked root, in a host id range of its own, kept across boots', async () => {
-  const root = makeBusyboxRoot('lxzone-t85-');
-  const dir = mkdtempSync('/tmp/lxz85-img-');
-  tmp.push(root, dir);
-  const archive = join(dir, 'img.tar');
-  tar.c({ file: archive, cwd: root, sync: true, portable: true }, ['.']);
+  const archive = makeBusyboxImage(85, tmp);
 
   const script = 'echo $(cat /root/count 2>/dev/null)x > /root/count; id -u; cat /root/count; sleep 600';
   for (const n of ['img1', 'img2']) await ok(['create', n, '--image', archive, '--network', 'none', '--', '/bin/sh', '-c', script]);

@@ -4,6 +4,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import * as tar from 'tar';
 
 export const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -30,6 +31,19 @@ export function makeBusyboxRoot(prefix = 'lxzone-root-'): string {
   execFileSync('sh', ['-c', `printf 'root:x:0:\\nnogroup:x:65534:\\n' > ${root}/etc/group`]);
   execFileSync('sh', ['-c', `printf 'ID=lxzone-test\\n' > ${root}/etc/os-release`]);
   return root;
+}
+
+/**
+ * A plain rootfs tarball of makeBusyboxRoot()'s tree, for `--image`. Both
+ * directories it made are pushed onto `cleanup` (the caller removes them).
+ */
+export function makeBusyboxImage(tag: number, cleanup: string[]): string {
+  const root = makeBusyboxRoot(`lxzone-t${tag}-`);
+  const dir = mkdtempSync(`/tmp/lxz${tag}-img-`);
+  cleanup.push(root, dir);
+  const archive = join(dir, 'img.tar');
+  tar.c({ file: archive, cwd: root, sync: true, portable: true }, ['.']);
+  return archive;
 }
 
 export interface CliResult {
