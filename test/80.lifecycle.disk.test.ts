@@ -1,7 +1,8 @@
 // The disk cap of an image zone (issue 7): its writable root lives in an ext4
 // image of resources.diskBytes, mounted only while the zone runs; a write past
 // the cap fails in the zone with ENOSPC and the host's disk is untouched; the
-// data is kept across boots; destroy leaves no file, mount or loop device.
+// cap grows on a running zone; the data is kept across boots; destroy leaves
+// no file, mount or loop device.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ const env = useLifecycleEnv(86, {
 const { ok } = env;
 const MiB = 1024 * 1024;
 
+/** CapEff has CAP_SYS_RESOURCE (24): what ext4's online resize wants. */
+const hasCapSysResource = (): boolean => ((BigInt(`0x${/^CapEff:\s+(\w+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`) >> 24n) & 1n) === 1n;
 const mounted = (target: string): boolean => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === target);
 const loopsOf = (image: string): string => execFileSync('losetup', ['-n', '-O', 'NAME', '-j', image]).toString().trim();
 
@@ -53,6 +56,24 @@ it('an image zone with --disk has its root on a disk of that size: ENOSPC past i
   expect(kib).toBeLessThanOrEqual(32 * 1024);
   expect(mounted(mountpoint)).toBe(true);
 
+  // The cap grows on the running zone (an online resize, which needs
+  // CAP_SYS_RESOURCE: some sandboxes drop it, and the filesystem then grows
+  // at the next boot, as the warning says), and never shrinks.
+  const grow = await env.cli(['update', 'capped', '--disk', '48m']);
+  expect(grow.code).toBe(0);
+  expect(statSync(image).size).toBe(48 * MiB);
+  const sizeKiB = async () => Number((await ok(['exec', 'capped', '--', 'busybox', 'df', '-k', '/'])).trim().split('\n').pop()!.split(/\s+/)[1]);
+  if (hasCapSysResource()) {
+    expect(grow.stderr).toBe('');
+    expect(await sizeKiB()).toBeGreaterThan(34 * 1024);
+  } else {
+    expect(grow.stderr).toContain('its disk grows to 50331648 bytes at its next boot');
+  }
+  const shrink = await env.cli(['update', 'capped', '--disk', '32m']);
+  expect(shrink.code).toBe(1);
+  expect(shrink.stderr).toContain('a disk cap can only grow');
+  expect(JSON.parse(readFileSync(join(zoneDir, 'config.json'), 'utf8')).resources.diskBytes).toBe(48 * MiB);
+
   await ok(['halt', 'capped']);
   await waitFor(() => !mounted(mountpoint) && loopsOf(image) === '');
   expect(mounted(mountpoint)).toBe(false);
@@ -60,6 +81,7 @@ it('an image zone with --disk has its root on a disk of that size: ENOSPC past i
   await ok(['boot', 'capped']);
   await waitFor(() => lines().length >= 6);
   expect(lines().slice(3, 5)).toEqual(['second', 'dd=1']);
+  expect(Number(lines()[5]!.split(' ')[1])).toBeGreaterThan(34 * 1024); // grown past the first 32 MiB, whichever way
 
   await ok(['destroy', '--force', 'capped']);
   expect(existsSync(zoneDir)).toBe(false);

@@ -1,7 +1,9 @@
-// `lxzone update NAME [--memory SIZE] [--memory-swap SIZE] [--cpus N] [--cpu-shares N] [--pids-limit N]`:
+// `lxzone update NAME [--memory SIZE] [--memory-swap SIZE] [--cpus N] [--cpu-shares N] [--pids-limit N] [--disk SIZE]`:
 // change a zone's caps. A running zone gets them at once (its cgroup first: if
 // the kernel refuses, e.g. a memory cap below current usage, nothing changes);
-// the configuration keeps them for the next boot. "max" removes a cap.
+// the configuration keeps them for the next boot. "max" removes a cap. An
+// image zone's disk grows at once, online if mounted (never shrinks); the
+// /tmp and /run sizes follow at the next boot.
 import { Command } from 'commander';
 import { LxzoneError } from '../errors.js';
 import { validateLimits, type ZoneLimits } from '../zone/cgroups/limits.js';
@@ -10,6 +12,7 @@ import { acquireLock, ZoneStore } from '../zone/state/index.js';
 import { runningZoneCgroup } from './stats.js';
 import { daemonCall } from '../daemon/client.js';
 import { addResourceOptions, parseResourceFlags, requestedLimits, type ResourceFlags } from './resource-options.js';
+import { growZoneDisk } from '../zone/lifecycle/zone-disk.js';
 
 interface UpdateFlags extends ResourceFlags {
   json?: boolean;
@@ -19,8 +22,11 @@ interface UpdateFlags extends ResourceFlags {
 export function resourceChanges(flags: UpdateFlags, current: ResourcesConfig = {}): { resources: ResourcesConfig; limits: ZoneLimits } {
   const request = parseResourceFlags(flags, { max: true });
   const limits = requestedLimits(request);
-  if (Object.keys(limits).length === 0) {
-    throw new LxzoneError('nothing to update: give --memory, --memory-swap, --cpus, --cpu-shares or --pids-limit', { exitCode: 2 });
+  if (Object.keys(request).length === 0) {
+    throw new LxzoneError('nothing to update: give --memory, --memory-swap, --cpus, --cpu-shares, --pids-limit or --disk', { exitCode: 2 });
+  }
+  if (request.diskBytes === null) {
+    throw new LxzoneError(`option --disk ${JSON.stringify(flags.disk)}: a zone's disk can grow, not be removed`, { code: 'EINVAL', exitCode: 2 });
   }
   // A new memory cap keeps the configured swap allowance.
   if (limits.memory !== undefined && limits.swap === undefined && current.swapBytes !== undefined) limits.swap = current.swapBytes;
@@ -38,13 +44,16 @@ export function register(program: Command): void {
     .description('change the resource caps of a zone (a running zone at once; kept for the next boot)')
     .argument('<name>', 'zone name')
     .option('--json', 'print the resulting resources as JSON');
-  addResourceOptions(cmd, { max: true }).action(async (name: string, flags: UpdateFlags) => {
+  addResourceOptions(cmd, { max: true, disk: true }).action(async (name: string, flags: UpdateFlags) => {
       const store = new ZoneStore();
       const lock = await acquireLock(store.paths(name).lockFile, name, { purpose: 'update' });
       try {
         const cfg = store.loadConfig(name);
         const { resources, limits } = resourceChanges(flags, cfg.resources);
         validateLimits(limits);
+        // The disk first: a smaller size is refused there, before anything changed.
+        const later = flags.disk !== undefined ? await growZoneDisk(store, { ...cfg, resources }) : undefined;
+        if (later) process.stderr.write(`lxzone: ${later}\n`);
         const rec = store.readRuntime(name);
         if (rec) await (await runningZoneCgroup(name, rec)).update(limits);
         const saved = store.saveConfig({ ...cfg, resources });

@@ -9,6 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDiskImage, growDiskImage, mountDiskImage, unmountDiskImage } from '../cgroups/disk.js';
 import type { ZoneConfig } from '../config/types.js';
+import type { LxzoneError } from '../../errors.js';
 import type { ZoneStore } from '../state/store.js';
 import { isRoot } from './options.js';
 
@@ -52,6 +53,24 @@ export async function mountZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<
   if (!(await createDiskImage(disk.image, bytes)) && statSync(disk.image).size !== bytes) await growDiskImage(disk.image, bytes);
   if (!isMounted(disk.mountpoint)) await mountDiskImage(disk.image, disk.mountpoint);
   return disk;
+}
+
+/**
+ * `lxzone update --disk`: the zone's disk, if it has one yet, grows to the
+ * new cap now (online when mounted). Where the online resize is not allowed
+ * (no CAP_SYS_RESOURCE), the image has grown and its filesystem follows at
+ * the next boot: said in the returned warning, not an error.
+ */
+export async function growZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<string | undefined> {
+  const disk = zoneDisk(store, cfg);
+  if (!disk || !existsSync(disk.image)) return undefined;
+  try {
+    await growDiskImage(disk.image, cfg.resources!.diskBytes!);
+  } catch (e) {
+    if ((e as LxzoneError).code !== 'EPERM') throw e;
+    return `zone ${cfg.name}: its disk grows to ${cfg.resources!.diskBytes} bytes at its next boot (resizing it while mounted needs CAP_SYS_RESOURCE)`;
+  }
+  return undefined;
 }
 
 /** Unmounts the zone's disk if it is mounted (after the zone stopped, on destroy, after a failed boot). */
