@@ -45,6 +45,18 @@ describe('execInZone()', () => {
     await zone.wait();
     await expect(execInZone(init, { argv: ['/bin/true'], stdio: 'pipe' }).wait()).rejects.toThrow(/not running/);
   });
+
+  it('refuses to join a zone still being built (its namespaces are half made)', async () => {
+    // onCreated holds the zone before it builds anything, as the lifecycle does while it places it.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const zone = startZone({ argv: ['/bin/sh', '-c', 'echo built'], stdio: 'pipe', onCreated: () => held });
+    const init = await zone.initPid;
+    await expect(execInZone(init, { argv: ['/bin/true'], stdio: 'pipe' }).wait()).rejects.toThrow(/is still being built; join it once it runs/);
+    release();
+    const r = await zone.wait();
+    expect(r.stdout!.toString()).toBe('built\n');
+  });
 });
 
 describe('tty', () => {

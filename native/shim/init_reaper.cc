@@ -1,7 +1,5 @@
 #include "init_reaper.h"
 
-#include "process_title.h"
-
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -28,7 +26,6 @@ void run_init_reaper(pid_t child, bool dumpable) {
   // zone through pid 1, which needs ptrace access to it, and the zone's root
   // is the caller anyway.
   if (!dumpable) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  set_process_title("lxzone-init");
   // pid 1 only receives signals it handles; handle the ones a caller sends.
   struct sigaction sa = {};
   sa.sa_handler = forward;

@@ -53,6 +53,24 @@ Status write_id_maps(pid_t pid, const ShimConfig& c) {
   return write_file(base + "/gid_map", map);
 }
 
+// A zone's init is the shim's own process until the zone is built: until
+// then its namespaces are half made (a rootless zone's user namespace exists
+// from the start, its mount tree does not), so nothing may join them. Once
+// built it is the reaper, renamed lxzone-init, or the binary itself: the name
+// only ever moves forward, so a check now holds for the join that follows.
+Status check_zone_built(pid_t init, int init_pidfd) {
+  std::string path = "/proc/" + std::to_string(init) + "/comm";
+  char comm[32] = {};
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  ssize_t n = fd.valid() ? read(fd.get(), comm, sizeof comm - 1) : -1;
+  // Read through the pid: the pidfd says it was still the same process after.
+  if (n <= 0 || syscall(SYS_pidfd_send_signal, init_pidfd, 0, nullptr, 0) < 0)
+    return Error{ESRCH, "the zone's init (pid " + std::to_string(init) + ") is not running"};
+  if (std::strcmp(comm, "lxzone-shim\n") == 0)
+    return Error{EAGAIN, "the zone (init pid " + std::to_string(init) + ") is still being built; join it once it runs"};
+  return {};
+}
+
 uint64_t now_ms() {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -140,6 +158,7 @@ class Keeper {
     if (c_.join_pid) {
       zone_pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, c_.join_pid, 0)));
       if (!zone_pidfd.valid()) return Error{errno, "the zone's init (pid " + std::to_string(c_.join_pid) + ") is not running"};
+      LXZ_TRY(check_zone_built(c_.join_pid, zone_pidfd.get()));
     }
     struct clone_args ca = {};
     // A new zone gets new namespaces; a joining process takes the zone's in the child.

@@ -15,6 +15,7 @@
 #include "../common/unix_socket.h"
 #include "init_reaper.h"
 #include "mounts.h"
+#include "process_title.h"
 #include "process_setup.h"
 
 namespace lxz {
@@ -123,6 +124,10 @@ void zone_process_main(const ZoneProcessArgs& args) {
   pid_t child = fork();
   if (child < 0) fail(sync, sys_error("fork the zone's first process"));
   if (child == 0) exec_binary(c, sync, tty_slave);
+  // Renamed before the keeper can learn that the zone runs (our end of the
+  // sync socket closing is part of that): a join waits for this name
+  // (check_zone_built in keeper.cc), and `ps` in the zone shows it.
+  set_process_title("lxzone-init");
   close(sync);
   if (tty_slave >= 0) close(tty_slave);
   run_init_reaper(child, c.rootless);
