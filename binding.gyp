@@ -41,6 +41,7 @@
         "native/shim/seccomp_install.cc",
         "native/shim/init_reaper.cc",
         "native/shim/process_title.cc",
+        "native/shim/time_namespace.cc",
         "native/common/unix_socket.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

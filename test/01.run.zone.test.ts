@@ -45,6 +45,23 @@ describe('runZone() on the host root', () => {
     expect(lines(r.stdout)).toEqual(['lxzone-init', 'lxzone-init']);
   });
 
+  it("counts uptime from the zone's boot (a time namespace), leaving the host's clocks alone", async () => {
+    const hostUptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const before = hostUptime();
+    const r = await runZone({
+      argv: ['/bin/sh', '-c', 'sleep 1; cut -d" " -f1 /proc/uptime; python3 -c "import time, os; print(time.clock_gettime(time.CLOCK_BOOTTIME)); print(os.sysconf(\'SC_CLK_TCK\') > 0)"'],
+      stdio: 'pipe',
+    });
+    const [proc, boottime, ok] = lines(r.stdout);
+    for (const v of [Number(proc), Number(boottime)]) {
+      expect(v).toBeGreaterThanOrEqual(1);
+      expect(v).toBeLessThan(15);
+    }
+    expect(ok).toBe('True');
+    expect(hostUptime()).toBeGreaterThan(before); // the host's boot time is the host's
+    expect(before).toBeGreaterThan(15); // (else this test could not tell the two apart)
+  });
+
   it('is pid 1 itself with init off', async () => {
     const r = await runZone({ argv: ['/bin/sh', '-c', 'echo $$'], init: false, stdio: 'pipe' });
     expect(lines(r.stdout)).toEqual(['1']);

@@ -23,15 +23,16 @@ describe('execInZone()', () => {
       // The marker shows the zone has run its first command.
       await new Promise((r) => setTimeout(r, 300));
       const r = await execInZone(init, {
-        argv: ['/bin/sh', '-c', 'cat /tmp/marker; hostname; uname -n; ls /proc | grep -c "^[0-9]"; exit 4'],
+        argv: ['/bin/sh', '-c', 'cat /tmp/marker; hostname; uname -n; ls /proc | grep -c "^[0-9]"; cut -d" " -f1 /proc/uptime; exit 4'],
         hostname: 'exec-me',
         stdio: 'pipe',
       }).wait();
-      const [marker, host, uts, procs] = r.stdout!.toString().trim().split('\n');
+      const [marker, host, uts, procs, uptime] = r.stdout!.toString().trim().split('\n');
       expect(marker).toBe('inside');
       expect(host).toBe('exec-me');
       expect(uts).toBe('exec-me'); // uname answered by the supervisor for this process too
       expect(Number(procs)).toBeLessThan(8); // the zone's processes only
+      expect(Number(uptime)).toBeLessThan(30); // the zone's time namespace: since the zone's boot
       expect(r.exitCode).toBe(4);
     } finally {
       zone.kill('SIGKILL');

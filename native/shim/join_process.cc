@@ -1,6 +1,9 @@
 #include "join_process.h"
 
 #include <sched.h>
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -23,6 +26,7 @@ void join_process_main(const JoinProcessArgs& args) {
   // Rootless too: the zone's user namespace is ours (same owner), and its
   // other namespaces can only be joined from inside it.
   int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
+  if (!c.rootless) flags |= CLONE_NEWTIME;  // a root zone's own boot time (time_namespace.h)
   if (setns(args.zone_pidfd, flags) < 0) fail(sync, sys_error("join the zone's namespaces"));
   close(args.zone_pidfd);
   if (chdir("/") < 0) fail(sync, sys_error("chdir /"));

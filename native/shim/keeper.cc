@@ -21,6 +21,7 @@
 #include "../common/fd.h"
 #include "../common/unix_socket.h"
 #include "join_process.h"
+#include "time_namespace.h"
 #include "zone_process.h"
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -159,6 +160,9 @@ class Keeper {
       zone_pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, c_.join_pid, 0)));
       if (!zone_pidfd.valid()) return Error{errno, "the zone's init (pid " + std::to_string(c_.join_pid) + ") is not running"};
       LXZ_TRY(check_zone_built(c_.join_pid, zone_pidfd.get()));
+    } else if (!c_.rootless) {
+      // Rootless, the keeper has no privilege for it: the zone keeps the host's boot time.
+      LXZ_TRY(new_time_namespace_for_children());
     }
     struct clone_args ca = {};
     // A new zone gets new namespaces; a joining process takes the zone's in the child.
