@@ -59,10 +59,13 @@ export interface NativeSupervisor {
   close(): void;
   ref(): void;
   unref(): void;
+  /** How many supervisor threads serve this process's zones. */
+  threadCount(): number;
 }
 
 export interface NativeAddon {
-  Supervisor: new (onEvents: (events: NativeEvent[]) => void) => NativeSupervisor;
+  /** `threads`: 0 or absent, one per CPU (at most 4). */
+  Supervisor: new (onEvents: (events: NativeEvent[]) => void, threads?: number) => NativeSupervisor;
   socketPair(): [number, number];
   closeFd(fd: number): void;
   /** Connects to a zone keeper's re-attach socket; returns the fd. */

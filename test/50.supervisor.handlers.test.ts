@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runZone, startZone } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
+import { expectNothingLeft, hostSnapshot, runCli, type HostSnapshot } from './support/zones.js';
 
 let before: HostSnapshot;
 beforeEach(() => {
@@ -154,6 +154,28 @@ async function waitUntil(ok: () => boolean, ms = 5000): Promise<void> {
   while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
   if (!ok()) throw new Error('timed out');
 }
+
+describe('threads', () => {
+  it('serves zones from one thread per CPU (at most 4), each zone on one, all answered', async () => {
+    const { supervisor } = await import('../src/zone/supervisor.js');
+    const cpus = (await import('node:os')).availableParallelism();
+    const zones = await Promise.all(
+      [0, 1, 2, 3, 4].map((i) => runZone({ argv: ['/bin/sh', '-c', 'uname -n; uname -n'], hostname: `t${i}`, stdio: 'pipe' })),
+    );
+    expect(supervisor().raw.threadCount()).toBe(Math.min(Math.max(cpus, 1), 4));
+    expect(zones.map((r) => out(r))).toEqual([0, 1, 2, 3, 4].map((i) => `t${i}\nt${i}\n`));
+    expect(zones.every((r) => r.stats.notified.find((n) => n.nr === 63)?.count === 2)).toBe(true);
+  });
+
+  it('refuses a bad LXZONE_SUPERVISOR_THREADS, naming it', async () => {
+    process.env.LXZONE_SUPERVISOR_THREADS = '9';
+    const running = runCli(['run', '--', '/bin/true']); // the child takes the environment at spawn
+    delete process.env.LXZONE_SUPERVISOR_THREADS;
+    const r = await running;
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('LXZONE_SUPERVISOR_THREADS=9: must be an integer 1..4');
+  });
+});
 
 describe('fail closed and re-attach', () => {
   let dir: string;

@@ -1,6 +1,6 @@
 // node-addon-api bindings: thin. The Supervisor class wraps the native
-// supervisor thread; events arrive in JS as arrays through one thread-safe
-// function. Errors from native calls become JS errors only here.
+// supervisor (its threads); events arrive in JS as arrays through one
+// thread-safe function. Errors from native calls become JS errors only here.
 #include <napi.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -87,6 +87,7 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
                            InstanceMethod("close", &SupervisorWrap::Close),
                            InstanceMethod("ref", &SupervisorWrap::Ref),
                            InstanceMethod("unref", &SupervisorWrap::Unref),
+                           InstanceMethod("threadCount", &SupervisorWrap::ThreadCount),
                        });
   }
 
@@ -99,10 +100,14 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "lxzone-supervisor", 0, 1);
     tsfn_.Unref(env);
     auto tsfn = tsfn_;
-    supervisor_ = std::make_unique<lxz::Supervisor>([tsfn](Batch&& batch) mutable {
-      auto* heap = new Batch(std::move(batch));
-      if (tsfn.BlockingCall(heap, deliver) != napi_ok) delete heap;
-    });
+    // Supervisor(onEvents, threads?): 0 or absent, one thread per CPU (capped).
+    unsigned threads = info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 0;
+    supervisor_ = std::make_unique<lxz::Supervisor>(
+        [tsfn](Batch&& batch) mutable {
+          auto* heap = new Batch(std::move(batch));
+          if (tsfn.BlockingCall(heap, deliver) != napi_ok) delete heap;
+        },
+        threads);
   }
 
   ~SupervisorWrap() override { Shutdown(); }
@@ -241,6 +246,12 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     Shutdown();
     return info.Env().Undefined();
+  }
+
+  Napi::Value ThreadCount(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    lxz::Supervisor* s = Live(env);
+    return Napi::Number::New(env, s ? s->thread_count() : 0);
   }
 
   // While zones run, the event callback must keep the loop alive.

@@ -1,5 +1,8 @@
-// The process-wide supervisor: one native thread for every zone this process
-// runs. Events come in batches and are routed to the zone they belong to.
+// The process-wide supervisor: native threads (one per CPU, at most 4, or
+// LXZONE_SUPERVISOR_THREADS) serving every zone this process runs, each zone
+// on one of them. Events come in batches and are routed to the zone they
+// belong to.
+import { LxzoneError } from '../errors.js';
 import { native, type AttachOptions, type NativeEvent, type NativeSupervisor } from '../native.js';
 
 export type ZoneEventListener = (event: NativeEvent) => void;
@@ -9,7 +12,7 @@ export class ZoneSupervisor {
   private readonly listeners = new Map<number, ZoneEventListener>();
 
   constructor() {
-    this.native = new (native().Supervisor)((events) => this.dispatch(events));
+    this.native = new (native().Supervisor)((events) => this.dispatch(events), supervisorThreads());
   }
 
   /** Serves a zone whose keeper holds the other end of `controlFd` (ownership passes to the supervisor). */
@@ -44,6 +47,15 @@ export class ZoneSupervisor {
   private dispatch(events: NativeEvent[]): void {
     for (const event of events) this.listeners.get(event.zone)?.(event);
   }
+}
+
+/** LXZONE_SUPERVISOR_THREADS if set (1..4), else 0: the native side's default. */
+function supervisorThreads(): number {
+  const v = process.env.LXZONE_SUPERVISOR_THREADS;
+  if (v === undefined || v === '') return 0;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 4) throw new LxzoneError(`LXZONE_SUPERVISOR_THREADS=${v}: must be an integer 1..4`, { exitCode: 2 });
+  return n;
 }
 
 let shared: ZoneSupervisor | undefined;

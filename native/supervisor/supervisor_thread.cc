@@ -1,0 +1,372 @@
+#include "supervisor_thread.h"
+
+#include <linux/seccomp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/utsname.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+
+#include "../common/unix_socket.h"
+#include "handlers/handler.h"
+#include "tracee_memory.h"
+
+// Linux 6.6: wake the supervisor's thread on the notifying CPU (~50 µs -> ~6 µs here).
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
+namespace lxz {
+namespace {
+
+constexpr uint64_t kWakeTag = 0;
+constexpr uint64_t kKindControl = 1;
+constexpr uint64_t kKindListener = 2;
+constexpr size_t kBatchMax = 256;
+constexpr uint64_t kBatchDelayMs = 20;
+constexpr int kMaxEvents = 64;
+
+uint64_t tag(uint32_t zone, uint64_t kind) { return (uint64_t{zone} << 8) | kind; }
+
+}  // namespace
+
+SupervisorThread::SupervisorThread(EventSink sink) : sink_(std::move(sink)) {
+  epoll_.reset(epoll_create1(EPOLL_CLOEXEC));
+  wake_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  struct epoll_event ev = {};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kWakeTag;
+  epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
+
+  struct seccomp_notif_sizes sizes = {};
+  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0) {
+    notif_size_ = sizes.seccomp_notif;
+    resp_size_ = sizes.seccomp_notif_resp;
+  }
+  // Never smaller than the structures we know.
+  if (notif_size_ < sizeof(struct seccomp_notif)) notif_size_ = sizeof(struct seccomp_notif);
+  if (resp_size_ < sizeof(struct seccomp_notif_resp)) resp_size_ = sizeof(struct seccomp_notif_resp);
+  thread_ = std::thread([this] { loop(); });
+}
+
+SupervisorThread::~SupervisorThread() { stop(); }
+
+void SupervisorThread::stop() {
+  if (stopping_.exchange(true)) return;
+  uint64_t one = 1;
+  (void)!write(wake_.get(), &one, sizeof one);
+  if (thread_.joinable()) thread_.join();
+}
+
+void SupervisorThread::post(Command c) {
+  {
+    std::lock_guard<std::mutex> lock(commands_mu_);
+    commands_.push_back(std::move(c));
+  }
+  uint64_t one = 1;
+  (void)!write(wake_.get(), &one, sizeof one);
+}
+
+void SupervisorThread::attach(uint32_t id, int control_fd, DispatchTable dispatch, ZoneOptions options) {
+  auto zone = std::make_unique<Zone>();
+  zone->id = id;
+  zone->control.reset(control_fd);
+  zone->dispatch = std::move(dispatch);
+  zone->options = std::move(options);
+  struct utsname host;
+  if (::uname(&host) == 0) {
+    zone->options.host_release = host.release;
+    zone->options.host_version = host.version;
+    zone->options.host_machine = host.machine;
+  }
+  zone->boot_ms = boottime_ms();
+  // Lazily honour UNAME26 only when the profile tells us who asks for it.
+  constexpr unsigned long kUname26 = 0x0020000;
+  long own = ::personality(0xffffffff);
+  zone->uname26_possible = !zone->dispatch.every_abi_uses(kHandlerPersonality) || (own >= 0 && (own & kUname26));
+  Command c(Command::kAttach);
+  c.zone = id;
+  c.new_zone = std::move(zone);
+  post(std::move(c));
+}
+
+void SupervisorThread::send(uint32_t zone, ControlType type, int32_t a) {
+  Command c(Command::kSend);
+  c.zone = zone;
+  c.type = type;
+  c.a = a;
+  post(std::move(c));
+}
+
+void SupervisorThread::respond(uint32_t zone, uint64_t id, int64_t value, int error) {
+  Command c(Command::kRespond);
+  c.zone = zone;
+  c.id = id;
+  c.value = value;
+  c.error = error;
+  post(std::move(c));
+}
+
+void SupervisorThread::update_memory(uint32_t zone, uint64_t limit, const std::string& usage_file) {
+  Command c(Command::kMemory);
+  c.zone = zone;
+  c.limit = limit;
+  c.text = usage_file;
+  post(std::move(c));
+}
+
+void SupervisorThread::detach(uint32_t zone) {
+  Command c(Command::kDetach);
+  c.zone = zone;
+  post(std::move(c));
+}
+
+bool SupervisorThread::counters(uint32_t zone, ZoneCounters* out) {
+  std::lock_guard<std::mutex> lock(zones_mu_);
+  auto it = zones_.find(zone);
+  if (it == zones_.end()) return false;
+  std::lock_guard<std::mutex> clock(it->second->counters_mu);
+  *out = it->second->counters;
+  return true;
+}
+
+void SupervisorThread::run_commands() {
+  std::vector<Command> commands;
+  {
+    std::lock_guard<std::mutex> lock(commands_mu_);
+    commands.swap(commands_);
+  }
+  for (Command& c : commands) {
+    if (c.kind == Command::kAttach) {
+      Zone* z = c.new_zone.get();
+      {
+        std::lock_guard<std::mutex> lock(zones_mu_);
+        zones_[c.zone] = std::move(c.new_zone);
+      }
+      struct epoll_event ev = {};
+      ev.events = EPOLLIN;
+      ev.data.u64 = tag(z->id, kKindControl);
+      epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, z->control.get(), &ev);
+      continue;
+    }
+    auto it = zones_.find(c.zone);
+    if (it == zones_.end()) continue;
+    Zone& z = *it->second;
+    switch (c.kind) {
+      case Command::kSend:
+        if (z.control.valid()) send_control(z.control.get(), c.type, c.a);
+        break;
+      case Command::kRespond: {
+        auto p = z.js_pending.find(c.id);
+        if (p == z.js_pending.end()) break;  // timed out already
+        int listener = p->second.listener;
+        z.js_pending.erase(p);
+        answer(listener, c.id, c.value, c.error, false);
+        break;
+      }
+      case Command::kMemory:
+        z.options.memory_limit = c.limit;
+        z.options.memory_usage_file = c.text;
+        break;
+      case Command::kDetach:
+        remove_zone(c.zone);
+        break;
+      case Command::kAttach:
+        break;
+    }
+  }
+}
+
+void SupervisorThread::remove_zone(uint32_t id) {
+  auto it = zones_.find(id);
+  if (it == zones_.end()) return;
+  Zone& z = *it->second;
+  // Answer what JS still owes before the listener goes.
+  for (auto& [call_id, pending] : z.js_pending) answer(pending.listener, call_id, 0, ENOSYS, false);
+  if (z.control.valid()) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.control.get(), nullptr);
+  if (z.listener.valid()) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.listener.get(), nullptr);
+  std::unique_ptr<Zone> dead;
+  {
+    std::lock_guard<std::mutex> lock(zones_mu_);
+    dead = std::move(it->second);
+    zones_.erase(it);
+  }
+}
+
+void SupervisorThread::on_control(Zone& z) {
+  ControlMessage msg;
+  int r = recv_control(z.control.get(), &msg);
+  Event e;
+  e.zone = z.id;
+  if (r <= 0) {
+    // The keeper is gone (the zone has exited or the keeper died).
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.control.get(), nullptr);
+    z.control.reset();
+    e.type = EventType::kClosed;
+    batch_.push_back(e);
+    flush(true);
+    return;
+  }
+  e.a = msg.header.a;
+  e.b = msg.header.b;
+  e.text = msg.text;
+  switch (msg.header.type) {
+    case ControlType::kCreated:
+      z.init_pid = msg.header.a;
+      e.type = EventType::kCreated;
+      break;
+    case ControlType::kReady: {
+      if (msg.fd < 0) return;
+      z.init_pid = msg.header.a;  // also after a re-attach, where no kCreated came
+      z.listener.reset(msg.fd);
+      if (sync_wakeup_supported_) {
+        uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+        if (ioctl(z.listener.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) < 0 && errno == EINVAL)
+          sync_wakeup_supported_ = false;
+      }
+      struct epoll_event ev = {};
+      ev.events = EPOLLIN;
+      ev.data.u64 = tag(z.id, kKindListener);
+      epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, z.listener.get(), &ev);
+      e.type = EventType::kReady;
+      break;
+    }
+    case ControlType::kStarted: e.type = EventType::kStarted; break;
+    case ControlType::kExecFailed: e.type = EventType::kExecFailed; break;
+    case ControlType::kSetupFailed: e.type = EventType::kSetupFailed; break;
+    case ControlType::kExited: e.type = EventType::kExited; break;
+    default:
+      if (msg.fd >= 0) close(msg.fd);
+      return;
+  }
+  if (msg.fd >= 0 && msg.header.type != ControlType::kReady) close(msg.fd);
+  batch_.push_back(std::move(e));
+  flush(true);  // lifecycle events go out at once
+}
+
+void SupervisorThread::answer(int listener, uint64_t id, int64_t value, int error, bool cont) {
+  alignas(struct seccomp_notif_resp) char buf[256];
+  std::memset(buf, 0, resp_size_ <= sizeof buf ? resp_size_ : sizeof buf);
+  auto* resp = reinterpret_cast<struct seccomp_notif_resp*>(buf);
+  resp->id = id;
+  if (cont) {
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  } else if (error) {
+    resp->error = -error;
+  } else {
+    resp->val = value;
+  }
+  // ENOENT: the tracee died (or was interrupted) after the call was read.
+  while (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno == EINTR) {
+  }
+}
+
+void SupervisorThread::on_notification(Zone& z) {
+  alignas(struct seccomp_notif) char buf[512];
+  if (notif_size_ > sizeof buf) return;  // a kernel with a larger struct than any we know
+  std::memset(buf, 0, notif_size_);      // RECV requires a zeroed buffer
+  auto* req = reinterpret_cast<struct seccomp_notif*>(buf);
+  if (ioctl(z.listener.get(), SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+    if (errno == ENOENT || errno == EINTR) return;  // the caller went away before we read it
+    // The listener is dead (no filter users left): stop watching it.
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.listener.get(), nullptr);
+    z.listener.reset();
+    return;
+  }
+  int abi = z.dispatch.abi_index(req->data.arch);
+  uint8_t id = z.dispatch.handler(abi, req->data.nr);
+  if (abi < 0) id = kHandlerUnsupported;
+  {
+    std::lock_guard<std::mutex> lock(z.counters_mu);
+    z.counters.notified[{abi < 0 ? std::string("?") : z.dispatch.abi_name(abi), counter_nr(req->data.nr)}]++;
+  }
+  Reply reply;
+  if (abi < 0) {
+    reply = Reply::error_of(ENOSYS);  // the filter kills foreign arches; never reached
+  } else {
+    Call call{z, z.listener.get(), *req, abi, batch_};
+    reply = handler_table()[id].fn(call);
+  }
+  if (reply.kind == Reply::kPending || reply.kind == Reply::kNone) {
+    flush(true);
+    return;
+  }
+  if (reply.kind == Reply::kError && reply.error == ENOENT && !notification_valid(z.listener.get(), req->id)) return;
+  answer(z.listener.get(), req->id, reply.value, reply.kind == Reply::kError ? reply.error : 0,
+         reply.kind == Reply::kContinue);
+  if (!batch_.empty() && batch_started_ms_ == 0) batch_started_ms_ = monotonic_ms();
+  flush(false);
+}
+
+void SupervisorThread::expire_js_calls() {
+  uint64_t now = monotonic_ms();
+  for (auto& [zid, zone] : zones_) {
+    for (auto it = zone->js_pending.begin(); it != zone->js_pending.end();) {
+      if (it->second.deadline_ms > now) {
+        ++it;
+        continue;
+      }
+      answer(it->second.listener, it->first, 0, ENOSYS, false);
+      {
+        std::lock_guard<std::mutex> lock(zone->counters_mu);
+        zone->counters.js_timeouts++;
+      }
+      it = zone->js_pending.erase(it);
+    }
+  }
+}
+
+void SupervisorThread::flush(bool force) {
+  if (batch_.empty()) return;
+  if (!force && batch_.size() < kBatchMax && monotonic_ms() - batch_started_ms_ < kBatchDelayMs) return;
+  std::vector<Event> out;
+  out.swap(batch_);
+  batch_started_ms_ = 0;
+  sink_(std::move(out));
+}
+
+void SupervisorThread::loop() {
+  struct epoll_event events[kMaxEvents];
+  while (!stopping_) {
+    int timeout = batch_.empty() ? 250 : static_cast<int>(kBatchDelayMs);
+    int n = epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
+    if (n < 0 && errno != EINTR) break;
+    // One notification per ready listener per round: a zone that floods the
+    // supervisor waits its turn behind every other zone.
+    for (int i = 0; i < n; i++) {
+      uint64_t t = events[i].data.u64;
+      if (t == kWakeTag) {
+        uint64_t v;
+        (void)!read(wake_.get(), &v, sizeof v);
+        continue;
+      }
+      auto it = zones_.find(static_cast<uint32_t>(t >> 8));
+      if (it == zones_.end()) continue;
+      Zone& z = *it->second;
+      if ((t & 0xff) == kKindControl && z.control.valid()) on_control(z);
+      else if ((t & 0xff) == kKindListener && z.listener.valid()) {
+        if (events[i].events & EPOLLIN) {
+          on_notification(z);
+        } else {
+          // Hung up with nothing pending: every process of the zone is gone.
+          // (RECV would block here, so never call it without EPOLLIN.)
+          epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.listener.get(), nullptr);
+          z.listener.reset();
+        }
+      }
+    }
+    run_commands();
+    expire_js_calls();
+    flush(false);
+  }
+  flush(true);
+}
+
+}  // namespace lxz
