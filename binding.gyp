@@ -12,6 +12,7 @@
         "native/common/unix_socket.cc",
         "native/supervisor/dispatch.cc",
         "native/supervisor/supervisor.cc",
+        "native/supervisor/supervisor_thread.cc",
         "native/supervisor/tracee_memory.cc",
         "native/supervisor/handlers/registry.cc",
         "native/supervisor/handlers/unsupported.cc",
