@@ -270,6 +270,12 @@ export function startZone(opts: RunOptions): RunningZone {
   const stderr: Buffer[] = [];
   child.stdout?.on('data', (d: Buffer) => stdout.push(d));
   child.stderr?.on('data', (d: Buffer) => stderr.push(d));
+  // 'exit' can come before the last bytes of the pipes are read: the result
+  // waits for both to end (a zone's processes die with it, so they do; an
+  // exec'd command's background child may keep them open: bounded below).
+  const drained = Promise.all(
+    [child.stdout, child.stderr].map((s) => (s ? new Promise<void>((r) => s.once('end', r).once('close', r)) : Promise.resolve())),
+  );
 
   const sup = supervisor();
   let resolveInit!: (pid: number) => void;
@@ -383,6 +389,11 @@ export function startZone(opts: RunOptions): RunningZone {
   let earlier: ZoneStats | undefined;
   const wait = async (): Promise<RunResult> => {
     const { code, signal } = await Promise.race([exited, spawnError]).finally(() => idClaim?.release());
+    if (pipeMode) {
+      let drainTimer: NodeJS.Timeout | undefined;
+      await Promise.race([drained, new Promise((r) => (drainTimer = setTimeout(r, 2000)))]);
+      clearTimeout(drainTimer);
+    }
     // Every control message is read before the supervisor sees the socket close.
     let timer: NodeJS.Timeout | undefined;
     if (!handedOver) await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
