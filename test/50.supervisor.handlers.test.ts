@@ -158,7 +158,12 @@ async function waitUntil(ok: () => boolean, ms = 5000): Promise<void> {
 describe('threads', () => {
   it('serves zones from one thread per CPU (at most 4), each zone on one, all answered', async () => {
     const { supervisor } = await import('../src/zone/supervisor.js');
-    const cpus = (await import('node:os')).availableParallelism();
+    // The CPUs this process may run on (its affinity), as the supervisor counts them.
+    const allowed = /^Cpus_allowed_list:\s*(.+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!;
+    const cpus = allowed.split(',').reduce((n, r) => {
+      const [a, b] = r.split('-').map(Number);
+      return n + (b === undefined ? 1 : b - a! + 1);
+    }, 0);
     const zones = await Promise.all(
       [0, 1, 2, 3, 4].map((i) => runZone({ argv: ['/bin/sh', '-c', 'uname -n; uname -n'], hostname: `t${i}`, stdio: 'pipe' })),
     );

@@ -1,12 +1,24 @@
 #include "supervisor.h"
 
+#include <sched.h>
 #include <algorithm>
 #include <thread>
 
 namespace lxz {
+namespace {
+
+// The CPUs this process may run on (a pinned or confined launcher has fewer
+// than the machine), else what the machine has.
+unsigned usable_cpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<unsigned>(CPU_COUNT(&set));
+  return std::thread::hardware_concurrency();
+}
+
+}  // namespace
 
 Supervisor::Supervisor(EventSink sink, unsigned threads) {
-  if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxThreads);
+  if (threads == 0) threads = std::clamp(usable_cpus(), 1u, kMaxThreads);
   threads = std::clamp(threads, 1u, kMaxThreads);
   // Every thread hands its batches to the same sink (a thread-safe function).
   for (unsigned i = 0; i < threads; i++) threads_.push_back(std::make_unique<SupervisorThread>(sink));

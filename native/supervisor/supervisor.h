@@ -17,7 +17,7 @@ namespace lxz {
 
 class Supervisor {
  public:
-  // threads = 0: one per CPU, at most kMaxThreads.
+  // threads = 0: one per CPU this process may use, at most kMaxThreads.
   explicit Supervisor(EventSink sink, unsigned threads = 0);
   ~Supervisor();
   Supervisor(const Supervisor&) = delete;
