@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, readdirSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -37,6 +37,16 @@ describe('zone lock', () => {
     l.release(); // twice is harmless
     (await store.lock('web', { timeoutMs: 0 })).release();
     expect(readdirSync(join(store.runtimeDir, 'locks'))).toEqual([]);
+  });
+
+  it('makes its directory when the runtime directory is new (after a host reboot), private', async () => {
+    const { acquireLock } = await import('../src/zone/state/index.js');
+    const path = join(dir, 'fresh-run', 'locks', 'web.lock');
+    const l = await acquireLock(path, 'web', { purpose: 'update' });
+    expect(readLockHolder(path)?.holder).toMatchObject({ pid: process.pid, purpose: 'update' });
+    expect(statSync(join(dir, 'fresh-run', 'locks')).mode & 0o777).toBe(0o700);
+    l.release();
+    expect(existsSync(path)).toBe(false);
   });
 
   it('waits for a holder that lets go within the timeout', async () => {

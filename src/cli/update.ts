@@ -46,6 +46,7 @@ export function register(program: Command): void {
     .option('--json', 'print the resulting resources as JSON');
   addResourceOptions(cmd, { max: true, disk: true }).action(async (name: string, flags: UpdateFlags) => {
       const store = new ZoneStore();
+      store.loadConfig(name); // a zone that does not exist says so, before any lock is taken
       const lock = await acquireLock(store.paths(name).lockFile, name, { purpose: 'update' });
       try {
         const cfg = store.loadConfig(name);

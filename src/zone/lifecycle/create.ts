@@ -16,6 +16,11 @@ import { ipamDir } from './options.js';
 import { ensureZoneIds, releaseZoneIds } from './ids.js';
 import { mountZoneDisk, unmountZoneDisk, zoneDiskWarnings } from './zone-disk.js';
 
+function sourceOf(input: unknown): string {
+  const name = (input as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && name.length <= 64 ? name : 'config';
+}
+
 export interface CreateResult {
   config: ZoneConfig;
   /** The zone's IPv4 address when it has a zone network. */
@@ -24,7 +29,8 @@ export interface CreateResult {
   warnings: string[];
 }
 
-export async function createZoneWith(opts: LifecycleOptions, input: unknown, source = 'config'): Promise<CreateResult> {
+/** `source` names the configuration in errors: a file, else the zone's name as given. */
+export async function createZoneWith(opts: LifecycleOptions, input: unknown, source = sourceOf(input)): Promise<CreateResult> {
   const cfg = parseZoneConfig(input, source);
   const store = opts.store;
   checkHostPaths(cfg, source);

@@ -22,6 +22,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../../errors.js';
 import { isAlive, processIdentity, type ProcessIdentity } from './proc.js';
@@ -90,6 +91,8 @@ export function readLockHolder(path: string): { holder?: LockHolder; ino: number
 
 function tryLink(path: string, content: string): boolean {
   const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  // The locks directory may not exist yet on a fresh runtime directory (after a host reboot).
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   writeFileSync(tmp, content, { mode: 0o600, flag: 'wx' });
   try {
     linkSync(tmp, path);
