@@ -60,4 +60,13 @@ describe('lxzone conformance', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--filter: not a regular expression/);
   });
+
+  it('says so when --filter matches no case, and keeps the last result file', async () => {
+    const results = join(dir, 'kept.json');
+    writeFileSync(results, '{"kept": true}\n');
+    const r = await lxzone('conformance', '--filter', '^nothing-is-called-this$', '--results', results, '--no-programs', '--no-build');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--filter ^nothing-is-called-this$: matches no case');
+    expect(readFileSync(results, 'utf8')).toBe('{"kept": true}\n');
+  });
 });

@@ -60,6 +60,8 @@ export async function runConformance(opts: ConformanceOptions): Promise<number> 
       process.stderr.write(`[${done}/${total}] ${caseLine(r)}\n`);
     },
   });
+  // A filter that matched nothing ran nothing: say so, and keep the last results file.
+  if (filter && result.cases.length === 0) throw usage(`--filter ${opts.filter}: matches no case (ids look like probe_files/openat, program/git, x86_64:probe_time/nanosleep)`);
   writeResults(opts.results, result);
   if (opts.json === '-') process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else {
