@@ -61,7 +61,8 @@ describe('exec', () => {
     // The exec'd process's unames are counted with the zone's, by the daemon.
     const counted = (await env.inspect('ex')).syscalls?.notified.find((n) => n.abi === 'x86_64' && n.nr === 63)?.count ?? 0;
     expect(counted).toBeGreaterThanOrEqual(51);
-    // No exec socket is left once the process has ended.
+    // No exec socket or daemon note is left once the process has ended (the daemon sees the end a moment after the caller).
+    await waitFor(() => readdirSync(join(env.runtimeDir, 'exec')).length === 0, 10_000, 50);
     expect(readdirSync(join(env.runtimeDir, 'exec'))).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/index.js';
-import { execZone } from '../src/zone/lifecycle/api.js';
+import { execZone, startExecZone } from '../src/zone/lifecycle/api.js';
 import { readProcStat } from '../src/zone/state/proc.js';
 import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
 import { hostLinks, useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
@@ -43,6 +43,8 @@ describe('a daemon killed with SIGKILL while zones run', () => {
     const before = byName(await list());
     const log = join(env.stateDir, 'zones', 'ticker', 'logs', 'stdout.log');
     await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').includes('9.9.9-lxz'));
+    // A process exec'd into the zone, served by the daemon once it runs: it must outlive the daemon too.
+    const execd = await startExecZone('ticker', { argv: ['/bin/sh', '-c', 'uname -r; while [ ! -e /tmp/go ]; do sleep 0.1; done; uname -r; echo done'], stdio: 'pipe' });
 
     const old = killDaemon();
     await waitFor(() => gone(old), 30_000);
@@ -65,6 +67,11 @@ describe('a daemon killed with SIGKILL while zones run', () => {
     expect(lines()).toBeGreaterThan(resumed + 3);
     expect(readFileSync(log, 'utf8').trim().split('\n').every((l) => l === '9.9.9-lxz')).toBe(true);
     expect(readFileSync(join(env.stateDir, 'daemon.log'), 'utf8')).toMatch(/re-attached \[(quiet ticker|ticker quiet)\]/);
+    expect(readFileSync(join(env.stateDir, 'daemon.log'), 'utf8')).toMatch(/zone ticker: exec'd process re-attached/);
+    // The exec'd process goes on, its uname answered by the new daemon.
+    await execZone('ticker', { argv: ['/bin/touch', '/tmp/go'], stdio: 'pipe' });
+    const e = await execd.wait();
+    expect([e.exitCode, e.stdout!.toString()]).toEqual([0, '9.9.9-lxz\n9.9.9-lxz\ndone\n']);
 
     // exec and halt still work on the re-attached zones.
     const r = await execZone('ticker', { argv: ['/bin/sh', '-c', 'uname -r; hostname'], stdio: 'pipe' });

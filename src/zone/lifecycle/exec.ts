@@ -6,7 +6,7 @@
 // it runs, the caller hands it over to the daemon's supervisor, the zone's
 // (api.ts), through the exec keeper's re-attach socket.
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { resolveUser } from '../config/user.js';
 import { prepareZoneRootfs, zoneProcess } from '../image/prepare.js';
@@ -54,6 +54,34 @@ export function newExecSocket(store: ZoneStore): string {
 /** Whether `path` is one newExecSocket() could have made: the daemon connects to nothing else. */
 export function isExecSocket(store: ZoneStore, path: string): boolean {
   return dirname(path) === execSocketDir(store) && /^[0-9a-f]{16}\.sock$/.test(basename(path));
+}
+
+/**
+ * The daemon's note of which zone an exec socket's process belongs to, kept
+ * while it serves it, so that a restarted daemon takes the process back.
+ */
+export function execRecordOf(socket: string): string {
+  return socket.replace(/\.sock$/, '.zone');
+}
+
+/** Exec sockets with a daemon's note: [socket, zone name] (a note without its socket is removed). */
+export function recordedExecs(store: ZoneStore): [string, string][] {
+  const dir = execSocketDir(store);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: [string, string][] = [];
+  for (const n of names.filter((f) => /^[0-9a-f]{16}\.zone$/.test(f))) {
+    const record = join(dir, n);
+    const socket = record.replace(/\.zone$/, '.sock');
+    const zone = readFileSync(record, 'utf8').trim();
+    if (existsSync(socket)) out.push([socket, zone]);
+    else rmSync(record, { force: true });
+  }
+  return out;
 }
 
 /** How the exec'd process is served: by this process until it runs, then by whoever takes it over. */

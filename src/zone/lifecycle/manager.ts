@@ -8,7 +8,7 @@
 // time in this process) and under the zone's lock in the state directory
 // (against other processes: a CLI creating the zone, a second daemon). The
 // end of a zone is handled outside the queue (a halt waits for it inside).
-import { closeSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../../errors.js';
@@ -16,7 +16,7 @@ import type { NativeEvent } from '../../native.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { startProcView, procViewBinds } from '../procview/index.js';
 import { mountZoneDisk } from './zone-disk.js';
-import { isExecSocket } from './exec.js';
+import { execRecordOf, isExecSocket, recordedExecs } from './exec.js';
 import { startZone } from '../run.js';
 import { addStats, emptyStats, type ZoneStats } from '../stats.js';
 import { writeFileAtomic } from '../state/atomic.js';
@@ -663,9 +663,12 @@ export class ZoneManager {
     });
     const h = handle;
     z.execs.add(h);
+    const record = execRecordOf(socket);
+    writeFileSync(record, `${name}\n`, { mode: 0o600 });
     void h.ended.then(() => {
       z.execStats = addStats(z.execStats, h.counters() ?? emptyStats());
       z.execs.delete(h);
+      rmSync(record, { force: true });
     });
     return { name, adopted: true };
   }
@@ -740,6 +743,17 @@ export class ZoneManager {
           this.log(`zone ${name}: boot at daemon start failed: ${(e as Error).message}`);
         }
       }).catch((e: Error) => this.log(`zone ${name}: ${e.message}`));
+    }
+    // Processes exec'd into those zones wait on their keepers' sockets too.
+    for (const [socket, name] of recordedExecs(this.store)) {
+      try {
+        this.adoptExec(name, socket);
+        this.log(`zone ${name}: exec'd process re-attached (${socket})`);
+      } catch (e) {
+        this.log(`zone ${name}: cannot re-attach the exec'd process at ${socket} (${(e as Error).message}); its keeper stops it`);
+        rmSync(execRecordOf(socket), { force: true });
+        rmSync(socket, { force: true }); // a keeper killed by SIGKILL could not unlink it
+      }
     }
     return out;
   }
