@@ -55,12 +55,13 @@ export function claimTransientIdRange(runtimeDir = defaultPaths().runtimeDir): I
     const slot = TRANSIENT_SLOTS.first + ((start + i) % TRANSIENT_SLOTS.count);
     const path = join(dir, String(slot));
     try {
-      writeFileAtomic(path, identity, 0o600, true);
+      // Not durable: a claim names a running process, so after a host crash it is stale anyway.
+      writeFileAtomic(path, identity, 0o600, true, false);
     } catch (err) {
       if ((err as { code?: string }).code !== 'EEXIST' || !claimIsStale(path)) continue;
       try {
         unlinkSync(path);
-        writeFileAtomic(path, identity, 0o600, true);
+        writeFileAtomic(path, identity, 0o600, true, false);
       } catch {
         continue; // someone else reclaimed it first
       }

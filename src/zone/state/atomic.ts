@@ -46,8 +46,11 @@ function fsyncDir(dir: string): void {
 
 /** Replace `path` with `data` atomically (mode applies to a new file).
  * With `exclusive`, fail with EEXIST instead of replacing an existing file
- * (the temp file is link(2)ed into place: two creators cannot both win). */
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, exclusive = false): void {
+ * (the temp file is link(2)ed into place: two creators cannot both win).
+ * `durable: false` skips the fsyncs, for files that mean nothing after a
+ * crash of the host (claims held by running processes): readers still see
+ * the whole file or none. */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, exclusive = false, durable = true): void {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}${TEMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`);
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
@@ -62,7 +65,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
     step = 'fsync';
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
     closeSync(fd);
     fd = -1;
     if (exclusive) {
@@ -84,6 +87,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   }
   // The rename is durable once the directory is; an error here changes nothing
   // readers see, so report it without undoing the rename.
+  if (!durable) return;
   try {
     fsyncDir(dir);
   } catch (e) {
