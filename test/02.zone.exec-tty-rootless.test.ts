@@ -90,14 +90,16 @@ describe('rootless', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lxzone-rootless-'));
     chmodSync(dir, 0o777);
     try {
-      const script = 'id -u; cat /proc/self/uid_map; echo $$; touch /tmp/ok && echo tmp; touch /etc/x 2>/dev/null || echo ro; touch /mnt/made';
+      const script = 'id -u; cat /proc/self/uid_map; echo $$; touch /tmp/ok && echo tmp; touch /etc/x 2>/dev/null || echo ro; touch /mnt/made; cut -d" " -f1 /proc/uptime';
       const { code, out, err } = await nodeAsNobody([CLI, 'run', '-v', `${dir}:/mnt`, '--', '/bin/sh', '-c', script]);
       expect(err).toBe('');
       expect(code).toBe(0);
       const lines = out.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
       // One id, root, mapped onto the root of the caller's user namespace (the
       // zone's is a second one, its child, so that its mounts are locked)...
+      const uptime = Number(lines.pop());
       expect(lines).toEqual(['0', '0 0 1', '2', 'tmp', 'ro']);
+      expect(uptime).toBeLessThan(30); // a time namespace of its own, as root zones have
       // ...which is the caller itself on the host.
       expect(statSync(join(dir, 'made')).uid).toBe(65534);
     } finally {

@@ -25,8 +25,9 @@ void join_process_main(const JoinProcessArgs& args) {
   // first, so the rest are joined with the zone's privileges, not the host's.
   // Rootless too: the zone's user namespace is ours (same owner), and its
   // other namespaces can only be joined from inside it.
-  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP;
-  if (!c.rootless) flags |= CLONE_NEWTIME;  // a root zone's own boot time (time_namespace.h)
+  // The time namespace too: the zone's own boot time (time_namespace.h).
+  int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP |
+              CLONE_NEWTIME;
   if (setns(args.zone_pidfd, flags) < 0) fail(sync, sys_error("join the zone's namespaces"));
   close(args.zone_pidfd);
   if (chdir("/") < 0) fail(sync, sys_error("chdir /"));

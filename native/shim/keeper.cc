@@ -41,14 +41,9 @@ Status write_file(const std::string& path, const std::string& content) {
   return {};
 }
 
+// A root zone's id maps: the zone's range of host ids.
 Status write_id_maps(pid_t pid, const ShimConfig& c) {
   std::string base = "/proc/" + std::to_string(pid);
-  if (c.rootless) {
-    // An unprivileged caller may map exactly its own ids, with setgroups denied.
-    LXZ_TRY(write_file(base + "/setgroups", "deny"));
-    LXZ_TRY(write_file(base + "/uid_map", "0 " + std::to_string(geteuid()) + " 1\n"));
-    return write_file(base + "/gid_map", "0 " + std::to_string(getegid()) + " 1\n");
-  }
   std::string map = "0 " + std::to_string(c.id_base) + " " + std::to_string(c.id_count) + "\n";
   LXZ_TRY(write_file(base + "/uid_map", map));
   return write_file(base + "/gid_map", map);
@@ -70,6 +65,18 @@ Status check_zone_built(pid_t init, int init_pidfd) {
   if (std::strcmp(comm, "lxzone-shim\n") == 0)
     return Error{EAGAIN, "the zone (init pid " + std::to_string(init) + ") is still being built; join it once it runs"};
   return {};
+}
+
+// Rootless: the keeper itself enters a user namespace whose only id, root,
+// is the caller (an unprivileged process may map exactly its own ids, with
+// setgroups denied). There it holds what a time namespace needs, and the
+// zone is cloned into both.
+Status enter_caller_user_namespace() {
+  std::string uid = std::to_string(geteuid()), gid = std::to_string(getegid());
+  if (unshare(CLONE_NEWUSER) < 0) return sys_error("unshare user namespace");
+  LXZ_TRY(write_file("/proc/self/setgroups", "deny"));
+  LXZ_TRY(write_file("/proc/self/uid_map", "0 " + uid + " 1\n"));
+  return write_file("/proc/self/gid_map", "0 " + gid + " 1\n");
 }
 
 uint64_t now_ms() {
@@ -160,16 +167,13 @@ class Keeper {
       zone_pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, c_.join_pid, 0)));
       if (!zone_pidfd.valid()) return Error{errno, "the zone's init (pid " + std::to_string(c_.join_pid) + ") is not running"};
       LXZ_TRY(check_zone_built(c_.join_pid, zone_pidfd.get()));
-    } else if (!c_.rootless) {
-      // Rootless, the keeper has no privilege for it: the zone keeps the host's boot time.
+    } else {
+      if (c_.rootless) LXZ_TRY(enter_caller_user_namespace());
       LXZ_TRY(new_time_namespace_for_children());
     }
     struct clone_args ca = {};
     // A new zone gets new namespaces; a joining process takes the zone's in the child.
-    if (!c_.join_pid) {
-      ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
-      if (c_.rootless) ca.flags |= CLONE_NEWUSER;
-    }
+    if (!c_.join_pid) ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
     ca.exit_signal = SIGCHLD;
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0) return sys_error("clone3 (new pid, mount, uts, ipc and network namespaces)");
@@ -192,7 +196,6 @@ class Keeper {
     // For an exec, the zone's init is what the supervisor acts on (reboot);
     // b carries the joining process.
     LXZ_TRY(send_control(control_.get(), ControlType::kCreated, c_.join_pid ? c_.join_pid : pid_, pid_));
-    if (c_.rootless && !c_.join_pid) LXZ_TRY(write_id_maps(pid_, c_));
     for (const std::string& procs : c_.cgroup_procs) LXZ_TRY(write_file(procs, std::to_string(pid_)));
     if (c_.hold) LXZ_TRY(await_continue());
     LXZ_TRY(send_control(sync_.get(), ControlType::kContinue));

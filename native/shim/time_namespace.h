@@ -11,7 +11,8 @@ namespace lxz {
  * Called by the keeper before it clones the zone's first process: the
  * keeper's children (only them; the keeper stays where it is) are born into
  * a new time namespace whose boottime offset makes the clock read zero now.
- * Needs CAP_SYS_ADMIN and CAP_SYS_TIME where the keeper runs (a root zone).
+ * Needs CAP_SYS_ADMIN and CAP_SYS_TIME where the keeper runs: as root, or
+ * (rootless) in the user namespace the keeper entered first.
  */
 Status new_time_namespace_for_children();
 
