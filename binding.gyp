@@ -43,6 +43,7 @@
         "native/shim/init_reaper.cc",
         "native/shim/process_title.cc",
         "native/shim/time_namespace.cc",
+        "native/shim/proc_write.cc",
         "native/common/unix_socket.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

@@ -21,6 +21,7 @@
 #include "../common/fd.h"
 #include "../common/unix_socket.h"
 #include "join_process.h"
+#include "proc_write.h"
 #include "time_namespace.h"
 #include "zone_process.h"
 #include <sys/ioctl.h>
@@ -32,14 +33,6 @@ namespace {
 constexpr int kForwardedSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 void log_error(const std::string& what) { dprintf(2, "lxzone-shim: %s\n", what.c_str()); }
-
-Status write_file(const std::string& path, const std::string& content) {
-  Fd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd.valid()) return sys_error("open " + path);
-  if (write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
-    return sys_error("write " + path);
-  return {};
-}
 
 // A root zone's id maps: the zone's range of host ids.
 Status write_id_maps(pid_t pid, const ShimConfig& c) {
@@ -68,15 +61,12 @@ Status check_zone_built(pid_t init, int init_pidfd) {
 }
 
 // Rootless: the keeper itself enters a user namespace whose only id, root,
-// is the caller (an unprivileged process may map exactly its own ids, with
-// setgroups denied). There it holds what a time namespace needs, and the
-// zone is cloned into both.
+// is the caller. There it holds what a time namespace needs, and the zone is
+// cloned into both.
 Status enter_caller_user_namespace() {
   std::string uid = std::to_string(geteuid()), gid = std::to_string(getegid());
   if (unshare(CLONE_NEWUSER) < 0) return sys_error("unshare user namespace");
-  LXZ_TRY(write_file("/proc/self/setgroups", "deny"));
-  LXZ_TRY(write_file("/proc/self/uid_map", "0 " + uid + " 1\n"));
-  return write_file("/proc/self/gid_map", "0 " + gid + " 1\n");
+  return map_self_as_root(uid, gid);
 }
 
 uint64_t now_ms() {

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "../common/fd.h"
+#include "proc_write.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -29,13 +29,8 @@ Status new_time_namespace_for_children() {
     sec -= 1;
     nsec += 1000000000;
   }
-  char line[64];
-  int len = std::snprintf(line, sizeof line, "boottime %lld %lld\n", static_cast<long long>(sec), static_cast<long long>(nsec));
   // Written before any process is in the namespace: it is refused after.
-  Fd f(open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
-  if (!f.valid()) return sys_error("open /proc/self/timens_offsets");
-  if (write(f.get(), line, static_cast<size_t>(len)) != len) return sys_error("write /proc/self/timens_offsets");
-  return {};
+  return write_file("/proc/self/timens_offsets", "boottime " + std::to_string(sec) + " " + std::to_string(nsec) + "\n");
 }
 
 }  // namespace lxz

@@ -15,6 +15,7 @@
 #include "../common/unix_socket.h"
 #include "init_reaper.h"
 #include "mounts.h"
+#include "proc_write.h"
 #include "process_title.h"
 #include "process_setup.h"
 
@@ -49,40 +50,8 @@ Status set_zone_network_sysctls(const ShimConfig& c) {
   // of the caller's user namespace, where the zone's one group is 0.
   std::string groups = c.rootless ? std::string("0 0")
                                   : std::to_string(c.id_base) + " " + std::to_string(c.id_base + c.id_count - 1);
-  struct Setting {
-    const char* path;
-    std::string value;
-  };
-  for (const Setting& s : {Setting{"/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"},
-                           Setting{"/proc/sys/net/ipv4/ping_group_range", groups}}) {
-    int fd = open(s.path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return sys_error(std::string("open ") + s.path);
-    ssize_t n = write(fd, s.value.data(), s.value.size());
-    int saved = errno;
-    close(fd);
-    if (n != static_cast<ssize_t>(s.value.size())) return Error{saved, std::string("write ") + s.path};
-  }
-  return {};
-}
-
-Status write_self(const char* file, const char* value) {
-  std::string path = std::string("/proc/self/") + file;
-  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return sys_error("open " + path);
-  ssize_t len = static_cast<ssize_t>(std::strlen(value));
-  ssize_t n = write(fd, value, static_cast<size_t>(len));
-  int saved = errno;
-  close(fd);
-  if (n != len) return Error{saved, "write " + path};
-  return {};
-}
-
-// setgroups must be denied before an unprivileged gid_map (it already is in
-// the parent namespace, whose root has no other group to drop).
-Status map_own_root() {
-  LXZ_TRY(write_self("setgroups", "deny"));
-  LXZ_TRY(write_self("uid_map", "0 0 1\n"));
-  return write_self("gid_map", "0 0 1\n");
+  LXZ_TRY(write_file("/proc/sys/net/ipv4/ip_unprivileged_port_start", "0"));
+  return write_file("/proc/sys/net/ipv4/ping_group_range", groups);
 }
 
 }  // namespace
@@ -116,7 +85,7 @@ void zone_process_main(const ZoneProcessArgs& args) {
     // keeper cloned us into it); this second one, its child, locks them the
     // same way. Its one id, root, maps onto that namespace's root, which is
     // ourselves: a process may write that map for itself.
-    check(sync, map_own_root());
+    check(sync, map_self_as_root("0", "0"));
   }
   int tty_slave = enter_zone_and_filter(c, *args.filter, sync);
 
