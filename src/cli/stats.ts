@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { LxzoneError } from '../errors.js';
 import { openZoneCgroup, type ZoneCgroup, type ZoneUsage } from '../zone/cgroups/index.js';
 import { Ipam } from '../zone/network/index.js';
+import { formatBytes } from '../zone/lifecycle/format.js';
 import { ZoneStore, type RuntimeRecord } from '../zone/state/index.js';
 
 /** The zone's cgroup: the path recorded at boot, else the default place, else the cgroup of its init. */
@@ -52,24 +53,15 @@ export async function zoneStats(store: ZoneStore, name: string, intervalMs: numb
   return { zone: name, memory: u.memory, cpu: { ...u.cpu, percent }, pids: u.pids, ipv4: lease?.ipv4 ?? null, ipv6: lease?.ipv6 ?? null };
 }
 
-export function formatBytes(n: number | null): string {
-  if (n === null) return 'unlimited';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
+/** Sizes as `lxzone stats` prints them: "64.0 MiB", or "unlimited". */
+const size = (n: number | null): string => formatBytes(n, { none: 'unlimited', space: true });
 
 function text(s: StatsResult): string {
   const pct = (a: number, b: number | null) => (b ? ` (${((a / b) * 100).toFixed(1)}%)` : '');
   const lines = [
     `ZONE    ${s.zone}`,
-    `MEMORY  ${formatBytes(s.memory.current)} / ${formatBytes(s.memory.max)}${pct(s.memory.current, s.memory.max)}, oom kills ${s.memory.oomKills}`,
-    `SWAP    ${s.memory.swapCurrent === null ? '-' : formatBytes(s.memory.swapCurrent)} / ${formatBytes(s.memory.swapMax)}`,
+    `MEMORY  ${size(s.memory.current)} / ${size(s.memory.max)}${pct(s.memory.current, s.memory.max)}, oom kills ${s.memory.oomKills}`,
+    `SWAP    ${s.memory.swapCurrent === null ? '-' : size(s.memory.swapCurrent)} / ${size(s.memory.swapMax)}`,
     `CPU     ${s.cpu.percent === null ? '-' : `${s.cpu.percent}%`} of ${s.cpu.cpus === null ? 'all CPUs' : `${s.cpu.cpus} CPUs`}, shares ${s.cpu.shares}, throttled ${s.cpu.nrThrottled}x`,
     `PIDS    ${s.pids.current} / ${s.pids.max ?? 'unlimited'}`,
   ];

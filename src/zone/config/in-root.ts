@@ -16,11 +16,11 @@ const MAX_LINKS = 40; // the kernel's MAXSYMLINKS
 /** Host path of `path` as seen from inside `root`. The final component is
  * followed too when it is a symlink. Throws ENOENT (code) when missing. */
 export function resolveInRoot(root: string, path: string): string {
-  const todo = path.split('/').filter((p) => p !== '' && p !== '.');
+  const remaining = path.split('/').filter((p) => p !== '' && p !== '.');
   const done: string[] = [];
   let links = 0;
-  while (todo.length > 0) {
-    const part = todo.shift() as string;
+  while (remaining.length > 0) {
+    const part = remaining.shift() as string;
     if (part === '..') {
       done.pop();
       continue;
@@ -35,7 +35,7 @@ export function resolveInRoot(root: string, path: string): string {
       if (++links > MAX_LINKS) throw new LxzoneError(`${path}: too many levels of symbolic links`, { code: 'ELOOP' });
       const target = readlinkSync(host);
       if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
+      remaining.unshift(...target.split('/').filter((p) => p !== '' && p !== '.'));
       continue;
     }
     done.push(part);

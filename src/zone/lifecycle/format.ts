@@ -13,8 +13,9 @@ export function formatDuration(seconds: number | undefined): string {
   return `${s}s`;
 }
 
-export function formatBytes(n: number | null | undefined): string {
-  if (n === null || n === undefined) return '-';
+/** 1536 -> "1.5KiB" (`space`: "1.5 KiB"); no value -> `none` ("-" by default). */
+export function formatBytes(n: number | null | undefined, o: { none?: string; space?: boolean } = {}): string {
+  if (n === null || n === undefined) return o.none ?? '-';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = n;
   let i = 0;
@@ -22,7 +23,7 @@ export function formatBytes(n: number | null | undefined): string {
     v /= 1024;
     i++;
   }
-  return `${i === 0 ? v : v.toFixed(1)}${units[i]}`;
+  return `${i === 0 ? v : v.toFixed(1)}${o.space ? ' ' : ''}${units[i]}`;
 }
 
 export function table(rows: string[][]): string {
