@@ -1,11 +1,11 @@
 // exec into a running zone, pseudo-terminals, and rootless zones (issues 2, 6).
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execInZone, runZone, startZone } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, repoRoot, type HostSnapshot } from './support/zones.js';
+import { nobodysRoot, runNodeAsNobody } from './support/nobody.js';
+import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
 
 let before: HostSnapshot;
 beforeEach(() => {
@@ -71,19 +71,11 @@ describe('tty', () => {
 });
 
 /** `node --import tsx ARGS` as the unprivileged user nobody, from /tmp, with only PATH and HOME=/tmp of an environment. */
-async function nodeAsNobody(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn('runuser', ['-u', 'nobody', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'), ...args], {
-    cwd: '/tmp',
-    env: { PATH: process.env.PATH, HOME: '/tmp' },
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (err += d));
-  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  return { code, out, err };
+async function nodeAsNobody(args: (root: string) => string[]): Promise<{ code: number | null; out: string; err: string }> {
+  const r = await runNodeAsNobody(args, { cwd: '/tmp', env: { PATH: process.env.PATH, HOME: '/tmp' } });
+  return { code: r.code, out: r.stdout, err: r.stderr };
 }
-const CLI = join(repoRoot, 'test/support/cli-entry.ts');
+const cli = (root: string) => join(root, 'test/support/cli-entry.ts');
 
 describe('rootless', () => {
   it('runs a zone as an unprivileged user, whose only id is its root', async () => {
@@ -91,7 +83,7 @@ describe('rootless', () => {
     chmodSync(dir, 0o777);
     try {
       const script = 'id -u; cat /proc/self/uid_map; echo $$; touch /tmp/ok && echo tmp; touch /etc/x 2>/dev/null || echo ro; touch /mnt/made; cut -d" " -f1 /proc/uptime';
-      const { code, out, err } = await nodeAsNobody([CLI, 'run', '-v', `${dir}:/mnt`, '--', '/bin/sh', '-c', script]);
+      const { code, out, err } = await nodeAsNobody((root) => [cli(root), 'run', '-v', `${dir}:/mnt`, '--', '/bin/sh', '-c', script]);
       expect(err).toBe('');
       expect(code).toBe(0);
       const lines = out.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
@@ -112,7 +104,7 @@ describe('rootless', () => {
     chmodSync(dir, 0o755);
     const script = join(dir, 'exec.mts');
     writeFileSync(script, `
-      import { startZone, execInZone } from ${JSON.stringify(join(repoRoot, 'src/zone/run.ts'))};
+      import { startZone, execInZone } from ${JSON.stringify(join(nobodysRoot(), 'src/zone/run.ts'))};
       const z = startZone({ argv: ['/bin/sh', '-c', 'echo inside > /tmp/m; sleep 20'], stdio: 'pipe' });
       const init = await z.initPid;
       await new Promise((r) => setTimeout(r, 500));
@@ -123,7 +115,7 @@ describe('rootless', () => {
     `);
     chmodSync(script, 0o644);
     try {
-      const { code, out, err } = await nodeAsNobody([script]);
+      const { code, out, err } = await nodeAsNobody(() => [script]);
       expect(err).toBe('');
       expect(code).toBe(0);
       expect(JSON.parse(out)).toEqual({ code: 0, out: 'inside\n0\n' });
@@ -133,7 +125,7 @@ describe('rootless', () => {
   });
 
   it('refuses what needs root, naming it', async () => {
-    const { code, err } = await nodeAsNobody([CLI, 'run', '--user', '5', '--', '/bin/true']);
+    const { code, err } = await nodeAsNobody((root) => [cli(root), 'run', '--user', '5', '--', '/bin/true']);
     expect(code).toBe(125);
     expect(err).toContain('--user needs root');
   });

@@ -4,12 +4,12 @@
 import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOBODY, nobodysRoot, runNodeAsNobody } from './support/nobody.js';
 
 const isRoot = process.getuid?.() === 0;
-const NOBODY = 65534;
 let dir: string;
 
 beforeAll(() => {
@@ -29,8 +29,8 @@ beforeAll(() => {
   writeFileSync(
     join(dir, 'worker.mts'),
     `import { lstatSync, existsSync } from 'node:fs';
-import { unpackImage, removeTree } from ${JSON.stringify(resolve('src/zone/image/index.ts'))};
-import { ZoneStore } from ${JSON.stringify(resolve('src/zone/state/index.ts'))};
+import { unpackImage, removeTree } from ${JSON.stringify(join(nobodysRoot(), 'src/zone/image/index.ts'))};
+import { ZoneStore } from ${JSON.stringify(join(nobodysRoot(), 'src/zone/state/index.ts'))};
 const [archive, dest] = process.argv.slice(2);
 const out = {};
 try { unpackImage(archive, dest + '-shifted', { idShift: 100000 }); } catch (e) { out.shiftError = e.message; }
@@ -49,15 +49,13 @@ afterAll(() => {
 });
 
 describe.skipIf(!isRoot)('unpacking as an unprivileged user', () => {
-  it('keeps the caller as owner, keeps modes, and removes read-only trees', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(dir, 'worker.mts'), join(dir, 'img.tar'), join(dir, 'root')], {
-      uid: NOBODY,
-      gid: NOBODY,
-      encoding: 'utf8',
+  it('keeps the caller as owner, keeps modes, and removes read-only trees', async () => {
+    const r = await runNodeAsNobody(() => [join(dir, 'worker.mts'), join(dir, 'img.tar'), join(dir, 'root')], {
+      cwd: '/tmp',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
     });
     expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toEqual({
       shiftError: `image ${join(dir, 'img.tar')}: shifting file owners needs root; use idShift: null`,

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { execZone, inspectZone, updateZone, zoneStats } from '../src/zone/lifecycle/api.js';
 import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { runNodeAsNobody } from './support/nobody.js';
 import { repoRoot } from './support/zones.js';
 
 const dirs: string[] = [];
@@ -201,17 +202,9 @@ describe('rootless callers', () => {
     dirs.push(home);
     chmodSync(home, 0o777);
     const asNobody = (args: string[]) =>
-      new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve) => {
-        // setpriv keeps the environment (runuser would reset HOME to nobody's /nonexistent).
-        const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, '--import', join(repoRoot, 'node_modules/tsx/dist/esm/index.mjs'), join(repoRoot, 'test/support/cli-entry.ts'), ...args], {
-          cwd: '/tmp',
-          env: { PATH: process.env.PATH, HOME: home, XDG_RUNTIME_DIR: home },
-        });
-        let stderr = '';
-        let stdout = '';
-        child.stderr.on('data', (d) => (stderr += d));
-        child.stdout.on('data', (d) => (stdout += d));
-        child.on('exit', (code) => resolve({ code, stderr, stdout }));
+      runNodeAsNobody((root) => [join(root, 'test/support/cli-entry.ts'), ...args], {
+        cwd: '/tmp',
+        env: { PATH: process.env.PATH, HOME: home, XDG_RUNTIME_DIR: home },
       });
     const net = await asNobody(['create', 'mine', '--network', 'zone', '--', '/bin/true']);
     expect(net.code).toBe(1);
