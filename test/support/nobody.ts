@@ -4,9 +4,10 @@
 // of its reach, so the command then runs in a mount namespace of its own
 // where the checkout is bound at a world-reachable place. The host's mount
 // table is not touched; the binding lives as long as the processes in that
-// namespace (a daemon the command starts included).
+// namespace (a daemon the command starts included), and leaves nothing on
+// the host.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { repoRoot } from './zones.js';
 
@@ -20,21 +21,20 @@ function reachableByOthers(path: string): boolean {
   }
 }
 
-let bound: string | undefined;
+/**
+ * Where the binding goes in the command's mount namespace: /mnt, which every
+ * FHS system has and the user nobody may enter. Mounting over it there hides nothing
+ * of the host's and needs no directory made (and removed) on the host.
+ */
+const BIND_POINT = '/mnt';
+
 /** Where nobody finds the checkout: the checkout, or the mount point of its binding. */
 export function nobodysRoot(): string {
   if (reachableByOthers(repoRoot)) return repoRoot;
-  if (!bound) {
-    bound = mkdtempSync('/tmp/lxz-nobody-repo-');
-    chmodSync(bound, 0o755);
-    const made = bound;
-    process.on('exit', () => {
-      try {
-        rmdirSync(made);
-      } catch {}
-    });
+  if (!existsSync(BIND_POINT) || !reachableByOthers(BIND_POINT)) {
+    throw new Error(`the checkout ${repoRoot} is out of nobody's reach and ${BIND_POINT} cannot serve to bind it: clone it under a directory others can enter`);
   }
-  return bound;
+  return BIND_POINT;
 }
 
 /**
