@@ -40,6 +40,7 @@
         "native/shim/mounts.cc",
         "native/shim/capabilities.cc",
         "native/shim/seccomp_install.cc",
+        "native/shim/notify_probe.cc",
         "native/shim/init_reaper.cc",
         "native/shim/process_title.cc",
         "native/shim/time_namespace.cc",

@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
+import { notificationMode } from '../../src/zone/notification-mode.js';
 import type { Machine } from './types.js';
 
 function osName(): string {
@@ -33,6 +34,7 @@ export function describeMachine(): Machine {
     os: osName(),
     node: process.version,
     virtualization: virtualization(),
+    notificationMode: notificationMode().mode,
     loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
   };
 }

@@ -55,7 +55,7 @@ export function markdown(res: BenchResults): string {
     '',
     `lxzone commit: ${res.commit}.`,
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB memory, Linux ${m.kernel}, ${m.os}, virtualization: ${m.virtualization}, Node ${m.node}; load average at start ${m.loadAverageAtStart.join(' / ')}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 2 ** 30).toFixed(1)} GiB memory, Linux ${m.kernel}, ${m.os}, virtualization: ${m.virtualization}, seccomp notification mode: ${m.notificationMode ?? 'not recorded'}, Node ${m.node}; load average at start ${m.loadAverageAtStart.join(' / ')}.`,
     '',
     `Sizes: ${o.quick ? 'quick (smoke), ' : ''}${o.runs} process runs x ${o.batches} batches per loop variant (${o.calls} passthrough / ${o.notifyCalls} notified calls per batch); ${o.startRuns} start-to-exit runs (${o.cliRuns} for the CLI); ${o.workRuns} rounds per real-work task; density N=${o.density}, ${o.densityRounds} round(s); ${o.noisyRounds} noisy-neighbour round(s).`,
     'Every figure is a median over all samples; ratios are medians over medians.',

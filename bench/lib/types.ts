@@ -55,6 +55,9 @@ export interface Machine {
   os: string;
   node: string;
   virtualization: string;
+  /** How the kernel wakes the supervisor for a notified syscall (sync-wakeup on 6.6+, plain before): the
+   *  notified section's figures depend on it. Absent in results made before it was recorded. */
+  notificationMode?: string;
   loadAverageAtStart: number[];
 }
 

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "keeper.h"
+#include "notify_probe.h"
 #include "process_title.h"
 #include "seccomp_install.h"
 #include "../common/unix_socket.h"
@@ -28,7 +29,7 @@ constexpr size_t kConfigLimit = 4 << 20;   // argv + env + mounts; far above any
 constexpr size_t kFilterLimit = 4096 * 8;  // BPF_MAXINSNS instructions
 
 int usage(const char* why) {
-  dprintf(2, "lxzone-shim: %s\nusage: lxzone-shim --config-fd N --seccomp-fd N --control-fd N\n", why);
+  dprintf(2, "lxzone-shim: %s\nusage: lxzone-shim --config-fd N --seccomp-fd N --control-fd N | --probe-notification\n", why);
   return 125;
 }
 
@@ -51,6 +52,7 @@ bool is_seqpacket(int fd) {
 
 int main(int argc, char** argv) {
   lxz::remember_argv(argc, argv);
+  if (argc == 2 && !std::strcmp(argv[1], "--probe-notification")) return lxz::probe_notification_mode();
   int config_fd = -1, seccomp_fd = -1, control_fd = -1;
   for (int i = 1; i < argc; i++) {
     int* target = nullptr;

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { buildReport, formatReport, FORMATS, readResults, type Format } from '../coverage/index.js';
 import { LxzoneError } from '../errors.js';
 import { ABIS, hostAbis, isAbi } from '../tables/index.js';
+import { notificationMode } from '../zone/notification-mode.js';
 
 interface SyscallsOptions {
   abi?: string;
@@ -27,6 +28,8 @@ export function runSyscalls(opts: SyscallsOptions): string {
   const report = buildReport({
     abi, profile: opts.profile, class: opts.class, disposition: opts.disposition, results, resultsPath: path,
   });
+  // A property of this kernel, not of the tables: csv has no place for it (it is in the json and table header).
+  if (format !== 'csv') report.notification = notificationMode();
   return formatReport(report, format as Format);
 }
 

@@ -29,7 +29,8 @@ const COLUMNS: Column[] = [
 function header(rep: CoverageReport): string {
   const filters = Object.entries(rep.filter).map(([k, v]) => `${k}=${v}`);
   return `${rep.abi} syscalls, profile ${rep.profile}${filters.length ? ` (${filters.join(', ')})` : ''}`
-    + `${rep.results ? `, conformance results ${rep.results}` : ', no conformance results'}`;
+    + `${rep.results ? `, conformance results ${rep.results}` : ', no conformance results'}`
+    + `${rep.notification ? `\nnotification mode: ${rep.notification.mode} (${rep.notification.note})` : ''}`;
 }
 
 export function formatTable(rep: CoverageReport): string {

@@ -51,6 +51,8 @@ export interface CoverageReport {
   /** The conformance result file used, if any. */
   results?: string;
   filter: { class?: string; disposition?: string };
+  /** How this kernel delivers notified syscalls (set by `lxzone syscalls`, not by the generated docs). */
+  notification?: { mode: string; note: string };
   rows: CoverageRow[];
   summary: CoverageSummary;
 }

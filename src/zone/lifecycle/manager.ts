@@ -41,6 +41,7 @@ import { isRoot, type LifecycleOptions } from './options.js';
 import { attachOptionsOf, planBoot, type AttachRecord } from './plan.js';
 import { decideRestart, RESTART_SERIES_RESET_MS, restartDelayMs } from './restart.js';
 import type { ZoneDetails, ZoneInfo, ZoneState, ZoneStatsResult, LastExit } from './types.js';
+import { notificationMode } from '../notification-mode.js';
 
 interface ManagedZone {
   name: string;
@@ -634,6 +635,11 @@ export class ZoneManager {
       details.usage = await cg.usage().catch(() => undefined);
     }
     if (z) details.syscalls = zoneCounters(z);
+    try {
+      details.notification = notificationMode();
+    } catch (err) {
+      this.log(`inspect ${name}: ${(err as Error).message}`);
+    }
     return details;
   }
 

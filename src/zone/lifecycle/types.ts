@@ -1,5 +1,6 @@
 // What the lifecycle reports about zones (list, inspect, stats): plain JSON,
 // the same through the TypeScript API, the daemon's socket and --json.
+import type { NotificationInfo } from '../notification-mode.js';
 import type { ZoneUsage } from '../cgroups/index.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import type { Lease } from '../network/index.js';
@@ -57,6 +58,8 @@ export interface ZoneDetails extends ZoneInfo {
   usage?: ZoneUsage;
   /** A running zone's notified syscalls so far (its first process and what was exec'd into it). */
   syscalls?: ZoneStats;
+  /** How this host's kernel delivers the zone's notified syscalls to its supervisor. */
+  notification?: NotificationInfo;
   paths: { zone: string; config: string; logs: { stdout: string; stderr: string } };
 }
 
