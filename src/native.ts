@@ -71,6 +71,8 @@ export interface NativeAddon {
   /** Connects to a zone keeper's re-attach socket; returns the fd. */
   connectKeeper(path: string): number;
   handlerNames(): string[];
+  /** The class native failures are thrown as (errno, code, syscall); handed over once at load. */
+  setErrorClass(ctor: typeof LxzoneError): void;
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,6 +87,7 @@ export function native(): NativeAddon {
       throw new LxzoneError(`native addon not built (${path} is missing): run \`npm ci\` or \`npm run build:native\``);
     }
     addon = createRequire(import.meta.url)(path) as NativeAddon;
+    addon.setErrorClass(LxzoneError);
   }
   return addon;
 }

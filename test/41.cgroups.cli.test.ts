@@ -90,7 +90,7 @@ describe('lxzone update', () => {
     expect(await lxzone('update', 'nosuch', '--memory', '1g')).toMatchObject({ code: 1, stderr: 'lxzone: zone nosuch does not exist\n' });
     const r = await lxzone('update', 'web', '--cpus', 'lots');
     expect(r).toMatchObject({ code: 2, stderr: expect.stringContaining('option --cpus "lots"') });
-    expect((await lxzone('update', 'web', '--cpu-shares', '1')).stderr).toMatch(/resources.cpuShares: 1 must be an integer in 2..262144/);
+    expect((await lxzone('update', 'web', '--cpu-shares', '1')).stderr).toMatch(/option --cpu-shares "1": must be an integer in 2..262144/);
     expect((await cg.usage()).cpu.cpus).toBe(0.5);
   });
 

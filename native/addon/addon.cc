@@ -1,6 +1,9 @@
 // node-addon-api bindings: thin. The Supervisor class wraps the native
 // supervisor (its threads); events arrive in JS as arrays through one
-// thread-safe function. Errors from native calls become JS errors only here.
+// thread-safe function. Errors from native calls become JS errors only here:
+// instances of lxzone's own error class (src/errors.ts), which the TS side
+// hands over once with setErrorClass (better-sqlite3's way), carrying errno and
+// the failed call. A wrong argument is a programmer's error: TypeError.
 #include <napi.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -36,10 +39,32 @@ const char* event_name(EventType t) {
   return "unknown";
 }
 
-Napi::Error errno_error(Napi::Env env, int err, const std::string& what) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + std::strerror(err));
+// setErrorClass(LxzoneError): kept per environment (worker or main thread).
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsFunction()) {
+    Napi::TypeError::New(env, "setErrorClass(ctor): ctor must be a class").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(info[0].As<Napi::Function>())));
+  return env.Undefined();
+}
+
+// new LxzoneError(`${syscall} ${subject}: ${strerror}`, { errno, syscall }); a
+// plain Error with the same fields before the class is handed over.
+Napi::Error errno_error(Napi::Env env, int err, const std::string& syscall, const std::string& subject = "") {
+  std::string message = syscall + (subject.empty() ? "" : " " + subject) + ": " + std::strerror(err);
+  Napi::FunctionReference* ctor = env.GetInstanceData<Napi::FunctionReference>();
+  if (ctor != nullptr && !ctor->IsEmpty()) {
+    Napi::Object opts = Napi::Object::New(env);
+    opts.Set("errno", Napi::Number::New(env, err));
+    opts.Set("syscall", Napi::String::New(env, syscall));
+    Napi::Value e = ctor->New({Napi::String::New(env, message), opts});
+    if (!env.IsExceptionPending()) return Napi::Error(env, e);
+  }
+  Napi::Error e = Napi::Error::New(env, message);
   e.Set("errno", Napi::Number::New(env, err));
-  e.Set("syscall", Napi::String::New(env, what));
+  e.Set("syscall", Napi::String::New(env, syscall));
   return e;
 }
 
@@ -146,7 +171,7 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
     lxz::DispatchTable table;
     lxz::Status st = lxz::DispatchTable::parse(buf.Data(), buf.Length(), lxz::handler_count(), &table);
     if (!st.ok()) {
-      errno_error(env, EINVAL, st.error().what).ThrowAsJavaScriptException();
+      errno_error(env, EINVAL, "attach", "(dispatch table: " + st.error().what + ")").ThrowAsJavaScriptException();
       return env.Undefined();
     }
     lxz::ZoneOptions opts;
@@ -290,7 +315,7 @@ Napi::Value ConnectKeeper(const Napi::CallbackInfo& info) {
   std::string path = info[0].As<Napi::String>().Utf8Value();
   struct sockaddr_un addr = {};
   if (path.size() >= sizeof addr.sun_path) {
-    errno_error(env, ENAMETOOLONG, "connect " + path).ThrowAsJavaScriptException();
+    errno_error(env, ENAMETOOLONG, "connect", path).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
@@ -303,7 +328,7 @@ Napi::Value ConnectKeeper(const Napi::CallbackInfo& info) {
   if (connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
     int err = errno;
     close(fd);
-    errno_error(env, err, "connect " + path).ThrowAsJavaScriptException();
+    errno_error(env, err, "connect", path).ThrowAsJavaScriptException();
     return env.Undefined();
   }
   return Napi::Number::New(env, fd);
@@ -327,6 +352,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("connectKeeper", Napi::Function::New(env, ConnectKeeper));
   exports.Set("handlerNames", Napi::Function::New(env, HandlerNames));
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   return exports;
 }
 

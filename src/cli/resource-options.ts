@@ -3,8 +3,8 @@
 // parser, so a cap means the same on every verb. Values are strings from the
 // command line, checked here with errors that name the flag.
 import { Command, Option } from 'commander';
-import { LxzoneError } from '../errors.js';
-import type { ZoneLimits } from '../zone/cgroups/limits.js';
+import { EXIT, LxzoneError } from '../errors.js';
+import { validateLimits, type ZoneLimits } from '../zone/cgroups/limits.js';
 import { parseSize } from '../zone/config/flags.js';
 import type { ResourcesConfig } from '../zone/config/types.js';
 
@@ -43,7 +43,7 @@ export function addResourceOptions(cmd: Command, shape: ResourceOptionsShape = {
 }
 
 function usage(flag: string, v: string, rule: string): LxzoneError {
-  return new LxzoneError(`option ${flag} ${JSON.stringify(v)}: ${rule}`, { code: 'EINVAL', exitCode: 2 });
+  return new LxzoneError(`option ${flag} ${JSON.stringify(v)}: ${rule}`, { code: 'EINVAL', exitCode: EXIT.usage });
 }
 
 const isMax = (v: string): boolean => v === 'max' || v === 'unlimited' || v === '-1';
@@ -86,7 +86,31 @@ export function parseResourceFlags(raw: ResourceFlags & { swap?: string; pidsMax
   if (f.cpuShares !== undefined) out.cpuShares = int('--cpu-shares', 'must be an integer 2..262144')(f.cpuShares);
   if (f.pidsLimit !== undefined) out.pidsMax = maxOr('--pids-limit', f.pidsLimit, int('--pids-limit', 'must be an integer'));
   if (f.disk !== undefined) out.diskBytes = size('--disk')(f.disk);
+  checkRanges(out, f);
   return out;
+}
+
+const FLAG_OF: Record<keyof ZoneLimits, [flag: string, raw: keyof ResourceFlags]> = {
+  memory: ['--memory', 'memory'],
+  swap: ['--memory-swap', 'memorySwap'],
+  cpus: ['--cpus', 'cpus'],
+  cpuShares: ['--cpu-shares', 'cpuShares'],
+  pids: ['--pids-limit', 'pidsLimit'],
+};
+
+/** The caps' ranges (limits.ts, the one rule), reported as the flag that was out of range: a usage error. */
+function checkRanges(r: ResourceRequest, f: ResourceFlags): void {
+  // --memory 0 is left to the verb: "no cap" for a stored zone's config (limitsFromConfig).
+  const limits = requestedLimits(r);
+  if (limits.memory === 0) delete limits.memory;
+  try {
+    validateLimits(limits);
+  } catch (err) {
+    const field = err instanceof LxzoneError ? err.where?.replace(/^resources\./, '') : undefined;
+    if (field === undefined || !(field in FLAG_OF)) throw err;
+    const [flag, raw] = FLAG_OF[field as keyof ZoneLimits];
+    throw usage(flag, f[raw] ?? '', err instanceof LxzoneError ? err.message.replace(/^resources\.\w+: \S+ /, '') : String(err));
+  }
 }
 
 /** A request with no "max" in it, as a zone configuration's resources. */

@@ -1,8 +1,8 @@
 // `lxzone run [options] -- CMD [ARG...]`: a binary in a fresh zone, one shot.
 // The zone's exit status is ours; signals sent to us reach the zone.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
-import { LxzoneError } from '../errors.js';
+import { EXIT, LxzoneError } from '../errors.js';
 import { resolveProfile } from '../policy/resolve.js';
 import { syscallByNr, type Abi } from '../tables/index.js';
 import type { ZoneLimits } from '../zone/cgroups/index.js';
@@ -75,6 +75,17 @@ function traceRules(spec: string | boolean | undefined, profile: string): Pick<R
   return { profile, extraRules: [{ names: traced, disposition: 'trace', note: 'traced by lxzone run --trace' }] };
 }
 
+/** The --trace-output file, opened now: a path that cannot be written is a usage error before any zone starts. */
+function openTraceOutput(path: string): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(path, 'w');
+  } catch (err) {
+    throw new LxzoneError(`--trace-output ${path}: ${(err as Error).message.split(',')[0]}`, { exitCode: EXIT.usage, code: (err as NodeJS.ErrnoException).code, cause: err });
+  }
+  return createWriteStream(path, { fd });
+}
+
 /** `run --name`: the zone is created and kept (src/zone/lifecycle/run-named.ts). */
 async function runNamedFromFlags(name: string, command: string[], flags: RunFlags, cmd: Command): Promise<number> {
   for (const f of ['tty', 'trace', 'traceOutput', 'stats', 'json'] as const) {
@@ -143,7 +154,7 @@ export function register(program: Command): void {
       }
       let traceFile: WriteStream | undefined;
       const trace = traceRules(flags.trace, flags.profile);
-      if (flags.traceOutput) traceFile = createWriteStream(flags.traceOutput);
+      if (flags.traceOutput) traceFile = openTraceOutput(flags.traceOutput);
       const onTrace = flags.trace !== undefined
         ? (line: string) => (traceFile ? traceFile.write(`${line}\n`) : process.stderr.write(`${line}\n`))
         : undefined;

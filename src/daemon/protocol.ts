@@ -3,7 +3,7 @@
 // "result"} or {"id", "error": {message, code, exitCode, where}}, in any
 // order (requests on different zones run concurrently).
 import { join } from 'node:path';
-import { LxzoneError } from '../errors.js';
+import { asLxzoneError, EXIT, LxzoneError } from '../errors.js';
 import type { ZoneStore } from '../zone/state/store.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -52,14 +52,17 @@ export function daemonPaths(store: ZoneStore) {
 }
 
 export function errorBody(e: unknown): ErrorBody {
-  if (e instanceof LxzoneError) {
-    const b: ErrorBody = { message: e.message, exitCode: e.exitCode };
-    if (e.code) b.code = e.code;
-    if (e.where) b.where = e.where;
+  const lx = asLxzoneError(e);
+  if (lx) {
+    const b: ErrorBody = { message: lx.message, exitCode: lx.exitCode };
+    if (lx.code) b.code = lx.code;
+    if (lx.where) b.where = lx.where;
     return b;
   }
+  // A defect: the client gets what went wrong, the daemon's log (its stderr) the stack.
   const err = e as Error;
-  return { message: `internal error in the daemon: ${err?.stack ?? String(e)}`, exitCode: 125 };
+  process.stderr.write(`lxzone daemon: internal error: ${err?.stack ?? String(e)}\n`);
+  return { message: `internal error in the daemon: ${err?.message ?? String(e)}`, exitCode: EXIT.zoneFailure };
 }
 
 export function errorFromBody(b: ErrorBody): LxzoneError {

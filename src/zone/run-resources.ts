@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { EXIT, LxzoneError } from '../errors.js';
 import { createZoneCgroup, defaultParent, detectCgroups, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from './cgroups/index.js';
 import { procViewBinds, startProcView } from './procview/index.js';
 
@@ -55,6 +56,10 @@ async function pruneOrphanedRunCgroups(): Promise<void> {
 }
 
 export async function createRunCaps(limits: ZoneLimits): Promise<RunCaps> {
+  // Said before any cgroup directory is tried (its mkdir would fail with EACCES, naming a path, not the reason).
+  if (process.getuid?.() !== 0) {
+    throw new LxzoneError('resource caps (--memory, --cpus, --cpu-shares, --pids-limit) need root on this host', { exitCode: EXIT.zoneFailure, code: 'EPERM' });
+  }
   await pruneOrphanedRunCgroups();
   // One-shot zones have no name; the cgroup's is unique and says what it is.
   const cgroup = await createZoneCgroup(`run-${process.pid}-${randomBytes(3).toString('hex')}`, limits);

@@ -2,7 +2,7 @@
 // looked up in the zone's own /etc/passwd and /etc/group when the zone boots,
 // never in the host's (a zone's "www-data" need not be the host's).
 import { openSync, readSync, closeSync, fstatSync, constants } from 'node:fs';
-import { LxzoneError } from '../../errors.js';
+import { EXIT, LxzoneError } from '../../errors.js';
 import { resolveInRoot } from './in-root.js';
 
 export interface UserSpec {
@@ -24,7 +24,7 @@ const ID_RE = /^[0-9]+$/;
 export function parseUserSpec(spec: string): UserSpec {
   const [u, g, ...rest] = spec.split(':');
   if (u === undefined || u === '' || rest.length > 0 || g === '') {
-    throw new LxzoneError(`user "${spec}": must be uid[:gid] or name[:group]`, { code: 'EINVAL', exitCode: 2 });
+    throw new LxzoneError(`user "${spec}": must be uid[:gid] or name[:group]`, { code: 'EINVAL', exitCode: EXIT.usage });
   }
   const conv = (s: string): number | string => (ID_RE.test(s) ? Number(s) : s);
   return g === undefined ? { user: conv(u) } : { user: conv(u), group: conv(g) };
@@ -92,7 +92,7 @@ export function resolveUser(spec: string, rootfs: string): ResolvedUser {
   } else {
     pw = findEntry(passwd, user, 0);
     if (!pw) {
-      throw new LxzoneError(`user "${user}" not found in the zone's /etc/passwd`, { code: 'ENOENT', where: 'user' });
+      throw new LxzoneError(`user "${user}" not found in the zone's /etc/passwd`, { code: 'ENOENT', where: 'user', exitCode: EXIT.usage });
     }
     uid = Number(pw[2]);
   }
@@ -102,7 +102,7 @@ export function resolveUser(spec: string, rootfs: string): ResolvedUser {
     else {
       const gr = findEntry(readZoneFile(rootfs, 'etc/group'), group, 0);
       if (!gr) {
-        throw new LxzoneError(`group "${group}" not found in the zone's /etc/group`, { code: 'ENOENT', where: 'user' });
+        throw new LxzoneError(`group "${group}" not found in the zone's /etc/group`, { code: 'ENOENT', where: 'user', exitCode: EXIT.usage });
       }
       gid = Number(gr[2]);
     }
@@ -113,6 +113,7 @@ export function resolveUser(spec: string, rootfs: string): ResolvedUser {
       throw new LxzoneError(`user "${spec}": ${what} ${v} is outside the zone's id range 0-65535`, {
         code: 'EINVAL',
         where: 'user',
+        exitCode: EXIT.usage,
       });
     }
   }
