@@ -14,6 +14,7 @@
         "native/supervisor/supervisor.cc",
         "native/supervisor/supervisor_thread.cc",
         "native/supervisor/tracee_memory.cc",
+        "native/supervisor/zone_proc.cc",
         "native/supervisor/handlers/registry.cc",
         "native/supervisor/handlers/unsupported.cc",
         "native/supervisor/handlers/trace.cc",
@@ -22,7 +23,8 @@
         "native/supervisor/handlers/syslog.cc",
         "native/supervisor/handlers/reboot.cc",
         "native/supervisor/handlers/js.cc",
-        "native/supervisor/handlers/personality.cc"
+        "native/supervisor/handlers/personality.cc",
+        "native/supervisor/handlers/zone_caps.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]

@@ -9,14 +9,16 @@
 namespace lxz {
 namespace {
 
-// Docker's default set less CAP_MKNOD and CAP_NET_RAW, plus CAP_SYS_BOOT:
-// reboot(2) is emulated (the zone restarts or stops), and the capability is
-// what marks the caller allowed to, as on Linux. It reaches nothing of the
-// host: reboot never gets to the kernel, and kexec checks the host's user
+// Docker's default set less CAP_MKNOD and CAP_NET_RAW, plus CAP_SYS_BOOT and
+// CAP_SYSLOG: reboot(2) and syslog(2) are emulated (the zone restarts or
+// stops; the zone's own, empty log), and the capability is what marks the
+// caller allowed to, as on Linux. Neither reaches anything of the host: the
+// calls never get to the kernel, and every other kernel check of them (kexec,
+// %pK pointers, /proc/kallsyms addresses) is against the host's user
 // namespace, where the zone has no capability at all.
 constexpr int kZoneCaps[] = {
     CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID,
-    CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_AUDIT_WRITE, CAP_SETFCAP, CAP_SYS_BOOT,
+    CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_AUDIT_WRITE, CAP_SETFCAP, CAP_SYS_BOOT, CAP_SYSLOG,
 };
 
 bool kept(int cap) {

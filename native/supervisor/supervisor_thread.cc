@@ -1,4 +1,5 @@
 #include "supervisor_thread.h"
+#include "zone_proc.h"
 
 #include <linux/seccomp.h>
 #include <sys/epoll.h>
@@ -226,6 +227,8 @@ void SupervisorThread::on_control(Zone& z) {
       if (msg.fd < 0) return;
       z.init_pid = msg.header.a;  // also after a re-attach, where no kCreated came
       z.listener.reset(msg.fd);
+      // Now, for a fresh zone, no zone code has run yet (zone_proc.h).
+      if (!z.proc_dir.valid()) z.proc_dir = open_zone_proc(z.init_pid);
       if (sync_wakeup_supported_) {
         uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
         if (ioctl(z.listener.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) < 0 && errno == EINVAL)

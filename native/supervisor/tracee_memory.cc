@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
@@ -31,12 +32,27 @@ bool notification_valid(int listener, uint64_t id) {
   return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }
 
+// Through process_vm_writev, not /proc/PID/mem: the mem file writes with
+// FOLL_FORCE, through a read-only or PROT_NONE page, where the kernel's own
+// copy_to_user faults. process_vm_writev honours page protections, so an
+// emulated call fails with EFAULT where Linux's would, and like copy_to_user
+// it stops at the first page it cannot write (the bytes before stay written,
+// as they would natively).
+//
+// It names the tracee by pid. The notification is checked just before (the
+// pid is the tracee's then) and just after (the tracee was alive all along, so
+// its pid cannot have passed to another process): for the write to reach a
+// process that reused the pid, the tracee would have to die, be reaped, and
+// its pid be handed out again, all between two of our syscalls.
 int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void* data, size_t len) {
   if (addr > static_cast<uint64_t>(LLONG_MAX) - len) return EFAULT;
-  Fd mem;
-  if (int err = open_for_tracee(listener, id, pid, "mem", O_WRONLY, &mem)) return err;
-  ssize_t n = pwrite(mem.get(), data, len, static_cast<off_t>(addr));
-  if (n < 0) return errno == ESRCH ? ENOENT : EFAULT;
+  if (!notification_valid(listener, id)) return ENOENT;
+  struct iovec local = {const_cast<void*>(data), len};
+  struct iovec remote = {reinterpret_cast<void*>(static_cast<uintptr_t>(addr)), len};
+  ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
+  int err = n < 0 ? errno : 0;
+  if (!notification_valid(listener, id) || err == ESRCH) return ENOENT;
+  if (n < 0) return EFAULT;
   return static_cast<size_t>(n) == len ? 0 : EFAULT;
 }
 

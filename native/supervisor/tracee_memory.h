@@ -1,7 +1,8 @@
-// Reading and writing a notified process's memory through /proc/PID/mem.
-// The file is opened first and the notification checked after (so the fd is
-// the tracee's, never a process that reused its pid); every read is checked
-// again before its content is acted on. Lengths are ours, never the tracee's
+// Reading a notified process's memory through /proc/PID/mem (the file is
+// opened first and the notification checked after, so the fd is the
+// tracee's, never a process that reused its pid; every read is checked again
+// before its content is acted on), and writing it with process_vm_writev,
+// which honours page protections as the kernel's copy_to_user does. Lengths are ours, never the tracee's
 // beyond a fixed bound.
 #pragma once
 #include <sys/types.h>
@@ -17,7 +18,9 @@ constexpr size_t kMaxTraceeString = 4096;
 // pid cannot have been reused).
 bool notification_valid(int listener, uint64_t id);
 
-// Copies `len` bytes to the tracee. Returns 0 or an errno (EFAULT for a bad address).
+// Copies `len` bytes to the tracee. Returns 0 or an errno: EFAULT for an
+// address the tracee could not write itself (unmapped, read-only, PROT_NONE),
+// ENOENT when the call is no longer pending.
 int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void* data, size_t len);
 
 // Reads a NUL-terminated string of at most `max` bytes. Returns 0 or an errno.

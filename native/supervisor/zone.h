@@ -49,6 +49,9 @@ struct Zone {
   Fd listener;
   pid_t init_pid = -1;
   uint64_t boot_ms = 0;  // CLOCK_BOOTTIME at creation, for sysinfo's uptime
+  Fd proc_dir;           // the zone's procfs (zone_proc.h), for sysinfo's process count
+  uint16_t procs_count = 1;
+  uint64_t procs_counted_ms = 0;
   DispatchTable dispatch;
   ZoneOptions options;
   std::set<std::pair<int, int64_t>> seen_unsupported;

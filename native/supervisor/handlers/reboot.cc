@@ -14,6 +14,7 @@
 
 #include "../tracee_memory.h"
 #include "handler.h"
+#include "zone_caps.h"
 
 namespace lxz {
 namespace {
@@ -22,32 +23,13 @@ constexpr uint32_t kMagic1 = 0xfee1dead;
 constexpr uint32_t kMagic2[] = {672274793, 85072278, 369367448, 537993216};
 constexpr uint32_t kRestart = 0x01234567, kRestart2 = 0xA1B2C3D4, kHalt = 0xCDEF0123, kPowerOff = 0x4321FEDC;
 
-// The user namespace a process is in, as "user:[inode]"; empty if gone.
-std::string user_ns_of(pid_t pid) {
-  char path[64], link[64];
-  std::snprintf(path, sizeof path, "/proc/%d/ns/user", static_cast<int>(pid));
-  ssize_t n = readlink(path, link, sizeof link);
-  return n > 0 ? std::string(link, static_cast<size_t>(n)) : std::string();
-}
-
 // What Linux asks of reboot() in a pid namespace: CAP_SYS_BOOT in the user
 // namespace that owns it, which for us is the zone's own. The zone's root
 // has the capability (the shim keeps it: reboot never reaches the kernel
 // and kexec checks the host's namespace, so it grants nothing there); a
 // root that dropped it, a non-root user, or a process in a user namespace
 // nested in the zone (all capabilities, but there) has not.
-bool may_reboot_zone(const Call& call) {
-  pid_t pid = static_cast<pid_t>(call.req.pid);
-  std::string status = read_proc_file(call.listener, call.req.id, pid, "status", 8192);
-  size_t pos = status.find("\nCapEff:");
-  if (pos == std::string::npos || call.zone.init_pid <= 0) return false;
-  uint64_t effective = std::strtoull(status.c_str() + pos + 8, nullptr, 16);
-  if (!(effective & (uint64_t{1} << CAP_SYS_BOOT))) return false;
-  std::string caller_ns = user_ns_of(pid);
-  // Read before the check below: a pid reused since would fail it.
-  if (!notification_valid(call.listener, call.req.id)) return false;
-  return !caller_ns.empty() && caller_ns == user_ns_of(call.zone.init_pid);
-}
+bool may_reboot_zone(const Call& call) { return caller_has_zone_capability(call, CAP_SYS_BOOT); }
 
 void write_marker(const std::string& path, const char* what) {
   if (path.empty()) return;

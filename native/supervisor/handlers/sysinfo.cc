@@ -1,6 +1,5 @@
 // sysinfo(2) as the zone sees it: its memory cap and usage, its processes,
 // its uptime. The 32-bit layout is the kernel's compat_sysinfo.
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include <cstring>
 
 #include "../tracee_memory.h"
+#include "../zone_proc.h"
 #include "handler.h"
 
 namespace lxz {
@@ -48,16 +48,18 @@ uint64_t read_u64_file(const std::string& path) {
   return n > 0 ? std::strtoull(buf, nullptr, 10) : 0;
 }
 
-// Processes of the zone: the numeric entries of the zone's own /proc.
-uint16_t count_zone_processes(pid_t init_pid) {
-  std::string path = "/proc/" + std::to_string(init_pid) + "/root/proc";
-  DIR* dir = opendir(path.c_str());
-  if (!dir) return 1;
-  unsigned n = 0;
-  while (struct dirent* e = readdir(dir))
-    if (e->d_name[0] >= '1' && e->d_name[0] <= '9') n++;
-  closedir(dir);
-  return static_cast<uint16_t>(n > 65535 ? 65535 : n);
+// Processes of the zone, counted in the zone's own procfs (zone_proc.h),
+// opened when the zone became ready or, after a re-attach, on first use.
+// At most one count per 100 ms per zone: a zone that calls sysinfo in a loop
+// with many processes cannot make the thread that serves other zones spin.
+uint16_t zone_processes(Zone& z) {
+  uint64_t now = monotonic_ms();
+  if (z.procs_counted_ms && now - z.procs_counted_ms < 100) return z.procs_count;
+  if (!z.proc_dir.valid()) z.proc_dir = open_zone_proc(z.init_pid);
+  unsigned n = z.proc_dir.valid() ? count_zone_processes(z.proc_dir.get(), 65535) : 1;
+  z.procs_count = static_cast<uint16_t>(n);
+  z.procs_counted_ms = now;
+  return z.procs_count;
 }
 
 }  // namespace
@@ -76,7 +78,7 @@ Reply handle_sysinfo(Call& call) {
     swap_total = swap_free = 0;
   }
   int64_t uptime = static_cast<int64_t>((boottime_ms() - z.boot_ms) / 1000);
-  uint16_t procs = count_zone_processes(z.init_pid);
+  uint16_t procs = zone_processes(z);
 
   int err;
   pid_t pid = static_cast<pid_t>(call.req.pid);
