@@ -22,6 +22,8 @@ function run(cmd, args) {
   }
 }
 
+// The facts both sides of the seam share, as a header and a module (seam/facts.json).
+run(process.execPath, [join(root, 'scripts', 'gen-seam.mjs')]);
 const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
 run(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, `--jobs=${Math.max(2, (await import('node:os')).cpus().length)}`]);
 if (existsSync(join(root, 'fixtures', 'Makefile'))) run('make', ['-s', '-C', 'fixtures', `-j${(await import('node:os')).cpus().length}`]);

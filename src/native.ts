@@ -5,13 +5,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LxzoneError } from './errors.js';
+import { NATIVE_EVENT_TYPES } from './seam.generated.js';
 
-/** Control messages the supervisor may send a zone's keeper (native/common/protocol.h). */
-export const ControlType = { continue: 100, signal: 101, abort: 102 } as const;
+/** Control messages the supervisor may send a zone's keeper; event types (seam/facts.json). */
+export { ControlType, NATIVE_EVENT_TYPES } from './seam.generated.js';
 
-export type NativeEventType =
-  | 'created' | 'ready' | 'started' | 'exec-failed' | 'setup-failed' | 'exited' | 'closed'
-  | 'unsupported' | 'trace' | 'reboot' | 'js-call' | 'handler-error';
+export type NativeEventType = (typeof NATIVE_EVENT_TYPES)[number];
 
 export interface NativeEvent {
   zone: number;

@@ -20,23 +20,11 @@ namespace {
 
 using lxz::Event;
 using lxz::EventType;
+using lxz::kEventNames;
 
 const char* event_name(EventType t) {
-  switch (t) {
-    case EventType::kCreated: return "created";
-    case EventType::kReady: return "ready";
-    case EventType::kStarted: return "started";
-    case EventType::kExecFailed: return "exec-failed";
-    case EventType::kSetupFailed: return "setup-failed";
-    case EventType::kExited: return "exited";
-    case EventType::kClosed: return "closed";
-    case EventType::kUnsupported: return "unsupported";
-    case EventType::kTrace: return "trace";
-    case EventType::kReboot: return "reboot";
-    case EventType::kJsCall: return "js-call";
-    case EventType::kHandlerError: return "handler-error";
-  }
-  return "unknown";
+  size_t i = static_cast<size_t>(t);
+  return i < sizeof kEventNames / sizeof kEventNames[0] ? kEventNames[i] : "unknown";
 }
 
 // setErrorClass(LxzoneError): kept per environment (worker or main thread).
@@ -74,8 +62,7 @@ Napi::Object event_to_js(Napi::Env env, const Event& e) {
   o.Set("type", event_name(e.type));
   o.Set("a", e.a);
   o.Set("b", e.b);
-  if (e.type == EventType::kUnsupported || e.type == EventType::kTrace || e.type == EventType::kJsCall ||
-      e.type == EventType::kReboot || e.type == EventType::kHandlerError) {
+  if (lxz::event_is_call(e.type)) {
     o.Set("pid", e.pid);
     o.Set("nr", e.nr);
     o.Set("abi", e.abi);
@@ -196,7 +183,7 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
     return Napi::Number::New(env, id);
   }
 
-  // send(zone, type, a): control messages to the keeper (continue=100, signal=101, abort=102)
+  // send(zone, type, a): control messages to the keeper (ControlType's continue, signal, abort)
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     lxz::Supervisor* s = Live(env);
@@ -204,7 +191,7 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
     uint32_t zone = info[0].As<Napi::Number>().Uint32Value();
     uint32_t type = info[1].As<Napi::Number>().Uint32Value();
     int32_t a = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : 0;
-    if (type < 100 || type > 102) {
+    if (!lxz::control_from_supervisor(type)) {
       Napi::RangeError::New(env, "send: unknown control type").ThrowAsJavaScriptException();
       return env.Undefined();
     }

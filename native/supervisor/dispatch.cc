@@ -6,19 +6,7 @@
 namespace lxz {
 namespace {
 
-constexpr uint32_t kAuditArchX86_64 = 0xc000003e;
-constexpr uint32_t kAuditArchI386 = 0x40000003;
-constexpr uint32_t kAuditArchAarch64 = 0xc00000b7;
 constexpr uint32_t kMaxSyscalls = 4096;
-
-const char* arch_name(uint32_t arch) {
-  switch (arch) {
-    case kAuditArchX86_64: return "x86_64";
-    case kAuditArchI386: return "i386";
-    case kAuditArchAarch64: return "aarch64";
-    default: return nullptr;
-  }
-}
 
 }  // namespace
 

@@ -8,13 +8,12 @@
 #include <string>
 #include <vector>
 #include "../common/result.h"
+#include "../common/seam.generated.h"  // handler ids, AUDIT_ARCH values (seam/facts.json)
 
 namespace lxz {
 
 constexpr uint32_t kDispatchMagic = 0x445a584c;  // "LXZD"
 constexpr uint32_t kDispatchFlagUnsupportedSigsys = 1;
-constexpr uint8_t kHandlerUnsupported = 0;
-constexpr uint8_t kHandlerPersonality = 7;  // see handlers/registry.cc
 
 struct AbiDispatch {
   uint32_t audit_arch = 0;

@@ -4,22 +4,10 @@
 #include <cstdint>
 #include <string>
 
+#include "../common/seam.generated.h"  // EventType and its names (seam/facts.json)
+
 namespace lxz {
 
-enum class EventType : uint8_t {
-  kCreated,       // a = zone init's host pid (the keeper waits for continue when holding)
-  kReady,         // the listener is attached
-  kStarted,
-  kExecFailed,    // a = errno, text = path
-  kSetupFailed,   // a = errno, text = step
-  kExited,        // a = exit code, b = raw status
-  kClosed,        // the keeper's control socket closed: nothing more will come
-  kUnsupported,   // abi, nr: first time this zone made this call
-  kTrace,         // pid, abi, nr, args, text = decoded strings ("\x1f"-separated by arg index)
-  kReboot,        // a = 1 restart, 0 halt
-  kJsCall,        // id, pid, abi, nr, args: a TypeScript handler must answer
-  kHandlerError,  // abi, nr, a = errno, text
-};
 
 struct Event {
   uint32_t zone = 0;

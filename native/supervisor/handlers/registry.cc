@@ -5,16 +5,11 @@
 namespace lxz {
 namespace {
 
-constexpr HandlerInfo kHandlers[] = {
-    {"unsupported", handle_unsupported},
-    {"trace", handle_trace},
-    {"uname", handle_uname},
-    {"sysinfo", handle_sysinfo},
-    {"syslog", handle_syslog},
-    {"reboot", handle_reboot},
-    {"js", handle_js},
-    {"personality", handle_personality},
-};
+// In id order (seam/facts.json): a handler named there needs its handle_<name> here.
+#define LXZ_HANDLER_ENTRY(name) {#name, handle_##name},
+constexpr HandlerInfo kHandlers[] = {LXZ_HANDLERS(LXZ_HANDLER_ENTRY)};
+#undef LXZ_HANDLER_ENTRY
+static_assert(sizeof kHandlers / sizeof kHandlers[0] == kHandlerCount);
 
 uint64_t clock_ms(clockid_t clock) {
   struct timespec ts;

@@ -1,0 +1,43 @@
+// One source per fact that crosses the native seam (issue 13): handler ids,
+// control-message numbers, event names and ABI -> AUDIT_ARCH values live in
+// seam/facts.json; scripts/gen-seam.mjs writes the C++ header and the TS
+// module. A hand edit of either, or a data change not regenerated, fails here.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs build script, no declarations
+import { render, renderHeader, SEAM_OUTPUTS } from '../scripts/gen-seam.mjs';
+import { native, NATIVE_EVENT_TYPES } from '../src/native.js';
+import { HANDLERS } from '../src/policy/handlers.js';
+import { AUDIT_ARCH } from '../src/tables/index.js';
+import { repoRoot } from './support/zones.js';
+
+const facts = JSON.parse(readFileSync(join(repoRoot, 'seam/facts.json'), 'utf8'));
+
+describe('seam/facts.json', () => {
+  it('is what native/common/seam.generated.h and src/seam.generated.ts say', () => {
+    const want = render();
+    expect(readFileSync(SEAM_OUTPUTS.header, 'utf8')).toBe(want.header);
+    expect(readFileSync(SEAM_OUTPUTS.module, 'utf8')).toBe(want.module);
+    const check = spawnSync(process.execPath, [join(repoRoot, 'scripts/gen-seam.mjs'), '--check'], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
+  it('feeds the TypeScript side', () => {
+    expect([...HANDLERS]).toEqual(facts.handlers.map((h: { name: string }) => h.name));
+    expect([...NATIVE_EVENT_TYPES]).toEqual(facts.events.map((e: { name: string }) => e.name));
+    for (const a of facts.abis) expect(AUDIT_ARCH[a.name as keyof typeof AUDIT_ARCH]).toEqual({ name: a.auditArch, value: Number(a.value) });
+  });
+
+  it('feeds the addon that was built (its handler table is in the same order)', () => {
+    expect(native().handlerNames()).toEqual([...HANDLERS]);
+  });
+
+  it('a reordered handler list changes the ids the header gives', () => {
+    const swapped = { ...facts, handlers: [facts.handlers[1], facts.handlers[0], ...facts.handlers.slice(2)] };
+    expect(renderHeader(swapped)).toContain('constexpr uint8_t kHandlerTrace = 0;');
+    expect(renderHeader(swapped)).not.toBe(readFileSync(SEAM_OUTPUTS.header, 'utf8'));
+  });
+});
