@@ -5,10 +5,12 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 #include <cerrno>
 #include <initializer_list>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 // glibc 2.36's <sys/mount.h> conflicts with <linux/mount.h>; declare the
@@ -43,6 +45,45 @@ Status do_mount(const char* source, const std::string& target, const char* type,
     return sys_error(std::string("mount ") + (type ? type : source ? source : "") + " on " + target);
   return {};
 }
+
+// Every tmpfs gets an inode bound as well as a size: tmpfs counts only data
+// pages against size=, so without nr_inodes a zone can make a million empty
+// files in a 64 MiB /tmp and pin ~1 GB of kernel memory in inodes and
+// dentries (issue 14.11). One inode per page of the size lets every page hold
+// a file of its own and bounds the inodes' memory to ~1/4 of the size.
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kMinInodes = 1024;
+
+// "64m", "65536k", "1g", "123" (bytes) or "N%" (of RAM, as tmpfs reads it).
+uint64_t tmpfs_bytes(const std::string& size) {
+  if (size.empty()) return 0;
+  uint64_t n = std::strtoull(size.c_str(), nullptr, 10);
+  switch (size.back()) {
+    case 'k': return n << 10;
+    case 'm': return n << 20;
+    case 'g': return n << 30;
+    case '%': {
+      struct sysinfo si = {};
+      if (sysinfo(&si) < 0) return 0;
+      return static_cast<uint64_t>(si.totalram) * si.mem_unit / 100 * n;
+    }
+    default: return n;
+  }
+}
+
+std::string nr_inodes_for(const std::string& size) {
+  uint64_t inodes = tmpfs_bytes(size) / kPage;
+  return std::to_string(inodes < kMinInodes ? kMinInodes : inodes);
+}
+
+// Options of a writable, size-capped tmpfs.
+std::string sized_tmpfs(const std::string& mode, const std::string& size) {
+  return "mode=" + mode + ",size=" + size + ",nr_inodes=" + nr_inodes_for(size);
+}
+
+// Read-only, empty tmpfs masks (over /proc/acpi, /sys/firmware ...): nothing
+// can be created in them, and still they carry bounds like every other.
+constexpr const char* kMaskTmpfs = "size=4k,nr_inodes=16,mode=0555";
 
 Status make_dir(const std::string& path, mode_t mode) {
   if (mkdir(path.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir " + path);
@@ -188,6 +229,7 @@ Status tmpfs_into_root(const std::string& root, const TmpfsMount& t, const ShimC
     if (s.ok() && fsconfig(fs, FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0) s = sys_error(std::string("tmpfs ") + key + "=" + value);
   };
   set("size", t.size);
+  set("nr_inodes", nr_inodes_for(t.size));
   set("mode", mode);
   set("uid", std::to_string(zone_root_id(c)));
   set("gid", std::to_string(zone_root_id(c)));
@@ -221,7 +263,7 @@ Status mount_proc(const std::string& root) {
   for (const char* d : {"acpi", "scsi", "asound", "driver"}) {
     std::string path = proc + "/" + d;
     if (!is_dir(path)) continue;
-    LXZ_TRY(do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555"));
+    LXZ_TRY(do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, kMaskTmpfs));
   }
   // Docker's read-only paths: host-global knobs.
   for (const char* d : {"sys", "irq", "bus", "fs"}) {
@@ -240,7 +282,7 @@ Status mount_sys(const std::string& root) {
   for (const char* d : {"firmware", "kernel/security", "kernel/debug", "devices/virtual/powercap"}) {
     std::string path = sys + "/" + d;
     if (!is_dir(path)) continue;
-    LXZ_TRY(do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=0555"));
+    LXZ_TRY(do_mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, kMaskTmpfs));
   }
   return {};
 }
@@ -248,7 +290,7 @@ Status mount_sys(const std::string& root) {
 Status mount_dev(const std::string& root, const ShimConfig& c) {
   std::string dev = root + "/dev";
   LXZ_TRY(make_dir(dev, 0755));
-  LXZ_TRY(do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k"));
+  LXZ_TRY(do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64"));
   // The usual character devices, bound from the host: nothing else exists.
   for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
     std::string target = dev + "/" + name;
@@ -264,7 +306,7 @@ Status mount_dev(const std::string& root, const ShimConfig& c) {
   LXZ_TRY(make_symlink("pts/ptmx", dev + "/ptmx"));
   LXZ_TRY(make_dir(dev + "/shm", 01777));
   LXZ_TRY(do_mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,
-                   "mode=1777,size=" + c.tmp_size + "," + id_options(c)));
+                   sized_tmpfs("1777", c.tmp_size) + "," + id_options(c)));
   LXZ_TRY(make_dir(dev + "/mqueue", 01777));
   LXZ_TRY(do_mount("mqueue", dev + "/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   LXZ_TRY(make_symlink("/proc/self/fd", dev + "/fd"));
@@ -272,14 +314,14 @@ Status mount_dev(const std::string& root, const ShimConfig& c) {
   LXZ_TRY(make_symlink("/proc/self/fd/1", dev + "/stdout"));
   LXZ_TRY(make_symlink("/proc/self/fd/2", dev + "/stderr"));
   // Nothing may be created in /dev afterwards.
-  return do_mount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k");
+  return do_mount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64");
 }
 
 Status mount_scratch(const std::string& path, const ShimConfig& c, const char* mode) {
   if (!is_dir(path)) return {};
   detach_all(path);
   return do_mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV,
-                  std::string("mode=") + mode + ",size=" + c.tmp_size + "," + id_options(c));
+                  sized_tmpfs(mode, c.tmp_size) + "," + id_options(c));
 }
 
 }  // namespace
@@ -290,7 +332,7 @@ Status build_zone_filesystem(const ShimConfig& c) {
 
   // A scratch tmpfs becomes our root for the build; the host's tree stays
   // reachable under /oldroot, so paths under the host's /tmp still resolve.
-  LXZ_TRY(do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k"));
+  LXZ_TRY(do_mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700,size=64k,nr_inodes=64"));
   if (chdir("/tmp") < 0) return sys_error("chdir scratch");
   LXZ_TRY(make_dir("oldroot", 0700));
   LXZ_TRY(make_dir("newroot", 0755));

@@ -136,5 +136,6 @@ export function tmpfsOptions(sizeBytes: number, mode = 0o755): string {
   if (!Number.isSafeInteger(sizeBytes) || sizeBytes < 4096) {
     throw new LxzoneError(`tmpfs size ${sizeBytes} must be an integer number of bytes >= 4096`, { where: 'tmpfs' });
   }
-  return `size=${sizeBytes},mode=${mode.toString(8)}`;
+  // nr_inodes as the shim sets it (native/shim/mounts.cc): one inode per page, at least 1024.
+  return `size=${sizeBytes},nr_inodes=${Math.max(1024, Math.floor(sizeBytes / 4096))},mode=${mode.toString(8)}`;
 }
