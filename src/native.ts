@@ -67,6 +67,8 @@ export interface NativeAddon {
   Supervisor: new (onEvents: (events: NativeEvent[]) => void, threads?: number) => NativeSupervisor;
   socketPair(): [number, number];
   closeFd(fd: number): void;
+  /** SO_PEERCRED of a connected unix socket: who is at the other end. */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** Connects to a zone keeper's re-attach socket; returns the fd. */
   connectKeeper(path: string): number;
   handlerNames(): string[];

@@ -321,6 +321,26 @@ Napi::Value ConnectKeeper(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, fd);
 }
 
+// peerCredentials(fd) -> {pid, uid, gid}: SO_PEERCRED of a connected unix
+// socket (Node has no API for it). The CLI checks who answers on the
+// daemon's socket before trusting it: under a shared /tmp another user could
+// have bound it first (issue 14.12).
+Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct ucred cred = {};
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+    errno_error(env, errno, "getsockopt SO_PEERCRED").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("pid", static_cast<double>(cred.pid));
+  o.Set("uid", static_cast<double>(cred.uid));
+  o.Set("gid", static_cast<double>(cred.gid));
+  return o;
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -337,6 +357,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Supervisor", SupervisorWrap::Init(env));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("connectKeeper", Napi::Function::New(env, ConnectKeeper));
   exports.Set("handlerNames", Napi::Function::New(env, HandlerNames));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));

@@ -12,6 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../errors.js';
 import { ZoneStore } from '../zone/state/store.js';
 import { ensurePrivateDir } from '../zone/state/paths.js';
+import { assertOwnSocket } from '../zone/state/trusted-dir.js';
+import { native } from '../native.js';
 import { daemonPaths, errorFromBody, LineReader, type Method, type Response } from './protocol.js';
 
 export interface ClientOptions {
@@ -25,14 +27,38 @@ export interface ClientOptions {
 }
 
 function tryConnect(path: string): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
+  // The socket file must be ours before we connect, and the process that
+  // answers must run as us (SO_PEERCRED): a daemon is trusted with zone
+  // configs and answers that decide what we run (issue 14.12).
+  assertOwnSocket(path);
+  return new Promise((resolve, reject) => {
     const s = connect(path);
     s.once('connect', () => {
       s.removeAllListeners('error');
+      try {
+        assertPeerIsUs(s, path);
+      } catch (e) {
+        s.destroy();
+        reject(e);
+        return;
+      }
       resolve(s);
     });
     s.once('error', () => resolve(undefined));
   });
+}
+
+function assertPeerIsUs(s: Socket, path: string): void {
+  const fd = (s as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new LxzoneError(`cannot tell who answers on ${path} (no socket fd)`, { code: 'EPERM', where: path });
+  const peer = native().peerCredentials(fd);
+  const uid = process.getuid?.() ?? 0;
+  if (peer.uid !== uid) {
+    throw new LxzoneError(`the process answering on ${path} (pid ${peer.pid}) runs as uid ${peer.uid}, not as us (uid ${uid}); refusing to talk to it`, {
+      code: 'EPERM',
+      where: path,
+    });
+  }
 }
 
 /** The daemon's entry beside this file: main.ts under tsx (tests, development), main.js when built. */
@@ -96,6 +122,8 @@ export class DaemonClient {
   /** Connects to the daemon of `store`'s directories, starting one if needed. */
   static async connect(o: ClientOptions = {}): Promise<DaemonClient> {
     const store = o.store ?? new ZoneStore({ env: o.env });
+    // Made (or checked) ours before anything in it is trusted.
+    ensurePrivateDir(store.runtimeDir);
     const { socket } = daemonPaths(store);
     let s = await tryConnect(socket);
     if (s) return new DaemonClient(s);

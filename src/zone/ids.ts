@@ -6,7 +6,7 @@
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../errors.js';
-import { defaultPaths } from './state/paths.js';
+import { defaultPaths, ensurePrivateDir } from './state/paths.js';
 import { writeFileAtomic } from './state/atomic.js';
 import { isAlive, processIdentity } from './state/proc.js';
 
@@ -25,6 +25,7 @@ export interface IdClaim {
 }
 
 function claimDir(runtimeDir: string): string {
+  ensurePrivateDir(runtimeDir);
   const dir = join(runtimeDir, 'ids');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;

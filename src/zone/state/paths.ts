@@ -8,12 +8,13 @@
 //     (or /tmp/lxzone-<uid> when that is unset); LXZONE_RUNTIME_DIR overrides.
 //       zones/<name>.json          runtime record of a booted zone
 //       locks/<name>.lock          per-zone lock (lock.ts)
-// Both are created 0700: other users have no business in either.
-import { lstatSync, mkdirSync } from 'node:fs';
+// Both are created 0700: other users have no business in either, and both
+// are checked before use (trusted-dir.ts).
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { LxzoneError } from '../../errors.js';
 import { assertZoneName } from '../config/validate.js';
+
+export { ensurePrivateDir } from './trusted-dir.js';
 
 export interface StorePaths {
   stateDir: string;
@@ -39,29 +40,6 @@ export function defaultPaths(env: NodeJS.ProcessEnv = process.env, uid: number =
         ? join(absoluteEnv(env, 'XDG_RUNTIME_DIR') as string, 'lxzone')
         : `/tmp/lxzone-${uid}`);
   return { stateDir, runtimeDir };
-}
-
-/**
- * Create `dir` (and parents) 0700 if missing, and make sure it is a real
- * directory owned by us: under a shared /tmp another user could have made
- * it first, or left a symlink there.
- */
-export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = lstatSync(dir);
-  const uid = process.getuid?.() ?? 0;
-  if (!st.isDirectory()) {
-    throw new LxzoneError(`${dir} is not a directory (a symlink?); refusing to keep zone state there`, {
-      code: 'ENOTDIR',
-      where: dir,
-    });
-  }
-  if (st.uid !== uid) {
-    throw new LxzoneError(`${dir} is owned by uid ${st.uid}, not by us (uid ${uid}); refusing to keep zone state there`, {
-      code: 'EPERM',
-      where: dir,
-    });
-  }
 }
 
 /** Paths of one zone's files; the name is checked first so it cannot leave its directory. */
