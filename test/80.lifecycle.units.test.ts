@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LineReader, MAX_LINE_BYTES } from '../src/daemon/protocol.js';
 import { LogRotator, readLogs } from '../src/zone/lifecycle/logs.js';
-import { decideRestart, restartDelayMs } from '../src/zone/lifecycle/restart.js';
+import { decideRestart, RESTART_BURST, restartDelayMs } from '../src/zone/lifecycle/restart.js';
 import { ZoneStore } from '../src/zone/state/store.js';
 
 const base = mkdtempSync('/tmp/lxz80u-');
@@ -30,9 +30,18 @@ describe('decideRestart', () => {
     expect(d('always', { exitCode: 0, reboot: 'halt' })).toBe(false);
     expect(d('always', { exitCode: 0, reboot: 'restart' }, true)).toBe(false);
   });
-  it('backs off from 100 ms to at most 30 s', () => {
+  it('backs off from 100 ms to at most 30 s; a reboot(2) starting a series at once', () => {
     expect([0, 1, 2, 3].map(restartDelayMs)).toEqual([100, 200, 400, 800]);
     expect(restartDelayMs(50)).toBe(30_000);
+    expect([0, 1, 2, 3].map((n) => restartDelayMs(n, { reboot: true }))).toEqual([0, 100, 200, 400]);
+  });
+  it('stops every series after RESTART_BURST restarts, reboot(2) included', () => {
+    const limited = (policy: string, end: Parameters<typeof decideRestart>[1]) => decideRestart(policy, end, { haltedByUs: false, restartsInARow: RESTART_BURST });
+    expect(limited('always', { exitCode: 1 })).toMatchObject({ restart: false, limited: true });
+    expect(limited('no', { exitCode: 0, reboot: 'restart' })).toMatchObject({ restart: false, limited: true });
+    expect(limited('no', { exitCode: 1 })).toMatchObject({ restart: false });
+    expect(limited('no', { exitCode: 1 }).limited).toBeUndefined();
+    expect(d('always', { exitCode: 1 }, false, RESTART_BURST - 1)).toBe(true);
   });
 });
 

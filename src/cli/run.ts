@@ -9,7 +9,8 @@ import type { ZoneLimits } from '../zone/cgroups/index.js';
 import { parseEnvFlags, parseUserFlag, parseVolumeFlag } from '../zone/config/flags.js';
 import { createRunCaps, hasCaps } from '../zone/run-resources.js';
 import { resolveUser } from '../zone/config/user.js';
-import { startZone, type RunOptions, type RunningZone, type ZoneStats } from '../zone/run.js';
+import { startZone, type RunOptions, type ZoneStats } from '../zone/run.js';
+import { runWithRestarts } from '../zone/run-restarts.js';
 import { runNamed } from '../zone/lifecycle/run-named.js';
 import { addResourceOptions, parseResourceFlags, requestedLimits, requestedResources, type ResourceFlags } from './resource-options.js';
 
@@ -187,21 +188,23 @@ export function register(program: Command): void {
         opts.memoryUsageFile = caps.memoryUsageFile;
       }
 
-      // Relay signals to the zone for as long as it runs.
-      let running: RunningZone | undefined;
-      const relay = (sig: NodeJS.Signals) => running?.kill(sig);
+      // Relay signals to the zone for as long as it runs; one that arrives
+      // while a restart backs off ends the series.
+      const run = runWithRestarts(() => startZone(opts));
+      const relay = (sig: NodeJS.Signals) => {
+        const running = run.current();
+        if (running) running.kill(sig);
+        else run.stop();
+      };
       const signals = RELAYED_SIGNALS;
       for (const s of signals) process.on(s, relay);
       try {
-        let result;
-        for (;;) {
-          running = startZone(opts);
-          result = await running.wait();
-          if (result.reboot !== 'restart') break;
-        }
+        const result = await run.result;
         if (flags.stats) process.stderr.write(statsText(result.stats));
-        if (flags.json) process.stdout.write(`${JSON.stringify({ exitCode: result.exitCode, signal: result.signal, reboot: result.reboot, stats: result.stats, unsupported: result.unsupported })}\n`);
-        process.exitCode = result.exitCode;
+        if (flags.json) process.stdout.write(`${JSON.stringify({ exitCode: result.exitCode, signal: result.signal, reboot: result.reboot, restarts: result.restarts, restartLimit: result.restartLimit, stats: result.stats, unsupported: result.unsupported })}\n`);
+        if (result.restartLimit) process.stderr.write(`lxzone: the zone is not run again: ${result.restartLimit}\n`);
+        // A series ended by the limit is lxzone's refusal, not the binary's exit.
+        process.exitCode = result.restartLimit ? 125 : result.exitCode;
       } finally {
         for (const s of signals) process.off(s, relay);
         traceFile?.end();

@@ -16,6 +16,7 @@ import { encodeShimConfig, type ShimBind, type ShimTmpfs } from './shim-config.j
 import { addStats, statsOf, type ZoneStats } from './stats.js';
 import { supervisor } from './supervisor.js';
 import { formatTraceEvent, traceStringMasks } from './trace-format.js';
+import { runWithRestarts } from './run-restarts.js';
 import type { SyscallRules } from '../policy/types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -105,6 +106,10 @@ export interface RunResult {
   stderr?: Buffer;
   /** The zone asked to halt (reboot(2) HALT / POWER_OFF) or restart. */
   reboot?: 'halt' | 'restart';
+  /** runZone / lxzone run: how many times the zone was restarted in a row (reboot(2)). */
+  restarts?: number;
+  /** Set when the restart limit ended a series of restarts (why; the zone is not run again). */
+  restartLimit?: string;
   stats: ZoneStats;
   unsupported: { abi: string; nr: number }[];
 }
@@ -476,7 +481,8 @@ export function execInZone(zoneInitPid: number, opts: Omit<RunOptions, 'joinPid'
 
 /**
  * Runs a binary in a fresh zone and returns when it exits; a zone that asks
- * to restart (reboot(2)) is run again. With `limits`, the zone runs in a
+ * to restart (reboot(2)) is run again, within the restart limit
+ * (run-restarts.ts: `restartLimit` in the result when it was reached). With `limits`, the zone runs in a
  * cgroup of its own with those caps, removed when it has exited.
  */
 export async function runZone(opts: RunOptions & { limits?: ZoneLimits }): Promise<RunResult> {
@@ -492,10 +498,7 @@ export async function runZone(opts: RunOptions & { limits?: ZoneLimits }): Promi
       }
     : rest;
   try {
-    for (;;) {
-      const result = await startZone(zoneOpts).wait();
-      if (result.reboot !== 'restart') return result;
-    }
+    return await runWithRestarts(() => startZone(zoneOpts)).result;
   } finally {
     await caps?.release();
   }

@@ -83,6 +83,10 @@ export class ZoneManager {
   private readonly booting = new Set<string>();
   private readonly pendingRestart = new Map<string, NodeJS.Timeout>();
   private readonly restartsInARow = new Map<string, number>();
+  /** When a pending restart will boot the zone (its back-off). */
+  private readonly nextRestartAt = new Map<string, Date>();
+  /** Zones left stopped by the restart limit (until booted, halted or destroyed). */
+  private readonly failed = new Set<string>();
   private readonly lastExit = new Map<string, LastExit>();
   private readonly queues = new Map<string, Promise<unknown>>();
   private closed = false;
@@ -153,10 +157,12 @@ export class ZoneManager {
   }
 
   private cancelRestart(name: string): boolean {
+    this.failed.delete(name); // whatever comes next (boot, halt, destroy) decides anew
     const t = this.pendingRestart.get(name);
     if (!t) return false;
     clearTimeout(t);
     this.pendingRestart.delete(name);
+    this.nextRestartAt.delete(name);
     return true;
   }
 
@@ -352,9 +358,17 @@ export class ZoneManager {
     if (ranMs >= RESTART_SERIES_RESET_MS) this.restartsInARow.delete(z.name);
     const n = this.restartsInARow.get(z.name) ?? 0;
     const d = decideRestart(cfg.restartPolicy, end, { haltedByUs: z.haltedByUs, restartsInARow: n });
+    if (d.limited) {
+      // Left stopped, and its state says why (list: failed; inspect: lastExit.error).
+      this.failed.add(z.name);
+      this.lastExit.set(z.name, { ...this.lastExit.get(z.name)!, error: `${d.why}; \`lxzone boot\` starts it again` });
+      this.setDesired(z.name, 'stopped'); // a restarted daemon does not resume the storm
+      this.log(`zone ${z.name}: not restarted: ${d.why}`);
+    }
     if (!d.restart) return;
-    // A reboot(2) RESTART is what the zone asked for: at once; a crash: with a growing delay.
-    const delay = end.reboot === 'restart' ? 0 : restartDelayMs(n);
+    // A reboot(2) RESTART that starts a series is what the zone asked for: at
+    // once; after that, and after a crash: with a growing delay.
+    const delay = restartDelayMs(n, { reboot: end.reboot === 'restart' });
     this.log(`zone ${z.name}: restarting in ${delay} ms (${d.why})`);
     this.restartsInARow.set(z.name, n + 1);
     this.scheduleBoot(z.name, delay);
@@ -362,8 +376,10 @@ export class ZoneManager {
 
   private scheduleBoot(name: string, delay: number): void {
     this.cancelRestart(name);
+    this.nextRestartAt.set(name, new Date(Date.now() + delay));
     const t = setTimeout(() => {
       this.pendingRestart.delete(name);
+      this.nextRestartAt.delete(name);
       this.serial(name, 'restart', () => this.bootLocked(name)).catch((e: Error) => {
         this.log(`zone ${name}: restart failed: ${e.message}`);
         this.lastExit.set(name, { exitCode: 125, error: `restart failed: ${e.message}`, at: new Date().toISOString(), haltedByUs: false });
@@ -573,12 +589,15 @@ export class ZoneManager {
       const rec = this.store.readRuntime(name);
       if (rec && isAlive(rec)) return 'running';
     } catch {}
-    return 'stopped';
+    return this.failed.has(name) ? 'failed' : 'stopped';
   }
 
   async info(name: string): Promise<ZoneInfo> {
     const state = this.state(name);
     const info: ZoneInfo = { name, state };
+    // Read with the state, before any await: the restart may happen meanwhile.
+    const next = this.nextRestartAt.get(name);
+    if (next) info.nextRestartAt = next.toISOString();
     let cfg: ZoneConfig | undefined;
     try {
       cfg = this.store.loadConfig(name);

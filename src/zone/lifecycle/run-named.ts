@@ -56,7 +56,7 @@ export async function runNamed(i: NamedRunInput, out: { stdout: (b: Buffer) => v
     // The log ends when the keeper is gone; the daemon records the exit a moment later.
     for (let n = 0; ; n++) {
       const z = await inspectZone(i.name);
-      if (z.state === 'stopped' && z.lastExit) return z.lastExit.exitCode;
+      if ((z.state === 'stopped' || z.state === 'failed') && z.lastExit) return z.lastExit.exitCode;
       if (z.state === 'restarting' || n >= 100) return 0; // its restart policy keeps it going
       await sleep(50);
     }

@@ -12,10 +12,13 @@ import type { RuntimeRecord } from '../state/store.js';
  * booting     being set up
  * halting     SIGTERM sent, waiting for it to end
  * restarting  stopped by itself; its restart policy boots it again shortly
+ *             (after a back-off: nextRestartAt)
  * stopped     not running
+ * failed      not running: it restarted RESTART_BURST times in a row, each
+ *             run short (restart.ts); lastExit.error says so; boot restarts it
  * broken      its configuration file cannot be read (the error says why)
  */
-export type ZoneState = 'running' | 'booting' | 'halting' | 'restarting' | 'stopped' | 'broken';
+export type ZoneState = 'running' | 'booting' | 'halting' | 'restarting' | 'stopped' | 'failed' | 'broken';
 
 export interface LastExit {
   exitCode: number;
@@ -43,8 +46,10 @@ export interface ZoneInfo {
   restartPolicy?: string;
   /** Memory in use and its cap (bytes; null: no cap), for a running zone with a cgroup. */
   memory?: { current: number; max: number | null };
-  /** Restarts in a row by the restart policy. */
+  /** Restarts in a row by the restart policy or reboot(2) (a series of short runs). */
   restarts?: number;
+  /** ISO time a pending restart boots the zone (state restarting). */
+  nextRestartAt?: string;
   lastExit?: LastExit;
   /** Why the configuration cannot be read (state broken). */
   error?: string;
