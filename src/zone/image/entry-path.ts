@@ -9,6 +9,8 @@ export class EntryError extends Error {
   constructor(
     readonly entry: string,
     readonly reason: string,
+    /** The error code the image's refusal carries (EFBIG: over its budget). */
+    readonly code: string = 'EINVAL',
   ) {
     super(`entry ${JSON.stringify(entry)}: ${reason}`);
     this.name = 'EntryError';

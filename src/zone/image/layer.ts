@@ -28,6 +28,7 @@
 import { lchownSync, lstatSync, lutimesSync, readdirSync, rmdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tar from 'tar';
+import type { UnpackBudget } from './budget.js';
 import { EntryError, entryRelPath, ensureRealParents, type Owner } from './entry-path.js';
 
 export const ZONE_ID_COUNT = 65536;
@@ -37,14 +38,12 @@ export interface LayerOptions {
   /** Host uid/gid the zone's 0 maps to; null: keep the extracting user's ids (no chown). */
   idShift: number | null;
   keepSetid: boolean;
-  /** Stop after this many bytes of file content in all (decompression bombs). */
-  maxBytes?: number;
+  /** What the whole image may still cost (bytes, entries, expansion: budget.ts), shared by all layers. */
+  budget: UnpackBudget;
   /** Collected here: skipped entries and other things the caller should hear about. */
   warnings: string[];
   /** Final permission bits of every file and directory, by relative path (applied by the caller at the end). */
   modes: Map<string, { mode: number; dir: boolean }>;
-  /** Running total of content bytes (shared by all layers of an image). */
-  bytes: { total: number };
 }
 
 /** Which whiteouts a layer carries, from a first listing pass. */
@@ -53,13 +52,20 @@ interface Whiteouts {
   opaque: string[];
 }
 
-function listWhiteouts(file: string): Whiteouts {
+// The listing pass reads the whole layer too: it is bounded by the same
+// budget (a fork, so the extraction pass charges the entries once).
+function listWhiteouts(file: string, budget: UnpackBudget): Whiteouts {
   const out: Whiteouts = { remove: [], opaque: [] };
   tar.t({
     file,
     sync: true,
     strict: true,
     onReadEntry: (e) => {
+      try {
+        budget.charge(e.size ?? 0);
+      } catch (err) {
+        throw new EntryError(e.path, (err as Error).message, 'EFBIG');
+      }
       const rel = entryRelPath(e.path);
       const base = basename(rel);
       if (base === '.wh..wh..opq') out.opaque.push(dirname(rel) === '.' ? '' : dirname(rel));
@@ -117,7 +123,7 @@ function makeSymlink(root: string, rel: string, target: string, owner: Owner | u
  * tar's error (TAR_BAD_ARCHIVE, TAR_SYMLINK_ERROR, zlib errors…) as it comes.
  */
 export function applyLayer(file: string, root: string, opts: LayerOptions): void {
-  applyWhiteouts(root, listWhiteouts(file));
+  applyWhiteouts(root, listWhiteouts(file, opts.budget.fork()));
   let refused: Error | undefined;
   tar.x({
     file,
@@ -129,6 +135,12 @@ export function applyLayer(file: string, root: string, opts: LayerOptions): void
       if (refused) return false;
       const entry = e as tar.ReadEntry;
       try {
+        // Charged before anything of it is written, skipped entries too.
+        try {
+          opts.budget.charge(entry.size ?? 0);
+        } catch (err) {
+          throw new EntryError(path, (err as Error).message, 'EFBIG');
+        }
         const rel = entryRelPath(path);
         const base = basename(rel);
         if (base.startsWith('.wh.')) return false; // applied in pass 1
@@ -149,12 +161,6 @@ export function applyLayer(file: string, root: string, opts: LayerOptions): void
             throw new EntryError(path, `hardlink target ${(err as EntryError).message.replace(/^entry /, '')}`);
           }
           if (t === '') throw new EntryError(path, 'hardlink to the root directory');
-        }
-        if (opts.maxBytes !== undefined) {
-          opts.bytes.total += entry.size ?? 0;
-          if (opts.bytes.total > opts.maxBytes) {
-            throw new EntryError(path, `the image holds more than ${opts.maxBytes} bytes`);
-          }
         }
         let owner: Owner | undefined;
         if (opts.idShift !== null) {

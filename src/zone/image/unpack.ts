@@ -7,11 +7,12 @@
 // archive leaves nothing behind but an error naming the archive, the layer
 // and the entry.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, renameSync, chownSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, lstatSync, mkdirSync, readdirSync, renameSync, chownSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tar from 'tar';
 import { LxzoneError } from '../../errors.js';
 import { removeTree } from '../state/remove-tree.js';
+import { imageLimitsFromEnv, UnpackBudget, type ImageLimits } from './budget.js';
 import { EntryError, entryRelPath } from './entry-path.js';
 import { applyLayer, ZONE_ID_COUNT } from './layer.js';
 import { ImageFormatError, readDockerLayout, readOciLayout, type ImageConfig } from './manifests.js';
@@ -35,8 +36,10 @@ export interface UnpackOptions {
   idShift?: number | null;
   /** Keep setuid/setgid bits (default: stripped; see layer.ts). */
   keepSetid?: boolean;
-  /** Refuse images with more file content than this many bytes. */
+  /** Refuse images with more file content than this many bytes (overrides limits.maxBytes). */
   maxBytes?: number;
+  /** Bounds on bytes, entries and expansion (budget.ts); default: imageLimitsFromEnv(). */
+  limits?: Partial<ImageLimits>;
 }
 
 export interface UnpackResult {
@@ -52,12 +55,18 @@ export interface UnpackResult {
 }
 
 /** Top-level names decide: oci-layout/index.json -> oci, manifest.json -> docker, else rootfs. */
-export function detectImageFormat(archive: string): ImageFormat {
+export function detectImageFormat(archive: string, budget?: UnpackBudget): ImageFormat {
   const top = new Set<string>();
   tar.t({
     file: archive,
     sync: true,
     onReadEntry: (e) => {
+      // This pass reads the whole archive too: bounded like the others.
+      try {
+        budget?.charge(e.size ?? 0);
+      } catch (err) {
+        throw new EntryError(e.path, (err as Error).message, 'EFBIG');
+      }
       const p = e.path.replace(/^(\.\/)+/, '').replace(/\/+$/, '');
       if (!p.includes('/')) top.add(p);
     },
@@ -67,8 +76,8 @@ export function detectImageFormat(archive: string): ImageFormat {
   return 'rootfs';
 }
 
-/** Extract the outer archive of a docker/oci image: metadata and blobs only. */
-function extractOuter(archive: string, dir: string): void {
+/** Extract the outer archive of a docker/oci image: metadata and blobs only, within `budget`. */
+function extractOuter(archive: string, dir: string, budget: UnpackBudget): void {
   let refused: Error | undefined;
   tar.x({
     file: archive,
@@ -80,6 +89,11 @@ function extractOuter(archive: string, dir: string): void {
       if (refused) return false;
       try {
         entryRelPath(path);
+        try {
+          budget.charge((e as tar.ReadEntry).size ?? 0);
+        } catch (err) {
+          throw new EntryError(path, (err as Error).message, 'EFBIG');
+        }
       } catch (err) {
         refused = err as Error;
         return false;
@@ -125,7 +139,8 @@ function applyModes(root: string, modes: Map<string, { mode: number; dir: boolea
 }
 
 function describeError(e: unknown, root: string): { message: string; code: string } {
-  if (e instanceof EntryError || e instanceof ImageFormatError) return { message: e.message, code: 'EINVAL' };
+  if (e instanceof EntryError) return { message: e.message, code: e.code };
+  if (e instanceof ImageFormatError) return { message: e.message, code: 'EINVAL' };
   const err = e as NodeJS.ErrnoException & { tarCode?: string; path?: string; symlink?: string; entry?: { path?: string } };
   const entry = err.entry?.path !== undefined ? `entry ${JSON.stringify(err.entry.path)}: ` : '';
   if (err.code === 'TAR_SYMLINK_ERROR') {
@@ -157,6 +172,8 @@ export function unpackImage(archive: string, dest: string, opts: UnpackOptions =
   }
   if (existsSync(dest)) throw fail(`destination ${dest} already exists`, 'EEXIST');
   if (!existsSync(archive)) throw fail('does not exist', 'ENOENT');
+  const limits: ImageLimits = { ...imageLimitsFromEnv(), ...opts.limits, ...(opts.maxBytes !== undefined ? { maxBytes: opts.maxBytes } : {}) };
+  const archiveBytes = statSync(archive).size;
 
   const work = join(dirname(dest), `.${basename(dest)}.unpack-${randomBytes(4).toString('hex')}`);
   mkdirSync(work, { mode: 0o700 });
@@ -165,7 +182,7 @@ export function unpackImage(archive: string, dest: string, opts: UnpackOptions =
   let stage = '';
   try {
     stage = 'reading the archive';
-    const format = !opts.format || opts.format === 'auto' ? detectImageFormat(archive) : opts.format;
+    const format = !opts.format || opts.format === 'auto' ? detectImageFormat(archive, new UnpackBudget(limits, archiveBytes)) : opts.format;
     let layers: string[];
     let config: ImageConfig | undefined;
     let refs: string[] = [];
@@ -175,17 +192,17 @@ export function unpackImage(archive: string, dest: string, opts: UnpackOptions =
       const outer = join(work, 'archive');
       mkdirSync(outer, { mode: 0o700 });
       stage = 'extracting the archive';
-      extractOuter(archive, outer);
+      extractOuter(archive, outer, new UnpackBudget(limits, archiveBytes));
       stage = 'reading its manifest';
       const layout = format === 'docker' ? readDockerLayout(outer, opts.ref) : readOciLayout(outer, opts.ref);
       ({ layers, config, refs } = layout);
     }
     const warnings: string[] = [];
     const modes = new Map<string, { mode: number; dir: boolean }>();
-    const bytes = { total: 0 };
+    const budget = new UnpackBudget(limits, archiveBytes);
     layers.forEach((layer, i) => {
       stage = format === 'rootfs' ? '' : `layer ${i} (${layer.slice(work.length + 9)})`;
-      applyLayer(layer, root, { idShift, keepSetid: opts.keepSetid ?? false, maxBytes: opts.maxBytes, warnings, modes, bytes });
+      applyLayer(layer, root, { idShift, keepSetid: opts.keepSetid ?? false, warnings, modes, budget });
     });
     stage = 'finishing';
     // The root's own mode is applied after the rename: moving a directory
