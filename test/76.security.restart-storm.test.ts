@@ -86,6 +86,6 @@ describe('reboot(2) in a loop', () => {
     await ok(['boot', 'storm']);
     await waitFor(() => boots().length > RESTART_BURST + 1, 60_000);
     expect(boots().length).toBeGreaterThan(RESTART_BURST + 1);
-    await ok(['halt', 'storm']);
+    // (the environment's reset destroys it, whatever point of its series it is at)
   });
 });
