@@ -6,18 +6,19 @@
 // cannot execute, 127 not found, 128+N killed by N).
 import { Command, CommanderError } from 'commander';
 import { asLxzoneError, EXIT } from '../errors.js';
-import { verbs } from './verbs.js';
+import { verbsFor } from './verbs.js';
 
 /** Verbs whose exit status is the zone's: a failure of lxzone itself must not look like the program's (exit 1). */
 const ZONE_STATUS_VERBS = new Set(['run', 'exec']);
 
-export function buildProgram(): Command {
+/** The program for this command line (`args` without node and the script): only the verbs it needs are loaded. */
+export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('lxzone')
     .description('Run unmodified Linux binaries in isolated zones')
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
-  for (const register of verbs) register(program);
+  for (const register of await verbsFor(args)) register(program);
   return program;
 }
 
@@ -40,7 +41,7 @@ function guardStdout(): void {
 
 export async function main(argv: string[]): Promise<void> {
   guardStdout();
-  const program = buildProgram();
+  const program = await buildProgram(argv.slice(2));
   let verb: string | undefined;
   program.hook('preAction', (_program, action) => {
     verb = action.name();

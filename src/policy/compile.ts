@@ -19,6 +19,7 @@ import {
   SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_USER_NOTIF, X32_SYSCALL_BIT, type Insn,
 } from './bpf.js';
 import { ReverseEmitter, type Label } from './codegen.js';
+import { policyKey, readCached } from './cache.js';
 import { encodeDispatch } from './dispatch.js';
 import { mustParse, seccompAction } from './disposition.js';
 import { resolveProfile } from './resolve.js';
@@ -193,6 +194,9 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
   const abis = input.abis ?? hostAbis();
   if (abis.length === 0) throw new LxzoneError('compilePolicy: no ABI to compile for', { code: 'EINVAL' });
   if (new Set(abis).size !== abis.length) throw new LxzoneError(`compilePolicy: ABI listed twice in ${abis.join(', ')}`, { code: 'EINVAL' });
+  const key = policyKey(input, abis);
+  const cached = key === undefined ? undefined : readCached(key);
+  if (cached) return cached;
   const tables = input.tables ?? defaultTables;
   const opts = { allowNesting: input.allowNesting ?? false, netRaw: input.netRaw ?? false, extraRules: input.extraRules, tables };
   const resolved = abis.map((abi) => resolveProfile(input.profile, abi, opts));

@@ -3,7 +3,7 @@
 //   u32 magic "LXZD" (0x445a584c), u32 version 1, u32 flags, u32 nabis,
 //   per ABI: u32 auditArch, u32 n (= maxNr + 1), n bytes of handler ids,
 //   padded with zeros to a multiple of 4.
-import { handlerId, HANDLERS } from './handlers.js';
+import { handlerId, HANDLERS, type HandlerName } from './handlers.js';
 import { mustParse, notifyHandler } from './disposition.js';
 import type { ResolvedProfile, ResolvedSyscall } from './types.js';
 
@@ -66,4 +66,10 @@ export function decodeDispatch(buf: Buffer): DecodedDispatch {
   }
   if (o !== buf.length) throw new Error(`dispatch table has ${buf.length - o} trailing bytes`);
   return { flags, abis };
+}
+
+/** Whether any syscall of any ABI is dispatched to this handler (e.g. does the zone trace anything). */
+export function dispatchUses(buf: Buffer, handler: HandlerName): boolean {
+  const id = handlerId(handler);
+  return decodeDispatch(buf).abis.some((a) => a.handlers.includes(id));
 }

@@ -3,7 +3,8 @@
 // syscall tables are in resolve.ts.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv } from '../lazy-schema.js';
 import { LxzoneError } from '../errors.js';
 import { rulesDir } from './paths.js';
 import type { Profile, SyscallRules } from './types.js';
@@ -16,7 +17,7 @@ let validator: ValidateFunction | undefined;
 function schemaValidator(): ValidateFunction {
   if (validator) return validator;
   const schema = JSON.parse(readFileSync(resolve(rulesDir(), 'schema.json'), 'utf8')) as object;
-  const ajv = new Ajv({ allErrors: true, strict: false });
+  const ajv = newAjv({ allErrors: true, strict: false });
   validator = ajv.compile(schema);
   return validator;
 }

@@ -369,7 +369,7 @@ export function startZone(opts: RunOptions): RunningZone {
     memoryLimit: opts.memoryLimit,
     memoryUsageFile: opts.memoryUsageFile,
     rebootMarker: opts.rebootMarker,
-    traceStringArgs: traceStringMasks(abis),
+    traceStringArgs: traceStringMasks(abis, policy.dispatch),
   };
   try {
     zoneId = sup.attach(ours, attachOptions, onEvent);

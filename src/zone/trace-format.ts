@@ -4,12 +4,18 @@
 // ends in "= ?" (strace's own mark for an unknown result) rather than a guess.
 import { loadTable, syscallByNr, type Abi } from '../tables/index.js';
 import type { NativeEvent } from '../native.js';
+import { dispatchUses } from '../policy/dispatch.js';
 
 // Only input strings: an output buffer (char *buf of read) holds nothing yet.
 const STRING_TYPE = /^const\s+char\s*(__user\s*)?\*\s*$/;
 
-/** Per ABI (in filter order) 4096 bytes: bit i set when argument i is a C string. */
-export function traceStringMasks(abis: readonly Abi[]): Buffer {
+/**
+ * Per ABI (in filter order) 4096 bytes: bit i set when argument i is a C
+ * string; undefined when the zone's dispatch traces nothing (the common case:
+ * loading the tables for it cost a zone start ~10 ms of its CLI's time).
+ */
+export function traceStringMasks(abis: readonly Abi[], dispatch: Buffer): Buffer | undefined {
+  if (!dispatchUses(dispatch, 'trace')) return undefined;
   const out = Buffer.alloc(abis.length * 4096);
   abis.forEach((abi, index) => {
     for (const sc of loadTable(abi).syscalls) {

@@ -2,7 +2,8 @@
 // translation of ajv's errors into messages that name the field:
 //   zone config "web": field "binds[0].zone": must be an absolute path
 import { posix } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import { newAjv } from '../../lazy-schema.js';
 import { LxzoneError } from '../../errors.js';
 import { LIMITS, zoneConfigSchema, HOSTNAME_PATTERN } from './schema.js';
 import type { RestartPolicy, ZoneConfig } from './types.js';
@@ -12,7 +13,7 @@ function utf8Bytes(s: string): number {
 }
 
 function makeAjv(): Ajv {
-  const ajv = new Ajv({
+  const ajv = newAjv({
     allErrors: true,
     useDefaults: true,
     discriminator: true,

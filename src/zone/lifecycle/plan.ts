@@ -122,7 +122,7 @@ export function attachOptionsOf(rec: AttachRecord): AttachOptions {
     dispatch: policy.dispatch,
     hostname: rec.hostname,
     kernelVersionEnv: true,
-    traceStringArgs: traceStringMasks(abis),
+    traceStringArgs: traceStringMasks(abis, policy.dispatch),
   };
   if (rec.kernelVersion !== undefined) o.kernelVersion = rec.kernelVersion;
   if (rec.memoryLimit !== undefined) o.memoryLimit = rec.memoryLimit;
