@@ -49,6 +49,8 @@ function inputsHash(): string {
   // The compiler and the table loader, as built (dist/*.js) or run from source (src/*.ts).
   hashDir(h, here, CODE);
   hashDir(h, resolve(here, '..', 'tables'), CODE);
+  // Handler ids and arch values come from the generated seam module (seam/facts.json).
+  hashDir(h, resolve(here, '..'), /^seam\.generated\.(js|ts)$/);
   contentHash = h.digest('hex');
   return contentHash;
 }
