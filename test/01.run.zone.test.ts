@@ -13,6 +13,28 @@ afterEach(async () => {
   await expectNothingLeft(before);
 });
 
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+const commOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
+const alive = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+
 function lines(buf?: Buffer): string[] {
   return (buf ?? Buffer.alloc(0)).toString().trim().split('\n');
 }
@@ -189,9 +211,17 @@ describe('lxzone run (CLI)', () => {
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline && hostSnapshot().shims.length <= before.shims.length) await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 300));
+    // The zone must have started, or the check below proves nothing: its sleep runs under a shim.
+    const started = hostSnapshot().shims.filter((p) => !before.shims.includes(p));
+    expect(started.length).toBeGreaterThan(0);
+    const sleeping = started.flatMap((p) => childrenOf(p)).concat(started.flatMap((p) => childrenOf(p).flatMap(childrenOf)));
+    expect(sleeping.map(commOf)).toContain('sleep');
     process.kill(cliPid, 'SIGKILL');
     await pending;
-    // afterEach checks that no shim (keeper or zone) and no mount remains.
+    // afterEach checks that no shim (keeper or zone) and no mount remains; the sleep is gone too.
+    const deadline2 = Date.now() + 5000;
+    while (Date.now() < deadline2 && sleeping.some(alive)) await new Promise((r) => setTimeout(r, 50));
+    expect(sleeping.filter(alive)).toEqual([]);
   });
 
   it('names a missing binary and exits 127', async () => {
@@ -223,9 +253,21 @@ describe('the supervisor', () => {
   });
 });
 
-// Sanity: the host's own hostname is untouched by zones that set theirs.
-it('leaves the host hostname alone', () => {
-  expect(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()).toBe(hostHostname());
+// A zone that tries to set a hostname (sethostname(2), and a write to
+// /proc/sys/kernel/hostname) reaches at most its own uts namespace, never the
+// host's: the host's is read before the zone runs and after, and the zone
+// must still see its own name, not the host's.
+it('leaves the host hostname alone when a zone tries to set one', async () => {
+  const hostBefore = readFileSync('/proc/sys/kernel/hostname', 'utf8').trim();
+  const r = await runZone({
+    argv: ['/bin/sh', '-c', 'hostname changed-in-zone 2>/dev/null; echo changed-in-zone 2>/dev/null >/proc/sys/kernel/hostname; cat /proc/sys/kernel/hostname'],
+    hostname: 'zone-h',
+    stdio: 'pipe',
+  });
+  expect(r.exitCode).toBe(0);
+  expect(['zone-h', 'changed-in-zone']).toContain(lines(r.stdout)[0]);
+  expect(hostBefore).not.toMatch(/^(zone-h|changed-in-zone)$/);
+  expect(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()).toBe(hostBefore);
 });
 
 describe('host id ranges', () => {

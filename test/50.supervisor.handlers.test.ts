@@ -28,11 +28,16 @@ class S(ctypes.Structure):
     _fields_ = [("uptime", ctypes.c_long), ("loads", ctypes.c_ulong * 3), ("totalram", ctypes.c_ulong), ("freeram", ctypes.c_ulong),
                 ("sharedram", ctypes.c_ulong), ("bufferram", ctypes.c_ulong), ("totalswap", ctypes.c_ulong), ("freeswap", ctypes.c_ulong),
                 ("procs", ctypes.c_ushort), ("pad", ctypes.c_ushort), ("totalhigh", ctypes.c_ulong), ("freehigh", ctypes.c_ulong), ("mem_unit", ctypes.c_uint)]
-s = S(); libc = ctypes.CDLL(None); print(libc.sysinfo(ctypes.byref(s)), s.uptime, s.procs, s.totalram * s.mem_unit)`),
-      memoryLimit: 256 * 1024 * 1024,
+s = S(); libc = ctypes.CDLL(None); r = libc.sysinfo(ctypes.byref(s))
+mt = [l for l in open('/proc/meminfo') if l.startswith('MemTotal:')][0].split()[1]
+print(r, s.uptime, s.procs, s.totalram * s.mem_unit, int(mt) * 1024)`),
+      // A real cgroup cap: the zone's /proc/meminfo (LXCFS) reads it from the cgroup, sysinfo must agree.
+      limits: { memory: 256 * 1024 * 1024 },
       stdio: 'pipe',
     });
-    const [ret, uptime, procs, total] = out(r).trim().split(' ').map(Number);
+    const [ret, uptime, procs, total, cgroupTotal] = out(r).trim().split(' ').map(Number);
+    expect(cgroupTotal).toBe(256 * 1024 * 1024);
+    expect(total).toBe(cgroupTotal);
     expect(ret).toBe(0);
     expect(uptime).toBeLessThan(30); // the host has been up far longer than this zone
     expect(procs).toBeGreaterThanOrEqual(2);
