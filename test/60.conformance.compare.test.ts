@@ -4,6 +4,8 @@
 // comparison; the kernel-facing half runs in 60.conformance.zone.
 import { describe, expect, it } from 'vitest';
 import { checkValue, compareCase, profileView, type CaseSpec } from '../src/conformance/index.js';
+import { compareProgram } from '../src/conformance/programs.js';
+import { caseLine, hasUnexpectedFailures } from '../src/conformance/report.js';
 import type { CaseRun, ProbeLine } from '../src/conformance/types.js';
 import { resolveProfile } from '../src/policy/index.js';
 
@@ -109,5 +111,61 @@ describe('compareCase() per ABI', () => {
     const i386 = { profile: profileView('default', 'i386'), vars: {} };
     expect(compareCase(spec, run([line('statfs64', 0, null, { type: 2 })]), run([line('statfs64', 0, null, { type: 1 })]), i386).status).toBe('pass');
     expect(compareCase(spec, run([]), run([]), i386).diffs).toEqual(['manifest expects a statfs64 line the probe did not print']);
+  });
+
+  describe('a syscall whose disposition depends on its arguments', () => {
+    const AF_INET6 = '0xa', SOCK_DGRAM_CLOEXEC = '0x80002', AF_PACKET = '0x11', SOCK_RAW = '0x3';
+    const sock = (ret: number, errno: string | null, args: string[]) => line('socket', ret, errno, { what: 'x', args });
+
+    it('is a refusal only when the rule its arguments match refuses it (a filter refusing AF_INET6 datagrams is a failure)', () => {
+      const args = [AF_INET6, SOCK_DGRAM_CLOEXEC, '0x0'];
+      const v = compareCase({}, run([sock(0, null, args)]), run([sock(-1, 'EPERM', args)]), ctx);
+      expect(v.status).toBe('fail');
+      expect(v.diffs[0]).toBe('line 1 socket: ret: native 0, zone -1');
+      const packet = [AF_PACKET, SOCK_RAW, '0x0'];
+      const refused = compareCase({}, run([sock(0, null, packet)]), run([sock(-1, 'EPERM', packet)]), ctx);
+      expect(refused.status).toBe('pass');
+      expect(refused.lines[0]!.status).toBe('refused');
+      const leaked = compareCase({}, run([sock(0, null, packet)]), run([sock(0, null, packet)]), ctx);
+      expect(leaked.status).toBe('fail');
+      expect(leaked.diffs[0]).toMatch(/^line 1 socket: zone socket -> 0 .*, expected -1 EPERM \(.*default\.json#syscalls\[\d+\]\.rules\[\d+\] matches its arguments\)$/);
+    });
+
+    it('without recorded arguments, an errno the native run did not give is a failure, not a refusal', () => {
+      const v = compareCase({}, run([line('socket', 0)]), run([line('socket', -1, 'EPERM')]), ctx);
+      expect(v.status).toBe('fail');
+      expect(v.lines[0]!.status).toBe('fail');
+    });
+
+    it('fails when the zone made the call with other arguments than the native run', () => {
+      const v = compareCase({}, run([sock(0, null, [AF_INET6, SOCK_DGRAM_CLOEXEC, '0x0'])]), run([sock(-1, 'EPERM', [AF_PACKET, SOCK_RAW, '0x0'])]), ctx);
+      expect(v.status).toBe('fail');
+      expect(v.diffs[0]).toMatch(/other arguments in the zone/);
+    });
+  });
+
+  it('compares nothing when the native run could not run the case (probe exit 2 or 3)', () => {
+    const v = compareCase({}, run([], { exitCode: 3, stderr: 'cannot make the case directory' }), run([]), ctx);
+    expect(v.status).toBe('fail');
+    expect(v.reason).toMatch(/^native run did not succeed \(exit 3: cannot make the case directory\)/);
+  });
+});
+
+describe('programs and known failures', () => {
+  const raw = (stdout: string, exitCode: number, stderr = '') => ({ stdout, stderr, exitCode, timedOut: false });
+
+  it('a program that fails natively fails the case, even when the zone fails the same way', () => {
+    expect(compareProgram(raw('', 1, 'no such table'), raw('', 1, 'no such table'))).toEqual([
+      'native run did not succeed (exit 1: no such table); the zone run is not compared',
+    ]);
+    expect(compareProgram(raw('ok\n', 0), raw('ok\n', 0))).toEqual([]);
+  });
+
+  it('a known failure that passes fails the run and says to remove the entry', () => {
+    const c = { id: 'probe_x/y', abi: 'x86_64' as const, kind: 'probe' as const, durationMs: 1, status: 'pass' as const, diffs: [], lines: [], fixed: true };
+    const file = { cases: [c] } as unknown as Parameters<typeof hasUnexpectedFailures>[0];
+    expect(hasUnexpectedFailures(file)).toBe(true);
+    expect(caseLine(c)).toMatch(/UNEXPECTED PASS .*remove the entry/);
+    expect(hasUnexpectedFailures({ cases: [{ ...c, fixed: undefined }] } as unknown as typeof file)).toBe(false);
   });
 });

@@ -48,6 +48,13 @@ export function checkValue(spec: ValueSpec, actual: unknown, vars: Record<string
   return options.some((o) => isDeepStrictEqual(o, actual)) ? null : `one of ${show(options)}`;
 }
 
+/** The arguments a probe line recorded (pr_args: "args": ["0x…"]), or undefined. */
+function lineArgs(l: ProbeLine): bigint[] | undefined {
+  const a = l.data.args;
+  if (!Array.isArray(a) || !a.every((x) => typeof x === 'string' && /^0x[0-9a-f]+$/i.test(x))) return undefined;
+  return a.map((x) => BigInt(x as string));
+}
+
 function lineLabel(l: ProbeLine): string {
   return `${l.syscall} -> ${l.ret}${l.errno ? ` ${l.errno}` : ''}${Object.keys(l.data).length ? ` ${JSON.stringify(l.data)}` : ''}`;
 }
@@ -120,6 +127,29 @@ function exitLabel(run: CaseRun): string {
   return run.signal ? `killed by ${run.signal}` : `exit ${run.exitCode}`;
 }
 
+/**
+ * For a syscall whose disposition depends on its arguments: the line is a refusal only when the rule its
+ * recorded arguments match refuses it, and then the zone must give exactly that rule's errno. Without
+ * recorded arguments nothing is taken as refused (the line must equal the native run or a manifest
+ * check): an EPERM the profile does not ask for is a failure, not a refusal. Returns false when the
+ * matching rule lets the call through (compared like any other line).
+ */
+function refusedByRule(syscall: string, z: ProbeLine, n: ProbeLine | undefined, ctx: CompareContext, i: number, verdict: LineVerdict): boolean {
+  const args = lineArgs(z);
+  if (!args) return false;
+  if (n && !isDeepStrictEqual(lineArgs(n), args)) {
+    verdict.status = 'fail';
+    verdict.diffs.push(`line ${i + 1} ${syscall}: made with other arguments in the zone (${z.data.args}) than natively (${n.data.args})`);
+    return true;
+  }
+  const d = ctx.profile.decide(syscall, args);
+  const errno = d?.disposition.startsWith('errno:') ? d.disposition.slice('errno:'.length) : undefined;
+  if (!d || !errno) return false;
+  verdict.status = z.ret === -1 && z.errno === errno ? 'refused' : 'fail';
+  if (verdict.status === 'fail') verdict.diffs.push(`line ${i + 1} ${syscall}: zone ${lineLabel(z)}, expected -1 ${errno} (${d.where} matches its arguments)`);
+  return true;
+}
+
 export function compareCase(spec: CaseSpec, native: CaseRun | undefined, zone: CaseRun, ctx: CompareContext): CaseVerdict {
   const diffs: string[] = [];
   const lines: LineVerdict[] = [];
@@ -127,6 +157,10 @@ export function compareCase(spec: CaseSpec, native: CaseRun | undefined, zone: C
   if (native) {
     const p = runProblem(native, 'native run');
     if (p) return fail(p);
+    // Exit 2/3: the probe could not run the case natively (usage, setup): nothing to compare against.
+    if (native.exitCode === 2 || native.exitCode === 3) {
+      return fail(`native run did not succeed (${exitLabel(native)}${native.stderr ? `: ${native.stderr.trim().slice(0, 200)}` : ''}); the zone run is not compared`);
+    }
   }
   const zp = runProblem(zone, 'zone run');
   if (zp) return fail(zp);
@@ -179,8 +213,8 @@ export function compareCase(spec: CaseSpec, native: CaseRun | undefined, zone: C
       if (verdict.status === 'fail') {
         verdict.diffs.push(`line ${i + 1} ${syscall}: zone ${lineLabel(z)}, expected -1 ${exp.errno} (profile ${ctx.profile.profile}: ${exp.disposition})`);
       }
-    } else if (!check && exp?.kind === 'conditional' && z.ret === -1 && z.errno && exp.errnos.includes(z.errno)) {
-      verdict.status = 'refused';
+    } else if (!check && exp?.kind === 'conditional' && refusedByRule(syscall, z, n, ctx, i, verdict)) {
+      // refusedByRule set the verdict: the rule these arguments match refuses the call.
     } else if (!check && !native) {
       verdict.status = 'fail';
       verdict.diffs.push(`line ${i + 1} ${syscall}: no expectation in the manifest for a zone-only line (${lineLabel(z)})`);

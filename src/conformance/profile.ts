@@ -1,7 +1,8 @@
 // What the profile says a zone answers for a syscall, derived from
 // src/policy's resolveProfile: refused calls must give the profile's errno
 // (or be killed in kill dispositions); argument-conditioned calls may give
-// the native answer or one of their rules' refusals.
+// the answer of the rule their arguments match (the probe line carries them).
+import { holds } from '../policy/conditions.js';
 import { resolveProfile } from '../policy/index.js';
 import type { ResolvedProfile } from '../policy/types.js';
 import type { Abi } from '../tables/types.js';
@@ -18,6 +19,11 @@ export interface ProfileView {
   /** undefined for names the ABI's table does not have (pseudo lines, unknown names). */
   expectation(name: string): Expectation | undefined;
   has(name: string): boolean;
+  /**
+   * The disposition the profile gives this syscall made with these arguments (its first rule whose conditions
+   * all hold, else its own), with where that decision is written; undefined for names the table lacks.
+   */
+  decide(name: string, args: readonly bigint[]): { disposition: string; where: string } | undefined;
   /** Every syscall name of the ABI's table, with whether the profile lets a zone make it (host, emulate, trace). */
   names(): { name: string; allowed: boolean }[];
 }
@@ -37,6 +43,13 @@ export function viewOf(resolved: ResolvedProfile): ProfileView {
     profile: resolved.profile,
     abi: resolved.abi,
     has: (name) => byName.has(name),
+    decide(name, args) {
+      const s = byName.get(name);
+      if (!s) return undefined;
+      // An argument the line did not record is taken as 0, as an unused register would be.
+      const rule = s.rules.find((r) => r.when.every((c) => holds(c, args[c.arg] ?? 0n)));
+      return rule ? { disposition: rule.disposition, where: rule.where } : { disposition: s.disposition, where: s.where };
+    },
     names: () => resolved.syscalls.map((s) => ({
       name: s.name,
       allowed: s.disposition === 'host' || s.disposition === 'trace' || s.disposition.startsWith('emulate:'),

@@ -50,6 +50,11 @@ export function compareProgram(native: RawRun, zone: RawRun): string[] {
   if (native.error) return [`native run: ${native.error}`];
   if (zone.error) return [`zone run: ${zone.error}`];
   if (native.timedOut) return ['native run: timed out'];
+  // A program that fails natively (missing data, a broken script) proves nothing about the zone:
+  // identical failures would "pass".
+  if (native.signal || native.exitCode !== 0) {
+    return [`native run did not succeed (${native.signal ? `killed by ${native.signal}` : `exit ${native.exitCode}`}${native.stderr ? `: ${native.stderr.trim().split('\n').slice(-2).join(' | ')}` : ''}); the zone run is not compared`];
+  }
   if (zone.timedOut) return ['zone run: timed out'];
   const status = (r: RawRun) => (r.signal ? `killed by ${r.signal}` : `exit ${r.exitCode}`);
   if (status(native) !== status(zone)) {

@@ -33,14 +33,15 @@ export function summarize(r: ConformanceResultFile): Summary {
   return s;
 }
 
-/** Whether the run should fail CI: a failing case not listed in known-failures. */
+/** Whether the run should fail CI: a failing case not listed in known-failures, or a listed one that now
+ *  passes (its entry is stale: left there, it would hide the case's next regression). */
 export function hasUnexpectedFailures(r: ConformanceResultFile): boolean {
-  return r.cases.some((c) => c.status === 'fail' && c.knownFailure === undefined);
+  return r.cases.some((c) => (c.status === 'fail' && c.knownFailure === undefined) || c.fixed === true);
 }
 
 export function caseLine(c: CaseResult): string {
   const head = `${c.abi.padEnd(7)} ${c.id}`;
-  if (c.status === 'pass') return `${head}: pass${c.fixed ? ' (listed in known-failures but passes: remove the entry)' : ''}`;
+  if (c.status === 'pass') return `${head}: ${c.fixed ? 'UNEXPECTED PASS (listed in known-failures but passes: remove the entry)' : 'pass'}`;
   if (c.status === 'skip') return `${head}: skipped (${c.reason ?? 'no reason'})`;
   return `${head}: ${c.knownFailure !== undefined ? 'FAIL (known)' : 'FAIL'}`;
 }
