@@ -3,12 +3,12 @@
 // stderr; the markdown tables on stdout; results in bench/results/ and, for a
 // full run, in docs/performance.md. Installs nothing: a missing peer is
 // skipped with a message.
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildFixtures, progress, repoRoot } from './lib/exec.js';
 import { describeMachine } from './lib/machine.js';
-import { markdown, updateDoc, writeResults } from './lib/report.js';
+import { commitOf, unpublishable } from './lib/commit.js';
+import { DOC_TEMPLATE, markdown, updateDoc, writeResults } from './lib/report.js';
 import { runSection, type SectionBody } from './lib/section.js';
 import { SECTION_IDS, type BenchOptions, type BenchResults, type SectionId, type SectionResult } from './lib/types.js';
 import { density } from './sections/density.js';
@@ -27,7 +27,7 @@ const SECTIONS: Record<SectionId, { title: string; body: SectionBody }> = {
   noisy: { title: 'Noisy neighbour at the supervisor', body: noisy },
 };
 
-const FULL = { runs: 8, batches: 5, calls: 200_000, notifyCalls: 5_000, startRuns: 100, cliRuns: 30, workRuns: 7, density: 100, densityRounds: 5, noisyRounds: 8 };
+const FULL = { runs: 8, batches: 5, calls: 200_000, notifyCalls: 5_000, startRuns: 100, cliRuns: 30, workRuns: 7, density: 1000, densityRounds: 3, noisyRounds: 8 };
 const QUICK = { runs: 1, batches: 2, calls: 2_000, notifyCalls: 200, startRuns: 2, cliRuns: 1, workRuns: 1, density: 3, densityRounds: 1, noisyRounds: 1 };
 
 const USAGE = `usage: npm run bench -- [options]
@@ -110,15 +110,6 @@ function parseOptions(argv: string[]): { opts: BenchOptions; json: boolean } {
   return { opts, json: parsed.json ?? false };
 }
 
-/** What is measured: git HEAD (with "+dirty" when tracked files differ), or what a snapshot says it is. */
-function commitOf(): string {
-  if (process.env.LXZONE_BENCH_COMMIT) return process.env.LXZONE_BENCH_COMMIT;
-  const head = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' });
-  if (head.status !== 0) return 'unknown';
-  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'native'], { cwd: repoRoot, encoding: 'utf8' });
-  return `${head.stdout.trim()}${dirty.stdout.trim() ? '+dirty (src/ or native/ differ from it)' : ''}`;
-}
-
 async function main(): Promise<number> {
   const { opts, json } = parseOptions(process.argv.slice(2));
   if (process.getuid?.() !== 0) {
@@ -140,11 +131,14 @@ async function main(): Promise<number> {
   const files = writeResults(res, opts.out);
   progress(`wrote ${files.json} and ${files.md}`);
   const failed = Object.values(sections).filter((s) => s.status === 'failed').map((s) => s.id);
+  const refusal = unpublishable(res);
   if (opts.docs && failed.length) {
     progress(`docs/performance.md left as it was: section(s) ${failed.join(', ')} failed`);
+  } else if (opts.docs && refusal) {
+    progress(`docs/performance.md left as it was: ${refusal}`);
   } else if (opts.docs) {
     const doc = join(repoRoot, 'docs', 'performance.md');
-    updateDoc(doc, res);
+    updateDoc(doc, res, join(repoRoot, DOC_TEMPLATE));
     progress(`updated ${doc}`);
   }
   process.stdout.write(json ? `${JSON.stringify(res, null, 2)}\n` : markdown(res));

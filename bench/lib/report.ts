@@ -1,6 +1,6 @@
 // Writing a run down: bench/results/latest.json (everything), latest.md (the
 // tables), and the same tables into docs/performance.md between its markers.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchResults, Check, Row, SectionResult } from './types.js';
 
@@ -70,21 +70,59 @@ function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-export function writeResults(res: BenchResults, dir: string): { json: string; md: string } {
+/**
+ * Writes latest.json (medians, ratios, checks: what the docs quote),
+ * samples.json (every raw sample behind each row, so a median can be checked
+ * or re-read later) and latest.md (the tables). Rows lose their raw samples in
+ * latest.json; `res` is left as it was.
+ */
+export function writeResults(res: BenchResults, dir: string): { json: string; md: string; samples: string } {
   mkdirSync(dir, { recursive: true });
   const json = join(dir, 'latest.json');
   const md = join(dir, 'latest.md');
-  writeAtomic(json, `${JSON.stringify(res, null, 2)}\n`);
+  const samples = join(dir, 'samples.json');
+  const raw: Record<string, { name: string; variant: string; unit: string; raw: number[] }[]> = {};
+  const sections = Object.fromEntries(Object.entries(res.sections).map(([id, s]) => {
+    raw[id] = s.rows.filter((r) => r.raw).map((r) => ({ name: r.name, variant: r.variant, unit: r.unit, raw: r.raw! }));
+    return [id, { ...s, rows: s.rows.map(({ raw: _raw, ...r }) => r) }];
+  }));
+  writeAtomic(json, `${JSON.stringify({ ...res, sections }, null, 2)}\n`);
+  writeAtomic(samples, `${JSON.stringify({ commit: res.commit, startedAt: res.startedAt, sections: raw })}\n`);
   writeAtomic(md, markdown(res));
-  return { json, md };
+  return { json, md, samples };
 }
 
-/** Replaces the results block of docs/performance.md (appends one if the markers are missing). */
-export function updateDoc(path: string, res: BenchResults): void {
-  const block = `${DOC_BEGIN}\n${markdown(res)}${DOC_END}`;
-  const text = existsSync(path) ? readFileSync(path, 'utf8') : '# Performance\n';
-  const a = text.indexOf(DOC_BEGIN);
-  const b = text.indexOf(DOC_END);
-  const next = a >= 0 && b > a ? text.slice(0, a) + block + text.slice(b + DOC_END.length) : `${text.trimEnd()}\n\n${block}\n`;
-  writeAtomic(path, next);
+/** Where docs/performance.md is written from: its text, with the figures it quotes as placeholders. */
+export const DOC_TEMPLATE = 'bench/performance.template.md';
+
+/**
+ * docs/performance.md from its template and one run's results: `{{results}}`
+ * becomes the tables (between the markers), and every figure the text quotes
+ * is a placeholder `{{section|row name|variant|median|ratio|min|max}}` filled
+ * from the same run, formatted as the tables format it, so the prose can never
+ * quote a figure the tables below it do not show. A placeholder that names no
+ * row of the run is an error naming it.
+ */
+export function renderDoc(template: string, res: BenchResults): string {
+  const missing: string[] = [];
+  const text = template.replace(/\{\{([^{}]+)\}\}/g, (whole, body: string) => {
+    if (body === 'results') return `${DOC_BEGIN}\n${markdown(res)}${DOC_END}`;
+    if (body === 'commit') return res.commit;
+    const [section, name, variant, field] = body.split('|');
+    const s = res.sections[section as keyof BenchResults['sections']];
+    const r = s?.rows.find((x) => x.name === name && x.variant === variant);
+    const v = r && (field === 'median' || field === 'ratio' || field === 'min' || field === 'max') ? r[field] : undefined;
+    if (v === undefined || v === null) {
+      missing.push(whole);
+      return whole;
+    }
+    return field === 'ratio' ? fmt(v, 'x') : `${fmt(v, r!.unit)} ${r!.unit}`;
+  });
+  if (missing.length) throw new Error(`${DOC_TEMPLATE}: no figure in this run for ${missing.join(', ')}`);
+  return text;
+}
+
+/** Writes docs/performance.md anew from the template and this run. */
+export function updateDoc(path: string, res: BenchResults, templatePath: string): void {
+  writeAtomic(path, renderDoc(readFileSync(templatePath, 'utf8'), res));
 }

@@ -16,7 +16,7 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
 
 /** A row from raw samples. */
 export function row(name: string, variant: string, unit: string, samples: readonly number[], note?: string): Row {
-  const r: Row = { name, variant, unit, median: median(samples), samples: samples.length };
+  const r: Row = { name, variant, unit, median: median(samples), samples: samples.length, raw: [...samples] };
   if (samples.length) {
     r.min = Math.min(...samples);
     r.max = Math.max(...samples);

@@ -21,6 +21,8 @@ export interface Row {
   /** The variant the ratio is taken against. */
   ratioTo?: string;
   note?: string;
+  /** Every sample, in the order taken: kept in samples.json beside latest.json, not in it. */
+  raw?: number[];
 }
 
 export interface Check {

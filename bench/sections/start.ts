@@ -13,6 +13,7 @@ import { startZone } from '../../src/zone/run.js';
 import { progress, repoRoot, timeAsync, timeSpawn, which } from '../lib/exec.js';
 import type { SectionContext } from '../lib/section.js';
 import { ratio, ratiosTo, row } from '../lib/stats.js';
+import { checkAtMost } from '../lib/section.js';
 import type { Row } from '../lib/types.js';
 
 const NAME = '/bin/true start to exit';
@@ -121,12 +122,10 @@ export async function start(ctx: SectionContext): Promise<void> {
     }
     ctx.rows.push(...rows);
     const bw = rows.find((r) => r.variant === 'bwrap --unshare-all');
-    ctx.checks.push({
-      target: 'lxzone API start to exit faster than bwrap --unshare-all',
-      value: ratio(rows[1]!.median, bw?.median),
-      unit: 'x bwrap',
-      met: bw ? rows[1]!.median! < bw.median! : null,
-    });
+    const apiVsBwrap = ratio(rows[1]!.median, bw?.median);
+    ctx.checks.push({ ...checkAtMost('lxzone API start to exit within 0.8x bwrap --unshare-all', apiVsBwrap, 0.8, 'x bwrap'), met: bw ? apiVsBwrap! <= 0.8 : null });
+    ctx.checks.push(checkAtMost('lxzone CLI start to exit within 1.3x node -e 0', ratio(rows[3]!.median, rows[4]!.median), 1.3, 'x node -e 0'));
+    ctx.checks.push(checkAtMost('lxzone CLI start to exit of a short program under 150 ms', rows[3]!.median, 150, 'ms'));
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
