@@ -91,7 +91,7 @@ describe.runIf(process.arch === 'x64')('the overlay on the running kernel', () =
   const built = builtFunctions();
   const cases: [string, string[]][] = [['x86_64', []], ['i386', ['-m32']]];
 
-  it.each(cases)('%s: every overlay syscall the kernel has answers something other than ENOSYS', (abi, flags, ctx) => {
+  it.for(cases)('%s: every overlay syscall the kernel has answers something other than ENOSYS', ([abi, flags], ctx) => {
     const bin = build(flags, `probe-${abi}`);
     if (!bin) return ctx.skip(`gcc ${flags.join(' ')} -static cannot build the probe`);
     const table = loadTable(abi as 'x86_64' | 'i386');
@@ -109,7 +109,7 @@ describe.runIf(process.arch === 'x64')('the overlay on the running kernel', () =
     expect(checked).toBeGreaterThan(10);
   });
 
-  it.each(cases)('%s: every hole answers ENOSYS', (abi, flags, ctx) => {
+  it.for(cases)('%s: every hole answers ENOSYS', ([abi, flags], ctx) => {
     const bin = build(flags, `probe-${abi}`);
     if (!bin) return ctx.skip(`gcc ${flags.join(' ')} -static cannot build the probe`);
     const holes = loadTable(abi as 'x86_64' | 'i386').holes.map((h) => h.nr);
@@ -117,7 +117,7 @@ describe.runIf(process.arch === 'x64')('the overlay on the running kernel', () =
     expect(holes.filter((nr) => got.get(nr) !== ENOSYS)).toEqual([]);
   });
 
-  it.each(cases)('%s: the number after the table is unknown to a kernel of the reviewed ABI (<= 6.18)', (abi, flags, ctx) => {
+  it.for(cases)('%s: the number after the table is unknown to a kernel of the reviewed ABI (<= 6.18)', ([abi, flags], ctx) => {
     if (atLeast('6.19')) return ctx.skip(`kernel ${release()} is newer than the overlay's 6.18: review the overlay`);
     const bin = build(flags, `probe-${abi}`);
     if (!bin) return ctx.skip(`gcc ${flags.join(' ')} -static cannot build the probe`);

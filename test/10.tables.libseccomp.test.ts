@@ -52,7 +52,7 @@ function resolver(): string | undefined {
 describe('agreement with libseccomp', () => {
   const bin = resolver();
 
-  it.each(ABIS)('%s: every name libseccomp knows has our number', (abi, ctx) => {
+  it.for(ABIS)('%s: every name libseccomp knows has our number', (abi, ctx) => {
     if (!bin) return ctx.skip('libseccomp.so.2 or gcc not available');
     const t = loadTable(abi);
     const out = execFileSync(bin, ['name', String(t.auditArch), ...t.syscalls.map((s) => s.name)], { encoding: 'utf8' });
@@ -62,7 +62,7 @@ describe('agreement with libseccomp', () => {
     expect(known.filter((s) => theirs.get(s.name) !== s.nr).map((s) => `${s.name}: ours ${s.nr}, libseccomp ${theirs.get(s.name)}`)).toEqual([]);
   });
 
-  it.each(ABIS)('%s: every number libseccomp can name is ours, with the same name', (abi, ctx) => {
+  it.for(ABIS)('%s: every number libseccomp can name is ours, with the same name', (abi, ctx) => {
     if (!bin) return ctx.skip('libseccomp.so.2 or gcc not available');
     const t = loadTable(abi);
     const out = execFileSync(bin, ['num', String(t.auditArch), String(t.maxNr + 100)], { encoding: 'utf8' });

@@ -142,13 +142,13 @@ async function shimByHand(o: { args?: string[]; config?: Buffer; filter?: Buffer
   const args = o.args ?? ['--config-fd', '3', '--seccomp-fd', '4', '--control-fd', '5'];
   const child = spawn(SHIM, args, { stdio: ['ignore', 'ignore', 'pipe', fd3, fd4, fd5] });
   for (const fd of owned) closeSync(fd);
-  if (kind === 'stream') (child.stdio[5] as NodeJS.ReadWriteStream).on('error', () => undefined);
+  if (kind === 'stream') ((child.stdio as unknown[])[5] as NodeJS.ReadWriteStream).on('error', () => undefined);
   let stderr = '';
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => (stderr += d));
   const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 15_000);
   // Our end of a 'stream' control socket stays open until we close it: 'close' waits for every stdio stream.
-  child.on('exit', () => (child.stdio[5] as { destroy?: () => void } | null)?.destroy?.());
+  child.on('exit', () => ((child.stdio as unknown[])[5] as { destroy?: () => void } | null)?.destroy?.());
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((res) => child.on('close', (c, s) => res([c, s])));
   clearTimeout(timer);
   if (zone !== undefined) {

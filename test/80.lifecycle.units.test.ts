@@ -31,7 +31,7 @@ describe('decideRestart', () => {
     expect(d('always', { exitCode: 0, reboot: 'restart' }, true)).toBe(false);
   });
   it('backs off from 100 ms to at most 30 s; a reboot(2) starting a series at once', () => {
-    expect([0, 1, 2, 3].map(restartDelayMs)).toEqual([100, 200, 400, 800]);
+    expect([0, 1, 2, 3].map((n) => restartDelayMs(n))).toEqual([100, 200, 400, 800]);
     expect(restartDelayMs(50)).toBe(30_000);
     expect([0, 1, 2, 3].map((n) => restartDelayMs(n, { reboot: true }))).toEqual([0, 100, 200, 400]);
   });
