@@ -16,7 +16,7 @@ const manifest = loadManifest();
 const abis = probeDirs().filter((d) => existsSync(d.dir));
 
 /** Native vs native: no profile refusals; fields the manifest checks in zones vary on the host too. */
-const noProfile: ProfileView = { profile: 'none', abi: 'x86_64', expectation: () => undefined, has: () => true, names: () => [] };
+const noProfile: ProfileView = { profile: 'none', abi: 'x86_64', expectation: () => undefined, decide: () => undefined, has: () => true, names: () => [] };
 function nativeSpec(spec: CaseSpec): CaseSpec {
   const ignore = [...(spec.ignore ?? [])];
   for (const c of spec.zone ?? []) {
