@@ -166,6 +166,9 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       if (!safe_path(t.target) || !size_ok || !mode_ok) return bad(index, key, "bad target, size or mode");
       t.mode = static_cast<uint32_t>(std::strtoul(mode.c_str(), nullptr, 8));
       out->tmpfs.push_back(t);
+    } else if (key == "hide") {
+      if (!safe_path(value)) return bad(index, key, "not an absolute path");
+      out->hide.push_back(value);
     } else if (key == "bind" || key == "proc-bind") {
       BindMount bind;
       if (!parse_bind(value, &bind) || !safe_path(bind.source) || !safe_path(bind.target))

@@ -47,6 +47,9 @@ struct ShimConfig {
   std::vector<BindMount> binds;
   std::vector<BindMount> proc_binds;  // files served over /proc (the zone's own view)
   std::vector<TmpfsMount> tmpfs;
+  // Zone paths masked with an empty read-only tmpfs: lxzone's own state
+  // directories wherever they would show (src/zone/hidden-paths.ts).
+  std::vector<std::string> hide;
 };
 
 // Parses the records; the Error names the record that was wrong.

@@ -11,6 +11,7 @@
 #include <initializer_list>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 // glibc 2.36's <sys/mount.h> conflicts with <linux/mount.h>; declare the
@@ -243,6 +244,34 @@ Status tmpfs_into_root(const std::string& root, const TmpfsMount& t, const ShimC
   return s;
 }
 
+// Masks a directory of the zone with an empty read-only tmpfs (mode 0): what
+// lxzone keeps there (every zone's config and logs) must not show in a zone,
+// and a rootless zone runs as the very uid that owns it. Missing: nothing to hide.
+Status hide_in_root(const std::string& root, const std::string& zone_path) {
+  int target = -1;
+  Status s = open_in_root(root, zone_path, &target);
+  if (!s.ok()) return s.error().err == ENOENT ? Status{} : s;
+  struct stat st;
+  if (fstat(target, &st) < 0 || !S_ISDIR(st.st_mode)) {
+    close(target);
+    return Error{ENOTDIR, "hide " + zone_path + ": not a directory"};
+  }
+  int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+  if (fs < 0) s = sys_error("fsopen tmpfs");
+  for (const char* kv : {"size=4k", "nr_inodes=16", "mode=0"}) {
+    std::string k(kv, strchr(kv, '=') - kv), v(strchr(kv, '=') + 1);
+    if (s.ok() && fsconfig(fs, FSCONFIG_SET_STRING, k.c_str(), v.c_str(), 0) < 0) s = sys_error("tmpfs " + std::string(kv));
+  }
+  if (s.ok() && fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) s = sys_error("create tmpfs over " + zone_path);
+  int mnt = -1;
+  if (s.ok() && (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0)
+    s = sys_error("fsmount tmpfs over " + zone_path);
+  if (s.ok()) s = attach_at(mnt, target, "hide " + zone_path);
+  if (mnt >= 0) close(mnt);
+  if (fs >= 0) close(fs);
+  close(target);
+  return s;
+}
 
 std::string id_options(const ShimConfig& c) {
   return "uid=" + std::to_string(zone_root_id(c)) + ",gid=" + std::to_string(zone_root_id(c));
@@ -372,6 +401,8 @@ Status build_zone_filesystem(const ShimConfig& c) {
   if (c.rootfs.empty()) LXZ_TRY(mount_scratch(root + "/root", c, "0700"));
   for (const TmpfsMount& t : c.tmpfs) LXZ_TRY(tmpfs_into_root(root, t, c));
   for (const BindMount& b : c.binds) LXZ_TRY(bind_into_root(root, b.source, b.target, b.readonly, true));
+  // After the binds: a bind of a directory above lxzone's state shows it too.
+  for (const std::string& h : c.hide) LXZ_TRY(hide_in_root(root, h));
 
   LXZ_TRY(mount_proc(root));
   LXZ_TRY(mount_sys(root));

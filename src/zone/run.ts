@@ -17,6 +17,7 @@ import { addStats, statsOf, type ZoneStats } from './stats.js';
 import { supervisor } from './supervisor.js';
 import { formatTraceEvent, traceStringMasks } from './trace-format.js';
 import { runWithRestarts } from './run-restarts.js';
+import { lxzoneHostDirs, zonePathsToHide } from './hidden-paths.js';
 import type { SyscallRules } from '../policy/types.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -61,6 +62,8 @@ export interface RunOptions {
   joinPid?: number;
   /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
   tmpfs?: ShimTmpfs[];
+  /** Host directories of lxzone's the zone must not see, besides the caller's default state and runtime directories. */
+  hiddenHostDirs?: string[];
   tmpSize?: string;
   /** Host uid/gid that the zone's root maps to. */
   idBase?: number;
@@ -235,6 +238,8 @@ export function startZone(opts: RunOptions): RunningZone {
     binds: opts.binds ?? [],
     procBinds: opts.procBinds ?? [],
     tmpfs: opts.tmpfs ?? [],
+    // exec joins a zone whose mounts are made: nothing to hide then.
+    hide: opts.joinPid === undefined ? zonePathsToHide(lxzoneHostDirs(opts.hiddenHostDirs), opts.rootfs, opts.binds ?? []) : [],
     tty: opts.tty,
     joinPid: opts.joinPid,
     cgroupProcs: opts.cgroupProcs,

@@ -36,6 +36,8 @@ export interface ShimConfig {
   binds: ShimBind[];
   procBinds: ShimBind[];
   tmpfs?: ShimTmpfs[];
+  /** Zone paths masked with an empty read-only tmpfs (lxzone's own state: hidden-paths.ts). */
+  hide?: string[];
   /** A pseudo-terminal in the zone, relayed by the keeper. */
   tty?: boolean;
   /** exec: the host pid of the running zone's init to join. */
@@ -75,6 +77,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.tty) add('tty', true);
   if (c.joinPid !== undefined) add('join-pid', c.joinPid);
   for (const p of c.cgroupProcs ?? []) add('cgroup-procs', p);
+  for (const h of c.hide ?? []) add('hide', h);
   for (const t of c.tmpfs ?? []) add('tmpfs', [t.target, `${Math.ceil(t.sizeBytes / 1024)}k`, (t.mode ?? 0o1777).toString(8)].join(US));
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
 }

@@ -97,6 +97,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       init: cfg.init,
       network: networkMode(cfg),
       binds: cfg.binds.map((b) => ({ source: b.host, target: b.zone, readonly: b.readOnly })),
+      hiddenHostDirs: [store.stateDir, store.runtimeDir],
       ...(ids ? { idBase } : {}),
       tmpfs: cfg.tmpfs.map((t) => ({ target: t.path, sizeBytes: t.sizeBytes, ...(t.mode !== undefined ? { mode: t.mode } : {}) })),
     };
