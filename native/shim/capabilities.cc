@@ -21,15 +21,28 @@ constexpr int kZoneCaps[] = {
     CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_AUDIT_WRITE, CAP_SETFCAP, CAP_SYS_BOOT, CAP_SYSLOG,
 };
 
-bool kept(int cap) {
+// A system zone's init (systemd) mounts for its services (PrivateTmp and the
+// like: a mount namespace of the service's own) and needs CAP_SYS_ADMIN for
+// that. It holds it in the zone's user namespace only, which owns nothing but
+// the zone's mount namespace (and those nested in it): every mount lxzone
+// built is locked there (flags, masks), proc and sysfs cannot be mounted (the
+// pid and network namespaces belong to the host's user namespace), and the
+// host's kernel knobs check the host's namespace. LXC's unprivileged
+// containers give systemd the same.
+constexpr int kSystemZoneExtraCaps[] = {CAP_SYS_ADMIN};
+
+bool kept(int cap, bool system) {
   for (int c : kZoneCaps)
     if (c == cap) return true;
+  if (system)
+    for (int c : kSystemZoneExtraCaps)
+      if (c == cap) return true;
   return false;
 }
 
 }  // namespace
 
-Status drop_capabilities_to_zone_set() {
+Status drop_capabilities_to_zone_set(bool system) {
   int last = CAP_LAST_CAP;
   // The running kernel may know more capabilities than our headers.
   for (int cap = 0; cap < 64; cap++) {
@@ -39,13 +52,15 @@ Status drop_capabilities_to_zone_set() {
     }
   }
   for (int cap = 0; cap <= last; cap++) {
-    if (kept(cap)) continue;
+    if (kept(cap, system)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return sys_error("drop capability from the bounding set");
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return sys_error("clear ambient capabilities");
 
   uint64_t mask = 0;
   for (int c : kZoneCaps) mask |= uint64_t{1} << c;
+  if (system)
+    for (int c : kSystemZoneExtraCaps) mask |= uint64_t{1} << c;
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {};
   data[0].effective = data[0].permitted = static_cast<uint32_t>(mask);

@@ -5,6 +5,7 @@
 
 namespace lxz {
 
-Status drop_capabilities_to_zone_set();
+// `system`: a system zone's init also keeps CAP_SYS_ADMIN (capabilities.cc says why).
+Status drop_capabilities_to_zone_set(bool system);
 
 }  // namespace lxz

@@ -127,6 +127,8 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       if (!parse_bool(value, &out->die_with_parent)) return bad(index, key, "not 0 or 1");
     } else if (key == "tty") {
       if (!parse_bool(value, &out->tty)) return bad(index, key, "not 0 or 1");
+    } else if (key == "system") {
+      if (!parse_bool(value, &out->system)) return bad(index, key, "not 0 or 1");
     } else if (key == "join-pid") {
       uint32_t pid;
       if (!parse_u32(value, &pid) || pid < 2 || pid > 4194304) return bad(index, key, "not a pid");

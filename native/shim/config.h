@@ -37,6 +37,11 @@ struct ShimConfig {
   bool hold = false;             // wait for kContinue after kCreated
   bool die_with_parent = true;   // one-shot runs: the keeper dies with its caller
   bool tty = false;               // a pseudo-terminal in the zone, relayed by the keeper
+  // A system zone: the image's own init (systemd) is pid 1 and gets what it
+  // needs of a container manager (docs/parts/system-zones.md): cgroup2 on
+  // /sys/fs/cgroup (the zone's delegated cgroup, through its cgroup
+  // namespace), /run/systemd/container, CAP_SYS_ADMIN in its user namespace.
+  bool system = false;
   pid_t join_pid = 0;            // exec: a process of the running zone to join (its init)
   bool rootless = false;         // set by the shim when not run as root
   std::vector<std::string> cgroup_procs;  // files the keeper writes the zone's first pid into

@@ -342,8 +342,34 @@ Status mount_dev(const std::string& root, const ShimConfig& c) {
   LXZ_TRY(make_symlink("/proc/self/fd/0", dev + "/stdin"));
   LXZ_TRY(make_symlink("/proc/self/fd/1", dev + "/stdout"));
   LXZ_TRY(make_symlink("/proc/self/fd/2", dev + "/stderr"));
+  // syslog(3) writes to /dev/log; a system zone's journald listens there (its
+  // socket unit would make the link, but the zone's /dev is read-only).
+  if (c.system) LXZ_TRY(make_symlink("/run/systemd/journal/dev-log", dev + "/log"));
   // Nothing may be created in /dev afterwards.
   return do_mount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64");
+}
+
+// What systemd as a zone's pid 1 looks for (systemd's CONTAINER_INTERFACE):
+// the zone's own cgroup tree, writable, at /sys/fs/cgroup — cgroup2 mounted
+// here, after the zone process entered its cgroup namespace, so its root is
+// the cgroup the host delegated to the zone (chowned to the zone's root,
+// src/zone/cgroups/delegate.ts) — and /run/systemd/container naming the
+// manager, owned by the zone's root like the rest of its /run.
+Status mount_system_zone_parts(const std::string& root, const ShimConfig& c) {
+  std::string cgroup = root + "/sys/fs/cgroup";
+  if (!is_dir(cgroup)) return Error{ENOENT, "no /sys/fs/cgroup in the zone's sysfs (a kernel without cgroups?)"};
+  LXZ_TRY(do_mount("cgroup2", cgroup, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  std::string dir = root + "/run/systemd";
+  LXZ_TRY(make_dir(dir, 0755));
+  std::string file = dir + "/container";
+  int fd = open(file.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0444);
+  if (fd < 0) return sys_error("create " + file);
+  bool written = write(fd, "lxzone\n", 7) == 7;
+  close(fd);
+  if (!written) return sys_error("write " + file);
+  uint32_t id = zone_root_id(c);
+  if (chown(dir.c_str(), id, id) < 0 || chown(file.c_str(), id, id) < 0) return sys_error("chown " + dir);
+  return {};
 }
 
 Status mount_scratch(const std::string& path, const ShimConfig& c, const char* mode) {
@@ -406,6 +432,7 @@ Status build_zone_filesystem(const ShimConfig& c) {
 
   LXZ_TRY(mount_proc(root));
   LXZ_TRY(mount_sys(root));
+  if (c.system) LXZ_TRY(mount_system_zone_parts(root, c));
   // The zone's own view of /proc (and /sys cpu files), over the fresh mounts.
   for (const BindMount& b : c.proc_binds) LXZ_TRY(bind_into_root(root, b.source, b.target, true, false));
   LXZ_TRY(mount_dev(root, c));

@@ -1,4 +1,4 @@
-// `lxzone halt NAME [-t SECONDS]`: SIGTERM to the zone's init, then after the
+// `lxzone halt NAME [-t SECONDS]`: SIGTERM to the zone's init (SIGRTMIN+3 to a system zone's systemd), then after the
 // grace period SIGKILL of the whole zone.
 import type { Command } from 'commander';
 import { LxzoneError } from '../errors.js';
@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .command('halt')
     .description('stop a zone (SIGTERM, then SIGKILL after the grace period)')
     .argument('<name>', 'the zone')
-    .option('-t, --time <seconds>', 'grace period before SIGKILL (default 10)')
+    .option('-t, --time <seconds>', 'grace period before SIGKILL (default 10; 60 for a system zone)')
     .option('--json', 'print the zone as JSON')
     .action(async (name: string, f: { time?: string; json?: boolean }) => {
       const t = graceMs(f.time);

@@ -56,6 +56,8 @@ export interface RunOptions {
   procBinds?: ShimBind[];
   /** A pseudo-terminal for the binary (docker's -t); the keeper relays it to our stdio. */
   tty?: boolean;
+  /** A system zone (docs/parts/system-zones.md): the binary is the image's init, given what systemd needs. */
+  system?: boolean;
   /** cgroup procs files to place the zone in before it runs (the keeper writes its pid). */
   cgroupProcs?: string[];
   /** Join the running zone whose init has this host pid instead of creating one (see execInZone). */
@@ -241,6 +243,7 @@ export function startZone(opts: RunOptions): RunningZone {
     // exec joins a zone whose mounts are made: nothing to hide then.
     hide: opts.joinPid === undefined ? zonePathsToHide(lxzoneHostDirs(opts.hiddenHostDirs), opts.rootfs, opts.binds ?? []) : [],
     tty: opts.tty,
+    system: opts.system,
     joinPid: opts.joinPid,
     cgroupProcs: opts.cgroupProcs,
     });

@@ -40,6 +40,8 @@ export interface ShimConfig {
   hide?: string[];
   /** A pseudo-terminal in the zone, relayed by the keeper. */
   tty?: boolean;
+  /** A system zone: its init (systemd) gets cgroup2 on /sys/fs/cgroup, /run/systemd/container, CAP_SYS_ADMIN. */
+  system?: boolean;
   /** exec: the host pid of the running zone's init to join. */
   joinPid?: number;
   /** cgroup procs files the keeper places the zone's first process in. */
@@ -75,6 +77,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   for (const b of c.binds) add('bind', [b.source, b.target, b.readonly ? 'ro' : 'rw'].join(US));
   for (const b of c.procBinds) add('proc-bind', [b.source, b.target, 'ro'].join(US));
   if (c.tty) add('tty', true);
+  if (c.system) add('system', true);
   if (c.joinPid !== undefined) add('join-pid', c.joinPid);
   for (const p of c.cgroupProcs ?? []) add('cgroup-procs', p);
   for (const h of c.hide ?? []) add('hide', h);

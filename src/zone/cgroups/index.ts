@@ -10,6 +10,7 @@ import { validateLimits, type ZoneLimits } from './limits.js';
 import type { ZoneCgroup } from './types.js';
 import { CgroupV1 } from './v1.js';
 import { CgroupV2 } from './v2.js';
+import { cgroup2Mount } from './delegate.js';
 
 export { detectCgroups, defaultParent, type CgroupHost } from './detect.js';
 export { limitsFromConfig, sharesToWeight, weightToShares, type ZoneLimits, type ZoneUsage } from './limits.js';
@@ -108,7 +109,9 @@ export async function openZoneCgroup(zone: string, opts: OpenOptions = {}): Prom
  *  one that still has children or tasks (never the hierarchy root). For tests and `lxzone` uninstall. */
 export async function pruneCgroupParent(parent: string, opts: { host?: CgroupHost } = {}): Promise<void> {
   const host = opts.host ?? detectCgroups();
-  const roots = host.version === 2 ? [host.v2Root!] : [...new Set(host.v1Mounts.values())];
+  // On a hybrid v1 host, system zones' delegated trees use the same path in the cgroup2 mount (delegate.ts).
+  const hybrid = host.version === 1 ? cgroup2Mount() : undefined;
+  const roots = host.version === 2 ? [host.v2Root!] : [...new Set(host.v1Mounts.values()), ...(hybrid ? [hybrid] : [])];
   for (const root of roots) {
     for (let rel = parent; rel !== '/' && rel !== '.' && rel !== ''; rel = dirname(rel)) {
       try {

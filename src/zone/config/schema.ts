@@ -186,6 +186,7 @@ export const zoneConfigSchema = {
       default: [],
     },
     init: { type: 'boolean', default: true },
+    system: { type: 'boolean' },
     resources: {
       type: 'object',
       additionalProperties: false,

@@ -73,6 +73,11 @@ export interface ZoneConfig {
   binds: BindMount[];
   tmpfs: TmpfsMount[];
   init: boolean;
+  /** A system zone: the image's own init (/sbin/init, systemd) is pid 1 and
+   * the zone stays up until halted (docs/parts/system-zones.md). Set by
+   * create for a zone made without a command from a root that has an init;
+   * `command` and `init` are then not used. */
+  system?: boolean;
   resources?: ResourcesConfig;
   network?: NetworkConfig;
   restartPolicy: RestartPolicyString;

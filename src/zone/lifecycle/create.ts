@@ -15,6 +15,7 @@ import { Ipam } from '../network/index.js';
 import { ipamDir } from './options.js';
 import { ensureZoneIds, releaseZoneIds } from './ids.js';
 import { mountZoneDisk, unmountZoneDisk, zoneDiskWarnings } from './zone-disk.js';
+import { bootsOwnInit } from './system-zone.js';
 
 function sourceOf(input: unknown): string {
   const name = (input as { name?: unknown } | null)?.name;
@@ -50,15 +51,20 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
       }
       const warnings: string[] = [];
       try {
+        let system = false;
         // The zone's own host id range, before its image is unpacked for it.
         const ids = isRoot() ? ensureZoneIds(store, saved.name) : undefined;
         // With a disk cap the image is unpacked onto the zone's disk, which stays unmounted until boot.
         const disk = await mountZoneDisk(store, saved);
         try {
-          warnings.push(...prepareZoneRootfs(store, saved, { ...(ids ? { idShift: ids.idBase } : {}), ...(disk ? { rootfsDir: disk.rootfs } : {}) }).warnings);
+          const prepared = prepareZoneRootfs(store, saved, { ...(ids ? { idShift: ids.idBase } : {}), ...(disk ? { rootfsDir: disk.rootfs } : {}) });
+          warnings.push(...prepared.warnings);
+          system = bootsOwnInit(saved, prepared.rootfs, prepared.image);
         } finally {
           if (disk) await unmountZoneDisk(store, saved.name);
         }
+        // Decided once, here, where the unpacked root can be looked at: the zone boots its own init.
+        if (system && saved.system === undefined) saved = store.saveConfig({ ...saved, system: true });
         warnings.push(...zoneDiskWarnings(saved));
         const out: CreateResult = { config: saved, warnings };
         if (isRoot() && networkMode(saved) === 'zone') {

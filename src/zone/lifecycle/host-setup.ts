@@ -5,11 +5,13 @@
 // lease is kept until the zone is destroyed.
 import { join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
-import { createZoneCgroup, detectCgroups, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
+import { createZoneCgroup, defaultParent, detectCgroups, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
+import { delegateCgroup, placeInCgroup, removeDelegatedCgroup } from '../cgroups/delegate.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { attachZone, detachZone, Ipam, type Lease } from '../network/index.js';
 import { ipamDir, isRoot, type LifecycleOptions } from './options.js';
 import { unmountZoneDisk } from './zone-disk.js';
+import { removeSystemZoneFiles } from './system-zone.js';
 
 export type NetworkMode = 'none' | 'loopback' | 'zone';
 
@@ -41,6 +43,12 @@ function hasCaps(r: ResourcesConfig | undefined): boolean {
 export function checkPrivileges(cfg: ZoneConfig): void {
   if (isRoot()) return;
   const uid = process.getuid?.() ?? -1;
+  if (cfg.system) {
+    throw new LxzoneError(
+      `zone ${cfg.name}: a system zone (its own init as pid 1) needs root: its init needs a cgroup tree of its own, which lxzone delegates only as root (uid ${uid})`,
+      { code: 'EPERM', where: 'system' },
+    );
+  }
   if (networkMode(cfg) === 'zone') {
     throw new LxzoneError(
       `zone ${cfg.name}: network mode "zone" needs root (a host bridge and veth pairs); rootless zones (uid ${uid}) can use "loopback" or "none"`,
@@ -70,6 +78,8 @@ export async function currentLease(opts: LifecycleOptions, name: string): Promis
 export interface HostSetup {
   network: NetworkMode;
   cgroup?: ZoneCgroup;
+  /** A system zone's cgroup2 directory, owned by the zone's root (cgroups/delegate.ts). */
+  delegated?: string;
   lease?: Lease;
   warnings: string[];
 }
@@ -78,8 +88,12 @@ function cgroupOpts(opts: LifecycleOptions) {
   return opts.cgroupParent ? { parent: opts.cgroupParent } : {};
 }
 
-/** Before the zone starts: its cgroup with its caps, its address. Undone by cleanupHost on failure. */
-export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig): Promise<HostSetup> {
+/**
+ * Before the zone starts: its cgroup with its caps, a system zone's delegated
+ * cgroup2 tree (owned by `zoneRootId`, the zone's root as a host id), its
+ * address. Undone by cleanupHost on failure.
+ */
+export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig, zoneRootId?: number): Promise<HostSetup> {
   checkPrivileges(cfg);
   const setup: HostSetup = { network: networkMode(cfg), warnings: [] };
   if (!isRoot()) {
@@ -94,6 +108,10 @@ export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig): Prom
       setup.warnings.push(`no cgroup for the zone: ${(e as Error).message}`);
     }
     if (setup.warnings.length === 0) setup.cgroup = await createZoneCgroup(cfg.name, limitsOf(cfg.resources), cgroupOpts(opts));
+    if (cfg.system) {
+      if (!setup.cgroup) throw new LxzoneError(`cannot boot system zone ${cfg.name}: ${setup.warnings.join('; ')}`, { code: 'ENOTSUP' });
+      setup.delegated = await delegateCgroup(cfg.name, setup.cgroup.path, zoneRootId ?? 0);
+    }
     if (setup.network === 'zone') setup.lease = await leaseFor(opts, cfg);
   } catch (e) {
     await setup.cgroup?.destroy().catch(() => undefined);
@@ -105,6 +123,8 @@ export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig): Prom
 /** In onCreated: the zone's init (a host pid, not yet running the binary) joins its cgroup and gets eth0. */
 export async function placeZone(opts: LifecycleOptions, name: string, setup: HostSetup, initPid: number): Promise<void> {
   if (setup.cgroup) await setup.cgroup.addProcess(initPid);
+  // On a unified host the same directory (a no-op); on a hybrid one, the cgroup2 tree too.
+  if (setup.delegated) placeInCgroup(setup.delegated, initPid);
   if (setup.lease) await attachZone({ zoneName: name, pid: initPid, address: setup.lease, bridge: opts.bridge });
 }
 
@@ -141,10 +161,23 @@ export async function cleanupHost(opts: LifecycleOptions, name: string, o: { rel
       errors.push(`${what}: ${(e as Error).message}`);
     }
   };
+  // A system zone's init left its own cgroups under the zone's (v2: they keep
+  // the zone's cgroup from being removed; hybrid v1: a tree of their own).
+  const host = (() => {
+    try {
+      return detectCgroups();
+    } catch {
+      return undefined; // no cgroups at all: nothing was made
+    }
+  })();
+  for (const rel of new Set([o.cgroupPath, host ? join(opts.cgroupParent ?? defaultParent(host), name) : undefined])) {
+    if (rel !== undefined && host) await step('delegated cgroup', () => removeDelegatedCgroup(rel, { keepTop: host.version === 2 }));
+  }
   // The path recorded at boot first (the daemon that booted it may have lived in another cgroup), then the default place.
   if (o.cgroupPath !== undefined) await step('cgroup', async () => (await openZoneCgroup(name, { path: o.cgroupPath }))?.destroy());
   await step('cgroup', async () => (await openZoneCgroup(name, cgroupOpts(opts)))?.destroy());
   await step('veth', () => detachZone(name, opts.bridge));
+  await step('boot id', async () => removeSystemZoneFiles(opts.store.runtimeDir, name));
   await step('disk', () => unmountZoneDisk(opts.store, name));
   if (o.release) await step('address', () => new Ipam({ stateDir: ipamDir(opts.store), bridge: opts.bridge }).release(name));
   return errors;

@@ -40,6 +40,7 @@ import { releaseZoneIds } from './ids.js';
 import { isRoot, type LifecycleOptions } from './options.js';
 import { attachOptionsOf, planBoot, type AttachRecord } from './plan.js';
 import { decideRestart, RESTART_SERIES_RESET_MS, restartDelayMs } from './restart.js';
+import { SYSTEM_HALT_GRACE_MS, SYSTEM_STOP_SIGNAL, systemZoneProcBinds } from './system-zone.js';
 import type { ZoneDetails, ZoneInfo, ZoneState, ZoneStatsResult, LastExit } from './types.js';
 import { notificationMode } from '../notification-mode.js';
 
@@ -208,10 +209,10 @@ export class ZoneManager {
       this.takeRebootMarker(name); // a stale one would make this run's end a reboot
       plan.attach.rebootMarker = this.rebootMarker(name);
       for (const w of plan.warnings) this.log(`zone ${name}: ${w}`);
-      setup = await prepareHost(this.opts, cfg);
+      setup = await prepareHost(this.opts, cfg, plan.attach.idBase);
       const usageFile = memoryUsageFile(setup.cgroup);
       if (usageFile) plan.attach.memoryUsageFile = usageFile;
-      const procBinds = await this.procBinds(name);
+      const procBinds = [...(await this.procBinds(name)), ...(cfg.system ? systemZoneProcBinds(this.store.runtimeDir, name) : [])];
       const stdio = openZoneStdio(this.store, name);
       const socket = this.socketPath(name);
       let zoneId: number | undefined;
@@ -403,7 +404,7 @@ export class ZoneManager {
         throw new LxzoneError(`zone ${name} is not running`, { code: 'ESRCH' });
       }
       this.setDesired(name, 'stopped');
-      await this.stop(z, o.timeoutMs ?? this.opts.haltTimeoutMs);
+      await this.stop(z, o.timeoutMs);
       return this.info(name);
     });
   }
@@ -413,14 +414,17 @@ export class ZoneManager {
    * to `graceMs` for it to end, then SIGKILL of init, which takes the whole
    * pid namespace with it; then whatever is left in the cgroup; then the keeper.
    */
-  private async stop(z: ManagedZone, graceMs: number): Promise<void> {
+  private async stop(z: ManagedZone, graceMs: number | undefined): Promise<void> {
     z.haltedByUs = true;
     z.state = 'halting';
     const ended = () => z.finished;
     const waitDone = (ms: number) => Promise.race([z.done, sleep(ms)]);
+    // A system zone's init shuts down through its own services (system-zone.ts).
+    const system = this.isSystemZone(z.name);
+    graceMs ??= system ? Math.max(SYSTEM_HALT_GRACE_MS, this.opts.haltTimeoutMs) : this.opts.haltTimeoutMs;
     if (graceMs > 0) {
       try {
-        z.handle.signal('SIGTERM');
+        z.handle.signal(system ? SYSTEM_STOP_SIGNAL : 'SIGTERM');
       } catch {}
       await waitDone(graceMs);
     }
@@ -445,11 +449,19 @@ export class ZoneManager {
     await z.done;
   }
 
+  private isSystemZone(name: string): boolean {
+    try {
+      return this.store.loadConfig(name).system === true;
+    } catch {
+      return false; // destroyed or unreadable: stopped the plain way
+    }
+  }
+
   reboot(name: string, o: { timeoutMs?: number } = {}): Promise<ZoneInfo> {
     return this.serial(name, 'reboot', async () => {
       this.cancelRestart(name);
       const z = this.zones.get(name);
-      if (z) await this.stop(z, o.timeoutMs ?? this.opts.haltTimeoutMs);
+      if (z) await this.stop(z, o.timeoutMs);
       this.restartsInARow.delete(name);
       await this.bootLocked(name);
       this.setDesired(name, 'running');
@@ -804,7 +816,7 @@ export class ZoneManager {
     this.closed = true;
     for (const name of [...this.pendingRestart.keys()]) this.cancelRestart(name);
     if (o.haltZones) {
-      await Promise.all([...this.zones.values()].map((z) => this.stop(z, this.opts.haltTimeoutMs).catch(() => undefined)));
+      await Promise.all([...this.zones.values()].map((z) => this.stop(z, undefined).catch(() => undefined)));
     }
     for (const z of this.zones.values()) z.rotator.stop();
   }

@@ -12,13 +12,14 @@ import { hostAbis } from '../../tables/index.js';
 import { checkHostPaths } from '../config/host-paths.js';
 import type { ZoneConfig } from '../config/types.js';
 import { resolveUser } from '../config/user.js';
-import { prepareZoneRootfs, zoneProcess } from '../image/prepare.js';
+import { prepareZoneRootfs, zoneProcess, type ZoneProcess } from '../image/prepare.js';
 import { DEFAULT_ID_BASE, type RunOptions } from '../run.js';
 import type { ZoneStore } from '../state/store.js';
 import { traceStringMasks } from '../trace-format.js';
 import { networkMode } from './host-setup.js';
 import { ensureZoneIds } from './ids.js';
 import { isRoot } from './options.js';
+import { SYSTEM_ZONE_RULES, systemZoneProcess } from './system-zone.js';
 
 export interface BootPlan {
   run: RunOptions;
@@ -70,12 +71,18 @@ export function checkPolicy(cfg: ZoneConfig): SyscallRules[] {
 /** `rootfsDir`: where an image zone's root is when not in its state directory (its mounted disk). */
 export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string): BootPlan {
   try {
-    const extraRules = checkPolicy(cfg);
+    // A system zone's own needs first: the zone's own rules, after them, win.
+    const extraRules = [...(cfg.system ? SYSTEM_ZONE_RULES : []), ...checkPolicy(cfg)];
     // Rootless: the caller's own uid is the zone's root (the runner decides); as root, the zone's own range.
     const ids = isRoot() ? ensureZoneIds(store, cfg.name) : undefined;
     const prepared = prepareZoneRootfs(store, cfg, { ...(ids ? { idShift: ids.idBase } : {}), ...(rootfsDir ? { rootfsDir } : {}) });
     checkHostPaths(cfg);
-    const proc = zoneProcess(cfg, prepared.image);
+    if (cfg.system && !isRoot()) {
+      throw new LxzoneError('a system zone (its own init as pid 1) needs root: its init needs a cgroup tree of its own, which lxzone delegates only as root', { code: 'EPERM' });
+    }
+    const base = zoneProcess(cfg, prepared.image);
+    // A system zone's init runs as the zone's root in /, whatever the image says of its processes.
+    const proc: ZoneProcess = cfg.system ? { ...systemZoneProcess(base.env), cwd: '/' } : base;
     const user = proc.user !== undefined ? resolveUser(proc.user, prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
     const idBase = ids?.idBase ?? (isRoot() ? DEFAULT_ID_BASE : process.getuid!());
     const env = { ...proc.env };
@@ -94,7 +101,8 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       cwd: proc.cwd,
       uid: user.uid,
       gid: user.gid,
-      init: cfg.init,
+      init: cfg.system ? false : cfg.init,
+      ...(cfg.system ? { system: true } : {}),
       network: networkMode(cfg),
       binds: cfg.binds.map((b) => ({ source: b.host, target: b.zone, readonly: b.readOnly })),
       hiddenHostDirs: [store.stateDir, store.runtimeDir],
