@@ -39,6 +39,7 @@
         "native/shim/zone_process.cc",
         "native/shim/join_process.cc",
         "native/shim/process_setup.cc",
+        "native/shim/session_keyring.cc",
         "native/shim/mounts.cc",
         "native/shim/capabilities.cc",
         "native/shim/seccomp_install.cc",

@@ -2,6 +2,7 @@
 // descriptions promise.
 import { describe, expect, it } from 'vitest';
 import { checkProfile, resolveProfile } from '../src/policy/resolve.js';
+import { traceHostCalls } from '../src/policy/trace-rules.js';
 import { BUILTIN_PROFILES } from '../src/policy/load.js';
 import { ABIS, type Abi } from '../src/tables/types.js';
 import { loadTable } from '../src/tables/index.js';
@@ -45,7 +46,7 @@ describe('shipped profiles', () => {
       expect(decision('default', abi, 'reboot').disposition).toBe('emulate:reboot');
       expect(decision('default', abi, 'clone3').disposition).toBe('errno:ENOSYS');
       for (const name of ['mount', 'umount2', 'pivot_root', 'setns', 'kexec_load', 'init_module', 'finit_module',
-        'delete_module', 'bpf', 'perf_event_open', 'keyctl', 'add_key', 'open_by_handle_at', 'swapon', 'clock_settime',
+        'delete_module', 'bpf', 'perf_event_open', 'open_by_handle_at', 'swapon', 'clock_settime',
         'settimeofday', 'acct', 'userfaultfd', 'move_mount', 'fsopen']) {
         const d = decision('default', abi, name);
         expect(d.disposition, `${abi} ${name}`).toBe('errno:EPERM');
@@ -93,11 +94,33 @@ describe('shipped profiles', () => {
       'swapoff', 'swapon', 'syslog', 'sysinfo', 'uname'].sort());
   });
 
-  it('trace: every syscall traced except the supervisor\'s own emulations', () => {
+  it("trace: permissive's decisions, with every call it lets the host run traced", () => {
     for (const abi of ABIS) {
-      const r = resolveProfile('trace', abi);
-      const emulated = r.syscalls.filter((s) => s.disposition !== 'trace').map((s) => `${s.name}=${s.disposition}`).sort();
-      expect(emulated).toEqual(['reboot=emulate:reboot', 'sysinfo=emulate:sysinfo', 'syslog=emulate:syslog', 'uname=emulate:uname']);
+      const trace = resolveProfile('trace', abi);
+      const permissive = new Map(resolveProfile('permissive', abi).syscalls.map((s) => [s.name, s.disposition]));
+      for (const s of trace.syscalls) {
+        const p = permissive.get(s.name)!;
+        expect(s.disposition, `${abi} ${s.name}`).toBe(p === 'host' ? 'trace' : p);
+      }
+      expect(trace.syscalls.find((s) => s.name === 'init_module')?.disposition).toBe('errno:EPERM');
+    }
+  });
+
+  it('--trace traces what a profile lets the host run and keeps every refusal and emulation', () => {
+    for (const abi of ['x86_64', 'i386'] as const) {
+      const plain = new Map(resolveProfile('default', abi).syscalls.map((s) => [s.name, s]));
+      const traced = resolveProfile('default', abi, { extraRules: traceHostCalls('default', [abi]) });
+      for (const s of traced.syscalls) {
+        const p = plain.get(s.name)!;
+        const swap = (d: string) => (d === 'host' ? 'trace' : d);
+        expect(s.disposition, `${abi} ${s.name}`).toBe(p.rules.some((r) => r.disposition.startsWith('emulate:')) ? p.disposition : swap(p.disposition));
+        if (!p.rules.some((r) => r.disposition.startsWith('emulate:'))) {
+          const bare = (w: typeof s.rules[number]['when']) => w.map(({ arg, op, value, mask, width }) => ({ arg, op, value, mask, width }));
+          expect(s.rules.map((r) => [bare(r.when), r.disposition]), `${abi} ${s.name}`).toEqual(p.rules.map((r) => [bare(r.when), swap(r.disposition)]));
+        }
+      }
+      expect(traced.syscalls.find((s) => s.name === 'io_uring_setup')?.disposition).toBe('errno:ENOSYS');
+      expect(traced.syscalls.find((s) => s.name === 'openat')?.disposition).toBe('trace');
     }
   });
 });

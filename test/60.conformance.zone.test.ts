@@ -72,16 +72,16 @@ describe('the suite', () => {
   });
 
   it('fails a refused syscall whose errno is not the profile\'s', async () => {
-    // permissive lets keyctl through: the zone then answers from the kernel, not with the default profile's EPERM.
-    const disp = resolveProfile('permissive', 'x86_64').syscalls.find((s) => s.name === 'keyctl')!.disposition;
+    // permissive lets perf_event_open through: the zone then answers from the kernel, not with the default profile's EPERM.
+    const disp = resolveProfile('permissive', 'x86_64').syscalls.find((s) => s.name === 'perf_event_open')!.disposition;
     expect(disp).toBe('host');
     const m: Manifest = structuredClone(manifest);
     m.probes = { probe_system: { cases: { kernel_facilities: 'same' } } };
     const filter = /^probe_system\/kernel_facilities$/;
     const ok = await runSuite({ manifest: m, knownFailures: {}, abis: ['x86_64'], programs: false, noBuild: true, profile: 'default', filter });
-    expect(ok.cases[0]!.lines.find((l) => l.syscall === 'keyctl')!.status).toBe('refused');
+    expect(ok.cases[0]!.lines.find((l) => l.syscall === 'perf_event_open')!.status).toBe('refused');
     const perm = await runSuite({ manifest: m, knownFailures: {}, abis: ['x86_64'], programs: false, noBuild: true, profile: 'permissive', filter });
-    expect(perm.cases[0]!.lines.find((l) => l.syscall === 'keyctl')!.status).not.toBe('refused');
+    expect(perm.cases[0]!.lines.find((l) => l.syscall === 'perf_event_open')!.status).not.toBe('refused');
   });
 });
 

@@ -79,6 +79,8 @@ let target: ChildProcess;
 const servers: Server[] = [];
 const dirs: string[] = [];
 let shmId = '';
+let hostKey = '';
+const KEY_PY = (call: string) => `import ctypes; libc = ctypes.CDLL(None); libc.syscall.restype = ctypes.c_long; print(${call})`;
 let hostArgs: string[] = [];
 
 function listen(path: string): Promise<Server> {
@@ -102,10 +104,14 @@ beforeAll(async () => {
   servers.push(await listen(`\0${abstract}`), await listen(join(priv, 'sock')), await listen(join(world, 'sock')));
   chmodSync(join(world, 'sock'), 0o777);
   shmId = /(\d+)\s*$/.exec(execFileSync('ipcmk', ['-M', '4096']).toString())![1]!;
+  // A key of host root's, in root's user keyring: readable by its owner and
+  // possessors only (add_key's default permissions).
+  hostKey = execFileSync('/usr/bin/python3', ['-c', KEY_PY('libc.syscall(248, b"user", b"lxzone-escape-host-key", b"host secret", 11, -4)')]).toString().trim();
   hostArgs = [
     `--host-pid=${target.pid}`,
     `--host-abstract=${abstract}`,
     `--host-shm-id=${shmId}`,
+    `--host-key=${hostKey}`,
     `--host-private-socket=${join(priv, 'sock')}`,
     `--host-world-socket=${join(world, 'sock')}`,
   ];
@@ -115,6 +121,7 @@ afterAll(() => {
   for (const s of servers) s.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   if (shmId) execFileSync('ipcrm', ['-m', shmId]);
+  if (hostKey) execFileSync('/usr/bin/python3', ['-c', KEY_PY(`libc.syscall(250, 21, ${Number(hostKey)})`)]); // KEYCTL_INVALIDATE
 });
 
 function native(program: string, args: string[] = []): { code: number; lines: Line[] } {
@@ -315,9 +322,9 @@ describe.runIf(isRoot)('escapes in a zone under the default profile', () => {
   });
 
   // The in-zone comparison can fail: with the filter's refusals lifted (the
-  // permissive profile allows io_uring and the keyring), the same fixtures
-  // report what the default profile was holding back.
-  it('sees through a weaker profile: io_uring and keyctl get through under permissive', async () => {
+  // permissive profile allows io_uring and key construction upcalls), the
+  // same fixtures report what the default profile was holding back.
+  it('sees through a weaker profile: io_uring and request_key upcalls get through under permissive', async () => {
     const run = async (program: string) => {
       const r = await runZone({ argv: [join(zoneBinDir, program), '--i-am-in-a-zone'], stdio: 'pipe', profile: 'permissive', binds: fixtureBinds });
       return new Map(parseLines(r.stdout?.toString() ?? '').map((l) => [l.escape, l]));
@@ -325,7 +332,9 @@ describe.runIf(isRoot)('escapes in a zone under the default profile', () => {
     const ring = await run('io_uring');
     expect(ring.get('io_uring.setup')?.contained).toBe(false);
     const keys = await run('keyring');
-    expect(keys.get('keyring.keyctl_session')?.contained).toBe(false);
+    expect(keys.get('keyring.request_key_upcall')?.contained).toBe(false);
+    // The session keyring is the zone's own under every profile.
+    expect(keys.get('keyring.session_is_fresh')?.contained).toBe(true);
   });
 
   it('the supervisor survives a syscall fuzzer, still answers, and leaks neither fds nor memory', async () => {

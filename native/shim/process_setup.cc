@@ -15,6 +15,7 @@
 #include "../common/unix_socket.h"
 #include "capabilities.h"
 #include "seccomp_install.h"
+#include "session_keyring.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -112,6 +113,9 @@ void install_filter_and_report(const std::string& filter, int sync_fd) {
 
 int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd) {
   check(sync_fd, become_zone_user(c));
+  // After the last credential change, so the keyring and its quota are the
+  // zone user's (session_keyring.h).
+  check(sync_fd, join_fresh_session_keyring());
   // Changing credentials cleared the parent-death signal: set it again, then
   // make sure the keeper did not die in between.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -32,6 +32,7 @@ void install_filter_and_report(const std::string& filter, int sync_fd);
 
 // The common tail of entering a zone, once in its namespaces: the zone's
 // user (re-arming the parent-death signal that a credential change clears),
+// a fresh session keyring (session_keyring.h),
 // working directory, terminal, no inherited fds, and the filter. Returns the
 // tty slave (-1 without a tty).
 int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd);

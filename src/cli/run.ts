@@ -4,7 +4,8 @@ import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { EXIT, LxzoneError } from '../errors.js';
 import { resolveProfile } from '../policy/resolve.js';
-import { syscallByNr, type Abi } from '../tables/index.js';
+import { traceHostCalls } from '../policy/trace-rules.js';
+import { hostAbis, syscallByNr, type Abi } from '../tables/index.js';
 import type { ZoneLimits } from '../zone/cgroups/index.js';
 import { parseEnvFlags, parseUserFlag, parseVolumeFlag } from '../zone/config/flags.js';
 import { createRunCaps, hasCaps } from '../zone/run-resources.js';
@@ -57,14 +58,14 @@ function statsText(stats: ZoneStats): string {
 }
 
 /**
- * `--trace` alone: the trace profile. `--trace=a,b`: those syscalls traced on
- * top of the chosen profile, where the profile lets the host run them (an
- * emulated or refused call keeps its disposition: tracing never changes what
- * a zone may do).
+ * `--trace` alone: every call the chosen profile lets the host run is traced
+ * (src/policy/trace-rules.ts). `--trace=a,b`: those syscalls, where the
+ * profile lets the host run them. Either way an emulated or refused call
+ * keeps its disposition: tracing never changes what a zone may do.
  */
 function traceRules(spec: string | boolean | undefined, profile: string): Pick<RunOptions, 'profile' | 'extraRules'> {
   if (spec === undefined || spec === false) return { profile };
-  if (spec === true) return { profile: 'trace' };
+  if (spec === true) return { profile, extraRules: traceHostCalls(profile, hostAbis()) };
   const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
   const resolved = new Map(resolveProfile(profile, 'x86_64').syscalls.map((s) => [s.name, s]));
   for (const n of names) if (!resolved.has(n)) throw new LxzoneError(`--trace: unknown syscall "${n}"`, { exitCode: 2 });
