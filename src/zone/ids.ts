@@ -1,22 +1,34 @@
-// Host id ranges for zones. Each zone's ids 0..65535 map to a range of host
-// ids of its own, so that zones side by side never share file ownership or
-// per-user limits. Range N starts at FIRST_ID_BASE + N * ZONE_ID_COUNT; a
-// one-shot zone claims one for as long as it runs (a claim file naming the
-// holder by pid + start time, so a crashed holder's claim is reclaimed).
+// Host id ranges for zones. Each zone's ids 0..N-1 (N = zoneIdCount(),
+// 65536 unless LXZONE_ZONE_IDS says more) map to a range of host ids of its
+// own, so that zones side by side never share file ownership or per-user
+// limits. Ranges are cut from the ids delegated to lxzone in /etc/subuid and
+// /etc/subgid (subids.ts): range N starts at the delegation's start + N * the
+// zone's count; a fifth of them (from slot 1) are for created zones, the rest
+// for one-shot zones, which claim one for as long as they run (a claim file
+// naming the holder by pid + start time, so a crashed holder's claim is
+// reclaimed).
 import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../errors.js';
 import { defaultPaths, ensurePrivateDir } from './state/paths.js';
 import { writeFileAtomic } from './state/atomic.js';
 import { isAlive, processIdentity } from './state/proc.js';
+import { DELEGATION_SIZE, lxzoneDelegation, zoneIdCount } from './subids.js';
 
-export const ZONE_ID_COUNT = 65536;
-export const FIRST_ID_BASE = 100000;
-/** Ranges reserved for one-shot zones (persistent zones record theirs in their config). */
-const TRANSIENT_SLOTS = { first: 1024, count: 4096 };
+/** How many ranges the delegation holds, and which are for created zones and which for one-shot ones. */
+export function slotLayout(): { persistent: { first: number; count: number }; transient: { first: number; count: number } } {
+  const slots = Math.floor(DELEGATION_SIZE / zoneIdCount());
+  const split = Math.floor(slots / 5);
+  return { persistent: { first: 1, count: split - 1 }, transient: { first: split, count: slots - split } };
+}
 
 export function idBaseOfSlot(slot: number): number {
-  return FIRST_ID_BASE + slot * ZONE_ID_COUNT;
+  return lxzoneDelegation().start + slot * zoneIdCount();
+}
+
+/** Slot 0: the range of a zone given no other (an API caller's, an image unpacked without one). */
+export function defaultIdBase(): number {
+  return idBaseOfSlot(0);
 }
 
 export interface IdClaim {
@@ -43,7 +55,7 @@ function claimIsStale(path: string): boolean {
 // Where this process looks next: after its last claim, so that a launcher
 // starting many zones probes each slot about once (not the k held ones for
 // the k-th zone). Starts at a pid-derived slot so concurrent launchers rarely meet.
-let nextSlot = process.pid % TRANSIENT_SLOTS.count;
+let nextSlot = process.pid;
 let identityCache: string | undefined;
 
 /** Claims a free host id range for a one-shot zone; release it when the zone has exited. */
@@ -51,7 +63,8 @@ export function claimTransientIdRange(runtimeDir = defaultPaths().runtimeDir): I
   const dir = claimDir(runtimeDir);
   identityCache ??= JSON.stringify(processIdentity());
   const identity = identityCache;
-  const start = nextSlot;
+  const TRANSIENT_SLOTS = slotLayout().transient;
+  const start = nextSlot % TRANSIENT_SLOTS.count;
   for (let i = 0; i < TRANSIENT_SLOTS.count; i++) {
     const slot = TRANSIENT_SLOTS.first + ((start + i) % TRANSIENT_SLOTS.count);
     const path = join(dir, String(slot));

@@ -10,7 +10,8 @@ import { ControlType, native, shimPath, type NativeEvent } from '../native.js';
 import { compilePolicy, type CompileInput, type CompiledPolicy } from '../policy/compile.js';
 import { hostAbis, loadTable } from '../tables/index.js';
 import type { ZoneLimits } from './cgroups/index.js';
-import { claimTransientIdRange } from './ids.js';
+import { claimTransientIdRange, defaultIdBase } from './ids.js';
+import { assertZoneRangeDelegated, zoneIdCount } from './subids.js';
 import { createRunCaps, hasCaps } from './run-resources.js';
 import { encodeShimConfig, type ShimBind, type ShimTmpfs } from './shim-config.js';
 import { addStats, statsOf, type ZoneStats } from './stats.js';
@@ -216,7 +217,15 @@ export function startZone(opts: RunOptions): RunningZone {
   const idClaim = opts.idBase === undefined && !opts.rootfsWritable && !isRootless() && opts.joinPid === undefined
     ? claimTransientIdRange()
     : undefined;
-  const idBase = opts.idBase ?? idClaim?.idBase ?? DEFAULT_ID_BASE;
+  let idBase: number;
+  try {
+    idBase = opts.idBase ?? idClaim?.idBase ?? (isRootless() ? DEFAULT_ID_BASE : defaultIdBase());
+    // Every root zone's range: inside lxzone's delegation, no other owner's subordinate ids in it.
+    if (!isRootless() && opts.joinPid === undefined) assertZoneRangeDelegated(idBase, zoneIdCount());
+  } catch (err) {
+    idClaim?.release();
+    throw err;
+  }
   let config: Buffer;
   try {
     config = encodeShimConfig({
@@ -227,7 +236,7 @@ export function startZone(opts: RunOptions): RunningZone {
     hostname,
     cwd: opts.cwd ?? '/',
     idBase,
-    idCount: ZONE_ID_COUNT,
+    idCount: isRootless() ? ZONE_ID_COUNT : zoneIdCount(),
     uid: opts.uid ?? 0,
     gid: opts.gid ?? 0,
     init: opts.init ?? true,

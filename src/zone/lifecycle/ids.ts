@@ -2,17 +2,16 @@
 // (create to destroy): its ids 0..65535 map to idBaseOfSlot(slot) + 0..65535,
 // so two zones never share file ownership or per-user limits, and an image
 // unpacked for the zone keeps owners the zone can use at every boot.
-// Slots 1..1023 are for persistent zones (src/zone/ids.ts keeps 1024.. for
-// one-shot runs). A slot is claimed by an exclusive file <state>/ids/<slot>
+// The first fifth of the slots (from 1) are for persistent zones
+// (src/zone/ids.ts: slotLayout; the rest for one-shot runs). A slot is claimed by an exclusive file <state>/ids/<slot>
 // naming the zone, and recorded in zones/<name>/ids.json.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
-import { idBaseOfSlot } from '../ids.js';
+import { idBaseOfSlot, slotLayout } from '../ids.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import type { ZoneStore } from '../state/store.js';
 
-const PERSISTENT_SLOTS = { first: 1, count: 1023 };
 
 export interface ZoneIds {
   slot: number;
@@ -43,6 +42,7 @@ export function ensureZoneIds(store: ZoneStore, name: string): ZoneIds {
   const have = zoneIds(store, name);
   if (have) return have;
   const dir = claimDir(store);
+  const PERSISTENT_SLOTS = slotLayout().persistent;
   for (let i = 0; i < PERSISTENT_SLOTS.count; i++) {
     const slot = PERSISTENT_SLOTS.first + i;
     const claim = join(dir, String(slot));
@@ -67,7 +67,7 @@ export function ensureZoneIds(store: ZoneStore, name: string): ZoneIds {
     writeFileAtomic(recordFile(store, name), `${JSON.stringify(ids)}\n`);
     return ids;
   }
-  throw new LxzoneError(`no free host id range for zone ${name} (${PERSISTENT_SLOTS.count} zones exist)`, { code: 'EAGAIN' });
+  throw new LxzoneError(`no free host id range for zone ${name} (${slotLayout().persistent.count} zones exist)`, { code: 'EAGAIN' });
 }
 
 /** Gives the zone's range back (destroy). */
