@@ -41,6 +41,7 @@
         "native/shim/process_setup.cc",
         "native/shim/session_keyring.cc",
         "native/shim/mounts.cc",
+        "native/shim/cow_root.cc",
         "native/shim/capabilities.cc",
         "native/shim/seccomp_install.cc",
         "native/shim/notify_probe.cc",

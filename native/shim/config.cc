@@ -105,6 +105,19 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       out->rootfs = value;
     } else if (key == "rootfs-writable") {
       if (!parse_bool(value, &out->rootfs_writable)) return bad(index, key, "not 0 or 1");
+    } else if (key == "root-cow") {
+      if (!parse_bool(value, &out->root_cow)) return bad(index, key, "not 0 or 1");
+    } else if (key == "root-cow-dir") {
+      if (!safe_path(value)) return bad(index, key, "not an absolute path without '..'");
+      out->root_cow_dir = value;
+    } else if (key == "root-cow-size") {
+      bool ok = !value.empty();
+      for (char ch : value) ok &= (ch >= '0' && ch <= '9') || ch == 'k' || ch == 'm' || ch == 'g';
+      if (!ok) return bad(index, key, "not a tmpfs size");
+      out->root_cow_size = value;
+    } else if (key == "mask") {
+      if (!safe_path(value) || value == "/") return bad(index, key, "not an absolute path without '..'");
+      out->masks.push_back(value);
     } else if (key == "hostname") {
       if (value.empty() || value.size() > 64) return bad(index, key, "must be 1..64 bytes");
       out->hostname = value;
@@ -182,6 +195,7 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
   }
   if (!saw_version) return Error{0, "config has no version record"};
   if (out->argv.empty()) return Error{0, "config has no arg records (nothing to run)"};
+  if (out->root_cow && !out->rootfs.empty()) return Error{0, "root-cow is for the host's root only"};
   if (out->uid >= out->id_count || out->gid >= out->id_count)
     return Error{0, "uid/gid outside the zone's id range"};
   return {};

@@ -27,6 +27,14 @@ struct ShimConfig {
   std::vector<std::string> env;
   std::string rootfs;            // "" = the host's root, read-only
   bool rootfs_writable = false;  // only for directory roots owned by the zone's ids
+  // Copy-on-write host root (cow_root.cc): an overlay over the host's root,
+  // its upper layer in root_cow_dir (a host directory on another filesystem,
+  // holding upper/ and work/) or, when empty, on a tmpfs of root_cow_size
+  // that ends with the zone.
+  bool root_cow = false;
+  std::string root_cow_dir;
+  std::string root_cow_size = "1g";
+  std::vector<std::string> masks;  // zone paths hidden (files: /dev/null; dirs: an empty tmpfs)
   std::string hostname = "lxzone";
   std::string cwd = "/";
   uint32_t id_base = 100000;     // zone uid/gid 0 maps to host id_base

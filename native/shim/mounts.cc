@@ -14,6 +14,8 @@
 #include <cstring>
 #include <string>
 
+#include "cow_root.h"
+
 // glibc 2.36's <sys/mount.h> conflicts with <linux/mount.h>; declare the
 // mount_setattr pieces we use.
 #ifndef MOUNT_ATTR_RDONLY
@@ -273,6 +275,40 @@ Status hide_in_root(const std::string& root, const std::string& zone_path) {
   return s;
 }
 
+// Hides a path of the zone: a file behind /dev/null (reads as empty), a
+// directory behind an empty tmpfs of the zone's own, capped like /tmp (a
+// copy-on-write zone's root owns the host's files in its view, so what only
+// the host's root may read is not shown at all; programs may still write
+// their logs or homes there).
+Status mask_in_root(const std::string& root, const std::string& zone_path, const ShimConfig& c) {
+  int target = -1;
+  Status s = open_in_root(root, zone_path, &target);
+  if (!s.ok()) return s.error().err == ENOENT ? Status{} : s;
+  struct stat st;
+  if (fstat(target, &st) < 0) s = sys_error("stat " + zone_path);
+  int tree = -1;
+  if (s.ok() && S_ISDIR(st.st_mode)) {
+    int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+    std::string id = std::to_string(zone_root_id(c));
+    if (fs < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "size", c.tmp_size.c_str(), 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", nr_inodes_for(c.tmp_size).c_str(), 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 || fsconfig(fs, FSCONFIG_SET_STRING, "uid", id.c_str(), 0) < 0 ||
+        fsconfig(fs, FSCONFIG_SET_STRING, "gid", id.c_str(), 0) < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0 ||
+        (tree = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0)
+      s = sys_error("mask " + zone_path);
+    if (fs >= 0) close(fs);
+  } else if (s.ok()) {
+    tree = open_tree(AT_FDCWD, kDevNull, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
+    if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) s = sys_error("mask " + zone_path);
+  }
+  if (s.ok()) s = attach_at(tree, target, zone_path);
+  if (tree >= 0) close(tree);
+  close(target);
+  return s;
+}
+
 std::string id_options(const ShimConfig& c) {
   return "uid=" + std::to_string(zone_root_id(c)) + ",gid=" + std::to_string(zone_root_id(c));
 }
@@ -412,12 +448,17 @@ Status build_zone_filesystem(const ShimConfig& c) {
     close(fd);
     if (!dir) return Error{ENOTDIR, "rootfs " + shown};
   }
-  LXZ_TRY(do_mount(source.c_str(), root, nullptr, MS_BIND | MS_REC));
-  // The zone gets its own copies of these; the host's must not show through.
-  for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"}) detach_all(root + d);
-
-  uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (c.rootfs_writable ? 0 : MOUNT_ATTR_RDONLY);
-  LXZ_TRY(set_recursive_attrs(root, attrs));
+  if (c.root_cow) {
+    // Its submounts come read-only already; the overlay itself stays writable.
+    LXZ_TRY(mount_cow_root(c, kOldRoot, root));
+    LXZ_TRY(set_recursive_attrs(root, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+  } else {
+    LXZ_TRY(do_mount(source.c_str(), root, nullptr, MS_BIND | MS_REC));
+    // The zone gets its own copies of these; the host's must not show through.
+    for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"}) detach_all(root + d);
+    uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (c.rootfs_writable ? 0 : MOUNT_ATTR_RDONLY);
+    LXZ_TRY(set_recursive_attrs(root, attrs));
+  }
 
   // The zone's own writable places first, so that mounts may go under them.
   LXZ_TRY(mount_scratch(root + "/tmp", c, "1777"));
@@ -429,6 +470,7 @@ Status build_zone_filesystem(const ShimConfig& c) {
   for (const BindMount& b : c.binds) LXZ_TRY(bind_into_root(root, b.source, b.target, b.readonly, true));
   // After the binds: a bind of a directory above lxzone's state shows it too.
   for (const std::string& h : c.hide) LXZ_TRY(hide_in_root(root, h));
+  for (const std::string& m : c.masks) LXZ_TRY(mask_in_root(root, m, c));
 
   LXZ_TRY(mount_proc(root));
   LXZ_TRY(mount_sys(root));

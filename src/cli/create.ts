@@ -12,6 +12,7 @@ import { addResourceOptions, parseResourceFlags, requestedResources, type Resour
 interface CreateFlags extends ResourceFlags {
   config?: string;
   rootfs?: string;
+  root?: 'ro' | 'cow';
   image?: string;
   imageFormat?: 'auto' | 'rootfs' | 'docker' | 'oci';
   ref?: string;
@@ -40,6 +41,7 @@ export function register(program: Command): void {
     .argument('[command...]', 'what the zone runs (after --; default: the image command, else /bin/sh)')
     .option('--config <file>', 'a zone configuration file (JSON); options below override it')
     .option('--rootfs <dir>', "a directory to use as the zone's root (read-only)")
+    .addOption(new Option('--root <mode>', "the host's root read-only (default), or copy-on-write: writes kept on the zone's disk, never on the host").choices(['ro', 'cow']))
     .option('--image <archive>', 'an image: rootfs tar, docker save or OCI archive (unpacked now)')
     .addOption(new Option('--image-format <format>', 'the image format').choices(['auto', 'rootfs', 'docker', 'oci']))
     .option('--ref <ref>', 'which image of a multi-image archive')
@@ -73,11 +75,13 @@ export function register(program: Command): void {
       }
     }
     if (f.rootfs && f.image) throw new LxzoneError('--rootfs and --image exclude each other', { exitCode: 2 });
+    if (f.root === 'cow' && (f.rootfs || f.image)) throw new LxzoneError("--root cow is for the host's root; it excludes --rootfs and --image", { exitCode: 2 });
     const cfg: Partial<ZoneConfig> = applyZoneFlags({ ...base, name }, { env: f.env, volume: f.volume, tmpfs: f.tmpfs, user: f.user, workdir: f.workdir, hostname: f.hostname, restart: f.restart });
     if (f.rootfs) cfg.rootfs = { type: 'dir', path: resolve(f.rootfs) };
     else if (f.image) {
       cfg.rootfs = { type: 'image', path: resolve(f.image), ...(f.imageFormat ? { format: f.imageFormat } : {}), ...(f.ref ? { ref: f.ref } : {}) };
-    } else cfg.rootfs ??= { type: 'host' };
+    } else if (f.root === 'cow') cfg.rootfs = { type: 'host', copyOnWrite: true };
+    else cfg.rootfs ??= { type: 'host' };
     if (f.kernelVersion) cfg.kernelVersion = f.kernelVersion;
     if (f.profile) cfg.profile = f.profile;
     if (!f.init) cfg.init = false;

@@ -17,6 +17,7 @@ import { addResourceOptions, parseResourceFlags, requestedLimits, requestedResou
 
 interface RunFlags extends ResourceFlags {
   rootfs?: string;
+  root: 'ro' | 'cow';
   hostname?: string;
   kernelVersion?: string;
   kernelVersionEnv?: boolean;
@@ -101,6 +102,7 @@ async function runNamedFromFlags(name: string, command: string[], flags: RunFlag
       name,
       command,
       rootfs: flags.rootfs,
+      cow: flags.root === 'cow',
       hostname: given('hostname') ? flags.hostname : undefined,
       kernelVersion: flags.kernelVersion,
       profile: given('profile') ? flags.profile : undefined,
@@ -122,6 +124,7 @@ export function register(program: Command): void {
     .description('run a command in a new zone (removed when it exits)')
     .argument('<command...>', 'the binary and its arguments (after --)')
     .option('--rootfs <dir>', "a directory to use as the zone's root (default: the host's root, read-only)")
+    .addOption(new Option('--root <mode>', "the host's root read-only, or copy-on-write (writes kept in the zone, never on the host; discarded when a one-shot zone ends)").choices(['ro', 'cow']).default('ro'))
     .option('--hostname <name>', "the zone's hostname", 'lxzone')
     .option('--kernel-version <release>', 'the kernel release uname(2) reports in the zone')
     .option('--kernel-version-env', 'let a process pick its own release with LXZONE_KERNEL_VERSION in its environment')
@@ -164,6 +167,7 @@ export function register(program: Command): void {
       const opts: RunOptions = {
         argv: command,
         rootfs: flags.rootfs,
+        ...(flags.root === 'cow' ? { rootCow: {} } : {}),
         hostname: flags.hostname,
         kernelVersion: flags.kernelVersion,
         kernelVersionEnv: flags.kernelVersionEnv,

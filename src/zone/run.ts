@@ -13,6 +13,7 @@ import type { ZoneLimits } from './cgroups/index.js';
 import { claimTransientIdRange, defaultIdBase } from './ids.js';
 import { assertZoneRangeDelegated, zoneIdCount } from './subids.js';
 import { createRunCaps, hasCaps } from './run-resources.js';
+import { checkRootCow, cowMasks, DEFAULT_COW_TMPFS_BYTES, type RootCow } from './cow-root.js';
 import { encodeShimConfig, type ShimBind, type ShimTmpfs } from './shim-config.js';
 import { addStats, statsOf, type ZoneStats } from './stats.js';
 import { supervisor } from './supervisor.js';
@@ -30,6 +31,8 @@ export interface RunOptions {
   /** A directory to use as the zone's root; default: the host's root, read-only. */
   rootfs?: string;
   rootfsWritable?: boolean;
+  /** The host's root, copy-on-write (src/zone/cow-root.ts); excludes rootfs. */
+  rootCow?: RootCow;
   hostname?: string;
   /** The uname release the zone reports; default: the host's. */
   kernelVersion?: string;
@@ -171,6 +174,7 @@ function checkOptions(opts: RunOptions): void {
       throw new LxzoneError(`--rootfs ${opts.rootfs}: goes through a symlink (it resolves to ${real}); give the real path`, { exitCode: 125, code: 'ELOOP' });
     }
   }
+  checkRootCow(opts, isRootless());
   if (opts.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(opts.hostname) || (opts.hostname?.length ?? 0) > 64) {
     throw new LxzoneError(`hostname ${JSON.stringify(opts.hostname)}: must be letters, digits, '-' and '.' (RFC 1123), at most 64 bytes`, { exitCode: 2, code: 'EINVAL' });
   }
@@ -233,6 +237,15 @@ export function startZone(opts: RunOptions): RunningZone {
     env: defaultEnv(opts, hostname),
     rootfs: opts.rootfs,
     rootfsWritable: opts.rootfsWritable,
+    ...(opts.rootCow
+      ? {
+          rootCow: {
+            ...(opts.rootCow.dir ? { dir: opts.rootCow.dir } : {}),
+            size: `${Math.max(1, Math.ceil((opts.rootCow.sizeBytes ?? DEFAULT_COW_TMPFS_BYTES) / 1024))}k`,
+          },
+          masks: cowMasks(),
+        }
+      : {}),
     hostname,
     cwd: opts.cwd ?? '/',
     idBase,

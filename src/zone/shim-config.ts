@@ -19,6 +19,10 @@ export interface ShimConfig {
   env: string[];
   rootfs?: string;
   rootfsWritable?: boolean;
+  /** A copy-on-write host root (native/shim/cow_root.cc). */
+  rootCow?: { dir?: string; size?: string };
+  /** Zone paths hidden from the zone. */
+  masks?: string[];
   hostname: string;
   cwd: string;
   idBase: number;
@@ -61,6 +65,12 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   for (const e of c.env) add('env', e);
   add('rootfs', c.rootfs ?? '');
   add('rootfs-writable', c.rootfsWritable ?? false);
+  if (c.rootCow) {
+    add('root-cow', true);
+    if (c.rootCow.dir) add('root-cow-dir', c.rootCow.dir);
+    if (c.rootCow.size) add('root-cow-size', c.rootCow.size);
+  }
+  for (const m of c.masks ?? []) add('mask', m);
   add('hostname', c.hostname);
   add('cwd', c.cwd);
   add('id-base', c.idBase);

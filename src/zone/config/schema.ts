@@ -60,7 +60,7 @@ const rootfs = {
   discriminator: { propertyName: 'type' },
   oneOf: [
     {
-      properties: { type: { const: 'host' } },
+      properties: { type: { const: 'host' }, copyOnWrite: { type: 'boolean' } },
       additionalProperties: false,
     },
     {

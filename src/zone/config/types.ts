@@ -4,8 +4,10 @@
 
 /** Where the zone's root filesystem comes from. */
 export type RootfsConfig =
-  /** The host's root, mounted read-only inside the zone. */
-  | { type: 'host' }
+  /** The host's root, mounted read-only inside the zone; or, with
+   * copyOnWrite, writable through an overlay whose upper layer is on the
+   * zone's disk (src/zone/cow-root.ts). */
+  | { type: 'host'; copyOnWrite?: boolean }
   /** A directory on the host used as the zone's root (absolute, no symlink on the way). */
   | { type: 'dir'; path: string }
   /** A tarball unpacked once into the zone's state directory: a plain rootfs

@@ -68,6 +68,12 @@ export function checkPolicy(cfg: ZoneConfig): SyscallRules[] {
   return rules;
 }
 
+/** A copy-on-write zone's layers are on its disk, which only root can mount. */
+function cowDir(cfg: ZoneConfig, rootfsDir: string | undefined): string {
+  if (!rootfsDir) throw new LxzoneError(`zone ${cfg.name}: a copy-on-write root needs root (its layers live on a disk image of the zone's)`, { code: 'EPERM' });
+  return rootfsDir;
+}
+
 /** `rootfsDir`: where an image zone's root is when not in its state directory (its mounted disk). */
 export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string): BootPlan {
   try {
@@ -93,6 +99,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       // An image's unpacked copy belongs to the zone (its ids are shifted to the zone's);
       // a host directory or the host's root stays read-only.
       rootfsWritable: cfg.rootfs.type === 'image',
+      ...(cfg.rootfs.type === 'host' && cfg.rootfs.copyOnWrite ? { rootCow: { dir: cowDir(cfg, rootfsDir) } } : {}),
       hostname: cfg.hostname,
       ...(cfg.kernelVersion !== undefined ? { kernelVersion: cfg.kernelVersion } : {}),
       profile: cfg.profile,

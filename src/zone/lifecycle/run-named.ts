@@ -13,6 +13,8 @@ export interface NamedRunInput {
   name: string;
   command: string[];
   rootfs?: string;
+  /** The host's root copy-on-write (kept on the zone's disk). */
+  cow?: boolean;
   /** Only the flags the user gave (defaults of `run` are not a zone's defaults). */
   hostname?: string;
   kernelVersion?: string;
@@ -28,7 +30,7 @@ export interface NamedRunInput {
 
 export function namedZoneConfig(i: NamedRunInput): Partial<ZoneConfig> {
   const cfg = applyZoneFlags({ name: i.name }, { env: i.env, volume: i.volume, user: i.user, workdir: i.workdir, hostname: i.hostname });
-  cfg.rootfs = i.rootfs ? { type: 'dir', path: i.rootfs } : { type: 'host' };
+  cfg.rootfs = i.rootfs ? { type: 'dir', path: i.rootfs } : i.cow ? { type: 'host', copyOnWrite: true } : { type: 'host' };
   if (i.kernelVersion) cfg.kernelVersion = i.kernelVersion;
   if (i.profile) cfg.profile = i.profile;
   if (!i.init) cfg.init = false;

@@ -5,7 +5,7 @@
 // unpacks the image into it. The image is unpacked into rootfs/ inside it,
 // next to its lost+found, so the unpack's rename stays on one filesystem.
 // The zone's /tmp and /run are size-capped tmpfs (plan.ts) either way.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDiskImage, growDiskImage, mountDiskImage, unmountDiskImage } from '../cgroups/disk.js';
 import type { ZoneConfig } from '../config/types.js';
@@ -20,12 +20,31 @@ export interface ZoneDisk {
   rootfs: string;
 }
 
-/** Whether the zone's root is on a disk image: an image zone with a disk cap, as root (a loop mount needs it). */
-export function zoneDisk(store: ZoneStore, cfg: ZoneConfig): ZoneDisk | undefined {
+/** A copy-on-write zone without --disk gets a disk of this size (a sparse file: only what it writes takes space). */
+export const DEFAULT_COW_DISK_BYTES = 2 * 1024 ** 3;
+
+function isCow(cfg: ZoneConfig): boolean {
+  return cfg.rootfs.type === 'host' && cfg.rootfs.copyOnWrite === true;
+}
+
+/** The disk's size: the cap, or a copy-on-write zone's default. */
+function diskBytes(cfg: ZoneConfig): number | undefined {
   const bytes = cfg.resources?.diskBytes;
-  if (!isRoot() || cfg.rootfs.type !== 'image' || bytes === undefined || bytes === 0) return undefined;
+  if (bytes !== undefined && bytes !== 0) return bytes;
+  return isCow(cfg) ? DEFAULT_COW_DISK_BYTES : undefined;
+}
+
+/**
+ * Whether the zone's root is on a disk image, as root (a loop mount needs
+ * it): an image zone with a disk cap (its root directory), or a
+ * copy-on-write zone (its overlay's upper layer, which overlayfs wants on a
+ * filesystem other than the host root it covers; `rootfs` is then the
+ * directory holding upper/ and work/).
+ */
+export function zoneDisk(store: ZoneStore, cfg: ZoneConfig): ZoneDisk | undefined {
+  if (!isRoot() || (cfg.rootfs.type !== 'image' && !isCow(cfg)) || diskBytes(cfg) === undefined) return undefined;
   const p = store.paths(cfg.name);
-  return { image: p.diskImage, mountpoint: p.diskMount, rootfs: join(p.diskMount, 'rootfs') };
+  return { image: p.diskImage, mountpoint: p.diskMount, rootfs: join(p.diskMount, isCow(cfg) ? 'cow' : 'rootfs') };
 }
 
 /** What a rootless image zone with a disk cap is told: the cap holds for its scratch space only. */
@@ -49,9 +68,10 @@ function isMounted(target: string): boolean {
 export async function mountZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<ZoneDisk | undefined> {
   const disk = zoneDisk(store, cfg);
   if (!disk) return undefined;
-  const bytes = cfg.resources!.diskBytes!;
+  const bytes = diskBytes(cfg)!;
   if (!(await createDiskImage(disk.image, bytes)) && statSync(disk.image).size !== bytes) await growDiskImage(disk.image, bytes);
   if (!isMounted(disk.mountpoint)) await mountDiskImage(disk.image, disk.mountpoint);
+  if (isCow(cfg)) mkdirSync(disk.rootfs, { recursive: true, mode: 0o700 });
   return disk;
 }
 

@@ -1,0 +1,234 @@
+#include "cow_root.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "proc_write.h"
+
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+struct mount_attr {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+
+namespace lxz {
+namespace {
+
+// Scratch-root paths (the build happens in a private tmpfs root; see mounts.cc).
+constexpr const char* kLower = "/cow-lower";
+constexpr const char* kUpper = "/cow-upper";
+
+Status make_dir(const std::string& path, mode_t mode) {
+  if (mkdir(path.c_str(), mode) < 0 && errno != EEXIST) return sys_error("mkdir " + path);
+  return {};
+}
+
+// A user namespace mapping ids 0..count-1 onto the zone's host range, held
+// only as an fd: what MOUNT_ATTR_IDMAP takes. A host file owned by uid N
+// then shows (and is copied up) as the zone's uid N: the zone's root owns
+// the host's root-owned directories in its view, and may write there.
+Status idmap_userns(const ShimConfig& c, const std::string& host_proc, int* out) {
+  int ready[2], done[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe");
+  if (pipe2(done, O_CLOEXEC) < 0) {
+    close(ready[0]);
+    close(ready[1]);
+    return sys_error("pipe");
+  }
+  const std::string self_link = host_proc + "/self";
+  pid_t pid = fork();
+  if (pid < 0) return sys_error("fork for the id-mapping namespace");
+  if (pid == 0) {
+    close(ready[0]);
+    close(done[1]);  // or the read below would never see the parent's close
+    // Our pid as the host's /proc (reachable under the host's tree) names
+    // us: the zone's pid namespace would say 2. The string is built before
+    // the fork (only async-signal-safe calls here).
+    char self[16] = {};
+    ssize_t n = readlink(self_link.c_str(), self, sizeof self - 1);
+    char msg[17] = {};
+    msg[0] = (n > 0 && unshare(CLONE_NEWUSER) == 0) ? 1 : 0;
+    if (n > 0) memcpy(msg + 1, self, static_cast<size_t>(n));
+    (void)!write(ready[1], msg, sizeof msg);
+    char b;
+    (void)!read(done[0], &b, 1);  // until the parent has opened our namespace
+    _exit(0);
+  }
+  close(ready[1]);
+  close(done[0]);
+  char msg[17] = {};
+  Status s;
+  if (read(ready[0], msg, sizeof msg) != sizeof msg || msg[0] != 1) s = Error{EPERM, "unshare the id-mapping user namespace"};
+  std::string map = "0 " + std::to_string(c.id_base) + " " + std::to_string(c.id_count) + "\n";
+  std::string proc = host_proc + "/" + (msg + 1);
+  if (s.ok()) s = write_file(proc + "/uid_map", map);
+  if (s.ok()) s = write_file(proc + "/gid_map", map);
+  if (s.ok()) {
+    int fd = open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) s = sys_error("open the id-mapping user namespace");
+    *out = fd;
+  }
+  close(ready[0]);
+  close(done[1]);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return s;
+}
+
+// The host's root filesystem alone (no submounts: overlayfs does not cross
+// them), id-mapped onto the zone's ids, attached at kLower.
+Status attach_lower(const ShimConfig& c, const std::string& host_root) {
+  int userns = -1;
+  LXZ_TRY(idmap_userns(c, host_root + "/proc", &userns));
+  int tree = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, host_root.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  Status s;
+  if (tree < 0) s = sys_error("open_tree of the host's root");
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  attr.userns_fd = static_cast<uint64_t>(userns);
+  if (s.ok() && syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
+    s = sys_error("id-map the host's root (the root filesystem must support id-mapped mounts)");
+  if (s.ok()) s = make_dir(kLower, 0755);
+  if (s.ok() && syscall(SYS_move_mount, tree, "", AT_FDCWD, kLower, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+    s = sys_error("attach the host's root as the lower layer");
+  if (tree >= 0) close(tree);
+  close(userns);
+  return s;
+}
+
+// The upper layer: the zone's directory (kept) or a tmpfs (gone with the
+// zone). Either way on a filesystem other than the host's root, as overlayfs
+// requires of layers that would otherwise nest.
+Status attach_upper(const ShimConfig& c, const std::string& host_root) {
+  LXZ_TRY(make_dir(kUpper, 0755));
+  if (c.root_cow_dir.empty()) {
+    // Bounded in inodes as well as bytes, like every tmpfs of a zone (mounts.cc).
+    uint64_t bytes = std::strtoull(c.root_cow_size.c_str(), nullptr, 10);
+    switch (c.root_cow_size.back()) {
+      case 'g': bytes <<= 10; [[fallthrough]];
+      case 'm': bytes <<= 10; [[fallthrough]];
+      case 'k': bytes <<= 10; break;
+      default: break;
+    }
+    std::string opts = "mode=0755,size=" + c.root_cow_size + ",nr_inodes=" + std::to_string(bytes / 4096 < 1024 ? 1024 : bytes / 4096);
+    if (mount("tmpfs", kUpper, "tmpfs", MS_NOSUID | MS_NODEV, opts.c_str()) < 0)
+      return sys_error("mount the copy-on-write tmpfs");
+    LXZ_TRY(make_dir(std::string(kUpper) + "/upper", 0755));
+    LXZ_TRY(make_dir(std::string(kUpper) + "/work", 0700));
+  } else {
+    // Reached with no symlink on the way: the directory is the caller's (the
+    // zone's state), but a link there must not choose the upper layer.
+    struct open_how how = {};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    std::string path = host_root + c.root_cow_dir;
+    int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how));
+    if (fd < 0) return sys_error("copy-on-write directory " + c.root_cow_dir);
+    int tree = static_cast<int>(syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+    close(fd);
+    if (tree < 0) return sys_error("open_tree " + c.root_cow_dir);
+    Status s;
+    if (syscall(SYS_move_mount, tree, "", AT_FDCWD, kUpper, MOVE_MOUNT_F_EMPTY_PATH) < 0) s = sys_error("attach " + c.root_cow_dir);
+    close(tree);
+    LXZ_TRY(s);
+    LXZ_TRY(make_dir(std::string(kUpper) + "/upper", 0755));
+    LXZ_TRY(make_dir(std::string(kUpper) + "/work", 0700));
+  }
+  // The merged root takes the upper root's owner: the zone's root, as the
+  // host's root owns "/" natively.
+  if (chown((std::string(kUpper) + "/upper").c_str(), c.id_base, c.id_base) < 0) return sys_error("chown the upper layer");
+  return {};
+}
+
+// Mountinfo escapes blanks and backslashes as \ooo.
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// The host's other filesystems (those mounted on its root, except the ones a
+// zone gets fresh copies of) stay visible as in a read-only zone: bound
+// read-only over the overlay, not copy-on-write.
+Status bind_host_submounts(const std::string& host_root, const std::string& root) {
+  std::ifstream in(host_root + "/proc/self/mountinfo");
+  std::string line;
+  std::string root_id;
+  std::vector<std::pair<std::string, std::string>> mounts;  // (parent id, mount point)
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string id, parent, dev, fsroot, point;
+    f >> id >> parent >> dev >> fsroot >> point;
+    point = unescape(point);
+    if (point == host_root) root_id = id;
+    mounts.emplace_back(parent, point);
+  }
+  if (root_id.empty()) return Error{ENOENT, "the host's root in mountinfo"};
+  for (const auto& [parent, point] : mounts) {
+    if (parent != root_id || point.rfind(host_root + "/", 0) != 0) continue;
+    std::string rel = point.substr(host_root.size());
+    bool fresh = false;
+    for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"})
+      fresh |= rel == d || rel.rfind(std::string(d) + "/", 0) == 0;
+    if (fresh) continue;
+    int tree = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, point.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+    if (tree < 0) return sys_error("open_tree " + rel);
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    Status s;
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) s = sys_error("mount_setattr " + rel);
+    // A mount point the zone removed from its copy is simply not shown again.
+    if (s.ok() && syscall(SYS_move_mount, tree, "", AT_FDCWD, (root + rel).c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0 && errno != ENOENT)
+      s = sys_error("bind " + rel);
+    close(tree);
+    LXZ_TRY(s);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status mount_cow_root(const ShimConfig& c, const std::string& host_root, const std::string& root) {
+  LXZ_TRY(attach_lower(c, host_root));
+  LXZ_TRY(attach_upper(c, host_root));
+  std::string data = std::string("lowerdir=") + kLower + ",upperdir=" + kUpper + "/upper,workdir=" + kUpper + "/work";
+  if (mount("overlay", root.c_str(), "overlay", MS_NOSUID | MS_NODEV, data.c_str()) < 0)
+    return sys_error("mount the copy-on-write root (overlay)");
+  return bind_host_submounts(host_root, root);
+}
+
+}  // namespace lxz
