@@ -32,8 +32,7 @@ enum class ControlType : uint32_t {
   kSignal = 101,  // a = signal to send to the zone's init
   kAbort = 102,  // setup failed host-side: kill the zone and exit
   // from the shim
-  kIdMapRequest = 200,  // the zone process has its user namespace: write its id maps
-  kIdMapDone = 201,  // its id maps are written
+  kNamespacesJoined = 200,  // the zone process is in the zone's network, UTS and IPC namespaces
   kTtyMaster = 202,  // carries the master of the zone's pseudo-terminal
   kFilterComing = 203,  // a = the fd number the listener will have: the keeper takes it (pidfd_getfd)
   kListenerTaken = 204,  // the keeper holds the listener: the zone process may close its own

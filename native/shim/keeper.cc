@@ -23,6 +23,7 @@
 #include "join_process.h"
 #include "proc_write.h"
 #include "time_namespace.h"
+#include "zone_namespaces.h"
 #include "zone_process.h"
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -33,14 +34,6 @@ namespace {
 constexpr int kForwardedSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
 
 void log_error(const std::string& what) { dprintf(2, "lxzone-shim: %s\n", what.c_str()); }
-
-// A root zone's id maps: the zone's range of host ids.
-Status write_id_maps(pid_t pid, const ShimConfig& c) {
-  std::string base = "/proc/" + std::to_string(pid);
-  std::string map = "0 " + std::to_string(c.id_base) + " " + std::to_string(c.id_count) + "\n";
-  LXZ_TRY(write_file(base + "/uid_map", map));
-  return write_file(base + "/gid_map", map);
-}
 
 // A zone's init is the shim's own process until the zone is built: until
 // then its namespaces are half made (a rootless zone's user namespace exists
@@ -153,6 +146,7 @@ class Keeper {
     if (!signals_.valid()) return sys_error("signalfd");
 
     Fd zone_pidfd;
+    ZoneNamespaces zone_ns;
     if (c_.join_pid) {
       zone_pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, c_.join_pid, 0)));
       if (!zone_pidfd.valid()) return Error{errno, "the zone's init (pid " + std::to_string(c_.join_pid) + ") is not running"};
@@ -160,13 +154,15 @@ class Keeper {
     } else {
       if (c_.rootless) LXZ_TRY(enter_caller_user_namespace());
       LXZ_TRY(new_time_namespace_for_children());
+      LXZ_TRY(make_zone_namespaces(c_, &zone_ns));
     }
     struct clone_args ca = {};
-    // A new zone gets new namespaces; a joining process takes the zone's in the child.
-    if (!c_.join_pid) ca.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+    // A new zone gets new pid and mount namespaces here (its others come from
+    // zone_ns); a joining process takes the zone's in the child.
+    if (!c_.join_pid) ca.flags = CLONE_NEWPID | CLONE_NEWNS;
     ca.exit_signal = SIGCHLD;
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
-    if (pid < 0) return sys_error("clone3 (new pid, mount, uts, ipc and network namespaces)");
+    if (pid < 0) return sys_error("clone3 (new pid and mount namespaces)");
     if (pid == 0) {
       sync_.reset();
       signals_.reset();
@@ -176,12 +172,16 @@ class Keeper {
         JoinProcessArgs jargs{&c_, &filter_, child_end.release(), zone_pidfd.release()};
         join_process_main(jargs);
       }
-      ZoneProcessArgs zargs{&c_, &filter_, child_end.release()};
+      ZoneProcessArgs zargs{&c_, &filter_, child_end.release(), &zone_ns};
       zone_process_main(zargs);
     }
     pid_ = static_cast<pid_t>(pid);
     child_end.reset();
     zone_pidfd.reset();
+    zone_ns = ZoneNamespaces();
+    // The supervisor plugs the zone's network into the network namespace of
+    // the pid it is told: only once the zone process is in its own.
+    if (!c_.join_pid) LXZ_TRY(await_namespaces_joined());
 
     // For an exec, the zone's init is what the supervisor acts on (reboot);
     // b carries the joining process.
@@ -190,6 +190,17 @@ class Keeper {
     if (c_.hold) LXZ_TRY(await_continue());
     LXZ_TRY(send_control(sync_.get(), ControlType::kContinue));
     return follow_setup();
+  }
+
+  Status await_namespaces_joined() {
+    ControlMessage msg;
+    int r = recv_control(sync_.get(), &msg);
+    if (msg.fd >= 0) close(msg.fd);
+    if (r < 0) return sys_error("read from the zone process");
+    if (r == 0) return Error{ESRCH, "the zone process died before joining its namespaces"};
+    if (msg.header.type == ControlType::kSetupFailed) return Error{msg.header.a, msg.text, true};
+    if (msg.header.type != ControlType::kNamespacesJoined) return Error{EPROTO, "unexpected message from the zone process"};
+    return {};
   }
 
   // The supervisor places the zone (cgroups, network) and says go.
@@ -213,12 +224,6 @@ class Keeper {
       if (r < 0) return sys_error("read from the zone process");
       if (r == 0) break;  // exec'd (or died: the exit is reported by supervise())
       switch (msg.header.type) {
-        case ControlType::kIdMapRequest: {
-          Status s = write_id_maps(pid_, c_);
-          if (!s.ok()) return s;
-          LXZ_TRY(send_control(sync_.get(), ControlType::kIdMapDone));
-          break;
-        }
         case ControlType::kFilterComing:
           LXZ_TRY(take_listener(msg.header.a));
           LXZ_TRY(send_control(control_.get(), ControlType::kReady, zone_init(), 0, {}, listener_.get()));

@@ -337,7 +337,40 @@ Status mount_proc(const std::string& root) {
     LXZ_TRY(do_mount(path.c_str(), path, nullptr, MS_BIND | MS_REC));
     LXZ_TRY(set_recursive_attrs(path, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
   }
+  // ...except where the settings of the zone's own namespaces live (its
+  // network, IPC and mqueue settings: net/*, kernel.shm*, msg*, sem,
+  // fs.mqueue.*), which its user namespace owns and its root may write. The
+  // host-global settings beside them in kernel/ and fs/ stay refused: the
+  // kernel lets only the host's root (uid 0 of the host) write them, with no
+  // capability override (proc_sys_permission), and no zone maps that uid. The
+  // per-namespace files cannot be bound one by one: each name resolves to the
+  // caller's namespace, so a nested namespace would not find the mount point.
+  for (const char* f : {"sys/net", "sys/kernel", "sys/fs"}) {
+    std::string path = proc + "/" + f;
+    if (access(path.c_str(), F_OK) != 0) continue;
+    LXZ_TRY(do_mount(path.c_str(), path, nullptr, MS_BIND | MS_REC));
+    LXZ_TRY(do_mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  }
   return {};
+}
+
+// The kernel lets a user namespace mount proc or sysfs only where a view of
+// it is already fully visible in the mount namespace (mount_too_revealing):
+// the zone's own are not, their masks being locked mounts over files and
+// full directories. So one unmasked instance of each is mounted where no
+// path reaches it: on a tmpfs that the zone's /dev then covers (a locked
+// mount). Nested namespaces (bwrap, unshare --mount-proc, containers) can
+// then mount proc for their pid namespace and sysfs (read-only, as this one
+// is) for their network namespace. What such a mount shows that the zone's
+// masks hide is information, not control: the files that act on the host
+// (sysrq-trigger, host-global sysctls, kcore, ...) are the host root's, whom
+// the zone's root is not, and the kernel checks that (docs/security.md).
+Status mount_unmasked_views(const std::string& dev) {
+  LXZ_TRY(do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0700,size=4k,nr_inodes=8"));
+  LXZ_TRY(make_dir(dev + "/proc", 0500));
+  LXZ_TRY(make_dir(dev + "/sys", 0500));
+  LXZ_TRY(do_mount("proc", dev + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
+  return do_mount("sysfs", dev + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
 Status mount_sys(const std::string& root) {
@@ -355,6 +388,7 @@ Status mount_sys(const std::string& root) {
 Status mount_dev(const std::string& root, const ShimConfig& c) {
   std::string dev = root + "/dev";
   LXZ_TRY(make_dir(dev, 0755));
+  LXZ_TRY(mount_unmasked_views(dev));
   LXZ_TRY(do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64"));
   // The usual character devices, bound from the host: nothing else exists.
   for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {

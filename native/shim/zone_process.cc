@@ -38,13 +38,9 @@ Status bring_up_loopback() {
   return {};
 }
 
-// The zone's network namespace belongs to the host (or, rootless, to the
-// caller's first user namespace), not to the zone's user namespace, so the
-// zone's root holds no capability over it: without this, binding port 80
-// would be refused to it. Docker's defaults for a container's namespace:
-// every port may be bound, and ICMP echo sockets need no CAP_NET_RAW for the
-// zone's groups. They are settings of this namespace only; /proc/sys is
-// read-only in the zone.
+// Docker's defaults for a container's namespace: every port may be bound,
+// and ICMP echo sockets need no CAP_NET_RAW for the zone's groups. They are
+// settings of the zone's network namespace only (its root may change them).
 Status set_zone_network_sysctls(const ShimConfig& c) {
   // Group ids as this process sees them now: the host's, or (rootless) those
   // of the caller's user namespace, where the zone's one group is 0.
@@ -65,28 +61,27 @@ void zone_process_main(const ZoneProcessArgs& args) {
   // A session of its own: the caller's terminal is never the zone's
   // controlling terminal (a zone gets a terminal only with tty, its own).
   setsid();
+  // Into the namespaces the zone's user namespace owns, before the keeper
+  // tells the supervisor where the zone is: it plugs the zone's network into
+  // the network namespace of this process.
+  check(sync, join_owned_namespaces(*args.namespaces));
+  check(sync, send_control(sync, ControlType::kNamespacesJoined));
   await(sync, ControlType::kContinue);  // cgroups and network are in place
-  if (unshare(CLONE_NEWCGROUP) < 0) fail(sync, sys_error("unshare cgroup namespace"));
+  // The UTS namespace began as a copy of the host's: none of its names stays.
   if (sethostname(c.hostname.data(), c.hostname.size()) < 0) fail(sync, sys_error("sethostname"));
+  if (setdomainname("(none)", 6) < 0) fail(sync, sys_error("setdomainname"));
   if (c.network != NetworkMode::kNone) check(sync, bring_up_loopback());
   // Before the new mount tree: /proc/sys/net is still the host's procfs,
   // which resolves to the namespace of the process that opens it.
   check(sync, set_zone_network_sysctls(c));
+  // /sys shows the zone's network namespace (joined above), /dev/mqueue its
+  // IPC namespace.
   check(sync, build_zone_filesystem(c));
 
   // The zone's user namespace comes last, with a mount namespace of its own:
-  // every mount built above is now locked, its flags and masks out of reach.
-  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) fail(sync, sys_error("unshare user namespace"));
-  if (!c.rootless) {
-    check(sync, send_control(sync, ControlType::kIdMapRequest));
-    await(sync, ControlType::kIdMapDone);
-  } else {
-    // Rootless, the mounts were built in the caller's user namespace (the
-    // keeper cloned us into it); this second one, its child, locks them the
-    // same way. Its one id, root, maps onto that namespace's root, which is
-    // ourselves: a process may write that map for itself.
-    check(sync, map_self_as_root("0", "0"));
-  }
+  // every mount built above is now locked, its flags and masks out of reach,
+  // although the zone's root holds CAP_SYS_ADMIN over this mount namespace.
+  check(sync, enter_zone_user_namespace(*args.namespaces));
   int tty_slave = enter_zone_and_filter(c, *args.filter, sync);
 
   if (!c.init) exec_binary(c, sync, tty_slave);

@@ -8,6 +8,7 @@
 
 #include "../tracee_memory.h"
 #include "handler.h"
+#include "uts_names.h"
 
 namespace lxz {
 namespace {
@@ -68,7 +69,11 @@ Reply handle_uname(Call& call) {
   const ZoneOptions& o = call.zone.options;
   NewUtsname u = {};
   set(u.sysname, "Linux");
-  set(u.nodename, o.hostname);
+  // The names the zone's UTS namespace holds now (its root may have changed
+  // them); the configured name when they cannot be read.
+  std::string nodename = o.hostname, domainname = "(none)";
+  read_uts_names(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), &nodename, &domainname);
+  set(u.nodename, nodename);
   std::string release = o.kernel_version.empty() ? o.host_release : o.kernel_version;
   if (o.kernel_version_env) {
     std::string own = env_override(call);
@@ -78,7 +83,7 @@ Reply handle_uname(Call& call) {
   set(u.release, release);
   set(u.version, o.kernel_build.empty() ? o.host_version : o.kernel_build);
   set(u.machine, o.host_machine);
-  set(u.domainname, "(none)");
+  set(u.domainname, domainname);
   int err = write_tracee(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), call.req.data.args[0], &u,
                          sizeof u);
   if (err == ENOENT) return Reply::error_of(ENOENT);  // the tracee is gone; the answer is dropped
