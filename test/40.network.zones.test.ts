@@ -20,10 +20,11 @@ import {
   type Lease,
 } from '../src/zone/network/index.js';
 
-const bridge = { name: 'lxzt40', subnet: '10.214.40.0/24' };
+const PORT = 18080;
+// Zones reach the host only on ports allowed explicitly (test/43 shows the rest is dropped).
+const bridge = { name: 'lxzt40', subnet: '10.214.40.0/24', hostPorts: [`tcp/${PORT}`] };
 const stateDir = mkdtempSync(join(tmpdir(), 'lxzone-net-'));
 const sleepers: ChildProcess[] = [];
-const PORT = 18080;
 
 /** A stand-in zone: its own network namespace, held by a sleeping process (unshare execs sleep: same pid). */
 function standInZone(): number {

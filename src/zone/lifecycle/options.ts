@@ -35,6 +35,7 @@ function positiveInt(env: NodeJS.ProcessEnv, key: string, fallback: number): num
  * Settings from the environment:
  *   LXZONE_STATE_DIR, LXZONE_RUNTIME_DIR   (see src/zone/state/paths.ts)
  *   LXZONE_BRIDGE, LXZONE_SUBNET, LXZONE_IPV6_PREFIX
+ *   LXZONE_HOST_PORTS   what zones may reach at the gateway: "tcp/53,udp/53" (default none)
  *   LXZONE_CGROUP_PARENT                   a relative cgroup path, e.g. /lxzone
  *   LXZONE_HALT_TIMEOUT_MS, LXZONE_REATTACH_TIMEOUT, LXZONE_LOG_MAX_BYTES
  */
@@ -43,6 +44,7 @@ export function lifecycleOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, ov
   if (env.LXZONE_BRIDGE) bridge.name = env.LXZONE_BRIDGE;
   if (env.LXZONE_SUBNET) bridge.subnet = env.LXZONE_SUBNET;
   if (env.LXZONE_IPV6_PREFIX) bridge.ipv6Prefix = env.LXZONE_IPV6_PREFIX;
+  if (env.LXZONE_HOST_PORTS) bridge.hostPorts = env.LXZONE_HOST_PORTS.split(',').map((p) => p.trim()).filter(Boolean);
   return {
     store: overrides.store ?? new ZoneStore({ env }),
     bridge: overrides.bridge ?? bridge,

@@ -19,6 +19,8 @@ export interface BridgeConfig {
   ipv6Prefix?: string;
   /** MTU of the bridge and the veth pairs. Default 1500. */
   mtu?: number;
+  /** What zones may reach of the host, at the gateway only: "tcp/PORT", "udp/PORT" (guard.ts). Default none. */
+  hostPorts?: string[];
 }
 
 export interface ResolvedBridge {

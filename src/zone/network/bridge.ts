@@ -6,6 +6,7 @@ import { LxzoneError } from '../../errors.js';
 import { ipv4ToInt, resolveBridge, type BridgeConfig, type ResolvedBridge } from './addressing.js';
 import { ip, ipBatch, ipJson, isNotFound } from './exec.js';
 import { disableOutbound } from './outbound.js';
+import { guardHost, unguardHost, unguardPort } from './guard.js';
 
 export const BRIDGE_ALIAS = 'lxzone bridge';
 
@@ -76,6 +77,8 @@ export async function ensureBridge(cfg: BridgeConfig = {}): Promise<ResolvedBrid
     `addr replace ${br.gateway6}/64 dev ${br.name} nodad`,
     `link set dev ${br.name} up`,
   ]);
+  // Zones reach the host only at the gateway, on the ports allowed (guard.ts).
+  await guardHost(br, cfg.hostPorts);
   return br;
 }
 
@@ -106,9 +109,11 @@ export async function removeBridge(cfg: BridgeConfig = {}, opts: RemoveBridgeOpt
       await ip('link', 'del', 'dev', p.ifname).catch((err) => {
         if (!isNotFound(err)) throw err;
       });
+      await unguardPort(p.ifname);
     }
   }
   await disableOutbound(cfg); // its nftables table names the bridge: it goes with it
+  await unguardHost(br.name);
   try {
     await ip('link', 'del', 'dev', br.name);
   } catch (err) {

@@ -6,6 +6,7 @@ import { LxzoneError } from '../../errors.js';
 import { checkZoneName, DEFAULT_BRIDGE, vethAlias, vethNames, zoneMac, type BridgeConfig } from './addressing.js';
 import { ensureBridge, linkInfo } from './bridge.js';
 import { ip, ipBatch, ipBatchIn, isNotFound } from './exec.js';
+import { guardPort, unguardPort } from './guard.js';
 import type { Lease } from './ipam.js';
 
 export interface AttachOptions {
@@ -61,6 +62,8 @@ export async function attachZone(opts: AttachOptions): Promise<Attachment> {
   }
   await deleteLink(peer); // a failed earlier attach may have left the peer on the host
 
+  // Source validation first: the port never carries a frame without it (guard.ts).
+  await guardPort({ hostIfname: host, mac, ipv4: opts.address.ipv4, ipv6: opts.address.ipv6 });
   await ip('link', 'add', host, 'mtu', String(br.mtu), 'type', 'veth', 'peer', 'name', peer, 'address', mac, 'mtu', String(br.mtu));
   try {
     await ipBatch([
@@ -81,6 +84,7 @@ export async function attachZone(opts: AttachOptions): Promise<Attachment> {
     await ipBatchIn(opts.pid, lines);
   } catch (err) {
     await deleteLink(host).catch(() => {}); // deleting one end deletes the pair, wherever the peer is
+    await unguardPort(host).catch(() => {});
     throw err;
   }
   return { hostIfname: host, zoneIfname: inside, mac, ipv4: opts.address.ipv4, ipv6: opts.address.ipv6, bridge: br.name };
@@ -104,5 +108,6 @@ export async function detachZone(zoneName: string, bridge?: BridgeConfig): Promi
     await deleteLink(peer);
     removed = true;
   }
+  await unguardPort(host);
   return removed;
 }
