@@ -25,7 +25,9 @@
         "native/supervisor/handlers/reboot.cc",
         "native/supervisor/handlers/js.cc",
         "native/supervisor/handlers/personality.cc",
-        "native/supervisor/handlers/zone_caps.cc"
+        "native/supervisor/handlers/zone_caps.cc",
+        "native/supervisor/handlers/sysfs.cc",
+        "native/supervisor/handlers/ustat.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]

@@ -10,6 +10,8 @@ export const HANDLERS = [
   'reboot', // 5: zone restart / halt, never the host
   'js', // 6: a handler registered from TypeScript (slow path)
   'personality', // 7: notes that the zone uses UNAME26 (uname must honour it), then CONTINUE
+  'sysfs', // 8: the obsolete sysfs(2): filesystem types by index, from the host's /proc/filesystems
+  'ustat', // 9: the obsolete ustat(2): free blocks and inodes of a filesystem the caller has mounted
 ] as const;
 
 /** Control messages TypeScript may send a zone's keeper (Supervisor#send). */

@@ -60,7 +60,7 @@ describe('the default profile\'s refusals, pinned', () => {
     for (const [name, text] of Object.entries(pinned.x86_64)) {
       if (text.startsWith('errno:')) expect(expected.has(name), name).toBe(true);
     }
-    expect(expected.has('pidfd_getfd')).toBe(true);
+    expect(expected.has('process_madvise')).toBe(true);
     const r = await runZone({
       argv: [join(repoRoot, 'fixtures/bin/escapes/refused_calls'), ...[...expected.values()].map((e) => e.spec)],
       stdio: 'pipe',

@@ -119,3 +119,25 @@ print(libc.sysinfo(ctypes.byref(s)), s.procs)`;
     expect(procs).toBeLessThan(5);
   });
 });
+
+describe('ustat answers only for filesystems the zone has mounted', () => {
+  // ustat(dev) natively answers for any superblock of the host; in a zone the
+  // supervisor looks the device up among the caller's own mounts (opened in
+  // its root without following symlinks).
+  const USTAT = (path: string) => `${LIBC}
+buf = ctypes.create_string_buffer(32)
+print(*call(136, ctypes.c_uint(os.stat("${path}").st_dev if "${path}" != "HOST" else int(os.environ["HOSTDEV"])), buf))`;
+
+  it("answers for the zone's own /tmp and root, as natively", async () => {
+    const r = await runZone({ argv: py(`${USTAT('/tmp')}\n${USTAT('/').split('\n').pop()}`), stdio: 'pipe' });
+    expect(out(r).trim()).toBe('0 0\n0 0');
+  });
+
+  it("refuses a host filesystem the zone cannot see (the host's procfs), which Linux would answer for", async () => {
+    const hostDev = Number(execFileSync('stat', ['-c', '%d', '/proc']).toString().trim());
+    const native = execFileSync('/usr/bin/python3', ['-c', USTAT('HOST')], { env: { ...process.env, HOSTDEV: String(hostDev) } }).toString().trim();
+    expect(native).toBe('0 0');
+    const r = await runZone({ argv: py(USTAT('HOST')), env: { HOSTDEV: String(hostDev) }, stdio: 'pipe' });
+    expect(out(r).trim()).toBe('-1 22');
+  });
+});

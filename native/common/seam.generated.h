@@ -14,9 +14,11 @@ constexpr uint8_t kHandlerSyslog = 4;  // an empty zone-local kernel log
 constexpr uint8_t kHandlerReboot = 5;  // zone restart / halt, never the host
 constexpr uint8_t kHandlerJs = 6;  // a handler registered from TypeScript (slow path)
 constexpr uint8_t kHandlerPersonality = 7;  // notes that the zone uses UNAME26 (uname must honour it), then CONTINUE
-constexpr size_t kHandlerCount = 8;
+constexpr uint8_t kHandlerSysfs = 8;  // the obsolete sysfs(2): filesystem types by index, from the host's /proc/filesystems
+constexpr uint8_t kHandlerUstat = 9;  // the obsolete ustat(2): free blocks and inodes of a filesystem the caller has mounted
+constexpr size_t kHandlerCount = 10;
 // X(name) per handler, in id order: handlers/registry.cc pairs each with handle_<name>.
-#define LXZ_HANDLERS(X) X(unsupported) X(trace) X(uname) X(sysinfo) X(syslog) X(reboot) X(js) X(personality)
+#define LXZ_HANDLERS(X) X(unsupported) X(trace) X(uname) X(sysinfo) X(syslog) X(reboot) X(js) X(personality) X(sysfs) X(ustat)
 
 // The keeper <-> supervisor control protocol (protocol.h has its framing).
 enum class ControlType : uint32_t {

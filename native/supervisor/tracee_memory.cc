@@ -28,6 +28,10 @@ int open_for_tracee(int listener, uint64_t id, pid_t pid, const char* name, int 
 
 }  // namespace
 
+int open_tracee_proc(int listener, uint64_t id, pid_t pid, const char* name, int flags, Fd* out) {
+  return open_for_tracee(listener, id, pid, name, flags, out);
+}
+
 bool notification_valid(int listener, uint64_t id) {
   return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
 }

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "../common/fd.h"
+
 namespace lxz {
 
 constexpr size_t kMaxTraceeString = 4096;
@@ -25,6 +27,10 @@ int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void
 
 // Reads a NUL-terminated string of at most `max` bytes. Returns 0 or an errno.
 int read_tracee_string(int listener, uint64_t id, pid_t pid, uint64_t addr, size_t max, std::string* out);
+
+// Opens /proc/PID/<name> (root, cwd, …) of a pending call's tracee: 0, or an
+// errno (ENOENT when the call is no longer pending, so *out is not its).
+int open_tracee_proc(int listener, uint64_t id, pid_t pid, const char* name, int flags, Fd* out);
 
 // Reads a small file of /proc/PID (environ, status) of a pending call, bounded;
 // empty when the call is no longer pending.

@@ -66,6 +66,8 @@ Reply handle_syslog(Call&);
 Reply handle_reboot(Call&);
 Reply handle_js(Call&);
 Reply handle_personality(Call&);
+Reply handle_sysfs(Call&);
+Reply handle_ustat(Call&);
 
 // Milliseconds of CLOCK_BOOTTIME / CLOCK_MONOTONIC.
 uint64_t boottime_ms();

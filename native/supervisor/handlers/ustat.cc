@@ -1,0 +1,169 @@
+// ustat(2), obsolete (statfs replaced it) but still in the x86 tables (illumos
+// LX emulated it too): free blocks and inodes of the filesystem on a device.
+// Linux looks the device up among every superblock of the host; a zone sees
+// only the filesystems mounted where it can see them: the caller's own
+// mounts (its /proc/PID/mountinfo), anything else is EINVAL, as for a device
+// with no filesystem.
+//
+// The filesystem is reached without following the zone: the caller's root
+// is its /proc/PID/root (opened, then the call checked pending), and a mount
+// point below it is opened with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS
+// | RESOLVE_NO_MAGICLINKS), O_PATH, and kept only if its device is the one
+// asked for. A path through a FUSE mount is not walked (its server, maybe the
+// zone's own, could hold the supervisor's thread), nor statfs'd: EINVAL.
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../tracee_memory.h"
+#include "handler.h"
+
+namespace lxz {
+namespace {
+
+struct Mount {
+  dev_t dev;
+  std::string point;   // unescaped, absolute in the caller's root
+  std::string fstype;
+};
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      int v = 0;
+      bool ok = true;
+      for (size_t k = 1; k <= 3; k++) {
+        char c = s[i + k];
+        if (c < '0' || c > '7') ok = false;
+        v = v * 8 + (c - '0');
+      }
+      if (ok) {
+        out.push_back(static_cast<char>(v));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+// "36 35 98:0 /root /mnt/point rw,… shared:1 - ext4 /dev/sda1 rw"
+std::vector<Mount> parse_mountinfo(const std::string& text) {
+  std::vector<Mount> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    std::vector<std::string> f;
+    size_t p = 0;
+    while (p < line.size()) {
+      size_t sp = line.find(' ', p);
+      if (sp == std::string::npos) sp = line.size();
+      f.push_back(line.substr(p, sp - p));
+      p = sp + 1;
+    }
+    if (f.size() < 7) continue;
+    size_t dash = 6;
+    while (dash < f.size() && f[dash] != "-") dash++;
+    if (dash + 1 >= f.size()) continue;
+    unsigned maj = 0, min = 0;
+    if (std::sscanf(f[2].c_str(), "%u:%u", &maj, &min) != 2) continue;
+    out.push_back({makedev(maj, min), unescape(f[4]), f[dash + 1]});
+  }
+  return out;
+}
+
+bool under(const std::string& path, const std::string& prefix) {
+  if (prefix == "/") return true;
+  return path.compare(0, prefix.size(), prefix) == 0 && (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
+// The walk to `target` crosses (or ends on) a FUSE mount.
+bool through_fuse(const std::vector<Mount>& mounts, const std::string& target) {
+  for (const Mount& m : mounts)
+    if (m.fstype.compare(0, 4, "fuse") == 0 && under(target, m.point)) return true;
+  return false;
+}
+
+// struct ustat on 64-bit ABIs and struct compat_ustat on i386.
+struct Ustat64 {
+  int32_t f_tfree;
+  uint64_t f_tinode;
+  char f_fname[6];
+  char f_fpack[6];
+};
+static_assert(sizeof(Ustat64) == 32, "struct ustat");
+struct Ustat32 {
+  int32_t f_tfree;
+  uint32_t f_tinode;
+  char f_fname[6];
+  char f_fpack[6];
+};
+static_assert(sizeof(Ustat32) == 20, "struct compat_ustat");
+
+// statfs of the filesystem on `dev` as the caller sees it: 0 or an errno.
+int statfs_of(Call& call, dev_t dev, struct statfs* out) {
+  pid_t pid = static_cast<pid_t>(call.req.pid);
+  Fd root;
+  if (int err = open_tracee_proc(call.listener, call.req.id, pid, "root", O_PATH | O_DIRECTORY, &root)) return err;
+  std::string info = read_proc_file(call.listener, call.req.id, pid, "mountinfo", 1 << 20);
+  std::vector<Mount> mounts = parse_mountinfo(info);
+  int tried = 0;
+  for (const Mount& m : mounts) {
+    if (m.dev != dev) continue;
+    if (++tried > 16) break;  // bounded, whatever the zone mounted
+    if (through_fuse(mounts, m.point)) continue;
+    struct open_how how = {};
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    Fd fd(static_cast<int>(syscall(SYS_openat2, root.get(), m.point.c_str(), &how, sizeof how)));
+    struct stat st;
+    if (!fd.valid() || fstat(fd.get(), &st) < 0 || st.st_dev != dev) continue;
+    if (fstatfs(fd.get(), out) < 0) continue;
+    return 0;
+  }
+  return EINVAL;
+}
+
+}  // namespace
+
+Reply handle_ustat(Call& call) {
+  const auto& a = call.req.data.args;
+  uint32_t raw = static_cast<uint32_t>(a[0]);
+  // new_decode_dev(): the 32-bit encoding of a dev_t.
+  dev_t dev = makedev((raw & 0xfff00) >> 8, (raw & 0xff) | ((raw >> 12) & 0xfff00));
+  struct statfs sfs;
+  int err = statfs_of(call, dev, &sfs);
+  if (err) return Reply::error_of(err);
+  pid_t pid = static_cast<pid_t>(call.req.pid);
+  if (call.is_32bit()) {
+    Ustat32 u = {};
+    u.f_tfree = static_cast<int32_t>(sfs.f_bfree);
+    u.f_tinode = static_cast<uint32_t>(sfs.f_ffree);
+    err = write_tracee(call.listener, call.req.id, pid, a[1] & 0xffffffffull, &u, sizeof u);
+  } else {
+    Ustat64 u = {};
+    u.f_tfree = static_cast<int32_t>(sfs.f_bfree);
+    u.f_tinode = sfs.f_ffree;
+    err = write_tracee(call.listener, call.req.id, pid, a[1], &u, sizeof u);
+  }
+  if (err) return Reply::error_of(err == ENOENT ? ENOENT : EFAULT);
+  return Reply::value_of(0);
+}
+
+}  // namespace lxz
