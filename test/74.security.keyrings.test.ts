@@ -4,6 +4,7 @@
 // a real `lxzone run` whose session keyring holds a secret (put there by a
 // wrapper that joins a named session keyring and adds the key first).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { execInZone, startZone } from '../src/zone/run.js';
@@ -107,6 +108,10 @@ describe('exec', () => {
     const zone = startZone({ argv: [PY, '-c', first], stdio: 'pipe' });
     try {
       const initPid = await zone.initPid;
+      // Join once the zone's binary runs (a zone still being built refuses a join).
+      const children = `/proc/${initPid}/task/${initPid}/children`;
+      const deadline = Date.now() + 10_000;
+      while (readFileSync(children, 'utf8').trim() === '' && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
       const second = `${KEYCTL}
 import time
 for _ in range(200):
