@@ -29,7 +29,6 @@ export interface AttachOptions {
   dispatch: Buffer;
   hostname: string;
   kernelVersion?: string;
-  kernelBuild?: string;
   kernelVersionEnv?: boolean;
   memoryLimit?: number;
   memoryUsageFile?: string;

@@ -67,8 +67,8 @@ describe('procview (LXCFS)', () => {
 
   it('lists binds for every virtualized file, sources under the mountpoint', () => {
     const binds = procViewBinds({ mountpoint });
-    expect(binds.map((b) => b.target)).toEqual([...PROC_FILES.map((f) => `/proc/${f}`), '/sys/devices/system/cpu/online']);
-    for (const b of binds) expect(existsSync(b.source)).toBe(true);
+    expect(binds.map((b) => b.zone)).toEqual([...PROC_FILES.map((f) => `/proc/${f}`), '/sys/devices/system/cpu/online']);
+    for (const b of binds) expect(existsSync(b.host)).toBe(true);
   });
 
   it('shows the zone cgroup caps to a reader in the zone (pid namespace + cgroup)', async () => {
@@ -89,7 +89,7 @@ describe('procview (LXCFS)', () => {
 
   it('with the binds applied over /proc, free(1) and getconf report the cap', async () => {
     const binds = procViewBinds({ mountpoint })
-      .map((b) => `mount --bind ${b.source} ${b.target}`)
+      .map((b) => `mount --bind ${b.host} ${b.zone}`)
       .join(' && ');
     const out = await inZone(`${binds} && free -b | awk '/^Mem:/ {print $2}' && getconf _NPROCESSORS_ONLN`, true);
     const [total, cpus] = out.trim().split('\n');

@@ -71,7 +71,7 @@ describe('reboot', () => {
     const events: string[] = [];
     const r = await runZone({
       argv: ['/bin/sh', '-c', script],
-      binds: [{ source: dir, target: '/mnt', readonly: false }],
+      binds: [{ host: dir, zone: '/mnt', readOnly: false }],
       stdio: 'pipe',
       onEvent: (e) => e.type === 'reboot' && events.push(e.a === 1 ? 'restart' : 'halt'),
     }).catch((e) => e);
@@ -250,7 +250,7 @@ describe('fail closed and re-attach', () => {
     const zone = startZone({
       argv: ['/bin/sh', '-c', script],
       kernelVersion: '1.1.1-first',
-      binds: [{ source: dir, target: '/mnt', readonly: false }],
+      binds: [{ host: dir, zone: '/mnt', readOnly: false }],
       reattachSocket: socket,
       reattachTimeoutSeconds: 20,
       stdio: 'pipe',

@@ -52,7 +52,7 @@ const binDir = join(repoRoot, 'fixtures', 'bin', 'escapes');
 // The fixtures as zones see them: bound read-only into the zone's own /tmp
 // (the checkout may itself live under the host's /tmp, which zones never see).
 const zoneBinDir = '/tmp/lxzone-escapes';
-const fixtureBinds = [{ source: binDir, target: zoneBinDir, readonly: true }];
+const fixtureBinds = [{ host: binDir, zone: zoneBinDir, readOnly: true }];
 const manifest = JSON.parse(readFileSync(join(escapesDir, 'manifest.json'), 'utf8')) as Manifest;
 const programOf = (name: string, run: Run) => run.program ?? name;
 const isRoot = process.getuid?.() === 0;

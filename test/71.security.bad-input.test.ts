@@ -404,7 +404,7 @@ describe.skipIf(!isRoot)('hostile options through the run API (runZone, startZon
     const real = join(work, 'b-real');
     mkdirSync(real, { recursive: true });
     symlinkSync(real, join(work, 'b-link'));
-    const bind = (source: string, target = '/mnt') => ({ binds: [{ source, target, readonly: true }] });
+    const bind = (host: string, zone = '/mnt') => ({ binds: [{ host, zone, readOnly: true }] });
     expect((await rejection(run(bind(join(work, 'b-link'))))).message).toBe(`zone setup failed: bind source ${join(work, 'b-link')}: Too many levels of symbolic links`);
     expect((await rejection(run(bind(join(work, 'b-link', 'x'))))).message).toMatch(/^zone setup failed: bind source .*b-link\/x: Too many levels of symbolic links$/);
     expect((await rejection(run(bind(join(work, 'b-nope'))))).message).toBe(`zone setup failed: bind source ${join(work, 'b-nope')}: No such file or directory`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LineReader, MAX_LINE_BYTES } from '../src/daemon/protocol.js';
 import { LogRotator, readLogs } from '../src/zone/lifecycle/logs.js';
+import { attachOptionsOf } from '../src/zone/lifecycle/plan.js';
 import { decideRestart, RESTART_BURST, restartDelayMs } from '../src/zone/lifecycle/restart.js';
 import { ZoneStore } from '../src/zone/state/store.js';
 
@@ -107,5 +108,15 @@ describe('LineReader', () => {
     r.push('1}\n\n{"b":2}\n{"c"');
     expect(lines).toEqual(['{"a":1}', '{"b":2}']);
     expect(() => r.push('x'.repeat(MAX_LINE_BYTES + 1))).toThrow(/longer than/);
+  });
+});
+
+describe('attachOptionsOf (re-attach)', () => {
+  it('serves a zone as its boot did: per-process kernel releases only when the zone asked', () => {
+    const rec = { hostname: 'web', profile: 'default', extraRules: [], idBase: 0, kernelVersion: '5.15.0' };
+    const o = attachOptionsOf(rec);
+    expect(o).toMatchObject({ hostname: 'web', kernelVersion: '5.15.0', kernelVersionEnv: false });
+    expect(attachOptionsOf({ ...rec, kernelVersionEnv: true }).kernelVersionEnv).toBe(true);
+    expect(o).not.toHaveProperty('kernelBuild');
   });
 });

@@ -23,7 +23,7 @@ export function inZone(argv: string[], opts: Partial<RunOptions> = {}): RunOptio
   return {
     ...opts,
     argv: argv.map((a) => (a.startsWith(`${benchBin}/`) ? zoneBenchBin + a.slice(benchBin.length) : a)),
-    binds: [...(opts.binds ?? []), { source: benchBin, target: zoneBenchBin, readonly: true }],
+    binds: [...(opts.binds ?? []), { host: benchBin, zone: zoneBenchBin, readOnly: true }],
   };
 }
 

@@ -82,7 +82,7 @@ export async function work(ctx: SectionContext): Promise<void> {
     const zoneOpts = (s: string) => ({
       // A fixed host id range, so the zone's root owns its scratch directory.
       idBase: DEFAULT_ID_BASE,
-      binds: [{ source: dir, target: dir, readonly: false }],
+      binds: [{ host: dir, zone: dir, readOnly: false }],
       env: { TMPDIR: s },
       cwd: s,
     });

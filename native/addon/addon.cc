@@ -137,7 +137,7 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
     return supervisor_.get();
   }
 
-  // attach(controlFd, { dispatch: Buffer, hostname, kernelVersion, kernelBuild,
+  // attach(controlFd, { dispatch: Buffer, hostname, kernelVersion,
   //   kernelVersionEnv, memoryLimit, memoryUsageFile, rebootMarker, traceStringArgs: Buffer }) -> zone id
   Napi::Value Attach(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -168,7 +168,6 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
     };
     str("hostname", &opts.hostname);
     str("kernelVersion", &opts.kernel_version);
-    str("kernelBuild", &opts.kernel_build);
     str("memoryUsageFile", &opts.memory_usage_file);
     str("rebootMarker", &opts.reboot_marker);
     if (o.Get("kernelVersionEnv").IsBoolean()) opts.kernel_version_env = o.Get("kernelVersionEnv").As<Napi::Boolean>();

@@ -16,7 +16,6 @@ namespace lxz {
 struct ZoneOptions {
   std::string hostname = "lxzone";
   std::string kernel_version;       // uname release; empty = the host's
-  std::string kernel_build;         // uname version
   bool kernel_version_env = false;  // honour LXZONE_KERNEL_VERSION in a process's environment
   std::string host_release, host_version, host_machine;  // the host's uname, read once at attach
   uint64_t memory_limit = 0;        // bytes; 0 = the host's

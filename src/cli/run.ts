@@ -149,7 +149,7 @@ export function register(program: Command): void {
         return;
       }
       const env = parseEnvFlags(flags.env);
-      const binds = flags.volume.map(parseVolumeFlag).map((b) => ({ source: b.host, target: b.zone, readonly: b.readOnly }));
+      const binds = flags.volume.map(parseVolumeFlag);
       let uid: number | undefined;
       let gid: number | undefined;
       if (flags.user !== undefined) {

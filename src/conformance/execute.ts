@@ -120,7 +120,7 @@ export async function runZoneRaw(argv: string[], env: Record<string, string>, ti
   try {
     running = startZone({
       argv: argv.map((a) => a.split(FIXTURES_DIR).join(ZONE_FIXTURES_DIR)),
-      binds: [{ source: FIXTURES_DIR, target: ZONE_FIXTURES_DIR, readonly: true }],
+      binds: [{ host: FIXTURES_DIR, zone: ZONE_FIXTURES_DIR, readOnly: true }],
       stdio: 'pipe',
       env,
       cwd: '/tmp',

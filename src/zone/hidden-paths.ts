@@ -9,7 +9,7 @@
 // it is refused.
 import { realpathSync } from 'node:fs';
 import { LxzoneError } from '../errors.js';
-import type { ShimBind } from './shim-config.js';
+import type { BindMount } from './config/types.js';
 import { defaultPaths } from './state/paths.js';
 
 function real(path: string): string | undefined {
@@ -37,22 +37,22 @@ export function lxzoneHostDirs(extra: string[] = []): string[] {
  * The zone paths to mask for `hidden` host directories, given the zone's
  * root (undefined: the host's) and binds; throws for a bind from inside one.
  */
-export function zonePathsToHide(hidden: string[], rootfs: string | undefined, binds: ShimBind[]): string[] {
+export function zonePathsToHide(hidden: string[], rootfs: string | undefined, binds: BindMount[]): string[] {
   const out = new Set<string>();
   for (const h of hidden) {
     // An image zone's root lives in the state directory: it is its own, and shows only itself.
     const root = rootfs === undefined ? '/' : real(rootfs) ?? rootfs;
     if (under(h, root)) out.add(`/${h.slice(root.length)}`.replace(/\/+/g, '/'));
     for (const b of binds) {
-      const src = real(b.source) ?? b.source;
+      const src = real(b.host) ?? b.host;
       if (under(src, h)) {
-        throw new LxzoneError(`bind source ${b.source} is inside lxzone's directory ${h}: zones never see lxzone's state`, {
+        throw new LxzoneError(`bind source ${b.host} is inside lxzone's directory ${h}: zones never see lxzone's state`, {
           code: 'EACCES',
-          where: b.source,
+          where: b.host,
           exitCode: 2,
         });
       }
-      if (under(h, src)) out.add(`${b.target}/${h.slice(src.length)}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1'));
+      if (under(h, src)) out.add(`${b.zone}/${h.slice(src.length)}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1'));
     }
   }
   return [...out];

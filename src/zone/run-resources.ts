@@ -5,13 +5,14 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXIT, LxzoneError } from '../errors.js';
+import type { BindMount } from './config/types.js';
 import { createZoneCgroup, defaultParent, detectCgroups, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from './cgroups/index.js';
 import { procViewBinds, startProcView } from './procview/index.js';
 
 export interface RunCaps {
   cgroup: ZoneCgroup;
   /** The zone's own /proc view (LXCFS files bound over /proc), when LXCFS can run here. */
-  procBinds: { source: string; target: string; readonly: boolean }[];
+  procBinds: BindMount[];
   /** The cgroup file sysinfo's view of the zone's memory reads. */
   memoryUsageFile?: string;
   release(): Promise<void>;

@@ -14,10 +14,11 @@ import { claimTransientIdRange, defaultIdBase } from './ids.js';
 import { assertZoneRangeDelegated, zoneIdCount } from './subids.js';
 import { createRunCaps, hasCaps } from './run-resources.js';
 import { checkRootCow, cowMasks, DEFAULT_COW_TMPFS_BYTES, type RootCow } from './cow-root.js';
-import { encodeShimConfig, type ShimBind, type ShimTmpfs } from './shim-config.js';
+import type { BindMount } from './config/types.js';
+import { encodeShimConfig, type ShimTmpfs } from './shim-config.js';
 import { addStats, statsOf, type ZoneStats } from './stats.js';
-import { supervisor } from './supervisor.js';
-import { formatTraceEvent, traceStringMasks } from './trace-format.js';
+import { supervisor, supervisorOptions } from './supervisor.js';
+import { formatTraceEvent } from './trace-format.js';
 import { runWithRestarts } from './run-restarts.js';
 import { lxzoneHostDirs, zonePathsToHide } from './hidden-paths.js';
 import type { SyscallRules } from '../policy/types.js';
@@ -56,8 +57,8 @@ export interface RunOptions {
   /** A small reaper as pid 1 (default), or the binary itself as pid 1. */
   init?: boolean;
   network?: 'none' | 'loopback' | 'zone';
-  binds?: ShimBind[];
-  procBinds?: ShimBind[];
+  binds?: BindMount[];
+  procBinds?: BindMount[];
   /** A pseudo-terminal for the binary (docker's -t); the keeper relays it to our stdio. */
   tty?: boolean;
   /** A system zone (docs/parts/system-zones.md): the binary is the image's init, given what systemd needs. */
@@ -391,16 +392,14 @@ export function startZone(opts: RunOptions): RunningZone {
       .then(reply, (err: unknown) => reply(-((err as { errno?: number }).errno ?? 38)));
   };
 
-  const attachOptions = {
-    dispatch: policy.dispatch,
+  const attachOptions = supervisorOptions(abis, policy.dispatch, {
     hostname,
     kernelVersion: opts.kernelVersion,
-    kernelVersionEnv: opts.kernelVersionEnv ?? false,
+    kernelVersionEnv: opts.kernelVersionEnv,
     memoryLimit: opts.memoryLimit,
     memoryUsageFile: opts.memoryUsageFile,
     rebootMarker: opts.rebootMarker,
-    traceStringArgs: traceStringMasks(abis, policy.dispatch),
-  };
+  });
   try {
     zoneId = sup.attach(ours, attachOptions, onEvent);
   } catch (err) {

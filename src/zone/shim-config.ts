@@ -1,12 +1,7 @@
 // Encodes a zone for lxzone-shim's config fd: NUL-terminated key=value
 // records, lists by repetition (native/shim/config.h is the reader).
 import { LxzoneError } from '../errors.js';
-
-export interface ShimBind {
-  source: string;
-  target: string;
-  readonly: boolean;
-}
+import type { BindMount } from './config/types.js';
 
 export interface ShimTmpfs {
   target: string;
@@ -37,8 +32,9 @@ export interface ShimConfig {
   reattachTimeoutSeconds?: number;
   network: 'none' | 'loopback' | 'zone';
   tmpSize?: string;
-  binds: ShimBind[];
-  procBinds: ShimBind[];
+  /** One shape of a bind from the zone config to here: {host, zone, readOnly}. */
+  binds: BindMount[];
+  procBinds: BindMount[];
   tmpfs?: ShimTmpfs[];
   /** Zone paths masked with an empty read-only tmpfs (lxzone's own state: hidden-paths.ts). */
   hide?: string[];
@@ -84,8 +80,8 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.reattachTimeoutSeconds !== undefined) add('reattach-timeout', c.reattachTimeoutSeconds);
   add('network', c.network);
   if (c.tmpSize) add('tmp-size', c.tmpSize);
-  for (const b of c.binds) add('bind', [b.source, b.target, b.readonly ? 'ro' : 'rw'].join(US));
-  for (const b of c.procBinds) add('proc-bind', [b.source, b.target, 'ro'].join(US));
+  for (const b of c.binds) add('bind', [b.host, b.zone, b.readOnly ? 'ro' : 'rw'].join(US));
+  for (const b of c.procBinds) add('proc-bind', [b.host, b.zone, 'ro'].join(US));
   if (c.tty) add('tty', true);
   if (c.system) add('system', true);
   if (c.joinPid !== undefined) add('join-pid', c.joinPid);

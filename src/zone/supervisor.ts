@@ -4,6 +4,8 @@
 // belong to.
 import { LxzoneError } from '../errors.js';
 import { native, type AttachOptions, type NativeEvent, type NativeSupervisor } from '../native.js';
+import type { Abi } from '../tables/index.js';
+import { traceStringMasks } from './trace-format.js';
 
 export type ZoneEventListener = (event: NativeEvent) => void;
 
@@ -63,4 +65,35 @@ let shared: ZoneSupervisor | undefined;
 export function supervisor(): ZoneSupervisor {
   shared ??= new ZoneSupervisor();
   return shared;
+}
+
+/** What the supervisor needs of a zone besides its policy: the same for a first attach and a re-attach. */
+export interface SupervisedZone {
+  hostname: string;
+  kernelVersion?: string;
+  /** Honour LXZONE_KERNEL_VERSION in a process's environment (run --kernel-version-env); off unless asked. */
+  kernelVersionEnv?: boolean;
+  memoryLimit?: number;
+  memoryUsageFile?: string;
+  /** Where a reboot(2) in the zone is recorded, whichever supervisor served it (manager.ts). */
+  rebootMarker?: string;
+}
+
+/**
+ * The attach options of a zone: built here only, so a zone booted by the
+ * daemon and the same zone re-attached after a restart are served alike
+ * (they had drifted: kernelVersionEnv was on after a re-attach only).
+ */
+export function supervisorOptions(abis: readonly Abi[], dispatch: Buffer, z: SupervisedZone): AttachOptions {
+  const o: AttachOptions = {
+    dispatch,
+    hostname: z.hostname,
+    kernelVersionEnv: z.kernelVersionEnv ?? false,
+    traceStringArgs: traceStringMasks(abis, dispatch),
+  };
+  if (z.kernelVersion !== undefined) o.kernelVersion = z.kernelVersion;
+  if (z.memoryLimit !== undefined) o.memoryLimit = z.memoryLimit;
+  if (z.memoryUsageFile !== undefined) o.memoryUsageFile = z.memoryUsageFile;
+  if (z.rebootMarker !== undefined) o.rebootMarker = z.rebootMarker;
+  return o;
 }

@@ -81,7 +81,7 @@ Reply handle_uname(Call& call) {
   }
   if (call.zone.uname26_possible && (personality_of(call) & kUname26)) release = uname26_release(release);
   set(u.release, release);
-  set(u.version, o.kernel_build.empty() ? o.host_version : o.kernel_build);
+  set(u.version, o.host_version);
   set(u.machine, o.host_machine);
   set(u.domainname, domainname);
   int err = write_tracee(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), call.req.data.args[0], &u,

@@ -15,7 +15,7 @@ import { resolveUser } from '../config/user.js';
 import { prepareZoneRootfs, zoneProcess, type ZoneProcess } from '../image/prepare.js';
 import { DEFAULT_ID_BASE, type RunOptions } from '../run.js';
 import type { ZoneStore } from '../state/store.js';
-import { traceStringMasks } from '../trace-format.js';
+import { supervisorOptions, type SupervisedZone } from '../supervisor.js';
 import { networkMode } from './host-setup.js';
 import { ensureZoneIds } from './ids.js';
 import { isRoot } from './options.js';
@@ -29,16 +29,10 @@ export interface BootPlan {
 }
 
 /** The supervisor's view of a zone, as stored in its runtime record. */
-export interface AttachRecord {
-  hostname: string;
-  kernelVersion?: string;
+export interface AttachRecord extends SupervisedZone {
   profile: string;
   extraRules: SyscallRules[];
   idBase: number;
-  memoryLimit?: number;
-  memoryUsageFile?: string;
-  /** Where a reboot(2) in the zone is recorded, whichever supervisor served it (manager.ts). */
-  rebootMarker?: string;
 }
 
 function bootError(name: string, e: unknown): LxzoneError {
@@ -111,7 +105,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       init: cfg.system ? false : cfg.init,
       ...(cfg.system ? { system: true } : {}),
       network: networkMode(cfg),
-      binds: cfg.binds.map((b) => ({ source: b.host, target: b.zone, readonly: b.readOnly })),
+      binds: cfg.binds,
       hiddenHostDirs: [store.stateDir, store.runtimeDir],
       ...(ids ? { idBase } : {}),
       tmpfs: cfg.tmpfs.map((t) => ({ target: t.path, sizeBytes: t.sizeBytes, ...(t.mode !== undefined ? { mode: t.mode } : {}) })),
@@ -130,19 +124,8 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
   }
 }
 
-/** The supervisor's attach options from a runtime record (re-attach after a daemon restart). */
+/** The supervisor's attach options from a runtime record (re-attach after a daemon restart): as at boot. */
 export function attachOptionsOf(rec: AttachRecord): AttachOptions {
   const abis = hostAbis();
-  const policy = compilePolicy({ profile: rec.profile, abis, extraRules: rec.extraRules });
-  const o: AttachOptions = {
-    dispatch: policy.dispatch,
-    hostname: rec.hostname,
-    kernelVersionEnv: true,
-    traceStringArgs: traceStringMasks(abis, policy.dispatch),
-  };
-  if (rec.kernelVersion !== undefined) o.kernelVersion = rec.kernelVersion;
-  if (rec.memoryLimit !== undefined) o.memoryLimit = rec.memoryLimit;
-  if (rec.memoryUsageFile !== undefined) o.memoryUsageFile = rec.memoryUsageFile;
-  if (rec.rebootMarker !== undefined) o.rebootMarker = rec.rebootMarker;
-  return o;
+  return supervisorOptions(abis, compilePolicy({ profile: rec.profile, abis, extraRules: rec.extraRules }).dispatch, rec);
 }

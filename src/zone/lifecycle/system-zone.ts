@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { SyscallRules } from '../../policy/types.js';
 import type { ZoneConfig } from '../config/types.js';
 import type { ImageConfig } from '../image/manifests.js';
-import type { ShimBind } from '../shim-config.js';
+import type { BindMount } from '../config/types.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { isRoot } from './options.js';
 
@@ -78,10 +78,10 @@ function bootIdFile(runtimeDir: string, name: string): string {
  * across zone reboots): journald files each boot under it, so `journalctl
  * -b` and `--list-boots` see the zone's boots, as on a machine.
  */
-export function systemZoneProcBinds(runtimeDir: string, name: string): ShimBind[] {
+export function systemZoneProcBinds(runtimeDir: string, name: string): BindMount[] {
   const file = bootIdFile(runtimeDir, name);
   writeFileAtomic(file, `${randomUUID()}\n`, 0o444);
-  return [{ source: file, target: '/proc/sys/kernel/random/boot_id', readonly: true }];
+  return [{ host: file, zone: '/proc/sys/kernel/random/boot_id', readOnly: true }];
 }
 
 /** After the zone stopped (cleanupHost). */

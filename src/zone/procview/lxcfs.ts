@@ -9,6 +9,7 @@ import { closeSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../../errors.js';
+import type { BindMount as ZoneBind } from '../config/types.js';
 import { processStartTime, withLock } from '../network/lock.js';
 import { run } from '../network/exec.js';
 
@@ -33,12 +34,8 @@ export interface ProcView {
   started: boolean;
 }
 
-export interface BindMount {
-  source: string;
-  target: string;
-  /** Absolute path in the zone; the shim binds it read-only, non-recursive. */
-  readonly: true;
-}
+/** A file of the view bound over the zone's own (read-only, non-recursive). */
+export type BindMount = ZoneBind & { readOnly: true };
 
 function paths(opts: ProcViewOptions) {
   const mountpoint = opts.mountpoint ?? DEFAULT_PROCVIEW_MOUNT;
@@ -165,8 +162,8 @@ export async function stopProcView(opts: ProcViewOptions = {}): Promise<boolean>
  *  Sources are host paths: open or bind them before pivot_root. */
 export function procViewBinds(opts: ProcViewOptions = {}): BindMount[] {
   const { mountpoint } = paths(opts);
-  const binds: BindMount[] = PROC_FILES.map((f) => ({ source: `${mountpoint}/proc/${f}`, target: `/proc/${f}`, readonly: true }));
+  const binds: BindMount[] = PROC_FILES.map((f) => ({ host: `${mountpoint}/proc/${f}`, zone: `/proc/${f}`, readOnly: true }));
   // glibc's get_nprocs() (sysconf(_SC_NPROCESSORS_ONLN)) reads this file; LXCFS narrows it to the zone's CPUs.
-  binds.push({ source: `${mountpoint}/sys/devices/system/cpu/online`, target: '/sys/devices/system/cpu/online', readonly: true });
+  binds.push({ host: `${mountpoint}/sys/devices/system/cpu/online`, zone: '/sys/devices/system/cpu/online', readOnly: true });
   return binds;
 }
