@@ -195,7 +195,7 @@ describe('lxzone run --name', () => {
     await waitFor(async () => (await cli(['logs', 'a'])).stdout === 'out\na\nout\na\n');
     expect((await cli(['logs', 'a'])).stdout).toBe('out\na\nout\na\n');
     const again = await cli(['run', '--name', 'a', '--', '/bin/true']);
-    expect(again.code).toBe(1);
+    expect(again.code).toBe(125); // lxzone failed, not the program (README: run's exit status)
     expect(again.stderr).toContain('zone a already exists');
     const tty = await cli(['run', '--name', 'b', '-t', '--', '/bin/true']);
     expect(tty.code).toBe(2);
