@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lxzoneInProcess } from './support/cli-in-process.js';
-import { createZoneCgroup, detectCgroups, limitsFromConfig, pruneCgroupParent, type ZoneCgroup } from '../src/zone/cgroups/index.js';
+import { parseResourceFlags } from '../src/cli/resource-options.js';
+import { createZoneCgroup, detectCgroups, limitsOf, pruneCgroupParent, type ZoneCgroup } from '../src/zone/cgroups/index.js';
 import { defaultZoneConfig } from '../src/zone/config/index.js';
 import { Ipam } from '../src/zone/network/index.js';
 import { ZoneStore } from '../src/zone/state/index.js';
@@ -28,7 +29,7 @@ beforeAll(async () => {
   Object.assign(process.env, env);
   store = new ZoneStore();
   const cfg = store.saveConfig(defaultZoneConfig('web', { resources: { memoryBytes: 64 * MiB, pidsMax: 20 } }), { create: true });
-  cg = await createZoneCgroup('web', limitsFromConfig(cfg.resources), { host, parent });
+  cg = await createZoneCgroup('web', limitsOf(cfg.resources), { host, parent });
   sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
   await new Promise((r) => sleeper.once('spawn', r));
   await cg.addProcess(sleeper.pid!);
@@ -130,5 +131,14 @@ describe('the resource flags: one spelling and one parser on create, run and upd
       expect(r.stderr).toContain(msg);
       expect(r.stdout).toBe('');
     }
+  });
+});
+
+describe('limitsOf: one conversion from resources to cgroup limits', () => {
+  it('reads memory 0 as "no cap" wherever it comes from (a config, run -m 0, update --memory 0)', () => {
+    expect(limitsOf({ memoryBytes: 0, swapBytes: 0, pidsMax: 9 })).toEqual({ memory: null, swap: 0, pids: 9 });
+    expect(limitsOf(parseResourceFlags({ memory: '0' }))).toEqual({ memory: null });
+    expect(limitsOf(parseResourceFlags({ memory: 'max' }, { max: true }))).toEqual({ memory: null });
+    expect(limitsOf({ diskBytes: 8 * MiB })).toEqual({});
   });
 });

@@ -4,7 +4,7 @@
 // command line, checked here with errors that name the flag.
 import { Command, Option } from 'commander';
 import { EXIT, LxzoneError } from '../errors.js';
-import { validateLimits, type ZoneLimits } from '../zone/cgroups/limits.js';
+import { limitsOf, validateLimits, type ResourceRequest, type ZoneLimits } from '../zone/cgroups/limits.js';
 import { parseSize } from '../zone/config/flags.js';
 import type { ResourcesConfig } from '../zone/config/types.js';
 
@@ -18,7 +18,7 @@ export interface ResourceFlags {
 }
 
 /** What the flags ask for, per field of ResourcesConfig; null: "max", remove the cap (update only). */
-export type ResourceRequest = { [K in keyof ResourcesConfig]?: number | null };
+export type { ResourceRequest };
 
 export interface ResourceOptionsShape {
   /** `--disk`: the zone's writable /tmp and /run (stored zones only). */
@@ -100,11 +100,8 @@ const FLAG_OF: Record<keyof ZoneLimits, [flag: string, raw: keyof ResourceFlags]
 
 /** The caps' ranges (limits.ts, the one rule), reported as the flag that was out of range: a usage error. */
 function checkRanges(r: ResourceRequest, f: ResourceFlags): void {
-  // --memory 0 is left to the verb: "no cap" for a stored zone's config (limitsFromConfig).
-  const limits = requestedLimits(r);
-  if (limits.memory === 0) delete limits.memory;
   try {
-    validateLimits(limits);
+    validateLimits(limitsOf(r));
   } catch (err) {
     const field = err instanceof LxzoneError ? err.where?.replace(/^resources\./, '') : undefined;
     if (field === undefined || !(field in FLAG_OF)) throw err;
@@ -118,15 +115,4 @@ export function requestedResources(r: ResourceRequest): ResourcesConfig {
   const out: ResourcesConfig = {};
   for (const [k, v] of Object.entries(r) as [keyof ResourcesConfig, number | null][]) if (v !== null) out[k] = v;
   return out;
-}
-
-/** The cgroup limits a request sets (null removes a cap); diskBytes is not a cgroup limit. */
-export function requestedLimits(r: ResourceRequest): ZoneLimits {
-  const l: ZoneLimits = {};
-  if (r.memoryBytes !== undefined) l.memory = r.memoryBytes;
-  if (r.swapBytes !== undefined) l.swap = r.swapBytes;
-  if (r.cpus !== undefined) l.cpus = r.cpus;
-  if (r.cpuShares !== undefined) l.cpuShares = r.cpuShares;
-  if (r.pidsMax !== undefined) l.pids = r.pidsMax;
-  return l;
 }

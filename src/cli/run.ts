@@ -6,14 +6,14 @@ import { EXIT, LxzoneError } from '../errors.js';
 import { resolveProfile } from '../policy/resolve.js';
 import { traceHostCalls } from '../policy/trace-rules.js';
 import { hostAbis, syscallByNr, type Abi } from '../tables/index.js';
-import type { ZoneLimits } from '../zone/cgroups/index.js';
+import { limitsOf, type ZoneLimits } from '../zone/cgroups/index.js';
 import { parseEnvFlags, parseUserFlag, parseVolumeFlag } from '../zone/config/flags.js';
 import { createRunCaps, hasCaps } from '../zone/run-resources.js';
 import { resolveUser } from '../zone/config/user.js';
 import { startZone, type RunOptions, type ZoneStats } from '../zone/run.js';
 import { runWithRestarts } from '../zone/run-restarts.js';
 import { runNamed } from '../zone/lifecycle/run-named.js';
-import { addResourceOptions, parseResourceFlags, requestedLimits, requestedResources, type ResourceFlags } from './resource-options.js';
+import { addResourceOptions, parseResourceFlags, requestedResources, type ResourceFlags } from './resource-options.js';
 
 interface RunFlags extends ResourceFlags {
   rootfs?: string;
@@ -184,7 +184,7 @@ export function register(program: Command): void {
         ...trace,
       };
 
-      const limits: ZoneLimits = requestedLimits(parseResourceFlags(flags));
+      const limits: ZoneLimits = limitsOf(parseResourceFlags(flags));
       const caps = hasCaps(limits) ? await createRunCaps(limits) : undefined;
       if (caps) {
         opts.cgroupProcs = caps.cgroup.procsFiles();

@@ -6,12 +6,12 @@
 // /tmp and /run sizes follow at the next boot.
 import { Command } from 'commander';
 import { LxzoneError } from '../errors.js';
-import { validateLimits, type ZoneLimits } from '../zone/cgroups/limits.js';
+import { limitsOf, validateLimits, type ZoneLimits } from '../zone/cgroups/limits.js';
 import type { ResourcesConfig } from '../zone/config/types.js';
 import { acquireLock, ZoneStore } from '../zone/state/index.js';
 import { runningZoneCgroup } from './stats.js';
 import { daemonCall } from '../daemon/client.js';
-import { addResourceOptions, parseResourceFlags, requestedLimits, type ResourceFlags } from './resource-options.js';
+import { addResourceOptions, parseResourceFlags, type ResourceFlags } from './resource-options.js';
 import { growZoneDisk } from '../zone/lifecycle/zone-disk.js';
 
 interface UpdateFlags extends ResourceFlags {
@@ -21,7 +21,7 @@ interface UpdateFlags extends ResourceFlags {
 /** Flags -> (new resources config, the limits to apply to a running zone). */
 export function resourceChanges(flags: UpdateFlags, current: ResourcesConfig = {}): { resources: ResourcesConfig; limits: ZoneLimits } {
   const request = parseResourceFlags(flags, { max: true });
-  const limits = requestedLimits(request);
+  const limits = limitsOf(request);
   if (Object.keys(request).length === 0) {
     throw new LxzoneError('nothing to update: give --memory, --memory-swap, --cpus, --cpu-shares, --pids-limit or --disk', { exitCode: 2 });
   }

@@ -60,8 +60,15 @@ export interface ZoneUsage {
   pids: { current: number; max: number | null };
 }
 
-/** The zone config's `resources` as cgroup limits. memoryBytes/diskBytes 0 mean "no cap"; swapBytes 0 means no swap. */
-export function limitsFromConfig(r: ResourcesConfig = {}): ZoneLimits {
+/** Resources as asked for: a zone config's, or flags' where null is "max" (remove the cap, update). */
+export type ResourceRequest = { [K in keyof ResourcesConfig]?: number | null };
+
+/**
+ * Resources as cgroup limits: the one conversion (a config at boot, flags of
+ * run and update). memoryBytes 0 means "no cap", as docker's -m 0 and as null
+ * do; swapBytes 0 means no swap; diskBytes is not a cgroup limit (zone-disk.ts).
+ */
+export function limitsOf(r: ResourceRequest = {}): ZoneLimits {
   const l: ZoneLimits = {};
   if (r.memoryBytes !== undefined) l.memory = r.memoryBytes === 0 ? null : r.memoryBytes;
   if (r.swapBytes !== undefined) l.swap = r.swapBytes;

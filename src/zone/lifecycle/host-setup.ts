@@ -5,7 +5,7 @@
 // lease is kept until the zone is destroyed.
 import { join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
-import { createZoneCgroup, defaultParent, detectCgroups, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
+import { createZoneCgroup, defaultParent, detectCgroups, limitsOf, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
 import { delegateCgroup, placeInCgroup, removeDelegatedCgroup } from '../cgroups/delegate.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { attachZone, detachZone, Ipam, type Lease } from '../network/index.js';
@@ -20,19 +20,8 @@ export function networkMode(cfg: ZoneConfig): NetworkMode {
   return cfg.network?.mode ?? (isRoot() ? 'zone' : 'loopback');
 }
 
-/** Caps of the config in the cgroup module's terms (no field: no cap). */
-export function limitsOf(r: ResourcesConfig | undefined): ZoneLimits {
-  const l: ZoneLimits = {};
-  if (r?.memoryBytes !== undefined) l.memory = r.memoryBytes;
-  if (r?.swapBytes !== undefined) l.swap = r.swapBytes;
-  if (r?.cpus !== undefined) l.cpus = r.cpus;
-  if (r?.cpuShares !== undefined) l.cpuShares = r.cpuShares;
-  if (r?.pidsMax !== undefined) l.pids = r.pidsMax;
-  return l;
-}
-
 function hasCaps(r: ResourcesConfig | undefined): boolean {
-  return r !== undefined && Object.values(limitsOf(r)).some((v) => v !== undefined);
+  return r !== undefined && Object.values(limitsOf(r)).some((v) => v !== undefined && v !== null);
 }
 
 /**

@@ -22,12 +22,12 @@ import { addStats, emptyStats, type ZoneStats } from '../stats.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { isAlive, processIdentity, readProcStat } from '../state/proc.js';
 import type { RuntimeInput, RuntimeRecord } from '../state/store.js';
+import { limitsOf } from '../cgroups/limits.js';
 import { reattachHandle, signalNumber, startedHandle, type ZoneEnd, type ZoneHandle } from './handle.js';
 import {
   checkPrivileges,
   cleanupHost,
   currentLease,
-  limitsOf,
   memoryUsageFile,
   networkMode,
   placeZone,
