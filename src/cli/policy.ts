@@ -57,9 +57,9 @@ function showText(p: ResolvedProfile): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** JSON with 64-bit values as hex strings. */
+/** A resolved profile as JSON: 64-bit values as hex strings; `action` (the parsed disposition) is internal. */
 function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : x), 2);
+  return JSON.stringify(v, (k, x) => (k === 'action' ? undefined : typeof x === 'bigint' ? `0x${x.toString(16)}` : x), 2);
 }
 
 export function register(program: Command): void {

@@ -143,7 +143,7 @@ function refusedByRule(syscall: string, z: ProbeLine, n: ProbeLine | undefined, 
     return true;
   }
   const d = ctx.profile.decide(syscall, args);
-  const errno = d?.disposition.startsWith('errno:') ? d.disposition.slice('errno:'.length) : undefined;
+  const errno = d?.action.kind === 'errno' ? d.action.name : undefined;
   if (!d || !errno) return false;
   verdict.status = z.ret === -1 && z.errno === errno ? 'refused' : 'fail';
   if (verdict.status === 'fail') verdict.diffs.push(`line ${i + 1} ${syscall}: zone ${lineLabel(z)}, expected -1 ${errno} (${d.where} matches its arguments)`);

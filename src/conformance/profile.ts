@@ -4,6 +4,7 @@
 // the answer of the rule their arguments match (the probe line carries them).
 import { holds } from '../policy/conditions.js';
 import { resolveProfile } from '../policy/index.js';
+import type { ParsedDisposition } from '../policy/disposition.js';
 import type { ResolvedProfile } from '../policy/types.js';
 import type { Abi } from '../tables/types.js';
 
@@ -23,7 +24,7 @@ export interface ProfileView {
    * The disposition the profile gives this syscall made with these arguments (its first rule whose conditions
    * all hold, else its own), with where that decision is written; undefined for names the table lacks.
    */
-  decide(name: string, args: readonly bigint[]): { disposition: string; where: string } | undefined;
+  decide(name: string, args: readonly bigint[]): { disposition: string; action: ParsedDisposition; where: string } | undefined;
   /** Every syscall name of the ABI's table, with whether the profile lets a zone make it (host, emulate, trace). */
   names(): { name: string; allowed: boolean }[];
 }
@@ -31,9 +32,9 @@ export interface ProfileView {
 /** The syscall name probes print for a number beyond every table. */
 export const UNKNOWN_LINE = '(unknown)';
 
-function refusal(disposition: string): { errno?: string; kill?: boolean } {
-  if (disposition.startsWith('errno:')) return { errno: disposition.slice('errno:'.length) };
-  if (disposition === 'kill') return { kill: true };
+function refusal(action: ParsedDisposition): { errno?: string; kill?: boolean } {
+  if (action.kind === 'errno') return { errno: action.name };
+  if (action.kind === 'kill') return { kill: true };
   return {};
 }
 
@@ -48,11 +49,11 @@ export function viewOf(resolved: ResolvedProfile): ProfileView {
       if (!s) return undefined;
       // An argument the line did not record is taken as 0, as an unused register would be.
       const rule = s.rules.find((r) => r.when.every((c) => holds(c, args[c.arg] ?? 0n)));
-      return rule ? { disposition: rule.disposition, where: rule.where } : { disposition: s.disposition, where: s.where };
+      return rule ? { disposition: rule.disposition, action: rule.action, where: rule.where } : { disposition: s.disposition, action: s.action, where: s.where };
     },
     names: () => resolved.syscalls.map((s) => ({
       name: s.name,
-      allowed: s.disposition === 'host' || s.disposition === 'trace' || s.disposition.startsWith('emulate:'),
+      allowed: s.action.kind === 'host' || s.action.kind === 'trace' || s.action.kind === 'emulate',
     })),
     expectation(name) {
       // A number no table has (probe lines "(unknown)"): the profile's unsupported path.
@@ -63,7 +64,7 @@ export function viewOf(resolved: ResolvedProfile): ProfileView {
       }
       const s = byName.get(name);
       if (!s) return undefined;
-      const base = refusal(s.disposition);
+      const base = refusal(s.action);
       if (!s.conditional) {
         if (base.errno) return { kind: 'errno', errno: base.errno, disposition: s.disposition };
         if (base.kill) return { kind: 'kill', disposition: s.disposition };
@@ -73,7 +74,7 @@ export function viewOf(resolved: ResolvedProfile): ProfileView {
       let kill = !!base.kill;
       if (base.errno) errnos.add(base.errno);
       for (const r of s.rules) {
-        const x = refusal(r.disposition);
+        const x = refusal(r.action);
         if (x.errno) errnos.add(x.errno);
         if (x.kill) kill = true;
       }

@@ -21,7 +21,7 @@ import {
 import { ReverseEmitter, type Label } from './codegen.js';
 import { policyKey, readCached } from './cache.js';
 import { encodeDispatch } from './dispatch.js';
-import { mustParse, seccompAction } from './disposition.js';
+import { seccompAction } from './disposition.js';
 import { resolveProfile } from './resolve.js';
 import { defaultTables, hostAbis, type TableSource } from './tables.js';
 import type { Condition, Profile, ResolvedProfile, ResolvedSyscall, SyscallRules } from './types.js';
@@ -56,7 +56,7 @@ export interface CompiledPolicy {
 type Outcome = { kind: 'const'; action: number } | { kind: 'rules'; sc: ResolvedSyscall };
 
 function outcomeOf(sc: ResolvedSyscall): Outcome {
-  if (sc.rules.length === 0) return { kind: 'const', action: seccompAction(mustParse(sc.disposition)) };
+  if (sc.rules.length === 0) return { kind: 'const', action: seccompAction(sc.action) };
   return { kind: 'rules', sc };
 }
 
@@ -141,11 +141,11 @@ function emitCondition(e: ReverseEmitter, c: Condition, pass: Label, fail: Label
 
 /** A syscall's rules in order, then its own disposition. */
 function emitRules(e: ReverseEmitter, sc: ResolvedSyscall): Label {
-  let next = e.ret(seccompAction(mustParse(sc.disposition)));
+  let next = e.ret(seccompAction(sc.action));
   for (let i = sc.rules.length - 1; i >= 0; i--) {
     const rule = sc.rules[i]!;
     const fail = next;
-    let l = e.ret(seccompAction(mustParse(rule.disposition)));
+    let l = e.ret(seccompAction(rule.action));
     for (let j = rule.when.length - 1; j >= 0; j--) l = emitCondition(e, rule.when[j]!, l, fail);
     next = l;
   }

@@ -4,7 +4,7 @@
 //   per ABI: u32 auditArch, u32 n (= maxNr + 1), n bytes of handler ids,
 //   padded with zeros to a multiple of 4.
 import { handlerId, HANDLERS, type HandlerName } from './handlers.js';
-import { mustParse, notifyHandler } from './disposition.js';
+import { notifyHandler } from './disposition.js';
 import type { ResolvedProfile, ResolvedSyscall } from './types.js';
 
 export const DISPATCH_MAGIC = 0x445a584c;
@@ -14,8 +14,8 @@ export const DISPATCH_FLAG_UNSUPPORTED_SIGSYS = 1;
 
 /** The handler the supervisor runs when this syscall is notified (0 = unsupported: never notified or no handler). */
 export function dispatchHandler(sc: ResolvedSyscall): number {
-  for (const disp of [...sc.rules.map((r) => r.disposition), sc.disposition]) {
-    const h = notifyHandler(mustParse(disp));
+  for (const action of [...sc.rules.map((r) => r.action), sc.action]) {
+    const h = notifyHandler(action);
     if (h) return handlerId(h);
   }
   return handlerId('unsupported');

@@ -9,7 +9,7 @@ import { ABIS, type Abi, type SyscallEntry, type SyscallTable } from '../tables/
 import { AUDIT_ARCH } from '../tables/arch.js';
 import { parseValue } from './constants.js';
 import { contradiction, covers, widthOfType } from './conditions.js';
-import { notifyHandler, parseDisposition } from './disposition.js';
+import { notifyHandler, parseDisposition, type ParsedDisposition } from './disposition.js';
 import { EXTRA_RULES_LABEL, loadProfile, profileChain, validateExtraRules, type Layer } from './load.js';
 import { byName, defaultTables, type TableSource } from './tables.js';
 import { RULE_OPTIONS } from './types.js';
@@ -130,12 +130,22 @@ function resolveCondition(raw: Rule['when'][number], sc: SyscallEntry, abi: Abi,
   return { arg: raw.arg, op: raw.op, value, mask, width, comment: raw.comment };
 }
 
+/**
+ * A disposition parsed for the resolved profile. One that does not parse has
+ * already been reported (checkDisposition, checkDefault) and the profile is
+ * refused as a whole; "host" stands in until then.
+ */
+function actionOf(disposition: string): ParsedDisposition {
+  const d = parseDisposition(disposition);
+  return 'error' in d ? { kind: 'host' } : d;
+}
+
 function resolveSyscall(sc: SyscallEntry, picked: Picked | undefined, def: { file: string; profile: Profile },
   abi: Abi, opts: PolicyOptions, problems: Problems): ResolvedSyscall {
   if (!picked) {
     const d = def.profile.default;
     return {
-      nr: sc.nr, name: sc.name, disposition: d.disposition, conditional: false, rules: [],
+      nr: sc.nr, name: sc.name, disposition: d.disposition, action: actionOf(d.disposition), conditional: false, rules: [],
       reason: d.reason, note: d.note, where: `${def.file}#default`,
     };
   }
@@ -175,20 +185,20 @@ function resolveSyscall(sc: SyscallEntry, picked: Picked | undefined, def: { fil
       problems.add(rwhere, `${rlabel}: unreachable, ${rules[shadow]!.where.replace(/^.*#/, '')} already matches every call it would`);
       return;
     }
-    rules.push({ when, disposition: rule.disposition, reason, note, comment: rule.comment, where: rwhere });
+    rules.push({ when, disposition: rule.disposition, action: actionOf(rule.disposition), reason, note, comment: rule.comment, where: rwhere });
   });
 
   // The dispatch table holds one handler per syscall number.
   const handlers = new Set<string>();
-  for (const disp of [entry.disposition, ...rules.map((r) => r.disposition)]) {
-    const d = parseDisposition(disp);
-    if (!('error' in d)) { const h = notifyHandler(d); if (h) handlers.add(h); }
+  for (const action of [actionOf(entry.disposition), ...rules.map((r) => r.action)]) {
+    const h = notifyHandler(action);
+    if (h) handlers.add(h);
   }
   if (handlers.size > 1) problems.add(where, `${label}: rules of ${sc.name} name ${handlers.size} supervisor handlers (${[...handlers].join(', ')}); the dispatch table holds one per syscall`);
 
   const firstNonHost = rules.find((r) => r.disposition !== 'host');
   return {
-    nr: sc.nr, name: sc.name, disposition: entry.disposition, conditional: rules.length > 0, rules,
+    nr: sc.nr, name: sc.name, disposition: entry.disposition, action: actionOf(entry.disposition), conditional: rules.length > 0, rules,
     reason: entry.reason ?? firstNonHost?.reason, note: entry.note ?? firstNonHost?.note, where,
   };
 }

@@ -1,5 +1,6 @@
 // The rule language: the shape of syscall-tables/rules/<profile>.json as
 // written (values may be symbolic) and as resolved for one ABI (numbers only).
+import type { ParsedDisposition } from './disposition.js';
 import type { Abi } from '../tables/types.js';
 
 /** Why a syscall is not simply executed by the host (after illumos LX). */
@@ -88,6 +89,8 @@ export interface Condition {
 export interface ResolvedRule {
   when: Condition[];
   disposition: string;
+  /** The disposition parsed, once, when the profile was resolved: what every consumer reads. */
+  action: ParsedDisposition;
   reason?: Reason;
   note?: string;
   comment?: string;
@@ -100,6 +103,8 @@ export interface ResolvedSyscall {
   name: string;
   /** The disposition when no rule matches: the syscall's own, or the profile default. */
   disposition: string;
+  /** The disposition parsed, once, when the profile was resolved: what every consumer reads. */
+  action: ParsedDisposition;
   /** True when argument-conditioned rules exist. */
   conditional: boolean;
   rules: ResolvedRule[];
