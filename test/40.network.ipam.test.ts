@@ -55,6 +55,55 @@ describe('Ipam', () => {
     expect(c.ipv4).not.toBe(b.ipv4);
   });
 
+  describe('a full subnet (/29: five addresses, .2 to .6)', () => {
+    const small = { name: 'lxzt40s', subnet: '10.214.42.0/29' };
+    const unique = async (ipam: Ipam) => {
+      const leases = await ipam.list();
+      expect(new Set(leases.map((l) => l.ipv4)).size).toBe(leases.length);
+      expect(new Set(leases.map((l) => l.ipv6)).size).toBe(leases.length);
+      return leases;
+    };
+
+    it('hands out every address once, then refuses with EADDRNOTAVAIL and records nothing', async () => {
+      const ipam = new Ipam({ stateDir: join(dir, 'full'), bridge: small });
+      const got = [];
+      for (const z of ['z1', 'z2', 'z3', 'z4', 'z5']) got.push((await ipam.allocate(z)).ipv4.split('/')[0]);
+      expect(got.sort()).toEqual(['10.214.42.2', '10.214.42.3', '10.214.42.4', '10.214.42.5', '10.214.42.6']);
+      await unique(ipam);
+      await expect(ipam.allocate('z6')).rejects.toMatchObject({ code: 'EADDRNOTAVAIL', message: expect.stringMatching(/no free address \(5 leases\)/) });
+      expect(await ipam.get('z6')).toBeUndefined();
+      expect((await ipam.list()).length).toBe(5);
+      // A static request for a held address names its holder, even when full.
+      await expect(ipam.allocate('z6', '10.214.42.4')).rejects.toThrow(/z[1-5]/);
+    });
+
+    it('wraps around past the last address to the first free one, never to a held one', async () => {
+      const ipam = new Ipam({ stateDir: join(dir, 'wrap'), bridge: small });
+      for (const z of ['a', 'b', 'c', 'd', 'e']) await ipam.allocate(z);
+      const first = (await ipam.get('a'))!.ipv4;
+      const third = (await ipam.get('c'))!.ipv4;
+      // The cursor is at the last address: the next search wraps to the start.
+      await ipam.release('c');
+      const f = await ipam.allocate('f');
+      expect(f.ipv4).toBe(third);
+      await ipam.release('a');
+      const g = await ipam.allocate('g');
+      expect(g.ipv4).toBe(first);
+      await unique(ipam);
+      // Many rounds of release and allocate: never two zones on one address.
+      const live = ['b', 'd', 'e', 'f', 'g'];
+      for (let round = 0; round < 12; round++) {
+        const out = live.splice(round % live.length, 1)[0]!;
+        await ipam.release(out);
+        const name = `r${round}`;
+        await ipam.allocate(name);
+        live.push(name);
+        const leases = await unique(ipam);
+        expect(leases.length).toBe(5);
+      }
+    });
+  });
+
   it('honours a static address and refuses it to a second zone', async () => {
     const ipam = new Ipam({ stateDir: join(dir, 'static'), bridge });
     const s = await ipam.allocate('one', '10.214.41.77');
