@@ -56,6 +56,15 @@
         "native/common/unix_socket.cc"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
+    },
+    {
+      "target_name": "lxzone-parse-check",
+      "type": "executable",
+      "sources": [
+        "native/tools/parse_check.cc",
+        "native/shim/config.cc",
+        "native/supervisor/dispatch.cc"
+      ]
     }
   ]
 }
