@@ -10,7 +10,7 @@ export const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '
 
 /** A directory holding busybox, the libraries it links and applet links: a root a zone can run. */
 export function makeBusyboxRoot(prefix = 'lxzone-root-'): string {
-  const root = mkdtempSync(join(tmpdir(), prefix));
+  const root = ownTempDir(mkdtempSync(join(tmpdir(), prefix)));
   // mkdtemp makes it 0700: the zone's root (an unprivileged host uid) could not enter it.
   chmodSync(root, 0o755);
   for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'lib', 'lib64', 'usr', 'work']) {
@@ -39,7 +39,7 @@ export function makeBusyboxRoot(prefix = 'lxzone-root-'): string {
  */
 export function makeBusyboxImage(tag: number, cleanup: string[]): string {
   const root = makeBusyboxRoot(`lxzone-t${tag}-`);
-  const dir = mkdtempSync(`/tmp/lxz${tag}-img-`);
+  const dir = ownTempDir(mkdtempSync(`/tmp/lxz${tag}-img-`));
   cleanup.push(root, dir);
   const archive = join(dir, 'img.tar');
   tar.c({ file: archive, cwd: root, sync: true, portable: true }, ['.']);
@@ -114,19 +114,36 @@ function shimPids(): number[] {
   return out;
 }
 
-// Mounts other tests make meanwhile (test files run in parallel): the shared
-// LXCFS started on demand, and anything inside another test's temp directory.
+// Temp directories this test process made (zone roots, images): a mount
+// under one of them is ours to count, as everywhere else on the host.
+const ownTempDirs = new Set<string>();
+/** Registers a temp directory of this test file: mounts left under it count as leaks. */
+export function ownTempDir(dir: string): string {
+  ownTempDirs.add(dir.replace(/\/+$/, ''));
+  return dir;
+}
+
+// Mounts other programs make meanwhile are not ours to count: the shared LXCFS
+// started on demand, and anything inside a temp directory (/tmp/X/, /var/tmp/X/)
+// this process did not make (test files and other checkouts run in parallel).
 // A zone's mounts live in namespaces of their own; one that leaked would show
-// at the places the shim builds from (/tmp itself, /newroot, /oldroot) or
-// anywhere else on the host.
-const SHARED_MOUNTS = /^(\/run\/lxzone\/lxcfs(\/|$)|\/tmp\/[^/]+\/)/;
+// at the places the shim builds from (/tmp itself, /newroot, /oldroot), under
+// one of our own test roots, or anywhere else on the host.
+const LXCFS = /^\/run\/lxzone\/lxcfs(\/|$)/;
+const TEMP_DIR = /^(\/(?:var\/)?tmp\/[^/]+)\//;
+
+function countsAsOurs(m: string): boolean {
+  if (LXCFS.test(m)) return false;
+  const t = TEMP_DIR.exec(m);
+  return !t || ownTempDirs.has(t[1]!);
+}
 
 function mountPoints(): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .trim()
     .split('\n')
-    .map((l) => l.split(' ')[4]!)
-    .filter((m) => !SHARED_MOUNTS.test(m))
+    .map((l) => l.split(' ')[4]!.replace(/\\040/g, ' '))
+    .filter(countsAsOurs)
     .sort();
 }
 
