@@ -68,9 +68,23 @@ export function detectCgroups(): CgroupHost {
   return { version: 1, v1Mounts, v2Controllers: [], ownPath: mem?.[2] ?? '/' };
 }
 
-/** Where zones go when the caller says nothing: "lxzone" under this process's own cgroup, so zones are
- *  accounted inside whatever slice/container runs lxzone. On v1 the same relative path is used in every
- *  controller (LXCFS resolves a reader's cgroup per controller and needs them to agree). */
-export function defaultParent(host: CgroupHost): string {
-  return join(host.ownPath, 'lxzone');
+/** lxzone's own top-level subtree on cgroup v2: zones are its leaves. */
+export const V2_ZONES_PARENT = '/lxzone';
+
+/**
+ * Where zone cgroups go, for one-shot and daemon zones alike:
+ * - LXZONE_CGROUP_PARENT when set (a relative cgroup path, e.g. /lxzone);
+ * - cgroup v2: /lxzone, a subtree of lxzone's own at the top of the hierarchy. On v2 a process lives in a
+ *   leaf ("no internal processes"): a cgroup holding the caller (a systemd service or session scope) can
+ *   never enable controllers for children, so nesting under the caller fails with EBUSY on every systemd
+ *   host. The root is exempt from that rule and systemd enables the controllers there, so /lxzone can
+ *   enable memory, cpu, pids and cpuset for its zones whatever started lxzone (docker's cgroupfs driver
+ *   does the same with /docker). The daemon's unit declares Delegate=yes (dist/systemd/lxzone.service);
+ * - cgroup v1: "lxzone" under this process's own cgroup (v1 has no such rule), so zones are accounted
+ *   inside whatever slice/container runs lxzone, with the same relative path in every controller
+ *   (LXCFS resolves a reader's cgroup per controller and needs them to agree).
+ */
+export function defaultParent(host: CgroupHost, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.LXZONE_CGROUP_PARENT) return env.LXZONE_CGROUP_PARENT;
+  return host.version === 2 ? V2_ZONES_PARENT : join(host.ownPath, 'lxzone');
 }

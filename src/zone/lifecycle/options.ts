@@ -10,7 +10,7 @@ export interface LifecycleOptions {
   store: ZoneStore;
   /** The bridge zone networks plug into (default lxzone0, 10.213.0.0/16). */
   bridge: BridgeConfig;
-  /** Relative cgroup path under which zone cgroups are made (default: "<daemon's cgroup>/lxzone"). */
+  /** Relative cgroup path under which zone cgroups are made (default: defaultParent(): /lxzone on cgroup v2). */
   cgroupParent?: string;
   /** Grace period between SIGTERM and SIGKILL on halt. */
   haltTimeoutMs: number;

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The focused zone tests run inside the Debian 12 guest (stock kernel 6.1,
+# systemd 252, cgroup v2, `/` shared), started by lxzone-vmtest.service once
+# the guest is up. Each check prints "ok - NAME" or "not ok - NAME: why" on
+# the serial console; the counts go to /results/results.txt, which the host
+# reads back from the results disk (scripts/vm/run.sh).
+set -uo pipefail
+export PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root
+cd /opt/lxzone
+LX="/usr/local/bin/node /opt/lxzone/bin/lxzone.js"
+passed=0 failed=0
+out=/results/results.txt
+: >"$out"
+log() { echo "lxzone-vm: $*"; echo "$*" >>"$out"; }
+ok() { passed=$((passed + 1)); log "ok - $1"; }
+fail() { failed=$((failed + 1)); log "not ok - $1: $2"; }
+# check NAME EXPECTED-REGEX CMD...: the command's stdout+stderr must match.
+check() {
+  local name="$1" want="$2"; shift 2
+  local got rc
+  got="$("$@" 2>&1)"; rc=$?
+  if grep -Eq -- "$want" <<<"$got"; then ok "$name"; else fail "$name" "exit $rc, output: $(head -c 600 <<<"$got" | tr '\n' '|')"; fi
+}
+cg=/sys/fs/cgroup
+
+log "kernel $(uname -r), $(systemctl --version | head -n 1), $(stat -fc %T $cg), / propagation $(findmnt -no PROPAGATION /)"
+
+# --- one-shot zones ----------------------------------------------------------
+check "run: a shell in a zone" '^hello from lxzone$' $LX run --no-tty --hostname lxzone -- /bin/sh -c 'echo hello from $(hostname)'
+check "run: --kernel-version (an emulated, notified syscall)" '^5\.15\.0$' $LX run --no-tty --kernel-version 5.15.0 -- /bin/uname -r
+check "notification mode: 6.1 has no SYNC_WAKE_UP, reported as plain" '"mode": "plain"' $LX syscalls --json
+check "notification mode: in the table header" 'notification mode: plain' $LX syscalls --disposition emulate
+check "run caps v2: memory cap shown by LXCFS" 'MemTotal: +204800 kB' $LX run --no-tty -m 200m -- /bin/grep MemTotal /proc/meminfo
+# The zone's cgroup namespace hides the path inside; read it from the host while the zone runs.
+check "run caps v2: the running zone's leaf of /lxzone has memory.max and pids.max" '^134217728 40$' bash -c "
+  $LX run --no-tty -m 128m --pids-limit 40 -- /bin/sleep 20 & d=
+  for i in \$(seq 120); do d=\$(ls -d $cg/lxzone/run-* 2>/dev/null | head -n 1); [ -n \"\$d\" ] && [ -n \"\$(cat \$d/cgroup.procs 2>/dev/null)\" ] && break; sleep 0.5; done
+  echo \$(cat \$d/memory.max) \$(cat \$d/pids.max); wait"
+check "run caps v2: a memory hog is OOM-killed (exit 137)" '^rc=137$' bash -c "
+  $LX run --no-tty -m 64m -- /usr/local/bin/node -e 'const a=[];for(;;)a.push(Buffer.alloc(8<<20).fill(1))' >/dev/null 2>&1; echo rc=\$?"
+check "run caps v2: forks beyond --pids-limit fail" '^rc=[1-9]' bash -c "
+  $LX run --no-tty --pids-limit 6 -- /bin/sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sleep 3 & done; wait; echo survived' 2>/dev/null | grep -q survived; echo rc=\$?"
+check "run: nothing left in /lxzone after one-shot zones" '^none$' bash -c "ls -d $cg/lxzone/run-* 2>/dev/null || echo none"
+
+# --- a daemon zone under the repository's systemd unit -------------------------
+sed "s|^ExecStart=.*|ExecStart=$LX daemon|" packaging/systemd/lxzone.service >/etc/systemd/system/lxzone.service
+systemctl daemon-reload
+check "unit: lxzone.service starts with Delegate=yes" '^active Delegate=yes$' bash -c \
+  'systemctl start lxzone && sleep 2; echo $(systemctl is-active lxzone) $(systemctl show -p Delegate lxzone)'
+check "daemon zone: create" 'web' $LX create web --memory 128m --pids-limit 50 -- /bin/sleep infinity
+check "daemon zone: boot" '' $LX boot web
+inspect() { $LX inspect web | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const z=JSON.parse(s);console.log($1)})"; }
+check "daemon zone: running, cgroup v2 at /lxzone/web" '^running 2 /lxzone/web$' inspect '[z.state, z.cgroup?.version, z.cgroup?.path].join(" ")'
+check "daemon zone: caps in its cgroup" '^134217728 50$' bash -c "echo \$(cat $cg/lxzone/web/memory.max) \$(cat $cg/lxzone/web/pids.max)"
+check "daemon zone: LXCFS view in an exec'd process" 'MemTotal: +131072 kB' $LX exec web /bin/grep MemTotal /proc/meminfo
+check "daemon zone: inspect shows the notification mode" '^plain$' inspect 'z.notification?.mode'
+addr="$(inspect 'z.ipv4 ?? ""' 2>/dev/null | cut -d/ -f1)"
+check "daemon zone: network address on eth0 ($addr)" "inet ${addr:-no-address}/" $LX exec web /sbin/ip -4 addr show eth0
+# A TCP server in the zone (node, exec'd), reached from the host at the zone's address.
+reach() {
+  $LX exec web /usr/local/bin/node -e 'require("net").createServer((c) => c.end("hello from web\n")).listen(8080)' &
+  local server=$! out=
+  for _ in $(seq 60); do
+    out="$(node -e 'const s = require("net").connect(8080, process.argv[1]); s.pipe(process.stdout); s.on("error", (e) => { console.log(e.message); process.exit(1); })' "$1" 2>&1)" && break
+    sleep 0.5
+  done
+  kill "$server" 2>/dev/null; echo "$out"
+}
+check "daemon zone: a TCP server in it reachable from the host at its address" '^hello from web$' reach "${addr:-0.0.0.0}"
+init1="$(inspect 'z.pid ?? ""')"
+# A daemon's death never stops a zone: kill it hard, systemd restarts it (Restart=on-failure), it re-attaches.
+pid1="$(systemctl show -p MainPID --value lxzone)"
+systemctl kill --kill-whom=main -s SIGKILL lxzone
+# Wait for systemd's restart (Restart=on-failure) to answer on the socket: a CLI call before that would
+# start a daemon of its own beside the one systemd is starting.
+for _ in $(seq 120); do
+  pid2="$(systemctl show -p MainPID --value lxzone)"
+  [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ] && [ -S /run/lxzone/daemon.sock ] && $LX list >/dev/null 2>&1 && break
+  sleep 1
+done
+check "re-attach: systemd restarted the killed daemon (main pid $pid1 -> $pid2)" '^active$' systemctl is-active lxzone
+check "re-attach: the zone outlived the daemon's SIGKILL (same init ${init1})" "^running ${init1:-none}\$" inspect '[z.state, z.pid].join(" ")'
+check "re-attach: exec and an emulated syscall after the restart" '^web-zone 6\.1\.' \
+  $LX exec web -- /bin/sh -c 'echo "$(hostname)-zone $(uname -r)"'
+check "daemon zone: halt" '' $LX halt web
+check "daemon zone: stopped, cgroup removed" '^stopped gone$' bash -c "echo \$($LX list --json | node -e \"let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).find(z=>z.name==='web')?.state))\") \$(test -e $cg/lxzone/web && echo kept || echo gone)"
+check "daemon zone: boot again after halt" '' $LX boot web
+check "daemon zone: destroy" '' bash -c "$LX halt web; $LX destroy web"
+
+log "$passed passed, $failed failed"
+sync
+# SuccessAction= powers off when this unit is done; ask directly too, in case a process
+# started by a test (a daemon, a zone) keeps the unit from finishing.
+systemctl --no-block poweroff
