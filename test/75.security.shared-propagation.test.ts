@@ -48,7 +48,7 @@ describe('zones started from a namespace whose / is shared', () => {
       const rootShared = mounts().find((f) => f[4] === '/').slice(6).some((o) => o.startsWith('shared:'));
       const before = points();
       const z = startZone({ argv: ['/bin/sh', '-c', 'mount -t tmpfs none /tmp 2>/dev/null; sleep 2; echo ran'], stdio: 'pipe',
-        binds: [{ source: ${JSON.stringify(data)}, target: '/mnt', readonly: true }], tmpfs: [{ target: '/run', sizeBytes: 1 << 20 }] });
+        binds: [{ host: ${JSON.stringify(data)}, zone: '/mnt', readOnly: true }], tmpfs: [{ target: '/run', sizeBytes: 1 << 20 }] });
       await new Promise((r) => setTimeout(r, 1200));
       const during = points().filter((m) => !before.includes(m));
       const result = await z.wait();
