@@ -66,6 +66,10 @@ it('a Debian image created without a command boots systemd as pid 1 to multi-use
   expect(await inZone('deb', 'cat /proc/1/comm; systemd-detect-virt -c; cat /run/systemd/container; systemctl is-active multi-user.target')).toBe(
     'systemd\ncontainer-other\nlxzone\nactive\n',
   );
+  // /dev/console is the zone's terminal, copied to its log: systemd's status lines, a getty.
+  const logs = await ok(['logs', 'deb']);
+  expect(logs).toMatch(/Reached target .*multi-user\.target/);
+  expect(await inZone('deb', 'test -c /dev/console && systemctl is-active console-getty')).toBe('active\n');
   // Its own cgroup tree, writable: init.scope and system.slice are systemd's.
   expect(await inZone('deb', 'grep ^0:: /proc/1/cgroup; stat -f -c %T /sys/fs/cgroup')).toBe('0::/init.scope\ncgroup2fs\n');
 
@@ -102,6 +106,8 @@ it('halt shuts a system zone down through systemd; reboot(2) inside restarts it 
   const daemonLog = readFileSync(join(env.stateDir, 'daemon.log'), 'utf8');
   expect(daemonLog).toContain('zone deb2: reboot(2) HALT from inside the zone');
   expect(daemonLog).not.toMatch(/zone deb2: still running after/);
+  // systemd said so on its console, which is the zone's log.
+  expect(await ok(['logs', 'deb2'])).toContain('Halting system.');
 
   await ok(['boot', 'deb2']);
   expectBooted(await bootedState('deb2'));

@@ -232,7 +232,15 @@ class Keeper {
         case ControlType::kTtyMaster:
           if (msg.fd < 0) return Error{EPROTO, "zone process sent no terminal"};
           tty_master_.reset(msg.fd);
-          start_tty_relay();
+          if (c_.system) {
+            // A system zone's console (/dev/console): output only, copied to
+            // the zone's log. A peer held open here keeps the terminal from
+            // hanging up while systemd closes and reopens it, so the copying
+            // never stops and a writer never blocks on a full terminal.
+            console_peer_.reset(ioctl(tty_master_.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+          } else {
+            start_tty_relay();
+          }
           break;
         case ControlType::kSetupFailed:
           return Error{msg.header.a, msg.text, true};
@@ -470,6 +478,7 @@ class Keeper {
   Fd reattach_;
   Fd next_supervisor_;  // connected while another supervisor still served
   Fd tty_master_;
+  Fd console_peer_;  // system zones: a slave of the console, never read
   bool tty_in_open_ = false;
   struct termios saved_termios_ = {};
   bool termios_saved_ = false;

@@ -412,9 +412,16 @@ Status mount_dev(const std::string& root, const ShimConfig& c) {
   LXZ_TRY(make_symlink("/proc/self/fd/0", dev + "/stdin"));
   LXZ_TRY(make_symlink("/proc/self/fd/1", dev + "/stdout"));
   LXZ_TRY(make_symlink("/proc/self/fd/2", dev + "/stderr"));
-  // syslog(3) writes to /dev/log; a system zone's journald listens there (its
-  // socket unit would make the link, but the zone's /dev is read-only).
-  if (c.system) LXZ_TRY(make_symlink("/run/systemd/journal/dev-log", dev + "/log"));
+  // syslog(3) writes to /dev/log, SysV tools to /dev/initctl: a system zone's
+  // journald and systemd listen there (their socket units would make the
+  // links, but the zone's /dev is read-only).
+  if (c.system) {
+    LXZ_TRY(make_symlink("/run/systemd/journal/dev-log", dev + "/log"));
+    LXZ_TRY(make_symlink("/run/initctl", dev + "/initctl"));
+  }
+  // A system zone's console: the zone's terminal is bound here once it exists
+  // (open_zone_tty); the file must be made before /dev turns read-only.
+  if (c.system) LXZ_TRY(make_file(dev + "/console"));
   // Nothing may be created in /dev afterwards.
   return do_mount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64");
 }

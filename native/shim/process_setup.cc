@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -69,6 +70,22 @@ Status open_zone_tty(const ShimConfig& c, int sync_fd, int* slave) {
   if (s < 0) {
     close(master);
     return sys_error("open the terminal's slave");
+  }
+  if (c.system) {
+    // systemd writes its status to /dev/console (and runs a getty there):
+    // the zone's terminal, whose output the keeper copies to the zone's log.
+    // A mount of the zone's own namespace (CAP_SYS_ADMIN there), over the
+    // file mount_dev made; the zone's root could unmount it, to no gain.
+    unsigned int n = 0;
+    Status bound;
+    if (ioctl(master, TIOCGPTN, &n) < 0) bound = sys_error("number of the zone's terminal");
+    else if (mount(("/dev/pts/" + std::to_string(n)).c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0)
+      bound = sys_error("bind the zone's terminal to /dev/console");
+    if (!bound.ok()) {
+      close(master);
+      close(s);
+      return bound;
+    }
   }
   Status sent = send_control(sync_fd, ControlType::kTtyMaster, 0, 0, {}, master);
   close(master);

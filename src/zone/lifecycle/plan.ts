@@ -103,7 +103,8 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       uid: user.uid,
       gid: user.gid,
       init: cfg.system ? false : cfg.init,
-      ...(cfg.system ? { system: true } : {}),
+      // A system zone's console is a terminal whose output goes to the zone's log (process_setup.cc).
+      ...(cfg.system ? { system: true, tty: true } : {}),
       network: networkMode(cfg),
       binds: cfg.binds,
       hiddenHostDirs: [store.stateDir, store.runtimeDir],
