@@ -131,7 +131,7 @@ it('halt shuts a system zone down through systemd; reboot(2) inside restarts it 
   expect(readFileSync(join(env.stateDir, 'daemon.log'), 'utf8')).toContain('zone deb2: reboot(2) RESTART from inside the zone');
 });
 
-it("the init's CAP_SYS_ADMIN reaches only the zone's own mounts: lxzone's mounts stay locked, host namespaces stay out of reach", async () => {
+it("the init's CAP_SYS_ADMIN reaches only the zone's own mounts and cgroups: lxzone's mounts stay locked, the caps stay the host's", async () => {
   await ok(['create', 'deb3', '--image', image, '--network', 'none']);
   await ok(['boot', 'deb3']);
   expectBooted(await bootedState('deb3'));
@@ -144,13 +144,16 @@ it("the init's CAP_SYS_ADMIN reaches only the zone's own mounts: lxzone's mounts
     'try mount -t tmpfs tmpfs /mnt',
     'try umount /mnt',
     'try umount /proc/kcore',
-    'try umount -l /sys/fs/cgroup',
     'try mount -o remount,rw /sys',
     'try mount -o remount,rw,bind /proc/sys',
     'try mount -t proc proc /mnt',
     'try mount -t sysfs sysfs /mnt',
     'try mount -t cgroup2 cgroup2 /mnt',
+    'try cat /mnt/cgroup.max.descendants',
+    'try umount /mnt',
     'try mount -t cgroup -o memory cgroup /mnt',
+    'try sh -c "echo 1 > /mnt/memory.limit_in_bytes"',
+    'try umount /mnt',
     'try sh -c "echo 100000 > /sys/fs/cgroup/cgroup.max.descendants"',
     'try hostname evil',
     'try nsenter -t 1 -m true',
@@ -163,14 +166,23 @@ it("the init's CAP_SYS_ADMIN reaches only the zone's own mounts: lxzone's mounts
   expect(lines.slice(1)).toEqual([
     'mount -t tmpfs tmpfs /mnt: done',
     'umount /mnt: done',
+    // lxzone's mounts are locked: a mask stays, read-only stays read-only.
     'umount /proc/kcore: refused',
-    'umount -l /sys/fs/cgroup: refused',
     'mount -o remount,rw /sys: refused',
     'mount -o remount,rw,bind /proc/sys: refused',
+    // A new proc needs the pid namespace's owner; a new sysfs may not be less restricted than the zone's.
     'mount -t proc proc /mnt: refused',
     'mount -t sysfs sysfs /mnt: refused',
-    'mount -t cgroup2 cgroup2 /mnt: refused',
-    'mount -t cgroup -o memory cgroup /mnt: refused',
+    // The cgroup namespace is the zone's: a cgroup mount is rooted at the zone's own cgroup
+    // (4096 is the zone's cgroup.max.descendants; the host's root cgroup has no such file),
+    // and the caps in it are the host's files, not the zone's to write.
+    'mount -t cgroup2 cgroup2 /mnt: done',
+    '4096',
+    'cat /mnt/cgroup.max.descendants: done',
+    'umount /mnt: done',
+    'mount -t cgroup -o memory cgroup /mnt: done',
+    'sh -c echo 1 > /mnt/memory.limit_in_bytes: refused',
+    'umount /mnt: done',
     'sh -c echo 100000 > /sys/fs/cgroup/cgroup.max.descendants: refused',
     'hostname evil: refused',
     'nsenter -t 1 -m true: refused',

@@ -23,12 +23,12 @@ constexpr int kZoneCaps[] = {
 
 // A system zone's init (systemd) mounts for its services (PrivateTmp and the
 // like: a mount namespace of the service's own) and needs CAP_SYS_ADMIN for
-// that. It holds it in the zone's user namespace only, which owns nothing but
-// the zone's mount namespace (and those nested in it): every mount lxzone
-// built is locked there (flags, masks), proc and sysfs cannot be mounted (the
-// pid and network namespaces belong to the host's user namespace), and the
-// host's kernel knobs check the host's namespace. LXC's unprivileged
-// containers give systemd the same.
+// that. It holds it in the zone's user namespace only: every mount lxzone
+// built is locked there (flags, masks), a new proc or sysfs is refused by the
+// kernel, a cgroup mount is rooted at the zone's own cgroup (whose cap files
+// stay the host's), and the host's kernel knobs check the host's namespace
+// (test/80.lifecycle.system-zone tries each). LXC's unprivileged containers
+// give systemd the same.
 constexpr int kSystemZoneExtraCaps[] = {CAP_SYS_ADMIN};
 
 bool kept(int cap, bool system) {

@@ -426,16 +426,10 @@ Status mount_dev(const std::string& root, const ShimConfig& c) {
   return do_mount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64");
 }
 
-// What systemd as a zone's pid 1 looks for (systemd's CONTAINER_INTERFACE):
-// the zone's own cgroup tree, writable, at /sys/fs/cgroup — cgroup2 mounted
-// here, after the zone process entered its cgroup namespace, so its root is
-// the cgroup the host delegated to the zone (chowned to the zone's root,
-// src/zone/cgroups/delegate.ts) — and /run/systemd/container naming the
-// manager, owned by the zone's root like the rest of its /run.
+// What systemd as a zone's pid 1 looks for (systemd's CONTAINER_INTERFACE),
+// besides its cgroup tree (mount_zone_cgroup2): /run/systemd/container naming
+// the manager, owned by the zone's root like the rest of its /run.
 Status mount_system_zone_parts(const std::string& root, const ShimConfig& c) {
-  std::string cgroup = root + "/sys/fs/cgroup";
-  if (!is_dir(cgroup)) return Error{ENOENT, "no /sys/fs/cgroup in the zone's sysfs (a kernel without cgroups?)"};
-  LXZ_TRY(do_mount("cgroup2", cgroup, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC));
   std::string dir = root + "/run/systemd";
   LXZ_TRY(make_dir(dir, 0755));
   std::string file = dir + "/container";
@@ -457,6 +451,11 @@ Status mount_scratch(const std::string& path, const ShimConfig& c, const char* m
 }
 
 }  // namespace
+
+Status mount_zone_cgroup2() {
+  if (!is_dir("/sys/fs/cgroup")) return Error{ENOENT, "no /sys/fs/cgroup in the zone's sysfs (a kernel without cgroups?)"};
+  return do_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+}
 
 Status build_zone_filesystem(const ShimConfig& c) {
   // Nothing we mount may propagate back to the host.

@@ -11,4 +11,11 @@ namespace lxz {
 // Builds the mount tree and pivots into it. On return "/" is the zone's root.
 Status build_zone_filesystem(const ShimConfig& config);
 
+// A system zone's cgroup tree at /sys/fs/cgroup, for its init (systemd's
+// CONTAINER_INTERFACE): cgroup2 mounted from inside the zone's user and
+// cgroup namespaces (the latter the zone's own), so its root is the cgroup the
+// host delegated to the zone (chowned to the zone's root,
+// src/zone/cgroups/delegate.ts) and nothing above it shows.
+Status mount_zone_cgroup2();
+
 }  // namespace lxz

@@ -82,6 +82,7 @@ void zone_process_main(const ZoneProcessArgs& args) {
   // every mount built above is now locked, its flags and masks out of reach,
   // although the zone's root holds CAP_SYS_ADMIN over this mount namespace.
   check(sync, enter_zone_user_namespace(*args.namespaces));
+  if (c.system) check(sync, mount_zone_cgroup2());
   int tty_slave = enter_zone_and_filter(c, *args.filter, sync);
 
   if (!c.init) exec_binary(c, sync, tty_slave);
