@@ -2,13 +2,13 @@
 // (including reboot(2) from inside the zone), caps changed on a running zone
 // and the zone's own /proc view, and what rootless callers are told.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execZone, inspectZone, updateZone, zoneStats } from '../src/zone/lifecycle/api.js';
 import type { ZoneInfo } from '../src/zone/lifecycle/types.js';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
-import { runNodeAsNobody } from './support/nobody.js';
+import { NOBODY, runNodeAsNobody } from './support/nobody.js';
 import { repoRoot } from './support/zones.js';
 
 const dirs: string[] = [];
@@ -200,7 +200,8 @@ describe('rootless callers', () => {
   it('are told that bridge networking and cgroup caps need root, and run zones through a daemon of their own', async () => {
     const home = mkdtempSync('/tmp/lxz82-home-');
     dirs.push(home);
-    chmodSync(home, 0o777);
+    // nobody's own home, as a user's is (a world-writable one is refused as lxzone's state's parent).
+    chownSync(home, NOBODY, NOBODY);
     const asNobody = (args: string[]) =>
       runNodeAsNobody((root) => [join(root, 'test/support/cli-entry.ts'), ...args], {
         cwd: '/tmp',
