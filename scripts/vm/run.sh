@@ -41,7 +41,7 @@ set +e
 timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
   -accel tcg,thread=multi -cpu max -smp 2 -m 3072 \
   -kernel "$base/vmlinuz" -initrd "$base/initrd.img" \
-  -append "console=ttyS0 root=/dev/vda rw loglevel=4 panic=-1" \
+  -append "console=ttyS0 root=/dev/vda rw loglevel=4 panic=-1 systemd.default_device_timeout_sec=900 systemd.default_timeout_start_sec=900" \
   -drive "file=$base/rootfs.img,if=virtio,format=raw,snapshot=on" \
   -drive "file=$work/checkout.img,if=virtio,format=raw" \
   -drive "file=$work/results.img,if=virtio,format=raw" \
