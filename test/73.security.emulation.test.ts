@@ -3,7 +3,7 @@
 // privilege and argument checks, and sysinfo's process count when the zone's
 // init plants a symlink or a directory where the supervisor looks for /proc.
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runZone } from '../src/zone/run.js';
 import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
@@ -139,5 +139,32 @@ print(*call(136, ctypes.c_uint(os.stat("${path}").st_dev if "${path}" != "HOST" 
     expect(native).toBe('0 0');
     const r = await runZone({ argv: py(USTAT('HOST')), env: { HOSTDEV: String(hostDev) }, stdio: 'pipe' });
     expect(out(r).trim()).toBe('-1 22');
+  });
+});
+
+describe('masked /proc files read as empty, as in Docker; /proc/config.gz is the kernel\'s', () => {
+  it('masked files open and read empty (no EACCES), and stay /dev/null, read-only and locked', async () => {
+    const files = ['keys', 'timer_list', 'kallsyms', 'vmallocinfo', 'sysrq-trigger', 'kcore', 'sched_debug', 'latency_stats']
+      .filter((f) => existsSync(`/proc/${f}`));
+    expect(files.length).toBeGreaterThan(2);
+    const code = `${LIBC}
+import stat
+for f in ${JSON.stringify(files)}:
+    p = "/proc/" + f
+    st = os.stat(p)
+    with open(p, "rb") as fh:
+        data = fh.read(4096)
+    print(f, stat.S_ISCHR(st.st_mode), os.major(st.st_rdev), os.minor(st.st_rdev), len(data))
+print("umount", *call(166, b"/proc/keys", 2))`;
+    const r = await runZone({ argv: py(code), stdio: 'pipe' });
+    expect(out(r).trim().split('\n')).toEqual([...files.map((f) => `${f} True 1 3 0`), 'umount -1 1']);
+  });
+
+  it("/proc/config.gz reads as the running kernel's configuration", async () => {
+    if (!existsSync('/proc/config.gz')) return; // a kernel without IKCONFIG_PROC: no file natively either
+    const host = readFileSync('/proc/config.gz');
+    const r = await runZone({ argv: ['/bin/cat', '/proc/config.gz'], stdio: 'pipe' });
+    expect(r.exitCode).toBe(0);
+    expect(Buffer.compare(r.stdout ?? Buffer.alloc(0), host)).toBe(0);
   });
 });

@@ -317,13 +317,20 @@ Status mount_proc(const std::string& root) {
   std::string proc = root + "/proc";
   LXZ_TRY(make_dir(proc, 0555));
   LXZ_TRY(do_mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC));
-  // Docker's masked paths: files that describe or drive the host kernel.
+  // Docker's masked paths: files that describe or drive the host kernel. Each
+  // is /dev/null, as in Docker: it reads as empty and swallows writes. Its
+  // mount is not nodev (on a nodev mount opening a device is EACCES, which is
+  // not what a masked file says natively); it is locked, read-only, and is
+  // that one device node, nothing a zone can create or replace.
+  // /proc/config.gz is not masked (Docker does not either): it is the
+  // configuration of the kernel the zone runs on, readable by every host
+  // user, and programs read it to learn what the kernel supports.
   for (const char* f : {"kcore", "keys", "timer_list", "sched_debug", "latency_stats", "kallsyms", "kpageflags",
-                        "kpagecount", "kpagecgroup", "sysrq-trigger", "config.gz", "vmallocinfo"}) {
+                        "kpagecount", "kpagecgroup", "sysrq-trigger", "vmallocinfo"}) {
     std::string path = proc + "/" + f;
     if (access(path.c_str(), F_OK) != 0) continue;
     LXZ_TRY(do_mount(kDevNull, path, nullptr, MS_BIND));
-    LXZ_TRY(do_mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC));
+    LXZ_TRY(do_mount(nullptr, path, nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC));
   }
   for (const char* d : {"acpi", "scsi", "asound", "driver"}) {
     std::string path = proc + "/" + d;
