@@ -11,6 +11,7 @@ import { render, renderHeader, SEAM_OUTPUTS } from '../scripts/gen-seam.mjs';
 import { native, NATIVE_EVENT_TYPES } from '../src/native.js';
 import { HANDLERS } from '../src/policy/handlers.js';
 import { AUDIT_ARCH } from '../src/tables/index.js';
+import { decodeEvent } from '../src/zone/events.js';
 import { repoRoot } from './support/zones.js';
 
 const facts = JSON.parse(readFileSync(join(repoRoot, 'seam/facts.json'), 'utf8'));
@@ -39,5 +40,15 @@ describe('seam/facts.json', () => {
     const swapped = { ...facts, handlers: [facts.handlers[1], facts.handlers[0], ...facts.handlers.slice(2)] };
     expect(renderHeader(swapped)).toContain('constexpr uint8_t kHandlerTrace = 0;');
     expect(renderHeader(swapped)).not.toBe(readFileSync(SEAM_OUTPUTS.header, 'utf8'));
+  });
+
+  it('every event type the addon names is decoded into the typed union, once', () => {
+    for (const type of NATIVE_EVENT_TYPES) {
+      const ev = decodeEvent({ zone: 3, type, a: 1, b: 256, text: 'x', pid: 7, nr: 63, abi: 'x86_64', args: [1n, 0n, 0n, 0n, 0n, 0n], id: 9n });
+      expect(ev, type).toMatchObject({ zone: 3, type });
+    }
+    expect(decodeEvent({ zone: 1, type: 'exited', a: 3, b: 768 })).toEqual({ zone: 1, type: 'exited', exitCode: 3, waitStatus: 768 });
+    expect(decodeEvent({ zone: 1, type: 'reboot', a: 1, b: 0, pid: 5, nr: 169, abi: 'x86_64', args: [], id: 2n })).toMatchObject({ action: 'restart', pid: 5, nr: 169 });
+    expect(decodeEvent({ zone: 1, type: 'trace', a: 0, b: 0, text: '\x1f/etc/passwd', pid: 5, nr: 257, abi: 'x86_64', args: [], id: 0n })).toMatchObject({ strings: [undefined, '/etc/passwd'] });
   });
 });

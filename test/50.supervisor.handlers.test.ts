@@ -73,7 +73,7 @@ describe('reboot', () => {
       argv: ['/bin/sh', '-c', script],
       binds: [{ host: dir, zone: '/mnt', readOnly: false }],
       stdio: 'pipe',
-      onEvent: (e) => e.type === 'reboot' && events.push(e.a === 1 ? 'restart' : 'halt'),
+      onEvent: (e) => e.type === 'reboot' && events.push(e.action),
     }).catch((e) => e);
     // runZone runs a restarted zone again: the first boot restarted, the second halted.
     expect(events).toEqual(['restart', 'halt']);

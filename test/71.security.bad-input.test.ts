@@ -13,7 +13,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LxzoneError } from '../src/errors.js';
-import { native, type NativeEvent } from '../src/native.js';
+import { native } from '../src/native.js';
+import type { ZoneEvent } from '../src/zone/events.js';
 import { compilePolicy } from '../src/policy/compile.js';
 import { hostAbis } from '../src/tables/index.js';
 import { runZone, startZone, type RunOptions } from '../src/zone/run.js';
@@ -86,7 +87,7 @@ interface ShimRun {
   signal: NodeJS.Signals | null;
   stderr: string;
   /** What the supervisor got over the control socket (seqpacket only). */
-  events: NativeEvent[];
+  events: ZoneEvent[];
 }
 
 let fileSeq = 0;
@@ -111,7 +112,7 @@ async function shimByHand(o: { args?: string[]; config?: Buffer; filter?: Buffer
   const fd4 = o.filter !== undefined ? contentFd(o.filter) : 'ignore';
   if (typeof fd3 === 'number') owned.push(fd3);
   if (typeof fd4 === 'number') owned.push(fd4);
-  const events: NativeEvent[] = [];
+  const events: ZoneEvent[] = [];
   let zone: number | undefined;
   let closed: Promise<void> = Promise.resolve();
   let fd5: number | 'pipe' | 'ignore' = 'ignore';
@@ -167,9 +168,9 @@ function expectRefused(r: ShimRun, reason: RegExp, reported = true): void {
   expect(r.code).toBe(125);
   expect(r.stderr).toMatch(/^lxzone-shim: /);
   expect(r.stderr).toMatch(reason);
-  const failed = r.events.filter((e) => e.type === 'setup-failed');
+  const failed = r.events.filter((e): e is Extract<ZoneEvent, { type: 'setup-failed' }> => e.type === 'setup-failed');
   expect(failed).toHaveLength(reported ? 1 : 0);
-  if (reported) expect(r.stderr).toContain(failed[0]!.text!);
+  if (reported) expect(r.stderr).toContain(failed[0]!.step!);
 }
 
 describe.skipIf(!isRoot)('lxzone-shim started by hand with garbage on its fds', () => {

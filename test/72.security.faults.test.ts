@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LxzoneError } from '../src/errors.js';
-import type { NativeEvent } from '../src/native.js';
+import type { ZoneEvent } from '../src/zone/events.js';
 import { startZone, type RunningZone } from '../src/zone/run.js';
 import { ZoneStore } from '../src/zone/state/store.js';
 import { isAlive } from '../src/zone/state/proc.js';
@@ -102,7 +102,7 @@ async function allGone(pids: number[], ms = 8000): Promise<number[]> {
 async function started(o: Parameters<typeof startZone>[0]): Promise<{ zone: RunningZone; initPid: number }> {
   let ran!: () => void;
   const running = new Promise<void>((r) => (ran = r));
-  const zone = startZone({ stdio: 'pipe', ...o, onEvent: (ev: NativeEvent) => ev.type === 'started' && ran() });
+  const zone = startZone({ stdio: 'pipe', ...o, onEvent: (ev: ZoneEvent) => ev.type === 'started' && ran() });
   const initPid = await zone.initPid;
   const ended = zone.wait().then(
     () => 'ended' as const,

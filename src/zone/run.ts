@@ -6,7 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { LxzoneError, errnoName } from '../errors.js';
-import { ControlType, native, shimPath, type NativeEvent } from '../native.js';
+import { ControlType, native, shimPath } from '../native.js';
+import type { ZoneEvent } from './events.js';
 import { compilePolicy, type CompileInput, type CompiledPolicy } from '../policy/compile.js';
 import { hostAbis, loadTable } from '../tables/index.js';
 import type { ZoneLimits } from './cgroups/index.js';
@@ -77,9 +78,9 @@ export interface RunOptions {
   /** Host-side setup between the zone's creation and its start (cgroups, network): the zone waits for it. */
   onCreated?: (initPid: number) => Promise<void> | void;
   /** strace-style lines for syscalls the profile marks `trace`. */
-  onTrace?: (line: string, event: NativeEvent) => void;
+  onTrace?: (line: string, event: Extract<ZoneEvent, { type: 'trace' }>) => void;
   /** Every supervisor event of the zone, for callers that want them. */
-  onEvent?: (event: NativeEvent) => void;
+  onEvent?: (event: ZoneEvent) => void;
   /** Handlers for syscalls whose disposition is emulate:js, by syscall name. */
   jsHandlers?: Record<string, JsHandler>;
   /** Memory cap for sysinfo's view (the cgroup enforces it). */
@@ -329,14 +330,14 @@ export function startZone(opts: RunOptions): RunningZone {
   let closedResolve!: () => void;
   let closed = new Promise<void>((res) => (closedResolve = res));
 
-  const onEvent = (ev: NativeEvent): void => {
+  const onEvent = (ev: ZoneEvent): void => {
     opts.onEvent?.(ev);
     switch (ev.type) {
       case 'created':
-        resolveInit(ev.a);
+        resolveInit(ev.initPid);
         if (opts.onCreated) {
           Promise.resolve()
-            .then(() => opts.onCreated!(ev.a))
+            .then(() => opts.onCreated!(ev.initPid))
             .then(
               () => sup.raw.send(zoneId, ControlType.continue),
               (err: unknown) => {
@@ -347,25 +348,25 @@ export function startZone(opts: RunOptions): RunningZone {
         }
         break;
       case 'setup-failed':
-        failure ??= new LxzoneError(`zone setup failed: ${ev.text ?? errnoName(ev.a)}`, { errno: ev.a || undefined, exitCode: 125 });
+        failure ??= new LxzoneError(`zone setup failed: ${ev.step ?? errnoName(ev.errno)}`, { errno: ev.errno || undefined, exitCode: 125 });
         break;
       case 'exec-failed': {
-        const code = errnoName(ev.a);
+        const code = errnoName(ev.errno);
         const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code;
-        failure = new LxzoneError(`cannot run ${ev.text ?? opts.argv[0]} in the zone: ${why} (${code})`, {
-          errno: ev.a,
+        failure = new LxzoneError(`cannot run ${ev.path ?? opts.argv[0]} in the zone: ${why} (${code})`, {
+          errno: ev.errno,
           exitCode: code === 'ENOENT' ? 127 : 126,
         });
         break;
       }
       case 'unsupported':
-        unsupported.push({ abi: ev.abi ?? '?', nr: ev.nr ?? -1 });
+        unsupported.push({ abi: ev.abi, nr: ev.nr });
         break;
       case 'trace':
         opts.onTrace?.(formatTraceEvent(ev), ev);
         break;
       case 'reboot':
-        reboot = ev.a === 1 ? 'restart' : 'halt';
+        reboot = ev.action;
         break;
       case 'js-call':
         answerJsCall(ev);
@@ -378,13 +379,13 @@ export function startZone(opts: RunOptions): RunningZone {
     }
   };
 
-  const answerJsCall = (ev: NativeEvent): void => {
-    const call: JsCall = { pid: ev.pid ?? 0, abi: ev.abi ?? '', nr: ev.nr ?? -1, args: ev.args ?? [] };
-    const name = ev.nr !== undefined ? nameOf(ev.abi ?? '', ev.nr) : undefined;
+  const answerJsCall = (ev: Extract<ZoneEvent, { type: 'js-call' }>): void => {
+    const call: JsCall = { pid: ev.pid, abi: ev.abi, nr: ev.nr, args: ev.args };
+    const name = nameOf(ev.abi, ev.nr);
     const handler = name ? opts.jsHandlers?.[name] : undefined;
     const reply = (value: number): void => {
-      if (value < 0) sup.raw.respond(zoneId, ev.id!, 0, -value);
-      else sup.raw.respond(zoneId, ev.id!, value, 0);
+      if (value < 0) sup.raw.respond(zoneId, ev.id, 0, -value);
+      else sup.raw.respond(zoneId, ev.id, value, 0);
     };
     if (!handler) return reply(-38); // ENOSYS
     Promise.resolve()

@@ -5,9 +5,10 @@
 import { LxzoneError } from '../errors.js';
 import { native, type AttachOptions, type NativeEvent, type NativeSupervisor } from '../native.js';
 import type { Abi } from '../tables/index.js';
+import { decodeEvent, type ZoneEvent } from './events.js';
 import { traceStringMasks } from './trace-format.js';
 
-export type ZoneEventListener = (event: NativeEvent) => void;
+export type ZoneEventListener = (event: ZoneEvent) => void;
 
 export class ZoneSupervisor {
   private readonly native: NativeSupervisor;
@@ -47,7 +48,8 @@ export class ZoneSupervisor {
   }
 
   private dispatch(events: NativeEvent[]): void {
-    for (const event of events) this.listeners.get(event.zone)?.(event);
+    // Decoded here, once, for whichever listener the zone has.
+    for (const event of events) this.listeners.get(event.zone)?.(decodeEvent(event));
   }
 }
 

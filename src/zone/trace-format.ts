@@ -3,7 +3,7 @@
 // call is CONTINUEd to the host kernel, so its result is never seen: the line
 // ends in "= ?" (strace's own mark for an unknown result) rather than a guess.
 import { loadTable, syscallByNr, type Abi } from '../tables/index.js';
-import type { NativeEvent } from '../native.js';
+import type { ZoneEvent } from './events.js';
 import { dispatchUses } from '../policy/dispatch.js';
 
 // Only input strings: an output buffer (char *buf of read) holds nothing yet.
@@ -46,14 +46,13 @@ function formatArg(type: string, value: bigint, str: string | undefined): string
   return value < 4096n ? value.toString() : `0x${value.toString(16)}`;
 }
 
-export function formatTraceEvent(ev: NativeEvent): string {
-  const abi = (ev.abi ?? 'x86_64') as Abi;
-  const sc = syscallByNr(abi, ev.nr ?? -1);
-  const strings = (ev.text ?? '').split('\x1f');
+export function formatTraceEvent(ev: Extract<ZoneEvent, { type: 'trace' }>): string {
+  const abi = (ev.abi === '?' ? 'x86_64' : ev.abi) as Abi;
+  const sc = syscallByNr(abi, ev.nr);
   const name = sc?.name ?? `syscall_${ev.nr}`;
   const args = sc
-    ? sc.args.map((arg, i) => formatArg(arg.type, ev.args?.[i] ?? 0n, strings[i] || undefined))
-    : (ev.args ?? []).map((v) => `0x${v.toString(16)}`);
+    ? sc.args.map((arg, i) => formatArg(arg.type, ev.args[i] ?? 0n, ev.strings[i]))
+    : ev.args.map((v) => `0x${v.toString(16)}`);
   const prefix = abi === 'x86_64' ? '' : `[${abi}] `;
   return `[pid ${ev.pid}] ${prefix}${name}(${args.join(', ')}) = ?`;
 }

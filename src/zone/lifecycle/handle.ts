@@ -6,7 +6,8 @@
 // counters, a changed memory cap for sysinfo, and a promise of the end.
 import { constants as osConstants } from 'node:os';
 import { LxzoneError } from '../../errors.js';
-import { ControlType, type AttachOptions, type NativeEvent } from '../../native.js';
+import { ControlType, type AttachOptions } from '../../native.js';
+import type { ZoneEvent } from '../events.js';
 import type { RunningZone } from '../run.js';
 import { statsOf, type ZoneStats } from '../stats.js';
 import { supervisor } from '../supervisor.js';
@@ -69,7 +70,7 @@ export function reattachHandle(
   socketPath: string,
   options: AttachOptions,
   ids: { keeperPid: number; initPid: number },
-  onEvent?: (ev: NativeEvent) => void,
+  onEvent?: (ev: ZoneEvent) => void,
 ): ZoneHandle {
   const sup = supervisor();
   let code: number | undefined;
@@ -78,17 +79,17 @@ export function reattachHandle(
   const ended = new Promise<ZoneEnd>((r) => (resolve = r));
   let zoneId = -1;
   let final: ZoneStats | undefined;
-  const listener = (ev: NativeEvent): void => {
+  const listener = (ev: ZoneEvent): void => {
     onEvent?.(ev);
     switch (ev.type) {
       case 'exited':
-        code = ev.a;
+        code = ev.exitCode;
         break;
       case 'reboot':
-        reboot = ev.a === 1 ? 'restart' : 'halt';
+        reboot = ev.action;
         break;
       case 'js-call':
-        sup.raw.respond(ev.zone, ev.id!, 0, 38); // no TypeScript handlers for daemon zones: ENOSYS
+        sup.raw.respond(ev.zone, ev.id, 0, 38); // no TypeScript handlers for daemon zones: ENOSYS
         break;
       case 'closed': {
         final = countersOf(ev.zone); // what the zone was counted for, kept after the supervisor forgets it

@@ -12,7 +12,7 @@ import { closeSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../../errors.js';
-import type { NativeEvent } from '../../native.js';
+import type { ZoneEvent } from '../events.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { startProcView, procViewBinds } from '../procview/index.js';
 import { mountZoneDisk } from './zone-disk.js';
@@ -233,7 +233,7 @@ export class ZoneManager {
           rebootMarker: plan.attach.rebootMarker,
           ...(usageFile ? { memoryUsageFile: usageFile } : {}),
           onCreated: (pid) => placeZone(this.opts, name, hostSetup, pid),
-          onEvent: (ev: NativeEvent) => {
+          onEvent: (ev: ZoneEvent) => {
             zoneId ??= ev.zone;
             if (ev.type === 'started') startedResolve();
             this.onZoneEvent(name, ev);
@@ -300,9 +300,9 @@ export class ZoneManager {
     }
   }
 
-  private onZoneEvent(name: string, ev: NativeEvent): void {
-    if (ev.type === 'unsupported') this.log(`zone ${name}: unsupported syscall ${ev.abi ?? '?'} ${ev.nr ?? '?'} (ENOSYS)`);
-    if (ev.type === 'reboot') this.log(`zone ${name}: reboot(2) ${ev.a === 1 ? 'RESTART' : 'HALT'} from inside the zone`);
+  private onZoneEvent(name: string, ev: ZoneEvent): void {
+    if (ev.type === 'unsupported') this.log(`zone ${name}: unsupported syscall ${ev.abi} ${ev.nr} (ENOSYS)`);
+    if (ev.type === 'reboot') this.log(`zone ${name}: reboot(2) ${ev.action.toUpperCase()} from inside the zone`);
   }
 
   /** Starts serving a zone: log rotation, and the handling of its end. */
@@ -692,8 +692,8 @@ export class ZoneManager {
     let handle: ZoneHandle | undefined;
     handle = reattachHandle(socket, attachOptionsOf(attach), { keeperPid: 0, initPid: z.handle.initPid }, (ev) => {
       // The keeper names the zone it joined: one of another zone is not served under this one's policy.
-      if (ev.type === 'ready' && ev.a !== z.handle.initPid) {
-        this.log(`zone ${name}: exec socket ${socket} belongs to another zone (init ${ev.a}); refused`);
+      if (ev.type === 'ready' && ev.initPid !== z.handle.initPid) {
+        this.log(`zone ${name}: exec socket ${socket} belongs to another zone (init ${ev.initPid}); refused`);
         handle?.signal('SIGKILL');
       }
       this.onZoneEvent(name, ev);
