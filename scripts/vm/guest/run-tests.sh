@@ -49,6 +49,8 @@ check "unit: lxzone.service starts with Delegate=yes" '^active Delegate=yes$' ba
   'systemctl start lxzone && sleep 2; echo $(systemctl is-active lxzone) $(systemctl show -p Delegate lxzone)'
 check "daemon zone: create" 'web' $LX create web --memory 128m --pids-limit 50 -- /bin/sleep infinity
 check "daemon zone: boot" '' $LX boot web
+sleep 2
+log "daemon zone after boot: $($LX inspect web 2>&1 | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{try{const z=JSON.parse(s);console.log(z.state, JSON.stringify(z.lastExit ?? null))}catch{console.log(s.slice(0,300))}})")"
 inspect() { $LX inspect web | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>{const z=JSON.parse(s);console.log($1)})"; }
 check "daemon zone: running, cgroup v2 at /lxzone/web" '^running 2 /lxzone/web$' inspect '[z.state, z.cgroup?.version, z.cgroup?.path].join(" ")'
 check "daemon zone: caps in its cgroup" '^134217728 50$' bash -c "echo \$(cat $cg/lxzone/web/memory.max) \$(cat $cg/lxzone/web/pids.max)"
@@ -87,6 +89,11 @@ check "daemon zone: stopped, cgroup removed" '^stopped gone$' bash -c "echo \$($
 check "daemon zone: boot again after halt" '' $LX boot web
 check "daemon zone: destroy" '' bash -c "$LX halt web; $LX destroy web"
 
+# On a failure, what the next reader needs: the daemon's log and the last exit of the test zone.
+if [ "$failed" -gt 0 ]; then
+  tail -n 40 /var/lib/lxzone/daemon.log 2>/dev/null | sed 's/^/lxzone-vm: daemon.log: /'
+  journalctl -u lxzone --no-pager -n 20 2>/dev/null | sed 's/^/lxzone-vm: journal: /'
+fi
 log "$passed passed, $failed failed"
 sync
 # SuccessAction= powers off when this unit is done; ask directly too, in case a process
