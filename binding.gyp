@@ -11,6 +11,7 @@
         "native/addon/addon.cc",
         "native/common/unix_socket.cc",
         "native/supervisor/dispatch.cc",
+        "native/supervisor/notification.cc",
         "native/supervisor/supervisor.cc",
         "native/supervisor/supervisor_thread.cc",
         "native/supervisor/tracee_memory.cc",
@@ -53,7 +54,16 @@
         "native/shim/process_title.cc",
         "native/shim/time_namespace.cc",
         "native/shim/proc_write.cc",
-        "native/common/unix_socket.cc"
+        "native/shim/tty_relay.cc",
+        "native/shim/stdio_relay.cc",
+        "native/shim/log_file.cc",
+        "native/shim/keeper_server.cc",
+        "native/common/unix_socket.cc",
+        "native/supervisor/dispatch.cc",
+        "native/supervisor/notification.cc",
+        "native/supervisor/tracee_memory.cc",
+        "native/supervisor/zone_proc.cc",
+        "<!@(ls -1 native/supervisor/handlers/*.cc)"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
     },

@@ -216,9 +216,17 @@ describe.skipIf(!isRoot)('lxzone-shim started by hand with garbage on its fds', 
       ['join-pid=1', /\(join-pid\): not a pid/],
       ['cgroup-procs=/etc/passwd', /\(cgroup-procs\): not a file under \/sys\/fs\/cgroup/],
       ['reattach-socket=/' + 's'.repeat(120), /\(reattach-socket\): not an absolute path shorter than 108 bytes/],
+      ['serve-dispatch=4c585a4', /\(serve-dispatch\): not the dispatch table in lowercase hex/],
+      ['serve-memory-usage-file=/etc/shadow', /\(serve-memory-usage-file\): not a file under \/sys\/fs\/cgroup/],
+      ['log-file-max=0', /\(log-file-max\): not a positive number/],
+      ['log-stdout=/tmp/../etc/x', /\(log-stdout\): not an absolute path without '\.\.'/],
     ] as const) {
       expectRefused(await shimByHand({ config: Buffer.concat([good, Buffer.from(`${rec}\0`)]), filter: goodFilter() }), why);
     }
+    // Log files only through the keeper's relay, with a size.
+    expectRefused(await shimByHand({ config: Buffer.concat([good, Buffer.from('log-stdout=/tmp/x\0')]), filter: goodFilter() }), /log files need relay-stdio=1 and log-file-max/);
+    // A dispatch table the keeper cannot parse: refused before the zone exists.
+    expectRefused(await shimByHand({ config: Buffer.concat([good, Buffer.from('serve-dispatch=00000000\0')]), filter: goodFilter() }), /dispatch table: bad magic/);
   });
 
   it('never crashes on a mutated good config: it runs it or refuses it', async () => {

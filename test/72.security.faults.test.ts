@@ -8,8 +8,8 @@
 //   a full disk under the state directory (and under the runtime directory)
 //
 // Not here (see there): a zone kept by a keeper whose supervisor was killed,
-// with a re-attach socket, waits and is taken back, or is stopped after its
-// timeout (test/50.supervisor.handlers.test.ts "fail closed and re-attach");
+// with a re-attach socket, is served by its keeper and taken back, never
+// stopped (test/50.supervisor.handlers.test.ts "fail closed and re-attach");
 // the daemon killed with SIGKILL and replaced, zones re-attached, a zone that
 // died meanwhile cleaned (test/81.daemon.restart.test.ts); halt through the
 // CLI of a zone ignoring SIGTERM (test/80.lifecycle.verbs.test.ts).

@@ -56,6 +56,61 @@ bool safe_path(const std::string& p) {
   return true;
 }
 
+bool parse_u64(const std::string& s, uint64_t* out) {
+  if (s.empty() || s.size() > 19) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  *out = std::strtoull(s.c_str(), nullptr, 10);
+  return true;
+}
+
+bool parse_hex(const std::string& s, std::vector<uint8_t>* out) {
+  if (s.size() % 2 || s.empty()) return false;
+  auto nibble = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+  out->clear();
+  for (size_t i = 0; i < s.size(); i += 2) {
+    int hi = nibble(s[i]), lo = nibble(s[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<uint8_t>(hi << 4 | lo));
+  }
+  return true;
+}
+
+// The keeper's own records: serving the zone without a supervisor, and the
+// zone's stdio. Returns false for a key that is not one of them; sets *why
+// when the value is wrong.
+bool parse_keeper_record(const std::string& key, const std::string& value, ShimConfig* out, std::string* why) {
+  why->clear();
+  ServeConfig& s = out->serve;
+  StdioConfig& io = out->stdio;
+  if (key == "serve-dispatch") {
+    if (!parse_hex(value, &s.dispatch) || s.dispatch.size() > 65536) *why = "not the dispatch table in lowercase hex";
+  } else if (key == "serve-kernel-version") {
+    if (value.size() > 64) *why = "longer than 64 bytes";
+    s.kernel_version = value;
+  } else if (key == "serve-kernel-version-env") {
+    if (!parse_bool(value, &s.kernel_version_env)) *why = "not 0 or 1";
+  } else if (key == "serve-memory-limit") {
+    if (!parse_u64(value, &s.memory_limit)) *why = "not a number";
+  } else if (key == "serve-memory-usage-file") {
+    if (!safe_path(value) || value.rfind("/sys/fs/cgroup/", 0) != 0) *why = "not a file under /sys/fs/cgroup";
+    s.memory_usage_file = value;
+  } else if (key == "serve-reboot-marker") {
+    if (!safe_path(value)) *why = "not an absolute path without '..'";
+    s.reboot_marker = value;
+  } else if (key == "relay-stdio") {
+    if (!parse_bool(value, &io.relay)) *why = "not 0 or 1";
+  } else if (key == "log-stdout" || key == "log-stderr") {
+    if (!safe_path(value)) *why = "not an absolute path without '..'";
+    (key == "log-stdout" ? io.log_stdout : io.log_stderr) = value;
+  } else if (key == "log-file-max") {
+    if (!parse_u64(value, &io.log_file_max) || io.log_file_max == 0) *why = "not a positive number";
+  } else {
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Status read_all(int fd, size_t limit, std::string* out, const char* what) {
@@ -81,6 +136,7 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
   bool saw_version = false;
   size_t index = 0;
   size_t start = 0;
+  std::string why;
   while (start < bytes.size()) {
     size_t end = bytes.find('\0', start);
     std::string record = bytes.substr(start, end - start);
@@ -189,6 +245,8 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       if (!parse_bind(value, &bind) || !safe_path(bind.source) || !safe_path(bind.target))
         return bad(index, key, "not SOURCE<US>TARGET<US>ro|rw with absolute paths");
       (key == "bind" ? out->binds : out->proc_binds).push_back(bind);
+    } else if (parse_keeper_record(key, value, out, &why)) {
+      if (!why.empty()) return bad(index, key, why);
     } else {
       return bad(index, key, "unknown key");
     }
@@ -196,6 +254,9 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
   if (!saw_version) return Error{0, "config has no version record"};
   if (out->argv.empty()) return Error{0, "config has no arg records (nothing to run)"};
   if (out->root_cow && !out->rootfs.empty()) return Error{0, "root-cow is for the host's root only"};
+  const StdioConfig& io = out->stdio;
+  if ((!io.log_stdout.empty() || !io.log_stderr.empty()) && (!io.relay || io.log_file_max == 0))
+    return Error{0, "log files need relay-stdio=1 and log-file-max"};
   if (out->uid >= out->id_count || out->gid >= out->id_count)
     return Error{0, "uid/gid outside the zone's id range"};
   return {};

@@ -2,6 +2,7 @@
 // "key=value" records, lists by repetition. Written by src/zone/shim-config.ts.
 #pragma once
 #include <sys/types.h>
+#include <cstdint>
 #include <string>
 #include <vector>
 #include "../common/result.h"
@@ -20,6 +21,25 @@ struct TmpfsMount {
   std::string target;  // absolute path in the zone
   std::string size;    // tmpfs size= option
   uint32_t mode = 01777;
+};
+
+// What a keeper needs to answer its zone's notified syscalls while no
+// supervisor is attached (keeper_server.h): the supervisor's attach options.
+struct ServeConfig {
+  std::vector<uint8_t> dispatch;   // the dispatch table bytes, as the supervisor gets them
+  std::string kernel_version;
+  bool kernel_version_env = false;
+  uint64_t memory_limit = 0;
+  std::string memory_usage_file;
+  std::string reboot_marker;
+};
+
+// The zone's stdio (stdio_relay.h): pipes the keeper relays, and log files
+// the keeper writes them to instead of its own fds 1 and 2.
+struct StdioConfig {
+  bool relay = false;
+  std::string log_stdout, log_stderr;
+  uint64_t log_file_max = 0;  // bytes per file (the file and its .1 copy)
 };
 
 struct ShimConfig {
@@ -63,6 +83,8 @@ struct ShimConfig {
   // Zone paths masked with an empty read-only tmpfs: lxzone's own state
   // directories wherever they would show (src/zone/hidden-paths.ts).
   std::vector<std::string> hide;
+  ServeConfig serve;
+  StdioConfig stdio;
 };
 
 // Parses the records; the Error names the record that was wrong.

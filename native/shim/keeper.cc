@@ -21,12 +21,15 @@
 #include "../common/fd.h"
 #include "../common/unix_socket.h"
 #include "join_process.h"
+#include "keeper_server.h"
+#include "log_file.h"
+#include "stdio_relay.h"
+#include "tty_relay.h"
 #include "proc_write.h"
 #include "time_namespace.h"
 #include "zone_namespaces.h"
 #include "zone_process.h"
-#include <sys/ioctl.h>
-#include <termios.h>
+#include <vector>
 
 namespace lxz {
 namespace {
@@ -104,16 +107,30 @@ class Keeper {
       prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
       if (getppid() == 1) return 125;  // our caller is already gone
     }
-    if (!c_.reattach_socket.empty()) {
-      Status r = listen_for_reattach(c_.reattach_socket, &reattach_);
-      if (!r.ok()) return fail(r.error());
+    Status s = open_stdio();
+    if (s.ok() && KeeperServer::configured(c_)) {
+      s = server_.init(c_);
+      can_serve_ = s.ok();
     }
-    Status s = start_zone();
+    if (s.ok() && !c_.reattach_socket.empty()) s = listen_for_reattach(c_.reattach_socket, &reattach_);
+    if (s.ok()) s = start_zone();
     if (!s.ok()) return fail(s.error());
     return supervise();
   }
 
  private:
+  // Log files first: from here on what the keeper reports goes there too.
+  Status open_stdio() {
+    const StdioConfig& io = c_.stdio;
+    if (!io.log_stdout.empty()) LXZ_TRY(out_log_.open(io.log_stdout, io.log_file_max, STDOUT_FILENO));
+    if (!io.log_stderr.empty()) LXZ_TRY(err_log_.open(io.log_stderr, io.log_file_max, STDERR_FILENO));
+    if (!io.relay) return {};
+    // A zone that closes its end must not kill us (EPIPE instead); the
+    // zone's processes get the default back (child_side below).
+    signal(SIGPIPE, SIG_IGN);
+    return relay_.open(!c_.tty, out_log_.valid() ? &out_log_ : nullptr, err_log_.valid() ? &err_log_ : nullptr);
+  }
+
   int fail(const Error& e) {
     log_error(e.message());
     send_control(control_.get(), ControlType::kSetupFailed, e.err, 0, e.message());
@@ -164,6 +181,8 @@ class Keeper {
     long pid = syscall(SYS_clone3, &ca, sizeof ca);
     if (pid < 0) return sys_error("clone3 (new pid and mount namespaces)");
     if (pid == 0) {
+      if (relay_.active()) relay_.child_side();
+      signal(SIGPIPE, SIG_DFL);
       sync_.reset();
       signals_.reset();
       control_.reset();
@@ -176,6 +195,7 @@ class Keeper {
       zone_process_main(zargs);
     }
     pid_ = static_cast<pid_t>(pid);
+    relay_.parent_side();
     child_end.reset();
     zone_pidfd.reset();
     zone_ns = ZoneNamespaces();
@@ -226,20 +246,18 @@ class Keeper {
       switch (msg.header.type) {
         case ControlType::kFilterComing:
           LXZ_TRY(take_listener(msg.header.a));
+          if (can_serve_) server_.note_init(zone_init());
           LXZ_TRY(send_control(control_.get(), ControlType::kReady, zone_init(), 0, {}, listener_.get()));
           LXZ_TRY(send_control(sync_.get(), ControlType::kListenerTaken));
           break;
         case ControlType::kTtyMaster:
           if (msg.fd < 0) return Error{EPROTO, "zone process sent no terminal"};
-          tty_master_.reset(msg.fd);
           if (c_.system) {
             // A system zone's console (/dev/console): output only, copied to
-            // the zone's log. A peer held open here keeps the terminal from
-            // hanging up while systemd closes and reopens it, so the copying
-            // never stops and a writer never blocks on a full terminal.
-            console_peer_.reset(ioctl(tty_master_.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC));
+            // the zone's log (within its cap), never to a caller.
+            tty_.start_console(msg.fd, out_log_.valid() ? &out_log_ : nullptr);
           } else {
-            start_tty_relay();
+            tty_.start(msg.fd);
           }
           break;
         case ControlType::kSetupFailed:
@@ -259,12 +277,15 @@ class Keeper {
   }
 
   int supervise() {
+    std::vector<struct pollfd> fds;
     for (;;) {
-      struct pollfd fds[5] = {{signals_.get(), POLLIN, 0},
-                              {control_.get(), POLLIN, 0},
-                              {reattach_.get(), POLLIN, 0},
-                              {tty_master_.get(), POLLIN, 0},
-                              {tty_in_open_ ? STDIN_FILENO : -1, POLLIN, 0}};
+      fds.assign({{signals_.get(), POLLIN, 0},
+                  {control_.get(), POLLIN, 0},
+                  {reattach_.get(), POLLIN, 0},
+                  {tty_.master(), POLLIN, 0},
+                  {tty_.input(), POLLIN, 0},
+                  {server_.serving() ? server_.listener() : -1, POLLIN, 0}});
+      relay_.add_pollfds(fds);
       int timeout = -1;
       if (!control_open_ && orphaned_since_ms_) {
         uint64_t deadline = orphaned_since_ms_ + uint64_t{c_.reattach_timeout} * 1000, now = now_ms();
@@ -276,20 +297,27 @@ class Keeper {
           timeout = static_cast<int>(deadline - now);
         }
       }
-      int n = poll(fds, 5, timeout);
+      int n = poll(fds.data(), fds.size(), timeout);
       if (n < 0) {
         if (errno == EINTR) continue;
         log_error(std::string("poll: ") + std::strerror(errno));
         kill_zone();
         return 125;
       }
-      if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) relay_tty_output();
-      if (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) relay_tty_input();
+      if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) tty_.relay_output();
+      if (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) tty_.relay_input();
+      relay_.handle(fds);
+      if (fds[5].revents & POLLIN) {
+        if (!server_.serve_one()) server_.stop();
+      } else if (fds[5].revents) {
+        server_.stop();  // hung up with nothing pending: every process of the zone is gone
+      }
       if (fds[0].revents & POLLIN) {
         int code = -1;
         if (handle_signals(&code)) {
-          relay_tty_output();  // what the zone wrote last
-          restore_terminal();
+          tty_.relay_output();  // what the zone wrote last
+          tty_.restore_terminal();
+          relay_.drain();
           return code;
         }
       }
@@ -335,63 +363,6 @@ class Keeper {
     }
   }
 
-  // The caller's terminal goes raw while it talks to the zone's; the keeper
-  // copies bytes both ways and the window size on SIGWINCH.
-  void start_tty_relay() {
-    tty_in_open_ = true;
-    if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_termios_) == 0) {
-      struct termios raw = saved_termios_;
-      cfmakeraw(&raw);
-      if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0) termios_saved_ = true;
-    }
-    copy_window_size();
-  }
-
-  void copy_window_size() {
-    struct winsize ws;
-    if (tty_master_.valid() && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ioctl(tty_master_.get(), TIOCSWINSZ, &ws);
-  }
-
-  void restore_terminal() {
-    if (termios_saved_) tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios_);
-    termios_saved_ = false;
-  }
-
-  void relay_tty_output() {
-    if (!tty_master_.valid()) return;
-    char buf[8192];
-    for (;;) {
-      struct pollfd p = {tty_master_.get(), POLLIN, 0};
-      if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN)) {
-        if (p.revents & (POLLHUP | POLLERR)) tty_master_.reset();  // every slave closed
-        return;
-      }
-      ssize_t n = read(tty_master_.get(), buf, sizeof buf);
-      if (n <= 0) {
-        tty_master_.reset();
-        return;
-      }
-      for (ssize_t off = 0; off < n;) {
-        ssize_t w = write(STDOUT_FILENO, buf + off, static_cast<size_t>(n - off));
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        off += w;
-      }
-    }
-  }
-
-  void relay_tty_input() {
-    char buf[4096];
-    ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-    if (n <= 0) {
-      // End of input: the terminal sees end-of-file (^D in canonical mode).
-      tty_in_open_ = false;
-      if (tty_master_.valid()) (void)!write(tty_master_.get(), "\x04", 1);
-      return;
-    }
-    if (tty_master_.valid()) (void)!write(tty_master_.get(), buf, static_cast<size_t>(n));
-  }
-
   // A supervisor (re)connects: only root or the keeper's own user (a rootless
   // daemon), and only one at a time. One that comes while another still
   // serves waits its turn: a supervisor handing a zone over (an exec's
@@ -413,6 +384,7 @@ class Keeper {
   }
 
   void serve_supervisor(Fd conn) {
+    server_.stop();  // the supervisor answers from now on
     control_ = std::move(conn);
     control_open_ = true;
     orphaned_since_ms_ = 0;
@@ -427,8 +399,8 @@ class Keeper {
       if (si.ssi_signo != SIGCHLD) {
         // A terminal's SIGINT/SIGQUIT (SI_KERNEL) already reached the zone's
         // processes in our process group; relay only signals sent to us.
-        if (si.ssi_signo == SIGWINCH && tty_master_.valid()) {
-          copy_window_size();
+        if (si.ssi_signo == SIGWINCH && tty_.active()) {
+          tty_.copy_window_size();
           continue;
         }
         if (pid_ > 0 && si.ssi_code != SI_KERNEL) kill(pid_, static_cast<int>(si.ssi_signo));
@@ -458,6 +430,12 @@ class Keeper {
         serve_supervisor(std::move(next_supervisor_));
         return;
       }
+      if (reattach_.valid() && can_serve_ && listener_.valid()) {
+        // We answer them ourselves until a supervisor comes back: the zone
+        // never stops because its daemon did.
+        server_.start(listener_.get(), zone_init());
+        return;
+      }
       if (reattach_.valid()) {
         // Notified syscalls wait (we hold the listener) for a bounded time.
         orphaned_since_ms_ = now_ms();
@@ -477,11 +455,11 @@ class Keeper {
   Fd control_;
   Fd reattach_;
   Fd next_supervisor_;  // connected while another supervisor still served
-  Fd tty_master_;
-  Fd console_peer_;  // system zones: a slave of the console, never read
-  bool tty_in_open_ = false;
-  struct termios saved_termios_ = {};
-  bool termios_saved_ = false;
+  TtyRelay tty_;
+  StdioRelay relay_;
+  LogFile out_log_, err_log_;
+  KeeperServer server_;
+  bool can_serve_ = false;
   uint64_t orphaned_since_ms_ = 0;
   bool control_open_ = true;
   bool exec_failed_ = false;

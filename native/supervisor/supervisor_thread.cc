@@ -14,6 +14,7 @@
 
 #include "../common/unix_socket.h"
 #include "handlers/handler.h"
+#include "notification.h"
 #include "tracee_memory.h"
 
 // Linux 6.6: wake the supervisor's thread on the notifying CPU (~50 µs -> ~6 µs here).
@@ -46,14 +47,7 @@ SupervisorThread::SupervisorThread(EventSink sink) : sink_(std::move(sink)) {
   ev.data.u64 = kWakeTag;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
 
-  struct seccomp_notif_sizes sizes = {};
-  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0) {
-    notif_size_ = sizes.seccomp_notif;
-    resp_size_ = sizes.seccomp_notif_resp;
-  }
-  // Never smaller than the structures we know.
-  if (notif_size_ < sizeof(struct seccomp_notif)) notif_size_ = sizeof(struct seccomp_notif);
-  if (resp_size_ < sizeof(struct seccomp_notif_resp)) resp_size_ = sizeof(struct seccomp_notif_resp);
+  sizes_ = notification_sizes();
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -255,55 +249,21 @@ void SupervisorThread::on_control(Zone& z) {
 }
 
 void SupervisorThread::answer(int listener, uint64_t id, int64_t value, int error, bool cont) {
-  alignas(struct seccomp_notif_resp) char buf[256];
-  std::memset(buf, 0, resp_size_ <= sizeof buf ? resp_size_ : sizeof buf);
-  auto* resp = reinterpret_cast<struct seccomp_notif_resp*>(buf);
-  resp->id = id;
-  if (cont) {
-    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
-  } else if (error) {
-    resp->error = -error;
-  } else {
-    resp->val = value;
-  }
-  // ENOENT: the tracee died (or was interrupted) after the call was read.
-  while (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno == EINTR) {
-  }
+  answer_notification(listener, sizes_, id, value, error, cont);
 }
 
 void SupervisorThread::on_notification(Zone& z) {
-  alignas(struct seccomp_notif) char buf[512];
-  if (notif_size_ > sizeof buf) return;  // a kernel with a larger struct than any we know
-  std::memset(buf, 0, notif_size_);      // RECV requires a zeroed buffer
-  auto* req = reinterpret_cast<struct seccomp_notif*>(buf);
-  if (ioctl(z.listener.get(), SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
-    if (errno == ENOENT || errno == EINTR) return;  // the caller went away before we read it
+  Served s = serve_notification(z, sizes_, batch_);
+  if (s == Served::kGone) {
     // The listener is dead (no filter users left): stop watching it.
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.listener.get(), nullptr);
     z.listener.reset();
     return;
   }
-  int abi = z.dispatch.abi_index(req->data.arch);
-  uint8_t id = z.dispatch.handler(abi, req->data.nr);
-  if (abi < 0) id = kHandlerUnsupported;
-  {
-    std::lock_guard<std::mutex> lock(z.counters_mu);
-    z.counters.notified[{abi < 0 ? std::string("?") : z.dispatch.abi_name(abi), counter_nr(req->data.nr)}]++;
-  }
-  Reply reply;
-  if (abi < 0) {
-    reply = Reply::error_of(ENOSYS);  // the filter kills foreign arches; never reached
-  } else {
-    Call call{z, z.listener.get(), *req, abi, batch_};
-    reply = handler_table()[id].fn(call);
-  }
-  if (reply.kind == Reply::kPending || reply.kind == Reply::kNone) {
+  if (s == Served::kHeld) {
     flush(true);
     return;
   }
-  if (reply.kind == Reply::kError && reply.error == ENOENT && !notification_valid(z.listener.get(), req->id)) return;
-  answer(z.listener.get(), req->id, reply.value, reply.kind == Reply::kError ? reply.error : 0,
-         reply.kind == Reply::kContinue);
   if (!batch_.empty() && batch_started_ms_ == 0) batch_started_ms_ = monotonic_ms();
   flush(false);
 }

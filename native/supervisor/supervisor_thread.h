@@ -17,6 +17,7 @@
 #include "../common/fd.h"
 #include "../common/protocol.h"
 #include "events.h"
+#include "notification.h"
 #include "zone.h"
 
 namespace lxz {
@@ -79,8 +80,7 @@ class SupervisorThread {
 
   std::vector<Event> batch_;
   uint64_t batch_started_ms_ = 0;
-  size_t notif_size_ = 0;
-  size_t resp_size_ = 0;
+  NotifSizes sizes_;
   bool sync_wakeup_supported_ = true;
 };
 

@@ -94,8 +94,16 @@ export interface RunOptions {
   reattachSocket?: string;
   /** Seconds a zone waits for a supervisor to come back before it is stopped (default 30). */
   reattachTimeoutSeconds?: number;
-  /** stdio file descriptors for the zone when stdio is 'fds' (daemon-managed zones log to files). */
+  /** stdio file descriptors for the keeper when stdio is 'fds'. */
   stdioFds?: [number, number, number];
+  /**
+   * The zone's stdin/stdout/stderr are pipes its keeper owns and relays to
+   * the keeper's own stdio (as docker exec does): no zone process ever holds
+   * one of our fds (a terminal, a file).
+   */
+  relayStdio?: boolean;
+  /** The keeper writes the zone's output to these files (implies relayStdio), each kept under fileMaxBytes with one rotated copy. */
+  logFiles?: { stdout: string; stderr: string; fileMaxBytes: number };
 }
 
 export interface JsCall {
@@ -232,6 +240,15 @@ export function startZone(opts: RunOptions): RunningZone {
     idClaim?.release();
     throw err;
   }
+  const attachOptions = supervisorOptions(abis, policy.dispatch, {
+    hostname,
+    kernelVersion: opts.kernelVersion,
+    kernelVersionEnv: opts.kernelVersionEnv,
+    memoryLimit: opts.memoryLimit,
+    memoryUsageFile: opts.memoryUsageFile,
+    rebootMarker: opts.rebootMarker,
+  });
+
   let config: Buffer;
   try {
     config = encodeShimConfig({
@@ -270,6 +287,10 @@ export function startZone(opts: RunOptions): RunningZone {
     system: opts.system,
     joinPid: opts.joinPid,
     cgroupProcs: opts.cgroupProcs,
+    // A keeper that a supervisor can come back to serves the zone itself meanwhile.
+    ...(opts.reattachSocket ? { serve: attachOptions } : {}),
+    relayStdio: opts.relayStdio,
+    logs: opts.logFiles,
     });
   } catch (err) {
     idClaim?.release();
@@ -393,14 +414,6 @@ export function startZone(opts: RunOptions): RunningZone {
       .then(reply, (err: unknown) => reply(-((err as { errno?: number }).errno ?? 38)));
   };
 
-  const attachOptions = supervisorOptions(abis, policy.dispatch, {
-    hostname,
-    kernelVersion: opts.kernelVersion,
-    kernelVersionEnv: opts.kernelVersionEnv,
-    memoryLimit: opts.memoryLimit,
-    memoryUsageFile: opts.memoryUsageFile,
-    rebootMarker: opts.rebootMarker,
-  });
   try {
     zoneId = sup.attach(ours, attachOptions, onEvent);
   } catch (err) {

@@ -2,6 +2,7 @@
 // records, lists by repetition (native/shim/config.h is the reader).
 import { LxzoneError } from '../errors.js';
 import type { BindMount } from './config/types.js';
+import type { AttachOptions } from '../native.js';
 
 export interface ShimTmpfs {
   target: string;
@@ -44,9 +45,17 @@ export interface ShimConfig {
   system?: boolean;
   /** exec: the host pid of the running zone's init to join. */
   joinPid?: number;
-  /** cgroup procs files the keeper places the zone's first process in. */
+  /** cgroup procs files the keeper places the zone's first process in (and itself, while it serves the zone). */
   cgroupProcs?: string[];
+  /** The supervisor's attach options: the keeper answers the zone's notified calls itself while no supervisor is attached. */
+  serve?: ServeOptions;
+  /** The zone's stdio is pipes the keeper relays to its own (no host fd ever in the zone). */
+  relayStdio?: boolean;
+  /** With relayStdio: the keeper writes the zone's output to these files, each under fileMaxBytes with one rotated copy. */
+  logs?: { stdout: string; stderr: string; fileMaxBytes: number };
 }
+
+export type ServeOptions = Pick<AttachOptions, 'dispatch' | 'kernelVersion' | 'kernelVersionEnv' | 'memoryLimit' | 'memoryUsageFile' | 'rebootMarker'>;
 
 const US = '\x1f';
 
@@ -88,5 +97,20 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   for (const p of c.cgroupProcs ?? []) add('cgroup-procs', p);
   for (const h of c.hide ?? []) add('hide', h);
   for (const t of c.tmpfs ?? []) add('tmpfs', [t.target, `${Math.ceil(t.sizeBytes / 1024)}k`, (t.mode ?? 0o1777).toString(8)].join(US));
+  const s = c.serve;
+  if (s) {
+    add('serve-dispatch', s.dispatch.toString('hex'));
+    if (s.kernelVersion !== undefined) add('serve-kernel-version', s.kernelVersion);
+    if (s.kernelVersionEnv) add('serve-kernel-version-env', true);
+    if (s.memoryLimit !== undefined) add('serve-memory-limit', s.memoryLimit);
+    if (s.memoryUsageFile !== undefined) add('serve-memory-usage-file', s.memoryUsageFile);
+    if (s.rebootMarker !== undefined) add('serve-reboot-marker', s.rebootMarker);
+  }
+  if (c.relayStdio || c.logs) add('relay-stdio', true);
+  if (c.logs) {
+    add('log-stdout', c.logs.stdout);
+    add('log-stderr', c.logs.stderr);
+    add('log-file-max', c.logs.fileMaxBytes);
+  }
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
 }

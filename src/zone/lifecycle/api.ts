@@ -9,10 +9,8 @@ import { createZoneWith, type CreateResult } from './create.js';
 import { readLogs, type LogStream, type ReadLogsOptions } from './logs.js';
 import { lifecycleOptionsFromEnv, type LifecycleOptions } from './options.js';
 import type { ZoneDetails, ZoneInfo, ZoneStatsResult } from './types.js';
-import type { AttachRecord } from './plan.js';
-import type { ZoneConfig } from '../config/types.js';
 import type { RunResult, RunningZone } from '../run.js';
-import { newExecSocket, startExec, type ExecOptions } from './exec.js';
+import { newExecSocket, startExec, type ExecOptions, type ExecTarget } from './exec.js';
 
 export interface ApiOptions extends ClientOptions {
   lifecycle?: Partial<LifecycleOptions>;
@@ -56,8 +54,7 @@ export const updateZone = (name: string, resources: ResourceChanges, o: ApiOptio
 export const zoneStats = (name: string, o: ApiOptions = {}) => daemonCall<ZoneStatsResult>('stats', { name }, client(o));
 
 /** What exec needs to join a running zone (asked of the daemon that serves it). */
-export const execTarget = (name: string, o: ApiOptions = {}) =>
-  daemonCall<{ name: string; initPid: number; keeperPid: number; attach: AttachRecord; config: ZoneConfig }>('execTarget', { name }, client(o));
+export const execTarget = (name: string, o: ApiOptions = {}) => daemonCall<ExecTarget>('execTarget', { name }, client(o));
 
 /**
  * Runs a command in a running zone and returns its result (exit code, and

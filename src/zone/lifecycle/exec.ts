@@ -37,6 +37,8 @@ export interface ExecTarget {
   keeperPid: number;
   attach: AttachRecord;
   config: ZoneConfig;
+  /** The zone's cgroup.procs files (one per hierarchy): the exec'd process is placed there before it joins the zone. */
+  cgroupProcs?: string[];
 }
 
 /** Where exec keepers of this installation listen for the daemon. */
@@ -110,6 +112,12 @@ export function startExec(store: ZoneStore, target: ExecTarget, o: ExecOptions, 
     ...(a.memoryLimit !== undefined ? { memoryLimit: a.memoryLimit } : {}),
     ...(a.memoryUsageFile !== undefined ? { memoryUsageFile: a.memoryUsageFile } : {}),
     ...(a.rebootMarker !== undefined ? { rebootMarker: a.rebootMarker } : {}),
+    // In the zone's cgroups before it runs one instruction of the zone's
+    // (the keeper places it, then it joins the namespaces), so the zone's
+    // caps hold for it and stats count it.
+    ...(target.cgroupProcs?.length ? { cgroupProcs: target.cgroupProcs } : {}),
+    // Never the caller's fds: pipes (or the pty) the keeper relays.
+    relayStdio: true,
     ...serving,
   };
   if (o.stdio === 'pipe') return execInZone(target.initPid, { ...opts, stdio: 'pipe', ...(o.input !== undefined ? { input: o.input } : {}) });

@@ -109,7 +109,12 @@ export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig, zoneR
   return setup;
 }
 
-/** In onCreated: the zone's init (a host pid, not yet running the binary) joins its cgroup and gets eth0. */
+/**
+ * In onCreated: the zone's init (a host pid, not yet running the binary)
+ * joins its cgroup (the keeper placed it already through cgroupProcs, and
+ * joins it too while it serves the zone without a daemon: a no-op here)
+ * and gets eth0.
+ */
 export async function placeZone(opts: LifecycleOptions, name: string, setup: HostSetup, initPid: number): Promise<void> {
   if (setup.cgroup) await setup.cgroup.addProcess(initPid);
   // On a unified host the same directory (a no-op); on a hybrid one, the cgroup2 tree too.

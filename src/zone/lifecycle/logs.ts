@@ -1,15 +1,16 @@
-// A zone's stdout and stderr go straight into files (the keeper's fds 1 and
-// 2 are the files themselves, opened O_APPEND), so the zone never blocks on
-// or loses its log when the daemon is away. The size cap is kept the way
-// logrotate's copytruncate does it: when a file passes the cap, its content
-// is copied to <file>.1 (replacing the previous one) and the file truncated;
-// the zone's O_APPEND writes continue at the new end. At most the cap plus
-// what arrives between two checks is kept per stream, twice over with the
-// rotated copy. Bytes written between the copy and the truncation are lost.
-// <file>.gen counts rotations and says when one is under way ("N r" from
-// before the copy until the truncation is done, then "N+1"), so a reader
-// following the log never takes bytes read during a rotation, and knows
-// whether the copy it finds is the one of the file it was reading.
+// A zone's stdout and stderr are pipes its keeper owns (native/shim/
+// stdio_relay.h); the keeper writes what comes out of them to
+// zones/<name>/logs/{stdout,stderr}.log (native/shim/log_file.h). The zone
+// never holds an fd of a host file (ftruncate, a flood: nothing reaches the
+// disk past the cap), the daemon does no log work at all (its event loop
+// cannot be held up by a zone's output), and the zone's output is kept
+// while no daemon runs. The cap bounds the zone's logs on disk at every
+// moment: LXZONE_LOG_MAX_BYTES for the four files together, a quarter per
+// file; a file about to pass its quarter is renamed to <file>.1 (replacing
+// the previous copy) and a new one begun. <file>.gen counts rotations ("N r"
+// while one is under way), so a reader following the log never takes bytes
+// of a file that was just replaced, and knows whether the copy it finds is
+// the file it was reading.
 import { closeSync, constants, copyFileSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,21 +24,19 @@ export function logFiles(store: ZoneStore, name: string): Record<LogStream, stri
   return { stdout: join(dir, 'stdout.log'), stderr: join(dir, 'stderr.log') };
 }
 
-/** stdin (/dev/null), stdout and stderr for the zone's keeper; the caller closes them once the keeper has them. */
-export function openZoneStdio(store: ZoneStore, name: string): [number, number, number] {
-  const files = logFiles(store, name);
+/**
+ * Where the keeper writes a daemon zone's output, and how much per file:
+ * the log directory is made (private) here.
+ */
+export function zoneLogTargets(store: ZoneStore, name: string, maxBytes: number): { stdout: string; stderr: string; fileMaxBytes: number } {
   mkdirSync(store.paths(name).logDir, { recursive: true, mode: 0o700 });
-  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | constants.O_NOFOLLOW;
-  const fds: number[] = [];
-  try {
-    fds.push(openSync('/dev/null', constants.O_RDONLY));
-    fds.push(openSync(files.stdout, flags, 0o600));
-    fds.push(openSync(files.stderr, flags, 0o600));
-  } catch (e) {
-    for (const fd of fds) closeSync(fd);
-    throw e;
-  }
-  return fds as [number, number, number];
+  return { ...logFiles(store, name), fileMaxBytes: Math.max(4096, Math.floor(maxBytes / 4)) };
+}
+
+/** stdin, stdout and stderr for a daemon zone's keeper (all /dev/null: the keeper opens the logs); the caller closes them once the keeper has them. */
+export function keeperStdio(): [number, number, number] {
+  const fd = openSync('/dev/null', constants.O_RDWR);
+  return [fd, fd, fd];
 }
 
 interface Generation {
@@ -62,7 +61,10 @@ function writeGeneration(file: string, text: string): void {
   renameSync(`${file}.gen.tmp`, `${file}.gen`);
 }
 
-/** Keeps a zone's log files under `maxBytes` each while the zone runs; stop() when it is gone. */
+/**
+ * Keeps the daemon's own log file under `maxBytes` (copy to .1, truncate,
+ * as logrotate's copytruncate; zones' logs are the keepers' own work).
+ */
 export class LogRotator {
   private readonly timer: NodeJS.Timeout;
 
@@ -176,18 +178,20 @@ export async function readLogs(
     for (const s of LOG_STREAMS) {
       const before = generation(files[s]);
       if (before.rotating) continue; // next round
-      if (before.n !== gen[s]) {
-        // Rotated once: what we had not read yet is at the end of the copy.
-        // More than once: the copy is a later file than ours, all of it is new.
-        const rest = readRange(`${files[s]}.1`, before.n === gen[s] + 1 ? pos[s] : 0);
+      // Rotated once: what we had not read yet is at the end of the copy.
+      // More than once: the copy is a later file than ours, all of it is new.
+      const rotated = before.n !== gen[s];
+      const rest = rotated ? readRange(`${files[s]}.1`, before.n === gen[s] + 1 ? pos[s] : 0) : undefined;
+      const chunk = readRange(files[s], rotated ? 0 : pos[s]);
+      const after = generation(files[s]);
+      // A rotation came while we read: either read may be of another file
+      // than we think. Nothing is taken; the next round reads again.
+      if (after.rotating || after.n !== before.n) continue;
+      if (rest) {
         if (rest.length) out[s](rest);
         gen[s] = before.n;
         pos[s] = 0;
       }
-      const chunk = readRange(files[s], pos[s]);
-      const after = generation(files[s]);
-      // A rotation began while we read: the chunk may be of a truncated file.
-      if (after.rotating || after.n !== before.n) continue;
       if (chunk.length) {
         pos[s] += chunk.length;
         out[s](chunk);

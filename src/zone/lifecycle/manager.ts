@@ -16,7 +16,7 @@ import type { ZoneEvent } from '../events.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { startProcView, procViewBinds } from '../procview/index.js';
 import { mountZoneDisk } from './zone-disk.js';
-import { execRecordOf, isExecSocket, recordedExecs } from './exec.js';
+import { execRecordOf, isExecSocket, recordedExecs, type ExecTarget } from './exec.js';
 import { startZone } from '../run.js';
 import { addStats, emptyStats, type ZoneStats } from '../stats.js';
 import { writeFileAtomic } from '../state/atomic.js';
@@ -35,7 +35,7 @@ import {
   zoneCgroup,
   type HostSetup,
 } from './host-setup.js';
-import { LogRotator, logFiles, openZoneStdio } from './logs.js';
+import { keeperStdio, logFiles, zoneLogTargets } from './logs.js';
 import { releaseZoneIds } from './ids.js';
 import { isRoot, type LifecycleOptions } from './options.js';
 import { attachOptionsOf, planBoot, type AttachRecord } from './plan.js';
@@ -49,7 +49,6 @@ interface ManagedZone {
   handle: ZoneHandle;
   setup: HostSetup;
   startedAt: Date;
-  rotator: LogRotator;
   state: 'running' | 'halting';
   haltedByUs: boolean;
   finished: boolean;
@@ -213,7 +212,9 @@ export class ZoneManager {
       const usageFile = memoryUsageFile(setup.cgroup);
       if (usageFile) plan.attach.memoryUsageFile = usageFile;
       const procBinds = [...(await this.procBinds(name)), ...(cfg.system ? systemZoneProcBinds(this.store.runtimeDir, name) : [])];
-      const stdio = openZoneStdio(this.store, name);
+      // The keeper writes the zone's output to its log files (the zone has
+      // pipes); its own stdin, stdout and stderr are /dev/null until then.
+      const stdio = keeperStdio();
       const socket = this.socketPath(name);
       let zoneId: number | undefined;
       let startedResolve!: () => void;
@@ -226,6 +227,8 @@ export class ZoneManager {
           procBinds,
           stdio: 'fds',
           stdioFds: stdio,
+          logFiles: zoneLogTargets(this.store, name, this.opts.logMaxBytes),
+          ...(setup.cgroup ? { cgroupProcs: setup.cgroup.procsFiles() } : {}),
           detached: true,
           reattachSocket: socket,
           reattachTimeoutSeconds: this.opts.reattachTimeoutSeconds,
@@ -241,7 +244,7 @@ export class ZoneManager {
         });
         startedZone = zone;
       } finally {
-        for (const fd of stdio) closeSync(fd); // the keeper has its own copies
+        for (const fd of new Set(stdio)) closeSync(fd); // the keeper has its own copies
       }
       const waited = zone.wait().then(
         (r) => ({ exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}), ...(r.reboot ? { reboot: r.reboot } : {}) }) as ZoneEnd,
@@ -305,15 +308,13 @@ export class ZoneManager {
     if (ev.type === 'reboot') this.log(`zone ${name}: reboot(2) ${ev.action.toUpperCase()} from inside the zone`);
   }
 
-  /** Starts serving a zone: log rotation, and the handling of its end. */
+  /** Starts serving a zone: the handling of its end. */
   private adopt(name: string, handle: ZoneHandle, setup: HostSetup, startedAt: Date): void {
-    const files = logFiles(this.store, name);
     const z: ManagedZone = {
       name,
       handle,
       setup,
       startedAt,
-      rotator: new LogRotator([files.stdout, files.stderr], this.opts.logMaxBytes),
       state: 'running',
       haltedByUs: false,
       finished: false,
@@ -336,8 +337,6 @@ export class ZoneManager {
     // zone, served by its caller) is known from the zone's reboot marker.
     const asked = this.takeRebootMarker(z.name);
     const end: ZoneEnd = !ended.reboot && asked ? { ...ended, reboot: asked, ...(asked === 'halt' ? { exitCode: 0 } : {}) } : ended;
-    z.rotator.stop();
-    z.rotator.check();
     const errors = await cleanupHost(this.opts, z.name, z.setup.cgroup ? { cgroupPath: z.setup.cgroup.path } : {});
     for (const e of errors) this.log(`zone ${z.name}: cleanup: ${e}`);
     const rec = this.store.readRuntime(z.name);
@@ -711,12 +710,13 @@ export class ZoneManager {
   }
 
   /** What `exec` needs to join the zone: its init pid and policy. */
-  async execTarget(name: string): Promise<{ name: string; initPid: number; keeperPid: number; attach: AttachRecord; config: ZoneConfig }> {
+  async execTarget(name: string): Promise<ExecTarget> {
     const config = this.store.loadConfig(name);
     const z = this.zones.get(name);
     const rec = this.store.readRuntime(name) as ZoneRuntime | undefined;
     if (!z || z.state !== 'running' || !rec) throw new LxzoneError(`zone ${name} is not running; boot it first`, { code: 'ESRCH' });
-    return { name, initPid: z.handle.initPid, keeperPid: z.handle.keeperPid, attach: rec.attach, config };
+    const cgroupProcs = z.setup.cgroup?.procsFiles() ?? [];
+    return { name, initPid: z.handle.initPid, keeperPid: z.handle.keeperPid, attach: rec.attach, config, cgroupProcs };
   }
 
   // ---- daemon start / stop ---------------------------------------------------
@@ -818,7 +818,6 @@ export class ZoneManager {
     if (o.haltZones) {
       await Promise.all([...this.zones.values()].map((z) => this.stop(z, undefined).catch(() => undefined)));
     }
-    for (const z of this.zones.values()) z.rotator.stop();
   }
 
   runningNames(): string[] {

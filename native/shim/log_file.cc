@@ -1,0 +1,109 @@
+#include "log_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace lxz {
+namespace {
+
+bool write_all(int fd, const char* buf, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, buf, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    buf += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+}  // namespace
+
+Status LogFile::reopen(int extra_flags) {
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | extra_flags, 0600);
+  if (fd < 0) return sys_error("open log " + path_);
+  struct stat st;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return Error{EINVAL, "log " + path_ + " is not a regular file"};
+  }
+  // Our own fd 1 or 2: what the keeper itself reports lands in the log too.
+  if (fd != target_) {
+    if (dup2(fd, target_) < 0) {
+      int e = errno;
+      close(fd);
+      return Error{e, "dup2 log " + path_};
+    }
+    close(fd);
+  }
+  return {};
+}
+
+Status LogFile::open(const std::string& path, uint64_t max_bytes, int target) {
+  path_ = path;
+  max_ = max_bytes < 4096 ? 4096 : max_bytes;
+  target_ = target;
+  int fd = ::open((path_ + ".gen").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[32] = {};
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n > 0) gen_ = std::strtoull(buf, nullptr, 10);
+  }
+  Status s = reopen(0);
+  if (!s.ok()) target_ = -1;
+  return s;
+}
+
+void LogFile::write_generation(const std::string& text) {
+  std::string tmp = path_ + ".gen.tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  bool ok = write_all(fd, text.data(), text.size());
+  close(fd);
+  if (ok) rename(tmp.c_str(), (path_ + ".gen").c_str());
+}
+
+Status LogFile::rotate() {
+  write_generation(std::to_string(gen_) + " r");
+  if (rename(path_.c_str(), (path_ + ".1").c_str()) < 0 && errno != ENOENT) return sys_error("rotate log " + path_);
+  // O_TRUNC: whatever stands at the path now is ours to replace.
+  LXZ_TRY(reopen(O_TRUNC));
+  gen_++;
+  write_generation(std::to_string(gen_));
+  return {};
+}
+
+void LogFile::write(const char* buf, size_t n) {
+  if (target_ < 0) return;
+  while (n > 0) {
+    struct stat st;
+    if (fstat(target_, &st) < 0) return;
+    uint64_t size = static_cast<uint64_t>(st.st_size);
+    if (size >= max_) {
+      if (!rotate().ok()) return;
+      continue;
+    }
+    size_t k = n < max_ - size ? n : static_cast<size_t>(max_ - size);
+    if (k < n) {
+      // A rotation follows: end this file at a line's end where there is
+      // one, so a reader that skips a file never joins two halves of lines.
+      const void* nl = memrchr(buf, '\n', k);
+      if (nl) k = static_cast<size_t>(static_cast<const char*>(nl) - buf) + 1;
+      else if (size > 0) k = 0;  // the line starts in the next file
+      if (k == 0) {
+        if (!rotate().ok()) return;
+        continue;
+      }
+    }
+    if (!write_all(target_, buf, k)) return;
+    buf += k;
+    n -= k;
+  }
+}
+
+}  // namespace lxz

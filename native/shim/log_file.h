@@ -1,0 +1,38 @@
+// A zone's log file, written by its keeper (never by the zone: the zone
+// writes into a pipe the keeper owns, stdio_relay.h). The file is one of the
+// keeper's own fds (1 or 2); when the next bytes would take it past its
+// share of the cap, it is renamed to <file>.1 (replacing the previous copy)
+// and a new file opened in its place, so the disk never holds more than the
+// cap, at any moment, whatever the zone writes. <file>.gen counts rotations
+// ("N r" while one is under way), for readers following the log
+// (src/zone/lifecycle/logs.ts).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include "../common/result.h"
+
+namespace lxz {
+
+class LogFile {
+ public:
+  // Opens (creating, 0600, no symlink followed) `path` for appending, as fd
+  // `target` of this process.
+  Status open(const std::string& path, uint64_t max_bytes, int target);
+  bool valid() const { return target_ >= 0; }
+  // Appends all of buf, rotating as often as needed. A failing disk loses
+  // the bytes (the zone never waits for the disk).
+  void write(const char* buf, size_t n);
+
+ private:
+  Status reopen(int extra_flags);
+  Status rotate();
+  void write_generation(const std::string& text);
+
+  std::string path_;
+  uint64_t max_ = 0;
+  int target_ = -1;
+  uint64_t gen_ = 0;
+};
+
+}  // namespace lxz

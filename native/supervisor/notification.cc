@@ -1,0 +1,76 @@
+#include "notification.h"
+
+#include <linux/seccomp.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+
+#include "handlers/handler.h"
+#include "tracee_memory.h"
+
+namespace lxz {
+
+NotifSizes notification_sizes() {
+  NotifSizes s;
+  struct seccomp_notif_sizes sizes = {};
+  if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0) {
+    s.notif = sizes.seccomp_notif;
+    s.resp = sizes.seccomp_notif_resp;
+  }
+  if (s.notif < sizeof(struct seccomp_notif)) s.notif = sizeof(struct seccomp_notif);
+  if (s.resp < sizeof(struct seccomp_notif_resp)) s.resp = sizeof(struct seccomp_notif_resp);
+  return s;
+}
+
+void answer_notification(int listener, const NotifSizes& sizes, uint64_t id, int64_t value, int error, bool cont) {
+  alignas(struct seccomp_notif_resp) char buf[256];
+  std::memset(buf, 0, sizes.resp <= sizeof buf ? sizes.resp : sizeof buf);
+  auto* resp = reinterpret_cast<struct seccomp_notif_resp*>(buf);
+  resp->id = id;
+  if (cont) {
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  } else if (error) {
+    resp->error = -error;
+  } else {
+    resp->val = value;
+  }
+  // ENOENT: the tracee died (or was interrupted) after the call was read.
+  while (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno == EINTR) {
+  }
+}
+
+Served serve_notification(Zone& z, const NotifSizes& sizes, std::vector<Event>& events) {
+  alignas(struct seccomp_notif) char buf[512];
+  if (sizes.notif > sizeof buf) return Served::kGone;  // a kernel with a larger struct than any we know
+  std::memset(buf, 0, sizes.notif);                     // RECV requires a zeroed buffer
+  auto* req = reinterpret_cast<struct seccomp_notif*>(buf);
+  if (ioctl(z.listener.get(), SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
+    if (errno == ENOENT || errno == EINTR) return Served::kAnswered;  // the caller went away before we read it
+    return Served::kGone;
+  }
+  int abi = z.dispatch.abi_index(req->data.arch);
+  uint8_t id = z.dispatch.handler(abi, req->data.nr);
+  if (abi < 0) id = kHandlerUnsupported;
+  {
+    std::lock_guard<std::mutex> lock(z.counters_mu);
+    z.counters.notified[{abi < 0 ? std::string("?") : z.dispatch.abi_name(abi), counter_nr(req->data.nr)}]++;
+  }
+  Reply reply;
+  if (abi < 0) {
+    reply = Reply::error_of(ENOSYS);  // the filter kills foreign arches; never reached
+  } else {
+    Call call{z, z.listener.get(), *req, abi, events};
+    reply = handler_table()[id].fn(call);
+  }
+  if (reply.kind == Reply::kPending || reply.kind == Reply::kNone) return Served::kHeld;
+  if (reply.kind == Reply::kError && reply.error == ENOENT && !notification_valid(z.listener.get(), req->id))
+    return Served::kAnswered;
+  answer_notification(z.listener.get(), sizes, req->id, reply.value, reply.kind == Reply::kError ? reply.error : 0,
+                      reply.kind == Reply::kContinue);
+  return Served::kAnswered;
+}
+
+}  // namespace lxz

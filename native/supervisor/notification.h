@@ -1,0 +1,38 @@
+// One seccomp notification: received, dispatched through the zone's dense
+// table to its handler, answered. The one dispatch implementation, shared by
+// the supervisor threads (the addon) and by a keeper that serves its own
+// zone while no supervisor is attached (the shim, keeper_server.h).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "events.h"
+#include "zone.h"
+
+namespace lxz {
+
+// The kernel's sizes of seccomp_notif and seccomp_notif_resp, never smaller
+// than the structures we know.
+struct NotifSizes {
+  size_t notif = 0;
+  size_t resp = 0;
+};
+NotifSizes notification_sizes();
+
+// Sends one answer (a value, an errno or CONTINUE); ENOENT (the tracee died)
+// is not an error here.
+void answer_notification(int listener, const NotifSizes& sizes, uint64_t id, int64_t value, int error, bool cont);
+
+enum class Served {
+  kAnswered,  // answered (or the caller went away before we read it)
+  kHeld,      // not answered yet: a TypeScript handler owes it (js_pending), or the caller is being killed
+  kGone,      // the listener is dead (no filter users left): stop watching it
+};
+
+// Receives one notification from z.listener (which must be readable: RECV
+// blocks otherwise), counts it, dispatches it and answers it. Events the
+// handler makes are appended to `events`.
+Served serve_notification(Zone& z, const NotifSizes& sizes, std::vector<Event>& events);
+
+}  // namespace lxz
