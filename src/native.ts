@@ -29,6 +29,7 @@ export interface AttachOptions {
   dispatch: Buffer;
   hostname: string;
   kernelVersion?: string;
+  /** Honour LXZONE_KERNEL_VERSION in a process's environment (run --kernel-version-env); off unless asked. */
   kernelVersionEnv?: boolean;
   memoryLimit?: number;
   memoryUsageFile?: string;

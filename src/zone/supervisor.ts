@@ -70,16 +70,7 @@ export function supervisor(): ZoneSupervisor {
 }
 
 /** What the supervisor needs of a zone besides its policy: the same for a first attach and a re-attach. */
-export interface SupervisedZone {
-  hostname: string;
-  kernelVersion?: string;
-  /** Honour LXZONE_KERNEL_VERSION in a process's environment (run --kernel-version-env); off unless asked. */
-  kernelVersionEnv?: boolean;
-  memoryLimit?: number;
-  memoryUsageFile?: string;
-  /** Where a reboot(2) in the zone is recorded, whichever supervisor served it (manager.ts). */
-  rebootMarker?: string;
-}
+export type SupervisedZone = Omit<AttachOptions, 'dispatch' | 'traceStringArgs'>;
 
 /**
  * The attach options of a zone: built here only, so a zone booted by the
