@@ -40,6 +40,7 @@ const base: ShimConfig = {
   tmpfs: [{ target: '/run', sizeBytes: 8 * 1024 * 1024, mode: 0o755 }],
   hide: ['/var/lib/lxzone'],
   tty: true,
+  system: true,
   cgroupProcs: ['/sys/fs/cgroup/lxzone/web/cgroup.procs'],
 };
 
@@ -49,7 +50,7 @@ describe('shim config parser (native/shim/config.cc)', () => {
     expect(r.ok).toBe(true);
     expect(r.ok && r.value).toEqual({
       argv: base.argv, env: base.env, rootfs: base.rootfs, rootfsWritable: true, hostname: 'web', cwd: '/srv/app',
-      idBase: 231072, idCount: 131072, uid: 1000, gid: 100, init: false, tty: true, network: 'zone', tmpSize: '64m',
+      idBase: 231072, idCount: 131072, uid: 1000, gid: 100, init: false, tty: true, system: true, network: 'zone', tmpSize: '64m',
       binds: ['/data/in -> /in ro', '/data/out -> /out rw'], procBinds: ['/run/lxzone/lxcfs/proc/meminfo -> /proc/meminfo ro'],
       tmpfs: ['/run size=8192k'], cgroupProcs: ['/sys/fs/cgroup/lxzone/web/cgroup.procs'], hide: ['/var/lib/lxzone'],
     });
