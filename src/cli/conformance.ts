@@ -11,8 +11,15 @@ import {
   caseLine, DEFAULT_RESULTS, formatReport, hasUnexpectedFailures, loadKnownFailures, loadManifest, runSuite, writeResults,
 } from '../conformance/index.js';
 import { writeFileSync } from 'node:fs';
+import { DEFAULT_MEASURED, formatMeasurement, measure, writeMeasurement } from '../conformance/measure/measure.js';
+import { SUITES } from '../conformance/measure/suites.js';
 
 interface ConformanceOptions {
+  measure?: boolean;
+  quick?: boolean;
+  suite?: string[];
+  bwrap: boolean;
+  report?: string;
   filter?: string;
   profile: string;
   json?: string;
@@ -28,7 +35,25 @@ interface ConformanceOptions {
 
 const usage = (message: string) => new LxzoneError(message, { code: 'EINVAL', exitCode: 2 });
 
+/** `--measure`: the third-party suites natively, in a zone and under bubblewrap; the report on stdout. */
+async function runMeasurement(opts: ConformanceOptions): Promise<number> {
+  for (const s of opts.suite ?? []) if (!SUITES.some((x) => x.name === s)) throw usage(`--suite: unknown suite "${s}" (one of ${SUITES.map((x) => x.name).join(', ')})`);
+  const m = await measure({
+    quick: opts.quick,
+    bwrap: opts.bwrap,
+    ...(opts.suite?.length ? { suites: opts.suite } : {}),
+    onUnit: ({ suite, unit, env, cases }) => process.stderr.write(`${suite} ${unit} ${env}: ${cases} cases\n`),
+  });
+  writeMeasurement(DEFAULT_MEASURED, m);
+  if (opts.json) writeMeasurement(opts.json, m);
+  const text = formatMeasurement(m);
+  if (opts.report) writeFileSync(opts.report, text);
+  process.stdout.write(text);
+  return 0;
+}
+
 export async function runConformance(opts: ConformanceOptions): Promise<number> {
+  if (opts.measure) return runMeasurement(opts);
   let filter: RegExp | undefined;
   if (opts.filter !== undefined) {
     try {
@@ -85,6 +110,11 @@ export function register(program: Command): void {
     .option('--no-probes', 'leave out the probes')
     .option('--no-build', 'do not run make -C fixtures first')
     .option('--verbose', 'list passing cases too')
+    .option('--measure', 'instead: third-party suites (Python regression tests, stress-ng) natively, in a zone and under bubblewrap; pass rates and every difference')
+    .option('--quick', 'with --measure: the focused subset only')
+    .option('--suite <name...>', 'with --measure: only these suites (python, stress-ng)')
+    .option('--no-bwrap', 'with --measure: leave bubblewrap out')
+    .option('--report <file>', 'with --measure: also write the report (markdown) to FILE')
     .option('--manifest <file>', 'another manifest (default: fixtures/conformance/manifest.json)')
     .option('--known-failures <file>', 'another known-failures file (default: fixtures/conformance/known-failures.json)')
     .action(async (opts: ConformanceOptions) => {

@@ -6,6 +6,7 @@ import { buildReport, formatReport, FORMATS, readResults, type Format } from '..
 import { LxzoneError } from '../errors.js';
 import { ABIS, hostAbis, isAbi } from '../tables/index.js';
 import { notificationMode } from '../zone/notification-mode.js';
+import { readMeasuredSyscalls, withMeasured } from '../conformance/measure/feed.js';
 
 interface SyscallsOptions {
   abi?: string;
@@ -24,7 +25,9 @@ export function runSyscalls(opts: SyscallsOptions): string {
   if (!isAbi(abi)) throw usage(`--abi: unknown ABI "${abi}" (one of ${ABIS.join(', ')})`);
   const format = opts.json ? 'json' : opts.format;
   if (!(FORMATS as readonly string[]).includes(format)) throw usage(`--format: unknown format "${format}" (one of ${FORMATS.join(', ')})`);
-  const { results, path } = readResults(opts.results);
+  const { results: probed, path } = readResults(opts.results);
+  // The broad measurement's verdicts (third-party suites) count too, on the host's ABI.
+  const results = withMeasured(probed, hostAbis()[0]!, readMeasuredSyscalls());
   const report = buildReport({
     abi, profile: opts.profile, class: opts.class, disposition: opts.disposition, results, resultsPath: path,
   });
