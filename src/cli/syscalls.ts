@@ -26,8 +26,9 @@ export function runSyscalls(opts: SyscallsOptions): string {
   const format = opts.json ? 'json' : opts.format;
   if (!(FORMATS as readonly string[]).includes(format)) throw usage(`--format: unknown format "${format}" (one of ${FORMATS.join(', ')})`);
   const { results: probed, path } = readResults(opts.results);
-  // The broad measurement's verdicts (third-party suites) count too, on the host's ABI.
-  const results = withMeasured(probed, hostAbis()[0]!, readMeasuredSyscalls());
+  // The broad measurement's verdicts (third-party suites) count too, on the host's ABI, with
+  // the default result files (an explicit --results file is shown as it is).
+  const results = opts.results === undefined ? withMeasured(probed, hostAbis()[0]!, readMeasuredSyscalls()) : probed;
   const report = buildReport({
     abi, profile: opts.profile, class: opts.class, disposition: opts.disposition, results, resultsPath: path,
   });
