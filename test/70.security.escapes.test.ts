@@ -36,6 +36,8 @@ interface Manifest {
   profile: string;
   runs: Record<string, Run>;
   fuzz: { program: string; args: string[] };
+  /** Programs in fixtures/escapes that another test runs, each with where and why. */
+  elsewhere?: Record<string, string>;
 }
 interface Line {
   escape: string;
@@ -140,7 +142,11 @@ describe('the manifest', () => {
     const sources = readdirSync(escapesDir)
       .filter((f) => f.endsWith('.c'))
       .map((f) => f.slice(0, -2));
-    const named = new Set([...Object.entries(manifest.runs).map(([n, r]) => programOf(n, r)), manifest.fuzz.program]);
+    const named = new Set([
+      ...Object.entries(manifest.runs).map(([n, r]) => programOf(n, r)),
+      manifest.fuzz.program,
+      ...Object.keys(manifest.elsewhere ?? {}),
+    ]);
     expect([...named].sort()).toEqual([...sources].sort());
   });
 

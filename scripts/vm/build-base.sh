@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds (once per content) the Debian 12 guest used by `npm run test:vm`:
 # a debootstrap root filesystem from Debian's archive with Debian's own kernel,
-# systemd as init, lxcfs, fuse3, iproute2 and the host's node binary, turned
+# systemd as init, lxcfs, fuse3, iproute2, nftables (zone networks need it) and the host's node binary, turned
 # into an ext4 image without mounting anything (mkfs.ext4 -d). The kernel and
 # initrd are copied out beside it so qemu boots them directly.
 #
@@ -17,7 +17,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cache_root="${LXZONE_VM_CACHE:-/var/cache/lxzone-vm}"
 mirror="${LXZONE_VM_MIRROR:-http://deb.debian.org/debian}"
 node_bin="$(readlink -f "$(command -v node)")"
-packages=systemd,systemd-sysv,udev,dbus,kmod,initramfs-tools,linux-image-amd64,lxcfs,fuse3,iproute2,procps,util-linux,e2fsprogs,mount
+packages=systemd,systemd-sysv,udev,dbus,kmod,initramfs-tools,linux-image-amd64,lxcfs,fuse3,iproute2,nftables,procps,util-linux,e2fsprogs,mount
 
 key="$( { cat "$0" "$here/guest/lxzone-vmtest.service"; sha256sum "$node_bin"; echo "$mirror $packages"; } | sha256sum | cut -c1-16)"
 out="$cache_root/debian12-$key"
