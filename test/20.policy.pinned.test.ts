@@ -61,9 +61,11 @@ describe('the default profile\'s refusals, pinned', () => {
       if (text.startsWith('errno:')) expect(expected.has(name), name).toBe(true);
     }
     expect(expected.has('process_madvise')).toBe(true);
+    // Bound in at a path of the zone's own: a checkout under /tmp (mktemp -d) is not in the zone's view.
     const r = await runZone({
-      argv: [join(repoRoot, 'fixtures/bin/escapes/refused_calls'), ...[...expected.values()].map((e) => e.spec)],
+      argv: ['/tmp/lxzone-escapes/refused_calls', ...[...expected.values()].map((e) => e.spec)],
       stdio: 'pipe',
+      binds: [{ host: join(repoRoot, 'fixtures/bin/escapes'), zone: '/tmp/lxzone-escapes', readOnly: true }],
     });
     expect(r.exitCode, r.stderr?.toString()).toBe(0);
     const got = (r.stdout ?? Buffer.alloc(0)).toString().trim().split('\n');
