@@ -75,8 +75,9 @@ describe('the CLI and a runtime directory another user prepared', () => {
     const asNobody = `setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups --`;
     const script = [
       'set -e',
-      'mount -t tmpfs -o mode=1777,size=1m,nr_inodes=256 lxzone-test /tmp',
+      // The checkout first: it may itself live under /tmp (a clone in mktemp -d), which the tmpfs hides.
       'mount --bind "$0" /mnt',
+      'mount -t tmpfs -o mode=1777,size=1m,nr_inodes=256 lxzone-test /tmp',
       // The attacker squats the victim's runtime directory and serves a fake daemon in it.
       `${asAttacker} mkdir -m 0755 /tmp/lxzone-${NOBODY}`,
       `${asAttacker} /usr/bin/python3 -c "$1" /tmp/lxzone-${NOBODY}/daemon.sock -1 & fake=$!`,
