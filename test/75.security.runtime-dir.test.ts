@@ -78,6 +78,9 @@ describe('the CLI and a runtime directory another user prepared', () => {
       // The checkout first: it may itself live under /tmp (a clone in mktemp -d), which the tmpfs hides.
       'mount --bind "$0" /mnt',
       'mount -t tmpfs -o mode=1777,size=1m,nr_inodes=256 lxzone-test /tmp',
+      // Out of a working directory the tmpfs may have hidden (a checkout under /tmp): node's
+      // children (tsx's esbuild) are spawned in the parent's cwd and would fail with ENOENT.
+      'cd /',
       // The attacker squats the victim's runtime directory and serves a fake daemon in it.
       `${asAttacker} mkdir -m 0755 /tmp/lxzone-${NOBODY}`,
       `${asAttacker} /usr/bin/python3 -c "$1" /tmp/lxzone-${NOBODY}/daemon.sock -1 & fake=$!`,
