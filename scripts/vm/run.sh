@@ -49,9 +49,11 @@ timeout --kill-after=10 "$timeout_s" qemu-system-x86_64 \
 qemu=$!
 # Progress: the guest's test lines as they come. Once the guest has printed its
 # counts it has a minute to power off before it is stopped (the results disk is
-# synced before the counts are printed).
+# synced before the counts are printed). tail ends with qemu (--pid): an
+# orphaned tail -F would hold our stdout open forever, and whoever reads it
+# through a pipe (CI's tee) would wait for it.
 (
-  tail -n +1 -F "$work/console.log" 2>/dev/null | while IFS= read -r line; do
+  tail -n +1 -F --pid="$qemu" "$work/console.log" 2>/dev/null | while IFS= read -r line; do
     line="${line//$'\r'/}"
     [[ "$line" == *"lxzone-vm: "* ]] || continue
     echo "${line#*lxzone-vm: }"
@@ -62,7 +64,8 @@ qemu=$!
 ) &
 watcher=$!
 wait "$qemu"; qrc=$?
-kill "$watcher" 2>/dev/null; pkill -P "$watcher" 2>/dev/null || true
+# Children first: once the watcher is gone they are no longer its children.
+pkill -P "$watcher" 2>/dev/null; kill "$watcher" 2>/dev/null; wait "$watcher" 2>/dev/null || true
 set -e
 
 results="$(debugfs -R 'cat /results.txt' "$work/results.img" 2>/dev/null || true)"
