@@ -29,7 +29,7 @@ known() {
   local got rc
   got="$("$@" 2>&1)"; rc=$?
   if grep -Eq -- "$want" <<<"$got"; then ok "$name (marked known-failing: remove the mark)"; else
-    log "not ok - $name # known failure, not counted: $why; exit $rc, output: $(head -c 300 <<<"$got" | tr '\n' '|')"; fi
+    log "not ok - $name # known failure, not counted: $why; exit $rc, output: $(head -c 900 <<<"$got" | tr '\n' '|')"; fi
 }
 cg=/sys/fs/cgroup
 
@@ -70,12 +70,14 @@ addr="$(inspect 'z.ipv4 ?? ""' 2>/dev/null | cut -d/ -f1)"
 check "daemon zone: network address on eth0 ($addr)" "inet ${addr:-no-address}/" $LX exec web /sbin/ip -4 addr show eth0
 # A TCP server in the zone (node, exec'd), reached from the host at the zone's address.
 reach() {
-  $LX exec web /usr/local/bin/node -e 'require("net").createServer((c) => c.end("hello from web\n")).listen(8080)' &
+  $LX exec web /usr/local/bin/node -e 'require("net").createServer((c) => c.end("hello from web\n")).listen(8080, () => console.log("listening"))' >/tmp/reach-server.log 2>&1 &
   local server=$! out=
   for _ in $(seq 60); do
     out="$(node -e 'const s = require("net").connect(8080, process.argv[1]); s.pipe(process.stdout); s.on("error", (e) => { console.log(e.message); process.exit(1); })' "$1" 2>&1)" && break
     sleep 0.5
   done
+  # What the next reader needs when it fails: did the server start, where does it listen.
+  [[ "$out" == "hello from web" ]] || out="$out; server: $(tr '\n' ' ' </tmp/reach-server.log | head -c 200); zone listens: $($LX exec web /bin/ss -ltnH 2>&1 | tr '\n' ' '); host listens on 8080: $(ss -ltnH 'sport = :8080' | tr '\n' ' '); route: $(ip route get "$1" 2>&1 | head -n 1)"
   kill "$server" 2>/dev/null; echo "$out"
 }
 known "daemon zone: a TCP server in it reachable from the host at its address" \
