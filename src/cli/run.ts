@@ -6,12 +6,10 @@ import { EXIT, LxzoneError } from '../errors.js';
 import { resolveProfile } from '../policy/resolve.js';
 import { traceHostCalls } from '../policy/trace-rules.js';
 import { hostAbis, syscallByNr, type Abi } from '../tables/index.js';
-import { limitsOf, type ZoneLimits } from '../zone/cgroups/index.js';
+import { limitsOf } from '../zone/cgroups/index.js';
 import { parseEnvFlags, parseUserFlag, parseVolumeFlag } from '../zone/config/flags.js';
-import { createRunCaps, hasCaps } from '../zone/run-resources.js';
 import { resolveUser } from '../zone/config/user.js';
-import { startZone, type RunOptions, type ZoneStats } from '../zone/run.js';
-import { runWithRestarts } from '../zone/run-restarts.js';
+import { startOneShot, type RunOptions, type ZoneStats } from '../zone/run.js';
 import { runNamed } from '../zone/lifecycle/run-named.js';
 import { addResourceOptions, parseResourceFlags, requestedResources, type ResourceFlags } from './resource-options.js';
 
@@ -180,22 +178,14 @@ export function register(program: Command): void {
         tty: flags.tty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true),
         network: flags.network,
         binds,
+        limits: limitsOf(parseResourceFlags(flags)),
         onTrace,
         ...trace,
       };
 
-      const limits: ZoneLimits = limitsOf(parseResourceFlags(flags));
-      const caps = hasCaps(limits) ? await createRunCaps(limits) : undefined;
-      if (caps) {
-        opts.cgroupProcs = caps.cgroup.procsFiles();
-        opts.procBinds = caps.procBinds;
-        opts.memoryLimit = limits.memory ?? undefined;
-        opts.memoryUsageFile = caps.memoryUsageFile;
-      }
-
       // Relay signals to the zone for as long as it runs; one that arrives
       // while a restart backs off ends the series.
-      const run = runWithRestarts(() => startZone(opts));
+      const run = await startOneShot(opts);
       const relay = (sig: NodeJS.Signals) => {
         const running = run.current();
         if (running) running.kill(sig);
@@ -213,7 +203,6 @@ export function register(program: Command): void {
       } finally {
         for (const s of signals) process.off(s, relay);
         traceFile?.end();
-        await caps?.release();
       }
     });
 }

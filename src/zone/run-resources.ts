@@ -9,6 +9,8 @@ import type { BindMount } from './config/types.js';
 import { createZoneCgroup, defaultParent, detectCgroups, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from './cgroups/index.js';
 import { procViewBinds, startProcView } from './procview/index.js';
 
+export { hasCaps } from './cgroups/limits.js';
+
 export interface RunCaps {
   cgroup: ZoneCgroup;
   /** The zone's own /proc view (LXCFS files bound over /proc), when LXCFS can run here. */
@@ -16,10 +18,6 @@ export interface RunCaps {
   /** The cgroup file sysinfo's view of the zone's memory reads. */
   memoryUsageFile?: string;
   release(): Promise<void>;
-}
-
-export function hasCaps(limits: ZoneLimits | undefined): limits is ZoneLimits {
-  return !!limits && Object.values(limits).some((v) => v !== undefined && v !== null);
 }
 
 const RUN_CGROUP = /^run-(\d+)-[0-9a-f]{6}$/;

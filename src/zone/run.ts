@@ -1,120 +1,26 @@
-// Running a binary in a zone: compile the zone's policy, spawn lxzone-shim
-// (the keeper and the zone it builds), attach the zone to the supervisor,
-// and follow it to its exit. `runZone` is the one-shot path `lxzone run`
-// uses; `startZone` gives the caller the running zone (signals, wait).
+// The one route from a zone to a running zone (spec.ts): startZone plans it
+// (shim-plan.ts), spawns lxzone-shim (the keeper and the zone it builds),
+// attaches the zone to the supervisor, and follows it to its exit.
+// `startOneShot`/`runZone` add what a one-shot zone's host does around it (a
+// cgroup for its caps, restarts it asks for): `lxzone run` uses them;
+// `startZone` gives the caller the running zone (signals, wait).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, realpathSync, statSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { LxzoneError, errnoName } from '../errors.js';
 import { ControlType, native, shimPath } from '../native.js';
 import type { ZoneEvent } from './events.js';
-import { compilePolicy, type CompileInput, type CompiledPolicy } from '../policy/compile.js';
 import { hostAbis, loadTable } from '../tables/index.js';
-import type { ZoneLimits } from './cgroups/index.js';
-import { claimTransientIdRange, defaultIdBase } from './ids.js';
-import { assertZoneRangeDelegated, zoneIdCount } from './subids.js';
-import { createRunCaps, hasCaps } from './run-resources.js';
-import { checkRootCow, cowMasks, DEFAULT_COW_TMPFS_BYTES, type RootCow } from './cow-root.js';
-import type { BindMount } from './config/types.js';
-import { encodeShimConfig, type ShimTmpfs } from './shim-config.js';
+import { hasCaps } from './cgroups/limits.js';
+import { createRunCaps } from './run-resources.js';
+import { planZone } from './shim-plan.js';
+import type { JsCall, RunOptions } from './spec.js';
 import { addStats, statsOf, type ZoneStats } from './stats.js';
-import { supervisor, supervisorOptions } from './supervisor.js';
+import { supervisor } from './supervisor.js';
 import { formatTraceEvent } from './trace-format.js';
-import { runWithRestarts } from './run-restarts.js';
-import { lxzoneHostDirs, zonePathsToHide } from './hidden-paths.js';
-import type { SyscallRules } from '../policy/types.js';
+import { runWithRestarts, type RestartingRun } from './run-restarts.js';
 
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-export const DEFAULT_ID_BASE = 100000;
-export const ZONE_ID_COUNT = 65536;
-
-export interface RunOptions {
-  argv: string[];
-  /** A directory to use as the zone's root; default: the host's root, read-only. */
-  rootfs?: string;
-  rootfsWritable?: boolean;
-  /** The host's root, copy-on-write (src/zone/cow-root.ts); excludes rootfs. */
-  rootCow?: RootCow;
-  hostname?: string;
-  /** The uname release the zone reports; default: the host's. */
-  kernelVersion?: string;
-  /**
-   * Let a process choose its own release with LXZONE_KERNEL_VERSION in its
-   * environment (as the LX brand allowed). Off by default: it costs a read of
-   * the caller's environment on every uname.
-   */
-  kernelVersionEnv?: boolean;
-  profile?: string;
-  extraRules?: SyscallRules[];
-  allowNesting?: boolean;
-  env?: Record<string, string>;
-  cwd?: string;
-  uid?: number;
-  gid?: number;
-  /** 'inherit' passes this process's stdio through; 'pipe' collects stdout/stderr; 'fds' uses stdioFds. */
-  stdio?: 'inherit' | 'pipe' | 'fds';
-  /** stdin for stdio 'pipe' (default: empty). */
-  input?: string | Buffer;
-  /** A small reaper as pid 1 (default), or the binary itself as pid 1. */
-  init?: boolean;
-  network?: 'none' | 'loopback' | 'zone';
-  binds?: BindMount[];
-  procBinds?: BindMount[];
-  /** A pseudo-terminal for the binary (docker's -t); the keeper relays it to our stdio. */
-  tty?: boolean;
-  /** A system zone (docs/parts/system-zones.md): the binary is the image's init, given what systemd needs. */
-  system?: boolean;
-  /** cgroup procs files to place the zone in before it runs (the keeper writes its pid). */
-  cgroupProcs?: string[];
-  /** Join the running zone whose init has this host pid instead of creating one (see execInZone). */
-  joinPid?: number;
-  /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
-  tmpfs?: ShimTmpfs[];
-  /** Host directories of lxzone's the zone must not see, besides the caller's default state and runtime directories. */
-  hiddenHostDirs?: string[];
-  tmpSize?: string;
-  /** Host uid/gid that the zone's root maps to. */
-  idBase?: number;
-  /** Host-side setup between the zone's creation and its start (cgroups, network): the zone waits for it. */
-  onCreated?: (initPid: number) => Promise<void> | void;
-  /** strace-style lines for syscalls the profile marks `trace`. */
-  onTrace?: (line: string, event: Extract<ZoneEvent, { type: 'trace' }>) => void;
-  /** Every supervisor event of the zone, for callers that want them. */
-  onEvent?: (event: ZoneEvent) => void;
-  /** Handlers for syscalls whose disposition is emulate:js, by syscall name. */
-  jsHandlers?: Record<string, JsHandler>;
-  /** Memory cap for sysinfo's view (the cgroup enforces it). */
-  memoryLimit?: number;
-  memoryUsageFile?: string;
-  /** A file a granted reboot(2) is recorded in before the zone ends (a daemon reads it). */
-  rebootMarker?: string;
-  /** Keep the keeper alive if this process dies (daemon-managed zones). */
-  detached?: boolean;
-  /** A socket path where a restarted supervisor can take the zone back (see attachRunningZone). */
-  reattachSocket?: string;
-  /** Seconds a zone waits for a supervisor to come back before it is stopped (default 30). */
-  reattachTimeoutSeconds?: number;
-  /** stdio file descriptors for the keeper when stdio is 'fds'. */
-  stdioFds?: [number, number, number];
-  /**
-   * The zone's stdin/stdout/stderr are pipes its keeper owns and relays to
-   * the keeper's own stdio (as docker exec does): no zone process ever holds
-   * one of our fds (a terminal, a file).
-   */
-  relayStdio?: boolean;
-  /** The keeper writes the zone's output to these files (implies relayStdio), each kept under fileMaxBytes with one rotated copy. */
-  logFiles?: { stdout: string; stderr: string; fileMaxBytes: number };
-}
-
-export interface JsCall {
-  pid: number;
-  abi: string;
-  nr: number;
-  args: bigint[];
-}
-/** Returns the syscall's result (>= 0) or throws/returns a negative errno. */
-export type JsHandler = (call: JsCall) => number | Promise<number>;
-
+export { DEFAULT_ID_BASE, DEFAULT_PATH, ZONE_ID_COUNT, isRootless } from './shim-plan.js';
+export type { JsCall, JsHandler, RunOptions, ZoneHosting, ZoneSpec } from './spec.js';
 export type { ZoneStats } from './stats.js';
 
 export interface RunResult {
@@ -153,13 +59,6 @@ export interface RunningZone {
   takeBack(): void;
 }
 
-function defaultEnv(opts: RunOptions, hostname: string): string[] {
-  const env: Record<string, string> = { PATH: DEFAULT_PATH, HOME: opts.uid ? '/' : '/root', HOSTNAME: hostname, container: 'lxzone' };
-  if (process.env.TERM) env.TERM = process.env.TERM;
-  Object.assign(env, opts.env ?? {});
-  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
-}
-
 function signalNumber(sig: NodeJS.Signals | number): number {
   if (typeof sig === 'number') return sig;
   const n = (osConstants.signals as Record<string, number>)[sig];
@@ -171,131 +70,8 @@ function signalName(n: number): string | undefined {
   return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
 }
 
-function checkOptions(opts: RunOptions): void {
-  if (!opts.argv.length || opts.argv[0] === '') throw new LxzoneError('nothing to run: give a command after --', { exitCode: 2 });
-  if (opts.rootfs !== undefined) {
-    if (!opts.rootfs.startsWith('/')) throw new LxzoneError(`--rootfs ${opts.rootfs}: must be an absolute path`, { exitCode: 2 });
-    if (!existsSync(opts.rootfs)) throw new LxzoneError(`--rootfs ${opts.rootfs}: no such directory`, { exitCode: 125, code: 'ENOENT' });
-    if (!statSync(opts.rootfs).isDirectory()) throw new LxzoneError(`--rootfs ${opts.rootfs}: not a directory`, { exitCode: 125, code: 'ENOTDIR' });
-    // Whoever can change a link on the way chooses the zone's root: refuse it
-    // (the shim refuses it too, opening the path with no symlink allowed).
-    const real = realpathSync(opts.rootfs);
-    if (real !== opts.rootfs.replace(/\/+$/, '') && opts.rootfs !== '/') {
-      throw new LxzoneError(`--rootfs ${opts.rootfs}: goes through a symlink (it resolves to ${real}); give the real path`, { exitCode: 125, code: 'ELOOP' });
-    }
-  }
-  checkRootCow(opts, isRootless());
-  if (opts.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(opts.hostname) || (opts.hostname?.length ?? 0) > 64) {
-    throw new LxzoneError(`hostname ${JSON.stringify(opts.hostname)}: must be letters, digits, '-' and '.' (RFC 1123), at most 64 bytes`, { exitCode: 2, code: 'EINVAL' });
-  }
-  if (isRootless()) {
-    // The caller's own uid is the zone's only id; bridges and cgroups need root.
-    if (opts.network === 'zone') throw new LxzoneError('a zone network needs root: run as root, or use --network loopback|none', { exitCode: 125, code: 'EPERM' });
-    if (opts.cgroupProcs?.length) throw new LxzoneError('resource caps (cgroups) need root on this host', { exitCode: 125, code: 'EPERM' });
-    if (opts.uid || opts.gid) throw new LxzoneError('a rootless zone has one user (root, which is you); --user needs root', { exitCode: 125, code: 'EPERM' });
-  }
-}
-
-export function isRootless(): boolean {
-  return process.getuid?.() !== 0;
-}
-
-// Compiling a profile takes milliseconds and its result depends only on the
-// input and the tables, so a process keeps what it compiled (profiles named
-// here are files read once; a Profile object is keyed by its JSON).
-const policyCache = new Map<string, CompiledPolicy>();
-function compiledPolicy(input: CompileInput): CompiledPolicy {
-  const key = JSON.stringify(input);
-  let hit = policyCache.get(key);
-  if (!hit) {
-    hit = compilePolicy(input);
-    if (policyCache.size > 64) policyCache.clear();
-    policyCache.set(key, hit);
-  }
-  return hit;
-}
-
 export function startZone(opts: RunOptions): RunningZone {
-  checkOptions(opts);
-  const abis = hostAbis();
-  const policy = compiledPolicy({
-    profile: opts.profile ?? 'default',
-    abis,
-    extraRules: opts.extraRules,
-    allowNesting: opts.allowNesting,
-  });
-  const hostname = opts.hostname ?? 'lxzone';
-  // A zone on a read-only root gets a host id range of its own for as long as
-  // it runs; a writable root (an unpacked image) owns files under the range
-  // it was unpacked for, which the caller passes (or the default).
-  const idClaim = opts.idBase === undefined && !opts.rootfsWritable && !isRootless() && opts.joinPid === undefined
-    ? claimTransientIdRange()
-    : undefined;
-  let idBase: number;
-  try {
-    idBase = opts.idBase ?? idClaim?.idBase ?? (isRootless() ? DEFAULT_ID_BASE : defaultIdBase());
-    // Every root zone's range: inside lxzone's delegation, no other owner's subordinate ids in it.
-    if (!isRootless() && opts.joinPid === undefined) assertZoneRangeDelegated(idBase, zoneIdCount());
-  } catch (err) {
-    idClaim?.release();
-    throw err;
-  }
-  const attachOptions = supervisorOptions(abis, policy.dispatch, {
-    hostname,
-    kernelVersion: opts.kernelVersion,
-    kernelVersionEnv: opts.kernelVersionEnv,
-    memoryLimit: opts.memoryLimit,
-    memoryUsageFile: opts.memoryUsageFile,
-    rebootMarker: opts.rebootMarker,
-  });
-
-  let config: Buffer;
-  try {
-    config = encodeShimConfig({
-    argv: opts.argv,
-    env: defaultEnv(opts, hostname),
-    rootfs: opts.rootfs,
-    rootfsWritable: opts.rootfsWritable,
-    ...(opts.rootCow
-      ? {
-          rootCow: {
-            ...(opts.rootCow.dir ? { dir: opts.rootCow.dir } : {}),
-            size: `${Math.max(1, Math.ceil((opts.rootCow.sizeBytes ?? DEFAULT_COW_TMPFS_BYTES) / 1024))}k`,
-          },
-          masks: cowMasks(),
-        }
-      : {}),
-    hostname,
-    cwd: opts.cwd ?? '/',
-    idBase,
-    idCount: isRootless() ? ZONE_ID_COUNT : zoneIdCount(),
-    uid: opts.uid ?? 0,
-    gid: opts.gid ?? 0,
-    init: opts.init ?? true,
-    hold: opts.onCreated !== undefined,
-    dieWithParent: !opts.detached,
-    reattachSocket: opts.reattachSocket,
-    reattachTimeoutSeconds: opts.reattachTimeoutSeconds,
-    network: opts.network ?? 'loopback',
-    tmpSize: opts.tmpSize,
-    binds: opts.binds ?? [],
-    procBinds: opts.procBinds ?? [],
-    tmpfs: opts.tmpfs ?? [],
-    // exec joins a zone whose mounts are made: nothing to hide then.
-    hide: opts.joinPid === undefined ? zonePathsToHide(lxzoneHostDirs(opts.hiddenHostDirs), opts.rootfs, opts.binds ?? []) : [],
-    tty: opts.tty,
-    system: opts.system,
-    joinPid: opts.joinPid,
-    cgroupProcs: opts.cgroupProcs,
-    // A keeper that a supervisor can come back to serves the zone itself meanwhile.
-    ...(opts.reattachSocket ? { serve: attachOptions } : {}),
-    relayStdio: opts.relayStdio,
-    logs: opts.logFiles,
-    });
-  } catch (err) {
-    idClaim?.release();
-    throw err;
-  }
+  const { bpf, config, attachOptions, idClaim } = planZone(opts);
 
   const addon = native();
   const [ours, theirs] = addon.socketPair();
@@ -317,7 +93,7 @@ export function startZone(opts: RunOptions): RunningZone {
   addon.closeFd(theirs);
   // A shim that refuses its input exits without reading all of it: the write
   // then fails (EPIPE/ECONNRESET), and the shim's own report says why.
-  for (const [fd, bytes] of [[3, config], [4, policy.bpf]] as const) {
+  for (const [fd, bytes] of [[3, config], [4, bpf]] as const) {
     const stream = child.stdio[fd] as NodeJS.WritableStream;
     stream.on('error', () => undefined);
     stream.end(bytes);
@@ -523,26 +299,28 @@ export function execInZone(zoneInitPid: number, opts: Omit<RunOptions, 'joinPid'
 }
 
 /**
- * Runs a binary in a fresh zone and returns when it exits; a zone that asks
- * to restart (reboot(2)) is run again, within the restart limit
- * (run-restarts.ts: `restartLimit` in the result when it was reached). With `limits`, the zone runs in a
- * cgroup of its own with those caps, removed when it has exited.
+ * A one-shot zone as its host runs it: with `limits`, in a cgroup of its own
+ * (and its own /proc view), removed when the zone has exited; a zone that
+ * asks to restart (reboot(2)) is run again, within the restart limit
+ * (run-restarts.ts: `restartLimit` in the result when it was reached).
+ * `lxzone run` relays signals to `current()`.
  */
-export async function runZone(opts: RunOptions & { limits?: ZoneLimits }): Promise<RunResult> {
-  const { limits, ...rest } = opts;
-  const caps = hasCaps(limits) ? await createRunCaps(limits) : undefined;
+export async function startOneShot(opts: RunOptions): Promise<RestartingRun> {
+  const caps = hasCaps(opts.limits) ? await createRunCaps(opts.limits) : undefined;
   const zoneOpts: RunOptions = caps
     ? {
-        ...rest,
-        cgroupProcs: [...(rest.cgroupProcs ?? []), ...caps.cgroup.procsFiles()],
-        procBinds: [...(rest.procBinds ?? []), ...caps.procBinds],
-        memoryLimit: rest.memoryLimit ?? limits?.memory ?? undefined,
-        memoryUsageFile: rest.memoryUsageFile ?? caps.memoryUsageFile,
+        ...opts,
+        cgroupProcs: [...(opts.cgroupProcs ?? []), ...caps.cgroup.procsFiles()],
+        procBinds: [...(opts.procBinds ?? []), ...caps.procBinds],
+        memoryLimit: opts.memoryLimit ?? opts.limits?.memory ?? undefined,
+        memoryUsageFile: opts.memoryUsageFile ?? caps.memoryUsageFile,
       }
-    : rest;
-  try {
-    return await runWithRestarts(() => startZone(zoneOpts)).result;
-  } finally {
-    await caps?.release();
-  }
+    : opts;
+  const run = runWithRestarts(() => startZone(zoneOpts));
+  return { ...run, result: run.result.finally(() => caps?.release()) };
+}
+
+/** Runs a binary in a fresh zone (startOneShot) and returns when it exits. */
+export async function runZone(opts: RunOptions): Promise<RunResult> {
+  return (await startOneShot(opts)).result;
 }

@@ -13,7 +13,7 @@ import { CgroupV2 } from './v2.js';
 import { cgroup2Mount } from './delegate.js';
 
 export { detectCgroups, defaultParent, type CgroupHost } from './detect.js';
-export { limitsOf, sharesToWeight, weightToShares, type ResourceRequest, type ZoneLimits, type ZoneUsage } from './limits.js';
+export { hasCaps, limitsOf, sharesToWeight, weightToShares, type ResourceRequest, type ZoneLimits, type ZoneUsage } from './limits.js';
 export type { ZoneCgroup } from './types.js';
 
 export interface CgroupOptions {

@@ -77,3 +77,8 @@ export function limitsOf(r: ResourceRequest = {}): ZoneLimits {
   if (r.pidsMax !== undefined) l.pids = r.pidsMax;
   return l;
 }
+
+/** Whether any cap is asked for: a zone without one needs no cgroup to enforce it. */
+export function hasCaps(limits: ZoneLimits | undefined): limits is ZoneLimits {
+  return !!limits && Object.values(limits).some((v) => v !== undefined && v !== null);
+}

@@ -5,7 +5,7 @@
 // lease is kept until the zone is destroyed.
 import { join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
-import { createZoneCgroup, defaultParent, detectCgroups, limitsOf, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
+import { createZoneCgroup, defaultParent, detectCgroups, hasCaps as hasLimits, limitsOf, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
 import { delegateCgroup, placeInCgroup, removeDelegatedCgroup } from '../cgroups/delegate.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { attachZone, detachZone, Ipam, type Lease } from '../network/index.js';
@@ -20,9 +20,7 @@ export function networkMode(cfg: ZoneConfig): NetworkMode {
   return cfg.network?.mode ?? (isRoot() ? 'zone' : 'loopback');
 }
 
-function hasCaps(r: ResourcesConfig | undefined): boolean {
-  return r !== undefined && Object.values(limitsOf(r)).some((v) => v !== undefined && v !== null);
-}
+const hasCaps = (r: ResourcesConfig | undefined): boolean => r !== undefined && hasLimits(limitsOf(r));
 
 /**
  * Refuse, with the reason, what an unprivileged user cannot have: a bridge

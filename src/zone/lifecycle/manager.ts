@@ -223,7 +223,8 @@ export class ZoneManager {
       let zone;
       try {
         zone = startZone({
-          ...plan.run,
+          ...plan.spec,
+          ...plan.hosting,
           procBinds,
           stdio: 'fds',
           stdioFds: stdio,

@@ -1,4 +1,5 @@
-// From a stored configuration to what the runner needs: the rootfs prepared
+// From a stored configuration to its ZoneSpec (src/zone/spec.ts), the named
+// zone's entry into the one route to the shim: the rootfs prepared
 // (an image unpacked if it is not yet), host paths re-checked (they may have
 // changed since create), the process (image defaults merged), the user
 // resolved in the zone's own /etc/passwd, the extra rules validated, and the
@@ -13,7 +14,9 @@ import { checkHostPaths } from '../config/host-paths.js';
 import type { ZoneConfig } from '../config/types.js';
 import { resolveUser } from '../config/user.js';
 import { prepareZoneRootfs, zoneProcess, type ZoneProcess } from '../image/prepare.js';
-import { DEFAULT_ID_BASE, type RunOptions } from '../run.js';
+import { limitsOf } from '../cgroups/limits.js';
+import { DEFAULT_ID_BASE } from '../shim-plan.js';
+import type { ZoneHosting, ZoneSpec } from '../spec.js';
 import type { ZoneStore } from '../state/store.js';
 import { supervisorOptions, type SupervisedZone } from '../supervisor.js';
 import { networkMode } from './host-setup.js';
@@ -22,7 +25,10 @@ import { isRoot } from './options.js';
 import { SYSTEM_ZONE_RULES, systemZoneProcess } from './system-zone.js';
 
 export interface BootPlan {
-  run: RunOptions;
+  /** What the zone is. */
+  spec: ZoneSpec;
+  /** What its configuration says of its hosting (the daemon adds the rest). */
+  hosting: Pick<ZoneHosting, 'tty' | 'hiddenHostDirs'>;
   /** What a restarted daemon needs to serve the zone again (kept in the runtime record). */
   attach: AttachRecord;
   warnings: string[];
@@ -87,7 +93,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
     const idBase = ids?.idBase ?? (isRoot() ? DEFAULT_ID_BASE : process.getuid!());
     const env = { ...proc.env };
     if (user.home && env.HOME === undefined) env.HOME = user.home;
-    const run: RunOptions = {
+    const spec: ZoneSpec = {
       argv: proc.argv,
       ...(prepared.rootfs !== undefined ? { rootfs: prepared.rootfs } : {}),
       // An image's unpacked copy belongs to the zone (its ids are shifted to the zone's);
@@ -103,23 +109,29 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       uid: user.uid,
       gid: user.gid,
       init: cfg.system ? false : cfg.init,
-      // A system zone's console is a terminal whose output goes to the zone's log (process_setup.cc).
-      ...(cfg.system ? { system: true, tty: true } : {}),
+      ...(cfg.system ? { system: true } : {}),
       network: networkMode(cfg),
       binds: cfg.binds,
-      hiddenHostDirs: [store.stateDir, store.runtimeDir],
       ...(ids ? { idBase } : {}),
       tmpfs: cfg.tmpfs.map((t) => ({ target: t.path, sizeBytes: t.sizeBytes, ...(t.mode !== undefined ? { mode: t.mode } : {}) })),
+      // Enforced by the zone's cgroup, which the daemon makes (host-setup.ts).
+      ...(cfg.resources ? { limits: limitsOf(cfg.resources) } : {}),
+      restartPolicy: cfg.restartPolicy,
+    };
+    const hosting: BootPlan['hosting'] = {
+      hiddenHostDirs: [store.stateDir, store.runtimeDir],
+      // A system zone's console is a terminal whose output goes to the zone's log (process_setup.cc).
+      ...(cfg.system ? { tty: true } : {}),
     };
     const warnings = [...prepared.warnings];
     if (cfg.resources?.diskBytes !== undefined) {
       // Its /tmp and /run tmpfs; an image zone's root is on a disk image of that size (zone-disk.ts).
-      run.tmpSize = `${Math.max(1, Math.floor(cfg.resources.diskBytes / 1024))}k`;
+      spec.tmpSize = `${Math.max(1, Math.floor(cfg.resources.diskBytes / 1024))}k`;
     }
     const attach: AttachRecord = { hostname: cfg.hostname, profile: cfg.profile, extraRules, idBase };
     if (cfg.kernelVersion !== undefined) attach.kernelVersion = cfg.kernelVersion;
     if (cfg.resources?.memoryBytes !== undefined) attach.memoryLimit = cfg.resources.memoryBytes;
-    return { run, attach, warnings };
+    return { spec, hosting, attach, warnings };
   } catch (e) {
     throw bootError(cfg.name, e);
   }
