@@ -67,6 +67,10 @@ export interface NativeAddon {
   Supervisor: new (onEvents: (events: NativeEvent[]) => void, threads?: number) => NativeSupervisor;
   socketPair(): [number, number];
   closeFd(fd: number): void;
+  /** mknod(path, S_IFCHR, 0/0): an overlayfs whiteout (the image store's shared layers). */
+  overlayWhiteout(path: string): void;
+  /** lsetxattr(dir, "trusted.overlay.opaque", "y"): an opaque overlayfs directory. */
+  overlayOpaque(path: string): void;
   /** SO_PEERCRED of a connected unix socket: who is at the other end. */
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** Connects to a zone keeper's re-attach socket; returns the fd. */

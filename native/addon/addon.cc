@@ -6,6 +6,9 @@
 // the failed call. A wrong argument is a programmer's error: TypeError.
 #include <napi.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <cerrno>
@@ -340,6 +343,25 @@ Napi::Value PeerCredentials(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// overlayWhiteout(path): the character device 0/0 overlayfs reads as "deleted
+// in a lower layer"; overlayOpaque(dir): the xattr that hides every lower
+// layer's content of a directory. The image store writes OCI whiteouts this
+// way into a shared layer (Node's fs has neither mknod nor setxattr).
+Napi::Value OverlayWhiteout(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (mknod(path.c_str(), S_IFCHR | 0000, makedev(0, 0)) < 0) errno_error(env, errno, "mknod", path).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value OverlayOpaque(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (lsetxattr(path.c_str(), "trusted.overlay.opaque", "y", 1, 0) < 0)
+    errno_error(env, errno, "setxattr trusted.overlay.opaque", path).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -356,6 +378,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Supervisor", SupervisorWrap::Init(env));
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
+  exports.Set("overlayWhiteout", Napi::Function::New(env, OverlayWhiteout));
+  exports.Set("overlayOpaque", Napi::Function::New(env, OverlayOpaque));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("connectKeeper", Napi::Function::New(env, ConnectKeeper));
   exports.Set("handlerNames", Napi::Function::New(env, HandlerNames));

@@ -29,6 +29,10 @@ export const VERBS: Verb[] = [
   { name: 'logs', load: () => import('./logs.js') },
   { name: 'exec', load: () => import('./exec.js') },
   { name: 'daemon', load: () => import('./daemon.js') },
+  { name: 'pull', load: () => import('./pull.js') },
+  { name: 'images', load: () => import('./images.js') },
+  { name: 'rmi', load: () => import('./rmi.js') },
+  { name: 'image', load: () => import('./image.js') },
 ];
 
 /**

@@ -25,9 +25,10 @@
 //     the kernel would ignore them anyway); keepSetid keeps them;
 //   - owners are shifted by idShift (zone uid N -> host uid idShift+N); an id
 //     beyond the zone's 65536 is mapped to the zone's nobody (65534).
-import { lchownSync, lstatSync, lutimesSync, readdirSync, rmdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { lchownSync, lstatSync, mkdirSync, lutimesSync, readdirSync, rmdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as tar from 'tar';
+import { native } from '../../native.js';
 import type { UnpackBudget } from './budget.js';
 import { EntryError, entryRelPath, ensureRealParents, type Owner } from './entry-path.js';
 
@@ -44,6 +45,13 @@ export interface LayerOptions {
   warnings: string[];
   /** Final permission bits of every file and directory, by relative path (applied by the caller at the end). */
   modes: Map<string, { mode: number; dir: boolean }>;
+  /**
+   * 'apply' (default): whiteouts delete what lower layers left in `root`.
+   * 'overlay': `root` holds this layer alone (a shared layer of the image
+   * store); whiteouts become overlayfs's own (a 0/0 character device, an
+   * opaque directory), for the overlay mount to apply. Needs root.
+   */
+  whiteouts?: 'apply' | 'overlay';
 }
 
 /** Which whiteouts a layer carries, from a first listing pass. */
@@ -123,7 +131,8 @@ function makeSymlink(root: string, rel: string, target: string, owner: Owner | u
  * tar's error (TAR_BAD_ARCHIVE, TAR_SYMLINK_ERROR, zlib errors…) as it comes.
  */
 export function applyLayer(file: string, root: string, opts: LayerOptions): void {
-  applyWhiteouts(root, listWhiteouts(file, opts.budget.fork()));
+  const whiteouts = listWhiteouts(file, opts.budget.fork());
+  if (opts.whiteouts !== 'overlay') applyWhiteouts(root, whiteouts);
   let refused: Error | undefined;
   tar.x({
     file,
@@ -189,4 +198,27 @@ export function applyLayer(file: string, root: string, opts: LayerOptions): void
     },
   });
   if (refused) throw refused;
+  if (opts.whiteouts === 'overlay') markOverlayWhiteouts(root, whiteouts);
+}
+
+// OCI: a whiteout hides only what lower layers hold; an entry of the same
+// layer at that path stays (image-spec layer.md, "Whiteouts"). Parents are
+// created as real directories (never through a symlink of this layer).
+function markOverlayWhiteouts(root: string, w: Whiteouts): void {
+  const addon = native();
+  for (const dir of w.opaque) {
+    const entry = `${dir === '' ? '' : `${dir}/`}.wh..wh..opq`;
+    ensureRealParents(root, entry, entry);
+    const abs = dir === '' ? root : join(root, dir);
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    if (!st) mkdirSync(abs, { mode: 0o755 });
+    else if (!st.isDirectory()) throw new EntryError(entry, `${dir} is not a directory`);
+    addon.overlayOpaque(abs);
+  }
+  for (const rel of w.remove) {
+    ensureRealParents(root, rel, rel);
+    const abs = join(root, rel);
+    if (lstatSync(abs, { throwIfNoEntry: false })) continue;
+    addon.overlayWhiteout(abs);
+  }
 }

@@ -33,6 +33,8 @@ export interface ImageLayout {
   config?: ImageConfig;
   /** Tags (docker) or ref names (OCI) of the chosen image. */
   refs: string[];
+  /** Host path of the image's config file (the image store keeps it as a blob). */
+  configFile: string;
 }
 
 const MANIFEST_OPTIONS = { allErrors: true, verbose: true };
@@ -118,7 +120,7 @@ function fileIn(dir: string, rel: string, what: string): string {
   return host;
 }
 
-function imageConfig(raw: unknown): ImageConfig | undefined {
+export function imageConfig(raw: unknown): ImageConfig | undefined {
   const c = (raw as { config?: Record<string, unknown> | null }).config;
   if (!c) return undefined;
   const out: ImageConfig = {};
@@ -156,6 +158,7 @@ export function readDockerLayout(dir: string, ref?: string): ImageLayout {
     layers: image.Layers.map((l, i) => fileIn(dir, l, `layer ${i}`)),
     config,
     refs: image.RepoTags ?? [],
+    configFile: fileIn(dir, image.Config, 'image config'),
   };
 }
 
@@ -215,7 +218,7 @@ export function readOciLayout(dir: string, ref?: string): ImageLayout {
     const m = readJson(dir, path.slice(dir.length + 1), 'OCI manifest', checkManifest) as { config: Descriptor; layers: Descriptor[] };
     const cfgPath = blob(dir, m.config, 'image config');
     const config = imageConfig(readJson(dir, cfgPath.slice(dir.length + 1), 'image config', checkConfig));
-    return { layers: m.layers.map((l, i) => blob(dir, l, `layer ${i}`)), config, refs };
+    return { layers: m.layers.map((l, i) => blob(dir, l, `layer ${i}`)), config, refs, configFile: cfgPath };
   }
   throw new ImageFormatError('OCI indexes nested too deeply');
 }

@@ -77,7 +77,7 @@ export function detectImageFormat(archive: string, budget?: UnpackBudget): Image
 }
 
 /** Extract the outer archive of a docker/oci image: metadata and blobs only, within `budget`. */
-function extractOuter(archive: string, dir: string, budget: UnpackBudget): void {
+export function extractOuter(archive: string, dir: string, budget: UnpackBudget): void {
   let refused: Error | undefined;
   tar.x({
     file: archive,
@@ -124,7 +124,7 @@ function shiftStrays(root: string, shift: number): void {
 
 /** Apply the recorded permission bits (tar's open() is subject to the umask
  * and tar forces u+rwx on directories while it works). */
-function applyModes(root: string, modes: Map<string, { mode: number; dir: boolean }>): void {
+export function applyModes(root: string, modes: Map<string, { mode: number; dir: boolean }>): void {
   const dirs: [string, number][] = [];
   for (const [rel, m] of modes) {
     const p = rel === '' ? root : join(root, rel);
@@ -138,7 +138,7 @@ function applyModes(root: string, modes: Map<string, { mode: number; dir: boolea
   for (const [p, mode] of dirs) chmodSync(p, mode);
 }
 
-function describeError(e: unknown, root: string): { message: string; code: string } {
+export function describeError(e: unknown, root: string): { message: string; code: string } {
   if (e instanceof EntryError) return { message: e.message, code: e.code };
   if (e instanceof ImageFormatError) return { message: e.message, code: 'EINVAL' };
   const err = e as NodeJS.ErrnoException & { tarCode?: string; path?: string; symlink?: string; entry?: { path?: string } };

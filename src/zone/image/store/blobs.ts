@@ -1,0 +1,189 @@
+// Blobs by digest: <images>/blobs/sha256/<hex>. A blob arrives in a temp
+// file beside its final name, is hashed and sized while it is written, and
+// is renamed into place only when both match what was asked for: a blob
+// under its final name is always whole and verified. An interrupted download
+// stays as <hex>.partial and is resumed (its bytes re-hashed first).
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LxzoneError } from '../../../errors.js';
+import { DIGEST } from './reference.js';
+
+export class DigestError extends LxzoneError {
+  constructor(what: string, message: string) {
+    super(`${what}: ${message}`, { code: 'EINVAL', where: what });
+  }
+}
+
+export interface Expected {
+  digest: string;
+  /** Exact size when known (a descriptor's); else only `maxBytes` bounds it. */
+  size?: number;
+  maxBytes?: number;
+}
+
+function hashFile(path: string, h: Hash = createHash('sha256')): Hash {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h;
+}
+
+export function sha256(data: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** A blob being written: feed it chunks, then commit (verify + rename) or abandon. */
+export class BlobWriter {
+  private readonly hash: Hash;
+  private fd: number;
+  written: number;
+
+  constructor(
+    private readonly blobs: BlobStore,
+    readonly expected: Expected,
+    readonly what: string,
+    /** Resume the .partial file left by an earlier try. */
+    resume: boolean,
+  ) {
+    const part = blobs.partialPath(expected.digest);
+    this.hash = createHash('sha256');
+    if (resume && existsSync(part)) {
+      hashFile(part, this.hash);
+      this.written = statSync(part).size;
+      this.fd = openSync(part, 'a', 0o600);
+    } else {
+      this.written = 0;
+      this.fd = openSync(part, 'w', 0o600);
+    }
+  }
+
+  write(chunk: Uint8Array): void {
+    this.written += chunk.length;
+    const cap = this.expected.size ?? this.expected.maxBytes;
+    if (cap !== undefined && this.written > cap) {
+      this.abandon(true);
+      throw new DigestError(this.what, `the registry sent more than the ${cap} bytes ${this.expected.size !== undefined ? 'the manifest gives' : 'allowed'}`);
+    }
+    this.hash.update(chunk);
+    let off = 0;
+    while (off < chunk.length) off += writeSync(this.fd, chunk, off);
+  }
+
+  /** Verify size and digest; on success the blob is in place. */
+  commit(): string {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = -1;
+    const part = this.blobs.partialPath(this.expected.digest);
+    const got = `sha256:${this.hash.digest('hex')}`;
+    if (this.expected.size !== undefined && this.written !== this.expected.size) {
+      rmSync(part, { force: true });
+      throw new DigestError(this.what, `truncated: ${this.written} of ${this.expected.size} bytes`);
+    }
+    if (got !== this.expected.digest) {
+      rmSync(part, { force: true });
+      throw new DigestError(this.what, `content does not match its digest (got ${got})`);
+    }
+    const final = this.blobs.path(this.expected.digest);
+    renameSync(part, final);
+    return final;
+  }
+
+  /** Close; keep the partial file for a resume unless `discard`. */
+  abandon(discard = false): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    if (discard) rmSync(this.blobs.partialPath(this.expected.digest), { force: true });
+  }
+}
+
+export class BlobStore {
+  readonly dir: string;
+
+  constructor(imagesDir: string) {
+    this.dir = join(imagesDir, 'blobs', 'sha256');
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  static check(digest: string): string {
+    if (!DIGEST.test(digest)) throw new LxzoneError(`digest "${digest}" is not sha256:<64 hex digits>`, { code: 'EINVAL', where: digest });
+    return digest.slice(7);
+  }
+
+  path(digest: string): string {
+    return join(this.dir, BlobStore.check(digest));
+  }
+
+  partialPath(digest: string): string {
+    return `${this.path(digest)}.partial`;
+  }
+
+  has(digest: string): boolean {
+    return existsSync(this.path(digest));
+  }
+
+  size(digest: string): number {
+    return statSync(this.path(digest)).size;
+  }
+
+  read(digest: string): Buffer {
+    return readFileSync(this.path(digest));
+  }
+
+  writer(expected: Expected, what: string, resume = false): BlobWriter {
+    return new BlobWriter(this, expected, what, resume);
+  }
+
+  /** Store bytes under their digest (a manifest or config made or fetched whole). */
+  putBytes(data: Buffer, expected?: Expected, what = 'blob'): string {
+    const digest = expected?.digest ?? sha256(data);
+    if (this.has(digest)) return digest;
+    const w = this.writer({ digest, ...(expected?.size !== undefined ? { size: expected.size } : {}) }, what);
+    try {
+      w.write(data);
+      w.commit();
+    } catch (e) {
+      w.abandon(true);
+      throw e;
+    }
+    return digest;
+  }
+
+  /** Store a file's content under its digest: moved when `own` (a temp file of
+   * ours on this filesystem), else copied (a hard link would let the file's
+   * owner change a verified blob). */
+  putFile(path: string, own = false): { digest: string; size: number } {
+    const digest = `sha256:${hashFile(path).digest('hex')}`;
+    const size = statSync(path).size;
+    if (!this.has(digest)) {
+      const tmp = join(this.dir, `.import-${randomBytes(4).toString('hex')}`);
+      try {
+        if (own) {
+          try {
+            renameSync(path, tmp);
+          } catch {
+            copyFileSync(path, tmp); // another filesystem: a copy
+          }
+        } else copyFileSync(path, tmp);
+        renameSync(tmp, this.path(digest));
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+    }
+    return { digest, size };
+  }
+
+  remove(digest: string): void {
+    rmSync(this.path(digest), { force: true });
+    rmSync(this.partialPath(digest), { force: true });
+  }
+}

@@ -1,0 +1,256 @@
+// The image store: <state>/images/
+//   blobs/sha256/<hex>        manifests, configs and layer blobs (blobs.ts)
+//   layers/<hex>/             layers unpacked once, shared (layers.ts)
+//   images/<hex>.json         one record per image, by manifest digest
+//   refs.json                 reference -> manifest digest (tags, pins)
+//   users/<hex>/<zone>        the zones created from an image: while one
+//                             exists, the image cannot be removed
+// Changes to refs.json and users/ happen under the store's lock. Nothing of
+// an image is recorded before all of its blobs are in place and verified.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LxzoneError } from '../../../errors.js';
+import { assertZoneName } from '../../config/validate.js';
+import { writeFileAtomic } from '../../state/atomic.js';
+import { acquireLock } from '../../state/lock.js';
+import { defaultPaths, ensurePrivateDir, type StorePaths } from '../../state/paths.js';
+import type { ImageConfig } from '../manifests.js';
+import { BlobStore } from './blobs.js';
+import { LayerStore } from './layers.js';
+import { DIGEST, formatImageRef, parseImageRef, shortImageRef } from './reference.js';
+
+export interface LayerDescriptor {
+  digest: string;
+  size: number;
+  mediaType: string;
+}
+
+export interface ImageRecord {
+  /** Digest of the manifest: the image's identity in the store. */
+  digest: string;
+  /** Digest of the image config blob (Docker's "image id"). */
+  config: string;
+  layers: LayerDescriptor[];
+  /** What the image declares for the process (Env, Cmd, …). */
+  image: ImageConfig;
+  platform?: { os?: string; architecture?: string };
+  /** Where it came from: a registry reference or an archive. */
+  source: string;
+  storedAt: string;
+}
+
+export interface ImageSummary extends ImageRecord {
+  refs: string[];
+  /** Sum of the layer blobs (compressed). */
+  size: number;
+  users: string[];
+}
+
+export class ImageStore {
+  readonly dir: string;
+  readonly blobs: BlobStore;
+  readonly layers: LayerStore;
+  private readonly runtimeDir: string;
+  private readonly stateDir: string;
+
+  constructor(paths: Partial<StorePaths> = {}) {
+    const d = defaultPaths();
+    this.stateDir = paths.stateDir ?? d.stateDir;
+    this.runtimeDir = paths.runtimeDir ?? d.runtimeDir;
+    ensurePrivateDir(this.stateDir);
+    this.dir = join(this.stateDir, 'images');
+    mkdirSync(join(this.dir, 'images'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(this.dir, 'users'), { recursive: true, mode: 0o700 });
+    this.blobs = new BlobStore(this.dir);
+    this.layers = new LayerStore(this.dir, this.blobs);
+  }
+
+  /** Run `fn` holding the store's lock (refs and users change under it). */
+  async locked<T>(purpose: string, fn: () => T | Promise<T>): Promise<T> {
+    ensurePrivateDir(this.runtimeDir);
+    mkdirSync(join(this.runtimeDir, 'locks'), { recursive: true, mode: 0o700 });
+    const l = await acquireLock(join(this.runtimeDir, 'locks', 'image-store.lock'), 'image-store', { purpose, timeoutMs: 60_000 });
+    try {
+      return await fn();
+    } finally {
+      l.release();
+    }
+  }
+
+  private recordFile(digest: string): string {
+    return join(this.dir, 'images', `${BlobStore.check(digest)}.json`);
+  }
+
+  refs(): Record<string, string> {
+    const f = join(this.dir, 'refs.json');
+    if (!existsSync(f)) return {};
+    try {
+      return JSON.parse(readFileSync(f, 'utf8')) as Record<string, string>;
+    } catch (e) {
+      throw new LxzoneError(`image store ${f}: not valid JSON: ${(e as Error).message}`, { code: 'EINVAL', where: f });
+    }
+  }
+
+  private writeRefs(refs: Record<string, string>): void {
+    writeFileAtomic(join(this.dir, 'refs.json'), `${JSON.stringify(refs, null, 2)}\n`);
+  }
+
+  record(digest: string): ImageRecord | undefined {
+    const f = this.recordFile(digest);
+    if (!existsSync(f)) return undefined;
+    return JSON.parse(readFileSync(f, 'utf8')) as ImageRecord;
+  }
+
+  /** Record an image whose blobs are all in place, and point `refs` at it. Call under the lock. */
+  addImage(rec: ImageRecord, refs: string[]): void {
+    for (const b of [rec.digest, rec.config, ...rec.layers.map((l) => l.digest)]) {
+      if (!this.blobs.has(b)) throw new LxzoneError(`image ${rec.digest}: blob ${b} is missing from the store`, { code: 'ENOENT' });
+    }
+    if (!existsSync(this.recordFile(rec.digest))) writeFileAtomic(this.recordFile(rec.digest), `${JSON.stringify(rec, null, 2)}\n`);
+    const all = this.refs();
+    for (const r of refs) all[r] = rec.digest;
+    this.writeRefs(all);
+  }
+
+  /**
+   * The image a user's reference names: a reference (short or canonical), a
+   * manifest digest, or a unique prefix of an image's id or digest.
+   */
+  resolve(ref: string): ImageRecord | undefined {
+    const refs = this.refs();
+    if (refs[ref] !== undefined) return this.record(refs[ref] as string);
+    if (DIGEST.test(ref)) return this.record(ref);
+    let canonical: string | undefined;
+    try {
+      canonical = formatImageRef(parseImageRef(ref));
+    } catch {
+      canonical = undefined; // not a reference: perhaps an id prefix
+    }
+    if (canonical !== undefined && refs[canonical] !== undefined) return this.record(refs[canonical] as string);
+    if (/^(sha256:)?[a-f0-9]{6,64}$/.test(ref)) {
+      const hex = ref.replace(/^sha256:/, '');
+      const hits = this.list().filter((i) => i.digest.slice(7).startsWith(hex) || i.config.slice(7).startsWith(hex));
+      if (hits.length > 1) throw new LxzoneError(`image id "${ref}" is ambiguous (${hits.length} images)`, { code: 'EINVAL', exitCode: 2 });
+      return hits[0];
+    }
+    return undefined;
+  }
+
+  /** Like resolve, an error naming the reference when there is no such image. */
+  get(ref: string): ImageRecord {
+    const rec = this.resolve(ref);
+    if (!rec) throw new LxzoneError(`image ${ref}: not in the image store (lxzone pull ${ref}, or lxzone image import)`, { code: 'ENOENT', where: ref });
+    return rec;
+  }
+
+  private usersDir(digest: string): string {
+    return join(this.dir, 'users', BlobStore.check(digest));
+  }
+
+  /** Zones created from the image (stale entries of zones that are gone are dropped). */
+  users(digest: string): string[] {
+    const dir = this.usersDir(digest);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((zone) => {
+        if (existsSync(join(this.stateDir, 'zones', zone, 'config.json'))) return true;
+        rmSync(join(dir, zone), { force: true }); // the zone is gone: its use with it
+        return false;
+      })
+      .sort();
+  }
+
+  addUser(digest: string, zone: string): void {
+    assertZoneName(zone);
+    mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
+    writeFileSync(join(this.usersDir(digest), zone), '');
+  }
+
+  removeUser(digest: string, zone: string): void {
+    assertZoneName(zone);
+    rmSync(join(this.usersDir(digest), zone), { force: true });
+  }
+
+  list(): ImageSummary[] {
+    const refs = this.refs();
+    const byDigest = new Map<string, string[]>();
+    for (const [r, d] of Object.entries(refs)) byDigest.set(d, [...(byDigest.get(d) ?? []), shortImageRef(r)]);
+    return readdirSync(join(this.dir, 'images'))
+      .filter((f) => /^[a-f0-9]{64}\.json$/.test(f))
+      .map((f) => this.record(`sha256:${f.slice(0, 64)}`) as ImageRecord)
+      .map((rec) => ({
+        ...rec,
+        refs: (byDigest.get(rec.digest) ?? []).sort(),
+        size: rec.layers.reduce((n, l) => n + l.size, 0),
+        users: this.users(rec.digest),
+      }))
+      .sort((a, b) => (a.storedAt < b.storedAt ? 1 : -1));
+  }
+
+  /**
+   * Untag `ref`; when no reference is left and no zone uses the image, its
+   * record goes too (blobs and layers go at prune, or here when unshared).
+   * Call under the lock. Returns what was removed.
+   */
+  remove(ref: string, force = false): { untagged: string[]; deleted?: string } {
+    const rec = this.get(ref);
+    const refs = this.refs();
+    const mine = Object.keys(refs).filter((r) => refs[r] === rec.digest);
+    const users = this.users(rec.digest);
+    // A reference given by name removes that name only; by id, every name.
+    const named = mine.filter((r) => r === ref || shortImageRef(r) === ref || (() => {
+      try {
+        return formatImageRef(parseImageRef(ref)) === r;
+      } catch {
+        return false;
+      }
+    })());
+    const untag = named.length > 0 && mine.length > 1 ? named : mine;
+    if (untag.length === mine.length && users.length > 0 && !force) {
+      throw new LxzoneError(`image ${ref} is in use by zone${users.length > 1 ? 's' : ''} ${users.join(', ')} (destroy ${users.length > 1 ? 'them' : 'it'} first)`, { code: 'EBUSY', where: ref });
+    }
+    for (const r of untag) delete refs[r];
+    this.writeRefs(refs);
+    if (untag.length < mine.length || users.length > 0) return { untagged: untag.map(shortImageRef) };
+    rmSync(this.recordFile(rec.digest), { force: true });
+    this.collect();
+    return { untagged: untag.map(shortImageRef), deleted: rec.digest };
+  }
+
+  /**
+   * Remove images with no reference and no user, then every blob and layer
+   * no remaining image names. Call under the lock. Returns bytes freed (blobs).
+   */
+  prune(): { images: string[]; blobs: number; bytes: number } {
+    const refs = new Set(Object.values(this.refs()));
+    const images: string[] = [];
+    for (const img of this.list()) {
+      if (refs.has(img.digest) || img.users.length > 0) continue;
+      rmSync(this.recordFile(img.digest), { force: true });
+      images.push(img.digest);
+    }
+    return { images, ...this.collect() };
+  }
+
+  /** Blobs and layers that no image record names, and partial downloads. */
+  private collect(): { blobs: number; bytes: number } {
+    const keep = new Set<string>();
+    for (const img of this.list()) for (const d of [img.digest, img.config, ...img.layers.map((l) => l.digest)]) keep.add(d.slice(7));
+    let blobs = 0;
+    let bytes = 0;
+    for (const f of readdirSync(this.blobs.dir)) {
+      const hex = f.replace(/\.partial$/, '');
+      if (keep.has(hex) && !f.endsWith('.partial')) continue;
+      const p = join(this.blobs.dir, f);
+      bytes += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
+      rmSync(p, { force: true, recursive: true });
+      blobs++;
+    }
+    for (const f of readdirSync(this.layers.dir)) {
+      if (/^[a-f0-9]{64}$/.test(f) && keep.has(f)) continue;
+      if (/^[a-f0-9]{64}$/.test(f)) this.layers.remove(`sha256:${f}`);
+    }
+    return { blobs, bytes };
+  }
+}
+

@@ -1,0 +1,238 @@
+// The image store against a real registry on the loopback interface
+// (Debian's docker-registry, started here; images pushed by skopeo from OCI
+// layouts built here): pull through a multi-arch index, digest pinning,
+// layers unpacked once with overlayfs whiteouts, a bearer-token front with
+// credentials from DOCKER_CONFIG, a registry that lies (digest, size, a
+// manifest that points nowhere) refused with nothing left in the store,
+// rmi / prune / save / import, and the CLI's errors.
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lxzoneInProcess as lxzone } from './support/cli-in-process.js';
+import { busyboxRoot, freePort, haveRegistryTools, ociLayout, push, startRegistry, startTokenFront, upperLayer, type Registry } from './support/registry.js';
+
+const isRoot = process.getuid?.() === 0;
+const run = haveRegistryTools() && isRoot ? describe : describe.skip;
+
+let work: string;
+let reg: Registry;
+let amdManifest: string;
+const saved: Record<string, string | undefined> = {};
+const setEnv = (k: string, v: string | undefined) => {
+  if (!(k in saved)) saved[k] = process.env[k];
+  if (v === undefined) delete process.env[k];
+  else process.env[k] = v;
+};
+const images = () => join(work, 'state/images');
+const blobFiles = () => readdirSync(join(images(), 'blobs/sha256'));
+
+run('image store: pull from a real registry', () => {
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'lxzone-33-'));
+    busyboxRoot(join(work, 'l1'));
+    upperLayer(join(work, 'l2'));
+    amdManifest = ociLayout(join(work, 'oci'), [join(work, 'l1'), join(work, 'l2')], 'v1', true).manifest;
+    reg = await startRegistry(work);
+    push(join(work, 'oci'), 'v1', `${reg.host}/busybox:v1`);
+    setEnv('LXZONE_STATE_DIR', join(work, 'state'));
+    setEnv('LXZONE_RUNTIME_DIR', join(work, 'run'));
+    setEnv('DOCKER_CONFIG', join(work, 'docker'));
+  }, 120_000);
+
+  afterAll(async () => {
+    await reg?.stop();
+    for (const [k, v] of Object.entries(saved)) setEnv(k, v);
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('pulls through a multi-arch index: the host\'s image, its layers unpacked once with overlayfs whiteouts', async () => {
+    const r = await lxzone('pull', `${reg.host}/busybox:v1`);
+    expect(r.stderr).toMatch(/downloaded/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(amdManifest);
+    const list = JSON.parse((await lxzone('images', '--json')).stdout) as { digest: string; refs: string[]; platform: { architecture: string }; image: { env: Record<string, string> } }[];
+    expect(list).toHaveLength(1);
+    expect(list[0]?.digest).toBe(amdManifest);
+    expect(list[0]?.platform.architecture).toBe('amd64');
+    expect(list[0]?.refs).toEqual([`${reg.host}/busybox:v1`]);
+    expect(list[0]?.image.env.GREETING).toBe('hello from the image');
+    const layers = readdirSync(join(images(), 'layers')).filter((d) => !d.startsWith('.'));
+    expect(layers).toHaveLength(2);
+    // The upper layer holds its own files only, and a whiteout device for etc/gone.
+    const upper = layers.map((l) => join(images(), 'layers', l)).find((d) => existsSync(join(d, 'etc/motd'))) as string;
+    const wh = lstatSync(join(upper, 'etc/gone'));
+    expect(wh.isCharacterDevice()).toBe(true);
+    expect(wh.rdev).toBe(0);
+    expect(existsSync(join(upper, 'bin'))).toBe(false);
+    expect(existsSync(join(upper, 'opt/old/.wh..wh..opq'))).toBe(false);
+    // A second pull downloads nothing.
+    const again = await lxzone('pull', `${reg.host}/busybox:v1`);
+    expect(again.code).toBe(0);
+    expect(again.stderr).not.toMatch(/downloading/);
+    expect(again.stderr).toMatch(/exists/);
+  }, 60_000);
+
+  it('pins by digest, and refuses a digest the registry does not have', async () => {
+    const r = await lxzone('pull', '--quiet', `${reg.host}/busybox@${amdManifest}`);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(amdManifest);
+    const bad = `sha256:${'0'.repeat(64)}`;
+    const miss = await lxzone('pull', `${reg.host}/busybox@${bad}`);
+    expect(miss.code).toBe(1);
+    expect(miss.stderr).toBe(`lxzone: ${reg.host}/busybox: manifest ${bad}: not found (HTTP 404)\n`);
+  }, 60_000);
+
+  it('reports progress as JSON lines with --json', async () => {
+    await lxzone('rmi', `${reg.host}/busybox:v1`, `${reg.host}/busybox@${amdManifest}`);
+    await lxzone('image', 'prune');
+    const r = await lxzone('pull', '--json', `${reg.host}/busybox:v1`);
+    expect(r.code).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; status?: string });
+    expect(events[0]?.type).toBe('resolved');
+    expect(events.filter((e) => e.status === 'downloaded')).toHaveLength(2);
+    expect(events.at(-1)?.type).toBe('done');
+  }, 60_000);
+
+  it('pulls through a bearer-token front with credentials from DOCKER_CONFIG, and is refused without them', async () => {
+    const front = await startTokenFront(reg.host, 'alice', 's3cret');
+    try {
+      mkdirSync(join(work, 'docker'), { recursive: true });
+      writeFileSync(join(work, 'docker/config.json'), '{}');
+      const denied = await lxzone('pull', `${front.host}/busybox:v1`);
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toMatch(new RegExp(`^lxzone: ${front.host}/busybox: manifest v1: the token service http://${front.host} refused \\(HTTP 401\\); no credentials`));
+      const auth = Buffer.from('alice:s3cret').toString('base64');
+      writeFileSync(join(work, 'docker/config.json'), JSON.stringify({ auths: { [`http://${front.host}`]: { auth } } }));
+      const ok = await lxzone('pull', `${front.host}/busybox:v1`);
+      expect(ok.code).toBe(0);
+      expect(front.tokens()).toBeGreaterThan(0);
+      expect((await lxzone('images')).stdout).toContain(`${front.host}/busybox:v1`);
+      // The same image under two names: rmi of one only untags it.
+      expect((await lxzone('rmi', `${front.host}/busybox:v1`)).stdout).toBe(`untagged ${front.host}/busybox:v1\n`);
+    } finally {
+      await front.stop();
+      rmSync(join(work, 'docker'), { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  describe('a registry that lies', () => {
+    let server: Server;
+    let host: string;
+    const routes = new Map<string, { type?: string; body: Buffer; digestHeader?: string }>();
+    const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    const manifestFor = (layer: { digest: string; size: number }, config: Buffer) =>
+      Buffer.from(JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(config), size: config.length },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
+      }));
+    const config = Buffer.from('{"os":"linux","architecture":"amd64","config":{}}');
+    const layer = Buffer.from('not really a layer, and not what its digest says');
+
+    beforeAll(async () => {
+      const port = await freePort();
+      host = `127.0.0.1:${port}`;
+      server = createServer((req, res) => {
+        const r = routes.get(req.url ?? '');
+        if (!r) {
+          res.writeHead(404).end();
+          return;
+        }
+        res.writeHead(200, { 'content-type': r.type ?? 'application/octet-stream', ...(r.digestHeader ? { 'docker-content-digest': r.digestHeader } : {}) }).end(r.body);
+      });
+      await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
+      routes.set(`/v2/liar/blobs/${sha(config)}`, { body: config });
+    });
+    afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+
+    const expectNothingOf = (digests: string[]) => {
+      const left = blobFiles();
+      for (const d of digests) expect(left.filter((f) => f.startsWith(d.slice(7)))).toEqual([]);
+      expect(Object.keys(JSON.parse(readFileSync(join(images(), 'refs.json'), 'utf8')) as object).filter((r) => r.includes('liar'))).toEqual([]);
+    };
+
+    it('a layer whose content is not its digest', async () => {
+      const claimed = `sha256:${'a'.repeat(64)}`;
+      routes.set('/v2/liar/manifests/digest', { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestFor({ digest: claimed, size: layer.length }, config) });
+      routes.set(`/v2/liar/blobs/${claimed}`, { body: layer });
+      const r = await lxzone('pull', `${host}/liar:digest`);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`layer ${claimed}: content does not match its digest (got ${sha(layer)})`);
+      expectNothingOf([claimed]);
+    });
+
+    it('a layer longer than the manifest says', async () => {
+      routes.set('/v2/liar/manifests/size', { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestFor({ digest: sha(layer), size: 10 }, config) });
+      routes.set(`/v2/liar/blobs/${sha(layer)}`, { body: layer });
+      const r = await lxzone('pull', `${host}/liar:size`);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('the registry sent more than the 10 bytes the manifest gives');
+      expectNothingOf([sha(layer)]);
+    });
+
+    it('a manifest that points nowhere, and one whose digest header lies', async () => {
+      const nowhere = `sha256:${'b'.repeat(64)}`;
+      routes.set('/v2/liar/manifests/nowhere', { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestFor({ digest: nowhere, size: 5 }, config) });
+      const r = await lxzone('pull', `${host}/liar:nowhere`);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`\nlxzone: ${host}/liar: layer: not found \\(HTTP 404\\)\n$`));
+      const m = manifestFor({ digest: nowhere, size: 5 }, config);
+      routes.set('/v2/liar/manifests/header', { type: 'application/vnd.oci.image.manifest.v1+json', body: m, digestHeader: `sha256:${'c'.repeat(64)}` });
+      const h = await lxzone('pull', `${host}/liar:header`);
+      expect(h.code).toBe(1);
+      expect(h.stderr).toContain(`the registry says its digest is sha256:${'c'.repeat(64)} but its content is ${sha(m)}`);
+      expectNothingOf([nowhere]);
+    });
+
+    it('a manifest that is not one', async () => {
+      routes.set('/v2/liar/manifests/junk', { type: 'application/vnd.oci.image.manifest.v1+json', body: Buffer.from('{"schemaVersion":2,"layers":"no"}') });
+      const r = await lxzone('pull', `${host}/liar:junk`);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^lxzone: 127\.0\.0\.1:\d+\/liar: manifest: manifest sha256:[a-f0-9]{64}: .*config/);
+    });
+  });
+
+  it('saves an image as an OCI layout and imports it back under another name, sharing its blobs', async () => {
+    const out = join(work, 'saved.tar');
+    const s = await lxzone('image', 'save', `${reg.host}/busybox:v1`, '-o', out);
+    expect(s.code).toBe(0);
+    const before = blobFiles().length;
+    const i = await lxzone('image', 'import', out, 'copy/busybox:again');
+    expect(i.code).toBe(0);
+    expect(i.stdout).toMatch(/^imported copy\/busybox:again: sha256:/);
+    expect(blobFiles().length).toBe(before); // same manifest, config and layers: nothing new
+    const again = await lxzone('image', 'save', 'copy/busybox:again', '-o', out);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`lxzone: ${out} already exists\n`);
+  }, 60_000);
+
+  it('rmi untags, removes the last reference with its blobs and layers; prune leaves nothing', async () => {
+    const inspect = JSON.parse((await lxzone('image', 'inspect', 'copy/busybox:again')).stdout) as { refs: string[]; rawConfig: { config: { Cmd: string[] } } };
+    expect(inspect.refs.length).toBe(2);
+    expect(inspect.rawConfig.config.Cmd[0]).toBe('/bin/sh');
+    const r = await lxzone('rmi', 'copy/busybox:again');
+    expect(r.stdout).toBe('untagged copy/busybox:again\n');
+    const last = await lxzone('rmi', `${reg.host}/busybox:v1`);
+    expect(last.stdout).toMatch(/^untagged .*\ndeleted sha256:/);
+    await lxzone('image', 'prune');
+    expect(JSON.parse((await lxzone('images', '--json')).stdout)).toEqual([]);
+    expect(blobFiles()).toEqual([]);
+    expect(readdirSync(join(images(), 'layers'))).toEqual([]);
+    const gone = await lxzone('rmi', 'nothing:here');
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('lxzone: image nothing:here: not in the image store (lxzone pull nothing:here, or lxzone image import)\n');
+  }, 60_000);
+
+  it('refuses a bad reference as a usage error', async () => {
+    const r = await lxzone('pull', 'Bad/Name');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('lxzone: image reference "Bad/Name": the repository must be lowercase components (a-z, 0-9, separated by . _ __ or -) joined by /\n');
+    const d = await lxzone('pull', 'busybox@sha256:1234');
+    expect(d.code).toBe(2);
+    expect(d.stderr).toContain('is not sha256: followed by 64 lowercase hex digits');
+  });
+});
