@@ -166,6 +166,10 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
     } else if (key == "root-cow-dir") {
       if (!safe_path(value)) return bad(index, key, "not an absolute path without '..'");
       out->root_cow_dir = value;
+    } else if (key == "root-cow-layer") {
+      if (!safe_path(value) || value == "/") return bad(index, key, "not an absolute path without '..'");
+      if (out->root_cow_layers.size() >= 128) return bad(index, key, "more than 128 layers");
+      out->root_cow_layers.push_back(value);
     } else if (key == "root-cow-size") {
       bool ok = !value.empty();
       for (char ch : value) ok &= (ch >= '0' && ch <= '9') || ch == 'k' || ch == 'm' || ch == 'g';

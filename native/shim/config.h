@@ -54,6 +54,10 @@ struct ShimConfig {
   bool root_cow = false;
   std::string root_cow_dir;
   std::string root_cow_size = "1g";
+  // An image's layers from the image store (host directories, lowest first):
+  // with them the overlay's lower layers are these, each id-mapped onto the
+  // zone's ids, instead of the host's root.
+  std::vector<std::string> root_cow_layers;
   std::vector<std::string> masks;  // zone paths hidden (files: /dev/null; dirs: an empty tmpfs)
   std::string hostname = "lxzone";
   std::string cwd = "/";

@@ -123,6 +123,43 @@ Status attach_lower(const ShimConfig& c, const std::string& host_root) {
   return s;
 }
 
+// An image's layers (the image store's, shared by every zone of the image),
+// each reached with no symlink on the way, cloned, id-mapped onto the zone's
+// ids like the host's root above, read-only, attached at kLower-N.
+Status attach_layers(const ShimConfig& c, const std::string& host_root) {
+  int userns = -1;
+  LXZ_TRY(idmap_userns(c, host_root + "/proc", &userns));
+  Status s;
+  for (size_t i = 0; s.ok() && i < c.root_cow_layers.size(); i++) {
+    const std::string& layer = c.root_cow_layers[i];
+    struct open_how how = {};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    std::string path = host_root + layer;
+    int fd = static_cast<int>(syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how));
+    if (fd < 0) {
+      s = sys_error("image layer " + layer);
+      break;
+    }
+    int tree = static_cast<int>(syscall(SYS_open_tree, fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+    close(fd);
+    if (tree < 0) {
+      s = sys_error("open_tree " + layer);
+      break;
+    }
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    attr.userns_fd = static_cast<uint64_t>(userns);
+    std::string at = std::string(kLower) + "-" + std::to_string(i);
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) s = sys_error("id-map image layer " + layer);
+    if (s.ok()) s = make_dir(at, 0755);
+    if (s.ok() && syscall(SYS_move_mount, tree, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0) s = sys_error("attach image layer " + layer);
+    close(tree);
+  }
+  close(userns);
+  return s;
+}
+
 // The upper layer: the zone's directory (kept) or a tmpfs (gone with the
 // zone). Either way on a filesystem other than the host's root, as overlayfs
 // requires of layers that would otherwise nest.
@@ -223,12 +260,22 @@ Status bind_host_submounts(const std::string& host_root, const std::string& root
 }  // namespace
 
 Status mount_cow_root(const ShimConfig& c, const std::string& host_root, const std::string& root) {
-  LXZ_TRY(attach_lower(c, host_root));
+  const bool image = !c.root_cow_layers.empty();
+  std::string lower;
+  if (image) {
+    LXZ_TRY(attach_layers(c, host_root));
+    // overlayfs lists lower layers top first; the store gives them lowest first.
+    for (size_t i = c.root_cow_layers.size(); i-- > 0;)
+      lower += (lower.empty() ? "" : ":") + std::string(kLower) + "-" + std::to_string(i);
+  } else {
+    LXZ_TRY(attach_lower(c, host_root));
+    lower = kLower;
+  }
   LXZ_TRY(attach_upper(c, host_root));
-  std::string data = std::string("lowerdir=") + kLower + ",upperdir=" + kUpper + "/upper,workdir=" + kUpper + "/work";
+  std::string data = "lowerdir=" + lower + ",upperdir=" + kUpper + "/upper,workdir=" + kUpper + "/work";
   if (mount("overlay", root.c_str(), "overlay", MS_NOSUID | MS_NODEV, data.c_str()) < 0)
-    return sys_error("mount the copy-on-write root (overlay)");
-  return bind_host_submounts(host_root, root);
+    return sys_error(image ? "mount the image's layers (overlay)" : "mount the copy-on-write root (overlay)");
+  return image ? Status{} : bind_host_submounts(host_root, root);
 }
 
 }  // namespace lxz

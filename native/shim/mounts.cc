@@ -512,7 +512,7 @@ Status build_zone_filesystem(const ShimConfig& c) {
   LXZ_TRY(mount_scratch(root + "/run", c, "0755"));
   // On the host's root, the zone's root gets a home of its own (the host's
   // /root is not its to read, and it would not be able to anyway).
-  if (c.rootfs.empty()) LXZ_TRY(mount_scratch(root + "/root", c, "0700"));
+  if (c.rootfs.empty() && c.root_cow_layers.empty()) LXZ_TRY(mount_scratch(root + "/root", c, "0700"));
   for (const TmpfsMount& t : c.tmpfs) LXZ_TRY(tmpfs_into_root(root, t, c));
   for (const BindMount& b : c.binds) LXZ_TRY(bind_into_root(root, b.source, b.target, b.readonly, true));
   // After the binds: a bind of a directory above lxzone's state shows it too.

@@ -11,10 +11,15 @@ import { parseEnvFlags, parseUserFlag, parseVolumeFlag } from '../zone/config/fl
 import { resolveUser } from '../zone/config/user.js';
 import { startOneShot, type RunOptions, type ZoneStats } from '../zone/run.js';
 import { runNamed } from '../zone/lifecycle/run-named.js';
+import type { ImageConfig } from '../zone/image/manifests.js';
+import { ImageStore } from '../zone/image/store/images.js';
+import { zoneImage, type ZoneImage } from '../zone/image/store/zone-image.js';
+import { PullProgress } from './pull-progress.js';
 import { addResourceOptions, parseResourceFlags, requestedResources, type ResourceFlags } from './resource-options.js';
 
 interface RunFlags extends ResourceFlags {
   rootfs?: string;
+  image?: string;
   root: 'ro' | 'cow';
   hostname?: string;
   kernelVersion?: string;
@@ -87,6 +92,25 @@ function openTraceOutput(path: string): WriteStream {
   return createWriteStream(path, { fd });
 }
 
+/** `run --image`: the image, pulled first if the store lacks it (progress on stderr). */
+async function imageForRun(flags: RunFlags, cmd: Command): Promise<ZoneImage> {
+  if (flags.rootfs !== undefined) throw new LxzoneError('--image excludes --rootfs', { exitCode: 2 });
+  if (cmd.getOptionValueSource('root') !== 'default') throw new LxzoneError('--image excludes --root (an image zone is always copy-on-write over its layers)', { exitCode: 2 });
+  const progress = new PullProgress(process.stderr.isTTY ? 'bars' : 'lines');
+  try {
+    return await zoneImage(new ImageStore(), flags.image as string, progress.event);
+  } finally {
+    progress.stop();
+  }
+}
+
+/** Docker's rule: the command given replaces Cmd, and follows the Entrypoint. */
+export function imageArgv(config: ImageConfig, command: string[]): string[] {
+  const argv = [...(config.entrypoint ?? []), ...(command.length > 0 ? command : (config.cmd ?? []))];
+  if (argv.length === 0) throw new LxzoneError('the image declares no Entrypoint or Cmd: give the command to run (after --)', { exitCode: 2 });
+  return argv;
+}
+
 /** `run --name`: the zone is created and kept (src/zone/lifecycle/run-named.ts). */
 async function runNamedFromFlags(name: string, command: string[], flags: RunFlags, cmd: Command): Promise<number> {
   for (const f of ['tty', 'trace', 'traceOutput', 'stats', 'json'] as const) {
@@ -95,6 +119,7 @@ async function runNamedFromFlags(name: string, command: string[], flags: RunFlag
     }
   }
   const given = (o: string) => cmd.getOptionValueSource(o) !== 'default';
+  if (flags.image !== undefined) throw new LxzoneError('--image with --name: use lxzone create --image, then boot', { exitCode: 2 });
   return runNamed(
     {
       name,
@@ -120,8 +145,9 @@ export function register(program: Command): void {
   const cmd = program
     .command('run')
     .description('run a command in a new zone (removed when it exits)')
-    .argument('<command...>', 'the binary and its arguments (after --)')
+    .argument('[command...]', "the binary and its arguments (after --); with --image, the image's Cmd by default")
     .option('--rootfs <dir>', "a directory to use as the zone's root (default: the host's root, read-only)")
+    .option('--image <ref>', "run an image of the image store (pulled first if missing): its layers shared, the zone's writes on a tmpfs; its Env, Cmd, Entrypoint, WorkingDir and User applied")
     .addOption(new Option('--root <mode>', "the host's root read-only, or copy-on-write (writes kept in the zone, never on the host; discarded when a one-shot zone ends)").choices(['ro', 'cow']).default('ro'))
     .option('--hostname <name>', "the zone's hostname", 'lxzone')
     .option('--kernel-version <release>', 'the kernel release uname(2) reports in the zone')
@@ -146,12 +172,15 @@ export function register(program: Command): void {
         process.exitCode = await runNamedFromFlags(flags.name, command, flags, cmd);
         return;
       }
-      const env = parseEnvFlags(flags.env);
+      const image = flags.image !== undefined ? await imageForRun(flags, cmd) : undefined;
+      if (!image && command.length === 0) throw new LxzoneError('run: give the command to run (after --), or --image', { exitCode: 2 });
+      const env = { ...(image?.config.env ?? {}), ...parseEnvFlags(flags.env) };
       const binds = flags.volume.map(parseVolumeFlag);
       let uid: number | undefined;
       let gid: number | undefined;
-      if (flags.user !== undefined) {
-        const u = resolveUser(parseUserFlag(flags.user), flags.rootfs ?? '/');
+      const userSpec = flags.user !== undefined ? parseUserFlag(flags.user) : image?.config.user;
+      if (userSpec !== undefined) {
+        const u = resolveUser(userSpec, image ? image.readFile : (flags.rootfs ?? '/'));
         uid = u.uid;
         gid = u.gid;
       }
@@ -163,14 +192,15 @@ export function register(program: Command): void {
         : undefined;
 
       const opts: RunOptions = {
-        argv: command,
+        argv: image ? imageArgv(image.config, command) : command,
         rootfs: flags.rootfs,
         ...(flags.root === 'cow' ? { rootCow: {} } : {}),
+        ...(image ? { rootCow: { layers: image.layers } } : {}),
         hostname: flags.hostname,
         kernelVersion: flags.kernelVersion,
         kernelVersionEnv: flags.kernelVersionEnv,
         env,
-        cwd: flags.workdir,
+        cwd: image && cmd.getOptionValueSource('workdir') === 'default' ? (image.config.workingDir ?? '/') : flags.workdir,
         uid,
         gid,
         init: flags.init,

@@ -13,6 +13,11 @@ export interface RootCow {
   dir?: string;
   /** Size of the tmpfs upper layer (no dir). */
   sizeBytes?: number;
+  /**
+   * An image's layers from the image store (host directories, lowest
+   * first): the overlay's lower layers instead of the host's root.
+   */
+  layers?: string[];
 }
 
 export const DEFAULT_COW_TMPFS_BYTES = 1024 ** 3;
@@ -33,5 +38,6 @@ export function cowMasks(): string[] {
 export function checkRootCow(opts: { rootfs?: string; rootCow?: RootCow }, rootless: boolean): void {
   if (!opts.rootCow) return;
   if (opts.rootfs !== undefined) throw new LxzoneError('--root cow is for the host\'s root; it excludes --rootfs', { exitCode: 2, code: 'EINVAL' });
+  if (rootless && opts.rootCow.layers) throw new LxzoneError('--image needs root (the image\'s shared layers are id-mapped onto the zone\'s ids)', { exitCode: 125, code: 'EPERM' });
   if (rootless) throw new LxzoneError('--root cow needs root (an id-mapped overlay of the host\'s root)', { exitCode: 125, code: 'EPERM' });
 }

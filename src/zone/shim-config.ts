@@ -16,7 +16,7 @@ export interface ShimConfig {
   rootfs?: string;
   rootfsWritable?: boolean;
   /** A copy-on-write host root (native/shim/cow_root.cc). */
-  rootCow?: { dir?: string; size?: string };
+  rootCow?: { dir?: string; size?: string; layers?: string[] };
   /** Zone paths hidden from the zone. */
   masks?: string[];
   hostname: string;
@@ -74,6 +74,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
     add('root-cow', true);
     if (c.rootCow.dir) add('root-cow-dir', c.rootCow.dir);
     if (c.rootCow.size) add('root-cow-size', c.rootCow.size);
+    for (const l of c.rootCow.layers ?? []) add('root-cow-layer', l);
   }
   for (const m of c.masks ?? []) add('mask', m);
   add('hostname', c.hostname);

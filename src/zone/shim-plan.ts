@@ -138,8 +138,10 @@ export function planZone(opts: RunOptions): ZonePlan {
             rootCow: {
               ...(opts.rootCow.dir ? { dir: opts.rootCow.dir } : {}),
               size: `${Math.max(1, Math.ceil((opts.rootCow.sizeBytes ?? DEFAULT_COW_TMPFS_BYTES) / 1024))}k`,
+              ...(opts.rootCow.layers ? { layers: opts.rootCow.layers } : {}),
             },
-            masks: cowMasks(),
+            // The host's secrets are masked where the host's root shows; an image's root holds none.
+            masks: opts.rootCow.layers ? [] : cowMasks(),
           }
         : {}),
       hostname,

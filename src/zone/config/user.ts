@@ -30,9 +30,12 @@ export function parseUserSpec(spec: string): UserSpec {
   return g === undefined ? { user: conv(u) } : { user: conv(u), group: conv(g) };
 }
 
+/** Reads a file of the zone's root by its path there (an image's layers have no single directory). */
+export type ZoneFileReader = (rel: string) => string | undefined;
+
 /** Read a small file of the zone's root with symlinks resolved inside the
  * root; ENOENT gives undefined. */
-function readZoneFile(root: string, rel: string): string | undefined {
+export function readRootFile(root: string, rel: string): string | undefined {
   let host: string;
   try {
     host = resolveInRoot(root, rel);
@@ -80,8 +83,9 @@ function findEntry(text: string | undefined, key: number | string, keyField: 0 |
  * host directory that becomes the zone's /). A numeric uid without a group
  * takes the passwd entry's gid when there is one, else the same number.
  */
-export function resolveUser(spec: string, rootfs: string): ResolvedUser {
+export function resolveUser(spec: string, rootfs: string | ZoneFileReader): ResolvedUser {
   const { user, group } = parseUserSpec(spec);
+  const readZoneFile = (_root: unknown, rel: string) => (typeof rootfs === 'string' ? readRootFile(rootfs, rel) : rootfs(rel));
   const passwd = typeof user === 'string' || group === undefined ? readZoneFile(rootfs, 'etc/passwd') : undefined;
   let uid: number;
   let gid: number | undefined;

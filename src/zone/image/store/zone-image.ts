@@ -1,0 +1,56 @@
+// From a reference to what a zone of the image needs: its layer directories
+// (unpacked once, shared), what the image declares (Env, Cmd, …), and a
+// reader of files through the layers (the zone's /etc/passwd for a user
+// name), for `run --image` and `create --image`. A missing image is pulled
+// first, as `docker run` does.
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRootFile, type ZoneFileReader } from '../../config/user.js';
+import type { ImageConfig } from '../manifests.js';
+import { pullImage, type PullEvent } from '../registry/pull.js';
+import type { ImageRecord, ImageStore } from './images.js';
+import { parseImageRef } from './reference.js';
+
+export interface ZoneImage {
+  record: ImageRecord;
+  /** Host directories of the layers, lowest first. */
+  layers: string[];
+  config: ImageConfig;
+  readFile: ZoneFileReader;
+}
+
+/**
+ * A file of the merged image, looked up top layer first: a whiteout (or a
+ * symlink on the way, which only the merged tree could resolve) ends the
+ * search with nothing.
+ */
+export function layeredReader(layers: string[]): ZoneFileReader {
+  return (rel) => {
+    const parts = rel.split('/').filter(Boolean);
+    for (let i = layers.length - 1; i >= 0; i--) {
+      const layer = layers[i] as string;
+      let cur = layer;
+      let missing = false;
+      for (let k = 0; k < parts.length; k++) {
+        cur = join(cur, parts[k] as string);
+        const st = lstatSync(cur, { throwIfNoEntry: false });
+        if (!st) {
+          missing = true;
+          break;
+        }
+        if (st.isCharacterDevice() && st.rdev === 0) return undefined; // whited out
+        if (st.isSymbolicLink()) return undefined;
+        if (k === parts.length - 1) return st.isFile() ? readRootFile(layer, rel) : undefined;
+      }
+      if (!missing) return undefined;
+    }
+    return undefined;
+  };
+}
+
+export async function zoneImage(store: ImageStore, ref: string, onPull?: (e: PullEvent) => void): Promise<ZoneImage> {
+  let record = store.resolve(ref);
+  if (!record) record = await pullImage(store, parseImageRef(ref), onPull ? { onEvent: onPull } : {});
+  const layers = record.layers.map((l, i) => store.layers.unpack(l.digest, `image ${ref}: layer ${i}`).dir);
+  return { record, layers, config: record.image, readFile: layeredReader(layers) };
+}
