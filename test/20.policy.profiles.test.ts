@@ -38,34 +38,40 @@ describe('shipped profiles', () => {
     }
   });
 
-  it('default: the LX emulations, Docker\'s refusals and the fall-back ENOSYS', () => {
+  it('default: the LX emulations, Docker\'s refusals and the zone-confined namespace calls', () => {
     for (const abi of ['x86_64', 'i386', 'aarch64'] as const) {
       expect(decision('default', abi, 'uname').disposition).toBe('emulate:uname');
       expect(decision('default', abi, 'sysinfo').disposition).toBe('emulate:sysinfo');
       expect(decision('default', abi, 'syslog').disposition).toBe('emulate:syslog');
       expect(decision('default', abi, 'reboot').disposition).toBe('emulate:reboot');
-      expect(decision('default', abi, 'clone3').disposition).toBe('errno:ENOSYS');
-      for (const name of ['mount', 'umount2', 'pivot_root', 'setns', 'kexec_load', 'init_module', 'finit_module',
+      // Namespaces and mounts: confined by the zone's user namespace (issue 21.3).
+      for (const name of ['clone', 'clone3', 'unshare', 'mount', 'umount2', 'pivot_root', 'setns', 'move_mount', 'fsopen',
+        'sethostname', 'setdomainname']) {
+        expect(decision('default', abi, name).disposition, `${abi} ${name}`).toBe('host');
+        expect(decision('default', abi, name).conditional, `${abi} ${name}`).toBe(false);
+      }
+      for (const name of ['kexec_load', 'init_module', 'finit_module',
         'delete_module', 'bpf', 'perf_event_open', 'open_by_handle_at', 'swapon',
-        'settimeofday', 'acct', 'userfaultfd', 'move_mount', 'fsopen']) {
+        'settimeofday', 'acct', 'userfaultfd']) {
         const d = decision('default', abi, name);
         expect(d.disposition, `${abi} ${name}`).toBe('errno:EPERM');
       }
       for (const name of ['read', 'write', 'openat', 'mmap', 'futex', 'execve', 'rt_sigaction', 'clock_gettime', 'epoll_pwait']) {
         expect(decision('default', abi, name).disposition, `${abi} ${name}`).toBe('host');
       }
-      for (const name of ['ioctl', 'socket', 'clone', 'unshare', 'personality', 'clock_settime', 'mknodat', 'request_key']) {
+      for (const name of ['ioctl', 'socket', 'personality', 'clock_settime', 'mknodat', 'request_key']) {
         expect(decision('default', abi, name).conditional, `${abi} ${name}`).toBe(true);
       }
     }
     expect(decision('default', 'x86_64', 'iopl').disposition).toBe('errno:EPERM');
   });
 
-  it('default: CLONE_NEWUSER refused unless the zone allows nesting', () => {
-    const refuses = (allowNesting: boolean) => resolveProfile('default', 'x86_64', { allowNesting }).syscalls
-      .find((s) => s.name === 'unshare')!.rules.some((r) => r.disposition === 'errno:EPERM');
-    expect(refuses(false)).toBe(true);
-    expect(refuses(true)).toBe(false);
+  it('default allows nested user namespaces; strict kills them unless the zone allows nesting', () => {
+    const refuses = (profile: string, allowNesting: boolean) => resolveProfile(profile, 'x86_64', { allowNesting }).syscalls
+      .find((s) => s.name === 'clone')!.rules.some((r) => r.disposition !== 'host');
+    expect(refuses('default', false)).toBe(false);
+    expect(refuses('strict', false)).toBe(true);
+    expect(refuses('strict', true)).toBe(false);
   });
 
   it('default: AF_PACKET refused unless the zone holds CAP_NET_RAW', () => {

@@ -19,30 +19,28 @@ namespace {
 constexpr int kZoneCaps[] = {
     CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER, CAP_FSETID, CAP_KILL, CAP_SETGID, CAP_SETUID,
     CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_AUDIT_WRITE, CAP_SETFCAP, CAP_SYS_BOOT, CAP_SYSLOG,
+    // As in LXC's unprivileged containers, the capabilities whose kernel
+    // checks are against the owner of the object's namespace, which for a
+    // zone's network, UTS, IPC, mount and cgroup namespaces is the zone's user
+    // namespace (zone_namespaces.h): CAP_SYS_ADMIN (sethostname, mounts in its
+    // own mount namespaces, where every mount lxzone made is locked),
+    // CAP_NET_ADMIN and CAP_NET_RAW (its own network: addresses, routes, lo,
+    // its sysctls, SO_SNDBUFFORCE, raw sockets; the bridge validates every
+    // source that leaves it), CAP_IPC_OWNER (its own IPC objects). Everything
+    // of the host belongs to the host's user namespace, where the zone holds
+    // nothing.
+    CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_NET_RAW, CAP_IPC_OWNER,
 };
 
-// A system zone's init (systemd) mounts for its services (PrivateTmp and the
-// like: a mount namespace of the service's own) and needs CAP_SYS_ADMIN for
-// that. It holds it in the zone's user namespace only: every mount lxzone
-// built is locked there (flags, masks), a new proc or sysfs is refused by the
-// kernel, a cgroup mount is rooted at the zone's own cgroup (whose cap files
-// stay the host's), and the host's kernel knobs check the host's namespace
-// (test/80.lifecycle.system-zone tries each). LXC's unprivileged containers
-// give systemd the same.
-constexpr int kSystemZoneExtraCaps[] = {CAP_SYS_ADMIN};
-
-bool kept(int cap, bool system) {
+bool kept(int cap) {
   for (int c : kZoneCaps)
     if (c == cap) return true;
-  if (system)
-    for (int c : kSystemZoneExtraCaps)
-      if (c == cap) return true;
   return false;
 }
 
 }  // namespace
 
-Status drop_capabilities_to_zone_set(bool system) {
+Status drop_capabilities_to_zone_set() {
   int last = CAP_LAST_CAP;
   // The running kernel may know more capabilities than our headers.
   for (int cap = 0; cap < 64; cap++) {
@@ -52,15 +50,13 @@ Status drop_capabilities_to_zone_set(bool system) {
     }
   }
   for (int cap = 0; cap <= last; cap++) {
-    if (kept(cap, system)) continue;
+    if (kept(cap)) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return sys_error("drop capability from the bounding set");
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return sys_error("clear ambient capabilities");
 
   uint64_t mask = 0;
   for (int c : kZoneCaps) mask |= uint64_t{1} << c;
-  if (system)
-    for (int c : kSystemZoneExtraCaps) mask |= uint64_t{1} << c;
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct data[2] = {};
   data[0].effective = data[0].permitted = static_cast<uint32_t>(mask);

@@ -1,11 +1,11 @@
-// The capabilities a zone's root keeps (Docker's default set, less NET_RAW and
-// MKNOD, which a zone cannot use in a user namespace anyway).
+// The capabilities a zone's root keeps in its user namespace: Docker's default
+// set less MKNOD, plus those scoped to the namespaces the zone owns
+// (capabilities.cc says which and why).
 #pragma once
 #include "../common/result.h"
 
 namespace lxz {
 
-// `system`: a system zone's init also keeps CAP_SYS_ADMIN (capabilities.cc says why).
-Status drop_capabilities_to_zone_set(bool system);
+Status drop_capabilities_to_zone_set();
 
 }  // namespace lxz

@@ -51,7 +51,7 @@ Status become_zone_user(const ShimConfig& c) {
   if (setresgid(0, 0, 0) < 0) return sys_error("setresgid 0");
   if (setresuid(0, 0, 0) < 0) return sys_error("setresuid 0");
   if (setgroups(0, nullptr) < 0 && !c.rootless) return sys_error("setgroups");
-  LXZ_TRY(drop_capabilities_to_zone_set(c.system));
+  LXZ_TRY(drop_capabilities_to_zone_set());
   if (c.gid != 0 && setresgid(c.gid, c.gid, c.gid) < 0) return sys_error("setresgid");
   if (c.uid != 0 && setresuid(c.uid, c.uid, c.uid) < 0) return sys_error("setresuid");
   return {};
