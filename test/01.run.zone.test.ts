@@ -185,6 +185,11 @@ describe('lxzone run (CLI)', () => {
     expect(r.stdout).toContain('PRETTY_NAME=');
   });
 
+  it("stops reading its options at the command, as docker run does: the command's own -e and -n reach it", async () => {
+    const r = await runCli(['run', '--hostname', 'opts', '/bin/sh', '-c', 'printf "%s %s %s" "$0" "$1" "$(hostname)"', '-e', '-n']);
+    expect(r.stdout).toBe('-e -n opts');
+  });
+
   it('exits with the binary status', async () => {
     const r = await runCli(['run', '--', '/bin/sh', '-c', 'exit 3']);
     expect(r.code).toBe(3);

@@ -41,6 +41,9 @@ describe('exec', () => {
     const api = await execZone('ex', { argv: ['/usr/bin/id', '-u'], user: '1000', stdio: 'pipe' });
     expect(api.stdout!.toString()).toBe('1000\n');
     expect((await cli(['exec', 'ex', '--', '/no/such/binary'])).code).toBe(127);
+    // Options end at the zone's name, as with docker exec: -e and -n here are the command's.
+    const own = await cli(['exec', 'ex', '/bin/sh', '-c', 'printf "%s %s" "$0" "$1"', '-e', '-n']);
+    expect(own.stdout).toBe('-e -n');
   });
 
   it('into a stopped zone is refused', async () => {

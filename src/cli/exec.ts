@@ -7,6 +7,9 @@ import type { RunningZone } from '../zone/run.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** Options end at the zone's name, so a `--` written after it (`exec web -- cmd`) reaches us as the command's first word. */
+const withoutSeparator = (command: string[]): string[] => (command[0] === '--' ? command.slice(1) : command);
+
 interface ExecFlags {
   interactive?: boolean;
   tty?: boolean;
@@ -26,9 +29,10 @@ export function register(program: Command): void {
     .option('-e, --env <KEY=VALUE>', 'set an environment variable (repeatable)', collect, [])
     .option('-u, --user <uid[:gid]|name[:group]>', 'run as this user of the zone')
     .option('-w, --workdir <dir>', 'working directory in the zone')
+    .passThroughOptions()
     .action(async (name: string, command: string[], f: ExecFlags) => {
       const running: RunningZone = await startExecZone(name, {
-        argv: command,
+        argv: withoutSeparator(command),
         tty: f.tty === true,
         stdio: f.interactive || f.tty ? 'inherit' : 'no-stdin',
         env: parseEnvFlags(f.env),

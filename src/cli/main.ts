@@ -17,6 +17,9 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
     .description('Run unmodified Linux binaries in isolated zones')
     .version('0.1.0')
     .showHelpAfterError()
+    // Verbs that take a command stop reading options at it (docker's rule):
+    // `lxzone exec web node -e CODE` gives -e to node, not to exec.
+    .enablePositionalOptions()
     .exitOverride();
   for (const register of await verbsFor(args)) register(program);
   return program;

@@ -145,7 +145,8 @@ export function register(program: Command): void {
   const cmd = program
     .command('run')
     .description('run a command in a new zone (removed when it exits)')
-    .argument('[command...]', "the binary and its arguments (after --); with --image, the image's Cmd by default")
+    .argument('[command...]', "the binary and its arguments (options end at it); with --image, the image's Cmd by default")
+    .passThroughOptions()
     .option('--rootfs <dir>', "a directory to use as the zone's root (default: the host's root, read-only)")
     .option('--image <ref>', "run an image of the image store (pulled first if missing): its layers shared, the zone's writes on a tmpfs; its Env, Cmd, Entrypoint, WorkingDir and User applied")
     .addOption(new Option('--root <mode>', "the host's root read-only, or copy-on-write (writes kept in the zone, never on the host; discarded when a one-shot zone ends)").choices(['ro', 'cow']).default('ro'))
