@@ -16,6 +16,7 @@
         "native/supervisor/supervisor_thread.cc",
         "native/supervisor/tracee_memory.cc",
         "native/supervisor/zone_proc.cc",
+        "native/supervisor/zone_mounts.cc",
         "native/supervisor/handlers/registry.cc",
         "native/supervisor/handlers/unsupported.cc",
         "native/supervisor/handlers/trace.cc",
@@ -28,7 +29,8 @@
         "native/supervisor/handlers/personality.cc",
         "native/supervisor/handlers/zone_caps.cc",
         "native/supervisor/handlers/sysfs.cc",
-        "native/supervisor/handlers/ustat.cc"
+        "native/supervisor/handlers/ustat.cc",
+        "native/supervisor/handlers/loop.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
@@ -63,6 +65,7 @@
         "native/supervisor/notification.cc",
         "native/supervisor/tracee_memory.cc",
         "native/supervisor/zone_proc.cc",
+        "native/supervisor/zone_mounts.cc",
         "<!@(ls -1 native/supervisor/handlers/*.cc)"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

@@ -12,6 +12,7 @@ export const HANDLERS = [
   'personality', // 7: notes that the zone uses UNAME26 (uname must honour it), then CONTINUE
   'sysfs', // 8: the obsolete sysfs(2): filesystem types by index, from the host's /proc/filesystems
   'ustat', // 9: the obsolete ustat(2): free blocks and inodes of a filesystem the caller has mounted
+  'loop', // 10: the loop-device ioctls on the zone's own /dev/loop-control and /dev/loopN: a backing file bound over the node
 ] as const;
 
 /** Control messages TypeScript may send a zone's keeper (Supervisor#send). */

@@ -16,9 +16,10 @@ constexpr uint8_t kHandlerJs = 6;  // a handler registered from TypeScript (slow
 constexpr uint8_t kHandlerPersonality = 7;  // notes that the zone uses UNAME26 (uname must honour it), then CONTINUE
 constexpr uint8_t kHandlerSysfs = 8;  // the obsolete sysfs(2): filesystem types by index, from the host's /proc/filesystems
 constexpr uint8_t kHandlerUstat = 9;  // the obsolete ustat(2): free blocks and inodes of a filesystem the caller has mounted
-constexpr size_t kHandlerCount = 10;
+constexpr uint8_t kHandlerLoop = 10;  // the loop-device ioctls on the zone's own /dev/loop-control and /dev/loopN: a backing file bound over the node
+constexpr size_t kHandlerCount = 11;
 // X(name) per handler, in id order: handlers/registry.cc pairs each with handle_<name>.
-#define LXZ_HANDLERS(X) X(unsupported) X(trace) X(uname) X(sysinfo) X(syslog) X(reboot) X(js) X(personality) X(sysfs) X(ustat)
+#define LXZ_HANDLERS(X) X(unsupported) X(trace) X(uname) X(sysinfo) X(syslog) X(reboot) X(js) X(personality) X(sysfs) X(ustat) X(loop)
 
 // The keeper <-> supervisor control protocol (protocol.h has its framing).
 enum class ControlType : uint32_t {

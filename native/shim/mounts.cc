@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "cow_root.h"
 
@@ -392,6 +393,12 @@ Status mount_sys(const std::string& root) {
   return {};
 }
 
+std::vector<std::string> loop_node_names() {
+  std::vector<std::string> names{"loop-control"};
+  for (int n = 0; n < 8; n++) names.push_back("loop" + std::to_string(n));
+  return names;
+}
+
 Status mount_dev(const std::string& root, const ShimConfig& c) {
   std::string dev = root + "/dev";
   LXZ_TRY(make_dir(dev, 0755));
@@ -403,6 +410,16 @@ Status mount_dev(const std::string& root, const ShimConfig& c) {
     LXZ_TRY(make_file(target));
     std::string source = std::string(kOldRoot) + "/dev/" + name;
     LXZ_TRY(do_mount(source.c_str(), target, nullptr, MS_BIND));
+    LXZ_TRY(do_mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NOEXEC));
+  }
+  // The zone's own loop devices: binds of /dev/null (open like a device, read
+  // as empty), each its own mount, which is how the supervisor knows them when
+  // a LOOP_* ioctl names one (native/supervisor/loop_devices.h). Attaching a
+  // file binds it over the node; the host's loop driver is never involved.
+  for (const std::string& name : loop_node_names()) {
+    std::string target = dev + "/" + name;
+    LXZ_TRY(make_file(target));
+    LXZ_TRY(do_mount(kDevNull, target, nullptr, MS_BIND));
     LXZ_TRY(do_mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NOEXEC));
   }
   LXZ_TRY(make_dir(dev + "/pts", 0755));

@@ -60,6 +60,16 @@ int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void
   return static_cast<size_t>(n) == len ? 0 : EFAULT;
 }
 
+int read_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, void* data, size_t len) {
+  if (addr > static_cast<uint64_t>(LLONG_MAX) - len) return EFAULT;
+  if (!notification_valid(listener, id)) return ENOENT;
+  struct iovec local = {data, len};
+  struct iovec remote = {reinterpret_cast<void*>(static_cast<uintptr_t>(addr)), len};
+  ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+  if (!notification_valid(listener, id)) return ENOENT;
+  return n >= 0 && static_cast<size_t>(n) == len ? 0 : EFAULT;
+}
+
 int read_tracee_string(int listener, uint64_t id, pid_t pid, uint64_t addr, size_t max, std::string* out) {
   out->clear();
   if (max > kMaxTraceeString) max = kMaxTraceeString;

@@ -25,6 +25,11 @@ bool notification_valid(int listener, uint64_t id);
 // ENOENT when the call is no longer pending.
 int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void* data, size_t len);
 
+// Copies `len` bytes from the tracee with process_vm_readv (page protections
+// honoured, as copy_from_user does). 0, EFAULT, or ENOENT when the call is no
+// longer pending (then nothing read may be acted on).
+int read_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, void* data, size_t len);
+
 // Reads a NUL-terminated string of at most `max` bytes. Returns 0 or an errno.
 int read_tracee_string(int listener, uint64_t id, pid_t pid, uint64_t addr, size_t max, std::string* out);
 

@@ -10,6 +10,7 @@
 
 #include "../common/fd.h"
 #include "dispatch.h"
+#include "loop_devices.h"
 
 namespace lxz {
 
@@ -59,6 +60,7 @@ struct Zone {
   // zone's profile does not route those calls to us or the launcher has it.
   bool uname26_possible = true;
   std::map<uint64_t, PendingJsCall> js_pending;
+  LoopState loops;  // the zone's /dev/loop* (handlers/loop.cc)
   std::mutex counters_mu;  // counters are read from the JS thread
   ZoneCounters counters;
 };

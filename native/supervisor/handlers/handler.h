@@ -68,6 +68,7 @@ Reply handle_js(Call&);
 Reply handle_personality(Call&);
 Reply handle_sysfs(Call&);
 Reply handle_ustat(Call&);
+Reply handle_loop(Call&);
 
 // Milliseconds of CLOCK_BOOTTIME / CLOCK_MONOTONIC.
 uint64_t boottime_ms();
