@@ -12,6 +12,7 @@ import { ZoneManager } from '../zone/lifecycle/manager.js';
 import { lifecycleOptionsFromEnv, type LifecycleOptions } from '../zone/lifecycle/options.js';
 import { acquireLock, readLockHolder, type ZoneLock } from '../zone/state/lock.js';
 import { ensurePrivateDir } from '../zone/state/paths.js';
+import { startDockerApi, type DockerApi } from './docker/server.js';
 import { daemonPaths, errorBody, LineReader, METHODS, PROTOCOL_VERSION, type Method, type Request, type Response } from './protocol.js';
 
 export interface DaemonOptions {
@@ -153,11 +154,17 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
     process.umask(oldMask);
   }
   chmodSync(paths.socket, 0o600);
+  // The Docker Engine API (src/daemon/docker): a failure to serve it is logged, lxzone's own API goes on.
+  const docker: DockerApi | undefined = await startDockerApi(manager, opts, env, log).catch((e: Error) => {
+    log(`docker api: not served: ${e.message}`);
+    return undefined;
+  });
 
   const stop = (so: { haltZones?: boolean } = {}): Promise<void> => {
     stopping ??= (async () => {
       log(`daemon ${process.pid}: stopping${so.haltZones ? ' (halting every zone)' : ' (zones keep running for the next daemon)'}`);
       server.close();
+      await docker?.close();
       await manager.close(so);
       for (const c of connections) c.end();
       rmSync(paths.socket, { force: true });

@@ -1,0 +1,53 @@
+// What the Docker handlers act on: the daemon's ZoneManager (the zones), the
+// lifecycle options (create goes through createZoneWith, the one route every
+// front end uses) and the Docker-only metadata of each container.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { detectCgroups } from '../../zone/cgroups/index.js';
+import type { ZoneManager } from '../../zone/lifecycle/manager.js';
+import type { LifecycleOptions } from '../../zone/lifecycle/options.js';
+import { ContainerStore } from './container-store.js';
+import { LOCAL_IMAGES } from './images.js';
+
+export class DockerBackend {
+  readonly containers: ContainerStore;
+
+  constructor(
+    readonly manager: ZoneManager,
+    readonly opts: LifecycleOptions,
+    readonly log: (line: string) => void,
+  ) {
+    this.containers = new ContainerStore(opts.store.stateDir);
+  }
+
+  engineId(): string {
+    return createHash('sha256').update(this.opts.store.stateDir).digest('hex').slice(0, 32);
+  }
+
+  rootDir(): string {
+    return join(this.opts.store.stateDir, 'docker');
+  }
+
+  cgroupVersion(): string {
+    try {
+      return String(detectCgroups().version);
+    } catch {
+      return '';
+    }
+  }
+
+  imageCount(): number {
+    return LOCAL_IMAGES.length;
+  }
+
+  async counts(): Promise<{ total: number; running: number; paused: number }> {
+    const metas = this.containers.list();
+    let running = 0;
+    let paused = 0;
+    for (const m of metas) {
+      if (m.paused) paused++;
+      else if (this.manager.runningNames().includes(m.zone)) running++;
+    }
+    return { total: metas.length, running, paused };
+  }
+}

@@ -1,0 +1,127 @@
+// A Docker create request as an lxzone zone configuration. The zone is made
+// by createZoneWith, the route every front end takes (validation, the
+// zone's ids, its lasting address). What a zone cannot express is refused
+// with a 400 that names it, never silently dropped.
+import type { BindMount, ZoneConfig } from '../../zone/config/types.js';
+import { badRequest } from './errors.js';
+import { getImage } from './images.js';
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const ADJECTIVES = ['brave', 'calm', 'eager', 'keen', 'quiet', 'swift', 'bold', 'merry', 'tender', 'vivid'];
+const NAMES = ['cerf', 'hopper', 'knuth', 'lovelace', 'ritchie', 'thompson', 'turing', 'wirth', 'liskov', 'joy'];
+
+export interface CreateBody {
+  Hostname?: string;
+  User?: string;
+  Env?: string[] | null;
+  Cmd?: string[] | string | null;
+  Entrypoint?: string[] | string | null;
+  Image?: string;
+  WorkingDir?: string;
+  Labels?: Record<string, string> | null;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  HostConfig?: {
+    Binds?: string[] | null;
+    Memory?: number;
+    MemorySwap?: number;
+    NanoCpus?: number;
+    CpuShares?: number;
+    PidsLimit?: number | null;
+    RestartPolicy?: { Name?: string; MaximumRetryCount?: number };
+    AutoRemove?: boolean;
+    NetworkMode?: string;
+    Init?: boolean | null;
+    Privileged?: boolean;
+    PortBindings?: Record<string, unknown> | null;
+    Mounts?: unknown[] | null;
+  };
+  [k: string]: unknown;
+}
+
+const list = (v: string[] | string | null | undefined): string[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
+
+/** A Docker name as a zone name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+, zones lowercase only. */
+export function containerName(requested: string | null, taken: (n: string) => boolean): string {
+  if (requested) {
+    const n = requested.replace(/^\//, '');
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(n)) throw badRequest(`Invalid container name (${n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    if (n !== n.toLowerCase()) throw badRequest(`Invalid container name (${n}): lxzone names are lowercase`);
+    if (n.length > 63) throw badRequest(`Invalid container name (${n}): at most 63 characters`);
+    return n;
+  }
+  for (let i = 0; i < 1000; i++) {
+    const n = `${ADJECTIVES[Math.floor(Math.random() * ADJECTIVES.length)]}_${NAMES[Math.floor(Math.random() * NAMES.length)]}${i > 20 ? i : ''}`;
+    if (!taken(n)) return n;
+  }
+  throw badRequest('no free container name');
+}
+
+function binds(hc: CreateBody['HostConfig']): BindMount[] {
+  const out: BindMount[] = [];
+  for (const b of hc?.Binds ?? []) {
+    const [host, zone, mode = ''] = b.split(':');
+    if (!host || !zone) throw badRequest(`invalid volume specification: '${b}'`);
+    if (!host.startsWith('/')) throw badRequest(`invalid volume specification: '${b}': named volumes are not supported by lxzone yet; bind a host directory`);
+    const modes = mode.split(',').filter(Boolean);
+    for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private'].includes(m)) throw badRequest(`invalid mode: ${m}`);
+    out.push({ host, zone, readOnly: modes.includes('ro') });
+  }
+  if ((hc?.Mounts ?? []).length > 0) throw badRequest('--mount is not supported by lxzone yet; use -v HOST:CONTAINER');
+  return out;
+}
+
+function restartPolicy(hc: CreateBody['HostConfig']): string {
+  const p = hc?.RestartPolicy;
+  const name = p?.Name ?? '';
+  if (name === '' || name === 'no') return 'no';
+  if (name === 'on-failure') return p?.MaximumRetryCount ? `on-failure:${p.MaximumRetryCount}` : 'on-failure';
+  if (name === 'always' || name === 'unless-stopped') return name;
+  throw badRequest(`invalid restart policy '${name}'`);
+}
+
+/** The zone configuration for a create request (the image resolved, the command required). */
+export function zoneConfigFor(name: string, id: string, body: CreateBody): ZoneConfig {
+  if (!body.Image) throw badRequest('Config cannot be empty in order to create a container');
+  getImage(body.Image);
+  const hc = body.HostConfig ?? {};
+  if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
+  if (hc.PortBindings && Object.keys(hc.PortBindings).length > 0) throw badRequest('-p is not supported by lxzone yet: reach the container at its own address (docker inspect)');
+  const command = [...list(body.Entrypoint), ...list(body.Cmd)];
+  if (command.length === 0) throw badRequest('No command specified');
+  const env: Record<string, string> = {};
+  for (const kv of [DEFAULT_PATH, ...(body.Env ?? [])]) {
+    const i = kv.indexOf('=');
+    if (i <= 0) continue; // "NAME" alone: Docker drops a variable the client did not set
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const hostname = body.Hostname || id.slice(0, 12);
+  env.HOSTNAME ??= hostname;
+  const net = hc.NetworkMode ?? 'default';
+  let network: ZoneConfig['network'];
+  if (net === 'none') network = { mode: 'loopback' };
+  else if (net === 'default' || net === 'bridge' || net === '') network = { mode: 'zone' };
+  else throw badRequest(`network ${net} not found: lxzone containers use the default bridge or none`);
+  const resources: NonNullable<ZoneConfig['resources']> = {};
+  if (hc.Memory) resources.memoryBytes = hc.Memory;
+  if (hc.NanoCpus) resources.cpus = hc.NanoCpus / 1e9;
+  if (hc.CpuShares) resources.cpuShares = hc.CpuShares;
+  if (hc.PidsLimit && hc.PidsLimit > 0) resources.pidsMax = hc.PidsLimit;
+  return {
+    name,
+    rootfs: { type: 'host' },
+    hostname,
+    profile: 'default',
+    extraRules: [],
+    command,
+    env,
+    ...(body.WorkingDir ? { cwd: body.WorkingDir } : {}),
+    ...(body.User ? { user: body.User } : {}),
+    binds: binds(hc),
+    tmpfs: [],
+    init: hc.Init === true,
+    ...(Object.keys(resources).length ? { resources } : {}),
+    network,
+    restartPolicy: restartPolicy(hc),
+  };
+}

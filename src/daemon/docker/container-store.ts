@@ -1,0 +1,81 @@
+// What Docker knows about a container and lxzone does not: its 64-hex id,
+// its Docker name, the create request as the client sent it (image, labels,
+// the original Cmd/Entrypoint) and when it was created. One file per
+// container in <state>/docker/containers/<zone>.json (written to a temp file
+// and renamed, 0600); the zone of the same name holds everything else.
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { notFound } from './errors.js';
+
+export interface ContainerMeta {
+  Id: string;
+  /** The zone's name, which is also the Docker name (without its leading "/"). */
+  zone: string;
+  Created: string;
+  Image: string;
+  /** The create request's Config and HostConfig, as the client sent them. */
+  Config: Record<string, unknown>;
+  HostConfig: Record<string, unknown>;
+  /** Set while the container is paused (its cgroup frozen). */
+  paused?: boolean;
+}
+
+export class ContainerStore {
+  readonly dir: string;
+
+  constructor(stateDir: string) {
+    this.dir = join(stateDir, 'docker', 'containers');
+  }
+
+  private file(zone: string): string {
+    return join(this.dir, `${zone}.json`);
+  }
+
+  static newId(): string {
+    return randomBytes(32).toString('hex');
+  }
+
+  save(m: ContainerMeta): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.file(m.zone)}.tmp`;
+    writeFileSync(tmp, JSON.stringify(m), { mode: 0o600 });
+    renameSync(tmp, this.file(m.zone));
+  }
+
+  remove(zone: string): void {
+    rmSync(this.file(zone), { force: true });
+  }
+
+  list(): ContainerMeta[] {
+    if (!existsSync(this.dir)) return [];
+    const out: ContainerMeta[] = [];
+    for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.json'))) {
+      try {
+        out.push(JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as ContainerMeta);
+      } catch {
+        // A half-written file of a create that died: not a container.
+      }
+    }
+    return out.sort((a, b) => b.Created.localeCompare(a.Created));
+  }
+
+  /** By full id, unique id prefix or name (with or without "/"), as dockerd resolves them. */
+  find(ref: string): ContainerMeta | undefined {
+    const all = this.list();
+    const name = ref.startsWith('/') ? ref.slice(1) : ref;
+    const exact = all.find((m) => m.Id === ref) ?? all.find((m) => m.zone === name);
+    if (exact) return exact;
+    if (/^[0-9a-f]{1,64}$/.test(ref)) {
+      const hits = all.filter((m) => m.Id.startsWith(ref));
+      if (hits.length === 1) return hits[0];
+    }
+    return undefined;
+  }
+
+  get(ref: string): ContainerMeta {
+    const m = this.find(ref);
+    if (!m) throw notFound(`No such container: ${ref}`);
+    return m;
+  }
+}

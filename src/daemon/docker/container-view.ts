@@ -1,0 +1,175 @@
+// A zone as Docker shows a container: the summary of `docker ps` and the
+// document of `docker inspect`, from the zone's state and the container's
+// Docker metadata. The address is the zone's lease, kept from create to rm.
+import type { ZoneDetails, ZoneInfo } from '../../zone/lifecycle/types.js';
+import type { ContainerMeta } from './container-store.js';
+import { findImage } from './images.js';
+
+export type DockerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
+
+export function dockerState(m: ContainerMeta, z: ZoneInfo): DockerState {
+  if (z.state === 'running' || z.state === 'booting' || z.state === 'halting') return m.paused ? 'paused' : 'running';
+  if (z.state === 'restarting') return 'restarting';
+  if (z.state === 'broken') return 'dead';
+  return z.lastExit ? 'exited' : 'created';
+}
+
+function ago(iso: string | undefined): string {
+  if (!iso) return '';
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 1) return 'Less than a second';
+  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
+  if (s < 3600) return `${Math.floor(s / 60)} minute${s < 120 ? '' : 's'}`;
+  if (s < 86400) return `${Math.floor(s / 3600)} hour${s < 7200 ? '' : 's'}`;
+  return `${Math.floor(s / 86400)} days`;
+}
+
+export function statusText(m: ContainerMeta, z: ZoneInfo): string {
+  switch (dockerState(m, z)) {
+    case 'running':
+      return `Up ${ago(z.startedAt)}`;
+    case 'paused':
+      return `Up ${ago(z.startedAt)} (Paused)`;
+    case 'restarting':
+      return `Restarting (${z.lastExit?.exitCode ?? 0}) ${ago(z.lastExit?.at)} ago`;
+    case 'exited':
+      return `Exited (${z.lastExit?.exitCode ?? 0}) ${ago(z.lastExit?.at)} ago`;
+    case 'dead':
+      return 'Dead';
+    default:
+      return 'Created';
+  }
+}
+
+const list = (v: unknown): string[] => (v == null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
+
+function command(m: ContainerMeta): { path: string; args: string[] } {
+  const all = [...list(m.Config.Entrypoint), ...list(m.Config.Cmd)];
+  return { path: all[0] ?? '', args: all.slice(1) };
+}
+
+function networks(z: ZoneInfo, prefixLen: number, gateway: string | undefined) {
+  if (z.network !== 'zone') return { none: { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', NetworkID: 'none', EndpointID: '' } };
+  return {
+    bridge: {
+      NetworkID: 'bridge',
+      EndpointID: z.name,
+      Gateway: gateway ?? '',
+      IPAddress: z.ipv4 ?? '',
+      IPPrefixLen: prefixLen,
+      IPv6Gateway: '',
+      GlobalIPv6Address: z.ipv6 ?? '',
+      GlobalIPv6PrefixLen: z.ipv6 ? 64 : 0,
+      MacAddress: '',
+      Aliases: null,
+    },
+  };
+}
+
+export interface NetView {
+  prefixLen: number;
+  gateway?: string;
+}
+
+export function summaryOf(m: ContainerMeta, z: ZoneInfo, net: NetView) {
+  const c = command(m);
+  return {
+    Id: m.Id,
+    Names: [`/${m.zone}`],
+    Image: m.Image,
+    ImageID: findImage(m.Image)?.id ?? '',
+    Command: [c.path, ...c.args].join(' '),
+    Created: Math.floor(Date.parse(m.Created) / 1000),
+    Ports: [],
+    Labels: (m.Config.Labels as Record<string, string> | null) ?? {},
+    State: dockerState(m, z),
+    Status: statusText(m, z),
+    HostConfig: { NetworkMode: z.network === 'zone' ? 'bridge' : 'none' },
+    NetworkSettings: { Networks: networks(z, net.prefixLen, net.gateway) },
+    Mounts: [],
+  };
+}
+
+export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
+  const c = command(m);
+  const state = dockerState(m, z);
+  const nets = networks(z, net.prefixLen, net.gateway);
+  const cfg = z.config;
+  return {
+    Id: m.Id,
+    Created: m.Created,
+    Path: c.path,
+    Args: c.args,
+    State: {
+      Status: state,
+      Running: state === 'running' || state === 'paused',
+      Paused: state === 'paused',
+      Restarting: state === 'restarting',
+      OOMKilled: false,
+      Dead: state === 'dead',
+      Pid: z.pid ?? 0,
+      ExitCode: z.lastExit?.exitCode ?? 0,
+      Error: z.lastExit?.error ?? '',
+      StartedAt: z.startedAt ?? '0001-01-01T00:00:00Z',
+      FinishedAt: state === 'running' ? '0001-01-01T00:00:00Z' : (z.lastExit?.at ?? '0001-01-01T00:00:00Z'),
+    },
+    Image: findImage(m.Image)?.id ?? '',
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    LogPath: z.paths.logs.stdout,
+    Name: `/${m.zone}`,
+    RestartCount: z.restarts ?? 0,
+    Driver: 'lxzone',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: {
+      ...m.HostConfig,
+      Binds: cfg?.binds.map((b) => `${b.host}:${b.zone}${b.readOnly ? ':ro' : ''}`) ?? null,
+      NetworkMode: z.network === 'zone' ? 'bridge' : 'none',
+      RestartPolicy: (m.HostConfig.RestartPolicy as object) ?? { Name: 'no', MaximumRetryCount: 0 },
+      Memory: cfg?.resources?.memoryBytes ?? 0,
+      NanoCpus: cfg?.resources?.cpus ? Math.round(cfg.resources.cpus * 1e9) : 0,
+      PidsLimit: cfg?.resources?.pidsMax ?? null,
+    },
+    GraphDriver: { Name: 'lxzone', Data: { Root: cfg?.rootfs.type === 'host' ? '/ (host, read-only)' : z.paths.zone } },
+    Mounts: (cfg?.binds ?? []).map((b) => ({ Type: 'bind', Source: b.host, Destination: b.zone, Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly, Propagation: 'rprivate' })),
+    Config: {
+      Hostname: cfg?.hostname ?? '',
+      Domainname: '',
+      User: cfg?.user ?? '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      Env: Object.entries(cfg?.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      Cmd: m.Config.Cmd ?? null,
+      Image: m.Image,
+      Volumes: null,
+      WorkingDir: cfg?.cwd ?? '',
+      Entrypoint: m.Config.Entrypoint ?? null,
+      OnBuild: null,
+      Labels: (m.Config.Labels as Record<string, string> | null) ?? {},
+    },
+    NetworkSettings: {
+      Bridge: '',
+      SandboxID: '',
+      HairpinMode: false,
+      Ports: {},
+      SandboxKey: '',
+      Gateway: nets.bridge?.Gateway ?? '',
+      IPAddress: nets.bridge?.IPAddress ?? '',
+      IPPrefixLen: nets.bridge?.IPPrefixLen ?? 0,
+      GlobalIPv6Address: nets.bridge?.GlobalIPv6Address ?? '',
+      GlobalIPv6PrefixLen: nets.bridge?.GlobalIPv6PrefixLen ?? 0,
+      IPv6Gateway: '',
+      MacAddress: '',
+      Networks: nets,
+    },
+  };
+}

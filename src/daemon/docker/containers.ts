@@ -1,0 +1,275 @@
+// The container endpoints: each container is an lxzone zone of the same
+// name, made through createZoneWith and run by the daemon's ZoneManager
+// (boot, halt, destroy), exactly as `lxzone create/boot/halt/destroy` do.
+import { createZoneWith } from '../../zone/lifecycle/create.js';
+import { readLogs, type LogStream } from '../../zone/lifecycle/logs.js';
+import type { ZoneDetails } from '../../zone/lifecycle/types.js';
+import type { DockerBackend } from './backend.js';
+import { ContainerStore, type ContainerMeta } from './container-store.js';
+import { containerName, zoneConfigFor, type CreateBody } from './container-create.js';
+import { dockerState, inspectOf, summaryOf } from './container-view.js';
+import { noContent, notModified, type Ctx } from './context.js';
+import { badRequest, conflict, DockerError } from './errors.js';
+import type { Route } from './router.js';
+import { frame } from './streams.js';
+import { normalizeRef } from './images.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { constants } from 'node:os';
+import { waitForExit } from './wait.js';
+
+const id = (ctx: Ctx) => ctx.params.id ?? '';
+
+function signalOf(s: string | null): NodeJS.Signals | number {
+  if (!s) return 'SIGKILL';
+  if (/^\d+$/.test(s)) return Number(s);
+  const name = (s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`) as NodeJS.Signals;
+  if (!(name in constants.signals)) throw badRequest(`Invalid signal: ${s}`);
+  return name;
+}
+
+function matches(m: ContainerMeta, z: ZoneDetails, f: Record<string, string[]>, state: string): boolean {
+  const labels = (m.Config.Labels as Record<string, string> | null) ?? {};
+  for (const [k, vals] of Object.entries(f)) {
+    const any = (pred: (v: string) => boolean) => vals.some(pred);
+    switch (k) {
+      case 'status':
+        if (!any((v) => v === state)) return false;
+        break;
+      case 'name':
+        if (!any((v) => new RegExp(v.replace(/^\//, '')).test(m.zone))) return false;
+        break;
+      case 'id':
+        if (!any((v) => m.Id.startsWith(v))) return false;
+        break;
+      case 'label':
+        if (!any((v) => (v.includes('=') ? labels[v.slice(0, v.indexOf('='))] === v.slice(v.indexOf('=') + 1) : v in labels))) return false;
+        break;
+      case 'ancestor':
+        if (!any((v) => normalizeRef(v) === normalizeRef(m.Image))) return false;
+        break;
+      case 'exited':
+        if (!any((v) => state === 'exited' && String(z.lastExit?.exitCode ?? '') === v)) return false;
+        break;
+      default:
+        throw badRequest(`invalid filter '${k}'`);
+    }
+  }
+  return true;
+}
+
+export function containerRoutes(b: DockerBackend): Route[] {
+  const { manager, containers } = b;
+  const details = async (m: ContainerMeta) => manager.inspect(m.zone);
+  const net = (z: ZoneDetails) => ({ prefixLen: z.address?.prefixLen4 ?? 0, gateway: z.address?.gateway4 });
+  const running = (name: string) => manager.runningNames().includes(name);
+
+  const start = async (m: ContainerMeta) => {
+    try {
+      await manager.boot(m.zone);
+    } catch (e) {
+      // --rm: a container that could not start goes too, as with dockerd.
+      if (m.HostConfig.AutoRemove === true) {
+        await manager.destroy(m.zone, { force: true }).catch(() => undefined);
+        containers.remove(m.zone);
+      }
+      throw e;
+    }
+    if (m.HostConfig.AutoRemove === true) void autoRemove(m);
+  };
+  // --rm: the container goes once it has stopped (not when it is restarted by its policy).
+  const autoRemove = async (m: ContainerMeta) => {
+    await waitForExit(manager, m.zone, 'next-exit', new AbortController().signal, { alreadyStarted: true }).catch(() => undefined);
+    // A client waiting for the exit code reads it first (docker run --rm waits, then the container goes).
+    await sleep(500);
+    await manager.destroy(m.zone, { force: true }).catch((e: Error) => b.log(`docker api: --rm of ${m.zone}: ${e.message}`));
+    containers.remove(m.zone);
+  };
+
+  return [
+    {
+      method: 'POST',
+      path: '/containers/create',
+      doc: 'create: a zone of the same name, host root read-only (image "host"); -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], --network none|bridge',
+      handler: async (ctx) => {
+        const body = await ctx.body<CreateBody>();
+        const name = containerName(ctx.query.get('name'), (n) => b.opts.store.exists(n));
+        const existing = containers.find(name) ?? (b.opts.store.exists(name) ? ({ Id: name } as ContainerMeta) : undefined);
+        if (existing && (existing.zone === name || existing.Id === name)) {
+          throw conflict(`Conflict. The container name "/${name}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
+        }
+        const cid = ContainerStore.newId();
+        const cfg = zoneConfigFor(name, cid, body);
+        const { HostConfig, NetworkingConfig: _n, ...config } = body;
+        await createZoneWith(b.opts, cfg);
+        containers.save({ Id: cid, zone: name, Created: new Date().toISOString(), Image: body.Image ?? '', Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> });
+        return { status: 201, body: { Id: cid, Warnings: [] } };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/json',
+      doc: 'ps: -a, filters status/name/id/label/ancestor/exited, --format (client side)',
+      handler: async (ctx) => {
+        const all = ctx.flag('all');
+        const f = ctx.filters();
+        const out = [];
+        for (const m of containers.list()) {
+          const z = await details(m).catch(() => undefined);
+          if (!z) continue;
+          const st = dockerState(m, z);
+          if (!all && st !== 'running' && st !== 'paused' && st !== 'restarting' && !f.status) continue;
+          if (!matches(m, z, f, st)) continue;
+          out.push(summaryOf(m, z, net(z)));
+        }
+        const limit = ctx.int('limit');
+        return limit && limit > 0 ? out.slice(0, limit) : out;
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/:id/json',
+      doc: 'inspect: State, Config, HostConfig, NetworkSettings (the zone\'s lasting IPv4/IPv6)',
+      handler: async (ctx) => {
+        const m = containers.get(id(ctx));
+        const z = await details(m);
+        return inspectOf(m, z, net(z));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/start',
+      doc: 'start: boots the zone (304 if running)',
+      handler: async (ctx) => {
+        const m = containers.get(id(ctx));
+        if (running(m.zone)) return notModified();
+        await start(m);
+        return noContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/stop',
+      doc: 'stop: halts the zone (SIGTERM, then SIGKILL after t seconds; 304 if not running)',
+      handler: async (ctx) => {
+        const m = containers.get(id(ctx));
+        if (!running(m.zone)) return notModified();
+        const t = ctx.int('t') ?? ctx.int('timeout');
+        await manager.halt(m.zone, t !== undefined && t >= 0 ? { timeoutMs: t * 1000 } : {});
+        return noContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/restart',
+      doc: 'restart: halt then boot; the address stays',
+      handler: async (ctx) => {
+        const m = containers.get(id(ctx));
+        const t = ctx.int('t') ?? ctx.int('timeout');
+        if (running(m.zone)) await manager.halt(m.zone, t !== undefined && t >= 0 ? { timeoutMs: t * 1000 } : {});
+        await start(m);
+        return noContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/kill',
+      doc: 'kill: a signal to the container\'s first process (default SIGKILL)',
+      handler: async (ctx) => {
+        const m = containers.get(id(ctx));
+        const sig = signalOf(ctx.query.get('signal'));
+        const z = await manager.info(m.zone);
+        if (z.state !== 'running' || !z.pid) throw conflict(`Cannot kill container: ${id(ctx)}: Container ${m.Id} is not running`);
+        process.kill(z.pid, sig);
+        return noContent();
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/wait',
+      doc: 'wait: condition not-running (default), next-exit, removed; answers the exit code',
+      handler: async (ctx) => {
+        const m = containers.get(id(ctx));
+        const condition = ctx.query.get('condition') || 'not-running';
+        if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw badRequest(`invalid condition: ${condition}`);
+        const res = ctx.res!;
+        // Headers first: the client starts the container once the wait is in place (docker run).
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Api-Version': '1.44' });
+        res.flushHeaders();
+        const ac = new AbortController();
+        res.once('close', () => ac.abort());
+        const code = await waitForExit(manager, m.zone, condition as 'not-running', ac.signal);
+        res.end(`${JSON.stringify({ StatusCode: code, Error: null })}\n`);
+        return undefined;
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/containers/:id',
+      doc: 'rm: destroys the zone (its address is released); -f stops it first',
+      handler: async (ctx) => {
+        const m = containers.get(id(ctx));
+        const force = ctx.flag('force');
+        if (running(m.zone) && !force) {
+          throw conflict(`You cannot remove a running container ${m.Id}. Stop the container before attempting removal or force remove`);
+        }
+        await manager.destroy(m.zone, { force });
+        containers.remove(m.zone);
+        return noContent();
+      },
+    },
+    {
+      method: 'GET',
+      path: '/containers/:id/logs',
+      doc: 'logs: stdout/stderr multiplexed, -f, --tail (no -t/--since: lxzone logs keep no times)',
+      handler: async (ctx) => {
+        const m = containers.get(id(ctx));
+        const want = { stdout: ctx.flag('stdout'), stderr: ctx.flag('stderr') };
+        if (!want.stdout && !want.stderr) throw badRequest('Bad parameters: you must choose at least one stream');
+        if (ctx.flag('timestamps')) throw badRequest('lxzone keeps no times in its logs: --timestamps is not supported');
+        const tailRaw = ctx.query.get('tail');
+        const tail = !tailRaw || tailRaw === 'all' ? undefined : Number(tailRaw);
+        if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw badRequest(`invalid tail: ${tailRaw}`);
+        const stream = ctx.hijack('application/vnd.docker.multiplexed-stream');
+        const ac = new AbortController();
+        void stream.closed.then(() => ac.abort());
+        const out = (s: LogStream) => (c: Buffer) => want[s] && stream.write(frame(s, c));
+        await readLogs(b.opts.store, m.zone, { stdout: out('stdout'), stderr: out('stderr') }, { tail, follow: ctx.flag('follow'), running: () => running(m.zone), signal: ac.signal });
+        stream.end();
+        return undefined;
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/attach',
+      doc: 'attach: the container\'s output from now on, multiplexed (no stdin yet)',
+      handler: async (ctx) => {
+        const m = containers.get(id(ctx));
+        const stream = ctx.hijack('application/vnd.docker.multiplexed-stream');
+        const ac = new AbortController();
+        void stream.closed.then(() => ac.abort());
+        // docker run attaches before it starts the container: follow until it has run and stopped.
+        const since = Date.now();
+        let seen = running(m.zone);
+        const alive = () => {
+          if (running(m.zone)) seen = true;
+          return running(m.zone) || (!seen && Date.now() - since < 60_000);
+        };
+        const out = (s: LogStream) => (c: Buffer) => stream.write(frame(s, c));
+        if (ctx.flag('stream', true)) {
+          await readLogs(b.opts.store, m.zone, { stdout: out('stdout'), stderr: out('stderr') }, { tail: 0, follow: true, running: alive, signal: ac.signal, pollMs: 100 });
+        }
+        stream.end();
+        return undefined;
+      },
+    },
+    {
+      method: 'POST',
+      path: '/containers/:id/rename',
+      doc: 'rename: not supported (zone names are fixed)',
+      handler: (ctx) => {
+        containers.get(id(ctx));
+        throw new DockerError(501, 'lxzone cannot rename a container: its name is its zone\'s');
+      },
+    },
+  ];
+}
