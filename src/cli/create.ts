@@ -1,12 +1,15 @@
 // `lxzone create NAME [options] [-- COMMAND...]`: validate and store a zone
 // (its image unpacked, its address taken); `lxzone boot NAME` starts it.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { LxzoneError } from '../errors.js';
 import { applyZoneFlags } from '../zone/config/flags.js';
 import type { ZoneConfig } from '../zone/config/types.js';
 import { createZone } from '../zone/lifecycle/api.js';
+import { ImageStore } from '../zone/image/store/images.js';
+import { zoneImage } from '../zone/image/store/zone-image.js';
+import { PullProgress } from './pull-progress.js';
 import { addResourceOptions, parseResourceFlags, requestedResources, type ResourceFlags } from './resource-options.js';
 
 interface CreateFlags extends ResourceFlags {
@@ -42,7 +45,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'a zone configuration file (JSON); options below override it')
     .option('--rootfs <dir>', "a directory to use as the zone's root (read-only)")
     .addOption(new Option('--root <mode>', "the host's root read-only (default), or copy-on-write: writes kept on the zone's disk, never on the host").choices(['ro', 'cow']))
-    .option('--image <archive>', 'an image: rootfs tar, docker save or OCI archive (unpacked now)')
+    .option('--image <ref|archive>', 'an image of the image store (pulled first if missing; its layers shared), or an archive: rootfs tar, docker save or OCI layout (unpacked now)')
     .addOption(new Option('--image-format <format>', 'the image format').choices(['auto', 'rootfs', 'docker', 'oci']))
     .option('--ref <ref>', 'which image of a multi-image archive')
     .option('--hostname <name>', "the zone's hostname (default: its name)")
@@ -78,7 +81,16 @@ export function register(program: Command): void {
     if (f.root === 'cow' && (f.rootfs || f.image)) throw new LxzoneError("--root cow is for the host's root; it excludes --rootfs and --image", { exitCode: 2 });
     const cfg: Partial<ZoneConfig> = applyZoneFlags({ ...base, name }, { env: f.env, volume: f.volume, tmpfs: f.tmpfs, user: f.user, workdir: f.workdir, hostname: f.hostname, restart: f.restart });
     if (f.rootfs) cfg.rootfs = { type: 'dir', path: resolve(f.rootfs) };
-    else if (f.image) {
+    else if (f.image && !existsSync(f.image) && !f.imageFormat && !f.ref) {
+      // Not a file: a reference of the image store.
+      const progress = new PullProgress(process.stderr.isTTY ? 'bars' : 'lines');
+      try {
+        const img = await zoneImage(new ImageStore(), f.image, progress.event);
+        cfg.rootfs = { type: 'store', ref: f.image, digest: img.record.digest };
+      } finally {
+        progress.stop();
+      }
+    } else if (f.image) {
       cfg.rootfs = { type: 'image', path: resolve(f.image), ...(f.imageFormat ? { format: f.imageFormat } : {}), ...(f.ref ? { ref: f.ref } : {}) };
     } else if (f.root === 'cow') cfg.rootfs = { type: 'host', copyOnWrite: true };
     else cfg.rootfs ??= { type: 'host' };

@@ -78,6 +78,15 @@ const rootfs = {
       required: ['path'],
       additionalProperties: false,
     },
+    {
+      properties: {
+        type: { const: 'store' },
+        ref: { type: 'string', minLength: 1, maxLength: 512, ...noNul },
+        digest: { type: 'string', pattern: '^sha256:[a-f0-9]{64}$' },
+      },
+      required: ['ref', 'digest'],
+      additionalProperties: false,
+    },
   ],
 };
 

@@ -12,7 +12,10 @@ export type RootfsConfig =
   | { type: 'dir'; path: string }
   /** A tarball unpacked once into the zone's state directory: a plain rootfs
    * tar, a `docker save` archive or an OCI image-layout archive. */
-  | { type: 'image'; path: string; format?: ImageFormatName; ref?: string };
+  | { type: 'image'; path: string; format?: ImageFormatName; ref?: string }
+  /** An image of the image store (src/zone/image/store/): its layers shared
+   * read-only under an overlay whose upper layer is on the zone's disk. */
+  | { type: 'store'; ref: string; digest: string };
 
 export type ImageFormatName = 'auto' | 'rootfs' | 'docker' | 'oci';
 

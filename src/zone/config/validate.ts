@@ -223,7 +223,7 @@ export function parseZoneConfig(json: string | unknown, source: string): ZoneCon
     b.zone = normalizeZonePath(b.zone);
   }
   for (const t of cfg.tmpfs) t.path = normalizeZonePath(t.path);
-  if (cfg.rootfs.type !== 'host') cfg.rootfs.path = normalizeZonePath(cfg.rootfs.path);
+  if (cfg.rootfs.type === 'dir' || cfg.rootfs.type === 'image') cfg.rootfs.path = normalizeZonePath(cfg.rootfs.path);
   return cfg;
 }
 

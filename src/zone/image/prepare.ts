@@ -17,10 +17,17 @@ import { removeTree } from '../state/remove-tree.js';
 import type { ZoneStore } from '../state/store.js';
 import type { ImageConfig } from './manifests.js';
 import { unpackImage, type ImageFormat } from './unpack.js';
+import type { ZoneFileReader } from '../config/user.js';
+import { ImageStore } from './store/images.js';
+import { layeredReader } from './store/zone-image.js';
 
 export interface PreparedRootfs {
   /** Host directory of the zone's root; undefined for the host's own root. */
   rootfs?: string;
+  /** An image store's layers (lowest first), for the zone's overlay root. */
+  layers?: string[];
+  /** Reads a file of the zone's root through its layers (a user name's passwd entry). */
+  readFile?: ZoneFileReader;
   /** What the image declared (image rootfs only). */
   image?: ImageConfig;
   /** Warnings of the unpack (first use only). */
@@ -42,6 +49,16 @@ export function prepareZoneRootfs(
 ): PreparedRootfs {
   const r = cfg.rootfs;
   if (r.type === 'host') return { warnings: [] };
+  if (r.type === 'store') {
+    // The zone is a user of the image from its create on: rmi refuses it
+    // until the zone is destroyed (a zone that is gone counts no more).
+    const images = new ImageStore({ stateDir: store.stateDir, runtimeDir: store.runtimeDir });
+    const rec = images.record(r.digest);
+    if (!rec) throw new LxzoneError(`image ${r.ref} (${r.digest}) is not in the image store any more: pull it again`, { code: 'ENOENT', where: 'rootfs.digest' });
+    images.addUser(rec.digest, cfg.name);
+    const layers = rec.layers.map((l, i) => images.layers.unpack(l.digest, `image ${r.ref}: layer ${i}`).dir);
+    return { layers, readFile: layeredReader(layers), image: rec.image, warnings: [] };
+  }
   if (r.type === 'dir') {
     const st = checkHostPath(r.path, cfg.name, 'rootfs.path');
     if (!st.isDirectory()) {

@@ -89,7 +89,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
     const base = zoneProcess(cfg, prepared.image);
     // A system zone's init runs as the zone's root in /, whatever the image says of its processes.
     const proc: ZoneProcess = cfg.system ? { ...systemZoneProcess(base.env), cwd: '/' } : base;
-    const user = proc.user !== undefined ? resolveUser(proc.user, prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
+    const user = proc.user !== undefined ? resolveUser(proc.user, prepared.readFile ?? prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
     const idBase = ids?.idBase ?? (isRoot() ? DEFAULT_ID_BASE : process.getuid!());
     const env = { ...proc.env };
     if (user.home && env.HOME === undefined) env.HOME = user.home;
@@ -100,6 +100,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       // a host directory or the host's root stays read-only.
       rootfsWritable: cfg.rootfs.type === 'image',
       ...(cfg.rootfs.type === 'host' && cfg.rootfs.copyOnWrite ? { rootCow: { dir: cowDir(cfg, rootfsDir) } } : {}),
+      ...(prepared.layers ? { rootCow: { dir: cowDir(cfg, rootfsDir), layers: prepared.layers } } : {}),
       hostname: cfg.hostname,
       ...(cfg.kernelVersion !== undefined ? { kernelVersion: cfg.kernelVersion } : {}),
       profile: cfg.profile,

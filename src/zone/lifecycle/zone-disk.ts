@@ -23,8 +23,9 @@ export interface ZoneDisk {
 /** A copy-on-write zone without --disk gets a disk of this size (a sparse file: only what it writes takes space). */
 export const DEFAULT_COW_DISK_BYTES = 2 * 1024 ** 3;
 
+/** An overlay root: the host's copy-on-write, or an image store's layers; its upper layer on the zone's disk. */
 function isCow(cfg: ZoneConfig): boolean {
-  return cfg.rootfs.type === 'host' && cfg.rootfs.copyOnWrite === true;
+  return (cfg.rootfs.type === 'host' && cfg.rootfs.copyOnWrite === true) || cfg.rootfs.type === 'store';
 }
 
 /** The disk's size: the cap, or a copy-on-write zone's default. */
