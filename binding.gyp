@@ -60,6 +60,7 @@
         "native/shim/stdio_relay.cc",
         "native/shim/log_file.cc",
         "native/shim/keeper_server.cc",
+        "native/shim/start_gate.cc",
         "native/common/unix_socket.cc",
         "native/supervisor/dispatch.cc",
         "native/supervisor/notification.cc",

@@ -206,6 +206,9 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       uint32_t pid;
       if (!parse_u32(value, &pid) || pid < 2 || pid > 4194304) return bad(index, key, "not a pid");
       out->join_pid = static_cast<pid_t>(pid);
+    } else if (key == "start-fifo") {
+      if (!safe_path(value)) return bad(index, key, "not an absolute path without '..'");
+      out->start_fifo = value;
     } else if (key == "cgroup-procs") {
       if (!safe_path(value) || value.rfind("/sys/fs/cgroup/", 0) != 0) return bad(index, key, "not a file under /sys/fs/cgroup");
       out->cgroup_procs.push_back(value);
@@ -261,6 +264,7 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
   const StdioConfig& io = out->stdio;
   if ((!io.log_stdout.empty() || !io.log_stderr.empty()) && (!io.relay || io.log_file_max == 0))
     return Error{0, "log files need relay-stdio=1 and log-file-max"};
+  if (!out->start_fifo.empty() && out->join_pid) return Error{0, "start-fifo is for a new zone, not a join"};
   if (out->uid >= out->id_count || out->gid >= out->id_count)
     return Error{0, "uid/gid outside the zone's id range"};
   return {};

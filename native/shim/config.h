@@ -74,6 +74,9 @@ struct ShimConfig {
   // /sys/fs/cgroup (the zone's delegated cgroup, through its cgroup
   // namespace), /run/systemd/container, CAP_SYS_ADMIN in its user namespace.
   bool system = false;
+  // lxzone-runc's create/start split (start_gate.h): a host fifo the zone's
+  // process opens for writing, blocking, just before it execs the binary.
+  std::string start_fifo;
   pid_t join_pid = 0;            // exec: a process of the running zone to join (its init)
   bool rootless = false;         // set by the shim when not run as root
   std::vector<std::string> cgroup_procs;  // files the keeper writes the zone's first pid into

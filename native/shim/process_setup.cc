@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
+#include <algorithm>
 #include <vector>
 
 #include "../common/unix_socket.h"
@@ -97,13 +98,15 @@ Status open_zone_tty(const ShimConfig& c, int sync_fd, int* slave) {
   return {};
 }
 
-void close_inherited_fds(int keep, int also) {
-  int lo = keep < also || also < 0 ? keep : also;
-  int hi = keep < also ? also : keep;
-  if (also < 0) hi = keep;
-  if (lo > 3) syscall(SYS_close_range, 3, lo - 1, 0);
-  if (hi > lo + 1) syscall(SYS_close_range, lo + 1, hi - 1, 0);
-  syscall(SYS_close_range, hi + 1, ~0U, 0);
+void close_inherited_fds(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned int next = 3;
+  for (int fd : keep) {
+    if (fd < 3 || static_cast<unsigned int>(fd) < next) continue;
+    if (static_cast<unsigned int>(fd) > next) syscall(SYS_close_range, next, fd - 1, 0);
+    next = static_cast<unsigned int>(fd) + 1;
+  }
+  syscall(SYS_close_range, next, ~0U, 0);
 }
 
 void install_filter_and_report(const std::string& filter, int sync_fd) {
@@ -128,7 +131,7 @@ void install_filter_and_report(const std::string& filter, int sync_fd) {
   close(listener);
 }
 
-int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd) {
+int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd, int start_gate) {
   check(sync_fd, become_zone_user(c));
   // After the last credential change, so the keyring and its quota are the
   // zone user's (session_keyring.h).
@@ -140,7 +143,7 @@ int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sy
   if (chdir(c.cwd.c_str()) < 0) fail(sync_fd, sys_error("working directory " + c.cwd));
   int tty_slave = -1;
   check(sync_fd, open_zone_tty(c, sync_fd, &tty_slave));
-  close_inherited_fds(sync_fd, tty_slave);
+  close_inherited_fds({sync_fd, tty_slave, start_gate});
   install_filter_and_report(filter, sync_fd);
   return tty_slave;
 }

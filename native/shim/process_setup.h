@@ -3,6 +3,7 @@
 // closing inherited fds, the filter, and exec.
 #pragma once
 #include <string>
+#include <vector>
 #include "../common/protocol.h"
 #include "../common/result.h"
 #include "config.h"
@@ -24,8 +25,9 @@ Status become_zone_user(const ShimConfig& c);
 // master to the keeper; returns the slave in *slave (-1 without a tty).
 Status open_zone_tty(const ShimConfig& c, int sync_fd, int* slave);
 
-// Only 0, 1, 2, the keeper's socket and `also` (the tty slave) survive.
-void close_inherited_fds(int keep, int also);
+// Only 0, 1, 2 and the fds in `keep` (the keeper's socket, the tty slave,
+// the start gate; -1 entries ignored) survive.
+void close_inherited_fds(std::vector<int> keep);
 
 // no_new_privs + the filter; the listener goes to the keeper.
 void install_filter_and_report(const std::string& filter, int sync_fd);
@@ -34,8 +36,8 @@ void install_filter_and_report(const std::string& filter, int sync_fd);
 // user (re-arming the parent-death signal that a credential change clears),
 // a fresh session keyring (session_keyring.h),
 // working directory, terminal, no inherited fds, and the filter. Returns the
-// tty slave (-1 without a tty).
-int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd);
+// tty slave (-1 without a tty). `start_gate` (start_gate.h, -1 for none) is kept open.
+int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd, int start_gate = -1);
 
 // The binary, with the zone's environment; on failure the errno goes to the
 // keeper and the process exits 127 (not found) or 126.

@@ -18,6 +18,7 @@
 #include "proc_write.h"
 #include "process_title.h"
 #include "process_setup.h"
+#include "start_gate.h"
 
 namespace lxz {
 namespace {
@@ -76,6 +77,10 @@ void zone_process_main(const ZoneProcessArgs& args) {
   check(sync, set_zone_network_sysctls(c));
   // /sys shows the zone's network namespace (joined above), /dev/mqueue its
   // IPC namespace.
+  // The start fifo (lxzone-runc's create/start split) is a host path: opened
+  // before the zone's mount tree hides it.
+  int start_gate = -1;
+  if (!c.start_fifo.empty()) check(sync, open_start_gate(c.start_fifo, &start_gate));
   check(sync, build_zone_filesystem(c));
 
   // The zone's user namespace comes last, with a mount namespace of its own:
@@ -83,7 +88,10 @@ void zone_process_main(const ZoneProcessArgs& args) {
   // although the zone's root holds CAP_SYS_ADMIN over this mount namespace.
   check(sync, enter_zone_user_namespace(*args.namespaces));
   if (c.system) check(sync, mount_zone_cgroup2());
-  int tty_slave = enter_zone_and_filter(c, *args.filter, sync);
+  int tty_slave = enter_zone_and_filter(c, *args.filter, sync, start_gate);
+  // Created: built, filtered, its listener with the keeper. The binary waits
+  // for `start` (its keeper answers notified calls meanwhile, if asked to).
+  if (start_gate >= 0) check(sync, await_start(start_gate));
 
   if (!c.init) exec_binary(c, sync, tty_slave);
   pid_t child = fork();

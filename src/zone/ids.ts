@@ -34,6 +34,8 @@ export function defaultIdBase(): number {
 export interface IdClaim {
   idBase: number;
   release(): void;
+  /** The range is held by another process from now on (lxzone-runc: the container's keeper outlives its creator). */
+  handOver(holder: { pid: number; startTime: number; bootId: string }): void;
 }
 
 function claimDir(runtimeDir: string): string {
@@ -84,6 +86,10 @@ export function claimTransientIdRange(runtimeDir = defaultPaths().runtimeDir): I
     let released = false;
     return {
       idBase: idBaseOfSlot(slot),
+      handOver(holder) {
+        writeFileAtomic(path, JSON.stringify(holder), 0o600, false, false);
+        released = true;
+      },
       release() {
         if (released) return;
         released = true;
@@ -96,6 +102,22 @@ export function claimTransientIdRange(runtimeDir = defaultPaths().runtimeDir): I
     };
   }
   throw new LxzoneError(`no free host id range for a zone (${TRANSIENT_SLOTS.count} one-shot zones running?)`, { code: 'EAGAIN', exitCode: 125 });
+}
+
+/**
+ * Drops the claim on the range at `idBase` once its holder is gone
+ * (lxzone-runc delete: the container's keeper held it). A claim of a live
+ * process is left alone.
+ */
+export function releaseTransientIdRange(idBase: number, runtimeDir = defaultPaths().runtimeDir): void {
+  const slot = (idBase - lxzoneDelegation().start) / zoneIdCount();
+  if (!Number.isInteger(slot) || slot < slotLayout().transient.first) return;
+  const path = join(runtimeDir, 'ids', String(slot));
+  try {
+    if (claimIsStale(path)) unlinkSync(path);
+  } catch {
+    /* no claim there: nothing to release */
+  }
 }
 
 /** Slots of claims currently held (for tests and diagnostics). */

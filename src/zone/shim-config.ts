@@ -43,6 +43,8 @@ export interface ShimConfig {
   tty?: boolean;
   /** A system zone: its init (systemd) gets cgroup2 on /sys/fs/cgroup, /run/systemd/container, CAP_SYS_ADMIN. */
   system?: boolean;
+  /** lxzone-runc's create/start split: a host fifo the zone's process blocks on (opening it for writing) just before exec. */
+  startFifo?: string;
   /** exec: the host pid of the running zone's init to join. */
   joinPid?: number;
   /** cgroup procs files the keeper places the zone's first process in (and itself, while it serves the zone). */
@@ -94,6 +96,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   for (const b of c.procBinds) add('proc-bind', [b.host, b.zone, 'ro'].join(US));
   if (c.tty) add('tty', true);
   if (c.system) add('system', true);
+  if (c.startFifo) add('start-fifo', c.startFifo);
   if (c.joinPid !== undefined) add('join-pid', c.joinPid);
   for (const p of c.cgroupProcs ?? []) add('cgroup-procs', p);
   for (const h of c.hide ?? []) add('hide', h);

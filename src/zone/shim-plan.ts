@@ -140,10 +140,10 @@ export function planZone(opts: RunOptions): ZonePlan {
               size: `${Math.max(1, Math.ceil((opts.rootCow.sizeBytes ?? DEFAULT_COW_TMPFS_BYTES) / 1024))}k`,
               ...(opts.rootCow.layers ? { layers: opts.rootCow.layers } : {}),
             },
-            // The host's secrets are masked where the host's root shows; an image's root holds none.
-            masks: opts.rootCow.layers ? [] : cowMasks(),
           }
         : {}),
+      // The host's secrets are masked where the host's root shows; an image's root holds none.
+      masks: [...(opts.rootCow && !opts.rootCow.layers ? cowMasks() : []), ...(opts.masks ?? [])],
       hostname,
       cwd: opts.cwd ?? '/',
       idBase,
@@ -165,6 +165,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       tty: opts.tty,
       system: opts.system,
       joinPid: opts.joinPid,
+      startFifo: opts.startFifo,
       cgroupProcs: opts.cgroupProcs,
       // A keeper that a supervisor can come back to serves the zone itself meanwhile.
       ...(opts.reattachSocket ? { serve: attachOptions } : {}),

@@ -44,6 +44,8 @@ export interface ZoneSpec {
   binds?: BindMount[];
   /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
   tmpfs?: ShimTmpfs[];
+  /** Zone paths hidden from the zone (files: /dev/null; directories: an empty read-only tmpfs), after binds. */
+  masks?: string[];
   /** Size of the zone's /tmp and /run tmpfs (e.g. "65536k"). */
   tmpSize?: string;
   /** The uname release the zone reports; default: the host's. */
@@ -124,6 +126,12 @@ export interface ZoneHosting {
   rebootMarker?: string;
   /** Host directories of lxzone's the zone must not see, besides the caller's default state and runtime directories. */
   hiddenHostDirs?: string[];
+  /**
+   * The OCI create/start split (src/oci/): the zone is built and filtered,
+   * but its binary waits, just before exec, until something opens this fifo
+   * (a host path, given to the zone's user) for reading.
+   */
+  startFifo?: string;
   /** Join the running zone whose init has this host pid instead of creating one (see execInZone). */
   joinPid?: number;
 }

@@ -1,0 +1,267 @@
+// The OCI lifecycle of one container (runtime.md): create builds the zone
+// and leaves its binary waiting on the start fifo, with its keeper serving
+// its notified calls (no lxzone process stays behind); start opens the
+// fifo; kill signals; delete removes what create made.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chownSync, closeSync, constants as fsConstants, existsSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LxzoneError } from '../errors.js';
+import { createZoneCgroup, openZoneCgroup, type ZoneCgroup } from '../zone/cgroups/index.js';
+import { claimTransientIdRange, releaseTransientIdRange, type IdClaim } from '../zone/ids.js';
+import { isRootless, startZone, type RunningZone, type RunResult } from '../zone/run.js';
+import { processIdentity, readProcStat } from '../zone/state/proc.js';
+import { runHooks } from './hooks.js';
+import { readBundleConfig } from './spec.js';
+import { translateSpec } from './translate.js';
+import { checkId, keeperAlive, type ContainerRecord, type OciStatus, type StateRoot } from './state.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+  /** run: stay attached (the keeper dies with us), serve the zone from this process. */
+  attached?: boolean;
+  log: (line: string) => void;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  zone: RunningZone;
+}
+
+function cgroupName(id: string): string {
+  return `oci-${createHash('sha256').update(id).digest('hex').slice(0, 24)}`;
+}
+
+function mkfifo(path: string): void {
+  // Node has no mkfifo(3); coreutils' is everywhere lxzone runs.
+  execFileSync('mkfifo', ['-m', '0600', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+export function ociState(rec: ContainerRecord, status: OciStatus): Record<string, unknown> {
+  return {
+    ociVersion: '1.1.0',
+    id: rec.id,
+    status,
+    pid: status === 'stopped' ? 0 : rec.keeper.pid,
+    bundle: rec.bundle,
+    rootfs: rec.rootfs,
+    created: rec.created,
+    annotations: rec.annotations,
+    owner: '',
+  };
+}
+
+export async function statusOf(root: StateRoot, rec: ContainerRecord): Promise<OciStatus> {
+  if (!keeperAlive(rec)) return 'stopped';
+  if (existsSync(root.fifo(rec.id))) return 'created';
+  const cg = rec.cgroupPath ? await openZoneCgroup(cgroupName(rec.id), { path: rec.cgroupPath }).catch(() => undefined) : undefined;
+  if (cg && frozen(cg)) return 'paused';
+  return 'running';
+}
+
+function frozen(cg: ZoneCgroup): boolean {
+  try {
+    if (cg.version === 2) return readFileSync(`${cg.dirs.unified}/cgroup.freeze`, 'utf8').trim() === '1';
+    const dir = cg.dirs.freezer;
+    return dir !== undefined && readFileSync(`${dir}/freezer.state`, 'utf8').trim() === 'FROZEN';
+  } catch {
+    return false; // no freezer: never paused
+  }
+}
+
+export async function createContainer(root: StateRoot, o: CreateOptions): Promise<Created> {
+  checkId(o.id);
+  const bundle = resolve(o.bundle);
+  const spec = readBundleConfig(bundle);
+  const plan = translateSpec(spec, bundle);
+  for (const n of plan.notes) o.log(`note: ${n}`);
+  if (o.consoleSocket) throw new LxzoneError('--console-socket is not supported yet: run without process.terminal, or attached (lxzone-runc run)', { exitCode: 1, code: 'ENOTSUP' });
+  if (plan.tty && !o.attached) throw new LxzoneError('process.terminal needs --console-socket to create a detached container', { code: 'EINVAL' });
+  if (o.preserveFds) throw new LxzoneError('--preserve-fds: no host fd crosses into a zone; use stdio', { code: 'ENOTSUP' });
+  if (isRootless()) throw new LxzoneError('lxzone-runc needs root (rootless containers are not supported yet)', { code: 'EPERM' });
+
+  root.claim(o.id);
+  let idClaim: IdClaim | undefined;
+  let cg: ZoneCgroup | undefined;
+  let zone: RunningZone | undefined;
+  try {
+    idClaim = claimTransientIdRange();
+    const idBase = idClaim.idBase;
+    const fifo = root.fifo(o.id);
+    mkfifo(fifo);
+    // The zone's process reopens it as its own user (start_gate.cc).
+    chownSync(fifo, idBase + (plan.zone.uid ?? 0), idBase + (plan.zone.gid ?? 0));
+    cg = await createZoneCgroup(cgroupName(o.id), plan.zone.limits ?? {});
+    const oom = plan.oomScoreAdj;
+    let ready!: () => void;
+    const isReady = new Promise<void>((r) => (ready = r));
+    zone = startZone({
+      ...plan.zone,
+      tty: plan.tty,
+      idBase,
+      startFifo: fifo,
+      detached: !o.attached,
+      reattachSocket: root.socket(o.id),
+      stdio: 'inherit',
+      relayStdio: !plan.tty,
+      hiddenHostDirs: [root.root],
+      cgroupProcs: cg.procsFiles(),
+      memoryLimit: plan.zone.limits?.memory ?? undefined,
+      onCreated: oom === undefined ? undefined : (pid) => writeFileSync(`/proc/${pid}/oom_score_adj`, String(oom)),
+      // The binary waits on the fifo once its listener is with the keeper.
+      onEvent: (ev) => {
+        if (ev.type === 'ready') ready();
+      },
+    });
+    const running = zone;
+    const initPid = await Promise.race([
+      isReady.then(() => running.initPid),
+      running.wait().then((r: RunResult) => {
+        throw new LxzoneError(`container ${o.id} exited during create (status ${r.exitCode})`, { exitCode: 1 });
+      }),
+    ]);
+    const record: ContainerRecord = {
+      id: o.id,
+      bundle,
+      keeper: processIdentity(running.keeperPid),
+      initPid,
+      created: new Date().toISOString(),
+      annotations: spec.annotations ?? {},
+      cgroupPath: cg.path,
+      idBase,
+      rootfs: plan.rootfs,
+    };
+    idClaim.handOver(record.keeper);
+    root.save(record);
+    if (o.pidFile) writeFileSync(o.pidFile, String(record.keeper.pid));
+    const state = ociState(record, 'created');
+    await runHooks('prestart', spec.hooks?.prestart, state);
+    await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+    return { record, zone: running };
+  } catch (err) {
+    if (zone) {
+      zone.kill('SIGKILL');
+      await waitGone(zone.keeperPid);
+    }
+    await cg?.destroy().catch(() => undefined);
+    idClaim?.release();
+    root.remove(o.id);
+    throw err;
+  }
+}
+
+async function waitGone(pid: number, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const st = readProcStat(pid);
+    if (!st || st.state === 'Z') return;
+    await sleep(10);
+  }
+}
+
+export async function startContainer(root: StateRoot, id: string): Promise<ContainerRecord> {
+  const rec = root.load(id);
+  const status = await statusOf(root, rec);
+  if (status !== 'created') throw new LxzoneError(`container ${id} is ${status}, not created`, { code: 'EINVAL' });
+  const fifo = root.fifo(id);
+  const fd = openSync(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(1);
+    const end = Date.now() + 10_000;
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(fd, buf, 0, 1, null);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      }
+      if (n === 1) break;
+      if (!keeperAlive(rec)) throw new LxzoneError(`container ${id} stopped before it started`, { code: 'ESRCH' });
+      if (Date.now() > end) throw new LxzoneError(`container ${id} did not take the start (its process is not waiting)`, { code: 'ETIMEDOUT' });
+      await sleep(2);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifo);
+  const spec = readBundleConfig(rec.bundle);
+  await runHooks('poststart', spec.hooks?.poststart, ociState(rec, 'running')).catch((err: Error) => {
+    // runtime.md: a failing poststart hook is logged, the container keeps running.
+    process.stderr.write(`lxzone-runc: ${err.message}\n`);
+  });
+  return rec;
+}
+
+export function parseSignal(s: string): number {
+  const n = Number(s);
+  if (Number.isInteger(n) && n > 0 && n < 65) return n;
+  const name = s.toUpperCase().startsWith('SIG') ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
+  const v = (osConstants.signals as Record<string, number>)[name];
+  if (v === undefined) throw new LxzoneError(`unknown signal ${JSON.stringify(s)}`, { exitCode: 2, code: 'EINVAL' });
+  return v;
+}
+
+/** Host pids of the container's processes: its cgroup's. */
+async function containerPids(rec: ContainerRecord): Promise<number[]> {
+  const cg = rec.cgroupPath ? await openZoneCgroup(cgroupName(rec.id), { path: rec.cgroupPath }) : undefined;
+  return cg ? cg.pids() : [rec.initPid];
+}
+
+export async function killContainer(root: StateRoot, id: string, signal: number, all: boolean): Promise<void> {
+  const rec = root.load(id);
+  const status = await statusOf(root, rec);
+  if (status === 'stopped') throw new LxzoneError(`container ${id} is not running`, { code: 'ESRCH' });
+  const pids = all ? await containerPids(rec) : [rec.initPid];
+  for (const pid of pids) {
+    // The init pid is the keeper's child while the container lives: never signal a reused pid.
+    if (!all && readProcStat(pid)?.ppid !== rec.keeper.pid) throw new LxzoneError(`container ${id}'s process is gone`, { code: 'ESRCH' });
+    try {
+      process.kill(pid, signal);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+    }
+  }
+}
+
+export async function deleteContainer(root: StateRoot, id: string, force: boolean): Promise<void> {
+  let rec: ContainerRecord;
+  try {
+    rec = root.load(id);
+  } catch (err) {
+    // A directory without state.json: a create that died half-way. Nothing runs for it.
+    if (existsSync(root.dir(id)) && (err as LxzoneError).code === 'ENOENT') return root.remove(id);
+    throw err;
+  }
+  const status = await statusOf(root, rec);
+  if ((status === 'running' || status === 'paused') && !force) {
+    throw new LxzoneError(`cannot delete container ${id}: it is ${status} (stop it, or --force)`, { code: 'EBUSY' });
+  }
+  if (status !== 'stopped') {
+    try {
+      process.kill(rec.keeper.pid, 'SIGKILL'); // its zone dies with it (parent-death signal)
+    } catch {
+      /* already gone */
+    }
+    await waitGone(rec.keeper.pid);
+  }
+  const cg = rec.cgroupPath ? await openZoneCgroup(cgroupName(id), { path: rec.cgroupPath }).catch(() => undefined) : undefined;
+  await cg?.destroy();
+  releaseTransientIdRange(rec.idBase);
+  let hooksError: Error | undefined;
+  try {
+    const spec = readBundleConfig(rec.bundle);
+    await runHooks('poststop', spec.hooks?.poststop, ociState(rec, 'stopped'));
+  } catch (err) {
+    hooksError = err as Error; // runtime.md: poststop failures are logged, the delete goes on
+  }
+  root.remove(id);
+  if (hooksError) process.stderr.write(`lxzone-runc: ${hooksError.message}\n`);
+}
+
+export type { RunResult };

@@ -1,0 +1,227 @@
+// Bundle → zone, once (runc's libcontainer/specconv shape): every field of
+// config.json that lxzone reads is decided here, translated into the zone's
+// run options, or refused with the field named. lxzone is stricter than the
+// spec asks in a few places (it always makes every namespace, maps the
+// container's root to an unprivileged host range, sets no_new_privs); those
+// are noted, never refused. What it cannot honour and would make a container
+// weaker than its config says is refused.
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, normalize, resolve } from 'node:path';
+import { LxzoneError } from '../errors.js';
+import type { ZoneLimits } from '../zone/cgroups/index.js';
+import type { BindMount } from '../zone/config/types.js';
+import type { ZoneSpec } from '../zone/spec.js';
+import type { ShimTmpfs } from '../zone/shim-config.js';
+import type { OciHooks, OciMount, OciResources, OciSpec } from './spec.js';
+
+export interface OciPlan {
+  /** The zone, as every front end describes one (src/zone/spec.ts). */
+  zone: ZoneSpec;
+  /** process.terminal: how the zone is hosted, not what it is. */
+  tty: boolean;
+  rootfs: string;
+  cgroupsPath?: string;
+  oomScoreAdj?: number;
+  hooks: OciHooks;
+  /** What lxzone did differently from the config, without weakening it (logged). */
+  notes: string[];
+}
+
+function refuse(where: string, why: string): never {
+  throw new LxzoneError(`config.json ${where}: ${why}`, { where, code: 'EINVAL' });
+}
+
+/** Mounts lxzone makes itself for every zone (its own proc, sysfs, /dev and its devpts, shm, mqueue, cgroup view). */
+const OWN_MOUNTS: Record<string, string[]> = {
+  '/proc': ['proc'],
+  '/sys': ['sysfs'],
+  '/dev': ['tmpfs'],
+  '/dev/pts': ['devpts'],
+  '/dev/shm': ['tmpfs', 'bind'],
+  '/dev/mqueue': ['mqueue'],
+  '/sys/fs/cgroup': ['cgroup', 'cgroup2'],
+};
+
+/** Paths lxzone already makes read-only or masks in every zone (docs/architecture.md, "The mount tree"). */
+const READONLY_ALREADY = new Set(['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger', '/proc/asound']);
+
+function tmpfsSize(options: string[]): number {
+  for (const o of options) {
+    const m = /^size=([0-9]+)([kmg%]?)$/i.exec(o);
+    if (m) {
+      const n = Number(m[1]);
+      const unit = (m[2] ?? '').toLowerCase();
+      if (unit === '%') break;
+      return n * (unit === 'k' ? 1024 : unit === 'm' ? 1048576 : unit === 'g' ? 1073741824 : 1);
+    }
+  }
+  return 64 * 1048576;
+}
+
+function tmpfsMode(options: string[]): number | undefined {
+  for (const o of options) {
+    const m = /^mode=([0-7]{3,4})$/.exec(o);
+    if (m) return parseInt(m[1]!, 8);
+  }
+  return undefined;
+}
+
+function translateMount(m: OciMount, i: number, bundle: string, binds: BindMount[], tmpfs: ShimTmpfs[], notes: string[]): void {
+  const where = `mounts[${i}]`;
+  const options = m.options ?? [];
+  const dest = m.destination;
+  if (!isAbsolute(dest)) refuse(`${where}.destination`, `${dest} is not an absolute path`);
+  const target = normalize(dest).replace(/\/+$/, '') || '/';
+  if (target.split('/').includes('..')) refuse(`${where}.destination`, "must not contain '..'");
+  if (target === '/') refuse(`${where}.destination`, "a mount over the container's root is not supported (use root.path)");
+  const isBind = m.type === 'bind' || options.includes('bind') || options.includes('rbind');
+  if (!isBind && OWN_MOUNTS[target]?.includes(m.type ?? '')) {
+    return; // lxzone's own (stricter) mount of it
+  }
+  if (m.uidMappings?.length || m.gidMappings?.length) refuse(where, 'id-mapped mounts are not supported');
+  if (isBind) {
+    if (!m.source) refuse(`${where}.source`, 'a bind mount needs a source');
+    const source = resolve(bundle, m.source);
+    if (!existsSync(source)) refuse(`${where}.source`, `${source} does not exist`);
+    // The shim refuses symlinks on the way; give it the real path.
+    binds.push({ host: realpathSync(source), zone: target, readOnly: options.includes('ro') });
+    return;
+  }
+  if (m.type === 'tmpfs') {
+    tmpfs.push({ target, sizeBytes: tmpfsSize(options), mode: tmpfsMode(options) });
+    return;
+  }
+  if (target === '/tmp' || target === '/run') {
+    notes.push(`${where}: ${target} is lxzone's own private tmpfs`);
+    return;
+  }
+  refuse(where, `a ${m.type ?? 'typeless'} mount at ${target} is not supported (bind and tmpfs mounts are)`);
+}
+
+const NAMESPACES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
+
+export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
+  const notes: string[] = [];
+  const p = spec.process;
+  if (!p) refuse('process', 'missing (create needs a process to run)');
+  if (!p.args?.length) refuse('process.args', 'missing or empty');
+  if (p.commandLine !== undefined) refuse('process.commandLine', 'is for Windows');
+  if (p.apparmorProfile) refuse('process.apparmorProfile', `AppArmor profiles are not supported by lxzone (${p.apparmorProfile}); its isolation is its own filter, namespaces and id mapping`);
+  if (p.selinuxLabel) refuse('process.selinuxLabel', 'SELinux labels are not supported by lxzone');
+  if (spec.linux?.mountLabel) refuse('linux.mountLabel', 'SELinux mount labels are not supported by lxzone');
+  if (!spec.root) refuse('root', 'missing');
+  const rootPath = resolve(bundle, spec.root.path);
+  if (!existsSync(rootPath) || !statSync(rootPath).isDirectory()) refuse('root.path', `${rootPath} is not a directory`);
+  const rootfs = realpathSync(rootPath);
+
+  const env: Record<string, string> = {};
+  for (const e of p.env ?? []) {
+    const eq = e.indexOf('=');
+    env[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  if (p.user.additionalGids?.some((g) => g !== p.user.gid)) {
+    notes.push('process.user.additionalGids: supplementary groups are not set (the process has none)');
+  }
+  if (p.user.umask !== undefined) notes.push('process.user.umask: not applied (the shim sets 022)');
+  if (p.noNewPrivileges === false) notes.push('process.noNewPrivileges=false: lxzone always sets no_new_privs');
+  if (p.rlimits?.length) refuse('process.rlimits', 'rlimits are not supported yet');
+  if (p.terminal) {
+    // Served with a pseudo-terminal the keeper relays; --console-socket is checked by create.
+  }
+
+  const linux = spec.linux ?? {};
+  for (const [i, ns] of (linux.namespaces ?? []).entries()) {
+    if (ns.path) refuse(`linux.namespaces[${i}].path`, `joining an existing ${ns.type} namespace (${ns.path}) is not supported: every zone has its own`);
+  }
+  const listed = new Set((linux.namespaces ?? []).map((n) => n.type));
+  const extra = NAMESPACES.filter((n) => !listed.has(n));
+  if (extra.length) notes.push(`linux.namespaces: the zone gets its own ${extra.join(', ')} namespace(s) too`);
+  if (linux.uidMappings?.length || linux.gidMappings?.length) {
+    refuse('linux.uidMappings', 'id mappings are lxzone\'s own (each zone a delegated host range); give none');
+  }
+  if (linux.sysctl && Object.keys(linux.sysctl).length) refuse('linux.sysctl', 'sysctls are not supported yet');
+  if (linux.seccomp) refuse('linux.seccomp', 'a seccomp profile is not supported yet');
+  if (linux.devices?.length) refuse('linux.devices', 'device nodes are not supported: a zone has null, zero, full, random, urandom and tty');
+  if (linux.personality) refuse('linux.personality', 'not supported');
+  if (linux.rootfsPropagation && !['private', 'rprivate', 'slave', 'rslave'].includes(linux.rootfsPropagation)) {
+    refuse('linux.rootfsPropagation', `${linux.rootfsPropagation}: a zone's mounts never propagate to the host`);
+  }
+  const readonly = (linux.readonlyPaths ?? []).filter((r) => !READONLY_ALREADY.has(normalize(r)));
+  if (readonly.length) refuse('linux.readonlyPaths', `${readonly.join(', ')}: only ${[...READONLY_ALREADY].join(', ')} (read-only in every zone) are supported`);
+
+  const binds: BindMount[] = [];
+  const tmpfs: ShimTmpfs[] = [];
+  for (const [i, m] of (spec.mounts ?? []).entries()) translateMount(m, i, bundle, binds, tmpfs, notes);
+
+  const limits = resourcesToLimits(linux.resources, notes);
+  const zone: ZoneSpec = {
+    argv: p.args,
+    rootfs,
+    rootfsWritable: !spec.root.readonly,
+    hostname: spec.hostname || undefined,
+    env,
+    cwd: p.cwd,
+    uid: p.user.uid,
+    gid: p.user.gid,
+    init: false,
+    network: 'loopback',
+    binds,
+    tmpfs,
+    ...(limits ? { limits } : {}),
+  };
+  const masks = maskedPaths(linux.maskedPaths ?? []);
+  if (masks.length) zone.masks = masks;
+  return {
+    zone,
+    tty: p.terminal ?? false,
+    rootfs,
+    cgroupsPath: linux.cgroupsPath,
+    oomScoreAdj: p.oomScoreAdj,
+    hooks: spec.hooks ?? {},
+    notes,
+  };
+}
+
+/** What every zone masks under /proc and /sys already (native/shim/mounts.cc mount_proc, mount_sys). */
+const MASKED_ALREADY = new Set([
+  ...['kcore', 'keys', 'timer_list', 'sched_debug', 'latency_stats', 'kallsyms', 'kpageflags', 'kpagecount', 'kpagecgroup', 'sysrq-trigger', 'vmallocinfo', 'acpi', 'scsi', 'asound', 'driver'].map((f) => `/proc/${f}`),
+  ...['firmware', 'kernel/security', 'kernel/debug', 'devices/virtual/powercap'].map((d) => `/sys/${d}`),
+]);
+
+/**
+ * maskedPaths in the container's own tree are masked by the shim after its
+ * binds; /proc and /sys are mounted after that, so there only what lxzone
+ * masks anyway (or what this kernel does not have) is accepted.
+ */
+function maskedPaths(paths: string[]): string[] {
+  const out: string[] = [];
+  for (const [i, raw] of paths.entries()) {
+    const m = normalize(raw).replace(/\/+$/, '');
+    if (m.split('/').includes('..') || m === '/') refuse(`linux.maskedPaths[${i}]`, `${raw} cannot be masked`);
+    if (m === '/proc' || m === '/sys' || m.startsWith('/proc/') || m.startsWith('/sys/')) {
+      if (MASKED_ALREADY.has(m) || !existsSync(m)) continue;
+      refuse(`linux.maskedPaths[${i}]`, `${m}: under /proc and /sys only ${[...MASKED_ALREADY].join(', ')} are masked (in every zone)`);
+    }
+    out.push(m);
+  }
+  return out;
+}
+
+function resourcesToLimits(r: OciResources | undefined, notes: string[]): ZoneLimits | undefined {
+  if (!r) return undefined;
+  const limits: ZoneLimits = {};
+  if (r.memory?.limit !== undefined && r.memory.limit > 0) {
+    limits.memory = r.memory.limit;
+    if (r.memory.swap !== undefined && r.memory.swap > 0) limits.swap = Math.max(0, r.memory.swap - r.memory.limit);
+  }
+  if (r.pids?.limit !== undefined && r.pids.limit > 0) limits.pids = r.pids.limit;
+  if (r.cpu?.shares) limits.cpuShares = r.cpu.shares;
+  if (r.cpu?.quota !== undefined && r.cpu.quota > 0) limits.cpus = r.cpu.quota / (r.cpu.period || 100000);
+  const unsupported = ['blockIO', 'hugepageLimits', 'network', 'rdma', 'unified'].filter((k) => (r as Record<string, unknown>)[k] !== undefined);
+  if (r.cpu?.cpus || r.cpu?.mems || r.cpu?.realtimeRuntime) unsupported.push('cpu.cpus/mems/realtime');
+  if (unsupported.length) refuse('linux.resources', `${unsupported.join(', ')} not supported (memory, pids, cpu shares and quota are)`);
+  if (r.devices?.length) notes.push('linux.resources.devices: a zone has no device nodes beyond its fixed /dev');
+  return Object.keys(limits).length ? limits : undefined;
+}
+
+export const BUNDLE_CONFIG = (bundle: string): string => join(bundle, 'config.json');
