@@ -164,3 +164,83 @@ describe('bind mounts and refusals', () => {
     expect(readdirSync(join(env.stateDir, 'docker', 'containers'))).toEqual([]);
   });
 });
+
+describe('docker exec', () => {
+  it('runs a process in the running zone with -e, -w and -u, gives its exit code, refuses -t', async () => {
+    await env.ok(['list']);
+    await ok(['run', '-d', '--name', 'ex', '--hostname', 'exbox', 'host', '/bin/sleep', '600']);
+    const r = await run(['exec', 'ex', '/bin/sh', '-c', 'echo "in $(hostname)"; echo err >&2; exit 4']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([4, 'in exbox\n', 'err\n']);
+    const o = await run(['exec', '-e', 'FOO=bar', '-w', '/usr', '-u', '1000:1000', 'ex', '/bin/sh', '-c', 'echo "$FOO $(pwd) $(id -u)"']);
+    expect([o.code, o.stdout]).toEqual([0, 'bar /usr 1000\n']);
+    // The exec'd process is in the zone: it sees the zone's init as pid 1, not the host's.
+    const p = await run(['exec', 'ex', '/bin/cat', '/proc/1/cmdline']);
+    expect(p.stdout.replace(/\0/g, ' ')).toMatch(/sleep 600/);
+    const missing = await run(['exec', 'ex', '/no/such/binary']);
+    expect(missing.code).not.toBe(0);
+    const tty = await run(['exec', '-t', 'ex', 'true']);
+    expect(tty.code).not.toBe(0);
+    await ok(['stop', '-t', '1', 'ex']);
+    const stopped = await run(['exec', 'ex', 'true']);
+    expect(stopped.stderr).toMatch(/is not running/);
+    await ok(['rm', 'ex']);
+    expect(env.store.list()).toEqual([]);
+  });
+});
+
+describe('a container across a daemon SIGKILL', () => {
+  it('keeps running with the same address and process; the next daemon serves it through docker again', async () => {
+    await env.ok(['list']);
+    await ok(['run', '-d', '--name', 'lasting', 'host', '/bin/sleep', '600']);
+    const before = await inspect('lasting');
+    const pid = env.daemonPid()!;
+    process.kill(pid, 'SIGKILL');
+    await waitFor(() => env.daemonPid() === undefined, 30_000);
+    await env.ok(['list']); // a new daemon, which serves docker.sock again
+    await waitFor(() => existsSync(docker.socket), 30_000);
+    const after = await inspect('lasting');
+    expect([after.Id, after.State.Status, after.State.Pid, after.NetworkSettings.IPAddress, after.NetworkSettings.GlobalIPv6Address]).toEqual([
+      before.Id,
+      'running',
+      before.State.Pid,
+      before.NetworkSettings.IPAddress,
+      before.NetworkSettings.GlobalIPv6Address,
+    ]);
+    await ok(['restart', '-t', '1', 'lasting']);
+    expect((await inspect('lasting')).NetworkSettings.IPAddress).toBe(before.NetworkSettings.IPAddress);
+    await ok(['rm', '-f', 'lasting']);
+    expect(env.store.list()).toEqual([]);
+  });
+});
+
+describe('docker pause/unpause and top', () => {
+  it("freezes the zone's cgroup (its output stops) and thaws it; top lists the zone's processes", async () => {
+    await env.ok(['list']);
+    await ok(['run', '-d', '--name', 'ticker', 'host', '/bin/sh', '-c', 'while :; do echo tick; sleep 0.1; done']);
+    const ticks = async () => (await logs('ticker')).stdout.split('\n').filter(Boolean).length;
+    await waitFor(async () => (await ticks()) > 3);
+    const top = await ok(['top', 'ticker']);
+    expect(top.split('\n')[0]).toMatch(/UID\s+PID\s+PPID/);
+    expect(top).toMatch(/while :; do echo tick/);
+    expect(top).not.toMatch(/vitest/);
+
+    await ok(['pause', 'ticker']);
+    expect((await inspect('ticker')).State.Status).toBe('paused');
+    expect(await ok(['ps', '--format', '{{.Status}}'])).toMatch(/\(Paused\)$/);
+    await new Promise((r) => setTimeout(r, 300));
+    const frozen = await ticks();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await ticks()).toBe(frozen);
+    const twice = await run(['pause', 'ticker']);
+    expect(twice.stderr).toMatch(/already paused/);
+
+    await ok(['unpause', 'ticker']);
+    expect((await inspect('ticker')).State.Status).toBe('running');
+    await waitFor(async () => (await ticks()) > frozen + 3);
+    expect(await ticks()).toBeGreaterThan(frozen + 3);
+    // A paused container is thawed before it is removed.
+    await ok(['pause', 'ticker']);
+    await ok(['rm', '-f', 'ticker']);
+    expect(env.store.list()).toEqual([]);
+  });
+});

@@ -45,8 +45,9 @@ export class DockerBackend {
     let running = 0;
     let paused = 0;
     for (const m of metas) {
+      if (!this.manager.runningNames().includes(m.zone)) continue;
       if (m.paused) paused++;
-      else if (this.manager.runningNames().includes(m.zone)) running++;
+      else running++;
     }
     return { total: metas.length, running, paused };
   }

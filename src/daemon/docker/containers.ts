@@ -16,6 +16,7 @@ import { normalizeRef } from './images.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { constants } from 'node:os';
 import { waitForExit } from './wait.js';
+import { thawIfPaused } from './pause.js';
 
 const id = (ctx: Ctx) => ctx.params.id ?? '';
 
@@ -64,6 +65,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
   const running = (name: string) => manager.runningNames().includes(name);
 
   const start = async (m: ContainerMeta) => {
+    if (m.paused) containers.save({ ...m, paused: false }); // a stale mark of a run that ended
     try {
       await manager.boot(m.zone);
     } catch (e) {
@@ -153,6 +155,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
       handler: async (ctx) => {
         const m = containers.get(id(ctx));
         if (!running(m.zone)) return notModified();
+        await thawIfPaused(b, m.Id);
         const t = ctx.int('t') ?? ctx.int('timeout');
         await manager.halt(m.zone, t !== undefined && t >= 0 ? { timeoutMs: t * 1000 } : {});
         return noContent();
@@ -165,6 +168,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
       handler: async (ctx) => {
         const m = containers.get(id(ctx));
         const t = ctx.int('t') ?? ctx.int('timeout');
+        await thawIfPaused(b, m.Id);
         if (running(m.zone)) await manager.halt(m.zone, t !== undefined && t >= 0 ? { timeoutMs: t * 1000 } : {});
         await start(m);
         return noContent();
@@ -212,6 +216,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
         if (running(m.zone) && !force) {
           throw conflict(`You cannot remove a running container ${m.Id}. Stop the container before attempting removal or force remove`);
         }
+        await thawIfPaused(b, m.Id);
         await manager.destroy(m.zone, { force });
         containers.remove(m.zone);
         return noContent();

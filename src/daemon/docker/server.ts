@@ -19,6 +19,8 @@ import { DockerRouter, type Route } from './router.js';
 import { systemRoutes } from './system.js';
 import { imageRoutes } from './images.js';
 import { containerRoutes } from './containers.js';
+import { execRoutes } from './exec.js';
+import { pauseRoutes } from './pause.js';
 
 export interface DockerApi {
   socket: string;
@@ -40,7 +42,7 @@ function groupId(group: string): number {
 
 /** Every route of the API, in one table (also read by the docs generator). */
 export function allRoutes(b: DockerBackend): Route[] {
-  return [...systemRoutes(b), ...containerRoutes(b), ...imageRoutes()];
+  return [...systemRoutes(b), ...containerRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...imageRoutes()];
 }
 
 export async function startDockerApi(manager: ZoneManager, opts: LifecycleOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<DockerApi | undefined> {
