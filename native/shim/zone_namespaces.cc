@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <linux/securebits.h>
+#include <sys/prctl.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -40,19 +42,81 @@ Status map_and_open(pid_t holder, const ShimConfig& c, ZoneNamespaces* out) {
   return open_ns(holder, "ipc", &out->ipc);
 }
 
+// The kernel counts namespaces, inotify instances and the ucount-backed
+// rlimits (nproc, mqueue bytes, pending signals, locked memory) of everything
+// made inside a user namespace also against that namespace's owner in the
+// parent: made by the keeper as host root, every zone's nested namespaces and
+// inotify instances were charged to host root's own counters, and one zone
+// could use them up for the host (user.max_inotify_instances is 128:
+// systemd, udev and the next zone's start then fail). Owned by the zone's own
+// first host id, a zone uses up only its own counters. The keeper takes that
+// euid for the one clone3 on this thread only (raw setresuid; glibc's would
+// change every thread), keeping its capabilities (SECBIT_NO_SETUID_FIXUP),
+// which a kernel that allows user namespaces only to CAP_SYS_ADMIN wants.
+class ZoneOwnerEuid {
+ public:
+  explicit ZoneOwnerEuid(const ShimConfig& c) {
+    if (c.rootless) return;  // the caller's own user namespace owns it already
+    bits_ = prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
+    dumpable_ = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if (bits_ < 0 || dumpable_ < 0) {
+      status_ = sys_error("read securebits");
+      return;
+    }
+    if (prctl(PR_SET_SECUREBITS, bits_ | SECBIT_NO_SETUID_FIXUP, 0, 0, 0) < 0) {
+      status_ = sys_error("keep capabilities across the owner's euid");
+      return;
+    }
+    if (syscall(SYS_setresuid, -1, c.id_base, -1) < 0) {
+      status_ = sys_error("take the zone's first host id as euid");
+      prctl(PR_SET_SECUREBITS, bits_, 0, 0, 0);
+      return;
+    }
+    active_ = true;
+  }
+  ~ZoneOwnerEuid() {
+    if (!active_) return;
+    // Back to host root; the process cannot go on as anyone else.
+    if (syscall(SYS_setresuid, -1, 0, -1) < 0 || prctl(PR_SET_SECUREBITS, bits_, 0, 0, 0) < 0) _exit(125);
+    // An euid change made the keeper non-dumpable, which every process it
+    // clones later would inherit: as it was before.
+    prctl(PR_SET_DUMPABLE, dumpable_, 0, 0, 0);
+  }
+  ZoneOwnerEuid(const ZoneOwnerEuid&) = delete;
+  ZoneOwnerEuid& operator=(const ZoneOwnerEuid&) = delete;
+  const Status& status() const { return status_; }
+  // The child of the clone: its credentials are its own, in the new namespace.
+  void forget() { active_ = false; }
+
+ private:
+  int bits_ = 0;
+  int dumpable_ = 1;
+  bool active_ = false;
+  Status status_;
+};
+
+Status clone_holder(const ShimConfig& c, long* pid) {
+  ZoneOwnerEuid owner(c);
+  LXZ_TRY(owner.status());
+  struct clone_args ca = {};
+  // One clone makes them all: the new network, UTS and IPC namespaces belong
+  // to the new user namespace, not to ours.
+  ca.flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC;
+  ca.exit_signal = 0;  // reaped below with __WALL; no SIGCHLD for the keeper's loop
+  *pid = syscall(SYS_clone3, &ca, sizeof ca);
+  if (*pid < 0) return sys_error("clone3 (the zone's user, network, UTS and IPC namespaces)");
+  if (*pid == 0) owner.forget();
+  return {};
+}
+
 }  // namespace
 
 Status make_zone_namespaces(const ShimConfig& c, ZoneNamespaces* out) {
   int hold[2];
   if (pipe2(hold, O_CLOEXEC) < 0) return sys_error("pipe for the namespace holder");
   Fd hold_read(hold[0]), hold_write(hold[1]);
-  struct clone_args ca = {};
-  // One clone makes them all: the new network, UTS and IPC namespaces belong
-  // to the new user namespace, not to ours.
-  ca.flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC;
-  ca.exit_signal = 0;  // reaped below with __WALL; no SIGCHLD for the keeper's loop
-  long pid = syscall(SYS_clone3, &ca, sizeof ca);
-  if (pid < 0) return sys_error("clone3 (the zone's user, network, UTS and IPC namespaces)");
+  long pid = -1;
+  LXZ_TRY(clone_holder(c, &pid));
   if (pid == 0) {
     // The holder keeps the namespaces alive until the keeper has them open.
     hold_write.reset();

@@ -22,7 +22,9 @@ struct ZoneNamespaces {
 
 // Keeper side, before the zone process is cloned: a short-lived process is
 // born in a new user namespace with new network, UTS and IPC namespaces (so
-// they are owned by it), its id maps are written (root: the zone's range of
+// they are owned by it; the user namespace itself is owned by the zone's
+// first host id, so what the zone makes is charged to the zone, not to host
+// root), its id maps are written (root: the zone's range of
 // host ids; rootless: root of the caller's namespace), its namespaces are
 // opened and it exits.
 Status make_zone_namespaces(const ShimConfig& c, ZoneNamespaces* out);
