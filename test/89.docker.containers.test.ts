@@ -166,13 +166,16 @@ describe('bind mounts and refusals', () => {
 });
 
 describe('docker exec', () => {
-  it('runs a process in the running zone with -e, -w and -u, gives its exit code, refuses -t', async () => {
+  it('runs a process in the running zone with -e, -w, -u and -i, gives its exit code, refuses -t', async () => {
     await env.ok(['list']);
     await ok(['run', '-d', '--name', 'ex', '--hostname', 'exbox', 'host', '/bin/sleep', '600']);
     const r = await run(['exec', 'ex', '/bin/sh', '-c', 'echo "in $(hostname)"; echo err >&2; exit 4']);
     expect([r.code, r.stdout, r.stderr]).toEqual([4, 'in exbox\n', 'err\n']);
     const o = await run(['exec', '-e', 'FOO=bar', '-w', '/usr', '-u', '1000:1000', 'ex', '/bin/sh', '-c', 'echo "$FOO $(pwd) $(id -u)"']);
     expect([o.code, o.stdout]).toEqual([0, 'bar /usr 1000\n']);
+    // -i: what the client reads from its stdin, up to its end, and nothing else.
+    const i = await run(['exec', '-i', 'ex', '/bin/cat'], { input: 'hello\nworld\n' });
+    expect([i.code, i.stdout]).toEqual([0, 'hello\nworld\n']);
     // The exec'd process is in the zone: it sees the zone's init as pid 1, not the host's.
     const p = await run(['exec', 'ex', '/bin/cat', '/proc/1/cmdline']);
     expect(p.stdout.replace(/\0/g, ' ')).toMatch(/sleep 600/);

@@ -21,9 +21,9 @@ export function dockerClient(env: LifecycleEnv, bin = DEBIAN_DOCKER) {
   const socket = join(env.runtimeDir, 'docker.sock');
   const config = join(env.base, 'docker-config');
   mkdirSync(config, { recursive: true, mode: 0o700 });
-  const run = (args: string[], o: { timeoutMs?: number } = {}): Promise<DockerResult> =>
+  const run = (args: string[], o: { timeoutMs?: number; input?: string } = {}): Promise<DockerResult> =>
     new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         bin,
         args,
         { env: { ...process.env, DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: config, DOCKER_CLI_HINTS: 'false' }, timeout: o.timeoutMs ?? 120_000, cwd: '/' },
@@ -32,6 +32,7 @@ export function dockerClient(env: LifecycleEnv, bin = DEBIAN_DOCKER) {
           resolve({ code, stdout, stderr });
         },
       );
+      child.stdin?.end(o.input ?? '');
     });
   /** `docker ARGS` that must succeed; its stdout, trimmed. */
   const ok = async (args: string[]): Promise<string> => {

@@ -96,7 +96,9 @@ export function execRoutes(b: DockerBackend): Route[] {
       handler: async (ctx) => {
         const e = get(ctx.params.id ?? '');
         if (e.running || e.exitCode !== null) throw conflict(`Exec ${e.ID} has already run`);
-        const body = await ctx.body<{ Detach?: boolean; Tty?: boolean }>();
+        // An upgraded request's body is not parsed by Node: its bytes come first on the connection, before stdin.
+        const bodyBytes = ctx.upgrade ? Number(ctx.req.headers['content-length'] ?? 0) || 0 : 0;
+        const body = ctx.upgrade ? {} : await ctx.body<{ Detach?: boolean; Tty?: boolean }>();
         if (body.Tty) throw badRequest('lxzone does not give docker exec a terminal yet (-t)');
         if (body.Detach) {
           void run(e, undefined).catch(() => undefined);
@@ -114,7 +116,7 @@ export function execRoutes(b: DockerBackend): Route[] {
             stream.input!.once('end', () => resolve());
             stream.input!.once('close', () => resolve());
           });
-          input = Buffer.concat(chunks);
+          input = Buffer.concat(chunks).subarray(bodyBytes);
         }
         try {
           const r = await run(e, input);
