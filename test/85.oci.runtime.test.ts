@@ -109,6 +109,25 @@ describe.skipIf(!asRoot)('lxzone-runc (OCI runtime)', () => {
     expect(existsSync(join(stateDir, 'r1'))).toBe(false);
   });
 
+  it('process.rlimits apply to the container (a limit, and unlimited)', async () => {
+    const b = bundle('rlim', (c) => {
+      c.process.rlimits = [
+        { type: 'RLIMIT_NOFILE', soft: 1234, hard: 4321 },
+        { type: 'RLIMIT_CORE', soft: 18446744073709551615, hard: 18446744073709551615 },
+      ];
+      c.process.args = ['/bin/sh', '-c', 'grep -E "open files|core file" /proc/self/limits'];
+    });
+    const r = await runc(['run', '--bundle', b, 'l1']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Max open files\s+1234\s+4321\s/);
+    expect(r.stdout).toMatch(/Max core file size\s+unlimited\s+unlimited\s/);
+    const bad = bundle('rlimbad', (c) => (c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 10, hard: 5 }]));
+    const refused = await runc(['create', '--bundle', bad, 'l2']);
+    expect(refused.stderr).toContain('process.rlimits[0]: soft is above hard');
+    expect(existsSync(join(stateDir, 'l2'))).toBe(false);
+  });
+
   it('create / start / state / kill / delete: created waits, the keeper alone serves it, nothing is left', async () => {
     const b = bundle('life', (c) => {
       c.hostname = 'lifecycle';

@@ -206,6 +206,24 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       uint32_t pid;
       if (!parse_u32(value, &pid) || pid < 2 || pid > 4194304) return bad(index, key, "not a pid");
       out->join_pid = static_cast<pid_t>(pid);
+    } else if (key == "rlimit") {
+      // "RESOURCE<US>SOFT<US>HARD", numbers (RLIMIT_* of <sys/resource.h>)
+      size_t a = value.find('\x1f'), b = a == std::string::npos ? a : value.find('\x1f', a + 1);
+      // ("unlimited" for RLIM_INFINITY)
+      Rlimit r;
+      uint32_t res = 0;
+      auto limit = [](const std::string& v, uint64_t* out) {
+        if (v == "unlimited") {
+          *out = UINT64_MAX;
+          return true;
+        }
+        return parse_u64(v, out);
+      };
+      if (b == std::string::npos || !parse_u32(value.substr(0, a), &res) || res >= 16 ||
+          !limit(value.substr(a + 1, b - a - 1), &r.soft) || !limit(value.substr(b + 1), &r.hard) || r.soft > r.hard)
+        return bad(index, key, "not RESOURCE<US>SOFT<US>HARD with soft <= hard");
+      r.resource = static_cast<int>(res);
+      out->rlimits.push_back(r);
     } else if (key == "start-fifo") {
       if (!safe_path(value)) return bad(index, key, "not an absolute path without '..'");
       out->start_fifo = value;

@@ -42,6 +42,14 @@ struct StdioConfig {
   uint64_t log_file_max = 0;  // bytes per file (the file and its .1 copy)
 };
 
+// A resource limit of the zone's processes (OCI process.rlimits), set by the
+// zone's process as host root, before its user namespace, so a hard limit may
+// be raised as the config says.
+struct Rlimit {
+  int resource = 0;
+  uint64_t soft = 0, hard = 0;  // UINT64_MAX = unlimited
+};
+
 struct ShimConfig {
   std::vector<std::string> argv;
   std::vector<std::string> env;
@@ -77,6 +85,7 @@ struct ShimConfig {
   // lxzone-runc's create/start split (start_gate.h): a host fifo the zone's
   // process opens for writing, blocking, just before it execs the binary.
   std::string start_fifo;
+  std::vector<Rlimit> rlimits;
   pid_t join_pid = 0;            // exec: a process of the running zone to join (its init)
   bool rootless = false;         // set by the shim when not run as root
   std::vector<std::string> cgroup_procs;  // files the keeper writes the zone's first pid into

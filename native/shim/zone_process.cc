@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <cerrno>
@@ -77,6 +78,11 @@ void zone_process_main(const ZoneProcessArgs& args) {
   check(sync, set_zone_network_sysctls(c));
   // /sys shows the zone's network namespace (joined above), /dev/mqueue its
   // IPC namespace.
+  // As host root: a hard limit above the keeper's may be set.
+  for (const Rlimit& r : c.rlimits) {
+    struct rlimit rl = {r.soft == UINT64_MAX ? RLIM_INFINITY : r.soft, r.hard == UINT64_MAX ? RLIM_INFINITY : r.hard};
+    if (setrlimit(r.resource, &rl) < 0) fail(sync, sys_error("setrlimit " + std::to_string(r.resource)));
+  }
   // The start fifo (lxzone-runc's create/start split) is a host path: opened
   // before the zone's mount tree hides it.
   int start_gate = -1;

@@ -98,6 +98,9 @@ function translateMount(m: OciMount, i: number, bundle: string, binds: BindMount
   refuse(where, `a ${m.type ?? 'typeless'} mount at ${target} is not supported (bind and tmpfs mounts are)`);
 }
 
+/** RLIMIT_* in <sys/resource.h> order: the index is the resource number. */
+const RLIMITS = ['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'RLIMIT_CORE', 'RLIMIT_RSS', 'RLIMIT_NPROC', 'RLIMIT_NOFILE', 'RLIMIT_MEMLOCK', 'RLIMIT_AS', 'RLIMIT_LOCKS', 'RLIMIT_SIGPENDING', 'RLIMIT_MSGQUEUE', 'RLIMIT_NICE', 'RLIMIT_RTPRIO', 'RLIMIT_RTTIME'];
+
 const NAMESPACES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
 
 export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
@@ -124,7 +127,12 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   }
   if (p.user.umask !== undefined) notes.push('process.user.umask: not applied (the shim sets 022)');
   if (p.noNewPrivileges === false) notes.push('process.noNewPrivileges=false: lxzone always sets no_new_privs');
-  if (p.rlimits?.length) refuse('process.rlimits', 'rlimits are not supported yet');
+  const rlimits = (p.rlimits ?? []).map((r, i) => {
+    const resource = RLIMITS.indexOf(r.type);
+    if (resource < 0) refuse(`process.rlimits[${i}].type`, `${r.type} is not a Linux resource limit`);
+    if (r.soft > r.hard) refuse(`process.rlimits[${i}]`, 'soft is above hard');
+    return { resource, soft: BigInt(r.soft), hard: BigInt(r.hard) };
+  });
   if (p.terminal) {
     // Served with a pseudo-terminal the keeper relays; --console-socket is checked by create.
   }
@@ -164,6 +172,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
     uid: p.user.uid,
     gid: p.user.gid,
     init: false,
+    ...(rlimits.length ? { rlimits } : {}),
     network: 'loopback',
     binds,
     tmpfs,

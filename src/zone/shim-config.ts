@@ -45,6 +45,8 @@ export interface ShimConfig {
   system?: boolean;
   /** lxzone-runc's create/start split: a host fifo the zone's process blocks on (opening it for writing) just before exec. */
   startFifo?: string;
+  /** Resource limits of the zone's processes: resource number (RLIMIT_*), soft, hard (bigint: 2^64-1 is unlimited). */
+  rlimits?: { resource: number; soft: bigint; hard: bigint }[];
   /** exec: the host pid of the running zone's init to join. */
   joinPid?: number;
   /** cgroup procs files the keeper places the zone's first process in (and itself, while it serves the zone). */
@@ -97,6 +99,9 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.tty) add('tty', true);
   if (c.system) add('system', true);
   if (c.startFifo) add('start-fifo', c.startFifo);
+  // 2^63 and above: unlimited (RLIM_INFINITY is 2^64-1, which JSON numbers cannot hold exactly).
+  const lim = (v: bigint): string => (v >= 2n ** 63n ? 'unlimited' : String(v));
+  for (const r of c.rlimits ?? []) add('rlimit', [r.resource, lim(r.soft), lim(r.hard)].join(US));
   if (c.joinPid !== undefined) add('join-pid', c.joinPid);
   for (const p of c.cgroupProcs ?? []) add('cgroup-procs', p);
   for (const h of c.hide ?? []) add('hide', h);

@@ -166,6 +166,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       system: opts.system,
       joinPid: opts.joinPid,
       startFifo: opts.startFifo,
+      rlimits: opts.rlimits,
       cgroupProcs: opts.cgroupProcs,
       // A keeper that a supervisor can come back to serves the zone itself meanwhile.
       ...(opts.reattachSocket ? { serve: attachOptions } : {}),

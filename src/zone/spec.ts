@@ -44,6 +44,8 @@ export interface ZoneSpec {
   binds?: BindMount[];
   /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
   tmpfs?: ShimTmpfs[];
+  /** Resource limits of the zone's processes (setrlimit before the binary). */
+  rlimits?: { resource: number; soft: bigint; hard: bigint }[];
   /** Zone paths hidden from the zone (files: /dev/null; directories: an empty read-only tmpfs), after binds. */
   masks?: string[];
   /** Size of the zone's /tmp and /run tmpfs (e.g. "65536k"). */
