@@ -17,6 +17,7 @@
         "native/supervisor/tracee_memory.cc",
         "native/supervisor/zone_proc.cc",
         "native/supervisor/zone_mounts.cc",
+        "native/supervisor/fuse_mount.cc",
         "native/supervisor/handlers/registry.cc",
         "native/supervisor/handlers/unsupported.cc",
         "native/supervisor/handlers/trace.cc",
@@ -30,7 +31,8 @@
         "native/supervisor/handlers/zone_caps.cc",
         "native/supervisor/handlers/sysfs.cc",
         "native/supervisor/handlers/ustat.cc",
-        "native/supervisor/handlers/loop.cc"
+        "native/supervisor/handlers/loop.cc",
+        "native/supervisor/handlers/mount.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]
@@ -67,6 +69,7 @@
         "native/supervisor/tracee_memory.cc",
         "native/supervisor/zone_proc.cc",
         "native/supervisor/zone_mounts.cc",
+        "native/supervisor/fuse_mount.cc",
         "<!@(ls -1 native/supervisor/handlers/*.cc)"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

@@ -45,7 +45,10 @@ describe('shipped profiles', () => {
       expect(decision('default', abi, 'syslog').disposition).toBe('emulate:syslog');
       expect(decision('default', abi, 'reboot').disposition).toBe('emulate:reboot');
       // Namespaces and mounts: confined by the zone's user namespace (issue 21.3).
-      for (const name of ['clone', 'clone3', 'unshare', 'mount', 'umount2', 'pivot_root', 'setns', 'move_mount', 'fsopen',
+      // mount and umount2 pass through handlers that serve block images from the zone's loop devices and CONTINUE the rest.
+      expect(decision('default', abi, 'mount').disposition).toBe('emulate:mount');
+      expect(decision('default', abi, 'umount2').disposition).toBe('emulate:umount');
+      for (const name of ['clone', 'clone3', 'unshare', 'pivot_root', 'setns', 'move_mount', 'fsopen',
         'sethostname', 'setdomainname']) {
         expect(decision('default', abi, name).disposition, `${abi} ${name}`).toBe('host');
         expect(decision('default', abi, name).conditional, `${abi} ${name}`).toBe(false);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "../common/fd.h"
 
@@ -27,11 +28,19 @@ struct LoopDevice {
   char file_name[64] = {};   // lo_file_name as set by the zone
 };
 
+// A filesystem on one of the zone's loop devices, mounted by the mount
+// handler and served by a FUSE driver (fuse_mount.h).
+struct BlockMount {
+  uint64_t mnt_id;
+  int device;  // loopN
+};
+
 struct LoopState {
   bool known = false;          // the node mount ids below were read
   uint64_t control_mnt_id = 0;
   uint64_t node_mnt_id[kLoopCount] = {};
   LoopDevice dev[kLoopCount];
+  std::vector<BlockMount> mounts;
 };
 
 }  // namespace lxz

@@ -30,8 +30,12 @@ int child_work(const Job& j) {
   // The user namespace first: then the mount namespace, which it owns, is
   // entered (and changed) with the zone's capabilities, not the host's.
   if (setns(j.ns->user.get(), CLONE_NEWUSER) < 0) return errno;
+  // As the zone's root: a FUSE driver refuses ids its namespace cannot map.
+  if (syscall(SYS_setresgid, 0, 0, 0) < 0 || syscall(SYS_setresuid, 0, 0, 0) < 0) return errno;
   if (setns(j.ns->mnt.get(), CLONE_NEWNS) < 0) return errno;
   if (j.unmount) {
+    // dir_fd may be the mount's own root (name "."): the child's cwd is
+    // then inside it, hence the detach.
     if (fchdir(j.dir_fd) < 0) return errno;
     if (umount2(j.name, UMOUNT_NOFOLLOW | MNT_DETACH) < 0) return errno;
     return 0;

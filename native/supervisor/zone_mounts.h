@@ -23,7 +23,8 @@ struct CallerNamespaces {
 int bind_file_in_zone(const CallerNamespaces& ns, int file_fd, int target_fd, bool read_only);
 
 // Detaches the mount stacked on `name` in the directory `dir_fd` (O_PATH,
-// reached through the caller's root). 0 or an errno.
+// reached through the caller's root; "." with the mount's root itself).
+// 0 or an errno.
 int unmount_in_zone(const CallerNamespaces& ns, int dir_fd, const char* name);
 
 }  // namespace lxz

@@ -69,6 +69,8 @@ Reply handle_personality(Call&);
 Reply handle_sysfs(Call&);
 Reply handle_ustat(Call&);
 Reply handle_loop(Call&);
+Reply handle_mount(Call&);
+Reply handle_umount(Call&);
 
 // Milliseconds of CLOCK_BOOTTIME / CLOCK_MONOTONIC.
 uint64_t boottime_ms();

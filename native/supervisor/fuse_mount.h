@@ -1,0 +1,28 @@
+// A block filesystem mounted in a zone, served by a FUSE driver in user space
+// (fuse2fs for ext2/3/4) instead of the host kernel: the host never parses a
+// zone's image. The driver runs with the zone's privileges and nothing more:
+// in the zone's cgroup, as the zone's root in the zone's user namespace, in
+// pid, network, IPC and UTS namespaces of its own (empty), no_new_privs, in a
+// root that holds only the host's /usr (read-only), /dev/fuse, /dev/null and
+// the image. Its mount is then moved onto the target in the zone.
+#pragma once
+#include <sys/types.h>
+
+#include "../common/fd.h"
+
+namespace lxz {
+
+struct FuseMountJob {
+  int user_ns;        // the caller's user namespace
+  int mnt_ns;         // the caller's mount namespace
+  int cgroup_procs;   // the caller's cgroup.procs, opened for writing; -1: none
+  int backing;        // the image (the loop device's backing file)
+  int target;         // O_PATH of the mount point, reached through the caller's root
+  bool read_only;
+  unsigned long attr; // MOUNT_ATTR_* to set on the mount (nosuid, nodev are always set)
+};
+
+// 0 or an errno; the driver keeps serving until the mount is gone.
+int mount_fuse_in_zone(const FuseMountJob& job);
+
+}  // namespace lxz
