@@ -1,5 +1,5 @@
 // What a zone is, apart from who hosts it. Every front end builds a ZoneSpec:
-// `lxzone run` from its flags (src/cli/run.ts), a named
+// `lxzone run` from its flags (config/zone-flags.ts zoneSpecFromFlags), a named
 // zone from its stored configuration (lifecycle/plan.ts planBoot), exec from
 // the running zone's record (lifecycle/exec.ts), and the OCI/Docker front
 // ends from their documents. How this process hosts the zone (its stdio,

@@ -5,45 +5,22 @@
 // again; `lxzone destroy NAME` removes it.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../../errors.js';
-import { applyZoneFlags } from '../config/flags.js';
-import type { NetworkConfig, ResourcesConfig, ZoneConfig } from '../config/types.js';
+import type { ResourcesConfig } from '../config/types.js';
+import { zoneConfigFromFlags, type ZoneFlagValues } from '../config/zone-flags.js';
 import { bootZone, createZone, haltZone, inspectZone, zoneLogs } from './api.js';
 
 export interface NamedRunInput {
   name: string;
   command: string[];
-  rootfs?: string;
-  /** The host's root copy-on-write (kept on the zone's disk). */
-  cow?: boolean;
-  /** Only the flags the user gave (defaults of `run` are not a zone's defaults). */
-  hostname?: string;
-  kernelVersion?: string;
-  profile?: string;
-  env: string[];
-  volume: string[];
-  workdir?: string;
-  user?: string;
-  init: boolean;
-  network?: NetworkConfig['mode'];
-  resources?: ResourcesConfig;
-}
-
-export function namedZoneConfig(i: NamedRunInput): Partial<ZoneConfig> {
-  const cfg = applyZoneFlags({ name: i.name }, { env: i.env, volume: i.volume, user: i.user, workdir: i.workdir, hostname: i.hostname });
-  cfg.rootfs = i.rootfs ? { type: 'dir', path: i.rootfs } : i.cow ? { type: 'host', copyOnWrite: true } : { type: 'host' };
-  if (i.kernelVersion) cfg.kernelVersion = i.kernelVersion;
-  if (i.profile) cfg.profile = i.profile;
-  if (!i.init) cfg.init = false;
-  if (i.network) cfg.network = { mode: i.network };
-  cfg.command = i.command;
-  if (i.resources && Object.keys(i.resources).length) cfg.resources = { ...i.resources };
-  return cfg;
+  /** Only the flags the user gave: `run`'s one-shot defaults are not a zone's defaults. */
+  flags: ZoneFlagValues;
+  resources: ResourcesConfig;
 }
 
 /** Creates, boots and follows the zone; returns its exit status. */
 export async function runNamed(i: NamedRunInput, out: { stdout: (b: Buffer) => void; stderr: (b: Buffer) => void }): Promise<number> {
   if (!i.command.length) throw new LxzoneError('nothing to run: give a command after --', { exitCode: 2 });
-  const created = await createZone(namedZoneConfig(i));
+  const created = await createZone(zoneConfigFromFlags({ name: i.name }, i.flags, i.command, i.resources));
   for (const w of created.warnings) out.stderr(Buffer.from(`lxzone: ${w}\n`));
   await bootZone(i.name);
   let halting: Promise<unknown> | undefined;
