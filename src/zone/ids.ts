@@ -6,13 +6,16 @@
 // zone's count; a fifth of them (from slot 1) are for created zones, the rest
 // for one-shot zones, which claim one for as long as they run (a claim file
 // naming the holder by pid + start time, so a crashed holder's claim is
-// reclaimed).
-import { mkdirSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
+// reclaimed). A created zone keeps its range from create to destroy (a claim
+// file naming the zone, recorded in zones/<name>/ids.json), so an image
+// unpacked for it keeps owners the zone can use at every boot.
+import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../errors.js';
 import { defaultPaths, ensurePrivateDir } from './state/paths.js';
 import { writeFileAtomic } from './state/atomic.js';
 import { isAlive, processIdentity } from './state/proc.js';
+import type { ZoneStore } from './state/store.js';
 import { DELEGATION_SIZE, lxzoneDelegation, zoneIdCount } from './subids.js';
 
 /** How many ranges the delegation holds, and which are for created zones and which for one-shot ones. */
@@ -127,4 +130,73 @@ export function heldTransientSlots(runtimeDir = defaultPaths().runtimeDir): numb
   } catch {
     return [];
   }
+}
+
+// ---- created zones: a range from create to destroy --------------------------
+
+export interface ZoneIds {
+  slot: number;
+  idBase: number;
+}
+
+function zoneClaimDir(store: ZoneStore): string {
+  const dir = join(store.stateDir, 'ids');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+function recordFile(store: ZoneStore, name: string): string {
+  return join(store.paths(name).zoneDir, 'ids.json');
+}
+
+/** The zone's id range, if it has one. */
+export function zoneIds(store: ZoneStore, name: string): ZoneIds | undefined {
+  try {
+    const v = JSON.parse(readFileSync(recordFile(store, name), 'utf8')) as ZoneIds;
+    if (Number.isInteger(v.slot) && v.idBase === idBaseOfSlot(v.slot)) return v;
+  } catch {}
+  return undefined;
+}
+
+/** The zone's id range, claiming a free one the first time. The zone directory must exist. */
+export function ensureZoneIds(store: ZoneStore, name: string): ZoneIds {
+  const have = zoneIds(store, name);
+  if (have) return have;
+  const dir = zoneClaimDir(store);
+  const PERSISTENT_SLOTS = slotLayout().persistent;
+  for (let i = 0; i < PERSISTENT_SLOTS.count; i++) {
+    const slot = PERSISTENT_SLOTS.first + i;
+    const claim = join(dir, String(slot));
+    try {
+      writeFileAtomic(claim, `${name}\n`, 0o600, true);
+    } catch (e) {
+      if ((e as LxzoneError).code !== 'EEXIST') throw e;
+      // A claim whose zone is gone (destroyed by hand) is free again.
+      let owner = '';
+      try {
+        owner = readFileSync(claim, 'utf8').trim();
+      } catch {}
+      if (owner === name) {
+        // ours from an interrupted create: keep it
+      } else if (owner !== '' && !store.exists(owner)) {
+        rmSync(claim, { force: true });
+        i--;
+        continue;
+      } else continue;
+    }
+    const ids = { slot, idBase: idBaseOfSlot(slot) };
+    writeFileAtomic(recordFile(store, name), `${JSON.stringify(ids)}\n`);
+    return ids;
+  }
+  throw new LxzoneError(`no free host id range for zone ${name} (${slotLayout().persistent.count} zones exist)`, { code: 'EAGAIN' });
+}
+
+/** Gives the zone's range back (destroy). */
+export function releaseZoneIds(store: ZoneStore, name: string): void {
+  const ids = zoneIds(store, name);
+  if (!ids) return;
+  const claim = join(zoneClaimDir(store), String(ids.slot));
+  try {
+    if (readFileSync(claim, 'utf8').trim() === name) rmSync(claim, { force: true });
+  } catch {}
 }

@@ -13,7 +13,7 @@ import { checkPolicy } from './plan.js';
 import { isRoot, type LifecycleOptions } from './options.js';
 import { Ipam } from '../network/index.js';
 import { ipamDir } from './options.js';
-import { ensureZoneIds, releaseZoneIds } from './ids.js';
+import { ensureZoneIds, releaseZoneIds } from '../ids.js';
 import { mountZoneDisk, unmountZoneDisk, zoneDiskWarnings } from './zone-disk.js';
 import { bootsOwnInit } from './system-zone.js';
 

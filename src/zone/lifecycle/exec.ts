@@ -14,7 +14,7 @@ import { execInZone, type RunningZone, type RunOptions } from '../run.js';
 import type { ZoneStore } from '../state/store.js';
 import type { ZoneConfig } from '../config/types.js';
 import type { AttachRecord } from './plan.js';
-import { zoneIds } from './ids.js';
+import { zoneIds } from '../ids.js';
 import { isRoot } from './options.js';
 
 export interface ExecOptions {

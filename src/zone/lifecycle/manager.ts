@@ -36,7 +36,7 @@ import {
   type HostSetup,
 } from './host-setup.js';
 import { keeperStdio, logFiles, zoneLogTargets } from './logs.js';
-import { releaseZoneIds } from './ids.js';
+import { releaseZoneIds } from '../ids.js';
 import { isRoot, type LifecycleOptions } from './options.js';
 import { attachOptionsOf, planBoot, type AttachRecord } from './plan.js';
 import { decideRestart, RESTART_SERIES_RESET_MS, restartDelayMs } from './restart.js';
@@ -264,7 +264,7 @@ export class ZoneManager {
         network: setup.network,
         daemonPid: process.pid,
         ...(setup.lease ? { ipv4: setup.lease.ipv4, ipv6: setup.lease.ipv6 } : {}),
-        // cgroupPath: the name lxzone stats/update (src/cli) look for.
+        // cgroupPath: where lxzone stats/update (caps.ts) look for the cgroup.
         ...(setup.cgroup ? { cgroupPath: setup.cgroup.path } : {}),
       };
       // Written before the zone runs: a daemon killed from here on finds the zone again.

@@ -20,7 +20,7 @@ import type { ZoneHosting, ZoneSpec } from '../spec.js';
 import type { ZoneStore } from '../state/store.js';
 import { supervisorOptions, type SupervisedZone } from '../supervisor.js';
 import { networkMode } from './host-setup.js';
-import { ensureZoneIds } from './ids.js';
+import { ensureZoneIds } from '../ids.js';
 import { isRoot } from './options.js';
 import { SYSTEM_ZONE_RULES, systemZoneProcess } from './system-zone.js';
 
