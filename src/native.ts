@@ -71,6 +71,10 @@ export interface NativeAddon {
   overlayWhiteout(path: string): void;
   /** lsetxattr(dir, "trusted.overlay.opaque", "y"): an opaque overlayfs directory. */
   overlayOpaque(path: string): void;
+  /** A host pseudo-terminal pair [master, slave], close-on-exec, with this window size. */
+  openPty(cols: number, rows: number): [number, number];
+  /** TIOCSWINSZ on a terminal fd. */
+  setWindowSize(fd: number, cols: number, rows: number): void;
   /** SO_PEERCRED of a connected unix socket: who is at the other end. */
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** Connects to a zone keeper's re-attach socket; returns the fd. */

@@ -5,6 +5,9 @@
 // hands over once with setErrorClass (better-sqlite3's way), carrying errno and
 // the failed call. A wrong argument is a programmer's error: TypeError.
 #include <napi.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -362,6 +365,54 @@ Napi::Value OverlayOpaque(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// openPty(cols, rows) -> [master, slave]: a host pseudo-terminal pair, both
+// close-on-exec (Node has no API for it). The portal's terminal gives the
+// slave to an exec keeper as its stdio: the keeper then sets it raw and
+// copies its window size into the zone's own terminal (SIGWINCH), exactly as
+// for `lxzone exec -t` in a real terminal; the portal reads and writes the
+// master.
+Napi::Value OpenPty(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0) {
+    errno_error(env, errno, "posix_openpt").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (unlockpt(master) < 0) {
+    int err = errno;
+    close(master);
+    errno_error(env, err, "unlockpt").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  // TIOCGPTPEER: the slave without a path lookup (no race on /dev/pts/N).
+  int slave = ioctl(master, _IO('T', 0x41), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) {
+    int err = errno;
+    close(master);
+    errno_error(env, err, "ioctl TIOCGPTPEER").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  struct winsize ws = {};
+  ws.ws_col = static_cast<unsigned short>(info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 80);
+  ws.ws_row = static_cast<unsigned short>(info[1].IsNumber() ? info[1].As<Napi::Number>().Uint32Value() : 24);
+  ioctl(master, TIOCSWINSZ, &ws);
+  Napi::Array a = Napi::Array::New(env, 2);
+  a.Set(0u, Napi::Number::New(env, master));
+  a.Set(1u, Napi::Number::New(env, slave));
+  return a;
+}
+
+// setWindowSize(fd, cols, rows): TIOCSWINSZ on a terminal.
+Napi::Value SetWindowSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  struct winsize ws = {};
+  ws.ws_col = static_cast<unsigned short>(info[1].As<Napi::Number>().Uint32Value());
+  ws.ws_row = static_cast<unsigned short>(info[2].As<Napi::Number>().Uint32Value());
+  if (ioctl(fd, TIOCSWINSZ, &ws) < 0) errno_error(env, errno, "ioctl TIOCSWINSZ").ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -380,6 +431,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("overlayWhiteout", Napi::Function::New(env, OverlayWhiteout));
   exports.Set("overlayOpaque", Napi::Function::New(env, OverlayOpaque));
+  exports.Set("openPty", Napi::Function::New(env, OpenPty));
+  exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("connectKeeper", Napi::Function::New(env, ConnectKeeper));
   exports.Set("handlerNames", Napi::Function::New(env, HandlerNames));

@@ -3,6 +3,7 @@
 // stops a running one; its zones keep running for the next daemon unless
 // --halt-zones.
 import type { Command } from 'commander';
+import { parsePortalAddress } from '../daemon/portal/server.js';
 import { runDaemon } from '../daemon/server.js';
 import { stopDaemon } from '../zone/lifecycle/api.js';
 
@@ -10,8 +11,9 @@ export function register(program: Command): void {
   const d = program
     .command('daemon')
     .description('run the lxzone daemon in the foreground (it holds booted zones)')
-    .action(async () => {
-      await runDaemon();
+    .option('--portal <[addr:]port>', 'serve the web portal there (loopback unless an address is given); its login token is printed once')
+    .action(async (f: { portal?: string }) => {
+      await runDaemon(f.portal !== undefined ? { portal: parsePortalAddress(f.portal) } : {});
     });
   d.command('stop')
     .description('stop the running daemon')

@@ -13,17 +13,22 @@ import { lifecycleOptionsFromEnv, type LifecycleOptions } from '../zone/lifecycl
 import { acquireLock, readLockHolder, type ZoneLock } from '../zone/state/lock.js';
 import { ensurePrivateDir } from '../zone/state/paths.js';
 import { startDockerApi, type DockerApi } from './docker/server.js';
+import type { PortalAddress, RunningPortal } from './portal/server.js';
 import { daemonPaths, errorBody, LineReader, METHODS, PROTOCOL_VERSION, type Method, type Request, type Response } from './protocol.js';
 
 export interface DaemonOptions {
   lifecycle?: Partial<LifecycleOptions>;
   env?: NodeJS.ProcessEnv;
   log?: (line: string) => void;
+  /** Serve the web portal there (off by default). */
+  portal?: PortalAddress;
 }
 
 export interface RunningDaemon {
   socket: string;
   manager: ZoneManager;
+  /** The portal's address and login token (the token only here: it is stored hashed). */
+  portal?: { url: string; token: string };
   /** Resolves when the daemon has stopped. */
   closed: Promise<void>;
   stop(o?: { haltZones?: boolean }): Promise<void>;
@@ -160,11 +165,31 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
     return undefined;
   });
 
+  // After the socket: the portal acts through the same API as the CLI, i.e. through that socket.
+  let portal: RunningPortal | undefined;
+  if (o.portal) {
+    try {
+      // Loaded only when asked for: a daemon started on demand has no portal.
+      const { startPortal } = await import('./portal/server.js');
+      portal = await startPortal(o.portal, store, log);
+    } catch (e) {
+      server.close();
+      await docker?.close();
+      rmSync(paths.socket, { force: true });
+      await manager.close({});
+      logRotator.stop();
+      lock.release();
+      throw e;
+    }
+    log(`daemon ${process.pid}: portal at ${portal.url}`);
+  }
+
   const stop = (so: { haltZones?: boolean } = {}): Promise<void> => {
     stopping ??= (async () => {
       log(`daemon ${process.pid}: stopping${so.haltZones ? ' (halting every zone)' : ' (zones keep running for the next daemon)'}`);
       server.close();
       await docker?.close();
+      await portal?.close();
       await manager.close(so);
       for (const c of connections) c.end();
       rmSync(paths.socket, { force: true });
@@ -175,7 +200,7 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
     return stopping;
   };
 
-  return { socket: paths.socket, manager, closed, stop };
+  return { socket: paths.socket, manager, closed, stop, ...(portal ? { portal: { url: portal.url, token: portal.token } } : {}) };
 }
 
 /** `lxzone daemon`: run until SIGTERM/SIGINT (zones stay up for the next daemon) or a shutdown request. */
@@ -194,6 +219,8 @@ export async function runDaemon(o: DaemonOptions = {}): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => undefined);
+  // The token is shown once, here, and never written anywhere in clear.
+  if (d.portal) process.stdout.write(`lxzone portal: ${d.portal.url}\nlogin token (shown once): ${d.portal.token}\n`);
   if (process.send) process.send({ ready: d.socket });
   await d.closed;
   process.off('SIGTERM', onSignal);

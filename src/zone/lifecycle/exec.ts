@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { LxzoneError } from '../../errors.js';
 import { resolveUser } from '../config/user.js';
 import { prepareZoneRootfs, zoneProcess } from '../image/prepare.js';
 import { execInZone, type RunningZone, type RunOptions } from '../run.js';
@@ -21,8 +22,12 @@ export interface ExecOptions {
   argv: string[];
   /** A pseudo-terminal (docker's -t). */
   tty?: boolean;
-  /** 'inherit': our stdin/stdout/stderr; 'pipe': collected (stdin from `input`); 'no-stdin': our stdout/stderr, stdin /dev/null. */
-  stdio?: 'inherit' | 'pipe' | 'no-stdin';
+  /**
+   * 'inherit': our stdin/stdout/stderr; 'pipe': collected (stdin from `input`); 'no-stdin': our stdout/stderr, stdin /dev/null;
+   * 'fds': `stdioFds` (the portal's terminal: a host pty's slave, which the keeper relays to the zone's own pty).
+   */
+  stdio?: 'inherit' | 'pipe' | 'no-stdin' | 'fds';
+  stdioFds?: [number, number, number];
   input?: string | Buffer;
   /** Added to the zone's environment. */
   env?: Record<string, string>;
@@ -121,6 +126,10 @@ export function startExec(store: ZoneStore, target: ExecTarget, o: ExecOptions, 
     ...serving,
   };
   if (o.stdio === 'pipe') return execInZone(target.initPid, { ...opts, stdio: 'pipe', ...(o.input !== undefined ? { input: o.input } : {}) });
+  if (o.stdio === 'fds') {
+    if (!o.stdioFds) throw new LxzoneError("exec: stdio 'fds' needs stdioFds", { code: 'EINVAL' });
+    return execInZone(target.initPid, { ...opts, stdio: 'fds', stdioFds: o.stdioFds });
+  }
   if (o.stdio === 'no-stdin') {
     const devnull = openSync('/dev/null', 'r');
     try {

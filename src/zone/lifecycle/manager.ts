@@ -615,6 +615,7 @@ export class ZoneManager {
       cfg = this.store.loadConfig(name);
       info.restartPolicy = cfg.restartPolicy;
       info.network = networkMode(cfg);
+      info.image = imageOf(cfg);
     } catch (e) {
       info.error = (e as Error).message;
       info.state = state === 'stopped' ? 'broken' : state;
@@ -834,3 +835,11 @@ function zoneCounters(z: ManagedZone): ZoneStats {
 }
 
 export { signalNumber };
+
+/** What a zone runs on, in a word: its image archive, its root directory, or the host's root. */
+function imageOf(cfg: ZoneConfig): string {
+  const r = cfg.rootfs;
+  if (r.type === 'image') return r.ref ? `${r.path} (${r.ref})` : r.path;
+  if (r.type === 'dir') return r.path;
+  return r.copyOnWrite ? 'host (copy-on-write)' : 'host';
+}

@@ -40,6 +40,8 @@ export interface ZoneInfo {
   startedAt?: string;
   uptimeSeconds?: number;
   network?: 'none' | 'loopback' | 'zone';
+  /** What it runs on: the image archive, the root directory, or "host". */
+  image?: string;
   /** The zone's address (kept from create to destroy, shown while stopped too). */
   ipv4?: string;
   ipv6?: string;

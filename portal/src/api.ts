@@ -1,0 +1,49 @@
+// The portal's JSON API from the browser: same-origin fetches with the
+// session cookie, the CSRF token on every state-changing request.
+let csrf = '';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const csrfToken = () => csrf;
+
+export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (method !== 'GET') headers['X-CSRF-Token'] = csrf;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  let data: unknown = text;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    // plain text (logs)
+  }
+  if (!r.ok) throw new ApiError(r.status, (data as { error?: string })?.error ?? `${r.status} ${r.statusText}`);
+  return data as T;
+}
+
+/** Whether a session exists (its CSRF token taken). */
+export async function resume(): Promise<boolean> {
+  try {
+    csrf = (await api<{ csrf: string }>('GET', '/api/session')).csrf;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function login(token: string): Promise<void> {
+  csrf = (await api<{ csrf: string }>('POST', '/api/login', { token })).csrf;
+}
+
+export async function logout(): Promise<void> {
+  await api('POST', '/api/logout');
+  csrf = '';
+}

@@ -1,0 +1,109 @@
+// The zone list: state, image, addresses, uptime and restarts of every zone,
+// kept current by the daemon's event stream (a change made with the CLI
+// shows without a reload); actions and the create form.
+import { api } from './api.js';
+import { actionButtons } from './actions.js';
+import { duration, h, mount, say } from './dom.js';
+import type { ZoneInfo } from './types.js';
+
+let events: EventSource | undefined;
+
+export function stopZoneEvents(): void {
+  events?.close();
+  events = undefined;
+}
+
+function uptime(z: ZoneInfo): string {
+  if (!z.startedAt) return '—';
+  return duration((Date.now() - Date.parse(z.startedAt)) / 1000);
+}
+
+function row(z: ZoneInfo): HTMLTableRowElement {
+  return h(
+    'tr',
+    { 'data-zone': z.name },
+    h('th', { scope: 'row' }, h('a', { href: `#/zone/${encodeURIComponent(z.name)}` }, z.name)),
+    h('td', { 'data-label': 'State' }, h('span', { class: `state state-${z.state}` }, z.state)),
+    h('td', { 'data-label': 'Image', class: 'wrap' }, z.image ?? '—'),
+    h('td', { 'data-label': 'IPv4' }, z.ipv4 ?? '—'),
+    h('td', { 'data-label': 'IPv6', class: 'wrap' }, z.ipv6 ?? '—'),
+    h('td', { 'data-label': 'Uptime', 'data-started': z.startedAt ?? '' }, uptime(z)),
+    h('td', { 'data-label': 'Restarts' }, String(z.restarts ?? 0)),
+    h('td', { 'data-label': 'Actions' }, actionButtons(z, { compact: true })),
+  );
+}
+
+function table(zones: ZoneInfo[]): HTMLElement {
+  if (zones.length === 0) return h('p', { id: 'zones' }, 'No zones yet. Create one below or with `lxzone create`.');
+  return h(
+    'table',
+    { id: 'zones', class: 'zones' },
+    h('caption', {}, `${zones.length} zone${zones.length === 1 ? '' : 's'}`),
+    h('thead', {}, h('tr', {}, ...['Name', 'State', 'Image', 'IPv4', 'IPv6', 'Uptime', 'Restarts', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, ...zones.map(row)),
+  );
+}
+
+function createForm(zones: ZoneInfo[]): HTMLElement {
+  const name = h('input', { id: 'new-name', name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_.\\-]{0,62}', autocomplete: 'off' });
+  const image = h('input', { id: 'new-image', name: 'image', placeholder: '/srv/images/app.tar', autocomplete: 'off' });
+  const template = h('select', { id: 'new-template', name: 'template' }, h('option', { value: '' }, '(none)'), ...zones.map((z) => h('option', { value: z.name }, z.name)));
+  const command = h('input', { id: 'new-command', name: 'command', placeholder: '/bin/sleep 3600', autocomplete: 'off' });
+  const memory = h('input', { id: 'new-memory', name: 'memory', type: 'number', min: 1, placeholder: 'no cap' });
+  const boot = h('input', { id: 'new-boot', name: 'boot', type: 'checkbox', checked: true });
+  const form = h(
+    'form',
+    { class: 'create', 'aria-labelledby': 'create-title' },
+    h('h2', { id: 'create-title' }, 'Create a zone'),
+    h('label', { for: 'new-name' }, 'Name'),
+    name,
+    h('label', { for: 'new-image' }, 'Image archive on the host (empty: the host’s root, read-only)'),
+    image,
+    h('label', { for: 'new-template' }, 'Or copy the configuration of'),
+    template,
+    h('label', { for: 'new-command' }, 'Command (space-separated; empty: the image’s)'),
+    command,
+    h('label', { for: 'new-memory' }, 'Memory cap (MiB)'),
+    memory,
+    h('label', { class: 'inline' }, boot, ' Boot it now'),
+    h('button', { type: 'submit' }, 'Create'),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const body: Record<string, unknown> = { name: name.value.trim(), boot: boot.checked };
+    if (image.value.trim()) body.image = image.value.trim();
+    if (template.value) body.template = template.value;
+    if (command.value.trim()) body.command = command.value.trim().split(/\s+/);
+    if (memory.value) body.memoryBytes = Number(memory.value) * 1024 * 1024;
+    say(`creating ${body.name as string}…`);
+    api('POST', '/api/zones', body).then(
+      () => {
+        say(`created ${body.name as string}`);
+        form.reset();
+      },
+      (err: Error) => say(`create: ${err.message}`, true),
+    );
+  });
+  return form;
+}
+
+export async function showZones(): Promise<void> {
+  const zones = await api<ZoneInfo[]>('GET', '/api/zones');
+  const list = h('section', { 'aria-labelledby': 'zones-title' }, h('h1', { id: 'zones-title' }, 'Zones'), table(zones));
+  mount(list, createForm(zones));
+  stopZoneEvents();
+  events = new EventSource('/api/events');
+  events.addEventListener('zones', (e) => {
+    const fresh = JSON.parse((e as MessageEvent<string>).data) as ZoneInfo[];
+    document.getElementById('zones')?.replaceWith(table(fresh));
+  });
+  events.addEventListener('error', () => say('live updates interrupted; retrying…'));
+}
+
+/** Uptimes tick in the page, not by the server. */
+export function tickUptimes(): void {
+  for (const td of document.querySelectorAll<HTMLElement>('td[data-started]')) {
+    const s = td.dataset.started;
+    if (s) td.textContent = duration((Date.now() - Date.parse(s)) / 1000);
+  }
+}

@@ -1,0 +1,172 @@
+// The web portal (`lxzone daemon --portal [ADDR:]PORT`): an HTTP server in
+// the daemon, on loopback unless an address is given. Pages are static files
+// bundled at build time (dist/portal: no CDN, the host may be offline); data
+// comes from the JSON API (routes.ts), live updates as server-sent events
+// (streams.ts), the terminal over a websocket (terminal.ts). Access: the
+// login token printed once at start (auth.ts), then a session cookie; every
+// state-changing request carries the session's CSRF token and a same-origin
+// Origin, the websocket too.
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { isIP } from 'node:net';
+import { extname, join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { LxzoneError } from '../../errors.js';
+import { projectRoot } from '../../native.js';
+import type { ZoneStore } from '../../zone/state/store.js';
+import { PortalAuth, sameOrigin } from './auth.js';
+import { HttpError, readJson, securityHeaders, sendError, sendJson, zoneName } from './http-util.js';
+import { apiRoutes } from './routes.js';
+import { ZoneWatch } from './streams.js';
+import { serveTerminal } from './terminal.js';
+
+export interface PortalAddress {
+  host: string;
+  port: number;
+}
+
+/** "PORT", "ADDR:PORT" or "[V6]:PORT" -> address; loopback unless one is given. */
+export function parsePortalAddress(s: string): PortalAddress {
+  const m = /^(?:(\[[0-9a-fA-F:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(s.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new LxzoneError(`--portal ${JSON.stringify(s)}: give PORT or ADDRESS:PORT (e.g. 8470 or 127.0.0.1:8470)`, { code: 'EINVAL', exitCode: 2 });
+  const host = m[1] ? m[1].replace(/^\[|\]$/g, '') : '127.0.0.1';
+  if (host !== 'localhost' && !isIP(host)) throw new LxzoneError(`--portal ${JSON.stringify(s)}: ${host} is not an IP address`, { code: 'EINVAL', exitCode: 2 });
+  return { host, port };
+}
+
+export interface RunningPortal {
+  url: string;
+  token: string;
+  close(): Promise<void>;
+}
+
+const STATIC: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png' };
+
+function staticFiles(): Map<string, { type: string; body: Buffer }> {
+  const dir = join(projectRoot, 'dist', 'portal');
+  const files = new Map<string, { type: string; body: Buffer }>();
+  for (const f of ['index.html', 'app.js', 'app.css']) {
+    try {
+      files.set(`/${f}`, { type: STATIC[extname(f)]!, body: readFileSync(join(dir, f)) });
+    } catch {
+      throw new LxzoneError(`the portal's pages are not built (${join(dir, f)} is missing): run \`npm ci\` or \`npm run build\``, { code: 'ENOENT' });
+    }
+  }
+  return files;
+}
+
+export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l: string) => void): Promise<RunningPortal> {
+  const files = staticFiles();
+  const auth = new PortalAuth(store.stateDir);
+  const o = { store, start: false } as const;
+  const routes = apiRoutes(o);
+  const watch = new ZoneWatch(o, log);
+  let allowedHosts: Set<string> | undefined;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    securityHeaders(res);
+    const url = new URL(req.url ?? '/', 'http://portal');
+    const method = req.method ?? 'GET';
+    const changes = method !== 'GET' && method !== 'HEAD';
+    if (changes) {
+      const why = sameOrigin(req, allowedHosts);
+      if (why) throw new HttpError(403, `refused: not a same-origin request (${why})`);
+    }
+    if (method === 'GET' && (url.pathname === '/' || files.has(url.pathname))) {
+      const f = files.get(url.pathname === '/' ? '/index.html' : url.pathname)!;
+      res.writeHead(200, { 'Content-Type': f.type, 'Cache-Control': 'no-cache' });
+      res.end(f.body);
+      return;
+    }
+    if (url.pathname === '/api/login' && method === 'POST') {
+      const body = await readJson(req);
+      if (!auth.checkToken(body.token)) {
+        log('portal: a login with a wrong token');
+        throw new HttpError(401, 'wrong token');
+      }
+      const s = auth.newSession();
+      res.setHeader('Set-Cookie', s.cookie);
+      return sendJson(res, 200, { csrf: s.csrf });
+    }
+    const session = auth.session(req);
+    if (!session) throw new HttpError(401, 'log in first');
+    if (changes && !PortalAuth.csrfMatches(session, req.headers['x-csrf-token'])) throw new HttpError(403, 'refused: missing or wrong CSRF token');
+    if (url.pathname === '/api/session' && method === 'GET') return sendJson(res, 200, { csrf: session.csrf });
+    if (url.pathname === '/api/logout' && method === 'POST') {
+      auth.end(session.id);
+      res.setHeader('Set-Cookie', PortalAuth.clearCookie());
+      return sendJson(res, 200, { loggedOut: true });
+    }
+    if (url.pathname === '/api/events' && method === 'GET') return watch.add(req, res);
+    for (const r of routes) {
+      if (r.method !== method) continue;
+      const m = r.path.exec(url.pathname);
+      if (m) return r.handle(req, res, m.slice(1), url);
+    }
+    throw new HttpError(404, `no such page: ${method} ${url.pathname}`);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => sendError(res, e));
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refuse = (status: number, why: string) => {
+      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    const url = new URL(req.url ?? '/', 'http://portal');
+    const m = /^\/api\/zones\/([^/]+)\/terminal$/.exec(url.pathname);
+    if (!m) return refuse(404, 'Not Found');
+    const why = sameOrigin(req, allowedHosts);
+    if (why) {
+      log(`portal: terminal refused: ${why}`);
+      return refuse(403, 'Forbidden');
+    }
+    const session = auth.session(req);
+    if (!session) return refuse(401, 'Unauthorized');
+    if (!PortalAuth.csrfMatches(session, url.searchParams.get('csrf'))) return refuse(403, 'Forbidden');
+    let name: string;
+    try {
+      name = zoneName(m[1]!);
+    } catch {
+      return refuse(400, 'Bad Request');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const size = { cols: Number(url.searchParams.get('cols')), rows: Number(url.searchParams.get('rows')) };
+      serveTerminal(ws, name, size, o, log).catch((e: unknown) => {
+        log(`portal: terminal into ${name}: ${(e as Error).message}`);
+        ws.close(1011);
+      });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new LxzoneError(`--portal ${addr.host}:${addr.port}: ${e.code === 'EADDRINUSE' ? 'the port is in use' : e.message}`, { code: e.code })),
+    );
+    server.listen(addr.port, addr.host, () => resolve());
+  });
+  const port = (server.address() as { port: number }).port;
+  const hostPart = addr.host.includes(':') ? `[${addr.host}]` : addr.host;
+  // A wildcard address answers to names we cannot know; a specific one only to itself (no DNS rebinding).
+  const wildcard = addr.host === '0.0.0.0' || addr.host === '::';
+  if (!wildcard) {
+    allowedHosts = new Set([`${hostPart}:${port}`]);
+    if (addr.host === '127.0.0.1' || addr.host === '::1' || addr.host === 'localhost') {
+      for (const h of ['127.0.0.1', 'localhost', '[::1]']) allowedHosts.add(`${h}:${port}`);
+    }
+  }
+  return {
+    url: `http://${hostPart}:${port}/`,
+    token: auth.token,
+    close: async () => {
+      watch.close();
+      for (const c of wss.clients) c.terminate();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
