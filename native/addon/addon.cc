@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -391,6 +392,14 @@ Napi::Value OpenPty(const Napi::CallbackInfo& info) {
     close(master);
     errno_error(env, err, "ioctl TIOCGPTPEER").ThrowAsJavaScriptException();
     return env.Undefined();
+  }
+  // Raw from the start: the host pty is only a transport (the zone's own pty
+  // does the line discipline); keys sent before the keeper sets it raw must
+  // not be echoed or held for a newline here.
+  struct termios raw;
+  if (tcgetattr(slave, &raw) == 0) {
+    cfmakeraw(&raw);
+    tcsetattr(slave, TCSANOW, &raw);
   }
   struct winsize ws = {};
   ws.ws_col = static_cast<unsigned short>(info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 80);

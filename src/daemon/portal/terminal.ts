@@ -19,6 +19,17 @@ export async function serveTerminal(ws: WebSocket, name: string, size: { cols?: 
   const cols = clampSize(size.cols, 1000, 80);
   const rows = clampSize(size.rows, 500, 24);
   const [master, slave] = native().openPty(cols, rows);
+  // Keys typed while the exec starts wait here: the page sends as soon as the
+  // websocket opens, before the zone's shell runs.
+  const early: string[] = [];
+  let handle: ((text: string) => void) | undefined;
+  let closed = false;
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    if (handle) handle(String(data));
+    else if (early.length < 1000) early.push(String(data));
+  });
+  ws.on('close', () => (closed = true));
   let zone: RunningZone;
   try {
     zone = await startExecZone(
@@ -41,16 +52,19 @@ export async function serveTerminal(ws: WebSocket, name: string, size: { cols?: 
     if (ws.readyState === ws.OPEN) ws.send(b, { binary: true });
   });
   out.on('error', () => undefined); // EIO: the last slave closed, the exec ended
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) return;
+  // One write at a time: concurrent fs.write calls run on the thread pool
+  // and may land out of order ("for f in" arrived as "for  fin").
+  let writes = Promise.resolve();
+  handle = (text) => {
     let m: { type?: string; data?: unknown; cols?: unknown; rows?: unknown };
     try {
-      m = JSON.parse(String(data));
+      m = JSON.parse(text);
     } catch {
       return;
     }
     if (m.type === 'input' && typeof m.data === 'string') {
-      fsWrite(master, Buffer.from(m.data, 'utf8'), () => undefined);
+      const chunk = Buffer.from(m.data, 'utf8');
+      writes = writes.then(() => new Promise<void>((done) => fsWrite(master, chunk, () => done())));
     } else if (m.type === 'resize') {
       try {
         native().setWindowSize(master, clampSize(m.cols, 1000, cols), clampSize(m.rows, 500, rows));
@@ -60,7 +74,9 @@ export async function serveTerminal(ws: WebSocket, name: string, size: { cols?: 
         // The exec ended meanwhile: nothing to resize.
       }
     }
-  });
+  };
+  for (const t of early.splice(0)) handle(t);
+  if (closed) zone.kill('SIGHUP');
   ws.on('close', () => zone.kill('SIGHUP'));
   const result = await zone.wait().catch((e: Error) => ({ exitCode: 125, error: e.message }));
   // Let the last output through before saying it ended.
