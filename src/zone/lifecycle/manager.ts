@@ -841,5 +841,6 @@ function imageOf(cfg: ZoneConfig): string {
   const r = cfg.rootfs;
   if (r.type === 'image') return r.ref ? `${r.path} (${r.ref})` : r.path;
   if (r.type === 'dir') return r.path;
+  if (r.type === 'store') return r.ref;
   return r.copyOnWrite ? 'host (copy-on-write)' : 'host';
 }
