@@ -279,7 +279,9 @@ describe.skipIf(!isRoot)('lxzone-shim started by hand with garbage on its fds', 
     // socket), or its status (128+SIGSYS); nothing ran.
     expect(r.signal).toBeNull();
     expect([125, 128 + 31]).toContain(r.code);
-    if (r.code === 125) expect(r.stderr).toMatch(/^lxzone-shim: .*zone process/);
+    // Under load the harness may already have seen the end and closed its side: the keeper's
+    // report then fails to send, which it says (still 125, still nothing ran).
+    if (r.code === 125) expect(r.stderr).toMatch(/^lxzone-shim: (.*zone process|sendmsg on control socket)/);
     expect(r.events.map((e) => e.type)).not.toContain('started');
     expect(readdirSync(work)).not.toContain('ran');
   });
