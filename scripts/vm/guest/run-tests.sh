@@ -80,9 +80,7 @@ reach() {
   [[ "$out" == "hello from web" ]] || out="$out; server: $(tr '\n' ' ' </tmp/reach-server.log | head -c 200); zone listens: $($LX exec web -- /bin/ss -ltnH 2>&1 | tr '\n' ' '); host listens on 8080: $(ss -ltnH 'sport = :8080' | tr '\n' ' '); route: $(ip route get "$1" 2>&1 | head -n 1)"
   kill "$server" 2>/dev/null; echo "$out"
 }
-known "daemon zone: a TCP server in it reachable from the host at its address" \
-  "the server was never started: without --, exec took node's -e for its own --env (fixed); kept marked until a guest run passes it" \
-  '^hello from web$' reach "${addr:-0.0.0.0}"
+check "daemon zone: a TCP server in it reachable from the host at its address" '^hello from web$' reach "${addr:-0.0.0.0}"
 init1="$(inspect 'z.pid ?? ""')"
 # A daemon's death never stops a zone: kill it hard, systemd restarts it (Restart=on-failure), it re-attaches.
 pid1="$(systemctl show -p MainPID --value lxzone)"
