@@ -3,6 +3,8 @@
 // zone A's uname round trip is measured; the same measurement on a quiet
 // supervisor alternates with it. Both zones are served by this process's
 // one supervisor, as zones started by one launcher are.
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { startZone } from '../../src/zone/run.js';
 import { fixture, inZone, progress, sleep, zoneLoop } from '../lib/exec.js';
 import { checkAtMost, type SectionContext } from '../lib/section.js';
@@ -10,6 +12,40 @@ import { ratiosTo, row } from '../lib/stats.js';
 import type { Row } from '../lib/types.js';
 
 const NAME = "zone A's uname round trip";
+
+/** The host's view of `pid`'s children, then theirs. */
+function descendants(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+
+/**
+ * Waits until a process under the zone's init catches `signal` (its handler is
+ * installed): a SIGTERM sent before that ends the flooder with 143 instead of
+ * its report, which under load happened when only a fixed delay was waited.
+ */
+async function untilCatching(initPid: number, signal: 'SIGTERM'): Promise<void> {
+  const bit = 1n << BigInt(constants.signals[signal] - 1);
+  for (let i = 0; i < 200; i++) {
+    for (const pid of descendants(initPid)) {
+      let status = '';
+      try {
+        status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      } catch {
+        continue; // gone between the listing and the read
+      }
+      const caught = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status);
+      if (caught && (BigInt(`0x${caught[1]}`) & bit) !== 0n) return;
+    }
+    await sleep(50);
+  }
+  throw new Error(`the flooding zone's process never installed its ${signal} handler`);
+}
 
 export async function noisy(ctx: SectionContext): Promise<void> {
   const { opts } = ctx;
@@ -24,7 +60,7 @@ export async function noisy(ctx: SectionContext): Promise<void> {
     progress(`noisy: round ${r + 1}/${opts.noisyRounds}: zone B flooding`);
     const flooder = startZone(inZone([fixture('flood'), '600'], { stdio: 'pipe' }));
     try {
-      await flooder.initPid;
+      await untilCatching(await flooder.initPid, 'SIGTERM');
       await sleep(300);
       loud.push(...(await zoneLoop(argv)).ns);
     } finally {
