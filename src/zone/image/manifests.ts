@@ -4,12 +4,13 @@
 // names ../../etc/shadow as a layer gets nothing from outside), and OCI blobs
 // are checked against their digests.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { arch } from 'node:os';
 import { lazySchema, type LazyValidator } from '../../lazy-schema.js';
 import { formatSchemaErrors } from '../config/validate.js';
 import { resolveInRoot } from '../config/in-root.js';
 import { entryRelPath } from './entry-path.js';
+import { hashFile } from './hash-file.js';
 
 export class ImageFormatError extends Error {
   constructor(message: string) {
@@ -164,27 +165,12 @@ export function readDockerLayout(dir: string, ref?: string): ImageLayout {
 
 type Descriptor = { mediaType?: string; digest: string; platform?: { os?: string; architecture?: string }; annotations?: Record<string, string> };
 
-function hashFile(path: string, alg: string): string {
-  const h = createHash(alg);
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h.digest('hex');
-}
 
 /** blobs/<alg>/<hex>, its content checked against the digest. */
 function blob(dir: string, d: Descriptor, what: string): string {
   const [alg, hex] = d.digest.split(':') as [string, string];
   const path = fileIn(dir, `blobs/${alg}/${hex}`, what);
-  if (hashFile(path, alg) !== hex) throw new ImageFormatError(`${what} ${d.digest}: content does not match its digest`);
+  if (hashFile(path, createHash(alg)).digest('hex') !== hex) throw new ImageFormatError(`${what} ${d.digest}: content does not match its digest`);
   return path;
 }
 

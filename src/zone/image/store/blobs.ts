@@ -4,9 +4,10 @@
 // under its final name is always whole and verified. An interrupted download
 // stays as <hex>.partial and is resumed (its bytes re-hashed first).
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync, copyFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../../../errors.js';
+import { hashFile } from '../hash-file.js';
 import { DIGEST } from './reference.js';
 
 export class DigestError extends LxzoneError {
@@ -22,20 +23,6 @@ export interface Expected {
   maxBytes?: number;
 }
 
-function hashFile(path: string, h: Hash = createHash('sha256')): Hash {
-  const fd = openSync(path, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return h;
-}
 
 export function sha256(data: Buffer | string): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`;
