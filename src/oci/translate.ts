@@ -12,7 +12,9 @@ import type { ZoneLimits } from '../zone/cgroups/index.js';
 import type { BindMount } from '../zone/config/types.js';
 import type { ZoneSpec } from '../zone/spec.js';
 import type { ShimTmpfs } from '../zone/shim-config.js';
-import type { OciHooks, OciMount, OciResources, OciSpec } from './spec.js';
+import type { Profile } from '../policy/types.js';
+import { importDockerProfile } from '../policy/docker.js';
+import type { OciHooks, OciMount, OciResources, OciSeccomp, OciSpec } from './spec.js';
 
 export interface OciPlan {
   /** The zone, as every front end describes one (src/zone/spec.ts). */
@@ -148,7 +150,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
     refuse('linux.uidMappings', 'id mappings are lxzone\'s own (each zone a delegated host range); give none');
   }
   if (linux.sysctl && Object.keys(linux.sysctl).length) refuse('linux.sysctl', 'sysctls are not supported yet');
-  if (linux.seccomp) refuse('linux.seccomp', 'a seccomp profile is not supported yet');
+  const seccomp = linux.seccomp ? importSeccomp(linux.seccomp, p.capabilities?.bounding ?? [], notes) : undefined;
   if (linux.devices?.length) refuse('linux.devices', 'device nodes are not supported: a zone has null, zero, full, random, urandom and tty');
   if (linux.personality) refuse('linux.personality', 'not supported');
   if (linux.rootfsPropagation && !['private', 'rprivate', 'slave', 'rslave'].includes(linux.rootfsPropagation)) {
@@ -177,6 +179,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
     binds,
     tmpfs,
     ...(limits ? { limits } : {}),
+    ...(seccomp ? { seccomp } : {}),
   };
   const masks = maskedPaths(linux.maskedPaths ?? []);
   if (masks.length) zone.masks = masks;
@@ -189,6 +192,27 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
     hooks: spec.hooks ?? {},
     notes,
   };
+}
+
+/** Filter flags that only relax or log: without them the zone is as strict or stricter. */
+const SECCOMP_FLAGS_NOTED = new Set(['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']);
+
+/**
+ * linux.seccomp → an lxzone profile through the Docker/OCI importer; the
+ * zone's filter is then lxzone's profile and this one combined, the stricter
+ * decision winning per call (src/policy/combine.ts). includes/excludes.caps
+ * (Docker's extension) are decided for the bounding set the config gives.
+ */
+function importSeccomp(sc: OciSeccomp, caps: string[], notes: string[]): Profile {
+  if (sc.listenerPath) refuse('linux.seccomp.listenerPath', "a seccomp agent is not supported: lxzone's own supervisor holds the zone's listener");
+  for (const [i, f] of (sc.flags ?? []).entries()) {
+    if (!SECCOMP_FLAGS_NOTED.has(f)) refuse(`linux.seccomp.flags[${i}]`, `${f} is not a seccomp filter flag`);
+    notes.push(`linux.seccomp.flags: ${f} not set (lxzone installs its one filter without it)`);
+  }
+  const { listenerPath: _l, listenerMetadata: _m, flags: _f, ...doc } = sc;
+  const { profile, report } = importDockerProfile(doc, { name: 'oci-bundle', file: 'config.json linux.seccomp', caps });
+  notes.push(...report);
+  return profile;
 }
 
 /** What every zone masks under /proc and /sys already (native/shim/mounts.cc mount_proc, mount_sys). */

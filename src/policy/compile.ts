@@ -20,6 +20,7 @@ import {
 } from './bpf.js';
 import { ReverseEmitter, type Label } from './codegen.js';
 import { policyKey, readCached } from './cache.js';
+import { combineResolved } from './combine.js';
 import { encodeDispatch } from './dispatch.js';
 import { seccompAction } from './disposition.js';
 import { resolveProfile } from './resolve.js';
@@ -35,6 +36,11 @@ export interface CompileInput {
   abis?: Abi[];
   /** A zone's own rules, over the profile's. */
   extraRules?: SyscallRules[];
+  /**
+   * A second profile (an OCI bundle's linux.seccomp, imported): per call the
+   * stricter of its decision and the profile's wins (combine.ts).
+   */
+  restrict?: Profile;
   /** Let the zone create nested user namespaces (rules with onlyIf.allowNesting). */
   allowNesting?: boolean;
   /** The zone holds CAP_NET_RAW: packet sockets allowed (rules with onlyIf.netRaw). */
@@ -199,7 +205,10 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
   if (cached) return cached;
   const tables = input.tables ?? defaultTables;
   const opts = { allowNesting: input.allowNesting ?? false, netRaw: input.netRaw ?? false, extraRules: input.extraRules, tables };
-  const resolved = abis.map((abi) => resolveProfile(input.profile, abi, opts));
+  const resolved = abis.map((abi) => {
+    const own = resolveProfile(input.profile, abi, opts);
+    return input.restrict ? combineResolved(own, resolveProfile(input.restrict, abi, { tables })) : own;
+  });
   const maxNrs = abis.map((abi) => tables(abi).maxNr);
   return compileResolved(resolved, maxNrs);
 }

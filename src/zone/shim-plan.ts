@@ -115,6 +115,7 @@ export function planZone(opts: RunOptions): ZonePlan {
     profile: opts.profile ?? 'default',
     abis,
     extraRules: opts.extraRules,
+    ...(opts.seccomp ? { restrict: opts.seccomp } : {}),
     allowNesting: opts.allowNesting,
   });
   const hostname = opts.hostname ?? 'lxzone';

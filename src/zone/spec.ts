@@ -19,7 +19,7 @@ import type { BindMount } from './config/types.js';
 import type { RootCow } from './cow-root.js';
 import type { ZoneEvent } from './events.js';
 import type { ShimTmpfs } from './shim-config.js';
-import type { SyscallRules } from '../policy/types.js';
+import type { Profile, SyscallRules } from '../policy/types.js';
 
 export type NetworkMode = 'none' | 'loopback' | 'zone';
 
@@ -61,6 +61,12 @@ export interface ZoneSpec {
   /** The syscall profile (default "default"), and rules appended to it. */
   profile?: string;
   extraRules?: SyscallRules[];
+  /**
+   * A Docker/OCI seccomp profile (imported, src/policy/docker.ts) over the
+   * zone's: per call the stricter decision wins (src/policy/combine.ts). An
+   * OCI bundle's linux.seccomp.
+   */
+  seccomp?: Profile;
   allowNesting?: boolean;
   /** A small reaper as pid 1 (default), or the binary itself as pid 1. */
   init?: boolean;
