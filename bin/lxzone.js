@@ -1,6 +1,31 @@
 #!/usr/bin/env node
-// The installed entry point: the compiled CLI lives in dist/ (built by `npm ci`).
-import('../dist/cli/main.js').then((m) => m.main(process.argv)).catch((err) => {
-  process.stderr.write(`lxzone: ${err && err.message ? err.message : String(err)}\n`);
-  process.exit(125);
-});
+// The installed entry point. `npm ci` / `npm run build` bundle the CLI into
+// dist/cli-bundle/ (scripts/build-cli.mjs): one file per verb, loaded with
+// require(), so `lxzone run` reads one file instead of resolving and linking
+// ~130 ES modules. The verb is picked as src/cli/verbs.ts picks it: the first
+// argument, when it names a verb; otherwise every verb (help, version, typos).
+// Where only tsc has run (no bundle), the CLI as compiled (dist/cli/) is used.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+function bundled() {
+  let verbs;
+  try {
+    verbs = JSON.parse(readFileSync(new URL('../dist/cli-bundle/verbs.json', import.meta.url), 'utf8'));
+  } catch (err) {
+    // No bundle: tsc's output is the CLI.
+    if (err && err.code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const first = process.argv[2];
+  const file = first !== undefined && Object.hasOwn(verbs, first) ? verbs[first] : 'all.cjs';
+  return createRequire(import.meta.url)(`../dist/cli-bundle/${file}`);
+}
+
+Promise.resolve()
+  .then(() => bundled() ?? import('../dist/cli/main.js'))
+  .then((m) => m.main(process.argv))
+  .catch((err) => {
+    process.stderr.write(`lxzone: ${err && err.message ? err.message : String(err)}\n`);
+    process.exit(125);
+  });

@@ -2,12 +2,13 @@
 // for this host's ABIs into dist/policy-cache/, keyed by the content of
 // everything a compile reads (src/policy/cache.ts), so that a zone start reads
 // its filter instead of compiling it. Run after tsc; the directory is made
-// anew each time, so no entry of an older build survives.
+// anew each time, so no entry of an older build survives. inputs.stat beside
+// the entries records the hash of the inputs (src/policy/cache.ts).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const { compilePolicy } = await import('../dist/policy/compile.js');
-const { cacheDir, encodeEntry, policyKey } = await import('../dist/policy/cache.js');
+const { cacheDir, encodeEntry, policyKey, writeInputsStat } = await import('../dist/policy/cache.js');
 const { BUILTIN_PROFILES } = await import('../dist/policy/load.js');
 const { hostAbis } = await import('../dist/tables/index.js');
 
@@ -26,4 +27,6 @@ for (const profile of BUILTIN_PROFILES) {
     }
   }
 }
+// The inputs' hash with each file's identity: a start need not hash them again.
+writeInputsStat();
 process.stderr.write(`precompiled ${n} policies (${BUILTIN_PROFILES.join(', ')}; ${abis.join(', ')}) into ${dir}\n`);

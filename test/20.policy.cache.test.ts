@@ -1,7 +1,7 @@
 // The precompiled policies the build ships (dist/policy-cache/, written by
 // scripts/precompile-policies.mjs at npm ci): each is exactly what compiling
 // its input gives now, and a key changes with every input that matters.
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ describe('dist/policy-cache', () => {
     [false, true].flatMap((allowNesting) => [false, true].map((netRaw) => ({ profile, abis, allowNesting, netRaw }))));
 
   it('holds one entry per shipped profile and option set, each equal to a fresh compile', () => {
-    expect(readdirSync(built.cacheDir()).length).toBe(inputs.length);
+    expect(readdirSync(built.cacheDir()).filter((n) => n.endsWith('.json')).length).toBe(inputs.length);
     for (const input of inputs) {
       const key = built.policyKey(input, abis);
       expect(key, JSON.stringify(input)).toBeDefined();
@@ -60,5 +60,22 @@ describe('dist/policy-cache', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     expect(existsSync(join(built.cacheDir(), `${key}.json`))).toBe(true);
+  });
+
+  it('takes the inputs hash recorded at build only while every input file is the one hashed', () => {
+    const recorded = built.recordedInputsHash();
+    expect(recorded, 'inputs.stat written by the build matches the files').toBeDefined();
+    expect(recorded).toBe(built.hashInputsNow());
+    // Same content and times, but the kernel moves the ctime: the record no longer vouches for it.
+    const file = join(dist, 'compile.js');
+    const st = statSync(file);
+    try {
+      utimesSync(file, st.atime, st.mtime);
+      expect(built.recordedInputsHash()).toBeUndefined();
+      expect(built.hashInputsNow()).toBe(recorded);
+    } finally {
+      built.writeInputsStat();
+    }
+    expect(built.recordedInputsHash()).toBe(recorded);
   });
 });

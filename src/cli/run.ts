@@ -8,10 +8,7 @@ import { traceHostCalls } from '../policy/trace-rules.js';
 import { hostAbis, syscallByNr, type Abi } from '../tables/index.js';
 import { zoneSpecFromFlags, type ZoneFlagValues } from '../zone/config/zone-flags.js';
 import { startOneShot, type RunOptions, type ZoneStats } from '../zone/run.js';
-import { runNamed } from '../zone/lifecycle/run-named.js';
-import { ImageStore } from '../zone/image/store/images.js';
-import { zoneImage, type ZoneImage } from '../zone/image/store/zone-image.js';
-import { PullProgress } from './pull-progress.js';
+import type { ZoneImage } from '../zone/image/store/zone-image.js';
 import { addZoneOptions } from './zone-options.js';
 import { addResourceOptions, parseResourceFlags, requestedResources, type ResourceFlags } from './resource-options.js';
 
@@ -79,6 +76,13 @@ function openTraceOutput(path: string): WriteStream {
 async function imageForRun(flags: RunFlags): Promise<ZoneImage> {
   if (flags.rootfs !== undefined) throw new LxzoneError('--image excludes --rootfs', { exitCode: 2 });
   if (flags.root !== undefined) throw new LxzoneError('--image excludes --root (an image zone is always copy-on-write over its layers)', { exitCode: 2 });
+  // Loaded here, not at start: the image store (tar, zstd, the registry client) is
+  // most of the CLI's code, and a run without --image never needs it.
+  const [{ ImageStore }, { zoneImage }, { PullProgress }] = await Promise.all([
+    import('../zone/image/store/images.js'),
+    import('../zone/image/store/zone-image.js'),
+    import('./pull-progress.js'),
+  ]);
   const progress = new PullProgress(process.stderr.isTTY ? 'bars' : 'lines');
   try {
     return await zoneImage(new ImageStore(), flags.image as string, progress.event);
@@ -95,6 +99,8 @@ async function runNamedFromFlags(name: string, command: string[], flags: RunFlag
     }
   }
   if (flags.image !== undefined) throw new LxzoneError('--image with --name: use lxzone create --image, then boot', { exitCode: 2 });
+  // Loaded here: the daemon's client and the named-zone lifecycle are not a one-shot run's.
+  const { runNamed } = await import('../zone/lifecycle/run-named.js');
   return runNamed({ name, command, flags, resources: requestedResources(parseResourceFlags(flags)) }, {
     stdout: (b) => process.stdout.write(b),
     stderr: (b) => process.stderr.write(b),

@@ -6,12 +6,19 @@
 // tables, validating the rules and compiling (~45 ms warm, several times that
 // on a cold CLI start, where it was most of `lxzone run`'s own time).
 //
+// Hashing the inputs themselves (every rule, table and compiler file) cost a
+// cold CLI start another ~15-30 ms, so the build also writes inputs.stat: the
+// hash with the identity of each file it read (device, inode, size, mtime and
+// ctime, in ns). A start whose files all match it takes the hash from there.
+// ctime is set by the kernel on every change of a file's content or metadata
+// and cannot be set back, so an edited file never matches and is hashed.
+//
 // Trust: the cache sits inside the installation, written by its build, with
 // the same owner and the same trust as the compiler's code beside it; nothing
 // at run time writes it. The key covers every input: a changed rule, table,
 // compiler file or option is a different key, so a stale entry is never read.
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CompiledPolicy, CompileInput } from './compile.js';
@@ -27,32 +34,96 @@ export function cacheDir(): string {
   return resolve(here, '..', 'policy-cache');
 }
 
-function hashDir(h: ReturnType<typeof createHash>, dir: string, suffix: RegExp): void {
-  for (const name of readdirSync(dir).filter((n) => suffix.test(n)).sort()) {
-    h.update(`${name}\0`);
-    h.update(readFileSync(join(dir, name)));
-  }
-}
-
 /** Code, built or source; not declarations or source maps. */
 const CODE = /^(?!.*\.d\.ts$).*\.(js|ts)$/;
 
-let contentHash: string | undefined;
+/** Every file a compile reads besides its options, in hashing order: rules, tables, the compiler's code. */
+function inputFiles(): string[] {
+  const dirs: Array<[string, RegExp]> = [
+    [rulesDir(), /\.json$/],
+    [resolve(packageRoot(), 'syscall-tables', 'linux'), /\.json$/],
+    // The compiler and the table loader, as built (dist/*.js) or run from source (src/*.ts).
+    [here, CODE],
+    [resolve(here, '..', 'tables'), CODE],
+    // Handler ids and arch values come from the generated seam module (seam/facts.json).
+    [resolve(here, '..'), /^seam\.generated\.(js|ts)$/],
+  ];
+  return dirs.flatMap(([dir, suffix]) => readdirSync(dir).filter((n) => suffix.test(n)).sort().map((n) => join(dir, n)));
+}
 
-/** The hash of everything a compile reads besides its options: rules, tables, the compiler's code. */
-function inputsHash(): string {
-  if (contentHash) return contentHash;
+function hashFiles(files: readonly string[]): string {
   const h = createHash('sha256');
   h.update(`lxzone-policy-cache/${FORMAT}\0`);
-  hashDir(h, rulesDir(), /\.json$/);
-  hashDir(h, resolve(packageRoot(), 'syscall-tables', 'linux'), /\.json$/);
-  // The compiler and the table loader, as built (dist/*.js) or run from source (src/*.ts).
-  hashDir(h, here, CODE);
-  hashDir(h, resolve(here, '..', 'tables'), CODE);
-  // Handler ids and arch values come from the generated seam module (seam/facts.json).
-  hashDir(h, resolve(here, '..'), /^seam\.generated\.(js|ts)$/);
-  contentHash = h.digest('hex');
+  for (const file of files) {
+    h.update(`${file.slice(file.lastIndexOf('/') + 1)}\0`);
+    h.update(readFileSync(file));
+  }
+  return h.digest('hex');
+}
+
+/** A file's identity: any change to it (content, mode, owner, a rename over it) changes one of these. */
+function identity(file: string): string {
+  const st = statSync(file, { bigint: true });
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+interface InputsStat {
+  format: number;
+  hash: string;
+  files: Array<[string, string]>;
+}
+
+const inputsStatFile = (): string => join(cacheDir(), 'inputs.stat');
+
+/** The build's hash, when every input file is still the one it hashed. */
+function statHash(files: readonly string[]): string | undefined {
+  let saved: InputsStat;
+  try {
+    saved = JSON.parse(readFileSync(inputsStatFile(), 'utf8')) as InputsStat;
+  } catch {
+    // No record (a run from source, or a build before it had one): hash the files.
+    return undefined;
+  }
+  if (saved.format !== FORMAT || saved.files.length !== files.length) return undefined;
+  for (let i = 0; i < files.length; i++) {
+    const [file, id] = saved.files[i]!;
+    if (file !== files[i]) return undefined;
+    try {
+      if (identity(file) !== id) return undefined;
+    } catch {
+      return undefined; // gone since listed: hash what is there
+    }
+  }
+  return saved.hash;
+}
+
+let contentHash: string | undefined;
+
+/** The hash of everything a compile reads besides its options. */
+function inputsHash(): string {
+  if (contentHash) return contentHash;
+  const files = inputFiles();
+  contentHash = statHash(files) ?? hashFiles(files);
   return contentHash;
+}
+
+/** For the build: records the inputs' hash with each file's identity (read by inputsHash). */
+export function writeInputsStat(): void {
+  const files = inputFiles();
+  // Identities first: a file changed while it is hashed then fails the check at run time.
+  const ids = files.map((f): [string, string] => [f, identity(f)]);
+  const saved: InputsStat = { format: FORMAT, hash: hashFiles(files), files: ids };
+  writeFileSync(inputsStatFile(), `${JSON.stringify(saved)}\n`);
+}
+
+/** The full hash of the inputs as they are now, never the recorded one (tests compare the two). */
+export function hashInputsNow(): string {
+  return hashFiles(inputFiles());
+}
+
+/** The recorded hash, when every input file is still the one the build hashed (for tests). */
+export function recordedInputsHash(): string | undefined {
+  return statHash(inputFiles());
 }
 
 /**

@@ -1,0 +1,95 @@
+// The installed CLI (bin/lxzone.js) runs the bundle the build makes
+// (dist/cli-bundle/, scripts/build-cli.mjs): one file per verb. The other CLI
+// tests run the CLI from source; these run what a user runs, so a bundle that
+// lost a module, a path its code finds from its own location (the addon, the
+// rules, the precompiled policies) or the verb it was made for fails here.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EXIT } from '../src/errors.js';
+import { VERBS } from '../src/cli/verbs.js';
+import { expectNothingLeft, hostSnapshot, repoRoot, type CliResult, type HostSnapshot } from './support/zones.js';
+
+const bundleDir = join(repoRoot, 'dist', 'cli-bundle');
+
+function installed(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    // cwd /: the zone's own /tmp hides a checkout under the host's /tmp, and nothing here needs the cwd.
+    const child = spawn(process.execPath, [join(repoRoot, 'bin', 'lxzone.js'), ...args], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** The files Node's CommonJS loader read for this call (NODE_DEBUG=module names each). */
+const loadedBundles = (stderr: string): string[] =>
+  [...new Set([...stderr.matchAll(/cli-bundle\/([a-z-]+\.cjs)/g)].map((m) => m[1]!))].sort();
+
+let before: HostSnapshot;
+beforeEach(() => {
+  before = hostSnapshot();
+});
+afterEach(async () => {
+  await expectNothingLeft(before);
+});
+
+describe('bin/lxzone.js (the bundled CLI)', () => {
+  it('the build made a bundle for every verb and maps each verb and alias to it', () => {
+    const map = JSON.parse(readFileSync(join(bundleDir, 'verbs.json'), 'utf8')) as Record<string, string>;
+    for (const v of VERBS) {
+      for (const name of [v.name, ...(v.aliases ?? [])]) expect(map[name], name).toBe(`${v.name}.cjs`);
+      expect(existsSync(join(bundleDir, `${v.name}.cjs`)), v.name).toBe(true);
+    }
+    expect(existsSync(join(bundleDir, 'all.cjs'))).toBe(true);
+  });
+
+  it('run: loads the run bundle alone, runs the zone and returns its exit status', async () => {
+    const r = await installed(['run', '--', '/bin/sh', '-c', 'uname -n; echo out; echo err >&2; exit 3'], { NODE_DEBUG: 'module' });
+    expect(r.stdout).toBe('lxzone\nout\n');
+    expect(r.stderr).toContain('err\n');
+    expect(r.code).toBe(3);
+    expect(loadedBundles(r.stderr)).toEqual(['run.cjs']);
+  });
+
+  it('run: an emulated (notified) call is answered, so the addon and the policy were found', async () => {
+    const r = await installed(['run', '--kernel-version', '5.15.0', '--', '/bin/uname', '-r']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('5.15.0\n');
+    expect(r.code).toBe(0);
+  });
+
+  it('list --json and its alias ls load the list bundle', async () => {
+    for (const verb of ['list', 'ls']) {
+      const r = await installed([verb, '--json'], { NODE_DEBUG: 'module' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
+      expect(loadedBundles(r.stderr)).toEqual(['list.cjs']);
+    }
+  });
+
+  it('help and a mistyped verb get every verb (all.cjs); the typo is a usage error', async () => {
+    const help = await installed(['--help'], { NODE_DEBUG: 'module' });
+    expect(help.code).toBe(0);
+    for (const v of VERBS) expect(help.stdout).toContain(v.name);
+    expect(loadedBundles(help.stderr)).toEqual(['all.cjs']);
+    const typo = await installed(['lsit']);
+    expect(typo.code).toBe(EXIT.usage);
+    expect(typo.stderr).toContain("unknown command 'lsit'");
+  });
+
+  it("lxzone's own failure in run is 125 with one line, no stack trace", async () => {
+    const r = await installed(['run', '--rootfs', '/nonexistent-root', '--', '/bin/true']);
+    expect(r.code).toBe(EXIT.zoneFailure);
+    expect(r.stderr).toMatch(/^lxzone: .*nonexistent-root/);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+});
