@@ -2,22 +2,24 @@
 // from a real registry on loopback, two zones share its layers (one copy,
 // read-only, each zone's writes on its own disk and kept across boots), the
 // image's Cmd and User apply, rmi is refused while a zone uses the image and
-// allowed once the zones are destroyed.
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// allowed once the zones are destroyed. A zone's disk (its upper layer's
+// filesystem) grows with update --disk and df in the zone shows it: online
+// where the kernel lets lxzone resize a mounted ext4, else from the next
+// boot (as update says), across reboot and halt/boot; it never shrinks.
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
-import { busyboxRoot, haveRegistryTools, ociLayout, push, startRegistry, upperLayer, type Registry } from './support/registry.js';
+import { busyboxRoot, describeWithRegistry, ociLayout, push, startRegistry, upperLayer, type Registry } from './support/registry.js';
 
 const env = useLifecycleEnv(88);
-const run = haveRegistryTools() && process.getuid?.() === 0 ? describe : describe.skip;
 
 let work: string;
 let reg: Registry;
 
-run('create --image REF', () => {
+describeWithRegistry('create --image REF', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'lxzone-80s-'));
     busyboxRoot(join(work, 'l1'));
@@ -66,5 +68,60 @@ run('create --image REF', () => {
     await env.ok(['destroy', '--force', 'st2']);
     expect(await env.ok(['rmi', ref])).toMatch(/^untagged .*\ndeleted sha256:/);
     expect(readdirSync(join(env.stateDir, 'images/layers'))).toEqual([]);
+  });
+
+  it("a zone's disk grows with update --disk: df in the zone shows it (online, or from the next boot as said), through reboot and halt/boot; never shrinks", async () => {
+    const MiB = 1024 * 1024;
+    const ref = `${reg.host}/busybox:v1`;
+    // Every boot: the root's size as df sees it, then whether 40 MiB fit.
+    const script = [
+      "busybox df -k / | busybox tail -1 | busybox awk '{print \"size\", $2}'",
+      'busybox dd if=/dev/zero of=/root/f bs=1M count=40 2>/dev/null; echo dd=$?; busybox rm -f /root/f',
+      'busybox sleep 600',
+    ].join('; ');
+    await env.ok(['create', 'sd', '--image', ref, '--disk', '32m', '--network', 'none', '-u', '0', '--', '/bin/sh', '-c', script]);
+    const image = join(env.stateDir, 'zones/sd/disk.img');
+    expect(statSync(image).size).toBe(32 * MiB);
+    const log = join(env.stateDir, 'zones/sd/logs/stdout.log');
+    const lines = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+    const kib = (line: string | undefined) => Number(line?.split(' ')[1]);
+    await env.ok(['boot', 'sd']);
+    await waitFor(() => lines().length >= 2);
+    expect(kib(lines()[0])).toBeLessThanOrEqual(32 * 1024);
+    expect(lines()[1]).toBe('dd=1'); // 40 MiB do not fit on 32
+
+    const live = async () => kib((await env.ok(['exec', 'sd', '--', '/bin/busybox', 'df', '-k', '/'])).trim().split('\n').pop()!.split(/\s+/).slice(0, 2).join(' '));
+    const grow = await env.cli(['update', 'sd', '--disk', '64m']);
+    expect(grow.code).toBe(0);
+    expect(statSync(image).size).toBe(64 * MiB);
+    if (/grew online/.test(grow.stderr)) {
+      expect(grow.stderr).toBe('lxzone: zone sd: its disk grew online to 67108864 bytes; df in the zone shows it now\n');
+      expect(await live()).toBeGreaterThan(50 * 1024);
+    } else {
+      expect(grow.stderr).toBe('lxzone: zone sd: its disk grows to 67108864 bytes at its next boot (resizing it while mounted needs CAP_SYS_RESOURCE, which lxzone does not have here)\n');
+      expect(await live()).toBeLessThanOrEqual(32 * 1024);
+    }
+    const shrink = await env.cli(['update', 'sd', '--disk', '48m']);
+    expect(shrink.code).toBe(1);
+    expect(shrink.stderr).toContain('a disk cap can only grow');
+    expect(statSync(image).size).toBe(64 * MiB);
+
+    // reboot (the zone's disk is unmounted and mounted again): the new size, and 40 MiB fit.
+    await env.ok(['reboot', 'sd']);
+    await waitFor(() => lines().length >= 4);
+    expect(kib(lines()[2])).toBeGreaterThan(50 * 1024);
+    expect(lines()[3]).toBe('dd=0');
+    expect(await live()).toBeGreaterThan(50 * 1024);
+
+    // Halted: the disk grows at once (offline), and the next boot sees it.
+    await env.ok(['halt', 'sd']);
+    const halted = await env.cli(['update', 'sd', '--disk', '96m']);
+    expect(halted.stderr).toBe('lxzone: zone sd: its disk grew to 100663296 bytes; the zone sees it at its next boot\n');
+    await env.ok(['boot', 'sd']);
+    await waitFor(() => lines().length >= 6);
+    expect(kib(lines()[4])).toBeGreaterThan(80 * 1024);
+    expect(lines()[5]).toBe('dd=0');
+    await env.ok(['destroy', '--force', 'sd']);
+    expect(existsSync(image)).toBe(false);
   });
 });

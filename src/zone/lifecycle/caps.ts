@@ -14,7 +14,7 @@ import { openZoneCgroup, type ZoneCgroup, type ZoneUsage } from '../cgroups/inde
 import type { ResourcesConfig } from '../config/types.js';
 import { Ipam } from '../network/index.js';
 import { acquireLock, type RuntimeRecord, type ZoneStore } from '../state/index.js';
-import { growZoneDisk } from './zone-disk.js';
+import { growZoneDisk, type DiskGrowth } from './zone-disk.js';
 
 /** The zone's cgroup: the path recorded at boot, else the default place, else the cgroup of its init. */
 export async function runningZoneCgroup(name: string, rec: RuntimeRecord): Promise<ZoneCgroup> {
@@ -52,8 +52,29 @@ export interface CapsUpdate {
   zone: string;
   running: boolean;
   resources: ResourcesConfig;
-  /** What applies only at the next boot (a grown disk's /tmp and /run sizes). */
+  /** How --disk took effect on the zone's disk (absent without --disk). */
+  disk?: DiskGrowth;
+  /** What the zone's user is told about it: when `df` in the zone shows the new size. */
   note?: string;
+}
+
+/** When the zone sees its new disk size, said plainly. */
+function diskNote(name: string, bytes: number, how: DiskGrowth): string {
+  const size = `${bytes} bytes`;
+  switch (how) {
+    case 'online':
+      return `zone ${name}: its disk grew online to ${size}; df in the zone shows it now`;
+    case 'offline':
+      return `zone ${name}: its disk grew to ${size}; the zone sees it at its next boot`;
+    case 'next-boot':
+      return `zone ${name}: its disk grows to ${size} at its next boot (resizing it while mounted needs CAP_SYS_RESOURCE, which lxzone does not have here)`;
+    case 'unchanged':
+      return `zone ${name}: its disk is already ${size}`;
+    case 'not-yet':
+      return `zone ${name}: its disk is made with ${size} at its next boot`;
+    case 'no-disk':
+      return `zone ${name}: its root is not on a zone disk; the new size caps its /tmp and /run from its next boot`;
+  }
 }
 
 /** Changes the zone's caps under its lock; a daemon serving it then brings its sysinfo(2) view in line. */
@@ -66,11 +87,15 @@ export async function updateZoneCaps(store: ZoneStore, name: string, request: Re
     const { resources, limits } = resourceChanges(request, cfg.resources);
     validateLimits(limits);
     // The disk first: a smaller size is refused there, before anything changed.
-    const note = request.diskBytes !== undefined ? await growZoneDisk(store, { ...cfg, resources }) : undefined;
+    const disk = request.diskBytes !== undefined ? await growZoneDisk(store, { ...cfg, resources }) : undefined;
     const rec = store.readRuntime(name);
     if (rec) await (await runningZoneCgroup(name, rec)).update(limits);
     const saved = store.saveConfig({ ...cfg, resources });
-    out = { zone: name, running: rec !== undefined, resources: saved.resources ?? {}, ...(note ? { note } : {}) };
+    out = { zone: name, running: rec !== undefined, resources: saved.resources ?? {} };
+    if (disk) {
+      out.disk = disk;
+      out.note = diskNote(name, request.diskBytes!, disk);
+    }
   } finally {
     lock.release();
   }

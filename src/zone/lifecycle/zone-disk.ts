@@ -76,22 +76,42 @@ export async function mountZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<
   return disk;
 }
 
+/** How `update --disk` took effect on the zone's disk. */
+export type DiskGrowth =
+  /** The mounted filesystem grew while the zone runs: `df` in the zone shows it now. */
+  | 'online'
+  /** The zone is not running: its disk image and filesystem grew now. */
+  | 'offline'
+  /** The image file grew, its mounted filesystem follows at the next boot (no CAP_SYS_RESOURCE). */
+  | 'next-boot'
+  /** Already that size. */
+  | 'unchanged'
+  /** The zone's disk image is not made yet: made at its next boot with the new size. */
+  | 'not-yet'
+  /** The zone's root is not on a disk image (host or directory root, or rootless): the size caps /tmp and /run. */
+  | 'no-disk';
+
 /**
  * `lxzone update --disk`: the zone's disk, if it has one yet, grows to the
  * new cap now (online when mounted). Where the online resize is not allowed
  * (no CAP_SYS_RESOURCE), the image has grown and its filesystem follows at
- * the next boot: said in the returned warning, not an error.
+ * the next boot (mountDiskImage grows it before mounting): said, not an
+ * error. A smaller size is refused by growDiskImage before anything changed.
  */
-export async function growZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<string | undefined> {
+export async function growZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<DiskGrowth> {
   const disk = zoneDisk(store, cfg);
-  if (!disk || !existsSync(disk.image)) return undefined;
+  if (!disk) return 'no-disk';
+  if (!existsSync(disk.image)) return 'not-yet';
+  const want = cfg.resources!.diskBytes!;
+  if (statSync(disk.image).size === want) return 'unchanged';
+  const mounted = isMounted(disk.mountpoint);
   try {
-    await growDiskImage(disk.image, cfg.resources!.diskBytes!);
+    await growDiskImage(disk.image, want);
   } catch (e) {
     if ((e as LxzoneError).code !== 'EPERM') throw e;
-    return `zone ${cfg.name}: its disk grows to ${cfg.resources!.diskBytes} bytes at its next boot (resizing it while mounted needs CAP_SYS_RESOURCE)`;
+    return 'next-boot';
   }
-  return undefined;
+  return mounted ? 'online' : 'offline';
 }
 
 /** Unmounts the zone's disk if it is mounted (after the zone stopped, on destroy, after a failed boot). */
