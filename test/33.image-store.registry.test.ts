@@ -12,10 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lxzoneInProcess as lxzone } from './support/cli-in-process.js';
-import { busyboxRoot, freePort, haveRegistryTools, ociLayout, push, startRegistry, startTokenFront, upperLayer, type Registry } from './support/registry.js';
+import { busyboxRoot, freePort, describeWithRegistry, ociLayout, push, startRegistry, startTokenFront, upperLayer, type Registry } from './support/registry.js';
 
-const isRoot = process.getuid?.() === 0;
-const run = haveRegistryTools() && isRoot ? describe : describe.skip;
 
 let work: string;
 let reg: Registry;
@@ -29,7 +27,7 @@ const setEnv = (k: string, v: string | undefined) => {
 const images = () => join(work, 'state/images');
 const blobFiles = () => readdirSync(join(images(), 'blobs/sha256'));
 
-run('image store: pull from a real registry', () => {
+describeWithRegistry('image store: pull from a real registry', () => {
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'lxzone-33-'));
     busyboxRoot(join(work, 'l1'));

@@ -11,10 +11,34 @@ import { createServer, request, type Server } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { describe } from 'vitest';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 export const SKOPEO = '/usr/bin/skopeo';
 export const haveRegistryTools = () => existsSync(REGISTRY_BIN) && existsSync(SKOPEO);
+
+/**
+ * Why the image store's tests cannot run here, or undefined: a skip says
+ * why on stderr and in the suite's name, never silently.
+ */
+export function registrySkipReason(o: { shim?: boolean } = {}): string | undefined {
+  const missing = [REGISTRY_BIN, SKOPEO].filter((p) => !existsSync(p));
+  if (missing.length > 0) return `${missing.join(' and ')} not installed (apt-get install docker-registry skopeo; .ci/run does)`;
+  if (process.getuid?.() !== 0) return 'needs root (layers are unpacked with their owners and whiteout devices; zones need a loop-mounted disk)';
+  if (o.shim && !existsSync(new URL('../../build/Release/lxzone-shim', import.meta.url))) return 'the shim is not built (npm run build)';
+  return undefined;
+}
+
+/** describe(), or describe.skip() with the reason printed, for a suite that needs the registry tools. */
+export function describeWithRegistry(name: string, fn: () => void, o: { shim?: boolean } = {}): void {
+  const why = registrySkipReason(o);
+  if (why === undefined) {
+    describe(name, fn);
+    return;
+  }
+  process.stderr.write(`lxzone tests: "${name}" skipped: ${why}\n`);
+  describe.skip(`${name} (skipped: ${why})`, fn);
+}
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p)) as string;
 
 export async function freePort(): Promise<number> {
