@@ -50,7 +50,7 @@ async function bundle(file, contents) {
     platform: 'node',
     target: 'node20',
     outfile: join(out, file),
-    // Not minified: LXZONE_DEBUG=1's stack trace should still name functions.
+    // Not minified: it measured no faster to load here, and LXZONE_DEBUG=1's stack trace stays readable.
     minify: false,
     sourcemap: false,
     banner: { js: "const __lxzoneBundleUrl = require('node:url').pathToFileURL(__filename).href;" },

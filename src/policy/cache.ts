@@ -136,7 +136,8 @@ export function policyKey(input: CompileInput, abis: readonly string[]): string 
   if (input.tables) return undefined;
   if (typeof input.profile === 'string' && !/^[a-z][a-z0-9-]*$/.test(input.profile)) return undefined;
   const options: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(input).sort(([a], [b]) => a.localeCompare(b))) {
+  // Code-point order, not localeCompare: its first call loads ICU's collator, which cost a CLI start tens of ms.
+  for (const [k, v] of Object.entries(input).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (k === 'abis' || v === undefined || v === false) continue;
     options[k] = v;
   }
