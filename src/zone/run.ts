@@ -5,18 +5,14 @@
 // cgroup for its caps, restarts it asks for): `lxzone run` uses them;
 // `startZone` gives the caller the running zone (signals, wait).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
-import { LxzoneError, errnoName } from '../errors.js';
-import { ControlType, native, shimPath } from '../native.js';
-import type { ZoneEvent } from './events.js';
-import { hostAbis, loadTable } from '../tables/index.js';
+import { LxzoneError } from '../errors.js';
+import { native, shimPath } from '../native.js';
 import { hasCaps } from './cgroups/limits.js';
 import { createRunCaps } from './run-resources.js';
 import { planZone } from './shim-plan.js';
-import type { JsCall, RunOptions } from './spec.js';
-import { addStats, statsOf, type ZoneStats } from './stats.js';
-import { supervisor } from './supervisor.js';
-import { formatTraceEvent } from './trace-format.js';
+import type { RunOptions } from './spec.js';
+import { endOf, signalNumber, ZoneSession } from './session.js';
+import type { ZoneStats } from './stats.js';
 import { runWithRestarts, type RestartingRun } from './run-restarts.js';
 
 export { DEFAULT_ID_BASE, DEFAULT_PATH, ZONE_ID_COUNT, isRootless } from './shim-plan.js';
@@ -44,6 +40,8 @@ export interface RunningZone {
   readonly keeperPid: number;
   /** Host pid of the zone's init, once created. */
   readonly initPid: Promise<number>;
+  /** Its supervision here (counters, memory cap for sysinfo): session.ts. */
+  readonly session: ZoneSession;
   /** Sends a signal to the zone's init (forwarded by the keeper). */
   kill(signal?: NodeJS.Signals | number): void;
   wait(): Promise<RunResult>;
@@ -57,17 +55,6 @@ export interface RunningZone {
   handOff(): void;
   /** After handOff(): serves the zone from this process again (the other supervisor did not take it). */
   takeBack(): void;
-}
-
-function signalNumber(sig: NodeJS.Signals | number): number {
-  if (typeof sig === 'number') return sig;
-  const n = (osConstants.signals as Record<string, number>)[sig];
-  if (n === undefined) throw new LxzoneError(`unknown signal ${sig}`);
-  return n;
-}
-
-function signalName(n: number): string | undefined {
-  return Object.entries(osConstants.signals).find(([, v]) => v === n)?.[0];
 }
 
 export function startZone(opts: RunOptions): RunningZone {
@@ -111,87 +98,10 @@ export function startZone(opts: RunOptions): RunningZone {
     [child.stdout, child.stderr].map((s) => (s ? new Promise<void>((r) => s.once('end', r).once('close', r)) : Promise.resolve())),
   );
 
-  const sup = supervisor();
-  let resolveInit!: (pid: number) => void;
-  let rejectInit!: (err: Error) => void;
-  const initPid = new Promise<number>((res, rej) => {
-    resolveInit = res;
-    rejectInit = rej;
-  });
-  initPid.catch(() => undefined);
-
-  let failure: LxzoneError | undefined;
-  let reboot: 'halt' | 'restart' | undefined;
-  const unsupported: { abi: string; nr: number }[] = [];
-  let zoneId = 0;
-  let closedResolve!: () => void;
-  let closed = new Promise<void>((res) => (closedResolve = res));
-
-  const onEvent = (ev: ZoneEvent): void => {
-    opts.onEvent?.(ev);
-    switch (ev.type) {
-      case 'created':
-        resolveInit(ev.initPid);
-        if (opts.onCreated) {
-          Promise.resolve()
-            .then(() => opts.onCreated!(ev.initPid))
-            .then(
-              () => sup.raw.send(zoneId, ControlType.continue),
-              (err: unknown) => {
-                failure = new LxzoneError(`zone setup failed on the host: ${(err as Error).message}`, { exitCode: 125, cause: err });
-                sup.raw.send(zoneId, ControlType.abort);
-              },
-            );
-        }
-        break;
-      case 'setup-failed':
-        failure ??= new LxzoneError(`zone setup failed: ${ev.step ?? errnoName(ev.errno)}`, { errno: ev.errno || undefined, exitCode: 125 });
-        break;
-      case 'exec-failed': {
-        const code = errnoName(ev.errno);
-        const why = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code;
-        failure = new LxzoneError(`cannot run ${ev.path ?? opts.argv[0]} in the zone: ${why} (${code})`, {
-          errno: ev.errno,
-          exitCode: code === 'ENOENT' ? 127 : 126,
-        });
-        break;
-      }
-      case 'unsupported':
-        unsupported.push({ abi: ev.abi, nr: ev.nr });
-        break;
-      case 'trace':
-        opts.onTrace?.(formatTraceEvent(ev), ev);
-        break;
-      case 'reboot':
-        reboot = ev.action;
-        break;
-      case 'js-call':
-        answerJsCall(ev);
-        break;
-      case 'closed':
-        closedResolve();
-        break;
-      default:
-        break;
-    }
-  };
-
-  const answerJsCall = (ev: Extract<ZoneEvent, { type: 'js-call' }>): void => {
-    const call: JsCall = { pid: ev.pid, abi: ev.abi, nr: ev.nr, args: ev.args };
-    const name = nameOf(ev.abi, ev.nr);
-    const handler = name ? opts.jsHandlers?.[name] : undefined;
-    const reply = (value: number): void => {
-      if (value < 0) sup.raw.respond(zoneId, ev.id, 0, -value);
-      else sup.raw.respond(zoneId, ev.id, value, 0);
-    };
-    if (!handler) return reply(-38); // ENOSYS
-    Promise.resolve()
-      .then(() => handler(call))
-      .then(reply, (err: unknown) => reply(-((err as { errno?: number }).errno ?? 38)));
-  };
-
+  const { onCreated, onEvent, onTrace, jsHandlers } = opts;
+  const session = new ZoneSession(attachOptions, { onCreated, onEvent, onTrace, jsHandlers, binary: opts.argv[0] });
   try {
-    zoneId = sup.attach(ours, attachOptions, onEvent);
+    session.attach(ours);
   } catch (err) {
     addon.closeFd(ours);
     child.kill('SIGKILL');
@@ -207,10 +117,6 @@ export function startZone(opts: RunOptions): RunningZone {
   );
   spawnError.catch(() => undefined);
 
-  // After handOff(): the counters at the hand-over, and no control socket of ours.
-  let handedOver: ZoneStats | undefined;
-  // After takeBack(): what was counted before the hand-over.
-  let earlier: ZoneStats | undefined;
   const wait = async (): Promise<RunResult> => {
     const { code, signal } = await Promise.race([exited, spawnError]).finally(() => idClaim?.release());
     if (pipeMode) {
@@ -220,22 +126,19 @@ export function startZone(opts: RunOptions): RunningZone {
     }
     // Every control message is read before the supervisor sees the socket close.
     let timer: NodeJS.Timeout | undefined;
-    if (!handedOver) await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+    if (session.isAttached) await Promise.race([session.closed, new Promise((r) => (timer = setTimeout(r, 2000)))]);
     clearTimeout(timer);
-    let stats = handedOver ?? statsOf(sup.raw.counters(zoneId));
-    if (earlier && !handedOver) stats = addStats(earlier, stats);
-    if (!handedOver) sup.detach(zoneId);
-    rejectInit(new LxzoneError('the zone never started'));
-    if (failure) throw failure;
+    session.detach();
+    session.settle();
+    if (session.failure) throw session.failure;
     if (signal) {
       // The keeper itself was killed: its zone died with it (die-with-parent).
       throw new LxzoneError(`the zone's keeper was killed by ${signal}`, { exitCode: 128 + signalNumber(signal) });
     }
-    const exitCode = code ?? 125;
-    const result: RunResult = { exitCode, stats, unsupported };
-    if (exitCode > 128 && exitCode < 128 + 65) result.signal = signalName(exitCode - 128);
-    if (reboot) result.reboot = reboot;
-    if (reboot === 'halt') result.exitCode = 0;
+    const end = endOf(code ?? 125, session.reboot);
+    const result: RunResult = { exitCode: end.exitCode, stats: session.counters(), unsupported: session.unsupported };
+    if (end.signal) result.signal = end.signal;
+    if (end.reboot) result.reboot = end.reboot;
     if (pipeMode) {
       result.stdout = Buffer.concat(stdout);
       result.stderr = Buffer.concat(stderr);
@@ -246,28 +149,23 @@ export function startZone(opts: RunOptions): RunningZone {
   let waiting: Promise<RunResult> | undefined;
   return {
     keeperPid: child.pid ?? -1,
-    initPid,
+    initPid: session.initPid,
+    session,
     kill(sig: NodeJS.Signals | number = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) {
-        // Handed over, the control socket is another's: the keeper forwards what it receives.
-        if (handedOver) child.kill(sig);
-        else sup.raw.send(zoneId, ControlType.signal, signalNumber(sig));
+        // Not served here (handed over, or closed): the keeper forwards what it receives.
+        if (session.isAttached) session.signal(sig);
+        else child.kill(sig);
       }
     },
     handOff() {
-      if (handedOver) return;
+      if (!session.isAttached) return;
       if (!opts.reattachSocket) throw new LxzoneError('handOff: the zone has no re-attach socket for another supervisor to take it over');
-      handedOver = statsOf(sup.raw.counters(zoneId));
-      if (earlier) handedOver = addStats(earlier, handedOver);
-      sup.detach(zoneId);
-      closedResolve();
+      session.detach();
     },
     takeBack() {
-      if (!handedOver) return;
-      closed = new Promise<void>((res) => (closedResolve = res));
-      zoneId = sup.reattach(opts.reattachSocket!, attachOptions, onEvent);
-      earlier = handedOver;
-      handedOver = undefined;
+      if (session.isAttached || !opts.reattachSocket) return;
+      session.reattach(opts.reattachSocket);
     },
     wait() {
       waiting ??= wait();
@@ -275,19 +173,6 @@ export function startZone(opts: RunOptions): RunningZone {
     },
   };
 }
-
-let nameCache: Map<string, Map<number, string>> | undefined;
-function nameOf(abi: string, nr: number): string | undefined {
-  nameCache ??= new Map();
-  let m = nameCache.get(abi);
-  if (!m) {
-    m = new Map();
-    for (const a of hostAbis()) if (a === abi) for (const sc of loadTable(a).syscalls) m.set(sc.nr, sc.name);
-    nameCache.set(abi, m);
-  }
-  return m.get(nr);
-}
-
 
 /**
  * A new process in a running zone (lxzone exec): the zone's namespaces,

@@ -23,7 +23,7 @@ import { writeFileAtomic } from '../state/atomic.js';
 import { isAlive, processIdentity, readProcStat } from '../state/proc.js';
 import type { RuntimeInput, RuntimeRecord } from '../state/store.js';
 import { limitsOf } from '../cgroups/limits.js';
-import { reattachHandle, signalNumber, startedHandle, type ZoneEnd, type ZoneHandle } from './handle.js';
+import { reattachHandle, startedHandle, type ZoneEnd, type ZoneHandle } from './handle.js';
 import {
   checkPrivileges,
   cleanupHost,
@@ -216,7 +216,6 @@ export class ZoneManager {
       // pipes); its own stdin, stdout and stderr are /dev/null until then.
       const stdio = keeperStdio();
       const socket = this.socketPath(name);
-      let zoneId: number | undefined;
       let startedResolve!: () => void;
       const started = new Promise<void>((r) => (startedResolve = r));
       const hostSetup = setup;
@@ -238,7 +237,6 @@ export class ZoneManager {
           ...(usageFile ? { memoryUsageFile: usageFile } : {}),
           onCreated: (pid) => placeZone(this.opts, name, hostSetup, pid),
           onEvent: (ev: ZoneEvent) => {
-            zoneId ??= ev.zone;
             if (ev.type === 'started') startedResolve();
             this.onZoneEvent(name, ev);
           },
@@ -271,7 +269,7 @@ export class ZoneManager {
       this.store.writeRuntime(record);
       const first = await Promise.race([zone.initPid.then((pid) => ({ pid })), waited.then((end) => ({ end }))]);
       if ('end' in first) throw new LxzoneError(`cannot boot zone ${name}: ${first.end.error ?? `exited ${first.end.exitCode} during setup`}`, { exitCode: 1 });
-      const handle = startedHandle(zone, first.pid, () => zoneId, waited);
+      const handle = startedHandle(zone, first.pid, waited);
       const ran = await Promise.race([started.then(() => undefined), waited]);
       if (ran?.error) throw new LxzoneError(`cannot boot zone ${name}: ${ran.error}`, { exitCode: 1 });
       this.store.writeRuntime({ ...record, initPid: first.pid, startedAt: new Date().toISOString() });
@@ -538,7 +536,7 @@ export class ZoneManager {
 
   /** The supervisor's sysinfo view, and the runtime record exec reads, take a new memory cap. */
   private pushMemoryCap(z: ManagedZone, memoryBytes: number | undefined): void {
-    z.handle.updateMemory(memoryBytes ?? 0, memoryUsageFile(z.setup.cgroup));
+    z.handle.session.updateMemory(memoryBytes ?? 0, memoryUsageFile(z.setup.cgroup));
     const rec = this.store.readRuntime(z.name) as ZoneRuntime | undefined;
     if (rec?.attach && rec.pid === z.handle.keeperPid) {
       const attach: AttachRecord = { ...rec.attach };
@@ -704,7 +702,7 @@ export class ZoneManager {
     const record = execRecordOf(socket);
     writeFileSync(record, `${name}\n`, { mode: 0o600 });
     void h.ended.then(() => {
-      z.execStats = addStats(z.execStats, h.counters() ?? emptyStats());
+      z.execStats = addStats(z.execStats, h.session.counters());
       z.execs.delete(h);
       rmSync(record, { force: true });
     });
@@ -829,12 +827,10 @@ export class ZoneManager {
 
 /** A zone's counters: its first process's supervisor entry, and those of the processes exec'd into it. */
 function zoneCounters(z: ManagedZone): ZoneStats {
-  let sum = addStats(z.handle.counters() ?? emptyStats(), z.execStats);
-  for (const e of z.execs) sum = addStats(sum, e.counters() ?? emptyStats());
+  let sum = addStats(z.handle.session.counters(), z.execStats);
+  for (const e of z.execs) sum = addStats(sum, e.session.counters());
   return sum;
 }
-
-export { signalNumber };
 
 /** What a zone runs on, in a word: its image archive, its root directory, or the host's root. */
 function imageOf(cfg: ZoneConfig): string {

@@ -15,7 +15,7 @@
 // once), and after RESTART_BURST of them the zone is left stopped, its state
 // saying so, until someone boots it.
 import { parseRestartPolicy } from '../config/validate.js';
-import type { ZoneEnd } from './handle.js';
+import type { ZoneEnd } from '../session.js';
 
 export interface RestartDecision {
   restart: boolean;
