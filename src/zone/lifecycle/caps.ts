@@ -14,6 +14,7 @@ import { openZoneCgroup, type ZoneCgroup, type ZoneUsage } from '../cgroups/inde
 import type { ResourcesConfig } from '../config/types.js';
 import { Ipam } from '../network/index.js';
 import { acquireLock, type RuntimeRecord, type ZoneStore } from '../state/index.js';
+import { checkPrivileges } from './host-setup.js';
 import { growZoneDisk, type DiskGrowth } from './zone-disk.js';
 
 /** The zone's cgroup: the path recorded at boot, else the default place, else the cgroup of its init. */
@@ -41,7 +42,8 @@ export function resourceChanges(request: ResourceRequest, current: ResourcesConf
   // A new memory cap keeps the configured swap allowance.
   if (limits.memory !== undefined && limits.swap === undefined && current.swapBytes !== undefined) limits.swap = current.swapBytes;
   const resources: ResourcesConfig = { ...current };
-  for (const [k, v] of Object.entries(request) as [keyof ResourcesConfig, number | null][]) {
+  for (const [k, v] of Object.entries(request) as [keyof ResourcesConfig, number | null | undefined][]) {
+    if (v === undefined) continue;
     if (v === null) delete resources[k];
     else resources[k] = v;
   }
@@ -77,25 +79,37 @@ function diskNote(name: string, bytes: number, how: DiskGrowth): string {
   }
 }
 
+/**
+ * Changes the zone's caps: the one path, for `lxzone update` (updateZoneCaps)
+ * and the daemon's update verb (the API's updateZone, the portal). The caller
+ * holds the zone's lock; a daemon serving the zone is told afterwards.
+ */
+export async function changeZoneCaps(store: ZoneStore, name: string, request: ResourceRequest): Promise<CapsUpdate> {
+  const cfg = store.loadConfig(name);
+  const { resources, limits } = resourceChanges(request, cfg.resources);
+  validateLimits(limits);
+  // What a rootless zone cannot have (cgroup caps) is refused as at create.
+  checkPrivileges({ ...cfg, resources });
+  // The disk first: a smaller size is refused there, before anything changed.
+  const disk = request.diskBytes !== undefined ? await growZoneDisk(store, { ...cfg, resources }) : undefined;
+  const rec = store.readRuntime(name);
+  if (rec) await (await runningZoneCgroup(name, rec)).update(limits);
+  const saved = store.saveConfig({ ...cfg, resources });
+  const out: CapsUpdate = { zone: name, running: rec !== undefined, resources: saved.resources ?? {} };
+  if (disk) {
+    out.disk = disk;
+    out.note = diskNote(name, request.diskBytes!, disk);
+  }
+  return out;
+}
+
 /** Changes the zone's caps under its lock; a daemon serving it then brings its sysinfo(2) view in line. */
 export async function updateZoneCaps(store: ZoneStore, name: string, request: ResourceRequest): Promise<CapsUpdate> {
   store.loadConfig(name); // a zone that does not exist says so, before any lock is taken
   const lock = await acquireLock(store.paths(name).lockFile, name, { purpose: 'update' });
   let out: CapsUpdate;
   try {
-    const cfg = store.loadConfig(name);
-    const { resources, limits } = resourceChanges(request, cfg.resources);
-    validateLimits(limits);
-    // The disk first: a smaller size is refused there, before anything changed.
-    const disk = request.diskBytes !== undefined ? await growZoneDisk(store, { ...cfg, resources }) : undefined;
-    const rec = store.readRuntime(name);
-    if (rec) await (await runningZoneCgroup(name, rec)).update(limits);
-    const saved = store.saveConfig({ ...cfg, resources });
-    out = { zone: name, running: rec !== undefined, resources: saved.resources ?? {} };
-    if (disk) {
-      out.disk = disk;
-      out.note = diskNote(name, request.diskBytes!, disk);
-    }
+    out = await changeZoneCaps(store, name, request);
   } finally {
     lock.release();
   }

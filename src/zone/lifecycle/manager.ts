@@ -11,12 +11,12 @@
 // (against other processes: a CLI creating the zone, a second daemon). The
 // end of a zone is handled outside the queue (a halt waits for it inside).
 import { LxzoneError } from '../../errors.js';
-import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
-import { limitsOf } from '../cgroups/limits.js';
+import type { ResourceRequest } from '../cgroups/limits.js';
 import { bootLocked } from './boot.js';
+import { changeZoneCaps } from './caps.js';
 import { adoptExec, execTarget } from './exec-adopt.js';
 import type { ExecTarget } from './exec.js';
-import { checkPrivileges, memoryUsageFile } from './host-setup.js';
+import { memoryUsageFile } from './host-setup.js';
 import type { ManagedZone, ManagerLog, ManagerState, ZoneRuntime } from './managed-zone.js';
 import type { LifecycleOptions } from './options.js';
 import type { AttachRecord } from './plan.js';
@@ -107,32 +107,12 @@ export class ZoneManager implements ManagerState {
 
   // ---- update / stats --------------------------------------------------------
 
-  /** Change caps: `null` removes one, an absent field keeps it. Applied at once to a running zone, and kept. */
-  update(name: string, changes: { [K in keyof ResourcesConfig]?: ResourcesConfig[K] | null }): Promise<ZoneDetails> {
+  /** Change caps: `null` removes one, an absent field keeps it. Applied at once to a running zone, and kept (caps.ts). */
+  update(name: string, changes: ResourceRequest): Promise<ZoneDetails> {
     return this.serial(name, 'update', async () => {
-      const cfg = this.store.loadConfig(name);
-      const resources: ResourcesConfig = { ...(cfg.resources ?? {}) };
-      for (const [k, v] of Object.entries(changes) as [keyof ResourcesConfig, number | null | undefined][]) {
-        if (v === undefined) continue;
-        if (v === null) delete resources[k];
-        else resources[k] = v;
-      }
-      const next: ZoneConfig = { ...cfg, resources };
-      if (Object.keys(resources).length === 0) delete next.resources;
-      checkPrivileges(next);
+      const out = await changeZoneCaps(this.store, name, changes);
       const z = this.zones.get(name);
-      if (z) {
-        if (!z.setup.cgroup) throw new LxzoneError(`zone ${name} has no cgroup; its caps cannot change while it runs`, { code: 'ENOTSUP' });
-        const delta: Record<string, number | null> = {};
-        const before = limitsOf(cfg.resources) as Record<string, number | undefined>;
-        const after = limitsOf(resources) as Record<string, number | undefined>;
-        for (const k of new Set([...Object.keys(before), ...Object.keys(after)])) {
-          if (before[k] !== after[k]) delta[k] = after[k] ?? null;
-        }
-        await z.setup.cgroup.update(delta);
-        if ('memory' in delta) this.pushMemoryCap(z, resources.memoryBytes);
-      }
-      this.store.saveConfig(next);
+      if (z) this.pushMemoryCap(z, out.resources.memoryBytes);
       return this.inspect(name);
     });
   }
