@@ -120,14 +120,7 @@ export function planZone(opts: RunOptions): ZonePlan {
   });
   const hostname = opts.hostname ?? 'lxzone';
   const { idBase, idClaim } = chooseIds(opts);
-  const attachOptions = supervisorOptions(abis, policy.dispatch, {
-    hostname,
-    kernelVersion: opts.kernelVersion,
-    kernelVersionEnv: opts.kernelVersionEnv,
-    memoryLimit: opts.memoryLimit,
-    memoryUsageFile: opts.memoryUsageFile,
-    rebootMarker: opts.rebootMarker,
-  });
+  const attachOptions = supervisorOptions(abis, policy.dispatch, opts);
   try {
     const config = encodeShimConfig({
       argv: opts.argv,

@@ -5,6 +5,7 @@
 import { LxzoneError } from '../errors.js';
 import { native, type AttachOptions, type NativeEvent, type NativeSupervisor } from '../native.js';
 import type { Abi } from '../tables/index.js';
+import type { ZoneHosting, ZoneSpec } from './spec.js';
 import { decodeEvent, type ZoneEvent } from './events.js';
 import { traceStringMasks } from './trace-format.js';
 
@@ -70,7 +71,12 @@ export function supervisor(): ZoneSupervisor {
 }
 
 /** What the supervisor needs of a zone besides its policy: the same for a first attach and a re-attach. */
-export type SupervisedZone = Omit<AttachOptions, 'dispatch' | 'traceStringArgs'>;
+/**
+ * What of a zone's spec and hosting its supervisor serves it with (the same
+ * field names): a start passes its RunOptions, a re-attach and exec the
+ * zone's runtime record (lifecycle/plan.ts AttachRecord).
+ */
+export type SupervisedZone = Pick<ZoneSpec, 'hostname' | 'kernelVersion' | 'kernelVersionEnv'> & Pick<ZoneHosting, 'memoryLimit' | 'memoryUsageFile' | 'rebootMarker'>;
 
 /**
  * The attach options of a zone: built here only, so a zone booted by the
@@ -80,7 +86,7 @@ export type SupervisedZone = Omit<AttachOptions, 'dispatch' | 'traceStringArgs'>
 export function supervisorOptions(abis: readonly Abi[], dispatch: Buffer, z: SupervisedZone): AttachOptions {
   const o: AttachOptions = {
     dispatch,
-    hostname: z.hostname,
+    hostname: z.hostname ?? 'lxzone',
     kernelVersionEnv: z.kernelVersionEnv ?? false,
     traceStringArgs: traceStringMasks(abis, dispatch),
   };

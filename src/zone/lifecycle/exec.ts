@@ -101,22 +101,19 @@ export function startExec(store: ZoneStore, target: ExecTarget, o: ExecOptions, 
   const proc = zoneProcess(cfg, prepared.image);
   const spec = o.user ?? proc.user;
   const user = spec !== undefined ? resolveUser(spec, prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
-  const a = target.attach;
+  // The zone's supervisor settings, policy and ids as its runtime record has
+  // them (plan.ts AttachRecord: spec and hosting fields by their names); a
+  // rootless zone's ids are the caller's own.
+  const { idBase, ...zone } = target.attach;
   const opts: Omit<RunOptions, 'joinPid' | 'rootfs' | 'binds' | 'procBinds' | 'tmpfs' | 'init' | 'onCreated'> = {
+    ...zone,
+    ...(isRoot() ? { idBase } : {}),
     argv: o.argv,
-    hostname: a.hostname,
-    ...(a.kernelVersion !== undefined ? { kernelVersion: a.kernelVersion } : {}),
-    profile: a.profile,
-    extraRules: a.extraRules,
     env: { ...proc.env, ...(o.env ?? {}) },
     cwd: o.cwd ?? proc.cwd,
     uid: user.uid,
     gid: user.gid,
-    ...(isRoot() ? { idBase: a.idBase } : {}),
     ...(o.tty ? { tty: true } : {}),
-    ...(a.memoryLimit !== undefined ? { memoryLimit: a.memoryLimit } : {}),
-    ...(a.memoryUsageFile !== undefined ? { memoryUsageFile: a.memoryUsageFile } : {}),
-    ...(a.rebootMarker !== undefined ? { rebootMarker: a.rebootMarker } : {}),
     // In the zone's cgroups before it runs one instruction of the zone's
     // (the keeper places it, then it joins the namespaces), so the zone's
     // caps hold for it and stats count it.

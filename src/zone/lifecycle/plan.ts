@@ -34,11 +34,30 @@ export interface BootPlan {
   warnings: string[];
 }
 
-/** The supervisor's view of a zone, as stored in its runtime record. */
+/**
+ * The supervisor's view of a zone, as stored in its runtime record: fields of
+ * its ZoneSpec and ZoneHosting, by their names, so that a re-attach
+ * (attachOptionsOf) and exec (exec.ts) take them as they are.
+ */
 export interface AttachRecord extends SupervisedZone {
+  hostname: string;
   profile: string;
   extraRules: SyscallRules[];
   idBase: number;
+}
+
+/** The record of a spec planned here (its memory cap: the configured one, which the cgroup enforces). */
+function attachRecordOf(spec: ZoneSpec & AttachRecord, memoryLimit: number | undefined): AttachRecord {
+  const { hostname, kernelVersion, kernelVersionEnv, profile, extraRules, idBase } = spec;
+  return {
+    hostname,
+    profile,
+    extraRules,
+    idBase,
+    ...(kernelVersion !== undefined ? { kernelVersion } : {}),
+    ...(kernelVersionEnv !== undefined ? { kernelVersionEnv } : {}),
+    ...(memoryLimit !== undefined ? { memoryLimit } : {}),
+  };
 }
 
 function bootError(name: string, e: unknown): LxzoneError {
@@ -129,9 +148,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       // Its /tmp and /run tmpfs; an image zone's root is on a disk image of that size (zone-disk.ts).
       spec.tmpSize = `${Math.max(1, Math.floor(cfg.resources.diskBytes / 1024))}k`;
     }
-    const attach: AttachRecord = { hostname: cfg.hostname, profile: cfg.profile, extraRules, idBase };
-    if (cfg.kernelVersion !== undefined) attach.kernelVersion = cfg.kernelVersion;
-    if (cfg.resources?.memoryBytes !== undefined) attach.memoryLimit = cfg.resources.memoryBytes;
+    const attach = attachRecordOf({ ...spec, hostname: cfg.hostname, profile: cfg.profile, extraRules, idBase }, cfg.resources?.memoryBytes);
     return { spec, hosting, attach, warnings };
   } catch (e) {
     throw bootError(cfg.name, e);
