@@ -118,6 +118,16 @@ export async function updateZoneCaps(store: ZoneStore, name: string, request: Re
   return out;
 }
 
+/** The cgroup's usage after `intervalMs`, and its CPU use over that time in percent of one CPU (one decimal). */
+export async function usageOver(cg: ZoneCgroup, intervalMs: number): Promise<{ usage: ZoneUsage; percent: number }> {
+  const first = await cg.usage();
+  const t0 = process.hrtime.bigint();
+  await sleep(intervalMs);
+  const usage = await cg.usage();
+  const wallUsec = Number(process.hrtime.bigint() - t0) / 1000;
+  return { usage, percent: Math.round(((usage.cpu.usageUsec - first.cpu.usageUsec) / wallUsec) * 1000) / 10 };
+}
+
 export interface UsageSample {
   zone: string;
   memory: ZoneUsage['memory'];
@@ -135,16 +145,7 @@ export async function sampleZoneUsage(store: ZoneStore, name: string, intervalMs
     throw new LxzoneError(`zone ${name} is not running`, { code: 'ESRCH' });
   }
   const cg = await runningZoneCgroup(name, rec);
-  const first = await cg.usage();
-  let percent: number | null = null;
-  let u = first;
-  if (intervalMs > 0) {
-    const t0 = process.hrtime.bigint();
-    await sleep(intervalMs);
-    u = await cg.usage();
-    const wallUsec = Number(process.hrtime.bigint() - t0) / 1000;
-    percent = Math.round(((u.cpu.usageUsec - first.cpu.usageUsec) / wallUsec) * 1000) / 10;
-  }
+  const { usage: u, percent } = intervalMs > 0 ? await usageOver(cg, intervalMs) : { usage: await cg.usage(), percent: null };
   const lease = await new Ipam({ stateDir: join(store.stateDir, 'network') }).get(name).catch(() => undefined);
   return { zone: name, memory: u.memory, cpu: { ...u.cpu, percent }, pids: u.pids, ipv4: lease?.ipv4 ?? null, ipv6: lease?.ipv6 ?? null };
 }

@@ -2,11 +2,11 @@
 // zones it serves, its restart schedule, the state directory and the IPAM.
 // Nothing here changes a zone.
 import { existsSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../../errors.js';
 import type { ZoneConfig } from '../config/types.js';
 import { notificationMode } from '../notification-mode.js';
 import { isAlive } from '../state/proc.js';
+import { usageOver } from './caps.js';
 import { currentLease, networkMode } from './host-setup.js';
 import { logFiles } from './logs.js';
 import { zoneCounters, type ManagerState } from './managed-zone.js';
@@ -112,13 +112,9 @@ export async function zoneStats(m: ManagerState, name: string, o: { sampleMs?: n
     syscalls: zoneCounters(z),
   };
   if (cg) {
-    const a = await cg.usage();
-    const t0 = Date.now();
-    await sleep(o.sampleMs ?? 250);
-    const b = await cg.usage();
-    const wallUs = (Date.now() - t0) * 1000;
-    out.usage = b;
-    out.cpuPercent = Math.round(((b.cpu.usageUsec - a.cpu.usageUsec) / wallUs) * 1000) / 10;
+    const { usage, percent } = await usageOver(cg, o.sampleMs ?? 250);
+    out.usage = usage;
+    out.cpuPercent = percent;
   } else {
     out.note = isRoot() ? 'the zone has no cgroup' : 'rootless zone: no cgroup, no usage figures';
   }
