@@ -147,7 +147,7 @@ describe('bind mounts and refusals', () => {
       [['run', '-d', 'host'], /No command specified/],
       [['run', '-d', '--name', 'UPPER', 'host', 'true'], /lxzone names are lowercase/],
       [['run', '-d', '--network', 'host', 'host', 'true'], /network host not found/],
-      [['run', '-d', 'debian:12', 'true'], /cannot pull debian:12/],
+      [['run', '-d', '127.0.0.1:1/none:1', 'true'], /127.0.0.1:1\/none: manifest 1: cannot reach http:\/\/127.0.0.1:1 /],
       [['logs', 'nosuch'], /No such container: nosuch/],
     ];
     for (const [args, msg] of refused) {

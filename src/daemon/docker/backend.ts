@@ -7,10 +7,11 @@ import { detectCgroups } from '../../zone/cgroups/index.js';
 import type { ZoneManager } from '../../zone/lifecycle/manager.js';
 import type { LifecycleOptions } from '../../zone/lifecycle/options.js';
 import { ContainerStore } from './container-store.js';
-import { LOCAL_IMAGES } from './images.js';
+import { DockerImages } from './image-model.js';
 
 export class DockerBackend {
   readonly containers: ContainerStore;
+  readonly images: DockerImages;
 
   constructor(
     readonly manager: ZoneManager,
@@ -18,6 +19,7 @@ export class DockerBackend {
     readonly log: (line: string) => void,
   ) {
     this.containers = new ContainerStore(opts.store.stateDir);
+    this.images = new DockerImages(opts.store);
   }
 
   engineId(): string {
@@ -37,7 +39,7 @@ export class DockerBackend {
   }
 
   imageCount(): number {
-    return LOCAL_IMAGES.length;
+    return this.images.count();
   }
 
   async counts(): Promise<{ total: number; running: number; paused: number }> {

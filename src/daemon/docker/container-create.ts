@@ -3,10 +3,9 @@
 // zone's ids, its lasting address). What a zone cannot express is refused
 // with a 400 that names it, never silently dropped.
 import type { BindMount, ZoneConfig } from '../../zone/config/types.js';
+import type { ImageConfig } from '../../zone/image/manifests.js';
 import { badRequest } from './errors.js';
-import { getImage } from './images.js';
-
-const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+import { HOST_PATH_ENV, type DockerImage } from './image-model.js';
 const ADJECTIVES = ['brave', 'calm', 'eager', 'keen', 'quiet', 'swift', 'bold', 'merry', 'tender', 'vivid'];
 const NAMES = ['cerf', 'hopper', 'knuth', 'lovelace', 'ritchie', 'thompson', 'turing', 'wirth', 'liskov', 'joy'];
 
@@ -80,17 +79,29 @@ function restartPolicy(hc: CreateBody['HostConfig']): string {
   throw badRequest(`invalid restart policy '${name}'`);
 }
 
-/** The zone configuration for a create request (the image resolved, the command required). */
-export function zoneConfigFor(name: string, id: string, body: CreateBody): ZoneConfig {
-  if (!body.Image) throw badRequest('Config cannot be empty in order to create a container');
-  getImage(body.Image);
+/**
+ * Docker's rule for the command: --entrypoint replaces the image's
+ * Entrypoint and drops its Cmd; a command given replaces Cmd. An empty
+ * --entrypoint ("") resets it.
+ */
+export function dockerCommand(body: CreateBody, image: ImageConfig): string[] {
+  const given = body.Entrypoint != null;
+  const entry = given ? list(body.Entrypoint).filter((a, i, all) => !(all.length === 1 && a === '')) : (image.entrypoint ?? []);
+  const cmd = list(body.Cmd).length > 0 ? list(body.Cmd) : given ? [] : (image.cmd ?? []);
+  return [...entry, ...cmd];
+}
+
+/** The zone configuration for a create request (the image resolved by the caller, the command required). */
+export function zoneConfigFor(name: string, id: string, body: CreateBody, image: DockerImage, imageConfig: ImageConfig): ZoneConfig {
   const hc = body.HostConfig ?? {};
   if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
   if (hc.PortBindings && Object.keys(hc.PortBindings).length > 0) throw badRequest('-p is not supported by lxzone yet: reach the container at its own address (docker inspect)');
-  const command = [...list(body.Entrypoint), ...list(body.Cmd)];
+  const command = dockerCommand(body, imageConfig);
   if (command.length === 0) throw badRequest('No command specified');
   const env: Record<string, string> = {};
-  for (const kv of [DEFAULT_PATH, ...(body.Env ?? [])]) {
+  // The image's Env is the zone's (zoneProcess puts it under these); a PATH only when the image has none.
+  const base = imageConfig.env?.PATH !== undefined ? [] : [HOST_PATH_ENV];
+  for (const kv of [...base, ...(body.Env ?? [])]) {
     const i = kv.indexOf('=');
     if (i <= 0) continue; // "NAME" alone: Docker drops a variable the client did not set
     env[kv.slice(0, i)] = kv.slice(i + 1);
@@ -109,7 +120,7 @@ export function zoneConfigFor(name: string, id: string, body: CreateBody): ZoneC
   if (hc.PidsLimit && hc.PidsLimit > 0) resources.pidsMax = hc.PidsLimit;
   return {
     name,
-    rootfs: { type: 'host' },
+    rootfs: image.kind === 'host' ? { type: 'host' } : { type: 'store', ref: image.ref, digest: image.record.digest },
     hostname,
     profile: 'default',
     extraRules: [],

@@ -14,6 +14,8 @@ export interface ContainerMeta {
   zone: string;
   Created: string;
   Image: string;
+  /** The image's id (its config digest; the host's pseudo-image id for "host") when the container was created. */
+  ImageID?: string;
   /** The create request's Config and HostConfig, as the client sent them. */
   Config: Record<string, unknown>;
   HostConfig: Record<string, unknown>;

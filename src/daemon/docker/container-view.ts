@@ -3,7 +3,6 @@
 // Docker metadata. The address is the zone's lease, kept from create to rm.
 import type { ZoneDetails, ZoneInfo } from '../../zone/lifecycle/types.js';
 import type { ContainerMeta } from './container-store.js';
-import { findImage } from './images.js';
 
 export type DockerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
 
@@ -77,7 +76,7 @@ export function summaryOf(m: ContainerMeta, z: ZoneInfo, net: NetView) {
     Id: m.Id,
     Names: [`/${m.zone}`],
     Image: m.Image,
-    ImageID: findImage(m.Image)?.id ?? '',
+    ImageID: m.ImageID ?? '',
     Command: [c.path, ...c.args].join(' '),
     Created: Math.floor(Date.parse(m.Created) / 1000),
     Ports: [],
@@ -113,7 +112,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
       StartedAt: z.startedAt ?? '0001-01-01T00:00:00Z',
       FinishedAt: state === 'running' ? '0001-01-01T00:00:00Z' : (z.lastExit?.at ?? '0001-01-01T00:00:00Z'),
     },
-    Image: findImage(m.Image)?.id ?? '',
+    Image: m.ImageID ?? '',
     ResolvConfPath: '',
     HostnamePath: '',
     HostsPath: '',

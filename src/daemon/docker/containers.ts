@@ -12,7 +12,7 @@ import { noContent, notModified, type Ctx } from './context.js';
 import { badRequest, conflict, DockerError } from './errors.js';
 import type { Route } from './router.js';
 import { frame } from './streams.js';
-import { normalizeRef } from './images.js';
+import { canonicalRef } from './image-model.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { constants } from 'node:os';
 import { waitForExit } from './wait.js';
@@ -28,7 +28,7 @@ function signalOf(s: string | null): NodeJS.Signals | number {
   return name;
 }
 
-function matches(m: ContainerMeta, z: ZoneDetails, f: Record<string, string[]>, state: string): boolean {
+function matches(b: DockerBackend, m: ContainerMeta, z: ZoneDetails, f: Record<string, string[]>, state: string): boolean {
   const labels = (m.Config.Labels as Record<string, string> | null) ?? {};
   for (const [k, vals] of Object.entries(f)) {
     const any = (pred: (v: string) => boolean) => vals.some(pred);
@@ -46,7 +46,7 @@ function matches(m: ContainerMeta, z: ZoneDetails, f: Record<string, string[]>, 
         if (!any((v) => (v.includes('=') ? labels[v.slice(0, v.indexOf('='))] === v.slice(v.indexOf('=') + 1) : v in labels))) return false;
         break;
       case 'ancestor':
-        if (!any((v) => normalizeRef(v) === normalizeRef(m.Image))) return false;
+        if (!any((v) => canonicalRef(v) === canonicalRef(m.Image) || (m.ImageID !== undefined && b.images.find(v)?.id === m.ImageID))) return false;
         break;
       case 'exited':
         if (!any((v) => state === 'exited' && String(z.lastExit?.exitCode ?? '') === v)) return false;
@@ -91,7 +91,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/containers/create',
-      doc: 'create: a zone of the same name, host root read-only (image "host"); -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], --network none|bridge',
+      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], --network none|bridge',
       handler: async (ctx) => {
         const body = await ctx.body<CreateBody>();
         const name = containerName(ctx.query.get('name'), (n) => b.opts.store.exists(n));
@@ -100,10 +100,12 @@ export function containerRoutes(b: DockerBackend): Route[] {
           throw conflict(`Conflict. The container name "/${name}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
         }
         const cid = ContainerStore.newId();
-        const cfg = zoneConfigFor(name, cid, body);
+        if (!body.Image) throw badRequest('Config cannot be empty in order to create a container');
+        const image = b.images.get(body.Image);
+        const cfg = zoneConfigFor(name, cid, body, image, b.images.config(image));
         const { HostConfig, NetworkingConfig: _n, ...config } = body;
         await createZoneWith(b.opts, cfg);
-        containers.save({ Id: cid, zone: name, Created: new Date().toISOString(), Image: body.Image ?? '', Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> });
+        containers.save({ Id: cid, zone: name, Created: new Date().toISOString(), Image: body.Image, ImageID: image.id, Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> });
         return { status: 201, body: { Id: cid, Warnings: [] } };
       },
     },
@@ -120,7 +122,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
           if (!z) continue;
           const st = dockerState(m, z);
           if (!all && st !== 'running' && st !== 'paused' && st !== 'restarting' && !f.status) continue;
-          if (!matches(m, z, f, st)) continue;
+          if (!matches(b, m, z, f, st)) continue;
           out.push(summaryOf(m, z, net(z)));
         }
         const limit = ctx.int('limit');

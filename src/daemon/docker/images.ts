@@ -1,75 +1,30 @@
-// Images, until lxzone's image store serves Docker: one local image, "host"
-// (also "lxzone/host"), which is the host's root mounted read-only in the
-// container, as lxzone's zones default to. `docker run host CMD` runs CMD from
-// the host's /usr; any other image is "No such image" (so the client tries a
-// pull, which is refused with a clear message).
-import { createHash } from 'node:crypto';
+// The image endpoints over lxzone's image store (image-model.ts): list,
+// inspect, pull (image-pull.ts), remove, and a clear "not supported" for
+// what the store does not do through Docker yet (build, push, tag, save,
+// load, import, history).
+import type { DockerBackend } from './backend.js';
+import type { Ctx } from './context.js';
+import { notImplemented } from './errors.js';
+import { pullHandler } from './image-pull.js';
 import type { Route } from './router.js';
-import { notFound, notImplemented } from './errors.js';
 
-export interface LocalImage {
-  names: string[];
-  id: string;
-  created: number;
-}
+/** The image name of /images/NAME[/json]: a name may hold slashes and a registry's port. */
+const imageName = (ctx: Ctx, suffix: RegExp) => decodeURIComponent((ctx.params['*'] ?? '').replace(suffix, ''));
 
-const HOST_ID = `sha256:${createHash('sha256').update('lxzone host root').digest('hex')}`;
-
-export const LOCAL_IMAGES: LocalImage[] = [{ names: ['host:latest', 'lxzone/host:latest'], id: HOST_ID, created: 0 }];
-
-/** "host" → "host:latest"; "docker.io/library/x" → "x:latest". */
-export function normalizeRef(ref: string): string {
-  let r = ref.replace(/^docker\.io\//, '').replace(/^library\//, '');
-  if (!/:[^/]+$/.test(r) && !r.includes('@')) r = `${r}:latest`;
-  return r;
-}
-
-export function findImage(ref: string): LocalImage | undefined {
-  const n = normalizeRef(ref);
-  return LOCAL_IMAGES.find((i) => i.names.includes(n) || i.id === ref || i.id === `sha256:${ref}` || (ref.length >= 12 && i.id.slice(7).startsWith(ref)));
-}
-
-export function getImage(ref: string): LocalImage {
-  const i = findImage(ref);
-  if (!i) throw notFound(`No such image: ${ref}`);
-  return i;
-}
-
-function summary(i: LocalImage) {
-  return { Id: i.id, ParentId: '', RepoTags: i.names, RepoDigests: [], Created: i.created, Size: 0, SharedSize: -1, VirtualSize: 0, Labels: {}, Containers: -1 };
-}
-
-function inspect(i: LocalImage) {
-  return {
-    Id: i.id,
-    RepoTags: i.names,
-    RepoDigests: [],
-    Parent: '',
-    Comment: "the host's root, read-only (lxzone)",
-    Created: new Date(i.created * 1000).toISOString(),
-    Config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: null, Entrypoint: null, WorkingDir: '', Labels: {} },
-    Architecture: process.arch === 'x64' ? 'amd64' : process.arch,
-    Os: 'linux',
-    Size: 0,
-    GraphDriver: { Name: 'lxzone', Data: {} },
-    RootFS: { Type: 'layers', Layers: [] },
-    Metadata: { LastTagTime: '0001-01-01T00:00:00Z' },
+export function imageRoutes(b: DockerBackend): Route[] {
+  const unsupported = (what: string) => () => {
+    throw notImplemented(`${what} is not supported by lxzone's Docker API yet`);
   };
-}
-
-export function imageRoutes(): Route[] {
   return [
-    { method: 'GET', path: '/images/json', handler: () => LOCAL_IMAGES.map(summary), doc: 'lists "host" (the host root, read-only) until the image store serves Docker' },
-    { method: 'GET', path: '/images/*', doc: 'inspect an image ("host" only)', handler: (ctx) => inspect(getImage((ctx.params['*'] ?? '').replace(/\/json$/, ''))) },
-    {
-      method: 'POST',
-      path: '/images/create',
-      doc: 'pull: not yet (answers 501)',
-      handler: (ctx) => {
-        const tag = ctx.query.get('tag');
-        const ref = `${ctx.query.get('fromImage') ?? 'images'}${tag ? (tag.startsWith('sha256:') ? `@${tag}` : `:${tag}`) : ''}`;
-        throw notImplemented(`lxzone cannot pull ${ref} through the Docker API yet; use the local image "host" (the host's root, read-only)`);
-      },
-    },
+    { method: 'GET', path: '/images/json', handler: (ctx) => b.images.summaries(ctx.filters()), doc: 'images: the image store\'s images, and "host" (the host\'s root, read-only); filters reference, dangling, label' },
+    { method: 'POST', path: '/images/create', handler: (ctx) => pullHandler(b, ctx), doc: "pull: into lxzone's image store (any registry lxzone pull reaches; X-Registry-Auth credentials), Docker's JSON progress; no import (fromSrc)" },
+    { method: 'POST', path: '/build', handler: unsupported('docker build'), doc: 'build: not supported (501)' },
+    { method: 'GET', path: '/images/*', doc: 'image inspect: Id (the config digest), RepoTags, RepoDigests, Config (Env, Cmd, Entrypoint, WorkingDir, User, Labels), RootFS', handler: (ctx) => {
+      const name = imageName(ctx, /\/json$/);
+      if (/\/(history|get)$/.test(name)) throw notImplemented('docker history and save are not supported by lxzone\'s Docker API yet (lxzone image save)');
+      return b.images.inspect(b.images.get(name));
+    } },
+    { method: 'POST', path: '/images/*', doc: 'tag, push: not supported (501)', handler: unsupported('docker tag/push') },
+    { method: 'DELETE', path: '/images/*', doc: 'rmi: untags; deletes the image when nothing names it and no container uses it (409 otherwise, -f untags anyway)', handler: (ctx) => b.images.remove(imageName(ctx, /$/), ctx.flag('force')) },
   ];
 }

@@ -42,7 +42,7 @@ function groupId(group: string): number {
 
 /** Every route of the API, in one table (also read by the docs generator). */
 export function allRoutes(b: DockerBackend): Route[] {
-  return [...systemRoutes(b), ...containerRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...imageRoutes()];
+  return [...systemRoutes(b), ...containerRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...imageRoutes(b)];
 }
 
 export async function startDockerApi(manager: ZoneManager, opts: LifecycleOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<DockerApi | undefined> {
