@@ -202,6 +202,18 @@ describe('caps and the zone view', () => {
     await ok(['reboot', 'capped']);
     expect((await zoneStats('capped')).usage?.memory.max).toBe(160 * MiB);
   });
+  it("update through the daemon takes lxzone update's path: a new memory cap keeps the swap allowance", async () => {
+    await ok(['create', 'swapped', '--network', 'none', '--memory', '64m', '--memory-swap', '16m', '--', '/bin/sleep', '600']);
+    await ok(['boot', 'swapped']);
+    expect((await zoneStats('swapped')).usage?.memory.swapMax).toBe(16 * MiB);
+    // The daemon's own update used to write the memory cap alone, which made the cap hard (swap 0).
+    const d = await updateZone('swapped', { memoryBytes: 96 * MiB });
+    expect(d.config?.resources).toEqual({ memoryBytes: 96 * MiB, swapBytes: 16 * MiB });
+    const u = (await zoneStats('swapped')).usage!;
+    expect(u.memory.max).toBe(96 * MiB);
+    expect(u.memory.swapMax).toBe(16 * MiB);
+    await expect(updateZone('swapped', {})).rejects.toThrow(/nothing to update/);
+  });
 });
 
 describe('rootless callers', () => {
