@@ -157,12 +157,10 @@ export function encodeEntry(p: CompiledPolicy): string {
   return `${JSON.stringify(e)}\n`;
 }
 
-/** The prebuilt policy for this key, if the build made one. */
-export function readCached(key: string): CompiledPolicy | undefined {
-  const file = join(cacheDir(), `${key}.json`);
-  if (!existsSync(file)) return undefined;
+/** An entry's policy, or undefined when it is not a well-formed entry of this format. */
+export function decodeEntry(text: string): CompiledPolicy | undefined {
   try {
-    const e = JSON.parse(readFileSync(file, 'utf8')) as Entry;
+    const e = JSON.parse(text) as Entry;
     if (e.format !== FORMAT) return undefined;
     const bpf = Buffer.from(e.bpf, 'base64');
     if (bpf.length !== e.instructions * 8) return undefined;
@@ -170,5 +168,16 @@ export function readCached(key: string): CompiledPolicy | undefined {
   } catch {
     // A damaged entry is a miss: the caller compiles, which is always correct.
     return undefined;
+  }
+}
+
+/** The prebuilt policy for this key, if the build made one. */
+export function readCached(key: string): CompiledPolicy | undefined {
+  const file = join(cacheDir(), `${key}.json`);
+  if (!existsSync(file)) return undefined;
+  try {
+    return decodeEntry(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined; // unreadable: a miss
   }
 }

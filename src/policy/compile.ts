@@ -20,6 +20,7 @@ import {
 } from './bpf.js';
 import { ReverseEmitter, type Label } from './codegen.js';
 import { policyKey, readCached } from './cache.js';
+import { readUserCached, writeUserCached } from './user-cache.js';
 import { combineResolved } from './combine.js';
 import { encodeDispatch } from './dispatch.js';
 import { seccompAction } from './disposition.js';
@@ -195,13 +196,18 @@ export function compileResolved(resolved: ResolvedProfile[], maxNrs: number[]): 
   return { bpf: encodeProgram(insns), dispatch: encodeDispatch(resolved, maxNrs), instructions: insns.length };
 }
 
-/** Compiles a profile (plus a zone's rules) for the given ABIs. */
-export function compilePolicy(input: CompileInput): CompiledPolicy {
+/**
+ * Compiles a profile (plus a zone's rules) for the given ABIs. A zone start
+ * passes `userCache`: a compile the build did not make is then kept in (and
+ * read from) lxzone's state directory (src/policy/user-cache.ts); other
+ * callers (the build, docs, tests, `lxzone policy`) leave it alone.
+ */
+export function compilePolicy(input: CompileInput, o: { userCache?: boolean } = {}): CompiledPolicy {
   const abis = input.abis ?? hostAbis();
   if (abis.length === 0) throw new LxzoneError('compilePolicy: no ABI to compile for', { code: 'EINVAL' });
   if (new Set(abis).size !== abis.length) throw new LxzoneError(`compilePolicy: ABI listed twice in ${abis.join(', ')}`, { code: 'EINVAL' });
   const key = policyKey(input, abis);
-  const cached = key === undefined ? undefined : readCached(key);
+  const cached = key === undefined ? undefined : (readCached(key) ?? (o.userCache ? readUserCached(key) : undefined));
   if (cached) return cached;
   const tables = input.tables ?? defaultTables;
   const opts = { allowNesting: input.allowNesting ?? false, netRaw: input.netRaw ?? false, extraRules: input.extraRules, tables };
@@ -210,5 +216,7 @@ export function compilePolicy(input: CompileInput): CompiledPolicy {
     return input.restrict ? combineResolved(own, resolveProfile(input.restrict, abi, { tables })) : own;
   });
   const maxNrs = abis.map((abi) => tables(abi).maxNr);
-  return compileResolved(resolved, maxNrs);
+  const compiled = compileResolved(resolved, maxNrs);
+  if (key !== undefined && o.userCache) writeUserCached(key, compiled);
+  return compiled;
 }

@@ -81,7 +81,7 @@ function compiledPolicy(input: CompileInput): CompiledPolicy {
   const key = JSON.stringify(input);
   let hit = policyCache.get(key);
   if (!hit) {
-    hit = compilePolicy(input);
+    hit = compilePolicy(input, { userCache: true });
     if (policyCache.size > 64) policyCache.clear();
     policyCache.set(key, hit);
   }

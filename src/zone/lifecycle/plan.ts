@@ -76,7 +76,7 @@ export function checkPolicy(cfg: ZoneConfig): SyscallRules[] {
   const label = `zone config "${cfg.name}": field "extraRules"`;
   const rules = validateExtraRules(cfg.extraRules, label);
   try {
-    compilePolicy({ profile: cfg.profile, abis: hostAbis(), extraRules: rules });
+    compilePolicy({ profile: cfg.profile, abis: hostAbis(), extraRules: rules }, { userCache: true });
   } catch (e) {
     throw new LxzoneError(`zone config "${cfg.name}": profile "${cfg.profile}" with its extra rules: ${(e as Error).message}`, {
       code: 'EINVAL',
@@ -158,5 +158,5 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
 /** The supervisor's attach options from a runtime record (re-attach after a daemon restart): as at boot. */
 export function attachOptionsOf(rec: AttachRecord): AttachOptions {
   const abis = hostAbis();
-  return supervisorOptions(abis, compilePolicy({ profile: rec.profile, abis, extraRules: rec.extraRules }).dispatch, rec);
+  return supervisorOptions(abis, compilePolicy({ profile: rec.profile, abis, extraRules: rec.extraRules }, { userCache: true }).dispatch, rec);
 }
