@@ -6,13 +6,15 @@
 // filesystem) grows with update --disk and df in the zone shows it: online
 // where the kernel lets lxzone resize a mounted ext4, else from the next
 // boot (as update says), across reboot and halt/boot; it never shrinks.
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+// The image's Volumes are directories of the zone's own on its disk, seeded
+// from the image; its ExposedPorts are shown by inspect.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
-import { busyboxRoot, describeWithRegistry, ociLayout, push, startRegistry, upperLayer, type Registry } from './support/registry.js';
+import { busyboxRoot, describeWithRegistry, ociLayout, push, startRegistry, TEST_IMAGE_CONFIG, upperLayer, type Registry } from './support/registry.js';
 
 const env = useLifecycleEnv(88);
 
@@ -123,5 +125,38 @@ describeWithRegistry('create --image REF', () => {
     expect(lines()[5]).toBe('dd=0');
     await env.ok(['destroy', '--force', 'sd']);
     expect(existsSync(image)).toBe(false);
+  });
+
+  it("an image's Volumes are the zone's own directories on its disk, seeded from the image and kept across reboot; inspect shows them and its ExposedPorts", async () => {
+    mkdirSync(join(work, 'l3/data'), { recursive: true });
+    writeFileSync(join(work, 'l3/data/seed'), 'seeded\n');
+    const config = { ...TEST_IMAGE_CONFIG, Volumes: { '/data': {}, '/var/vol': {} }, ExposedPorts: { '8080/tcp': {}, '53/udp': {} } };
+    ociLayout(join(work, 'oci-vol'), [join(work, 'l1'), join(work, 'l3')], 'vol', false, config);
+    const ref = `${reg.host}/busybox:vol`;
+    push(join(work, 'oci-vol'), 'vol', ref);
+    const script = 'cat /data/seed; stat -c "%u %a" /data; echo run >> /data/log; cat /data/log; ls -a /var/vol | busybox wc -l; touch /var/vol/x; busybox grep -c " /data " /proc/mounts; sleep 600';
+    await env.ok(['create', 'vz', '--image', ref, '--network', 'none', '-u', '0', '--', '/bin/sh', '-c', script]);
+    await env.ok(['boot', 'vz']);
+    const log = join(env.stateDir, 'zones/vz/logs/stdout.log');
+    const lines = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
+    await waitFor(() => lines().length >= 5);
+    expect(lines()).toEqual(['seeded', '0 755', 'run', '2', '1']); // /var/vol: made empty (. and ..); /data: a mount of its own
+    // On the zone's disk, outside its overlay: not in the upper layer, not in the shared layers.
+    const disk = join(env.stateDir, 'zones/vz/disk');
+    expect(readFileSync(join(disk, 'volumes', encodeURIComponent('/data'), 'log'), 'utf8')).toBe('run\n');
+    expect(existsSync(join(disk, 'volumes', encodeURIComponent('/var/vol'), 'x'))).toBe(true);
+    expect(existsSync(join(disk, 'cow/upper/data/log'))).toBe(false);
+    const details = await env.inspect('vz');
+    expect(details.storeImage?.exposedPorts).toEqual([{ port: '53/udp', address: null }, { port: '8080/tcp', address: null }]);
+    expect(details.storeImage?.volumes.map((v) => v.path)).toEqual(['/data', '/var/vol']);
+    const img = JSON.parse(await env.ok(['image', 'inspect', ref])) as { image: { exposedPorts: string[]; volumes: string[] } };
+    expect(img.image.exposedPorts).toEqual(['53/udp', '8080/tcp']);
+    expect(img.image.volumes).toEqual(['/data', '/var/vol']);
+
+    await env.ok(['reboot', 'vz']);
+    await waitFor(() => lines().length >= 11);
+    expect(lines().slice(5, 9)).toEqual(['seeded', '0 755', 'run', 'run']); // the volume kept its write, and was not seeded again
+    await env.ok(['destroy', '--force', 'vz']);
+    expect(existsSync(join(env.stateDir, 'zones/vz'))).toBe(false);
   });
 });

@@ -45,7 +45,7 @@ export function zonePathsToHide(hidden: string[], rootfs: string | undefined, bi
     if (under(h, root)) out.add(`/${h.slice(root.length)}`.replace(/\/+/g, '/'));
     for (const b of binds) {
       const src = real(b.host) ?? b.host;
-      if (under(src, h)) {
+      if (under(src, h) && b.lxzoneOwn !== true) {
         throw new LxzoneError(`bind source ${b.host} is inside lxzone's directory ${h}: zones never see lxzone's state`, {
           code: 'EACCES',
           where: b.host,

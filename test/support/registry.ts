@@ -178,9 +178,10 @@ export const TEST_IMAGE_CONFIG = { Env: ['PATH=/bin', 'GREETING=hello from the i
 
 /**
  * An OCI image layout at `out` (tag `tag`) from layer directories (gzip
- * layers); with `otherArch`, an index holding an arm64 image as well.
+ * layers); with `otherArch`, an index holding an arm64 image as well;
+ * `imageConfig` is the config's `config` (Env, Cmd, Volumes, …).
  */
-export function ociLayout(out: string, layerDirs: string[], tag: string, otherArch = false): { manifest: string } {
+export function ociLayout(out: string, layerDirs: string[], tag: string, otherArch = false, imageConfig: object = TEST_IMAGE_CONFIG): { manifest: string } {
   mkdirSync(join(out, 'blobs/sha256'), { recursive: true });
   const put = (b: Buffer) => {
     const h = hex(b);
@@ -193,7 +194,7 @@ export function ociLayout(out: string, layerDirs: string[], tag: string, otherAr
   });
   const layerDescs = layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...put(l.gz) }));
   const image = (arch: string) => {
-    const config = put(Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: TEST_IMAGE_CONFIG, rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${hex(l.plain)}`) } })));
+    const config = put(Buffer.from(JSON.stringify({ architecture: arch, os: 'linux', config: imageConfig, rootfs: { type: 'layers', diff_ids: layers.map((l) => `sha256:${hex(l.plain)}`) } })));
     const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config }, layers: layerDescs }));
     return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...put(manifest), platform: { os: 'linux', architecture: arch } };
   };

@@ -25,6 +25,10 @@ export interface BindMount {
   /** Path inside the zone: absolute, normalised, no '..'. */
   zone: string;
   readOnly: boolean;
+  /** A directory lxzone made for this zone inside its state directory (an
+   * image's volume on the zone's disk): exempt from the refusal of binds from
+   * lxzone's directories. Never from a config (the schema has no such field). */
+  lxzoneOwn?: true;
 }
 
 export interface TmpfsMount {

@@ -26,6 +26,10 @@ export interface ImageConfig {
   cmd?: string[];
   workingDir?: string;
   user?: string;
+  /** ExposedPorts, as the image gives them ("80/tcp", "53/udp"): recorded and shown; lxzone publishes no host port. */
+  exposedPorts?: string[];
+  /** Volumes: absolute paths that get a directory of the zone's own on its disk (src/zone/image/store/volumes.ts). */
+  volumes?: string[];
 }
 
 export interface ImageLayout {
@@ -84,6 +88,8 @@ const checkConfig = lazySchema({
             Cmd: { anyOf: [strings, { type: 'null' }] },
             WorkingDir: { type: 'string' },
             User: { type: 'string' },
+            ExposedPorts: { anyOf: [{ type: 'object' }, { type: 'null' }] },
+            Volumes: { anyOf: [{ type: 'object' }, { type: 'null' }] },
           },
         },
       ],
@@ -136,6 +142,15 @@ export function imageConfig(raw: unknown): ImageConfig | undefined {
   if (Array.isArray(c.Cmd)) out.cmd = c.Cmd as string[];
   if (typeof c.WorkingDir === 'string' && c.WorkingDir !== '') out.workingDir = c.WorkingDir;
   if (typeof c.User === 'string' && c.User !== '') out.user = c.User;
+  // Docker writes both as objects whose keys are the values ({"80/tcp": {}}).
+  if (c.ExposedPorts !== null && typeof c.ExposedPorts === 'object') {
+    const ports = Object.keys(c.ExposedPorts).filter((p) => /^[0-9]{1,5}(\/(tcp|udp|sctp))?$/.test(p));
+    if (ports.length > 0) out.exposedPorts = ports.map((p) => (p.includes('/') ? p : `${p}/tcp`)).sort();
+  }
+  if (c.Volumes !== null && typeof c.Volumes === 'object') {
+    const vols = Object.keys(c.Volumes);
+    if (vols.length > 0) out.volumes = vols.sort();
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 // changed since create), the process (image defaults merged), the user
 // resolved in the zone's own /etc/passwd, the extra rules validated, and the
 // supervisor's attach options for a later re-attach.
+import { dirname, join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
 import { compilePolicy } from '../../policy/compile.js';
 import { validateExtraRules } from '../../policy/load.js';
@@ -11,9 +12,11 @@ import type { SyscallRules } from '../../policy/types.js';
 import type { AttachOptions } from '../../native.js';
 import { hostAbis } from '../../tables/index.js';
 import { checkHostPaths } from '../config/host-paths.js';
-import type { ZoneConfig } from '../config/types.js';
+import type { BindMount, ZoneConfig } from '../config/types.js';
 import { resolveUser } from '../config/user.js';
-import { prepareZoneRootfs, zoneProcess, type ZoneProcess } from '../image/prepare.js';
+import { prepareZoneRootfs, zoneProcess, type PreparedRootfs, type ZoneProcess } from '../image/prepare.js';
+import { ensureVolumes, volumePaths } from '../image/store/volumes.js';
+import { zoneIdCount } from '../subids.js';
 import { limitsOf } from '../cgroups/limits.js';
 import { DEFAULT_ID_BASE } from '../shim-plan.js';
 import type { ZoneHosting, ZoneSpec } from '../spec.js';
@@ -93,6 +96,17 @@ function cowDir(cfg: ZoneConfig, rootfsDir: string | undefined): string {
   return rootfsDir;
 }
 
+/**
+ * An image store zone's Volumes: a directory each on the zone's disk, next
+ * to its upper layer (src/zone/image/store/volumes.ts). A bind of the
+ * zone's own at the same path wins, as `docker run -v` over a VOLUME.
+ */
+function imageVolumes(cfg: ZoneConfig, prepared: PreparedRootfs, rootfsDir: string | undefined, idBase: number | undefined): BindMount[] {
+  if (!prepared.layers || rootfsDir === undefined || idBase === undefined || cfg.rootfs.type !== 'store') return [];
+  const paths = volumePaths(prepared.image?.volumes, `image ${cfg.rootfs.ref}`).filter((p) => !cfg.binds.some((b) => b.zone === p));
+  return ensureVolumes(paths, prepared.layers, join(dirname(rootfsDir), 'volumes'), { idBase, count: zoneIdCount() });
+}
+
 /** `rootfsDir`: where an image zone's root is when not in its state directory (its mounted disk). */
 export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string): BootPlan {
   try {
@@ -105,6 +119,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
     if (cfg.system && !isRoot()) {
       throw new LxzoneError('a system zone (its own init as pid 1) needs root: its init needs a cgroup tree of its own, which lxzone delegates only as root', { code: 'EPERM' });
     }
+    const volumes = imageVolumes(cfg, prepared, rootfsDir, ids?.idBase);
     const base = zoneProcess(cfg, prepared.image);
     // A system zone's init runs as the zone's root in /, whatever the image says of its processes.
     const proc: ZoneProcess = cfg.system ? { ...systemZoneProcess(base.env), cwd: '/' } : base;
@@ -131,7 +146,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       init: cfg.system ? false : cfg.init,
       ...(cfg.system ? { system: true } : {}),
       network: networkMode(cfg),
-      binds: cfg.binds,
+      binds: [...volumes, ...cfg.binds],
       ...(ids ? { idBase } : {}),
       tmpfs: cfg.tmpfs.map((t) => ({ target: t.path, sizeBytes: t.sizeBytes, ...(t.mode !== undefined ? { mode: t.mode } : {}) })),
       // Enforced by the zone's cgroup, which the daemon makes (host-setup.ts).

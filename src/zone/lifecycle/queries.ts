@@ -4,6 +4,8 @@
 import { existsSync } from 'node:fs';
 import { LxzoneError } from '../../errors.js';
 import type { ZoneConfig } from '../config/types.js';
+import { ImageStore } from '../image/store/images.js';
+import { zoneImageView } from '../image/store/zone-image.js';
 import { notificationMode } from '../notification-mode.js';
 import { isAlive } from '../state/proc.js';
 import { usageOver } from './caps.js';
@@ -81,6 +83,11 @@ export async function inspectZone(m: ManagerState, name: string): Promise<ZoneDe
   } catch {}
   const lease = await currentLease(m.opts, name);
   if (lease) details.address = lease;
+  const rootfs = details.config?.rootfs;
+  if (rootfs?.type === 'store') {
+    const view = zoneImageView(new ImageStore({ stateDir: m.store.stateDir, runtimeDir: m.store.runtimeDir }), rootfs, p.diskMount, lease?.ipv4);
+    if (view) details.storeImage = view;
+  }
   const z = m.zones.get(name);
   const cg = z?.setup.cgroup;
   if (cg) {

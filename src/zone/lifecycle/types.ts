@@ -1,6 +1,7 @@
 // What the lifecycle reports about zones (list, inspect, stats): plain JSON,
 // the same through the TypeScript API, the daemon's socket and --json.
 import type { NotificationInfo } from '../notification-mode.js';
+import type { ZoneImageView } from '../image/store/zone-image.js';
 import type { ZoneUsage } from '../cgroups/index.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import type { Lease } from '../network/index.js';
@@ -68,6 +69,8 @@ export interface ZoneDetails extends ZoneInfo {
   /** How this host's kernel delivers the zone's notified syscalls to its supervisor. */
   notification?: NotificationInfo;
   paths: { zone: string; config: string; logs: { stdout: string; stderr: string } };
+  /** An image store zone's image: its exposed ports (reached at the zone's address) and volumes. */
+  storeImage?: ZoneImageView;
 }
 
 export interface ZoneStatsResult {

@@ -55,6 +55,8 @@ const checkConfig = lazySchema({
             Cmd: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'null' }] },
             WorkingDir: { type: 'string' },
             User: { type: 'string' },
+            ExposedPorts: { anyOf: [{ type: 'object' }, { type: 'null' }] },
+            Volumes: { anyOf: [{ type: 'object' }, { type: 'null' }] },
           },
         },
       ],

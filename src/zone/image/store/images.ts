@@ -14,7 +14,7 @@ import { assertZoneName } from '../../config/validate.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import { acquireLock } from '../../state/lock.js';
 import { defaultPaths, ensurePrivateDir, type StorePaths } from '../../state/paths.js';
-import type { ImageConfig } from '../manifests.js';
+import { imageConfig, type ImageConfig } from '../manifests.js';
 import { BlobStore } from './blobs.js';
 import { LayerStore } from './layers.js';
 import { DIGEST, formatImageRef, parseImageRef, shortImageRef } from './reference.js';
@@ -98,7 +98,15 @@ export class ImageStore {
   record(digest: string): ImageRecord | undefined {
     const f = this.recordFile(digest);
     if (!existsSync(f)) return undefined;
-    return JSON.parse(readFileSync(f, 'utf8')) as ImageRecord;
+    const rec = JSON.parse(readFileSync(f, 'utf8')) as ImageRecord;
+    // What the image declares is read from its config blob each time, so a
+    // record made before lxzone knew a setting (ExposedPorts, Volumes) has it.
+    try {
+      rec.image = imageConfig(JSON.parse(this.blobs.read(rec.config).toString('utf8'))) ?? {};
+    } catch {
+      // No readable config blob (a store damaged by hand): the recorded settings stand.
+    }
+    return rec;
   }
 
   /** Record an image whose blobs are all in place, and point `refs` at it. Call under the lock. */

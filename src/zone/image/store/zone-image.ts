@@ -10,6 +10,7 @@ import type { ImageConfig } from '../manifests.js';
 import { pullImage, type PullEvent } from '../registry/pull.js';
 import type { ImageRecord, ImageStore } from './images.js';
 import { parseImageRef } from './reference.js';
+import { volumeDir } from './volumes.js';
 
 export interface ZoneImage {
   record: ImageRecord;
@@ -53,4 +54,25 @@ export async function zoneImage(store: ImageStore, ref: string, onPull?: (e: Pul
   if (!record) record = await pullImage(store, parseImageRef(ref), onPull ? { onEvent: onPull } : {});
   const layers = record.layers.map((l, i) => store.layers.unpack(l.digest, `image ${ref}: layer ${i}`).dir);
   return { record, layers, config: record.image, readFile: layeredReader(layers) };
+}
+
+/** What `lxzone inspect` shows of a store zone's image settings. */
+export interface ZoneImageView {
+  ref: string;
+  digest: string;
+  /** The image's ExposedPorts, each with where the host reaches it: the zone's own address (no host port is published). */
+  exposedPorts: { port: string; address: string | null }[];
+  /** The image's Volumes: the zone path and its directory on the zone's disk (made at first boot). */
+  volumes: { path: string; host: string }[];
+}
+
+export function zoneImageView(store: ImageStore, rootfs: { ref: string; digest: string }, zoneDiskDir: string, ipv4: string | undefined): ZoneImageView | undefined {
+  const rec = store.record(rootfs.digest);
+  if (!rec) return undefined;
+  return {
+    ref: rootfs.ref,
+    digest: rec.digest,
+    exposedPorts: (rec.image.exposedPorts ?? []).map((port) => ({ port, address: ipv4 !== undefined ? `${ipv4}:${port.split('/')[0]}` : null })),
+    volumes: (rec.image.volumes ?? []).map((path) => ({ path, host: volumeDir(join(zoneDiskDir, 'volumes'), path) })),
+  };
 }
