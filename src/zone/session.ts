@@ -50,7 +50,7 @@ export function endOf(exitCode: number, reboot: 'halt' | 'restart' | undefined):
   return end;
 }
 
-/** What the host hears of the zone: ZoneHosting's callbacks, and the file a zone of a cmd line names. */
+/** What the host hears of the zone: ZoneHosting's callbacks, and the binary an exec failure names. */
 export type SessionHooks = Pick<ZoneHosting, 'onCreated' | 'onEvent' | 'onTrace' | 'jsHandlers'> & {
   /** What an exec failure names when the keeper does not say (the zone's argv[0]). */
   binary?: string;
