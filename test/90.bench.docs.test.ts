@@ -19,6 +19,13 @@ describe('docs/performance.md', () => {
     expect(readFileSync(join(root, 'docs', 'performance.md'), 'utf8')).toBe(rendered);
   });
 
+  it("names the density rows by the run's own zone count ($N, {{options|density}})", () => {
+    const n = latest.options.density;
+    const boot = latest.sections.density.rows.find((r) => r.name === `boot ${n} at once, all sleeping` && r.variant === 'lxzone')!;
+    expect(renderDoc('{{options|density}} zones: {{density|boot $N at once, all sleeping|lxzone|median}}', latest)).toBe(`${n} zones: ${renderDoc(`{{density|boot ${n} at once, all sleeping|lxzone|median}}`, latest)}`);
+    expect(boot.median).not.toBeNull();
+  });
+
   it('refuses a placeholder that names no figure of the run', () => {
     expect(() => renderDoc('x {{start|no such row|lxzone|median}}', latest)).toThrow(/no such row/);
   });

@@ -108,7 +108,10 @@ export function renderDoc(template: string, res: BenchResults): string {
   const text = template.replace(/\{\{([^{}]+)\}\}/g, (whole, body: string) => {
     if (body === 'results') return `${DOC_BEGIN}\n${markdown(res)}${DOC_END}`;
     if (body === 'commit') return res.commit;
-    const [section, name, variant, field] = body.split('|');
+    // The density section's size (its row names carry it): {{options|density}}, and $N in a row name.
+    if (body === 'options|density') return String(res.options.density);
+    const [section, rawName, variant, field] = body.split('|');
+    const name = rawName?.replaceAll('$N', String(res.options.density));
     const s = res.sections[section as keyof BenchResults['sections']];
     const r = s?.rows.find((x) => x.name === name && x.variant === variant);
     const v = r && (field === 'median' || field === 'ratio' || field === 'min' || field === 'max') ? r[field] : undefined;
