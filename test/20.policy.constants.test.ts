@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { constants, parseValue } from '../src/policy/constants.js';
 
 /** Constants that are lxzone's own names, not C macros: masks made of header values (their comments say which). */
-const OWN = new Set(['PERSONALITY_QUERY', 'PERSONALITY_REFUSED', 'SOCK_TYPE_MASK', 'LOOP_CMD_MASK', 'LOOP_CTL_MASK']);
+const OWN = new Set(['PERSONALITY_QUERY', 'PERSONALITY_REFUSED', 'SOCK_TYPE_MASK', 'LOOP_CMD_MASK', 'LOOP_CTL_MASK', 'INT_SIGN']);
 
 describe('constants.json', () => {
   it('matches the installed headers for every C constant', () => {
@@ -18,7 +18,7 @@ describe('constants.json', () => {
     try {
       const src = [
         '#include <stdio.h>', '#include <linux/sched.h>', '#include <sys/ioctl.h>', '#include <sys/socket.h>',
-        '#include <sys/personality.h>', '#include <sys/stat.h>', '#include <time.h>', '#include <linux/loop.h>', 'int main(void) {',
+        '#include <sys/personality.h>', '#include <sys/stat.h>', '#include <time.h>', '#include <linux/loop.h>', '#include <sys/resource.h>', 'int main(void) {',
         ...names.map((n) => `  printf("%s %llx\\n", "${n}", (unsigned long long)(${n}));`),
         '  return 0; }',
       ].join('\n');

@@ -20,6 +20,9 @@ void join_process_main(const JoinProcessArgs& args) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   setsid();  // never the caller's controlling terminal
   await(sync, ControlType::kContinue);  // placed in the zone's cgroups
+  // As host root, before the zone's user namespace: the same limits as the
+  // zone's first process (its RLIMIT_NICE and RLIMIT_MEMLOCK, zone-rlimits.ts).
+  check(sync, apply_rlimits(c));
 
   // All of the zone's namespaces at once (Linux >= 5.8); the user namespace
   // first, so the rest are joined with the zone's privileges, not the host's.

@@ -8,6 +8,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
@@ -95,6 +96,14 @@ Status open_zone_tty(const ShimConfig& c, int sync_fd, int* slave) {
     return sent;
   }
   *slave = s;
+  return {};
+}
+
+Status apply_rlimits(const ShimConfig& c) {
+  for (const Rlimit& r : c.rlimits) {
+    struct rlimit rl = {r.soft == UINT64_MAX ? RLIM_INFINITY : r.soft, r.hard == UINT64_MAX ? RLIM_INFINITY : r.hard};
+    if (setrlimit(r.resource, &rl) < 0) return sys_error("setrlimit " + std::to_string(r.resource));
+  }
   return {};
 }
 

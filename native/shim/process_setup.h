@@ -21,6 +21,11 @@ bool keeper_gone(int sync_fd);
 // them to the zone set), then the configured uid/gid.
 Status become_zone_user(const ShimConfig& c);
 
+// The zone's resource limits (config `rlimit`), set as host root before the
+// zone's user namespace: a hard limit above the launcher's may be set then,
+// never again from inside (CAP_SYS_RESOURCE of the host).
+Status apply_rlimits(const ShimConfig& c);
+
 // With `tty`, opens a pseudo-terminal in the zone's own devpts and hands the
 // master to the keeper; returns the slave in *slave (-1 without a tty).
 Status open_zone_tty(const ShimConfig& c, int sync_fd, int* slave);

@@ -79,10 +79,7 @@ void zone_process_main(const ZoneProcessArgs& args) {
   // /sys shows the zone's network namespace (joined above), /dev/mqueue its
   // IPC namespace.
   // As host root: a hard limit above the keeper's may be set.
-  for (const Rlimit& r : c.rlimits) {
-    struct rlimit rl = {r.soft == UINT64_MAX ? RLIM_INFINITY : r.soft, r.hard == UINT64_MAX ? RLIM_INFINITY : r.hard};
-    if (setrlimit(r.resource, &rl) < 0) fail(sync, sys_error("setrlimit " + std::to_string(r.resource)));
-  }
+  check(sync, apply_rlimits(c));
   // The start fifo (lxzone-runc's create/start split) is a host path: opened
   // before the zone's mount tree hides it.
   int start_gate = -1;

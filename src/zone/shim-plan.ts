@@ -16,6 +16,7 @@ import { encodeShimConfig } from './shim-config.js';
 import type { RunOptions, ZoneSpec } from './spec.js';
 import { assertZoneRangeDelegated, zoneIdCount } from './subids.js';
 import { supervisorOptions } from './supervisor.js';
+import { zoneRlimits } from './zone-rlimits.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_ID_BASE = 100000;
@@ -160,7 +161,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       system: opts.system,
       joinPid: opts.joinPid,
       startFifo: opts.startFifo,
-      rlimits: opts.rlimits,
+      rlimits: zoneRlimits(opts),
       cgroupProcs: opts.cgroupProcs,
       // A keeper that a supervisor can come back to serves the zone itself meanwhile.
       ...(opts.reattachSocket ? { serve: attachOptions } : {}),

@@ -71,6 +71,7 @@ Reply handle_ustat(Call&);
 Reply handle_loop(Call&);
 Reply handle_mount(Call&);
 Reply handle_umount(Call&);
+Reply handle_setpriority(Call&);
 
 // Milliseconds of CLOCK_BOOTTIME / CLOCK_MONOTONIC.
 uint64_t boottime_ms();
