@@ -37,6 +37,8 @@ export interface Suite {
 }
 
 const PY = '/usr/bin/python3';
+/** Test-case patterns left out of every run (python -m test --ignore), each with its reason at its use. */
+const PY_IGNORE = ['*VSOCK*'];
 
 // unittest's verbose runner: "name (module.Class.name) ... verdict", where
 // the test's own output (or a docstring line) may come between the name and
@@ -81,7 +83,12 @@ export const pythonSuite: Suite = {
   quick: ['test_fcntl', 'test_select', 'test_epoll', 'test_pwd'],
   timeoutMs: 600_000,
   // -u all: network tests use only loopback here; "cpu" and "largefile" stay off for time.
-  argv: (unit) => [PY, '-m', 'test', '-v', '-u', 'all,-cpu,-largefile,-network,-urlfetch', unit],
+  // test_socket's AF_VSOCK cases connect to the machine's own context id:
+  // on a virtual machine whose hypervisor does not loop that back, accept()
+  // waits forever natively (and under bubblewrap: vsock has no namespace),
+  // and the unit ran into its timeout; a zone refuses AF_VSOCK anyway
+  // (docs/syscalls.md). They are left out everywhere.
+  argv: (unit) => [PY, '-m', 'test', '-v', '-u', 'all,-cpu,-largefile,-network,-urlfetch', ...PY_IGNORE.flatMap((p) => ['-i', p]), unit],
   parse(unit, run) {
     const out = new Map<string, Outcome>();
     for (const [id, o] of parseUnittest(`${run.stdout}\n${run.stderr}`)) out.set(`python/${id}`, o);
