@@ -97,7 +97,7 @@ function main(): void {
     .sort((a, b) => b.ms - a.ms);
   const total = median(totals) ?? 0;
   const lines = [
-    `CLI start profile: \`lxzone ${cli.join(' ')}\`, ${runs} runs (after one warm-up), V8 sampling profiler at 100 µs; medians per phase.`,
+    `CLI start profile: \`lxzone ${cli.join(' ')}\`, ${runs} runs (after one warm-up), V8 sampling profiler at 100 µs; the median of each phase over the runs (medians need not add up to the median total).`,
     '',
     '| phase | median ms | share |',
     '|---|---:|---:|',
