@@ -3,12 +3,16 @@
 // Errors: one line on stderr, and with --log a line in the log file (JSON
 // with --log-format json: containerd's shim reads the last error from it);
 // exit 1 for a failure, 2 for a usage error, `run`: the container's status.
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { asLxzoneError, EXIT, LxzoneError } from '../errors.js';
 import { createContainer, deleteContainer, killContainer, ociState, parseSignal, startContainer, statusOf } from './container.js';
 import { defaultSpec, features } from './defaults.js';
+import { execContainer, readProcessFile } from './exec.js';
+import { containerPids, psTable, setPaused, statsEvent, updateContainer } from './ops.js';
+import { checkOciResources, type OciProcess, type OciResources } from './spec.js';
 import { DEFAULT_ROOT, StateRoot } from './state.js';
 
 interface Globals {
@@ -64,7 +68,9 @@ function build(): Command {
     .option('--debug', 'more notes in the log')
     .option('--rootless <value>', 'accepted for compatibility (lxzone-runc needs root)')
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Global flags come before the command (as runc's); exec's and ps's own arguments after the id pass through.
+    .enablePositionalOptions();
   program.hook('preAction', () => {
     globals = program.opts<Globals>();
     if (globals.systemdCgroup) throw new LxzoneError('--systemd-cgroup is not supported: lxzone places each zone in a cgroup of its own under its cgroupfs parent; configure the runtime with SystemdCgroup = false', { exitCode: 1, code: 'ENOTSUP' });
@@ -162,6 +168,113 @@ function build(): Command {
       const file = join(resolve(f.bundle), 'config.json');
       if (existsSync(file)) throw new LxzoneError(`${file} exists already`, { code: 'EEXIST' });
       writeFileSync(file, `${JSON.stringify(defaultSpec(), null, 2)}\n`);
+    });
+
+  program
+    .command('exec')
+    .argument('<id>')
+    .argument('[command...]', 'the command and its arguments (without --process)')
+    .option('-p, --process <file>', 'a runtime-spec process JSON (instead of the command and the flags below)')
+    .option('-d, --detach', 'return once the process runs (its keeper serves it)')
+    .option('--pid-file <file>', "write the process's pid (its keeper's) here")
+    .option('-t, --tty', 'a pseudo-terminal (relayed by the keeper)')
+    .option('--console-socket <path>', 'send the terminal master here (not supported yet)')
+    .option('--cwd <dir>', 'working directory in the container', '/')
+    .option('-e, --env <var>', 'KEY=VALUE (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
+    .option('-u, --user <uid[:gid]>', "the process's user", '0:0')
+    .option('--preserve-fds <n>', 'refused: no host fd crosses into a zone', (v) => Number(v), 0)
+    .option('--no-new-privs', 'accepted: always set')
+    .passThroughOptions()
+    .description('run a process in a container')
+    .action(async (id: string, command: string[], f: { process?: string; detach?: boolean; pidFile?: string; tty?: boolean; consoleSocket?: string; cwd: string; env: string[]; user: string; preserveFds: number }) => {
+      let proc: OciProcess;
+      if (f.process) {
+        proc = readProcessFile(f.process);
+      } else {
+        if (!command.length) throw new LxzoneError('exec: give a command, or --process FILE', { exitCode: 2, code: 'EINVAL' });
+        const m = /^(\d+)(?::(\d+))?$/.exec(f.user);
+        if (!m) throw new LxzoneError(`--user ${JSON.stringify(f.user)}: uid[:gid] (numbers)`, { exitCode: 2, code: 'EINVAL' });
+        proc = { args: command, cwd: f.cwd, env: f.env, terminal: f.tty ?? false, user: { uid: Number(m[1]), gid: Number(m[2] ?? 0) } };
+      }
+      const code = await execContainer(stateRoot(), { id, process: proc, detach: f.detach ?? false, pidFile: f.pidFile, consoleSocket: f.consoleSocket, preserveFds: f.preserveFds, log: (l) => log('info', l) });
+      if (code !== undefined) process.exitCode = code;
+    });
+
+  program.command('pause').argument('<id>').description("freeze every process of the container (its cgroup's freezer)").action(async (id: string) => {
+    await setPaused(stateRoot(), id, true);
+  });
+  program.command('resume').argument('<id>').description('thaw a paused container').action(async (id: string) => {
+    await setPaused(stateRoot(), id, false);
+  });
+
+  program
+    .command('ps')
+    .argument('<id>')
+    .argument('[ps-args...]', "the host ps's options (default -ef)")
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .passThroughOptions()
+    .description("the container's processes")
+    .action(async (id: string, args: string[], f: { format: string }) => {
+      if (f.format === 'json') return print(await containerPids(stateRoot(), id));
+      process.stdout.write(await psTable(stateRoot(), id, args));
+    });
+
+  program
+    .command('update')
+    .argument('<id>')
+    .option('-r, --resources <file>', 'linux.resources JSON ("-": stdin)')
+    .option('--memory <bytes>', 'memory limit')
+    .option('--memory-swap <bytes>', 'memory plus swap limit')
+    .option('--pids-limit <n>', 'maximum number of processes')
+    .option('--cpu-shares <n>', 'CPU shares')
+    .option('--cpu-quota <us>', 'CPU quota per period')
+    .option('--cpu-period <us>', 'CPU period')
+    .description("change a running container's resource caps")
+    .action(async (id: string, f: { resources?: string; memory?: string; memorySwap?: string; pidsLimit?: string; cpuShares?: string; cpuQuota?: string; cpuPeriod?: string }) => {
+      let r: OciResources = {};
+      if (f.resources) {
+        const text = readFileSync(f.resources === '-' ? 0 : f.resources, 'utf8');
+        try {
+          r = checkOciResources(JSON.parse(text), `--resources ${f.resources}`);
+        } catch (err) {
+          if (err instanceof LxzoneError) throw err;
+          throw new LxzoneError(`--resources ${f.resources}: ${(err as Error).message}`, { code: 'EINVAL' });
+        }
+      }
+      const num = (v: string | undefined, flag: string): number | undefined => {
+        if (v === undefined) return undefined;
+        const n = Number(v);
+        if (!Number.isInteger(n)) throw new LxzoneError(`--${flag} ${JSON.stringify(v)}: not an integer`, { exitCode: 2, code: 'EINVAL' });
+        return n;
+      };
+      const memory = { ...(r.memory ?? {}), ...(f.memory ? { limit: num(f.memory, 'memory') } : {}), ...(f.memorySwap ? { swap: num(f.memorySwap, 'memory-swap') } : {}) };
+      const cpu = { ...(r.cpu ?? {}), ...(f.cpuShares ? { shares: num(f.cpuShares, 'cpu-shares') } : {}), ...(f.cpuQuota ? { quota: num(f.cpuQuota, 'cpu-quota') } : {}), ...(f.cpuPeriod ? { period: num(f.cpuPeriod, 'cpu-period') } : {}) };
+      r = { ...r, ...(Object.keys(memory).length ? { memory } : {}), ...(Object.keys(cpu).length ? { cpu } : {}), ...(f.pidsLimit ? { pids: { limit: num(f.pidsLimit, 'pids-limit')! } } : {}) };
+      await updateContainer(stateRoot(), id, r);
+    });
+
+  program
+    .command('events')
+    .argument('<id>')
+    .option('--stats', 'print the container\'s resource usage once')
+    .option('--interval <seconds>', 'seconds between stats records', '5')
+    .description("the container's resource usage as JSON records (runc's events)")
+    .action(async (id: string, f: { stats?: boolean; interval: string }) => {
+      const root = stateRoot();
+      if (f.stats) return void process.stdout.write(`${JSON.stringify(await statsEvent(root, id))}\n`);
+      const seconds = Number(f.interval);
+      if (!(seconds > 0)) throw new LxzoneError(`--interval ${JSON.stringify(f.interval)}: a positive number of seconds`, { exitCode: 2, code: 'EINVAL' });
+      for (;;) {
+        let ev: Record<string, unknown>;
+        try {
+          ev = await statsEvent(root, id);
+        } catch (err) {
+          if ((err as LxzoneError).code === 'ESRCH') return; // stopped: the stream ends
+          throw err;
+        }
+        process.stdout.write(`${JSON.stringify(ev)}\n`);
+        await sleep(seconds * 1000);
+      }
     });
 
   program.command('features').description("what this runtime supports (runtime-spec features.md)").action(() => print(features()));

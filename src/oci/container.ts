@@ -34,7 +34,7 @@ export interface Created {
   zone: RunningZone;
 }
 
-function cgroupName(id: string): string {
+export function cgroupName(id: string): string {
   return `oci-${createHash('sha256').update(id).digest('hex').slice(0, 24)}`;
 }
 
@@ -136,6 +136,9 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       cgroupPath: cg.path,
       idBase,
       rootfs: plan.rootfs,
+      // What exec needs to build the same process context later, whatever config.json says then.
+      ...(plan.zone.hostname ? { hostname: plan.zone.hostname } : {}),
+      ...(plan.zone.seccomp ? { seccomp: plan.zone.seccomp } : {}),
     };
     idClaim.handOver(record.keeper);
     root.save(record);

@@ -207,3 +207,29 @@ export function readBundleConfig(bundle: string): OciSpec {
   }
   return checkOciSpec(doc, file);
 }
+
+/** The schema of one part of config.json (process for exec --process, linux.resources for update). */
+type Props = { properties: Record<string, { properties?: Record<string, object> } & object> };
+const CONFIG_PROPS = (OCI_CONFIG_SCHEMA as unknown as Props).properties;
+const validateProcess = lazySchema({ ...CONFIG_PROPS.process, required: ['cwd', 'user', 'args'] });
+const validateResources = lazySchema(CONFIG_PROPS.linux!.properties!.resources!);
+
+function checkWith(v: ReturnType<typeof lazySchema>, doc: unknown, what: string): void {
+  if (!v(doc)) {
+    const e = v.errors?.[0];
+    const where = `${what}${e?.instancePath ? ` ${e.instancePath}` : ''}`;
+    throw new LxzoneError(`${where}: ${e?.message ?? 'invalid'}`, { where, code: 'EINVAL' });
+  }
+}
+
+/** exec --process FILE: a runtime-spec process object, args required. */
+export function checkOciProcess(doc: unknown, file: string): OciProcess {
+  checkWith(validateProcess, doc, file);
+  return doc as OciProcess;
+}
+
+/** update --resources: a linux.resources object. */
+export function checkOciResources(doc: unknown, what = 'resources'): OciResources {
+  checkWith(validateResources, doc, what);
+  return doc as OciResources;
+}

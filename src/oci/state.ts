@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../errors.js';
+import type { Profile } from '../policy/types.js';
 import { writeFileAtomic } from '../zone/state/atomic.js';
 import { isAlive, type ProcessIdentity } from '../zone/state/proc.js';
 import { ensurePrivateDir } from '../zone/state/trusted-dir.js';
@@ -33,6 +34,10 @@ export interface ContainerRecord {
   idBase: number;
   /** The container's own process for hooks and exec: uid/gid in the zone. */
   rootfs: string;
+  /** The zone's hostname (emulated uname answers it for exec'd processes too). */
+  hostname?: string;
+  /** linux.seccomp as imported at create: exec'd processes get the same filter. */
+  seccomp?: Profile;
 }
 
 export function checkId(id: string): void {

@@ -14,7 +14,7 @@ import type { ZoneSpec } from '../zone/spec.js';
 import type { ShimTmpfs } from '../zone/shim-config.js';
 import type { Profile } from '../policy/types.js';
 import { importDockerProfile } from '../policy/docker.js';
-import type { OciHooks, OciMount, OciResources, OciSeccomp, OciSpec } from './spec.js';
+import type { OciHooks, OciMount, OciProcess, OciResources, OciSeccomp, OciSpec } from './spec.js';
 
 export interface OciPlan {
   /** The zone, as every front end describes one (src/zone/spec.ts). */
@@ -105,39 +105,53 @@ const RLIMITS = ['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'R
 
 const NAMESPACES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
 
-export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
-  const notes: string[] = [];
-  const p = spec.process;
-  if (!p) refuse('process', 'missing (create needs a process to run)');
-  if (!p.args?.length) refuse('process.args', 'missing or empty');
-  if (p.commandLine !== undefined) refuse('process.commandLine', 'is for Windows');
-  if (p.apparmorProfile) refuse('process.apparmorProfile', `AppArmor profiles are not supported by lxzone (${p.apparmorProfile}); its isolation is its own filter, namespaces and id mapping`);
-  if (p.selinuxLabel) refuse('process.selinuxLabel', 'SELinux labels are not supported by lxzone');
-  if (spec.linux?.mountLabel) refuse('linux.mountLabel', 'SELinux mount labels are not supported by lxzone');
-  if (!spec.root) refuse('root', 'missing');
-  const rootPath = resolve(bundle, spec.root.path);
-  if (!existsSync(rootPath) || !statSync(rootPath).isDirectory()) refuse('root.path', `${rootPath} is not a directory`);
-  const rootfs = realpathSync(rootPath);
+/** The process part of a zone: what config.json's process and exec --process both give. */
+export interface ProcessPlan {
+  zone: Pick<ZoneSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'rlimits'>;
+  tty: boolean;
+  notes: string[];
+}
 
+/** process (config.json's, or exec's --process file as WHERE) → the zone's process. */
+export function translateProcess(p: OciProcess, where = 'process'): ProcessPlan {
+  const notes: string[] = [];
+  if (!p.args?.length) refuse(`${where}.args`, 'missing or empty');
+  if (p.commandLine !== undefined) refuse(`${where}.commandLine`, 'is for Windows');
+  if (p.apparmorProfile) refuse(`${where}.apparmorProfile`, `AppArmor profiles are not supported by lxzone (${p.apparmorProfile}); its isolation is its own filter, namespaces and id mapping`);
+  if (p.selinuxLabel) refuse(`${where}.selinuxLabel`, 'SELinux labels are not supported by lxzone');
   const env: Record<string, string> = {};
   for (const e of p.env ?? []) {
     const eq = e.indexOf('=');
     env[e.slice(0, eq)] = e.slice(eq + 1);
   }
   if (p.user.additionalGids?.some((g) => g !== p.user.gid)) {
-    notes.push('process.user.additionalGids: supplementary groups are not set (the process has none)');
+    notes.push(`${where}.user.additionalGids: supplementary groups are not set (the process has none)`);
   }
-  if (p.user.umask !== undefined) notes.push('process.user.umask: not applied (the shim sets 022)');
-  if (p.noNewPrivileges === false) notes.push('process.noNewPrivileges=false: lxzone always sets no_new_privs');
+  if (p.user.umask !== undefined) notes.push(`${where}.user.umask: not applied (the shim sets 022)`);
+  if (p.noNewPrivileges === false) notes.push(`${where}.noNewPrivileges=false: lxzone always sets no_new_privs`);
   const rlimits = (p.rlimits ?? []).map((r, i) => {
     const resource = RLIMITS.indexOf(r.type);
-    if (resource < 0) refuse(`process.rlimits[${i}].type`, `${r.type} is not a Linux resource limit`);
-    if (r.soft > r.hard) refuse(`process.rlimits[${i}]`, 'soft is above hard');
+    if (resource < 0) refuse(`${where}.rlimits[${i}].type`, `${r.type} is not a Linux resource limit`);
+    if (r.soft > r.hard) refuse(`${where}.rlimits[${i}]`, 'soft is above hard');
     return { resource, soft: BigInt(r.soft), hard: BigInt(r.hard) };
   });
-  if (p.terminal) {
-    // Served with a pseudo-terminal the keeper relays; --console-socket is checked by create.
-  }
+  return {
+    zone: { argv: p.args, env, cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, ...(rlimits.length ? { rlimits } : {}) },
+    tty: p.terminal ?? false,
+    notes,
+  };
+}
+
+export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
+  const p = spec.process;
+  if (!p) refuse('process', 'missing (create needs a process to run)');
+  const proc = translateProcess(p);
+  const notes = proc.notes;
+  if (spec.linux?.mountLabel) refuse('linux.mountLabel', 'SELinux mount labels are not supported by lxzone');
+  if (!spec.root) refuse('root', 'missing');
+  const rootPath = resolve(bundle, spec.root.path);
+  if (!existsSync(rootPath) || !statSync(rootPath).isDirectory()) refuse('root.path', `${rootPath} is not a directory`);
+  const rootfs = realpathSync(rootPath);
 
   const linux = spec.linux ?? {};
   for (const [i, ns] of (linux.namespaces ?? []).entries()) {
@@ -165,16 +179,11 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
 
   const limits = resourcesToLimits(linux.resources, notes);
   const zone: ZoneSpec = {
-    argv: p.args,
+    ...proc.zone,
     rootfs,
     rootfsWritable: !spec.root.readonly,
     hostname: spec.hostname || undefined,
-    env,
-    cwd: p.cwd,
-    uid: p.user.uid,
-    gid: p.user.gid,
     init: false,
-    ...(rlimits.length ? { rlimits } : {}),
     network: 'loopback',
     binds,
     tmpfs,
@@ -185,7 +194,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   if (masks.length) zone.masks = masks;
   return {
     zone,
-    tty: p.terminal ?? false,
+    tty: proc.tty,
     rootfs,
     cgroupsPath: linux.cgroupsPath,
     oomScoreAdj: p.oomScoreAdj,
@@ -240,7 +249,7 @@ function maskedPaths(paths: string[]): string[] {
   return out;
 }
 
-function resourcesToLimits(r: OciResources | undefined, notes: string[]): ZoneLimits | undefined {
+export function resourcesToLimits(r: OciResources | undefined, notes: string[]): ZoneLimits | undefined {
   if (!r) return undefined;
   const limits: ZoneLimits = {};
   if (r.memory?.limit !== undefined && r.memory.limit > 0) {

@@ -1,0 +1,88 @@
+// lxzone-runc exec: a new process in a created or running container, as runc
+// does it: the zone's namespaces, cgroup, user and filter (lxzone's profile
+// combined with the bundle's seccomp, as recorded at create). Attached, we
+// serve it and return its status; --detach hands it to its own keeper (as
+// create does the container's), whose pid --pid-file gets and whose exit
+// status is the process's.
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LxzoneError, EXIT } from '../errors.js';
+import { openZoneCgroup } from '../zone/cgroups/index.js';
+import { execInZone, type RunningZone } from '../zone/run.js';
+import type { ZoneEvent } from '../zone/events.js';
+import { cgroupName, statusOf } from './container.js';
+import { checkOciProcess, type OciProcess } from './spec.js';
+import { translateProcess } from './translate.js';
+import type { StateRoot } from './state.js';
+
+export interface ExecRequest {
+  id: string;
+  /** --process FILE, or built from the command line. */
+  process: OciProcess;
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+  log: (line: string) => void;
+}
+
+/** --process FILE: a runtime-spec process object. */
+export function readProcessFile(file: string): OciProcess {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new LxzoneError(`--process ${file}: ${(err as Error).message}`, { code: 'EINVAL' });
+  }
+  return checkOciProcess(doc, file);
+}
+
+/** Returns the process's exit status when attached, undefined when detached. */
+export async function execContainer(root: StateRoot, r: ExecRequest): Promise<number | undefined> {
+  const rec = root.load(r.id);
+  const status = await statusOf(root, rec);
+  if (status !== 'running' && status !== 'created') throw new LxzoneError(`cannot exec in container ${r.id}: it is ${status}`, { code: 'EINVAL' });
+  if (r.preserveFds) throw new LxzoneError('--preserve-fds: no host fd crosses into a zone; use stdio', { code: 'ENOTSUP' });
+  if (r.consoleSocket) throw new LxzoneError('exec --console-socket is not supported yet: exec with process.terminal attached (the terminal is relayed)', { code: 'ENOTSUP' });
+  const p = translateProcess(r.process, "exec's process");
+  for (const n of p.notes) r.log(`note: ${n}`);
+  if (p.tty && r.detach) throw new LxzoneError('process.terminal with --detach needs --console-socket (not supported yet)', { code: 'ENOTSUP' });
+  const cg = rec.cgroupPath ? await openZoneCgroup(cgroupName(rec.id), { path: rec.cgroupPath }) : undefined;
+  let started!: () => void;
+  const isStarted = new Promise<void>((res) => (started = res));
+  const zone: RunningZone = execInZone(rec.initPid, {
+    ...p.zone,
+    ...(rec.hostname ? { hostname: rec.hostname } : {}),
+    ...(rec.seccomp ? { seccomp: rec.seccomp } : {}),
+    idBase: rec.idBase,
+    tty: p.tty,
+    stdio: 'inherit',
+    relayStdio: !p.tty,
+    ...(cg ? { cgroupProcs: cg.procsFiles() } : {}),
+    hiddenHostDirs: [root.root],
+    detached: r.detach,
+    ...(r.detach ? { reattachSocket: join(root.dir(r.id), `x-${randomBytes(6).toString('hex')}.sock`) } : {}),
+    onEvent: (ev: ZoneEvent) => {
+      if (ev.type === 'started') started();
+    },
+  });
+  if (r.detach) {
+    await Promise.race([
+      isStarted,
+      zone.wait().then((res) => {
+        throw new LxzoneError(`exec in ${r.id}: the process ended before it ran (status ${res.exitCode})`, { exitCode: EXIT.failure });
+      }),
+    ]);
+    if (r.pidFile) writeFileSync(r.pidFile, String(zone.keeperPid));
+    zone.handOff();
+    return undefined;
+  }
+  if (r.pidFile) writeFileSync(r.pidFile, String(zone.keeperPid));
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'] as const) process.on(sig, () => zone.kill(sig));
+  try {
+    return (await zone.wait()).exitCode;
+  } catch (err) {
+    return (err as LxzoneError).exitCode ?? EXIT.zoneFailure;
+  }
+}
