@@ -49,10 +49,13 @@ export function prootArgv(proot: string, root: string, cmd: string[]): string[] 
   return [proot, '-r', root, '-b', '/proc', '-b', '/dev', '-w', '/', ...cmd];
 }
 
-/** The CLI as installed (bin/lxzone.js -> dist/), or from source through tsx when dist/ is not built. */
+/** The CLI as installed (bin/lxzone.js -> dist/cli-bundle/, or dist/cli/ without a bundle), or from source through tsx when dist/ is not built. */
 function cliArgv(): { argv: string[]; how: string } {
+  if (existsSync(join(repoRoot, 'dist', 'cli-bundle', 'verbs.json'))) {
+    return { argv: [process.execPath, join(repoRoot, 'bin', 'lxzone.js')], how: 'node bin/lxzone.js (dist/cli-bundle/, as installed)' };
+  }
   if (existsSync(join(repoRoot, 'dist', 'cli', 'main.js'))) {
-    return { argv: [process.execPath, join(repoRoot, 'bin', 'lxzone.js')], how: 'node bin/lxzone.js (dist/)' };
+    return { argv: [process.execPath, join(repoRoot, 'bin', 'lxzone.js')], how: 'node bin/lxzone.js (dist/cli/: not bundled, slower than the installed CLI)' };
   }
   return {
     argv: [process.execPath, '--import', 'tsx', join(repoRoot, 'test', 'support', 'cli-entry.ts')],
