@@ -9,7 +9,7 @@
 # mounted at /opt/lxzone), and an empty results disk the guest writes its
 # counts to, read back here with debugfs (no mount on the host). The serial
 # console shows progress. The last line is "N passed, N failed".
-# Needs root only for nothing; needs debootstrap, qemu-system-x86, e2fsprogs.
+# Needs root only for nothing; needs debootstrap, qemu-system-x86, e2fsprogs, make and gcc (the bench's loops).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -26,10 +26,18 @@ base="$("$here/build-base.sh")" || { echo "test:vm: the guest image could not be
 work="$(mktemp -d /var/tmp/lxzone-vm.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-# The checkout as the guest runs it: what `npm ci` built, nothing of git or the tests.
+# The bench's loops, built here: the guest has no toolchain (they are static).
+make -s -C "$repo/fixtures" bench || { echo "test:vm: make -C fixtures bench failed (needs gcc)" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+# The checkout as the guest runs it: what `npm ci` built, nothing of git or the tests; the bench
+# (its TypeScript, run by tsx, imports src/) and its fixtures for the notified-call measurement.
 stage="$work/checkout"
-mkdir -p "$stage/build/Release" "$stage/scripts/vm"
-cp -a "$repo/bin" "$repo/dist" "$repo/syscall-tables" "$repo/node_modules" "$repo/package.json" "$repo/packaging" "$stage/"
+mkdir -p "$stage/build/Release" "$stage/scripts/vm" "$stage/fixtures/bin"
+cp -a "$repo/bin" "$repo/dist" "$repo/syscall-tables" "$repo/node_modules" "$repo/package.json" "$repo/packaging" \
+  "$repo/bench" "$repo/src" "$repo/tsconfig.json" "$stage/"
+rm -rf "$stage/bench/results"
+cp -a "$repo/fixtures/bin/bench" "$stage/fixtures/bin/"
+mkdir -p "$stage/test" && cp -a "$repo/test/support" "$stage/test/"   # the bench's sections import its helpers
 cp -a "$repo/build/Release/lxzone.node" "$repo/build/Release/lxzone-shim" "$stage/build/Release/"
 cp -a "$repo/scripts/vm/guest" "$stage/scripts/vm/"
 mkfs.ext4 -q -F -L lxzone-src -d "$stage" "$work/checkout.img" "$(( $(du -sm "$stage" | cut -f1) + 256 ))M" >/dev/null

@@ -7,6 +7,8 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { LxzoneError } from '../errors.js';
+import { detectCgroups } from '../zone/cgroups/detect.js';
+import { placeDaemonInLeaf } from '../zone/cgroups/daemon-leaf.js';
 import { LogRotator } from '../zone/lifecycle/logs.js';
 import { ZoneManager } from '../zone/lifecycle/manager.js';
 import { lifecycleOptionsFromEnv, type LifecycleOptions } from '../zone/lifecycle/options.js';
@@ -64,6 +66,16 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
     if ((e as LxzoneError).code !== 'EBUSY') throw e;
     const pid = readLockHolder(paths.lock)?.holder?.pid;
     throw new LxzoneError(`another lxzone daemon already serves ${store.runtimeDir}${pid ? ` (pid ${pid})` : ''}`, { code: 'EBUSY' });
+  }
+
+  // On cgroup v2, into a leaf of lxzone's own subtree (cgroups/daemon-leaf.ts): after the lock, so only
+  // the daemon that serves moves. A refusal (a rootless daemon) leaves it where it was: zones' cgroups
+  // are made where they always are, the daemon's own place only decides where its keepers are counted.
+  try {
+    const leaf = placeDaemonInLeaf(detectCgroups(), opts.cgroupParent);
+    if (leaf) log(`daemon ${process.pid}: in cgroup ${leaf}`);
+  } catch (e) {
+    log(`daemon ${process.pid}: stays in its own cgroup: ${(e as Error).message}`);
   }
 
   // Its own log (our stderr when started on demand) gets the zones' cap too.

@@ -79,7 +79,8 @@ export const V2_ZONES_PARENT = '/lxzone';
  *   never enable controllers for children, so nesting under the caller fails with EBUSY on every systemd
  *   host. The root is exempt from that rule and systemd enables the controllers there, so /lxzone can
  *   enable memory, cpu, pids and cpuset for its zones whatever started lxzone (docker's cgroupfs driver
- *   does the same with /docker). The daemon's unit declares Delegate=yes (dist/systemd/lxzone.service);
+ *   does the same with /docker). The daemon itself moves into the leaf <parent>/_daemon (daemon-leaf.ts);
+ *   its unit declares Delegate=yes (packaging/systemd/lxzone.service);
  * - cgroup v1: "lxzone" under this process's own cgroup (v1 has no such rule), so zones are accounted
  *   inside whatever slice/container runs lxzone, with the same relative path in every controller
  *   (LXCFS resolves a reader's cgroup per controller and needs them to agree).
