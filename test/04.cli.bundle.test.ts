@@ -4,7 +4,8 @@
 // lost a module, a path its code finds from its own location (the addon, the
 // rules, the precompiled policies) or the verb it was made for fails here.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
@@ -68,11 +69,21 @@ describe('bin/lxzone.js (the bundled CLI)', () => {
   });
 
   it('list --json and its alias ls load the list bundle', async () => {
-    for (const verb of ['list', 'ls']) {
-      const r = await installed([verb, '--json'], { NODE_DEBUG: 'module' });
-      expect(r.code, r.stderr).toBe(0);
-      expect(Array.isArray(JSON.parse(r.stdout))).toBe(true);
-      expect(loadedBundles(r.stderr)).toEqual(['list.cjs']);
+    // list asks the daemon, starting one: a daemon of this test's own directories, stopped after.
+    const base = mkdtempSync(join(tmpdir(), 'lxzone-cli-bundle-'));
+    chmodSync(base, 0o700);
+    const env = { LXZONE_STATE_DIR: join(base, 'state'), LXZONE_RUNTIME_DIR: join(base, 'run') };
+    try {
+      for (const verb of ['list', 'ls']) {
+        const r = await installed([verb, '--json'], { ...env, NODE_DEBUG: 'module' });
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual([]);
+        expect(loadedBundles(r.stderr)).toEqual(['list.cjs']);
+      }
+    } finally {
+      const stop = await installed(['daemon', 'stop'], env);
+      expect(stop.code, stop.stderr).toBe(0);
+      rmSync(base, { recursive: true, force: true });
     }
   });
 
