@@ -1,0 +1,67 @@
+// docker exec's streams through the real docker client: output arrives while
+// the process runs (not when it ends), stdin reaches it until the client's
+// end, and -it gives it a terminal whose size follows the client's (the
+// client runs under script(1), which gives it a terminal of its own).
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { dockerClient } from './support/docker.js';
+import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+
+const env = useLifecycleEnv(93);
+const docker = dockerClient(env);
+const { ok, run } = docker;
+const dockerEnv = () => ({ ...process.env, DOCKER_HOST: `unix://${docker.socket}`, DOCKER_CONFIG: `${env.base}/docker-config`, DOCKER_CLI_HINTS: 'false' });
+
+describe('docker exec streams', () => {
+  it('sends output as it comes, while the process still runs', async () => {
+    await env.ok(['list']);
+    await ok(['run', '-d', '--name', 'st', 'host', '/bin/sleep', '600']);
+    // The process waits for a file that is made only once its first line was seen.
+    const child = spawn('/usr/bin/docker', ['exec', 'st', '/bin/sh', '-c', 'echo first; while [ ! -e /tmp/go ]; do sleep 0.1; done; echo second; exit 3'], { env: dockerEnv(), cwd: '/' });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      expect(await waitFor(() => out.includes('first'), 60_000)).toBe(true);
+      expect(out).toBe('first\n');
+      await ok(['exec', 'st', 'touch', '/tmp/go']);
+      expect(await exited).toBe(3);
+      expect(out).toBe('first\nsecond\n');
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await ok(['rm', '-f', 'st']);
+  });
+
+  it('gives -it a terminal sized as the client\'s, with its keys as input', async () => {
+    await env.ok(['list']);
+    await ok(['run', '-d', '--name', 'tt', 'host', '/bin/sleep', '600']);
+    // The size the client sends reaches the zone's terminal: polled until it has (the client resizes after start).
+    const inner = "for i in $(seq 300); do s=$(stty size); [ \"$s\" = \"45 123\" ] && break; sleep 0.1; done; echo \"size=$s tty=$(tty)\"; read -r line; echo \"got=$line\"";
+    const cmd = `stty cols 123 rows 45; docker exec -it tt /bin/sh -c '${inner.replace(/'/g, "'\\''")}'`;
+    const r = await run(['version', '--format', '{{.Server.Version}}']); // the daemon answers before script starts
+    expect(r.code).toBe(0);
+    const child = spawn('/usr/bin/script', ['-qec', cmd, '/dev/null'], { env: dockerEnv(), cwd: '/' });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    try {
+      expect(await waitFor(() => out.includes('size='), 60_000)).toBe(true);
+      expect(out).toMatch(/size=45 123 tty=\/dev\/pts\/\d+/);
+      child.stdin.write('typed words\r');
+      expect(await waitFor(() => out.includes('got='), 60_000)).toBe(true);
+      expect(out).toMatch(/got=typed words\r?\n/);
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await ok(['rm', '-f', 'tt']);
+    // docker run -t/-i is refused, not run without what it asked for (which would hang its client), and makes nothing.
+    for (const flag of ['-t', '-i']) {
+      const r = await run(['run', flag, '--rm', 'host', 'true']);
+      expect(r.code).toBe(125);
+      expect(r.stderr).toMatch(flag === '-t' ? /docker run -t\); use docker exec -it/ : /docker run -i\); use docker exec -i/);
+    }
+    expect(env.store.list()).toEqual([]);
+  });
+});
