@@ -5,14 +5,15 @@
 // credentials from DOCKER_CONFIG, a registry that lies (digest, size, a
 // manifest that points nowhere) refused with nothing left in the store,
 // rmi / prune / save / import, and the CLI's errors.
-import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImageStore } from '../src/zone/image/store/images.js';
 import { lxzoneInProcess as lxzone } from './support/cli-in-process.js';
-import { busyboxRoot, freePort, describeWithRegistry, ociLayout, push, startRegistry, startTokenFront, upperLayer, type Registry } from './support/registry.js';
+import { busyboxRoot, freePort, describeWithRegistry, ociLayout, push, startBlobProxy, startRegistry, startTokenFront, upperLayer, type Registry } from './support/registry.js';
 
 
 let work: string;
@@ -115,6 +116,61 @@ describeWithRegistry('image store: pull from a real registry', () => {
       rmSync(join(work, 'docker'), { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('resumes an interrupted download from its partial blob with an HTTP Range, and prune keeps the partial files of a pull in progress', async () => {
+    const big = join(work, 'l-big');
+    mkdirSync(big, { recursive: true });
+    writeFileSync(join(big, 'big'), randomBytes(4 << 20)); // does not compress: the layer blob is > 4 MiB
+    const { manifest } = ociLayout(join(work, 'oci-big'), [join(work, 'l1'), big], 'v1');
+    const layer = (JSON.parse(readFileSync(join(work, 'oci-big/blobs/sha256', manifest.slice(7)), 'utf8')) as { layers: { digest: string; size: number }[] }).layers[1]!;
+    push(join(work, 'oci-big'), 'v1', `${reg.host}/big:v1`);
+    const proxy = await startBlobProxy(reg.host);
+    const ref = `${proxy.host}/big:v1`;
+    const partial = join(images(), 'blobs/sha256', `${layer.digest.slice(7)}.partial`);
+    const blobAsks = () => proxy.requests.filter((r) => r.url.endsWith(`/blobs/${layer.digest}`));
+    try {
+      // The connection breaks after 1 MiB of the layer: the pull fails, its partial file stays.
+      proxy.cutAfter(layer.digest, 1 << 20);
+      const cut = await lxzone('pull', ref);
+      expect(cut.stderr).toMatch(new RegExp(`\\nlxzone: ${proxy.host}/big: layer: the download broke after \\d+ of ${layer.size} bytes \\(.*\\); pull again to resume it\n$`));
+      expect(cut.code).toBe(1);
+      const kept = statSync(partial).size;
+      expect(kept).toBeGreaterThan(0);
+      expect(kept).toBeLessThanOrEqual(1 << 20);
+      expect((await lxzone('images')).stdout).not.toContain('big');
+      // The next pull asks the real registry for the rest only, and verifies the whole.
+      const again = await lxzone('pull', ref);
+      expect(again.code).toBe(0);
+      expect(blobAsks().at(-1)).toMatchObject({ range: `bytes=${kept}-`, status: 206 });
+      expect(existsSync(partial)).toBe(false);
+      expect(blobFiles()).toContain(layer.digest.slice(7));
+
+      // A pull in progress (held after 1 MiB of the layer): prune leaves its partial file alone.
+      await lxzone('rmi', ref);
+      await lxzone('image', 'prune');
+      expect(blobFiles().filter((f) => f.startsWith(layer.digest.slice(7)))).toEqual([]);
+      const stall = proxy.stallAfter(layer.digest, 1 << 20);
+      const pulling = lxzone('pull', ref);
+      await stall.reached;
+      for (let i = 0; i < 200 && !(existsSync(partial) && statSync(partial).size > 0); i++) await new Promise((r) => setTimeout(r, 50));
+      const store = new ImageStore({ stateDir: join(work, 'state'), runtimeDir: join(work, 'run') });
+      const pruned = await store.locked('prune', () => store.prune());
+      expect(pruned.keptPartial).toBe(1);
+      expect(existsSync(partial)).toBe(true);
+      stall.release();
+      const done = await pulling;
+      expect(done.stderr).not.toContain("lxzone:");
+      expect(done.code).toBe(0);
+      expect(blobFiles()).toContain(layer.digest.slice(7));
+      // With no pull running, a partial file is prune's to remove.
+      writeFileSync(partial, 'left by a pull that died');
+      expect((await store.locked('prune', () => store.prune())).keptPartial).toBe(0);
+      expect(existsSync(partial)).toBe(false);
+    } finally {
+      await proxy.stop();
+      await lxzone('rmi', ref);
+    }
+  }, 120_000);
 
   describe('a registry that lies', () => {
     let server: Server;

@@ -4,7 +4,7 @@
 // the image's Cmd, Env, WorkingDir and User. What a zone writes never reaches
 // the shared layers, and nothing is left mounted. A hostile layer pushed to
 // the registry is refused at pull with nothing left in the store.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,6 +83,30 @@ describeWithRegistry('zones from the image store', () => {
     const bad = await lxzone('run', '--image', `${reg.host}/busybox:v1`, '--rootfs', '/', '--', '/bin/true');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('lxzone: --image excludes --rootfs\n');
+  }, 120_000);
+
+  it('a one-shot run holds its image while it runs: rmi refuses, prune keeps it; once it ends, it holds nothing', async () => {
+    const ref = `${reg.host}/busybox:v1`;
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'test/support/cli-entry.ts'), 'run', '--image', ref, '--', '/bin/sh', '-c', 'echo up; exec /bin/busybox sleep 600'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    try {
+      let out = '';
+      child.stdout.on('data', (d) => (out += String(d)));
+      for (let i = 0; i < 600 && !out.includes('up') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(out).toBe('up\n');
+      const users = (JSON.parse((await lxzone('images', '--json')).stdout) as { refs: string[]; users: string[] }[]).find((i) => i.refs.includes(ref))?.users;
+      expect(users).toEqual([`run:${child.pid}`]);
+      const rmi = await lxzone('rmi', ref);
+      expect(rmi.code).toBe(1);
+      expect(rmi.stderr).toBe(`lxzone: image ${ref} is in use by zone run:${child.pid} (destroy it first)\n`);
+      await lxzone('image', 'prune');
+      expect((await lxzone('images')).stdout).toContain(ref);
+    } finally {
+      child.kill('SIGTERM'); // relayed to the zone
+      await exited;
+    }
+    const after = (JSON.parse((await lxzone('images', '--json')).stdout) as { refs: string[]; users: string[] }[]).find((i) => i.refs.includes(ref))?.users;
+    expect(after).toEqual([]);
   }, 120_000);
 
   it('refuses a hostile layer from the registry at pull, leaving nothing in the store', async () => {

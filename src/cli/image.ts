@@ -25,6 +25,7 @@ export function register(program: Command): void {
       const r = await store.locked('prune', () => store.prune());
       for (const d of r.images) process.stdout.write(`deleted ${d}\n`);
       process.stdout.write(`removed ${r.blobs} blob${r.blobs === 1 ? '' : 's'}, ${formatBytes(r.bytes)}\n`);
+      if (r.keptPartial > 0) process.stdout.write(`kept ${r.keptPartial} partial download${r.keptPartial === 1 ? '' : 's'}: a pull is running\n`);
     });
   image
     .command('import')

@@ -72,8 +72,12 @@ function openTraceOutput(path: string): WriteStream {
   return createWriteStream(path, { fd });
 }
 
-/** `run --image`: the image, pulled first if the store lacks it (progress on stderr). */
-async function imageForRun(flags: RunFlags): Promise<ZoneImage> {
+/**
+ * `run --image`: the image, pulled first if the store lacks it (progress on
+ * stderr), and recorded as in use by this run until `release` (prune and
+ * rmi leave it alone meanwhile; a run that dies counts no more).
+ */
+async function imageForRun(flags: RunFlags): Promise<{ image: ZoneImage; release: () => void }> {
   if (flags.rootfs !== undefined) throw new LxzoneError('--image excludes --rootfs', { exitCode: 2 });
   if (flags.root !== undefined) throw new LxzoneError('--image excludes --root (an image zone is always copy-on-write over its layers)', { exitCode: 2 });
   // Loaded here, not at start: the image store (tar, zstd, the registry client) is
@@ -84,11 +88,14 @@ async function imageForRun(flags: RunFlags): Promise<ZoneImage> {
     import('./pull-progress.js'),
   ]);
   const progress = new PullProgress(process.stderr.isTTY ? 'bars' : 'lines');
+  const store = new ImageStore();
+  let image: ZoneImage;
   try {
-    return await zoneImage(new ImageStore(), flags.image as string, progress.event);
+    image = await zoneImage(store, flags.image as string, progress.event);
   } finally {
     progress.stop();
   }
+  return { image, release: await store.useForRun(image.record.digest, `image ${flags.image}`) };
 }
 
 /** `run --name`: the zone is created and kept (src/zone/lifecycle/run-named.ts). */
@@ -127,7 +134,9 @@ export function register(program: Command): void {
         process.exitCode = await runNamedFromFlags(flags.name, command, flags);
         return;
       }
-      const image = flags.image !== undefined ? await imageForRun(flags) : undefined;
+      const used = flags.image !== undefined ? await imageForRun(flags) : undefined;
+      const image = used?.image;
+      const releaseImage = used?.release ?? (() => undefined);
       if (!image && command.length === 0) throw new LxzoneError('run: give the command to run (after --), or --image', { exitCode: 2 });
       const spec = zoneSpecFromFlags(flags, command, requestedResources(parseResourceFlags(flags)), image);
       let traceFile: WriteStream | undefined;
@@ -147,7 +156,13 @@ export function register(program: Command): void {
 
       // Relay signals to the zone for as long as it runs; one that arrives
       // while a restart backs off ends the series.
-      const run = await startOneShot(opts);
+      let run: Awaited<ReturnType<typeof startOneShot>>;
+      try {
+        run = await startOneShot(opts);
+      } catch (e) {
+        releaseImage();
+        throw e;
+      }
       const relay = (sig: NodeJS.Signals) => {
         const running = run.current();
         if (running) running.kill(sig);
@@ -163,6 +178,7 @@ export function register(program: Command): void {
         // A series ended by the limit is lxzone's refusal, not the binary's exit.
         process.exitCode = result.restartLimit ? 125 : result.exitCode;
       } finally {
+        releaseImage();
         for (const s of signals) process.off(s, relay);
         traceFile?.end();
       }

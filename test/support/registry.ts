@@ -213,3 +213,87 @@ export function ociLayout(out: string, layerDirs: string[], tag: string, otherAr
 export function push(layout: string, tag: string, dest: string): void {
   execFileSync(SKOPEO, ['--insecure-policy', 'copy', '--all', '--quiet', '--dest-tls-verify=false', `oci:${layout}:${tag}`, `docker://${dest}`], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
+
+export interface BlobProxy {
+  host: string;
+  /** Each request passed on: its path, Range header and the registry's status. */
+  requests: { url: string; range: string | undefined; status: number }[];
+  /** What to do with the next GET of `digest`'s blob: cut the connection, or stall, after `bytes`. */
+  cutAfter(digest: string, bytes: number): void;
+  stallAfter(digest: string, bytes: number): { reached: Promise<void>; release(): void };
+  stop(): Promise<void>;
+}
+
+/**
+ * A pass-through front for `upstream` (the real registry) that can break one
+ * blob download part way: cut the connection after N bytes (an interrupted
+ * pull), or hold it after N bytes until released (a pull in progress).
+ */
+export async function startBlobProxy(upstream: string): Promise<BlobProxy> {
+  const port = await freePort();
+  const requests: BlobProxy['requests'] = [];
+  let plan: { digest: string; bytes: number; mode: 'cut' | 'stall'; reached?: () => void; hold?: Promise<void> } | undefined;
+  const server: Server = createServer((req, res) => {
+    const [h, p] = upstream.split(':');
+    const up = request({ host: h, port: Number(p), path: req.url, method: req.method, headers: { ...req.headers, host: upstream } }, (ur) => {
+      requests.push({ url: req.url ?? '', range: req.headers.range, status: ur.statusCode ?? 0 });
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      const mine = plan !== undefined && req.method === 'GET' && req.url?.endsWith(`/blobs/${plan.digest}`) ? plan : undefined;
+      if (!mine) {
+        ur.pipe(res);
+        return;
+      }
+      plan = undefined;
+      let sent = 0;
+      ur.on('data', async (chunk: Buffer) => {
+        if (sent >= mine.bytes) return;
+        const part = chunk.subarray(0, mine.bytes - sent);
+        const rest = chunk.subarray(part.length);
+        sent += part.length;
+        res.write(part);
+        if (sent < mine.bytes) return;
+        ur.pause();
+        if (mine.mode === 'cut') {
+          // Let the bytes reach the client, then break the connection mid-body.
+          setTimeout(() => res.destroy(), 200);
+          ur.destroy();
+          return;
+        }
+        mine.reached?.();
+        await mine.hold;
+        // The rest of the body as the registry sends it.
+        res.write(rest);
+        ur.removeAllListeners('data');
+        ur.on('data', (c: Buffer) => res.write(c));
+        ur.on('end', () => res.end());
+        ur.resume();
+      });
+      ur.on('end', () => {
+        if (sent < mine.bytes) res.end();
+      });
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    host: `127.0.0.1:${port}`,
+    requests,
+    cutAfter: (digest, bytes) => {
+      plan = { digest, bytes, mode: 'cut' };
+    },
+    stallAfter: (digest, bytes) => {
+      let release!: () => void;
+      let reached!: () => void;
+      const hold = new Promise<void>((r) => (release = r));
+      const reachedP = new Promise<void>((r) => (reached = r));
+      plan = { digest, bytes, mode: 'stall', reached, hold };
+      return { reached: reachedP, release };
+    },
+    stop: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}

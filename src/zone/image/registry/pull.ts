@@ -58,18 +58,31 @@ async function fetchBlob(store: ImageStore, c: RepositoryClient, d: Descriptor, 
   for (let attempt = 0; ; attempt++) {
     const w = store.blobs.writer({ digest: d.digest, size: d.size }, `${c.name}: ${what} ${d.digest}`, true);
     try {
+      if (w.written === d.size) {
+        // The whole blob was there already (cut before its rename): nothing to ask for.
+        w.commit();
+        return;
+      }
       const res = await c.get(`blobs/${d.digest}`, { from: w.written }, what);
-      if (res.status === 200 && w.written > 0) {
-        // The registry ignored the Range: start over.
+      const start = Number(/^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1] ?? NaN);
+      if (w.written > 0 && (res.status === 200 || start !== w.written)) {
+        // The registry ignored the Range, or answered another one: start over.
         w.abandon(true);
         await res.body?.cancel();
         if (attempt > 0) throw c.fail(what, 'the registry does not honour ranges', 'EIO');
         continue;
       }
+      if (w.written > 0) progress(w.written);
       if (res.body) {
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          w.write(chunk);
-          progress(w.written);
+        try {
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            w.write(chunk);
+            progress(w.written);
+          }
+        } catch (e) {
+          if (e instanceof LxzoneError) throw e; // ours: too many bytes
+          const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+          throw c.fail(what, `the download broke after ${w.written} of ${d.size} bytes (${cause?.code ?? cause?.message ?? (e as Error).message}); pull again to resume it`, 'EIO');
         }
       }
       w.commit();
@@ -105,6 +118,7 @@ export async function pullImage(store: ImageStore, ref: ImageRef, opts: PullOpti
   const c = new RepositoryClient(ref, opts.env);
   const canonical = formatImageRef(ref);
   const wrap = (e: unknown) => (e instanceof DocumentError ? c.fail('manifest', e.message, 'EINVAL') : e);
+  const pull = await store.pullStarted();
   try {
     let doc = await fetchDocument(c, ref.digest ?? ref.tag ?? 'latest', `manifest ${ref.digest ?? ref.tag}`, ref.digest);
     let platform: Descriptor['platform'];
@@ -117,6 +131,8 @@ export async function pullImage(store: ImageStore, ref: ImageRef, opts: PullOpti
     }
     const manifest: ManifestDoc = parseManifest(doc.body, `manifest ${doc.digest}`);
     if (manifest.config.size > MAX_CONFIG) throw c.fail('config', `${manifest.config.size} bytes, more than the ${MAX_CONFIG} allowed`, 'EFBIG');
+    // From here the pull's blobs are its own: a prune meanwhile leaves them (and their partial files) alone.
+    await pull.uses([doc.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
     emit({ type: 'resolved', ref: canonical, digest: doc.digest, layers: manifest.layers.map((l) => ({ digest: l.digest, size: l.size })) });
 
     await fetchBlob(store, c, manifest.config, 'config', () => undefined);
@@ -160,8 +176,8 @@ export async function pullImage(store: ImageStore, ref: ImageRef, opts: PullOpti
     emit({ type: 'done', ref: canonical, digest: doc.digest });
     return rec;
   } catch (e) {
-    const err = wrap(e);
-    if (err instanceof LxzoneError) throw err;
-    throw err;
+    throw wrap(e);
+  } finally {
+    pull.done();
   }
 }

@@ -5,6 +5,10 @@
 //   refs.json                 reference -> manifest digest (tags, pins)
 //   users/<hex>/<zone>        the zones created from an image: while one
 //                             exists, the image cannot be removed
+//   users/<hex>/@run-<pid>    a one-shot `run --image` while it runs (its
+//                             process identity: a dead one counts no more)
+//   pulls/<pid>               a pull in progress and the digests it uses:
+//                             prune keeps those blobs, partials and layers
 // Changes to refs.json and users/ happen under the store's lock. Nothing of
 // an image is recorded before all of its blobs are in place and verified.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -13,6 +17,7 @@ import { LxzoneError } from '../../../errors.js';
 import { assertZoneName } from '../../config/validate.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import { acquireLock } from '../../state/lock.js';
+import { isAlive, processIdentity, type ProcessIdentity } from '../../state/proc.js';
 import { defaultPaths, ensurePrivateDir, type StorePaths } from '../../state/paths.js';
 import { imageConfig, type ImageConfig } from '../manifests.js';
 import { BlobStore } from './blobs.js';
@@ -61,6 +66,7 @@ export class ImageStore {
     this.dir = join(this.stateDir, 'images');
     mkdirSync(join(this.dir, 'images'), { recursive: true, mode: 0o700 });
     mkdirSync(join(this.dir, 'users'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(this.dir, 'pulls'), { recursive: true, mode: 0o700 });
     this.blobs = new BlobStore(this.dir);
     this.layers = new LayerStore(this.dir, this.blobs);
   }
@@ -155,17 +161,75 @@ export class ImageStore {
     return join(this.dir, 'users', BlobStore.check(digest));
   }
 
-  /** Zones created from the image (stale entries of zones that are gone are dropped). */
+  /**
+   * Zones created from the image and one-shot runs of it ("run:<pid>");
+   * stale entries (a zone that is gone, a run whose process is) are dropped.
+   */
   users(digest: string): string[] {
     const dir = this.usersDir(digest);
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
-      .filter((zone) => {
-        if (existsSync(join(this.stateDir, 'zones', zone, 'config.json'))) return true;
-        rmSync(join(dir, zone), { force: true }); // the zone is gone: its use with it
+      .filter((entry) => {
+        const live = entry.startsWith(RUN_USER) ? liveRecord(join(dir, entry)) !== undefined : existsSync(join(this.stateDir, 'zones', entry, 'config.json'));
+        if (live) return true;
+        rmSync(join(dir, entry), { force: true }); // the zone or run is gone: its use with it
         return false;
       })
+      .map((entry) => (entry.startsWith(RUN_USER) ? `run:${entry.slice(RUN_USER.length)}` : entry))
       .sort();
+  }
+
+  /**
+   * A one-shot `run --image` of this process uses the image until the
+   * returned function is called (or the process dies). Taken under the
+   * store's lock, after checking the image is still there: a prune between
+   * resolving the image and starting the zone cannot take it away.
+   */
+  async useForRun(digest: string, what: string): Promise<() => void> {
+    const file = join(this.usersDir(digest), `${RUN_USER}${process.pid}`);
+    await this.locked('run', () => {
+      const rec = this.record(digest);
+      if (!rec || rec.layers.some((l) => !this.layers.has(l.digest))) {
+        throw new LxzoneError(`${what}: removed from the image store while the zone was starting (lxzone image prune?); run it again`, { code: 'ENOENT' });
+      }
+      mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
+      writeFileSync(file, JSON.stringify(processIdentity()));
+    });
+    return () => rmSync(file, { force: true });
+  }
+
+  /**
+   * A pull of this process is in progress until `done`: prune keeps the
+   * blobs, partial downloads and layers it names with `uses` (each change
+   * under the store's lock, so a prune runs wholly before or after it).
+   */
+  async pullStarted(): Promise<{ uses(digests: string[]): Promise<void>; done(): void }> {
+    const file = join(this.dir, 'pulls', String(process.pid));
+    const digests: string[] = [];
+    const write = () => writeFileSync(file, JSON.stringify({ ...processIdentity(), digests }));
+    await this.locked('pull', write);
+    return {
+      uses: async (more) => {
+        digests.push(...more.map((d) => BlobStore.check(d)));
+        await this.locked('pull', write);
+      },
+      done: () => rmSync(file, { force: true }),
+    };
+  }
+
+  /** Blob hexes that pulls in progress use (records of dead pulls are dropped). */
+  private pulling(): Set<string> {
+    const dir = join(this.dir, 'pulls');
+    const out = new Set<string>();
+    for (const f of readdirSync(dir)) {
+      const rec = liveRecord(join(dir, f)) as { digests?: unknown } | undefined;
+      if (!rec) {
+        rmSync(join(dir, f), { force: true });
+        continue;
+      }
+      if (Array.isArray(rec.digests)) for (const d of rec.digests) if (typeof d === 'string') out.add(d);
+    }
+    return out;
   }
 
   addUser(digest: string, zone: string): void {
@@ -229,7 +293,7 @@ export class ImageStore {
    * Remove images with no reference and no user, then every blob and layer
    * no remaining image names. Call under the lock. Returns bytes freed (blobs).
    */
-  prune(): { images: string[]; blobs: number; bytes: number } {
+  prune(): { images: string[]; blobs: number; bytes: number; keptPartial: number } {
     const refs = new Set(Object.values(this.refs()));
     const images: string[] = [];
     for (const img of this.list()) {
@@ -240,25 +304,46 @@ export class ImageStore {
     return { images, ...this.collect() };
   }
 
-  /** Blobs and layers that no image record names, and partial downloads. */
-  private collect(): { blobs: number; bytes: number } {
+  /**
+   * Blobs and layers that no image record names, and partial downloads
+   * unless a pull is running (it may be writing one, or about to resume it).
+   */
+  private collect(): { blobs: number; bytes: number; keptPartial: number } {
     const keep = new Set<string>();
     for (const img of this.list()) for (const d of [img.digest, img.config, ...img.layers.map((l) => l.digest)]) keep.add(d.slice(7));
+    const pulling = this.pulling();
     let blobs = 0;
     let bytes = 0;
+    let keptPartial = 0;
     for (const f of readdirSync(this.blobs.dir)) {
       const hex = f.replace(/\.partial$/, '');
       if (keep.has(hex) && !f.endsWith('.partial')) continue;
+      if (pulling.has(hex)) {
+        if (f.endsWith('.partial')) keptPartial++;
+        continue;
+      }
       const p = join(this.blobs.dir, f);
       bytes += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
       rmSync(p, { force: true, recursive: true });
       blobs++;
     }
     for (const f of readdirSync(this.layers.dir)) {
-      if (/^[a-f0-9]{64}$/.test(f) && keep.has(f)) continue;
+      if (/^[a-f0-9]{64}$/.test(f) && (keep.has(f) || pulling.has(f))) continue;
       if (/^[a-f0-9]{64}$/.test(f)) this.layers.remove(`sha256:${f}`);
     }
-    return { blobs, bytes };
+    return { blobs, bytes, keptPartial };
+  }
+}
+
+const RUN_USER = '@run-';
+
+/** A record of a process (pid, start time, boot id) if that process is still alive. */
+function liveRecord(file: string): (ProcessIdentity & Record<string, unknown>) | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as ProcessIdentity & Record<string, unknown>;
+    return isAlive(rec) ? rec : undefined;
+  } catch {
+    return undefined; // unreadable or half-written: not a live process's
   }
 }
 
