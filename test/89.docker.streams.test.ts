@@ -64,4 +64,31 @@ describe('docker exec streams', () => {
     }
     expect(env.store.list()).toEqual([]);
   });
+
+  it("stats shows the zone's cgroup: once with --no-stream, and as a stream", async () => {
+    await env.ok(['list']);
+    await ok(['run', '-d', '--name', 'busy', '-m', '64m', '--pids-limit', '20', 'host', '/bin/sh', '-c', 'while :; do :; done']);
+    const once = await ok(['stats', '--no-stream', '--format', '{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.PIDs}}', 'busy']);
+    const [name, cpu, mem, pids] = once.split('|');
+    expect(name).toBe('busy');
+    // A busy loop used some CPU over the sample (no rate is asserted).
+    expect(Number(cpu!.replace('%', ''))).toBeGreaterThan(0);
+    expect(mem).toMatch(/ \/ 64MiB$/);
+    expect(Number(pids)).toBeGreaterThanOrEqual(1);
+    // Streaming: the client prints each object as it comes; two of them are enough.
+    const child = spawn('/usr/bin/docker', ['stats', '--format', '{{.Name}} {{.PIDs}}', 'busy'], { env: dockerEnv(), cwd: '/' });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    try {
+      expect(await waitFor(() => (out.match(/busy \d+/g) ?? []).length >= 2, 60_000)).toBe(true);
+    } finally {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    // A stopped container: zeros, not an error.
+    await ok(['stop', '-t', '1', 'busy']);
+    expect(await ok(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'busy'])).toBe('busy 0');
+    await ok(['rm', '-f', 'busy']);
+  });
 });

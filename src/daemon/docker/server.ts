@@ -21,6 +21,7 @@ import { imageRoutes } from './images.js';
 import { containerRoutes } from './containers.js';
 import { execRoutes } from './exec.js';
 import { pauseRoutes } from './pause.js';
+import { statsRoutes } from './stats.js';
 
 export interface DockerApi {
   socket: string;
@@ -42,7 +43,7 @@ function groupId(group: string): number {
 
 /** Every route of the API, in one table (also read by the docs generator). */
 export function allRoutes(b: DockerBackend): Route[] {
-  return [...systemRoutes(b), ...containerRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...imageRoutes(b)];
+  return [...systemRoutes(b), ...containerRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...statsRoutes(b), ...imageRoutes(b)];
 }
 
 export async function startDockerApi(manager: ZoneManager, opts: LifecycleOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<DockerApi | undefined> {
