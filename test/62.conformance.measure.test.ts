@@ -10,7 +10,7 @@ import { withMeasured } from '../src/conformance/measure/feed.js';
 import { parseUnittest, SUITES } from '../src/conformance/measure/suites.js';
 
 describe('parseUnittest', () => {
-  it('reads verdicts on the same line, after output lines, and skips', () => {
+  it('reads verdicts on the same line, after output lines, and skips; only dotted ids are cases', () => {
     const text = [
       '0:00:00 [1/1] test_x',
       'test_a (test.test_x.T.test_a) ... ok',
@@ -22,6 +22,8 @@ describe('parseUnittest', () => {
       'A docstring line ... FAIL',
       'test_e (test.test_x.T.test_e) ... ERROR',
       'test_f (test.test_x.T.test_f) ... expected failure',
+      // A test's own output that looks like a case line: a pid is no case id.
+      'thread (17572) ... ok',
     ].join('\n');
     expect([...parseUnittest(text)]).toEqual([
       ['test.test_x.T.test_a', 'pass'],

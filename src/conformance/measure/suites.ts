@@ -43,7 +43,9 @@ const PY_IGNORE = ['*VSOCK*'];
 // unittest's verbose runner: "name (module.Class.name) ... verdict", where
 // the test's own output (or a docstring line) may come between the name and
 // the verdict, which then ends a later line.
-const PY_START = /^(\w+) \(([\w.]+)\)/;
+// The id is dotted (module.Class.method): a test's own output such as
+// "thread (17572)" is no case.
+const PY_START = /^(\w+) \(([A-Za-z_]\w*(?:\.\w+)+)\)/;
 const PY_VERDICT = /(?:^|\.\.\. )(ok|FAIL|ERROR|skipped|expected failure|unexpected success)(?: .*)?$/;
 
 function verdictOutcome(v: string): Outcome {
@@ -79,6 +81,7 @@ export const pythonSuite: Suite = {
     'test_syslog', 'test_termios', 'test_tty', 'test_ioctl', 'test_wait3', 'test_wait4', 'test_sched', 'test_eintr',
     'test_platform', 'test_sysconfig', 'test_socketserver', 'test_threadsignals', 'test_faulthandler',
     'test_getpass', 'test_glob', 'test_pathlib', 'test_sqlite3', 'test_tarfile',
+    'test_io', 'test_mailbox', 'test_logging', 'test_zipfile', 'test_compileall', 'test_posixpath',
   ],
   quick: ['test_fcntl', 'test_select', 'test_epoll', 'test_pwd'],
   timeoutMs: 600_000,
