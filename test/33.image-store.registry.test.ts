@@ -117,6 +117,42 @@ describeWithRegistry('image store: pull from a real registry', () => {
     }
   }, 60_000);
 
+  it('gets credentials from a docker-credential helper (credHelpers, then credsStore), as docker does', async () => {
+    const front = await startTokenFront(reg.host, 'bob', 'from-helper');
+    const bin = join(work, 'bin');
+    const asked = join(work, 'helper-asked');
+    mkdirSync(bin, { recursive: true });
+    // A helper of docker-credential-helpers' protocol: `get`, the server URL on stdin, JSON out.
+    writeFileSync(join(bin, 'docker-credential-lxtest'), `#!/bin/sh\nread -r server\necho "$1 $server" >> ${asked}\nif [ "$server" = "${front.host}" ]; then echo '{"ServerURL":"${front.host}","Username":"bob","Secret":"from-helper"}'; else echo 'credentials not found in native keychain'; exit 1; fi\n`, { mode: 0o755 });
+    writeFileSync(join(bin, 'docker-credential-broken'), '#!/bin/sh\necho "the keychain is locked" >&2\nexit 3\n', { mode: 0o755 });
+    setEnv('PATH', `${bin}:${process.env.PATH}`);
+    mkdirSync(join(work, 'docker'), { recursive: true });
+    const config = (c: object) => writeFileSync(join(work, 'docker/config.json'), JSON.stringify(c));
+    try {
+      config({ credHelpers: { [front.host]: 'lxtest' }, credsStore: 'broken' });
+      const viaHelper = await lxzone('pull', '--quiet', `${front.host}/busybox:v1`);
+      expect(viaHelper.stderr).toBe('');
+      expect(viaHelper.code).toBe(0);
+      expect(readFileSync(asked, 'utf8').split('\n')[0]).toBe(`get ${front.host}`);
+      config({ credsStore: 'lxtest', auths: { [front.host]: {} } });
+      expect((await lxzone('pull', '--quiet', `${front.host}/busybox:v1`)).code).toBe(0);
+      // No credentials stored for a registry: anonymous (the loopback registry needs none).
+      expect((await lxzone('pull', '--quiet', `${reg.host}/busybox:v1`)).code).toBe(0);
+      config({ credsStore: 'broken' });
+      const broken = await lxzone('pull', `${front.host}/busybox:v1`);
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toBe(`lxzone: credential helper docker-credential-broken failed for ${front.host} (exit 3): the keychain is locked\n`);
+      config({ credsStore: 'absent' });
+      const absent = await lxzone('pull', `${front.host}/busybox:v1`);
+      expect(absent.stderr).toBe(`lxzone: ${join(work, 'docker/config.json')} names the credential helper docker-credential-absent, which is not in PATH\n`);
+      expect(front.tokens()).toBeGreaterThan(0);
+    } finally {
+      await front.stop();
+      rmSync(join(work, 'docker'), { recursive: true, force: true });
+      await lxzone('rmi', `${front.host}/busybox:v1`);
+    }
+  }, 60_000);
+
   it('resumes an interrupted download from its partial blob with an HTTP Range, and prune keeps the partial files of a pull in progress', async () => {
     const big = join(work, 'l-big');
     mkdirSync(big, { recursive: true });
