@@ -84,6 +84,9 @@ suite('docker pull, images, image inspect, run IMAGE, rmi', () => {
 
     // A container using the image: rmi is refused (409) and leaves the image; once it is gone, rmi removes everything.
     await ok(['run', '-d', '--name', 'user1', image, '/bin/busybox', 'sleep', '600']);
+    // docker exec runs as the image's User, names looked up in the image's /etc/passwd (not the host's).
+    expect(await ok(['exec', 'user1', 'id', '-u'])).toBe('1000');
+    expect(await ok(['exec', '-u', 'root', 'user1', 'id', '-u'])).toBe('0');
     const c = JSON.parse(await ok(['inspect', 'user1']))[0] as { Image: string; Config: { Image: string } };
     expect([c.Image, c.Config.Image]).toEqual([info.Id, image]);
     expect(await ok(['ps', '--filter', `ancestor=${image}`, '--format', '{{.Names}}'])).toBe('user1');

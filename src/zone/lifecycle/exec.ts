@@ -100,7 +100,7 @@ export function startExec(store: ZoneStore, target: ExecTarget, o: ExecOptions, 
   const prepared = prepareZoneRootfs(store, cfg, ids ? { idShift: ids.idBase } : {});
   const proc = zoneProcess(cfg, prepared.image);
   const spec = o.user ?? proc.user;
-  const user = spec !== undefined ? resolveUser(spec, prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
+  const user = spec !== undefined ? resolveUser(spec, prepared.readFile ?? prepared.rootfs ?? '/') : { uid: 0, gid: 0 };
   // The zone's supervisor settings, policy and ids as its runtime record has
   // them (plan.ts AttachRecord: spec and hosting fields by their names); a
   // rootless zone's ids are the caller's own.
