@@ -1,6 +1,6 @@
 // mount(2) of a block filesystem in a zone (issue 21 part 1): ext4 on the
 // zone's own /dev/loop0 is served by fuse2fs with the zone's privileges, never
-// by the host kernel; read, write, umount. Then a hostile (corrupted) image
+// by the host kernel; read, write, umount. vfat likewise through fusefat. Then a hostile (corrupted) image
 // fails cleanly, and a source that is not one of the zone's loop devices is
 // left to the kernel, which refuses ext4 in a user namespace.
 import { execFileSync } from 'node:child_process';
@@ -82,5 +82,35 @@ print('mounted', any(' /tmp/m ' in l for l in open('/proc/self/mountinfo')))`,
     // Not a zone loop device: the kernel decides, and refuses ext4 in a user namespace.
     expect(r.text).toContain('plain-file 1\n');
     expect(r.text).toContain('mounted False');
+  });
+});
+
+describe('mount(2) of vfat on a zone loop device, served by fusefat', () => {
+  it('mounts, reads, writes, unmounts; the file is in the image afterwards; read-only when asked', async () => {
+    const r = await zone(
+      `mkdir -p /tmp/m && mkfs.vfat -C /tmp/fat.img 8192 >/dev/null && ${FX}/loopdev attach /tmp/fat.img >/dev/null`,
+      `print('mount', mount('/dev/loop0', '/tmp/m', 'vfat'))
+print('type', [l.split(' - ')[1].split()[0] for l in open('/proc/self/mountinfo') if ' /tmp/m ' in l])
+open('/tmp/m/new.txt', 'w').write('written in a zone\\n')
+print('back', open('/tmp/m/new.txt').read().strip())
+print('umount', umount('/tmp/m'))
+print('gone', os.path.exists('/tmp/m/new.txt'))
+print('ro', mount('/dev/loop0', '/tmp/m', 'vfat', 1))
+print('kept', open('/tmp/m/new.txt').read().strip())
+try:
+    open('/tmp/m/other.txt', 'w')
+    print('write-ro 0')
+except OSError as e:
+    print('write-ro', e.errno)
+print('umount', umount('/tmp/m'))`,
+    );
+    expect(r.text).toContain('mount 0');
+    expect(r.text).toContain("type ['fuse.fusefat']"); // user space, not the kernel's vfat
+    expect(r.text).toContain('back written in a zone');
+    expect(r.text).toContain('gone False');
+    expect(r.text).toContain('ro 0');
+    expect(r.text).toContain('kept written in a zone');
+    expect(r.text).toContain('write-ro 30'); // EROFS
+    expect(r.text.match(/umount 0/g)?.length, r.text).toBe(2);
   });
 });

@@ -75,7 +75,7 @@ int build_root(const FuseMountJob& j) {
   return 0;
 }
 
-[[noreturn]] void driver_main(char* const argv[]) {
+[[noreturn]] void driver_main(const char* path, char* const argv[]) {
   int err = 0;
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) err = errno;
@@ -87,7 +87,7 @@ int build_root(const FuseMountJob& j) {
   if (!err) {
     syscall(SYS_close_range, 3, ~0U, 0);
     char* const envp[] = {nullptr};
-    execve("/usr/bin/fuse2fs", argv, envp);
+    execve(path, argv, envp);
     err = errno;
   }
   syscall(SYS_exit_group, 100 + (err & 0x7f));
@@ -109,7 +109,7 @@ int helper_main(const FuseMountJob& j, char* const argv[]) {
   ca.exit_signal = SIGCHLD;
   long driver = syscall(SYS_clone3, &ca, sizeof ca);
   if (driver < 0) return errno;
-  if (driver == 0) driver_main(argv);
+  if (driver == 0) driver_main(j.driver == FuseDriver::kFusefat ? "/usr/bin/fusefat" : "/usr/bin/fuse2fs", argv);
   // Mounted when /mnt is the root of another mount (statx never asks the
   // driver: AT_STATX_DONT_SYNC); failed when the driver exits first.
   for (long deadline = now_ms() + kWaitMs;;) {
@@ -145,12 +145,15 @@ int helper_main(const FuseMountJob& j, char* const argv[]) {
 int mount_fuse_in_zone(const FuseMountJob& j) {
   char* argv[8];
   int a = 0;
-  argv[a++] = const_cast<char*>("fuse2fs");
+  // fusefat mounts read-only unless told "rw+" (its writing is marked
+  // experimental: a risk to the zone's own image, nothing else).
+  bool fat = j.driver == FuseDriver::kFusefat;
+  argv[a++] = const_cast<char*>(fat ? "fusefat" : "fuse2fs");
   argv[a++] = const_cast<char*>("/image");
   argv[a++] = const_cast<char*>("/mnt");
   argv[a++] = const_cast<char*>("-f");
   argv[a++] = const_cast<char*>("-o");
-  argv[a++] = const_cast<char*>(j.read_only ? "ro,allow_other" : "allow_other");
+  argv[a++] = const_cast<char*>(j.read_only ? "ro,allow_other" : fat ? "rw+,allow_other" : "allow_other");
   argv[a] = nullptr;
   struct clone_args ca = {};
   ca.exit_signal = 0;  // reaped here with __WALL; no SIGCHLD for Node's loop

@@ -1,5 +1,5 @@
 // A block filesystem mounted in a zone, served by a FUSE driver in user space
-// (fuse2fs for ext2/3/4) instead of the host kernel: the host never parses a
+// (fuse2fs for ext2/3/4, fusefat for vfat) instead of the host kernel: the host never parses a
 // zone's image. The driver runs with the zone's privileges and nothing more:
 // in the zone's cgroup, as the zone's root in the zone's user namespace, in
 // pid, network, IPC and UTS namespaces of its own (empty), no_new_privs, in a
@@ -12,6 +12,9 @@
 
 namespace lxz {
 
+// The user-space drivers, each a Debian package's binary in the host's /usr.
+enum class FuseDriver { kFuse2fs, kFusefat };
+
 struct FuseMountJob {
   int user_ns;        // the caller's user namespace
   int mnt_ns;         // the caller's mount namespace
@@ -20,6 +23,7 @@ struct FuseMountJob {
   int target;         // O_PATH of the mount point, reached through the caller's root
   bool read_only;
   unsigned long attr; // MOUNT_ATTR_* to set on the mount (nosuid, nodev are always set)
+  FuseDriver driver = FuseDriver::kFuse2fs;
 };
 
 // 0 or an errno; the driver keeps serving until the mount is gone.
