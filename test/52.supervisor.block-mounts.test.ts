@@ -113,4 +113,21 @@ print('umount', umount('/tmp/m'))`,
     expect(r.text).toContain('write-ro 30'); // EROFS
     expect(r.text.match(/umount 0/g)?.length, r.text).toBe(2);
   });
+
+  it('a hostile vfat image (a FAT boot sector, random tables and directories) fails or mounts in the driver; nothing else is touched', async () => {
+    const r = await zone(
+      `mkdir -p /tmp/m && mkfs.vfat -C /tmp/bad.img 8192 >/dev/null && ` +
+        `head -c 65536 /dev/urandom | dd of=/tmp/bad.img bs=512 seek=1 conv=notrunc 2>/dev/null && ${FX}/loopdev attach /tmp/bad.img >/dev/null`,
+      `r = mount('/dev/loop0', '/tmp/m', 'vfat')
+print('hostile-mount', 'ok' if r == 0 else 'errno')
+if r == 0:
+    try: os.listdir('/tmp/m')
+    except OSError: pass
+    print('umount', umount('/tmp/m'))
+print('left', any(' /tmp/m ' in l for l in open('/proc/self/mountinfo')))`,
+    );
+    expect(r.text).toMatch(/hostile-mount (ok|errno)/);
+    expect(r.text).toContain('left False');
+    expect(r.code, r.text).toBe(0);
+  });
 });
