@@ -6,13 +6,14 @@
 // the registry is refused at pull with nothing left in the store.
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTar } from './support/handmade-tar.js';
+import { runNodeAsNobody } from './support/nobody.js';
 import { busyboxRoot, describeWithRegistry, ociLayout, push, startRegistry, upperLayer, type Registry } from './support/registry.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -107,6 +108,30 @@ describeWithRegistry('zones from the image store', () => {
     }
     const after = (JSON.parse((await lxzone('images', '--json')).stdout) as { refs: string[]; users: string[] }[]).find((i) => i.refs.includes(ref))?.users;
     expect(after).toEqual([]);
+  }, 120_000);
+
+  it('as an unprivileged user: pull works (blobs only), run --image and create --image say they need root, before pulling', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lxzone-33-nobody-'));
+    chownSync(home, 65534, 65534); // nobody's own home (lxzone refuses a state directory others can write)
+    try {
+      const env = { PATH: process.env.PATH, HOME: home };
+      const cli = (...args: string[]) => runNodeAsNobody((root) => [join(root, 'test/support/cli-entry.ts'), ...args], { cwd: '/tmp', env });
+      const ref = `${reg.host}/busybox:v1`;
+      const run = await cli('run', '--image', ref, '--', '/bin/true');
+      expect(run.stderr).toMatch(new RegExp(`^lxzone: image ${ref.replace(/\./g, '\\.')}: a zone of the image store needs root: .*id-mapped.*lxzone image save`));
+      expect(run.code).toBe(125);
+      const create = await cli('create', 'z', '--image', ref);
+      expect(create.stderr).toBe(run.stderr);
+      expect(create.code).toBe(1);
+      const blobs = join(home, '.local/share/lxzone/images/blobs/sha256');
+      expect(existsSync(blobs) ? readdirSync(blobs) : []).toEqual([]); // nothing pulled for them
+      const pull = await cli('pull', '--quiet', ref);
+      expect(pull.stderr).toBe('');
+      expect(pull.code).toBe(0);
+      expect(readdirSync(join(home, '.local/share/lxzone/images/layers'))).toEqual([]); // not unpacked without root
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   }, 120_000);
 
   it('refuses a hostile layer from the registry at pull, leaving nothing in the store', async () => {

@@ -5,6 +5,7 @@
 // first, as `docker run` does.
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
+import { LxzoneError } from '../../../errors.js';
 import { readRootFile, type ZoneFileReader } from '../../config/user.js';
 import type { ImageConfig } from '../manifests.js';
 import { pullImage, type PullEvent } from '../registry/pull.js';
@@ -49,7 +50,17 @@ export function layeredReader(layers: string[]): ZoneFileReader {
   };
 }
 
+/** Why a zone of the image store needs root, said before anything is pulled. */
+export function assertStoreZonesAllowed(ref: string): void {
+  if (process.getuid?.() === 0) return;
+  throw new LxzoneError(
+    `image ${ref}: a zone of the image store needs root: the image's layers are unpacked once with their owners and overlayfs whiteout devices, and shared read-only by every zone through mounts id-mapped onto its ids (lxzone pull, images and image save work without root; for a rootless zone, unpack the image into it: lxzone image save ${ref} -o img.tar, then lxzone create NAME --image img.tar)`,
+    { code: 'EPERM' },
+  );
+}
+
 export async function zoneImage(store: ImageStore, ref: string, onPull?: (e: PullEvent) => void): Promise<ZoneImage> {
+  assertStoreZonesAllowed(ref);
   let record = store.resolve(ref);
   if (!record) record = await pullImage(store, parseImageRef(ref), onPull ? { onEvent: onPull } : {});
   const layers = record.layers.map((l, i) => store.layers.unpack(l.digest, `image ${ref}: layer ${i}`).dir);
