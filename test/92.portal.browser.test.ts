@@ -5,15 +5,20 @@
 // origin refused (CSRF, websocket), and a terminal into a zone that runs a
 // command, takes Ctrl-C and follows the window's size.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
-import { repoRoot } from './support/zones.js';
+import { makeBusyboxImage, repoRoot } from './support/zones.js';
 
-const env = useLifecycleEnv(92);
+const tmp: string[] = [];
+const env = useLifecycleEnv(92, {
+  afterReset: () => {
+    for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
+  },
+});
 const { ok } = env;
 const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots to look at (LXZONE_PORTAL_SHOTS=docs/portal writes the docs' ones). */
@@ -23,6 +28,8 @@ let browser: Browser;
 let daemon: ChildProcess | undefined;
 let url = '';
 let token = '';
+/** What the portal's process wrote on stderr (its log). */
+let daemonErr = '';
 
 /** `lxzone daemon --portal 127.0.0.1:0`: the URL and the token it prints once. */
 async function startPortalDaemon(): Promise<void> {
@@ -33,8 +40,12 @@ async function startPortalDaemon(): Promise<void> {
   daemon = child;
   let out = '';
   let err = '';
+  daemonErr = '';
   child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
+  child.stderr!.on('data', (d) => {
+    err += d;
+    daemonErr += d;
+  });
   await waitFor(() => /login token \(shown once\): \S+/.test(out) || child.exitCode !== null, 60_000);
   const m = /lxzone portal: (http:\S+)\nlogin token \(shown once\): (\S+)/.exec(out);
   if (!m) throw new Error(`the daemon did not print its portal: ${out} ${err}`);
@@ -263,4 +274,89 @@ describe('lxzone daemon --portal', () => {
     await p.screenshot({ path: join(shots, 'syscalls-narrow.png') });
     await p.context().close();
   });
+
+  it('serves the portal beside a daemon the CLI started on demand, live, and slows down a token guesser', async () => {
+    // The CLI's boot starts a daemon on demand; `daemon --portal` then serves the portal for it.
+    await ok(['create', 'solo', '--', '/bin/sleep', '600']);
+    await ok(['boot', 'solo']);
+    await startPortalDaemon();
+    expect(daemonErr).toMatch(/another lxzone daemon already serves .*; serving the portal for it/);
+    const p = await loggedIn();
+    await expect.poll(() => row(p, 'solo').innerText(), { timeout: 30_000 }).toContain('running');
+    // Changes made through the other daemon reach the open page (pushed: the store's files changed).
+    await ok(['halt', 'solo']);
+    await expect.poll(() => row(p, 'solo').innerText(), { timeout: 30_000 }).toContain('stopped');
+    await ok(['create', 'later', '--', '/bin/sleep', '600']);
+    await row(p, 'later').waitFor({ timeout: 30_000 });
+    await p.context().close();
+
+    // Wrong tokens: five are answered, then this address waits, even with the right token.
+    const login = (t: string) => fetch(`${url}api/login`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url.replace(/\/$/, '') }, body: JSON.stringify({ token: t }) });
+    for (let i = 0; i < 5; i++) expect((await login(`wrong-${i}`)).status).toBe(401);
+    const limited = await login('wrong-5');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await limited.json()) as { error: string }).error).toMatch(/too many wrong tokens/);
+    const right = await login(token);
+    expect(right.status).toBe(429);
+    expect(right.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('creates zones from an image (with a disk cap) and from a template; disk plot, unsupported-syscall events, log search and download', async () => {
+    const archive = makeBusyboxImage(92, tmp);
+    // A zone that asks for syscalls no kernel has (1000, 1001): each comes back ENOSYS and is reported.
+    await ok(['create', 'unsup', '--', '/usr/bin/python3', '-c', 'import ctypes, time; l = ctypes.CDLL(None); l.syscall(1000); l.syscall(1001); time.sleep(600)']);
+    await ok(['boot', 'unsup']);
+    await startPortalDaemon();
+    const p = await loggedIn();
+
+    // From an image, with a disk cap, booted at once; its command keeps a quoted word together.
+    await p.getByLabel('Name', { exact: true }).fill('img');
+    await p.getByLabel(/^Image archive on the host/).fill(archive);
+    await p.getByLabel(/^Command/).fill(`/bin/sh -c 'i=0; while true; do i=$((i+1)); echo alpha-$i; echo beta-$i; sleep 1; done'`);
+    await p.getByLabel(/^Disk cap/).fill('64');
+    await p.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => row(p, 'img').innerText(), { timeout: 60_000 }).toContain('running');
+    const img = JSON.parse(await ok(['inspect', 'img']));
+    expect(img.config.rootfs.type).toBe('image');
+    expect(img.config.resources.diskBytes).toBe(64 * 1024 * 1024);
+
+    // From a template: the configuration of img, its own name, not booted.
+    await p.getByLabel('Name', { exact: true }).fill('img2');
+    await p.getByLabel('Or copy the configuration of').selectOption('img');
+    await p.getByLabel('Boot it now').uncheck();
+    await p.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => row(p, 'img2').innerText(), { timeout: 60_000 }).toContain('stopped');
+    const img2 = JSON.parse(await ok(['inspect', 'img2']));
+    expect(img2.config.command).toEqual(img.config.command);
+    expect(img2.config.resources.diskBytes).toBe(64 * 1024 * 1024);
+
+    // The image zone's page: its disk against its cap; the log searched and downloaded.
+    await p.getByRole('link', { name: 'img', exact: true }).click();
+    await p.getByRole('heading', { name: 'Zone img' }).waitFor();
+    const diskPlot = p.locator('figure.plot', { hasText: 'Disk' });
+    await expect.poll(() => diskPlot.innerText(), { timeout: 30_000 }).toContain('of 64.0 MiB');
+    await expect.poll(() => p.locator('#log').innerText(), { timeout: 30_000 }).toMatch(/beta-2\b/);
+    await p.getByLabel('Search').fill('beta');
+    const shown = (await p.locator('#log').innerText()).split('\n').filter(Boolean);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.every((l) => l.includes('beta'))).toBe(true);
+    const [download] = await Promise.all([p.waitForEvent('download'), p.getByRole('link', { name: 'Download' }).click()]);
+    expect(download.suggestedFilename()).toBe('img.log');
+    const saved = readFileSync((await download.path())!, 'utf8');
+    expect(saved).toMatch(/^alpha-1$/m);
+    expect(saved).toMatch(/^beta-1$/m);
+
+    // The zone that asked for missing syscalls: its events, newest first, with their numbers.
+    await p.goto(`${url}#/zone/unsup`);
+    await p.getByRole('heading', { name: 'Zone unsup' }).waitFor();
+    const events = p.locator('#unsupported-events');
+    await expect.poll(() => events.innerText(), { timeout: 30_000 }).toContain('#1001');
+    const text = await events.innerText();
+    expect(text).toContain('#1000');
+    expect(text.indexOf('#1001')).toBeLessThan(text.indexOf('#1000'));
+    await p.screenshot({ path: join(shots, 'zone-events.png'), fullPage: true });
+    await p.context().close();
+  });
 });
+

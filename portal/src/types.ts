@@ -34,10 +34,27 @@ export interface Usage {
   pids: { current: number; max: number | null };
 }
 
+export interface UnsupportedEvent {
+  at: string;
+  pid: number;
+  abi: string;
+  nr: number;
+  args: string[];
+  /** Added by the portal's API from the ABI's table. */
+  name?: string;
+}
+
+export interface DiskUsage {
+  size: number;
+  used: number;
+  available: number;
+}
+
 export interface ZoneDetails extends ZoneInfo {
   config?: Record<string, unknown> & { env?: Record<string, string>; resources?: Record<string, number> };
   syscalls?: ZoneStats;
   usage?: Usage;
+  unsupportedEvents?: UnsupportedEvent[];
 }
 
 export interface StatsResult {
@@ -46,5 +63,7 @@ export interface StatsResult {
   usage?: Usage;
   cpuPercent?: number;
   syscalls: ZoneStats;
+  disk?: DiskUsage;
+  unsupportedEvents?: UnsupportedEvent[];
   note?: string;
 }

@@ -8,7 +8,7 @@ import { bytes, duration, h, mount, say } from './dom.js';
 import { logsPanel } from './logs.js';
 import { Plot } from './plot.js';
 import { terminalPanel } from './terminal.js';
-import type { StatsResult, SyscallCount, ZoneDetails, ZoneStats } from './types.js';
+import type { StatsResult, SyscallCount, UnsupportedEvent, ZoneDetails, ZoneStats } from './types.js';
 
 let cleanup: (() => void)[] = [];
 
@@ -58,16 +58,39 @@ function countsTable(caption: string, rows: SyscallCount[]): HTMLElement {
   );
 }
 
-function syscallsPanel(): { el: HTMLElement; update: (s: ZoneStats | undefined) => void } {
+/** The newest unsupported-syscall events (the daemon keeps the last 50 per zone), newest first. */
+function eventsTable(events: UnsupportedEvent[]): HTMLElement {
+  if (events.length === 0) return h('p', { id: 'unsupported-events' }, 'Unsupported-syscall events: none.');
+  return h(
+    'table',
+    { class: 'counts events', id: 'unsupported-events' },
+    h('caption', {}, 'Unsupported-syscall events, newest first'),
+    h('thead', {}, h('tr', {}, ...['Time', 'PID', 'ABI', 'Syscall', 'Arguments'].map((t) => h('th', { scope: 'col' }, t)))),
+    h(
+      'tbody',
+      {},
+      ...events.map((e) =>
+        h('tr', {}, h('td', {}, new Date(e.at).toLocaleTimeString()), h('td', {}, String(e.pid)), h('td', {}, e.abi), h('td', {}, e.name ?? `#${e.nr}`), h('td', { class: 'args' }, e.args.join(', '))),
+      ),
+    ),
+  );
+}
+
+function syscallsPanel(): { el: HTMLElement; update: (s: ZoneStats | undefined, events: UnsupportedEvent[] | undefined) => void } {
   const body = h('div', {}, h('p', {}, 'Counted while the zone runs.'));
   return {
     el: h('section', { 'aria-labelledby': 'sc-title' }, h('h2', { id: 'sc-title' }, 'Notified syscalls'), body),
-    update: (s) => {
-      if (!s) return;
+    update: (s, events) => {
+      if (!s && !events) return;
       body.replaceChildren(
-        countsTable('Notified (answered by the supervisor)', s.notified),
-        countsTable('Unsupported (refused with ENOSYS, one event each)', s.unsupported),
-        h('p', {}, `Handler errors: ${s.handlerErrors}; timeouts: ${s.jsTimeouts}.`),
+        ...(s
+          ? [
+              countsTable('Notified (answered by the supervisor)', s.notified),
+              countsTable('Unsupported (refused with ENOSYS, one event each)', s.unsupported),
+              h('p', {}, `Handler errors: ${s.handlerErrors}; timeouts: ${s.jsTimeouts}.`),
+            ]
+          : []),
+        eventsTable(events ?? []),
       );
     },
   };
@@ -113,9 +136,16 @@ export async function showZone(name: string): Promise<void> {
   const mem = new Plot('Memory', bytes);
   const cpu = new Plot('CPU (% of one CPU)', (n) => `${n.toFixed(1)}%`);
   const tasks = new Plot('Tasks', (n) => String(Math.round(n)));
+  // Only a disk-capped zone has a filesystem of its own to measure (its root, an ext4 image).
+  const disk = d.config?.resources?.diskBytes ? new Plot('Disk', bytes) : undefined;
   const sc = syscallsPanel();
-  sc.update(d.syscalls);
-  const usage = h('section', { 'aria-labelledby': 'usage-title' }, h('h2', { id: 'usage-title' }, 'Usage against caps'), h('div', { class: 'plots' }, mem.el, cpu.el, tasks.el));
+  sc.update(d.syscalls, d.unsupportedEvents);
+  const usage = h(
+    'section',
+    { 'aria-labelledby': 'usage-title' },
+    h('h2', { id: 'usage-title' }, 'Usage against caps'),
+    h('div', { class: 'plots' }, mem.el, cpu.el, tasks.el, disk?.el ?? null),
+  );
   const running = d.state === 'running';
   const logs = logsPanel(name);
   const term = terminalPanel(name);
@@ -144,7 +174,9 @@ export async function showZone(name: string): Promise<void> {
           cpu.push(s.cpuPercent ?? 0, s.usage.cpu.cpus === null ? null : s.usage.cpu.cpus * 100);
           tasks.push(s.usage.pids.current, s.usage.pids.max);
         }
-        sc.update(s.syscalls);
+        // Against the cap as set (the filesystem in it is a little smaller: ext4's own metadata).
+        if (disk && s.disk) disk.push(s.disk.used, s.caps.diskBytes ?? s.disk.size);
+        sc.update(s.syscalls, s.unsupportedEvents);
       } catch {
         // The zone stopped meanwhile: the plots stay as they were.
       }

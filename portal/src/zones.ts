@@ -44,12 +44,26 @@ function table(zones: ZoneInfo[]): HTMLElement {
   );
 }
 
+/** A command line as words: spaces separate, '…' and "…" keep spaces (no escapes, no variables). */
+export function words(line: string): string[] {
+  return [...line.matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+}
+
+/** The template choices: every zone, kept as the list changes (the choice stays if its zone does). */
+function templateOptions(select: HTMLSelectElement, zones: ZoneInfo[]): void {
+  const chosen = select.value;
+  select.replaceChildren(h('option', { value: '' }, '(none)'), ...zones.map((z) => h('option', { value: z.name }, z.name)));
+  if (zones.some((z) => z.name === chosen)) select.value = chosen;
+}
+
 function createForm(zones: ZoneInfo[]): HTMLElement {
   const name = h('input', { id: 'new-name', name: 'name', required: true, pattern: '[a-z0-9][a-z0-9_.\\-]{0,62}', autocomplete: 'off' });
   const image = h('input', { id: 'new-image', name: 'image', placeholder: '/srv/images/app.tar', autocomplete: 'off' });
-  const template = h('select', { id: 'new-template', name: 'template' }, h('option', { value: '' }, '(none)'), ...zones.map((z) => h('option', { value: z.name }, z.name)));
+  const template = h('select', { id: 'new-template', name: 'template' });
+  templateOptions(template, zones);
   const command = h('input', { id: 'new-command', name: 'command', placeholder: '/bin/sleep 3600', autocomplete: 'off' });
   const memory = h('input', { id: 'new-memory', name: 'memory', type: 'number', min: 1, placeholder: 'no cap' });
+  const disk = h('input', { id: 'new-disk', name: 'disk', type: 'number', min: 1, placeholder: 'no cap' });
   const boot = h('input', { id: 'new-boot', name: 'boot', type: 'checkbox', checked: true });
   const form = h(
     'form',
@@ -61,10 +75,12 @@ function createForm(zones: ZoneInfo[]): HTMLElement {
     image,
     h('label', { for: 'new-template' }, 'Or copy the configuration of'),
     template,
-    h('label', { for: 'new-command' }, 'Command (space-separated; empty: the image’s)'),
+    h('label', { for: 'new-command' }, 'Command (words separated by spaces, quotes keep a word together; empty: the image’s)'),
     command,
     h('label', { for: 'new-memory' }, 'Memory cap (MiB)'),
     memory,
+    h('label', { for: 'new-disk' }, 'Disk cap (MiB, an image zone’s root)'),
+    disk,
     h('label', { class: 'inline' }, boot, ' Boot it now'),
     h('button', { type: 'submit' }, 'Create'),
   );
@@ -73,8 +89,9 @@ function createForm(zones: ZoneInfo[]): HTMLElement {
     const body: Record<string, unknown> = { name: name.value.trim(), boot: boot.checked };
     if (image.value.trim()) body.image = image.value.trim();
     if (template.value) body.template = template.value;
-    if (command.value.trim()) body.command = command.value.trim().split(/\s+/);
+    if (command.value.trim()) body.command = words(command.value.trim());
     if (memory.value) body.memoryBytes = Number(memory.value) * 1024 * 1024;
+    if (disk.value) body.diskBytes = Number(disk.value) * 1024 * 1024;
     say(`creating ${body.name as string}…`);
     api('POST', '/api/zones', body).then(
       () => {
@@ -96,6 +113,8 @@ export async function showZones(): Promise<void> {
   events.addEventListener('zones', (e) => {
     const fresh = JSON.parse((e as MessageEvent<string>).data) as ZoneInfo[];
     document.getElementById('zones')?.replaceWith(table(fresh));
+    const select = document.getElementById('new-template');
+    if (select instanceof HTMLSelectElement) templateOptions(select, fresh);
   });
   events.addEventListener('error', () => say('live updates interrupted; retrying…'));
 }

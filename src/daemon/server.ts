@@ -49,6 +49,9 @@ function optNumber(params: Record<string, unknown> | undefined, key: string): nu
   return v;
 }
 
+/** Requests after which the portal's open pages get the zone list again (what else changes, the store's files show). */
+const CHANGES: ReadonlySet<Method> = new Set(['boot', 'halt', 'reboot', 'destroy', 'update', 'refresh']);
+
 export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon> {
   const env = o.env ?? process.env;
   const opts = lifecycleOptionsFromEnv(env, o.lifecycle);
@@ -65,7 +68,7 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
   } catch (e) {
     if ((e as LxzoneError).code !== 'EBUSY') throw e;
     const pid = readLockHolder(paths.lock)?.holder?.pid;
-    throw new LxzoneError(`another lxzone daemon already serves ${store.runtimeDir}${pid ? ` (pid ${pid})` : ''}`, { code: 'EBUSY' });
+    throw new LxzoneError(`another lxzone daemon already serves ${store.runtimeDir}${pid ? ` (pid ${pid})` : ''}`, { code: 'EBUSY', where: paths.lock });
   }
 
   // On cgroup v2, into a leaf of lxzone's own subtree (cgroups/daemon-leaf.ts): after the lock, so only
@@ -143,7 +146,10 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
       Promise.resolve()
         .then(() => call(req.method, req.params))
         .then(
-          (result) => send({ id, result: result ?? null }),
+          (result) => {
+            if (CHANGES.has(req.method)) portal?.changed();
+            send({ id, result: result ?? null });
+          },
           (e: unknown) => send({ id, error: errorBody(e) }),
         );
     });
@@ -226,7 +232,16 @@ export async function runDaemon(o: DaemonOptions = {}): Promise<void> {
     process.stderr.write(`${stamp()} uncaught exception: ${e?.stack ?? String(e)}\n`);
     if (e?.code !== 'EPIPE' && e?.code !== 'ECONNRESET') process.exit(70);
   });
-  const d = await startDaemon(o);
+  let d: RunningDaemon;
+  try {
+    d = await startDaemon(o);
+  } catch (e) {
+    // `daemon --portal` while a daemon (one the CLI started on demand, or a service) already serves this
+    // state: the portal alone, in this process, acting through that daemon's socket like the CLI does.
+    const lock = daemonPaths(lifecycleOptionsFromEnv(o.env ?? process.env, o.lifecycle).store).lock;
+    if (!o.portal || (e as LxzoneError).code !== 'EBUSY' || (e as LxzoneError).where !== lock) throw e;
+    return runPortalBeside(o.portal, o, (e as LxzoneError).message);
+  }
   const onSignal = () => void d.stop();
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -238,5 +253,21 @@ export async function runDaemon(o: DaemonOptions = {}): Promise<void> {
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   // The supervisor's native thread would keep the process up; our zones are detached and wait for the next daemon.
+  process.exit(0);
+}
+
+/** The portal for a daemon that runs in another process; until SIGTERM/SIGINT. */
+async function runPortalBeside(addr: PortalAddress, o: DaemonOptions, why: string): Promise<void> {
+  const { store } = lifecycleOptionsFromEnv(o.env ?? process.env, o.lifecycle);
+  const log = o.log ?? ((line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+  const { startPortal } = await import('./portal/server.js');
+  const portal = await startPortal(addr, store, log, { standalone: true });
+  log(`portal ${process.pid}: ${why}; serving the portal for it at ${portal.url} (this process serves the portal only; stop it with Ctrl-C or SIGTERM)`);
+  process.stdout.write(`lxzone portal: ${portal.url}\nlogin token (shown once): ${portal.token}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await portal.close();
   process.exit(0);
 }

@@ -11,6 +11,7 @@ import type { SyscallCount, ZoneStats } from '../../zone/stats.js';
 import * as api from '../../zone/lifecycle/api.js';
 import type { ResourceChanges } from '../../zone/lifecycle/api.js';
 import type { ZoneConfig } from '../../zone/config/types.js';
+import type { UnsupportedEvent } from '../../zone/lifecycle/unsupported-log.js';
 import { HttpError, readJson, sendJson, zoneName } from './http-util.js';
 import { streamLogs } from './streams.js';
 
@@ -33,9 +34,8 @@ function redacted<T extends { config?: ZoneConfig }>(d: T): T {
   return { ...d, config: { ...d.config, env: Object.fromEntries(Object.keys(d.config.env).map((k) => [k, HIDDEN])) } };
 }
 
-/** Counters name their syscalls (the supervisor counts numbers per ABI). */
-function named<T extends { syscalls?: ZoneStats }>(d: T): T {
-  if (!d.syscalls) return d;
+/** Counters and events name their syscalls (the supervisor counts numbers per ABI). */
+function named<T extends { syscalls?: ZoneStats; unsupportedEvents?: UnsupportedEvent[] }>(d: T): T {
   const name = (abi: string, nr: number): string | undefined => {
     try {
       return loadTable(abi as Abi).syscalls.find((s) => s.nr === nr)?.name;
@@ -43,8 +43,12 @@ function named<T extends { syscalls?: ZoneStats }>(d: T): T {
       return undefined; // an ABI without a table here: the number says enough
     }
   };
-  const rows = (r: SyscallCount[]) => r.map((c) => ({ ...c, name: name(c.abi, c.nr) }));
-  return { ...d, syscalls: { ...d.syscalls, notified: rows(d.syscalls.notified), unsupported: rows(d.syscalls.unsupported) } };
+  const rows = <R extends { abi: string; nr: number }>(r: R[]) => r.map((c) => ({ ...c, name: name(c.abi, c.nr) }));
+  return {
+    ...d,
+    ...(d.syscalls ? { syscalls: { ...d.syscalls, notified: rows(d.syscalls.notified), unsupported: rows(d.syscalls.unsupported) } } : {}),
+    ...(d.unsupportedEvents ? { unsupportedEvents: rows(d.unsupportedEvents) } : {}),
+  };
 }
 
 function resourceChanges(body: Record<string, unknown>): ResourceChanges {

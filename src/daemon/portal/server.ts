@@ -17,6 +17,7 @@ import { projectRoot } from '../../native.js';
 import type { ZoneStore } from '../../zone/state/store.js';
 import { PortalAuth, sameOrigin } from './auth.js';
 import { HttpError, readJson, securityHeaders, sendError, sendJson, zoneName } from './http-util.js';
+import { LoginLimiter } from './login-limit.js';
 import { apiRoutes } from './routes.js';
 import { ZoneWatch } from './streams.js';
 import { serveTerminal } from './terminal.js';
@@ -39,7 +40,18 @@ export function parsePortalAddress(s: string): PortalAddress {
 export interface RunningPortal {
   url: string;
   token: string;
+  /** The daemon served a request that may have changed a zone: open pages get the list again. */
+  changed(): void;
   close(): Promise<void>;
+}
+
+export interface PortalOptions {
+  /**
+   * Served beside a daemon that runs in another process (one the CLI started on
+   * demand, or a service): the API calls reach it through its socket and may
+   * start one again if it went away. In the daemon itself they never start one.
+   */
+  standalone?: boolean;
 }
 
 const STATIC: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.png': 'image/png' };
@@ -57,10 +69,11 @@ function staticFiles(): Map<string, { type: string; body: Buffer }> {
   return files;
 }
 
-export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l: string) => void): Promise<RunningPortal> {
+export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l: string) => void, po: PortalOptions = {}): Promise<RunningPortal> {
   const files = staticFiles();
   const auth = new PortalAuth(store.stateDir);
-  const o = { store, start: false } as const;
+  const logins = new LoginLimiter();
+  const o = { store, start: po.standalone === true };
   const routes = apiRoutes(o);
   const watch = new ZoneWatch(o, log);
   let allowedHosts: Set<string> | undefined;
@@ -81,11 +94,19 @@ export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l
       return;
     }
     if (url.pathname === '/api/login' && method === 'POST') {
+      const from = req.socket.remoteAddress ?? 'unknown';
+      const wait = logins.retryAfter(from);
+      if (wait > 0) {
+        res.setHeader('Retry-After', String(wait));
+        throw new HttpError(429, `too many wrong tokens from ${from}: try again in ${wait} s`);
+      }
       const body = await readJson(req);
       if (!auth.checkToken(body.token)) {
-        log('portal: a login with a wrong token');
+        logins.failed(from);
+        log(`portal: a login with a wrong token from ${from}`);
         throw new HttpError(401, 'wrong token');
       }
+      logins.succeeded(from);
       const s = auth.newSession();
       res.setHeader('Set-Cookie', s.cookie);
       return sendJson(res, 200, { csrf: s.csrf });
@@ -162,6 +183,7 @@ export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l
   return {
     url: `http://${hostPart}:${port}/`,
     token: auth.token,
+    changed: () => watch.changed(),
     close: async () => {
       watch.close();
       for (const c of wss.clients) c.terminate();

@@ -1,11 +1,14 @@
 // The portal's streams, as server-sent events: a zone's logs (followed
 // through the same zoneLogs the CLI's `lxzone logs -f` uses) and the zone
-// list, which is compared every second against the last one sent, so a
-// change made by the CLI in another process shows without a reload.
+// list, sent again whenever the store's directories or the daemon's own
+// requests say a zone changed (store-watch.ts), so a change made by the CLI
+// in another process shows without a reload and without polling.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as api from '../../zone/lifecycle/api.js';
 import type { ZoneInfo } from '../../zone/lifecycle/types.js';
+import type { ZoneStore } from '../../zone/state/store.js';
 import { HttpError } from './http-util.js';
+import { StoreWatch } from './store-watch.js';
 
 function sseHeaders(res: ServerResponse): void {
   res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
@@ -47,15 +50,23 @@ export async function streamLogs(req: IncomingMessage, res: ServerResponse, name
 /** What a list change is: everything but the ever-moving figures (uptime, memory in use). */
 const signature = (zones: ZoneInfo[]) => JSON.stringify(zones.map(({ uptimeSeconds: _u, memory: _m, ...z }) => z));
 
-/** The zone list for every open page, polled once a second while one is open. */
+/**
+ * A resync now and then, for what no file and no request of ours shows (a zone
+ * whose processes died while no daemon watched it). Not what makes the page
+ * live: the store's events and the daemon's requests push each change at once.
+ */
+const RESYNC_MS = 120_000;
+
+/** The zone list for every open page, sent again when the store or the daemon says it changed. */
 export class ZoneWatch {
   private readonly clients = new Set<ServerResponse>();
-  private timer: NodeJS.Timeout | undefined;
+  private store: StoreWatch | undefined;
+  private resync: NodeJS.Timeout | undefined;
   private last: string | undefined;
   private lastZones: ZoneInfo[] = [];
 
   constructor(
-    private readonly o: api.ApiOptions,
+    private readonly o: api.ApiOptions & { store: ZoneStore },
     private readonly log: (l: string) => void,
   ) {}
 
@@ -67,22 +78,37 @@ export class ZoneWatch {
       this.clients.delete(res);
       if (this.clients.size === 0) this.stop();
     });
-    this.timer ??= setInterval(() => void this.poll(), 1000);
+    // Watched only while a page is open.
+    this.store ??= new StoreWatch(this.o.store.stateDir, this.o.store.runtimeDir, () => void this.poll());
+    this.resync ??= setInterval(() => void this.poll(), RESYNC_MS);
     void this.poll();
   }
 
+  /** The daemon served a request that may have changed a zone (boot, halt, update, ...). */
+  changed(): void {
+    this.store?.fire();
+  }
+
   private polling = false;
+  private again = false;
   private async poll(): Promise<void> {
-    if (this.polling) return;
+    // A change during a list is listed again after it: the one in flight may predate it.
+    if (this.polling) {
+      this.again = true;
+      return;
+    }
     this.polling = true;
     try {
-      const zones = await api.listZones(this.o);
-      const sig = signature(zones);
-      if (sig !== this.last) {
-        this.last = sig;
-        this.lastZones = zones;
-        for (const c of this.clients) sse(c, 'zones', zones);
-      }
+      do {
+        this.again = false;
+        const zones = await api.listZones(this.o);
+        const sig = signature(zones);
+        if (sig !== this.last) {
+          this.last = sig;
+          this.lastZones = zones;
+          for (const c of this.clients) sse(c, 'zones', zones);
+        }
+      } while (this.again && this.clients.size > 0);
     } catch (e) {
       this.log(`portal: zone list: ${(e as Error).message}`);
     } finally {
@@ -91,8 +117,10 @@ export class ZoneWatch {
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    if (this.resync) clearInterval(this.resync);
+    this.resync = undefined;
+    this.store?.close();
+    this.store = undefined;
     this.last = undefined;
   }
 

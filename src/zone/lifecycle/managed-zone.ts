@@ -12,6 +12,7 @@ import type { LifecycleOptions } from './options.js';
 import type { AttachRecord } from './plan.js';
 import type { RestartSchedule } from './restart-schedule.js';
 import type { LastExit } from './types.js';
+import type { UnsupportedLog } from './unsupported-log.js';
 
 export type ManagerLog = (message: string) => void;
 
@@ -54,6 +55,8 @@ export interface ManagerState {
   readonly booting: Set<string>;
   readonly restarts: RestartSchedule;
   readonly lastExit: Map<string, LastExit>;
+  /** The newest unsupported-syscall events of each zone (for inspect, stats and the portal). */
+  readonly unsupported: UnsupportedLog;
   /** The daemon is shutting down: no boot, no restart. */
   readonly closed: boolean;
   /** Runs fn after every earlier operation on the zone, under the zone's lock. */

@@ -26,6 +26,7 @@ import { RestartSchedule } from './restart-schedule.js';
 import { destroyLocked, stopZone } from './stop.js';
 import type { LastExit, ZoneDetails, ZoneInfo, ZoneStatsResult } from './types.js';
 import { setDesired } from './zone-files.js';
+import { UnsupportedLog } from './unsupported-log.js';
 
 export type { ManagerLog } from './managed-zone.js';
 
@@ -34,6 +35,7 @@ export class ZoneManager implements ManagerState {
   readonly booting = new Set<string>();
   readonly restarts = new RestartSchedule();
   readonly lastExit = new Map<string, LastExit>();
+  readonly unsupported = new UnsupportedLog();
   private readonly queues = new Map<string, Promise<unknown>>();
   closed = false;
 
@@ -102,7 +104,11 @@ export class ZoneManager implements ManagerState {
   }
 
   destroy(name: string, o: { force?: boolean } = {}): Promise<{ name: string; destroyed: true; warnings: string[] }> {
-    return this.serial(name, 'destroy', () => destroyLocked(this, name, o));
+    return this.serial(name, 'destroy', async () => {
+      const r = await destroyLocked(this, name, o);
+      this.unsupported.forget(name);
+      return r;
+    });
   }
 
   // ---- update / stats --------------------------------------------------------

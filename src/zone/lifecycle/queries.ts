@@ -2,6 +2,8 @@
 // zones it serves, its restart schedule, the state directory and the IPAM.
 // Nothing here changes a zone.
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { diskUsage } from '../cgroups/index.js';
 import { LxzoneError } from '../../errors.js';
 import type { ZoneConfig } from '../config/types.js';
 import { ImageStore } from '../image/store/images.js';
@@ -95,6 +97,7 @@ export async function inspectZone(m: ManagerState, name: string): Promise<ZoneDe
     details.usage = await cg.usage().catch(() => undefined);
   }
   if (z) details.syscalls = zoneCounters(z);
+  details.unsupportedEvents = m.unsupported.of(name);
   try {
     details.notification = notificationMode();
   } catch (err) {
@@ -117,6 +120,7 @@ export async function zoneStats(m: ManagerState, name: string, o: { sampleMs?: n
     uptimeSeconds: Math.round((Date.now() - z.startedAt.getTime()) / 1000),
     caps: cfg.resources ?? {},
     syscalls: zoneCounters(z),
+    unsupportedEvents: m.unsupported.of(name),
   };
   if (cg) {
     const { usage, percent } = await usageOver(cg, o.sampleMs ?? 250);
@@ -124,6 +128,12 @@ export async function zoneStats(m: ManagerState, name: string, o: { sampleMs?: n
     out.cpuPercent = percent;
   } else {
     out.note = isRoot() ? 'the zone has no cgroup' : 'rootless zone: no cgroup, no usage figures';
+  }
+  // A disk-capped zone's root is its own filesystem, mounted while it runs (another device than its directory's).
+  if (cfg.resources?.diskBytes) {
+    const p = m.store.paths(name);
+    const mounted = await Promise.all([stat(p.diskMount), stat(p.zoneDir)]).then(([a, b]) => a.dev !== b.dev, () => false);
+    if (mounted) out.disk = await diskUsage(p.diskMount).catch(() => undefined);
   }
   return out;
 }

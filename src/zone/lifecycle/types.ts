@@ -2,11 +2,12 @@
 // the same through the TypeScript API, the daemon's socket and --json.
 import type { NotificationInfo } from '../notification-mode.js';
 import type { ZoneImageView } from '../image/store/zone-image.js';
-import type { ZoneUsage } from '../cgroups/index.js';
+import type { DiskUsage, ZoneUsage } from '../cgroups/index.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
 import type { Lease } from '../network/index.js';
 import type { ZoneStats } from '../run.js';
 import type { RuntimeRecord } from '../state/store.js';
+import type { UnsupportedEvent } from './unsupported-log.js';
 
 /**
  * running     the zone's processes run (served by the daemon)
@@ -68,6 +69,8 @@ export interface ZoneDetails extends ZoneInfo {
   syscalls?: ZoneStats;
   /** How this host's kernel delivers the zone's notified syscalls to its supervisor. */
   notification?: NotificationInfo;
+  /** The newest unsupported-syscall events this daemon received for the zone, newest first (unsupported-log.ts). */
+  unsupportedEvents?: UnsupportedEvent[];
   paths: { zone: string; config: string; logs: { stdout: string; stderr: string } };
   /** An image store zone's image: its exposed ports (reached at the zone's address) and volumes. */
   storeImage?: ZoneImageView;
@@ -81,5 +84,9 @@ export interface ZoneStatsResult {
   /** CPU use over a short sample, in percent of one CPU. */
   cpuPercent?: number;
   syscalls: ZoneStats;
+  /** A disk-capped zone's root filesystem while it runs (bytes). */
+  disk?: DiskUsage;
+  /** As ZoneDetails.unsupportedEvents. */
+  unsupportedEvents?: UnsupportedEvent[];
   note?: string;
 }

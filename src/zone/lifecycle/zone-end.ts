@@ -15,7 +15,10 @@ import { setDesired, socketPath, takeRebootMarker } from './zone-files.js';
 
 /** What the daemon's log says of a zone's events. */
 export function onZoneEvent(m: ManagerState, name: string, ev: ZoneEvent): void {
-  if (ev.type === 'unsupported') m.log(`zone ${name}: unsupported syscall ${ev.abi} ${ev.nr} (ENOSYS)`);
+  if (ev.type === 'unsupported') {
+    m.log(`zone ${name}: unsupported syscall ${ev.abi} ${ev.nr} (ENOSYS)`);
+    m.unsupported.add(name, ev);
+  }
   if (ev.type === 'reboot') m.log(`zone ${name}: reboot(2) ${ev.action.toUpperCase()} from inside the zone`);
 }
 
