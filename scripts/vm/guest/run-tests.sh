@@ -57,7 +57,7 @@ check "run: nothing left in /lxzone after one-shot zones" '^none$' bash -c "ls -
 # the order of magnitude matter here); its JSON gives the mode the machine reported and the figures.
 bench_notified() {
   local json=/tmp/bench-notified.json
-  timeout 900 /usr/local/bin/node node_modules/tsx/dist/cli.mjs bench/run.ts --sections notified --quick --no-docs --json --out /tmp/bench-results \
+  timeout 900 /usr/local/bin/node node_modules/tsx/dist/cli.mjs bench/run.ts --sections notified --quick --batches 1 --notify-calls 100 --no-docs --json --out /tmp/bench-results \
     >"$json" 2>/tmp/bench-notified.err
   node -e '
     const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
