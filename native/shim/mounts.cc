@@ -481,6 +481,51 @@ Status mount_zone_cgroup2() {
   return do_mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
+// A zone on the host's root reads the host's /etc/hosts, which names the
+// host, not the zone: its own hostname would not resolve (sudo warns,
+// `hostname -i` fails, Python's socket tests skip). The zone gets a copy
+// with its name first (127.0.1.1, Debian's address for the machine's own
+// name), then the host's entries, read-only (as the file it covers). A host
+// file past 32 KiB, or none, is left as it is. A bind of /etc/hosts the zone
+// is given (-v) comes later and wins.
+Status zone_hosts_file(const std::string& root, const ShimConfig& c) {
+  if (!c.rootfs.empty()) return {};  // an image's /etc/hosts is the image's
+  std::string host = std::string(kOldRoot) + "/etc/hosts";
+  int in = open(host.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) return {};
+  std::string text = "127.0.1.1\t" + c.hostname + "\n";
+  char buf[4096];
+  ssize_t n;
+  bool too_big = false;
+  while ((n = read(in, buf, sizeof buf)) > 0) {
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > 32768) {
+      too_big = true;
+      break;
+    }
+  }
+  close(in);
+  if (too_big || n < 0) return {};
+  int target = -1;
+  if (!open_in_root(root, "/etc/hosts", &target).ok()) return {};  // no /etc/hosts in the zone: none made
+  int out = open("/zone-hosts", O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+  if (out < 0 || write(out, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    if (out >= 0) close(out);
+    close(target);
+    return sys_error("write the zone's /etc/hosts");
+  }
+  close(out);
+  int tree = open_tree(AT_FDCWD, "/zone-hosts", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  Status s;
+  if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) s = sys_error("the zone's /etc/hosts");
+  if (s.ok()) s = attach_at(tree, target, "/etc/hosts");
+  if (tree >= 0) close(tree);
+  close(target);
+  return s;
+}
+
 Status build_zone_filesystem(const ShimConfig& c) {
   // Nothing we mount may propagate back to the host.
   LXZ_TRY(do_mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE));
@@ -530,6 +575,7 @@ Status build_zone_filesystem(const ShimConfig& c) {
   // On the host's root, the zone's root gets a home of its own (the host's
   // /root is not its to read, and it would not be able to anyway).
   if (c.rootfs.empty() && c.root_cow_layers.empty()) LXZ_TRY(mount_scratch(root + "/root", c, "0700"));
+  LXZ_TRY(zone_hosts_file(root, c));
   for (const TmpfsMount& t : c.tmpfs) LXZ_TRY(tmpfs_into_root(root, t, c));
   for (const BindMount& b : c.binds) LXZ_TRY(bind_into_root(root, b.source, b.target, b.readonly, true));
   // After the binds: a bind of a directory above lxzone's state shows it too.
