@@ -91,4 +91,28 @@ describe('docker exec streams', () => {
     expect(await ok(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'busy'])).toBe('busy 0');
     await ok(['rm', '-f', 'busy']);
   });
+
+  it('events streams what is done through the API, and replays it with --since/--until', async () => {
+    await env.ok(['list']);
+    // --since: what happened before the client's request reached the daemon is replayed, so no event is missed.
+    const since = String(Math.floor(Date.now() / 1000) - 1);
+    const child = spawn('/usr/bin/docker', ['events', '--since', since, '--filter', 'type=container', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'], { env: dockerEnv(), cwd: '/' });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    try {
+      await ok(['create', '--name', 'ev', '-l', 'k=v', 'host', '/bin/sleep', '600']);
+      await ok(['start', 'ev']);
+      await ok(['rm', '-f', 'ev']);
+      expect(await waitFor(() => out.includes('container destroy ev'), 60_000)).toBe(true);
+      expect(out).toBe('container create ev\ncontainer start ev\ncontainer destroy ev\n');
+    } finally {
+      const gone = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await gone;
+    }
+    const past = await ok(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'label=k=v', '--format', '{{.Action}}']);
+    expect(past.split('\n')).toEqual(['create', 'start', 'destroy']);
+    const bad = await docker.raw('GET', `/v1.41/events?filters=${encodeURIComponent('{"nosuch":["x"]}')}`);
+    expect([bad.status, JSON.parse(bad.body).message]).toEqual([400, "invalid filter 'nosuch'"]);
+  });
 });

@@ -8,10 +8,12 @@ import type { ZoneManager } from '../../zone/lifecycle/manager.js';
 import type { LifecycleOptions } from '../../zone/lifecycle/options.js';
 import { ContainerStore } from './container-store.js';
 import { DockerImages } from './image-model.js';
+import { DockerEvents } from './events.js';
 
 export class DockerBackend {
   readonly containers: ContainerStore;
   readonly images: DockerImages;
+  readonly events = new DockerEvents();
 
   constructor(
     readonly manager: ZoneManager,

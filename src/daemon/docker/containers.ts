@@ -63,6 +63,8 @@ export function containerRoutes(b: DockerBackend): Route[] {
   const details = async (m: ContainerMeta) => manager.inspect(m.zone);
   const net = (z: ZoneDetails) => ({ prefixLen: z.address?.prefixLen4 ?? 0, gateway: z.address?.gateway4 });
   const running = (name: string) => manager.runningNames().includes(name);
+  const emit = (m: ContainerMeta, action: string, extra: Record<string, string> = {}) =>
+    b.events.emit('container', action, m.Id, { name: m.zone, image: m.Image, ...((m.Config.Labels as Record<string, string> | null) ?? {}), ...extra });
 
   const start = async (m: ContainerMeta) => {
     if (m.paused) containers.save({ ...m, paused: false }); // a stale mark of a run that ended
@@ -76,6 +78,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
       }
       throw e;
     }
+    emit(m, 'start');
     if (m.HostConfig.AutoRemove === true) void autoRemove(m);
   };
   // --rm: the container goes once it has stopped (not when it is restarted by its policy).
@@ -105,7 +108,9 @@ export function containerRoutes(b: DockerBackend): Route[] {
         const cfg = zoneConfigFor(name, cid, body, image, b.images.config(image));
         const { HostConfig, NetworkingConfig: _n, ...config } = body;
         await createZoneWith(b.opts, cfg);
-        containers.save({ Id: cid, zone: name, Created: new Date().toISOString(), Image: body.Image, ImageID: image.id, Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> });
+        const meta: ContainerMeta = { Id: cid, zone: name, Created: new Date().toISOString(), Image: body.Image, ImageID: image.id, Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> };
+        containers.save(meta);
+        emit(meta, 'create');
         return { status: 201, body: { Id: cid, Warnings: [] } };
       },
     },
@@ -160,6 +165,8 @@ export function containerRoutes(b: DockerBackend): Route[] {
         await thawIfPaused(b, m.Id);
         const t = ctx.int('t') ?? ctx.int('timeout');
         await manager.halt(m.zone, t !== undefined && t >= 0 ? { timeoutMs: t * 1000 } : {});
+        emit(m, 'die');
+        emit(m, 'stop');
         return noContent();
       },
     },
@@ -173,6 +180,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
         await thawIfPaused(b, m.Id);
         if (running(m.zone)) await manager.halt(m.zone, t !== undefined && t >= 0 ? { timeoutMs: t * 1000 } : {});
         await start(m);
+        emit(m, 'restart');
         return noContent();
       },
     },
@@ -186,6 +194,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
         const z = await manager.info(m.zone);
         if (z.state !== 'running' || !z.pid) throw conflict(`Cannot kill container: ${id(ctx)}: Container ${m.Id} is not running`);
         process.kill(z.pid, sig);
+        emit(m, 'kill', { signal: String(typeof sig === 'number' ? sig : constants.signals[sig]) });
         return noContent();
       },
     },
@@ -221,6 +230,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
         await thawIfPaused(b, m.Id);
         await manager.destroy(m.zone, { force });
         containers.remove(m.zone);
+        emit(m, 'destroy');
         return noContent();
       },
     },

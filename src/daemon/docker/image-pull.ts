@@ -109,6 +109,7 @@ export async function pullHandler(b: DockerBackend, ctx: Ctx): Promise<undefined
       },
     });
     const name = shortImageRef(canonical);
+    b.events.emit('image', 'pull', shortImageRef(canonical), { name: shortImageRef(canonical) });
     send({ status: before === rec.digest ? `Status: Image is up to date for ${name}` : `Status: Downloaded newer image for ${name}` });
     res.end();
   } catch (e) {

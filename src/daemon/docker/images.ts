@@ -25,6 +25,13 @@ export function imageRoutes(b: DockerBackend): Route[] {
       return b.images.inspect(b.images.get(name));
     } },
     { method: 'POST', path: '/images/*', doc: 'tag, push: not supported (501)', handler: unsupported('docker tag/push') },
-    { method: 'DELETE', path: '/images/*', doc: 'rmi: untags; deletes the image when nothing names it and no container uses it (409 otherwise, -f untags anyway)', handler: (ctx) => b.images.remove(imageName(ctx, /$/), ctx.flag('force')) },
+    { method: 'DELETE', path: '/images/*', doc: 'rmi: untags; deletes the image when nothing names it and no container uses it (409 otherwise, -f untags anyway)', handler: async (ctx) => {
+      const out = await b.images.remove(imageName(ctx, /$/), ctx.flag('force'));
+      for (const o of out) {
+        if ('Untagged' in o) b.events.emit('image', 'untag', o.Untagged, { name: o.Untagged });
+        else b.events.emit('image', 'delete', o.Deleted, { name: o.Deleted });
+      }
+      return out;
+    } },
   ];
 }
