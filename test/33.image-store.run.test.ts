@@ -99,7 +99,7 @@ describeWithRegistry('zones from the image store', () => {
       expect(users).toEqual([`run:${child.pid}`]);
       const rmi = await lxzone('rmi', ref);
       expect(rmi.code).toBe(1);
-      expect(rmi.stderr).toBe(`lxzone: image ${ref} is in use by zone run:${child.pid} (destroy it first)\n`);
+      expect(rmi.stderr).toBe(`lxzone: image ${ref} is in use by running lxzone run (pid ${child.pid}) (wait for the run to end first)\n`);
       await lxzone('image', 'prune');
       expect((await lxzone('images')).stdout).toContain(ref);
     } finally {

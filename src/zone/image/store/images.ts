@@ -279,7 +279,14 @@ export class ImageStore {
     })());
     const untag = named.length > 0 && mine.length > 1 ? named : mine;
     if (untag.length === mine.length && users.length > 0 && !force) {
-      throw new LxzoneError(`image ${ref} is in use by zone${users.length > 1 ? 's' : ''} ${users.join(', ')} (destroy ${users.length > 1 ? 'them' : 'it'} first)`, { code: 'EBUSY', where: ref });
+      const zones = users.filter((u) => !u.startsWith('run:'));
+      const runs = users.filter((u) => u.startsWith('run:'));
+      const by = [
+        ...(zones.length > 0 ? [`zone${zones.length > 1 ? 's' : ''} ${zones.join(', ')}`] : []),
+        ...(runs.length > 0 ? [`running lxzone run${runs.length > 1 ? 's' : ''} (pid ${runs.map((r) => r.slice(4)).join(', ')})`] : []),
+      ];
+      const then = [...(zones.length > 0 ? [`destroy ${zones.length > 1 ? 'them' : 'it'}`] : []), ...(runs.length > 0 ? ['wait for the run to end'] : [])];
+      throw new LxzoneError(`image ${ref} is in use by ${by.join(' and ')} (${then.join(', ')} first)`, { code: 'EBUSY', where: ref });
     }
     for (const r of untag) delete refs[r];
     this.writeRefs(refs);
