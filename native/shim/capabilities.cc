@@ -38,9 +38,49 @@ bool kept(int cap) {
   return false;
 }
 
+uint64_t zone_mask() {
+  uint64_t mask = 0;
+  for (int c : kZoneCaps) mask |= uint64_t{1} << c;
+  return mask;
+}
+
+Status set_caps(uint64_t effective, uint64_t permitted, uint64_t inheritable) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  data[0].effective = static_cast<uint32_t>(effective);
+  data[1].effective = static_cast<uint32_t>(effective >> 32);
+  data[0].permitted = static_cast<uint32_t>(permitted);
+  data[1].permitted = static_cast<uint32_t>(permitted >> 32);
+  data[0].inheritable = static_cast<uint32_t>(inheritable);
+  data[1].inheritable = static_cast<uint32_t>(inheritable >> 32);
+  if (syscall(SYS_capset, &header, data) < 0) return sys_error("capset");
+  return {};
+}
+
+// What `want` is granted: every set within the zone's, effective within permitted.
+CapSets granted(const CapSets& want) {
+  CapSets g;
+  g.bounding = want.bounding & zone_mask();
+  g.permitted = want.permitted & g.bounding;
+  g.effective = want.effective & g.permitted;
+  g.inheritable = want.inheritable & g.bounding;
+  g.ambient = want.ambient & g.permitted & g.inheritable;
+  return g;
+}
+
 }  // namespace
 
-Status drop_capabilities_to_zone_set() {
+Status finish_capabilities(const CapSets& want) {
+  CapSets g = granted(want);
+  LXZ_TRY(set_caps(g.effective, g.permitted, g.inheritable));
+  for (int cap = 0; cap < 64; cap++) {
+    if (!(g.ambient & (uint64_t{1} << cap))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return sys_error("raise ambient capability " + std::to_string(cap));
+  }
+  return {};
+}
+
+Status drop_capabilities_to_zone_set(const CapSets* want) {
   int last = CAP_LAST_CAP;
   // The running kernel may know more capabilities than our headers.
   for (int cap = 0; cap < 64; cap++) {
@@ -50,19 +90,14 @@ Status drop_capabilities_to_zone_set() {
     }
   }
   for (int cap = 0; cap <= last; cap++) {
-    if (kept(cap)) continue;
+    bool keep = want ? (granted(*want).bounding & (uint64_t{1} << cap)) != 0 : kept(cap);
+    if (keep) continue;
     if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return sys_error("drop capability from the bounding set");
   }
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0) return sys_error("clear ambient capabilities");
-
-  uint64_t mask = 0;
-  for (int c : kZoneCaps) mask |= uint64_t{1} << c;
-  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
-  struct __user_cap_data_struct data[2] = {};
-  data[0].effective = data[0].permitted = static_cast<uint32_t>(mask);
-  data[1].effective = data[1].permitted = static_cast<uint32_t>(mask >> 32);
-  if (syscall(SYS_capset, &header, data) < 0) return sys_error("capset");
-  return {};
+  // The zone's set for now, whatever `want` says: the switch to the zone's
+  // user still needs CAP_SETUID/CAP_SETGID; finish_capabilities narrows it.
+  return set_caps(zone_mask(), zone_mask(), 0);
 }
 
 }  // namespace lxz

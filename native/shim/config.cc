@@ -224,6 +224,17 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
         return bad(index, key, "not RESOURCE<US>SOFT<US>HARD with soft <= hard");
       r.resource = static_cast<int>(res);
       out->rlimits.push_back(r);
+    } else if (key == "caps") {
+      // "BOUNDING<US>EFFECTIVE<US>PERMITTED<US>INHERITABLE<US>AMBIENT", decimal masks
+      uint64_t* sets[] = {&out->caps.bounding, &out->caps.effective, &out->caps.permitted, &out->caps.inheritable, &out->caps.ambient};
+      size_t at = 0;
+      for (size_t i = 0; i < 5; i++) {
+        size_t end = value.find('\x1f', at);
+        if ((i < 4) != (end != std::string::npos) || !parse_u64(value.substr(at, end == std::string::npos ? std::string::npos : end - at), sets[i]))
+          return bad(index, key, "not five masks separated by US");
+        at = end + 1;
+      }
+      out->has_caps = true;
     } else if (key == "start-fifo") {
       if (!safe_path(value)) return bad(index, key, "not an absolute path without '..'");
       out->start_fifo = value;

@@ -42,6 +42,13 @@ struct StdioConfig {
   uint64_t log_file_max = 0;  // bytes per file (the file and its .1 copy)
 };
 
+// OCI process.capabilities (lxzone-runc): bit masks by capability number.
+// The shim grants each set only within the zone's own (capabilities.cc):
+// asking for more never gives more.
+struct CapSets {
+  uint64_t bounding = 0, effective = 0, permitted = 0, inheritable = 0, ambient = 0;
+};
+
 // A resource limit of the zone's processes (OCI process.rlimits), set by the
 // zone's process as host root, before its user namespace, so a hard limit may
 // be raised as the config says.
@@ -86,6 +93,8 @@ struct ShimConfig {
   // process opens for writing, blocking, just before it execs the binary.
   std::string start_fifo;
   std::vector<Rlimit> rlimits;
+  bool has_caps = false;  // a "caps" record: the process's sets, else the zone's whole set
+  CapSets caps;
   pid_t join_pid = 0;            // exec: a process of the running zone to join (its init)
   bool rootless = false;         // set by the shim when not run as root
   std::vector<std::string> cgroup_procs;  // files the keeper writes the zone's first pid into

@@ -53,9 +53,15 @@ Status become_zone_user(const ShimConfig& c) {
   if (setresgid(0, 0, 0) < 0) return sys_error("setresgid 0");
   if (setresuid(0, 0, 0) < 0) return sys_error("setresuid 0");
   if (setgroups(0, nullptr) < 0 && !c.rootless) return sys_error("setgroups");
-  LXZ_TRY(drop_capabilities_to_zone_set());
+  LXZ_TRY(drop_capabilities_to_zone_set(c.has_caps ? &c.caps : nullptr));
+  // With configured sets, the permitted set survives the uid change (runc's order).
+  if (c.has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return sys_error("keep capabilities");
   if (c.gid != 0 && setresgid(c.gid, c.gid, c.gid) < 0) return sys_error("setresgid");
   if (c.uid != 0 && setresuid(c.uid, c.uid, c.uid) < 0) return sys_error("setresuid");
+  if (c.has_caps) {
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) return sys_error("clear keep-capabilities");
+    LXZ_TRY(finish_capabilities(c.caps));
+  }
   return {};
 }
 

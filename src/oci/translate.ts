@@ -14,6 +14,7 @@ import type { ZoneSpec } from '../zone/spec.js';
 import type { ShimTmpfs } from '../zone/shim-config.js';
 import type { Profile } from '../policy/types.js';
 import { importDockerProfile } from '../policy/docker.js';
+import { capabilitySets } from './capabilities.js';
 import type { OciHooks, OciMount, OciProcess, OciResources, OciSeccomp, OciSpec } from './spec.js';
 
 export interface OciPlan {
@@ -107,7 +108,7 @@ const NAMESPACES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', '
 
 /** The process part of a zone: what config.json's process and exec --process both give. */
 export interface ProcessPlan {
-  zone: Pick<ZoneSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'rlimits'>;
+  zone: Pick<ZoneSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'rlimits' | 'capabilities'>;
   tty: boolean;
   notes: string[];
 }
@@ -136,7 +137,12 @@ export function translateProcess(p: OciProcess, where = 'process'): ProcessPlan 
     return { resource, soft: BigInt(r.soft), hard: BigInt(r.hard) };
   });
   return {
-    zone: { argv: p.args, env, cwd: p.cwd, uid: p.user.uid, gid: p.user.gid, ...(rlimits.length ? { rlimits } : {}) },
+    zone: {
+      argv: p.args, env, cwd: p.cwd, uid: p.user.uid, gid: p.user.gid,
+      ...(rlimits.length ? { rlimits } : {}),
+      // No capabilities object: none at all (runtime-spec), not the zone's set.
+      capabilities: capabilitySets(p.capabilities ?? {}, `${where}.capabilities`, notes),
+    },
     tty: p.terminal ?? false,
     notes,
   };

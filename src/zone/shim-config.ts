@@ -47,6 +47,8 @@ export interface ShimConfig {
   startFifo?: string;
   /** Resource limits of the zone's processes: resource number (RLIMIT_*), soft, hard (bigint: 2^64-1 is unlimited). */
   rlimits?: { resource: number; soft: bigint; hard: bigint }[];
+  /** OCI process.capabilities: each set as a mask by capability number; the shim grants them within the zone's set. */
+  capabilities?: CapSets;
   /** exec: the host pid of the running zone's init to join. */
   joinPid?: number;
   /** cgroup procs files the keeper places the zone's first process in (and itself, while it serves the zone). */
@@ -102,6 +104,10 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   // 2^63 and above: unlimited (RLIM_INFINITY is 2^64-1, which JSON numbers cannot hold exactly).
   const lim = (v: bigint): string => (v >= 2n ** 63n ? 'unlimited' : String(v));
   for (const r of c.rlimits ?? []) add('rlimit', [r.resource, lim(r.soft), lim(r.hard)].join(US));
+  if (c.capabilities) {
+    const k = c.capabilities;
+    add('caps', [k.bounding, k.effective, k.permitted, k.inheritable, k.ambient].map(String).join(US));
+  }
   if (c.joinPid !== undefined) add('join-pid', c.joinPid);
   for (const p of c.cgroupProcs ?? []) add('cgroup-procs', p);
   for (const h of c.hide ?? []) add('hide', h);
@@ -123,3 +129,6 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   }
   return Buffer.from(records.map((r) => `${r}\0`).join(''), 'utf8');
 }
+
+/** The five capability sets of a process, as bit masks by capability number. */
+export interface CapSets { bounding: bigint; effective: bigint; permitted: bigint; inheritable: bigint; ambient: bigint }

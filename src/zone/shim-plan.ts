@@ -162,6 +162,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       joinPid: opts.joinPid,
       startFifo: opts.startFifo,
       rlimits: zoneRlimits(opts),
+      ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
       cgroupProcs: opts.cgroupProcs,
       // A keeper that a supervisor can come back to serves the zone itself meanwhile.
       ...(opts.reattachSocket ? { serve: attachOptions } : {}),

@@ -20,6 +20,7 @@ import type { RootCow } from './cow-root.js';
 import type { ZoneEvent } from './events.js';
 import type { ShimTmpfs } from './shim-config.js';
 import type { Profile, SyscallRules } from '../policy/types.js';
+import type { CapSets } from './shim-config.js';
 
 export type NetworkMode = 'none' | 'loopback' | 'zone';
 
@@ -44,6 +45,8 @@ export interface ZoneSpec {
   binds?: BindMount[];
   /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
   tmpfs?: ShimTmpfs[];
+  /** OCI process.capabilities: the process's sets, granted within the zone's own (default: the zone's whole set). */
+  capabilities?: CapSets;
   /** Resource limits of the zone's processes (setrlimit before the binary). */
   rlimits?: { resource: number; soft: bigint; hard: bigint }[];
   /** Zone paths hidden from the zone (files: /dev/null; directories: an empty read-only tmpfs), after binds. */
