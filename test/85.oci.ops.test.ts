@@ -43,8 +43,10 @@ describe.skipIf(!asRoot)('lxzone-runc exec, ps, pause/resume, update, events', (
   });
 
   it('exec runs a command in the container: its hostname, its seccomp, its status', async () => {
-    const r = await h.runc(['exec', 'o1', '/bin/sh', '-c', 'uname -n; grep Seccomp: /proc/self/status; mkdir /tmp/nope; exit 3']);
+    const r = await h.runc(['exec', 'o1', '/bin/sh', '-c', 'uname -n; grep Seccomp: /proc/self/status; grep CapBnd: /proc/self/status; mkdir /tmp/nope; exit 3']);
     expect(r.stdout).toMatch(/^opsbox\nSeccomp:\s+2\n/);
+    // The container's own capabilities (runc's default set: CAP_AUDIT_WRITE 29, CAP_KILL 5, CAP_NET_BIND_SERVICE 10).
+    expect(r.stdout).toMatch(new RegExp(`CapBnd:\\s+0*${((1n << 29n) | (1n << 5n) | (1n << 10n)).toString(16)}\\n`));
     expect(r.stderr).toMatch(/mkdir: can't create directory '\/tmp\/nope': (Operation )?not supported/i);
     expect(r.code).toBe(3);
   });

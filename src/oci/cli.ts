@@ -196,7 +196,7 @@ function build(): Command {
         if (!m) throw new LxzoneError(`--user ${JSON.stringify(f.user)}: uid[:gid] (numbers)`, { exitCode: 2, code: 'EINVAL' });
         proc = { args: command, cwd: f.cwd, env: f.env, terminal: f.tty ?? false, user: { uid: Number(m[1]), gid: Number(m[2] ?? 0) } };
       }
-      const code = await execContainer(stateRoot(), { id, process: proc, detach: f.detach ?? false, pidFile: f.pidFile, consoleSocket: f.consoleSocket, preserveFds: f.preserveFds, log: (l) => log('info', l) });
+      const code = await execContainer(stateRoot(), { id, process: proc, containerCaps: !f.process, detach: f.detach ?? false, pidFile: f.pidFile, consoleSocket: f.consoleSocket, preserveFds: f.preserveFds, log: (l) => log('info', l) });
       if (code !== undefined) process.exitCode = code;
     });
 

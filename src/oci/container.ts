@@ -139,6 +139,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       // What exec needs to build the same process context later, whatever config.json says then.
       ...(plan.zone.hostname ? { hostname: plan.zone.hostname } : {}),
       ...(plan.zone.seccomp ? { seccomp: plan.zone.seccomp } : {}),
+      ...(spec.process?.capabilities ? { capabilities: spec.process.capabilities } : {}),
     };
     idClaim.handOver(record.keeper);
     root.save(record);

@@ -20,6 +20,8 @@ export interface ExecRequest {
   id: string;
   /** --process FILE, or built from the command line. */
   process: OciProcess;
+  /** The command-line form: the container's own capabilities (runc's exec). */
+  containerCaps?: boolean;
   detach: boolean;
   pidFile?: string;
   consoleSocket?: string;
@@ -45,7 +47,8 @@ export async function execContainer(root: StateRoot, r: ExecRequest): Promise<nu
   if (status !== 'running' && status !== 'created') throw new LxzoneError(`cannot exec in container ${r.id}: it is ${status}`, { code: 'EINVAL' });
   if (r.preserveFds) throw new LxzoneError('--preserve-fds: no host fd crosses into a zone; use stdio', { code: 'ENOTSUP' });
   if (r.consoleSocket) throw new LxzoneError('exec --console-socket is not supported yet: exec with process.terminal attached (the terminal is relayed)', { code: 'ENOTSUP' });
-  const p = translateProcess(r.process, "exec's process");
+  const proc = r.containerCaps ? { ...r.process, ...(rec.capabilities ? { capabilities: rec.capabilities } : {}) } : r.process;
+  const p = translateProcess(proc, "exec's process");
   for (const n of p.notes) r.log(`note: ${n}`);
   if (p.tty && r.detach) throw new LxzoneError('process.terminal with --detach needs --console-socket (not supported yet)', { code: 'ENOTSUP' });
   const cg = rec.cgroupPath ? await openZoneCgroup(cgroupName(rec.id), { path: rec.cgroupPath }) : undefined;

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../errors.js';
 import type { Profile } from '../policy/types.js';
+import type { OciCapabilities } from './spec.js';
 import { writeFileAtomic } from '../zone/state/atomic.js';
 import { isAlive, type ProcessIdentity } from '../zone/state/proc.js';
 import { ensurePrivateDir } from '../zone/state/trusted-dir.js';
@@ -38,6 +39,8 @@ export interface ContainerRecord {
   hostname?: string;
   /** linux.seccomp as imported at create: exec'd processes get the same filter. */
   seccomp?: Profile;
+  /** process.capabilities at create: what exec's command-line form gives its process (as runc's exec). */
+  capabilities?: OciCapabilities;
 }
 
 export function checkId(id: string): void {
