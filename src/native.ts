@@ -73,6 +73,8 @@ export interface NativeAddon {
   overlayOpaque(path: string): void;
   /** A host pseudo-terminal pair [master, slave], close-on-exec, with this window size. */
   openPty(cols: number, rows: number): [number, number];
+  /** Sends fd (SCM_RIGHTS) with `name` as the message to a unix stream socket: runc's --console-socket. */
+  sendConsole(socketPath: string, fd: number, name: string): void;
   /** TIOCSWINSZ on a terminal fd. */
   setWindowSize(fd: number, cols: number, rows: number): void;
   /** SO_PEERCRED of a connected unix socket: who is at the other end. */

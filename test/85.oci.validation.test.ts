@@ -47,7 +47,7 @@ function report(cases: TapCase[], byProgram: Map<string, TapCase[]>, version: st
     '|---|---|---|---|',
     ...[...byProgram].map(([n, cs]) => `| ${n} | ${cs.filter((c) => c.ok && !c.skip).length} | ${cs.filter((c) => c.skip).length} | ${cs.filter((c) => !c.ok).length} |`),
     '',
-    'Failing cases (program, case number, description — the suite\'s own error):',
+    'Failing cases (program: description — the suite\'s own error):',
     '',
     ...failed.map((c) => `- \`${c.id}\` — ${(c.reason ?? 'the suite gives no detail').replaceAll('|', '\\|').replaceAll('\n', ' ').slice(0, 300)}`),
     END,
@@ -77,7 +77,7 @@ describe.skipIf(skipReason !== undefined)('OCI runtime-tools validation suite', 
     const deadline = Date.now() + RUN_LIMIT_MS;
     for (const name of validations(tools)) {
       if (Date.now() > deadline) {
-        byProgram.set(name, [{ id: `${name} (program)`, ok: false, skip: false, reason: `not run: the run's ${RUN_LIMIT_MS / 60_000} minutes were used up` }]);
+        byProgram.set(name, [{ id: `${name}: (program)`, ok: false, skip: false, reason: `not run: the run's ${RUN_LIMIT_MS / 60_000} minutes were used up` }]);
         continue;
       }
       const { output, exit } = await runValidation(tools, name, runtime, Math.min(PROGRAM_LIMIT_MS, Math.max(1000, deadline - Date.now())), { TMPDIR: tmp });
@@ -113,7 +113,7 @@ describe.skipIf(skipReason !== undefined)('OCI runtime-tools validation suite', 
     // Programs the time budget left out are reported, not failed: the budget is CI's, the regression is not shown.
     const notRun = new Set([...byProgram].filter(([, cs]) => cs[0]?.reason?.startsWith('not run:')).map(([n]) => n));
     if (notRun.size) process.stderr.write(`test/85.oci.validation: NOT RUN (time budget): ${[...notRun].join(', ')}\n`);
-    const regressed = expected.filter((id) => !passing.has(id) && !notRun.has(id.split(' ')[0]!)).map((id) => `${id}: ${cases.find((c) => c.id === id)?.reason ?? 'no longer reported'}`);
+    const regressed = expected.filter((id) => !passing.has(id) && !notRun.has(id.split(':')[0]!)).map((id) => `${id}: ${cases.find((c) => c.id === id)?.reason ?? 'no longer reported'}`);
     expect(regressed, 'cases that passed before').toEqual([]);
   }, 15 * 60_000);
 });

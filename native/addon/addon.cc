@@ -422,6 +422,55 @@ Napi::Value SetWindowSize(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// sendConsole(socketPath, fd, name): connects to a unix stream socket and
+// sends `fd` with SCM_RIGHTS and `name` as the message: runc's
+// --console-socket protocol (the terminal master to containerd's shim). Node
+// can send no fd over a socket.
+Napi::Value SendConsole(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = info[1].As<Napi::Number>().Int32Value();
+  std::string name = info[2].As<Napi::String>().Utf8Value();
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    errno_error(env, ENAMETOOLONG, "connect", path).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  memcpy(addr.sun_path, path.c_str(), path.size());
+  int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0) {
+    errno_error(env, errno, "socket").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (connect(sock, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) < 0) {
+    int err = errno;
+    close(sock);
+    errno_error(env, err, "connect", path).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  char control[CMSG_SPACE(sizeof(int))] = {};
+  struct iovec iov = {const_cast<char*>(name.data()), name.size()};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+  ssize_t n;
+  do {
+    n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  int err = errno;
+  close(sock);
+  if (n < 0) errno_error(env, err, "sendmsg", path).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   close(info[0].As<Napi::Number>().Int32Value());
   return info.Env().Undefined();
@@ -441,6 +490,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("overlayWhiteout", Napi::Function::New(env, OverlayWhiteout));
   exports.Set("overlayOpaque", Napi::Function::New(env, OverlayOpaque));
   exports.Set("openPty", Napi::Function::New(env, OpenPty));
+  exports.Set("sendConsole", Napi::Function::New(env, SendConsole));
   exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize));
   exports.Set("peerCredentials", Napi::Function::New(env, PeerCredentials));
   exports.Set("connectKeeper", Napi::Function::New(env, ConnectKeeper));

@@ -51,7 +51,7 @@ function createFlags(cmd: Command): Command {
   return cmd
     .option('-b, --bundle <dir>', "the bundle's directory (config.json and the root)", '.')
     .option('--pid-file <file>', "write the container's pid (its keeper's: the process whose exit status is the container's) here")
-    .option('--console-socket <path>', "a unix socket to send the terminal's master to (not supported yet)")
+    .option('--console-socket <path>', "a unix socket to send the terminal's master to (SCM_RIGHTS, as runc)")
     .option('--no-pivot', 'accepted for compatibility: a zone always pivots')
     .option('--no-new-keyring', 'accepted: a zone always gets a fresh session keyring')
     .option('--preserve-fds <n>', 'extra fds for the process (refused: no host fd crosses into a zone)', (v) => Number(v), 0);
@@ -178,7 +178,7 @@ function build(): Command {
     .option('-d, --detach', 'return once the process runs (its keeper serves it)')
     .option('--pid-file <file>', "write the process's pid (its keeper's) here")
     .option('-t, --tty', 'a pseudo-terminal (relayed by the keeper)')
-    .option('--console-socket <path>', 'send the terminal master here (not supported yet)')
+    .option('--console-socket <path>', "a unix socket to send the terminal's master to (SCM_RIGHTS, as runc)")
     .option('--cwd <dir>', 'working directory in the container', '/')
     .option('-e, --env <var>', 'KEY=VALUE (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
     .option('-u, --user <uid[:gid]>', "the process's user", '0:0')

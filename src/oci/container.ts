@@ -13,6 +13,7 @@ import { createZoneCgroup, openZoneCgroup, type ZoneCgroup } from '../zone/cgrou
 import { claimTransientIdRange, releaseTransientIdRange, type IdClaim } from '../zone/ids.js';
 import { isRootless, startZone, type RunningZone, type RunResult } from '../zone/run.js';
 import { processIdentity, readProcStat } from '../zone/state/proc.js';
+import { sendConsole, type ConsolePty } from './console.js';
 import { runHooks } from './hooks.js';
 import { readBundleConfig } from './spec.js';
 import { translateSpec } from './translate.js';
@@ -81,8 +82,8 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
   const spec = readBundleConfig(bundle);
   const plan = translateSpec(spec, bundle);
   for (const n of plan.notes) o.log(`note: ${n}`);
-  if (o.consoleSocket) throw new LxzoneError('--console-socket is not supported yet: run without process.terminal, or attached (lxzone-runc run)', { exitCode: 1, code: 'ENOTSUP' });
-  if (plan.tty && !o.attached) throw new LxzoneError('process.terminal needs --console-socket to create a detached container', { code: 'EINVAL' });
+  if (o.consoleSocket && !plan.tty) throw new LxzoneError('--console-socket is for a container with process.terminal: true', { code: 'EINVAL' });
+  if (plan.tty && !o.attached && !o.consoleSocket) throw new LxzoneError('process.terminal needs --console-socket to create a detached container', { code: 'EINVAL' });
   if (o.preserveFds) throw new LxzoneError('--preserve-fds: no host fd crosses into a zone; use stdio', { code: 'ENOTSUP' });
   if (isRootless()) throw new LxzoneError('lxzone-runc needs root (rootless containers are not supported yet)', { code: 'EPERM' });
 
@@ -90,6 +91,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
   let idClaim: IdClaim | undefined;
   let cg: ZoneCgroup | undefined;
   let zone: RunningZone | undefined;
+  let console: ConsolePty | undefined;
   try {
     idClaim = claimTransientIdRange();
     const idBase = idClaim.idBase;
@@ -101,6 +103,8 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
     const oom = plan.oomScoreAdj;
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
+    // The terminal's master goes to the console socket; the keeper relays the zone's pty to its slave.
+    console = o.consoleSocket ? sendConsole(o.consoleSocket, spec.process?.consoleSize) : undefined;
     zone = startZone({
       ...plan.zone,
       tty: plan.tty,
@@ -108,7 +112,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       startFifo: fifo,
       detached: !o.attached,
       reattachSocket: root.socket(o.id),
-      stdio: 'inherit',
+      ...(console ? { stdio: 'fds' as const, stdioFds: [console.slave, console.slave, console.slave] as [number, number, number] } : { stdio: 'inherit' as const }),
       relayStdio: !plan.tty,
       hiddenHostDirs: [root.root],
       cgroupProcs: cg.procsFiles(),
@@ -119,6 +123,8 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
         if (ev.type === 'ready') ready();
       },
     });
+    console?.close();
+    console = undefined;
     const running = zone;
     const initPid = await Promise.race([
       isReady.then(() => running.initPid),
@@ -149,6 +155,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
     await runHooks('createRuntime', spec.hooks?.createRuntime, state);
     return { record, zone: running };
   } catch (err) {
+    console?.close();
     if (zone) {
       zone.kill('SIGKILL');
       await waitGone(zone.keeperPid);
@@ -240,6 +247,8 @@ export async function deleteContainer(root: StateRoot, id: string, force: boolea
   } catch (err) {
     // A directory without state.json: a create that died half-way. Nothing runs for it.
     if (existsSync(root.dir(id)) && (err as LxzoneError).code === 'ENOENT') return root.remove(id);
+    // runc: delete --force of a container that does not exist succeeds (a caller cleaning up after a failed create).
+    if (force && (err as LxzoneError).code === 'ENOENT') return;
     throw err;
   }
   const status = await statusOf(root, rec);

@@ -14,6 +14,7 @@ import type { ZoneEvent } from '../zone/events.js';
 import { cgroupName, statusOf } from './container.js';
 import { checkOciProcess, type OciProcess } from './spec.js';
 import { translateProcess } from './translate.js';
+import { sendConsole } from './console.js';
 import type { StateRoot } from './state.js';
 
 export interface ExecRequest {
@@ -46,30 +47,36 @@ export async function execContainer(root: StateRoot, r: ExecRequest): Promise<nu
   const status = await statusOf(root, rec);
   if (status !== 'running' && status !== 'created') throw new LxzoneError(`cannot exec in container ${r.id}: it is ${status}`, { code: 'EINVAL' });
   if (r.preserveFds) throw new LxzoneError('--preserve-fds: no host fd crosses into a zone; use stdio', { code: 'ENOTSUP' });
-  if (r.consoleSocket) throw new LxzoneError('exec --console-socket is not supported yet: exec with process.terminal attached (the terminal is relayed)', { code: 'ENOTSUP' });
   const proc = r.containerCaps ? { ...r.process, ...(rec.capabilities ? { capabilities: rec.capabilities } : {}) } : r.process;
   const p = translateProcess(proc, "exec's process");
   for (const n of p.notes) r.log(`note: ${n}`);
-  if (p.tty && r.detach) throw new LxzoneError('process.terminal with --detach needs --console-socket (not supported yet)', { code: 'ENOTSUP' });
+  if (r.consoleSocket && !p.tty) throw new LxzoneError('--console-socket is for a process with terminal: true (--tty)', { code: 'EINVAL' });
+  if (p.tty && r.detach && !r.consoleSocket) throw new LxzoneError('a terminal with --detach needs --console-socket', { code: 'EINVAL' });
   const cg = rec.cgroupPath ? await openZoneCgroup(cgroupName(rec.id), { path: rec.cgroupPath }) : undefined;
   let started!: () => void;
   const isStarted = new Promise<void>((res) => (started = res));
-  const zone: RunningZone = execInZone(rec.initPid, {
-    ...p.zone,
-    ...(rec.hostname ? { hostname: rec.hostname } : {}),
-    ...(rec.seccomp ? { seccomp: rec.seccomp } : {}),
-    idBase: rec.idBase,
-    tty: p.tty,
-    stdio: 'inherit',
-    relayStdio: !p.tty,
-    ...(cg ? { cgroupProcs: cg.procsFiles() } : {}),
-    hiddenHostDirs: [root.root],
-    detached: r.detach,
-    ...(r.detach ? { reattachSocket: join(root.dir(r.id), `x-${randomBytes(6).toString('hex')}.sock`) } : {}),
-    onEvent: (ev: ZoneEvent) => {
-      if (ev.type === 'started') started();
-    },
-  });
+  const console = r.consoleSocket ? sendConsole(r.consoleSocket, r.process.consoleSize) : undefined;
+  let zone: RunningZone;
+  try {
+    zone = execInZone(rec.initPid, {
+      ...p.zone,
+      ...(rec.hostname ? { hostname: rec.hostname } : {}),
+      ...(rec.seccomp ? { seccomp: rec.seccomp } : {}),
+      idBase: rec.idBase,
+      tty: p.tty,
+      ...(console ? { stdio: 'fds' as const, stdioFds: [console.slave, console.slave, console.slave] as [number, number, number] } : { stdio: 'inherit' as const }),
+      relayStdio: !p.tty,
+      ...(cg ? { cgroupProcs: cg.procsFiles() } : {}),
+      hiddenHostDirs: [root.root],
+      detached: r.detach,
+      ...(r.detach ? { reattachSocket: join(root.dir(r.id), `x-${randomBytes(6).toString('hex')}.sock`) } : {}),
+      onEvent: (ev: ZoneEvent) => {
+        if (ev.type === 'started') started();
+      },
+    });
+  } finally {
+    console?.close(); // the keeper has its copy
+  }
   if (r.detach) {
     await Promise.race([
       isStarted,

@@ -107,7 +107,7 @@ export function staleBuild(): string | undefined {
 }
 
 export interface TapCase {
-  /** NAME N description: stable for one suite version and config. */
+  /** "NAME: description" (with " (#k)" for the k-th case of the same description): stable across runs. */
   id: string;
   ok: boolean;
   skip: boolean;
@@ -138,6 +138,7 @@ export function parseTap(name: string, output: string, exit: string): TapCase[] 
   let planned: number | undefined;
   let diag: string[] | undefined;
   let pendingDiag: string[] = [];
+  const counts = new Map<string, number>();
   for (const line of lines) {
     if (diag) {
       if (/^\s+\.\.\.$/.test(line)) {
@@ -152,8 +153,11 @@ export function parseTap(name: string, output: string, exit: string): TapCase[] 
     const m = /^(not ok|ok) (\d+)(?: - )?(.*)$/.exec(line);
     if (m) {
       const skip = /#\s*SKIP/i.test(m[3]!);
-      const desc = m[3]!.replace(/\s*#\s*SKIP.*$/i, '').trim();
-      cases.push({ id: `${name} ${m[2]} ${desc}`, ok: m[1] === 'ok', skip });
+      // Not the case number: runtimetest walks Go maps, so the order (and the numbers) change between runs.
+      const desc = m[3]!.replace(/\s*#\s*SKIP\s*/i, skip ? 'SKIP ' : '').trim() || `case ${m[2]}`;
+      const seen = (counts.get(desc) ?? 0) + 1;
+      counts.set(desc, seen);
+      cases.push({ id: `${name}: ${desc}${seen > 1 ? ` (#${seen})` : ''}`, ok: m[1] === 'ok', skip });
       continue;
     }
     const p = /^1\.\.(\d+)/.exec(line);
@@ -161,7 +165,7 @@ export function parseTap(name: string, output: string, exit: string): TapCase[] 
   }
   if (planned === undefined || planned === 0 || cases.length < planned) {
     const why = diagReason(pendingDiag) ?? lines.filter((l) => l.trim() && !/^TAP version|^1\.\./.test(l)).slice(-3).join(' | ');
-    cases.push({ id: `${name} (program)`, ok: false, skip: false, reason: `${why || '(no output)'} [${exit}]` });
+    cases.push({ id: `${name}: (program)`, ok: false, skip: false, reason: `${why || '(no output)'} [${exit}]` });
   }
   return cases;
 }
