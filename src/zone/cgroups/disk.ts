@@ -53,6 +53,12 @@ async function fsSize(image: string): Promise<number> {
   return count * bsize;
 }
 
+/** Whether the image file is bigger than its filesystem (a growth left for the next mount). */
+export async function diskNeedsGrowth(image: string): Promise<boolean> {
+  const { size } = await fs.stat(image);
+  return (await fsSize(image)) < size - 1024 * 1024;
+}
+
 /** Offline growth to the image file's size: e2fsck first (resize2fs insists), then resize2fs. */
 async function growOffline(image: string): Promise<void> {
   const { size } = await fs.stat(image);

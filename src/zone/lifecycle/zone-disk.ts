@@ -7,7 +7,8 @@
 // The zone's /tmp and /run are size-capped tmpfs (plan.ts) either way.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDiskImage, growDiskImage, mountDiskImage, unmountDiskImage } from '../cgroups/disk.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createDiskImage, diskNeedsGrowth, growDiskImage, mountDiskImage, unmountDiskImage } from '../cgroups/disk.js';
 import type { ZoneConfig } from '../config/types.js';
 import type { LxzoneError } from '../../errors.js';
 import type { ZoneStore } from '../state/store.js';
@@ -71,6 +72,13 @@ export async function mountZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<
   if (!disk) return undefined;
   const bytes = diskBytes(cfg)!;
   if (!(await createDiskImage(disk.image, bytes)) && statSync(disk.image).size !== bytes) await growDiskImage(disk.image, bytes);
+  // Still mounted from the zone's last run (its unmount failed at halt, e.g.
+  // busy while the last run's processes ended) with a growth pending: no
+  // zone runs from it now, so mount it afresh, grown. Still busy after a
+  // while: it boots at its old size (the growth waits for a later boot).
+  for (let i = 0; i < 20 && isMounted(disk.mountpoint) && (await diskNeedsGrowth(disk.image)); i++) {
+    await unmountDiskImage(disk.mountpoint).catch(() => sleep(100));
+  }
   if (!isMounted(disk.mountpoint)) await mountDiskImage(disk.image, disk.mountpoint);
   if (isCow(cfg)) mkdirSync(disk.rootfs, { recursive: true, mode: 0o700 });
   return disk;
