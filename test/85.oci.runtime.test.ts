@@ -128,6 +128,17 @@ describe.skipIf(!asRoot)('lxzone-runc (OCI runtime)', () => {
     expect(existsSync(join(stateDir, 'l2'))).toBe(false);
   });
 
+  it('process.user.umask is the process\'s umask', async () => {
+    const b = bundle('umask', (c) => {
+      c.process.user.umask = 0o027;
+      c.process.args = ['/bin/sh', '-c', 'umask'];
+    });
+    const r = await runc(['run', '--bundle', b, 'u1']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('0027');
+    expect(r.code).toBe(0);
+  });
+
   it('create / start / state / kill / delete: created waits, the keeper alone serves it, nothing is left', async () => {
     const b = bundle('life', (c) => {
       c.hostname = 'lifecycle';

@@ -224,6 +224,10 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
         return bad(index, key, "not RESOURCE<US>SOFT<US>HARD with soft <= hard");
       r.resource = static_cast<int>(res);
       out->rlimits.push_back(r);
+    } else if (key == "umask") {
+      uint32_t m;
+      if (!parse_u32(value, &m) || m > 0777) return bad(index, key, "not a mode (0 to 511)");
+      out->umask = static_cast<int>(m);
     } else if (key == "caps") {
       // "BOUNDING<US>EFFECTIVE<US>PERMITTED<US>INHERITABLE<US>AMBIENT", decimal masks
       uint64_t* sets[] = {&out->caps.bounding, &out->caps.effective, &out->caps.permitted, &out->caps.inheritable, &out->caps.ambient};

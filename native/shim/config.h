@@ -92,6 +92,7 @@ struct ShimConfig {
   // lxzone-runc's create/start split (start_gate.h): a host fifo the zone's
   // process opens for writing, blocking, just before it execs the binary.
   std::string start_fifo;
+  int umask = -1;  // OCI process.user.umask (-1: the launcher's, inherited)
   std::vector<Rlimit> rlimits;
   bool has_caps = false;  // a "caps" record: the process's sets, else the zone's whole set
   CapSets caps;

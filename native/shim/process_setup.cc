@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
@@ -156,6 +157,7 @@ int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sy
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (keeper_gone(sync_fd)) _exit(125);
   if (chdir(c.cwd.c_str()) < 0) fail(sync_fd, sys_error("working directory " + c.cwd));
+  if (c.umask >= 0) umask(static_cast<mode_t>(c.umask));
   int tty_slave = -1;
   check(sync_fd, open_zone_tty(c, sync_fd, &tty_slave));
   close_inherited_fds({sync_fd, tty_slave, start_gate});

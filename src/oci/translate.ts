@@ -108,7 +108,7 @@ const NAMESPACES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', '
 
 /** The process part of a zone: what config.json's process and exec --process both give. */
 export interface ProcessPlan {
-  zone: Pick<ZoneSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'rlimits' | 'capabilities'>;
+  zone: Pick<ZoneSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'rlimits' | 'capabilities' | 'umask'>;
   tty: boolean;
   notes: string[];
 }
@@ -128,7 +128,6 @@ export function translateProcess(p: OciProcess, where = 'process'): ProcessPlan 
   if (p.user.additionalGids?.some((g) => g !== p.user.gid)) {
     notes.push(`${where}.user.additionalGids: supplementary groups are not set (the process has none)`);
   }
-  if (p.user.umask !== undefined) notes.push(`${where}.user.umask: not applied (the shim sets 022)`);
   if (p.noNewPrivileges === false) notes.push(`${where}.noNewPrivileges=false: lxzone always sets no_new_privs`);
   const rlimits = (p.rlimits ?? []).map((r, i) => {
     const resource = RLIMITS.indexOf(r.type);
@@ -140,6 +139,7 @@ export function translateProcess(p: OciProcess, where = 'process'): ProcessPlan 
     zone: {
       argv: p.args, env, cwd: p.cwd, uid: p.user.uid, gid: p.user.gid,
       ...(rlimits.length ? { rlimits } : {}),
+      ...(p.user.umask !== undefined ? { umask: p.user.umask } : {}),
       // No capabilities object: none at all (runtime-spec), not the zone's set.
       capabilities: capabilitySets(p.capabilities ?? {}, `${where}.capabilities`, notes),
     },

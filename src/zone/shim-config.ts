@@ -47,6 +47,8 @@ export interface ShimConfig {
   startFifo?: string;
   /** Resource limits of the zone's processes: resource number (RLIMIT_*), soft, hard (bigint: 2^64-1 is unlimited). */
   rlimits?: { resource: number; soft: bigint; hard: bigint }[];
+  /** OCI process.user.umask of the zone's process (default: inherited from its launcher). */
+  umask?: number;
   /** OCI process.capabilities: each set as a mask by capability number; the shim grants them within the zone's set. */
   capabilities?: CapSets;
   /** exec: the host pid of the running zone's init to join. */
@@ -104,6 +106,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   // 2^63 and above: unlimited (RLIM_INFINITY is 2^64-1, which JSON numbers cannot hold exactly).
   const lim = (v: bigint): string => (v >= 2n ** 63n ? 'unlimited' : String(v));
   for (const r of c.rlimits ?? []) add('rlimit', [r.resource, lim(r.soft), lim(r.hard)].join(US));
+  if (c.umask !== undefined) add('umask', c.umask);
   if (c.capabilities) {
     const k = c.capabilities;
     add('caps', [k.bounding, k.effective, k.permitted, k.inheritable, k.ambient].map(String).join(US));

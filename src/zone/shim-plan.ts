@@ -163,6 +163,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       startFifo: opts.startFifo,
       rlimits: zoneRlimits(opts),
       ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
+      ...(opts.umask !== undefined ? { umask: opts.umask } : {}),
       cgroupProcs: opts.cgroupProcs,
       // A keeper that a supervisor can come back to serves the zone itself meanwhile.
       ...(opts.reattachSocket ? { serve: attachOptions } : {}),

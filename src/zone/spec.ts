@@ -45,6 +45,8 @@ export interface ZoneSpec {
   binds?: BindMount[];
   /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
   tmpfs?: ShimTmpfs[];
+  /** OCI process.user.umask of the zone's process (default: inherited from its launcher). */
+  umask?: number;
   /** OCI process.capabilities: the process's sets, granted within the zone's own (default: the zone's whole set). */
   capabilities?: CapSets;
   /** Resource limits of the zone's processes (setrlimit before the binary). */
