@@ -82,12 +82,16 @@ export async function mountDiskImage(image: string, target: string): Promise<voi
 export async function unmountDiskImage(target: string): Promise<void> {
   const line = (await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === target);
   const source = line?.split(' - ')[1]?.split(' ')[1];
-  await run('umount', [target]);
   const m = source ? /^\/dev\/(loop\d+)$/.exec(source) : null;
-  if (!m) return;
-  const backing = `/sys/block/${m[1]}/loop/backing_file`;
+  const backing = m ? `/sys/block/${m[1]}/loop/backing_file` : undefined;
+  const backingOf = () => (backing ? fs.readFile(backing, 'utf8').then((b) => b.trim(), () => undefined) : Promise.resolve(undefined));
+  const ours = await backingOf();
+  await run('umount', [target]);
+  if (!ours) return;
   for (let i = 0; i < 50; i++) {
-    if (!(await fs.access(backing).then(() => true, () => false))) return;
+    // Gone, or already another image's (freed and taken by another mount -o
+    // loop meanwhile): nothing of ours to detach, and never detach theirs.
+    if ((await backingOf()) !== ours) return;
     await sleep(10);
   }
   await run('losetup', ['-d', source!]).catch(() => {});
