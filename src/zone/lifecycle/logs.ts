@@ -155,6 +155,7 @@ export async function readLogs(
   const files = logFiles(store, name);
   const pos: Record<LogStream, number> = { stdout: 0, stderr: 0 };
   const gen: Record<LogStream, number> = { stdout: 0, stderr: 0 };
+  const lines = new LineKeeper(out);
   for (const s of LOG_STREAMS) {
     let old: Buffer = Buffer.alloc(0);
     let cur: Buffer = Buffer.alloc(0);
@@ -170,7 +171,8 @@ export async function readLogs(
     }
     pos[s] = cur.length;
     const all = tailLines(Buffer.concat([old, cur]), o.tail);
-    if (all.length) out[s](all);
+    if (o.follow) lines.add(s, all);
+    else if (all.length) out[s](all);
   }
   if (!o.follow) return;
   for (;;) {
@@ -179,25 +181,78 @@ export async function readLogs(
       const before = generation(files[s]);
       if (before.rotating) continue; // next round
       // Rotated once: what we had not read yet is at the end of the copy.
-      // More than once: the copy is a later file than ours, all of it is new.
+      // More than once: the copy is a later file than ours, all of it is new
+      // and the end of ours is lost.
       const rotated = before.n !== gen[s];
-      const rest = rotated ? readRange(`${files[s]}.1`, before.n === gen[s] + 1 ? pos[s] : 0) : undefined;
+      const skipped = rotated && before.n !== gen[s] + 1;
+      const rest = rotated ? readRange(`${files[s]}.1`, skipped ? 0 : pos[s]) : undefined;
       const chunk = readRange(files[s], rotated ? 0 : pos[s]);
       const after = generation(files[s]);
       // A rotation came while we read: either read may be of another file
       // than we think. Nothing is taken; the next round reads again.
       if (after.rotating || after.n !== before.n) continue;
+      if (skipped) lines.lost(s);
       if (rest) {
-        if (rest.length) out[s](rest);
+        lines.add(s, rest);
         gen[s] = before.n;
         pos[s] = 0;
       }
-      if (chunk.length) {
-        pos[s] += chunk.length;
-        out[s](chunk);
-      }
+      pos[s] += chunk.length;
+      lines.add(s, chunk);
+      if (!rest?.length && !chunk.length) lines.idle(s);
     }
-    if (!stillRunning || o.signal?.aborted) return;
+    if (!stillRunning || o.signal?.aborted) {
+      lines.flush();
+      return;
+    }
     await sleep(o.pollMs ?? 200);
+  }
+}
+
+/**
+ * What a follower prints, a whole line at a time: a line still being
+ * written waits for its end, so that when a reader falls two rotations
+ * behind and the end of its file is lost, the half line it holds is dropped
+ * instead of being joined to a line of a later file. A half line that stays
+ * unfinished for half a second (a prompt) is printed; if data is lost after
+ * it, a newline ends it first.
+ */
+class LineKeeper {
+  private static readonly PROMPT_MS = 500;
+  private readonly held: Record<LogStream, Buffer> = { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) };
+  private readonly heldSince: Record<LogStream, number> = { stdout: 0, stderr: 0 };
+  private readonly atLineStart: Record<LogStream, boolean> = { stdout: true, stderr: true };
+
+  constructor(private readonly out: Record<LogStream, (chunk: Buffer) => void>) {}
+
+  add(s: LogStream, chunk: Buffer): void {
+    if (!chunk.length) return;
+    const buf = this.held[s].length ? Buffer.concat([this.held[s], chunk]) : chunk;
+    const end = buf.lastIndexOf(0x0a) + 1;
+    this.held[s] = Buffer.from(buf.subarray(end));
+    this.heldSince[s] = performance.now();
+    if (end) this.emit(s, buf.subarray(0, end));
+  }
+
+  /** Nothing new came: a half line held long enough is printed as it is. */
+  idle(s: LogStream, force = false): void {
+    if (!this.held[s].length || (!force && performance.now() - this.heldSince[s] < LineKeeper.PROMPT_MS)) return;
+    this.emit(s, this.held[s]);
+    this.held[s] = Buffer.alloc(0);
+  }
+
+  /** The end of the file being read is gone: drop the half line held, end one already printed. */
+  lost(s: LogStream): void {
+    this.held[s] = Buffer.alloc(0);
+    if (!this.atLineStart[s]) this.emit(s, Buffer.from('\n'));
+  }
+
+  flush(): void {
+    for (const s of LOG_STREAMS) this.idle(s, true);
+  }
+
+  private emit(s: LogStream, buf: Buffer): void {
+    this.out[s](buf);
+    this.atLineStart[s] = buf[buf.length - 1] === 0x0a;
   }
 }
