@@ -8,12 +8,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { compilePolicy, type CompileInput } from '../src/policy/compile.js';
 import { decodeProgram, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_USER_NOTIF } from '../src/policy/bpf.js';
 import { runFilter } from '../src/policy/interpret.js';
 import { loadTable } from '../src/tables/index.js';
 import type { Abi } from '../src/tables/types.js';
+import { describeUnless } from './support/skip.js';
 
 const fixtures = resolve(__dirname, '..', 'fixtures');
 const dir = mkdtempSync(join(tmpdir(), 'lxzone-seccomp-'));
@@ -24,6 +25,9 @@ const EINVAL = 22;
 
 const bin = (abi: Abi): string => join(fixtures, 'bin', abi === 'i386' ? 'probes32' : 'probes', 'seccomp_load');
 const m32 = spawnSync('sh', ['-c', "printf 'int main(void){return 0;}' | cc -m32 -static -x c - -o /dev/null"]).status === 0;
+/** Why an ABI's entry cannot be exercised here, or undefined. */
+const abiSkip = (abi: 'x86_64' | 'i386'): string | undefined =>
+  process.arch !== 'x64' ? `the filters are tried on x86-64 only (this is ${process.arch})` : abi === 'i386' && !m32 ? 'cc -m32 cannot build static 32-bit programs (apt-get install gcc-multilib; .ci/run does)' : undefined;
 
 beforeAll(() => {
   const targets = ['bin/probes/seccomp_load', ...(m32 ? ['bin/probes32/seccomp_load'] : [])];
@@ -94,7 +98,7 @@ function defaultCalls(abi: Abi): Call[] {
 }
 
 for (const abi of ['x86_64', 'i386'] as const) {
-  describe.skipIf(process.arch !== 'x64' || (abi === 'i386' && !m32))(`the default profile in the kernel (${abi} entry)`, () => {
+  describeUnless(abiSkip(abi), `the default profile in the kernel (${abi} entry)`, () => {
     it('decides each call as the interpreter says, with the documented errnos', () => {
       const calls = defaultCalls(abi);
       const { status, signal, results, actions } = run({ profile: 'default', abis: ['x86_64', 'i386'] }, abi, calls);
@@ -131,7 +135,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
     });
   });
 
-  describe.skipIf(process.arch !== 'x64' || (abi === 'i386' && !m32))(`the strict profile in the kernel (${abi} entry)`, () => {
+  describeUnless(abiSkip(abi), `the strict profile in the kernel (${abi} entry)`, () => {
     it('kills the process on a call off its list', () => {
       const calls: Call[] = [{ name: 'getpid' }, { name: 'ptrace', args: [0xffffn, 0n, 0n, 0n] }];
       const { signal, actions } = run({ profile: 'strict', abis: ['x86_64', 'i386'] }, abi, calls);
@@ -151,7 +155,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
 }
 
 for (const abi of ['x86_64', 'i386'] as const) {
-  describe.skipIf(process.arch !== 'x64' || (abi === 'i386' && !m32))(`with a listener (${abi} entry)`, () => {
+  describeUnless(abiSkip(abi), `with a listener (${abi} entry)`, () => {
     /** USER_NOTIF reaches the listener (and returns its answer); nothing else does. */
     function agreeListened(actions: number[], results: Outcome[], notified: boolean[], calls: Call[]): void {
       actions.forEach((a, i) => {
@@ -185,7 +189,7 @@ for (const abi of ['x86_64', 'i386'] as const) {
   });
 }
 
-describe.skipIf(process.arch !== 'x64' || !m32)('arch check in the kernel', () => {
+describeUnless(abiSkip('i386'), 'arch check in the kernel', () => {
   it('kills an i386 process under a filter compiled for x86_64 only', () => {
     const { signal } = run({ profile: 'default', abis: ['x86_64'] }, 'i386', [{ name: 'getpid' }]);
     expect(signal).toBe('SIGSYS');

@@ -4,10 +4,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ZoneStore } from '../src/zone/state/index.js';
 import { defaultZoneConfig } from '../src/zone/config/index.js';
 import { LxzoneError } from '../src/errors.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
 const isRoot = process.getuid?.() === 0;
 let dir: string;
@@ -26,7 +27,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!isRoot)('state on a full disk', () => {
+describeUnless(rootOnly(), 'state on a full disk', () => {
   it('keeps the previous config and runtime record when a write hits ENOSPC', () => {
     const store = new ZoneStore({ stateDir: join(mnt, 'state'), runtimeDir: join(mnt, 'run') });
     store.saveConfig(defaultZoneConfig('web', { env: { VERSION: '1' } }));

@@ -8,8 +8,9 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { detectImageFormat, unpackImage } from '../src/zone/image/index.js';
+import { describeUnless, itUnless, rootOnly } from './support/skip.js';
 
 const SHIM_BUILT = existsSync(new URL('../build/Release/lxzone-shim', import.meta.url));
 
@@ -124,7 +125,7 @@ function runIn(root: string, script: string): string {
   return execFileSync('/usr/sbin/chroot', [root, '/bin/sh', '-c', script], { encoding: 'utf8', env: { PATH: '/bin' } });
 }
 
-describe.skipIf(!BUSYBOX)('image formats', () => {
+describeUnless(BUSYBOX ? undefined : 'busybox is not installed (apt-get install busybox; .ci/run does)', 'image formats', () => {
   it('detects each format', () => {
     expect(detectImageFormat(rootTar)).toBe('rootfs');
     expect(detectImageFormat(dockerTar)).toBe('docker');
@@ -194,7 +195,7 @@ describe.skipIf(!BUSYBOX)('image formats', () => {
 
   // The point of the id shift: in a zone (zone uid 0 = host uid 100000) the
   // image's root owns the image's files and can write them.
-  it.skipIf(!isRoot || !SHIM_BUILT)('gives a zone whose root owns its files', async () => {
+  itUnless(rootOnly() ?? (SHIM_BUILT ? undefined : 'the shim is not built (npm run build)'), 'gives a zone whose root owns its files', async () => {
     const { runZone } = await import('../src/zone/run.js');
     const res = await runZone({
       argv: ['/bin/sh', '-c', 'id -u; stat -c %u:%g /bin/busybox /etc/motd; touch /root/x && echo wrote'],

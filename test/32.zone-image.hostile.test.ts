@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unpackImage } from '../src/zone/image/index.js';
 import { LxzoneError } from '../src/errors.js';
 import { makeTar, type TarEntry } from './support/handmade-tar.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
 const isRoot = process.getuid?.() === 0;
 
@@ -193,7 +194,7 @@ describe('broken archives', () => {
   });
 });
 
-describe.skipIf(!isRoot)('ownership shift', () => {
+describeUnless(rootOnly(), 'ownership shift', () => {
   it('maps the zone ids onto the host range and out-of-range ids to nobody', () => {
     const r = unpack(
       [

@@ -6,8 +6,9 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NOBODY, nobodysRoot, runNodeAsNobody } from './support/nobody.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
 const isRoot = process.getuid?.() === 0;
 let dir: string;
@@ -48,7 +49,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!isRoot)('unpacking as an unprivileged user', () => {
+describeUnless(rootOnly(), 'unpacking as an unprivileged user', () => {
   it('keeps the caller as owner, keeps modes, and removes read-only trees', async () => {
     const r = await runNodeAsNobody(() => [join(dir, 'worker.mts'), join(dir, 'img.tar'), join(dir, 'root')], {
       cwd: '/tmp',

@@ -11,7 +11,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { LxzoneError } from '../src/errors.js';
 import { native } from '../src/native.js';
 import type { ZoneEvent } from '../src/zone/events.js';
@@ -24,6 +24,7 @@ import { leakCheckedLifecycle } from './support/leak-checked.js';
 import { waitFor } from './support/lifecycle-env.js';
 import { makeTar } from './support/handmade-tar.js';
 import { makeBusyboxRoot, repoRoot } from './support/zones.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
 const isRoot = process.getuid?.() === 0;
 const SHIM = join(repoRoot, 'build', 'Release', 'lxzone-shim');
@@ -173,7 +174,7 @@ function expectRefused(r: ShimRun, reason: RegExp, reported = true): void {
   if (reported) expect(r.stderr).toContain(failed[0]!.step!);
 }
 
-describe.skipIf(!isRoot)('lxzone-shim started by hand with garbage on its fds', () => {
+describeUnless(rootOnly(), 'lxzone-shim started by hand with garbage on its fds', () => {
   it('runs a good config (the harness works) and reports the zone to the supervisor', async () => {
     const r = await shimByHand({ config: goodConfig(), filter: goodFilter() });
     expect(r).toMatchObject({ code: 0, signal: null, stderr: '' });
@@ -328,7 +329,7 @@ async function rejection(p: Promise<unknown>): Promise<LxzoneError> {
   return e as LxzoneError;
 }
 
-describe.skipIf(!isRoot)('hostile zone configs through the lifecycle API (createZone)', () => {
+describeUnless(rootOnly(), 'hostile zone configs through the lifecycle API (createZone)', () => {
   const base = (over: Record<string, unknown>) => ({ name: 'z', rootfs: { type: 'host' }, command: ['/bin/true'], network: { mode: 'loopback' }, ...over });
 
   it('refuses names that are paths, NULs or too long, storing nothing', async () => {
@@ -401,7 +402,7 @@ function existsRuntime(name: string): boolean {
   return readdirSync(join(env.runtimeDir, 'zones')).some((f) => f.startsWith(`${name}.`));
 }
 
-describe.skipIf(!isRoot)('hostile options through the run API (runZone, startZone)', () => {
+describeUnless(rootOnly(), 'hostile options through the run API (runZone, startZone)', () => {
   const run = (o: Partial<RunOptions>) => runZone({ argv: ['/bin/true'], stdio: 'pipe', ...o });
 
   it('refuses a working directory that does not exist in the zone', async () => {
@@ -566,7 +567,7 @@ describe.skipIf(!isRoot)('hostile options through the run API (runZone, startZon
 
 // ---- hostile images ------------------------------------------------------------------
 
-describe.skipIf(!isRoot)('hostile image tarballs through createZone and boot', () => {
+describeUnless(rootOnly(), 'hostile image tarballs through createZone and boot', () => {
   const image = (name: string, tarball: Buffer | string) => {
     const p = join(work, `${name}.tar`);
     if (typeof tarball === 'string') execFileSync('tar', ['-C', tarball, '-cf', p, '.']);

@@ -17,7 +17,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { LxzoneError } from '../src/errors.js';
 import type { ZoneEvent } from '../src/zone/events.js';
 import { startZone, type RunningZone } from '../src/zone/run.js';
@@ -27,6 +27,7 @@ import { leakCheckedLifecycle } from './support/leak-checked.js';
 import { expectNoLeaks, leakSnapshot, leaksSince } from './support/leaks.js';
 import { waitFor } from './support/lifecycle-env.js';
 import { repoRoot, runCli } from './support/zones.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
 const isRoot = process.getuid?.() === 0;
 const { env, work, lifecycle, manager, managerLog, leakOpts, baseline, rebaseline } = await leakCheckedLifecycle(72, { timeoutMs: 8000, checkAfterEachTest: true });
@@ -116,7 +117,7 @@ const LOOP = 'while :; do sleep 0.1; done';
 /** A zone process that stays (the loop's sleeps come and go). */
 const STAY = `sleep 60 & ${LOOP}`;
 
-describe.skipIf(!isRoot)('SIGKILL of the launcher (the supervisor runs in its process)', () => {
+describeUnless(rootOnly(), 'SIGKILL of the launcher (the supervisor runs in its process)', () => {
   it('one-shot zones die with it: keepers, inits and every zone process; only its id claims stay, stale', async () => {
     const script = `
       import { startZone } from ${JSON.stringify(join(repoRoot, 'src', 'zone', 'run.ts'))};
@@ -189,7 +190,7 @@ describe.skipIf(!isRoot)('SIGKILL of the launcher (the supervisor runs in its pr
   });
 });
 
-describe.skipIf(!isRoot)('SIGKILL of a zone keeper', () => {
+describeUnless(rootOnly(), 'SIGKILL of a zone keeper', () => {
   it('one-shot: the zone dies with it; wait() says the keeper was killed (137)', async () => {
     const { zone, initPid } = await started({ argv: ['/bin/sh', '-c', STAY] });
     await sleep(100);
@@ -226,7 +227,7 @@ describe.skipIf(!isRoot)('SIGKILL of a zone keeper', () => {
   });
 });
 
-describe.skipIf(!isRoot)("SIGKILL of a zone's init", () => {
+describeUnless(rootOnly(), "SIGKILL of a zone's init", () => {
   for (const init of [true, false]) {
     it(`${init ? 'the reaper' : 'the binary as pid 1'}: the zone ends, the keeper reports 137 (SIGKILL)`, async () => {
       const { zone, initPid } = await started({ argv: ['/bin/sh', '-c', STAY], init });
@@ -252,7 +253,7 @@ describe.skipIf(!isRoot)("SIGKILL of a zone's init", () => {
   });
 });
 
-describe.skipIf(!isRoot)('a zone that ignores SIGTERM', () => {
+describeUnless(rootOnly(), 'a zone that ignores SIGTERM', () => {
   const STUBBORN = ['/bin/sh', '-c', `trap "" TERM; ${STAY}`];
 
   it("RunningZone.kill('SIGTERM') changes nothing; SIGKILL ends it (137)", async () => {
@@ -291,7 +292,7 @@ describe.skipIf(!isRoot)('a zone that ignores SIGTERM', () => {
   });
 });
 
-describe.skipIf(!isRoot)('a full disk under the state directory', () => {
+describeUnless(rootOnly(), 'a full disk under the state directory', () => {
   let small: string;
   let store: ZoneStore;
   let full: InstanceType<typeof lifecycle.ZoneManager>;

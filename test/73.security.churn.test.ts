@@ -7,11 +7,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { runZone } from '../src/zone/run.js';
 import { leakCheckedLifecycle } from './support/leak-checked.js';
 import { expectNoLeaks, leakSnapshot, leaksSince } from './support/leaks.js';
 import { waitFor } from './support/lifecycle-env.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
 const isRoot = process.getuid?.() === 0;
 const { env, lifecycle, manager, cgroupTag, leakOpts } = await leakCheckedLifecycle(73, { timeoutMs: 10_000, checkAfterEachTest: false });
@@ -42,7 +43,7 @@ function report(what: string, wallMs: number, times: number[]): void {
   process.stderr.write(`churn ${what}: ${times.length} zones in ${(wallMs / 1000).toFixed(1)} s, ${AT_ONCE} at a time; per zone median ${q(0.5)} ms, p90 ${q(0.9)} ms, max ${q(1)} ms\n`);
 }
 
-describe.skipIf(!isRoot)('the leak check', () => {
+describeUnless(rootOnly(), 'the leak check', () => {
   it('sees an fd, a process, a file, a mount and a cgroup left behind (it can fail)', async () => {
     mkdirSync(env.runtimeDir, { recursive: true, mode: 0o700 });
     const before = leakSnapshot(leakOpts());
@@ -72,7 +73,7 @@ describe.skipIf(!isRoot)('the leak check', () => {
   });
 });
 
-describe.skipIf(!isRoot)('churn', () => {
+describeUnless(rootOnly(), 'churn', () => {
   it(`${ZONES} one-shot zones (/bin/true, loopback): fds, processes, mounts and id claims back where they were`, async () => {
     // The supervisor's thread and fds are made by the first zone of this process: not churn.
     await runZone({ argv: ['/bin/true'], stdio: 'pipe', network: 'loopback' });

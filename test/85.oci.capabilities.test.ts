@@ -5,11 +5,11 @@
 // (src/oci/capabilities.ts) is checked against what the shim grants.
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ZONE_CAPS } from '../src/oci/capabilities.js';
 import { OciHarness } from './support/oci.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
-const asRoot = process.getuid?.() === 0;
 
 const ALL = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID',
@@ -29,7 +29,7 @@ function capsOf(stdout: string): Record<string, bigint> {
   return out;
 }
 
-describe.skipIf(!asRoot)('lxzone-runc process.capabilities', () => {
+describeUnless(rootOnly(), 'lxzone-runc process.capabilities', () => {
   let h: OciHarness;
   beforeAll(async () => {
     h = new OciHarness('lxz85cap');

@@ -5,11 +5,11 @@
 // (Node cannot receive an fd).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OciHarness } from './support/oci.js';
 import { repoRoot } from './support/zones.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
-const asRoot = process.getuid?.() === 0;
 
 /** Starts the receiver; resolves its output once it ends. */
 async function receiver(sock: string, prompt: string, typed: string, until: string): Promise<{ output: Promise<string> }> {
@@ -24,7 +24,7 @@ async function receiver(sock: string, prompt: string, typed: string, until: stri
   return { output: new Promise((done) => p.on('close', () => done(out))) };
 }
 
-describe.skipIf(!asRoot)('lxzone-runc --console-socket', () => {
+describeUnless(rootOnly(), 'lxzone-runc --console-socket', () => {
   let h: OciHarness;
   beforeAll(async () => {
     h = new OciHarness('lxz85con');

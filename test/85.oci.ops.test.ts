@@ -6,18 +6,18 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { detectCgroups } from '../src/zone/cgroups/index.js';
 import { alive, OciHarness, waitFor } from './support/oci.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
-const asRoot = process.getuid?.() === 0;
 
 function cgroupFile(rel: string, v1: [string, string], v2: string): string {
   const host = detectCgroups();
   return host.version === 2 ? join(host.v2Root!, rel, v2) : join(host.v1Mounts.get(v1[0])!, rel, v1[1]);
 }
 
-describe.skipIf(!asRoot)('lxzone-runc exec, ps, pause/resume, update, events', () => {
+describeUnless(rootOnly(), 'lxzone-runc exec, ps, pause/resume, update, events', () => {
   let h: OciHarness;
   let out: string;
   let rec: { cgroupPath: string; keeper: { pid: number }; initPid: number };

@@ -7,12 +7,12 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { detectCgroups } from '../src/zone/cgroups/index.js';
 import { readProcStat } from '../src/zone/state/proc.js';
 import { makeBusyboxRoot, repoRoot } from './support/zones.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
-const asRoot = process.getuid?.() === 0;
 let work: string;
 let stateDir: string;
 
@@ -70,7 +70,7 @@ function cgroupDirs(rel: string): string[] {
   return host.version === 2 ? [join('/sys/fs/cgroup', rel)] : ['memory', 'pids', 'cpu'].map((c) => join('/sys/fs/cgroup', c, rel));
 }
 
-describe.skipIf(!asRoot)('lxzone-runc (OCI runtime)', () => {
+describeUnless(rootOnly(), 'lxzone-runc (OCI runtime)', () => {
   beforeAll(async () => {
     work = mkdtempSync('/tmp/lxz85-');
     chmodSync(work, 0o755);

@@ -5,12 +5,12 @@
 // translations and refusals stay, and what cannot be honoured is refused.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OciHarness } from './support/oci.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
-const asRoot = process.getuid?.() === 0;
 
-describe.skipIf(!asRoot)('lxzone-runc linux.seccomp', () => {
+describeUnless(rootOnly(), 'lxzone-runc linux.seccomp', () => {
   let h: OciHarness;
   beforeAll(async () => {
     h = new OciHarness('lxz85sc');

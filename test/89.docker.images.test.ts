@@ -6,18 +6,16 @@
 // uses the image and then removing it, and Docker's errors.
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dockerClient } from './support/docker.js';
 import { useLifecycleEnv } from './support/lifecycle-env.js';
-import { busyboxRoot, haveRegistryTools, ociLayout, push, startRegistry, upperLayer, type Registry } from './support/registry.js';
+import { busyboxRoot, describeWithRegistry, ociLayout, registrySkipReason, push, startRegistry, upperLayer, type Registry } from './support/registry.js';
 
 const env = useLifecycleEnv(91);
 const docker = dockerClient(env);
 const { ok, run } = docker;
-const canRun = haveRegistryTools() && process.getuid?.() === 0;
-const suite = canRun ? describe : describe.skip;
 // A skipped file runs no hooks: what the environment made at import (its directory) goes now.
-if (!canRun) rmSync(env.base, { recursive: true, force: true });
+if (registrySkipReason() !== undefined) rmSync(env.base, { recursive: true, force: true });
 
 let work: string;
 let reg: Registry;
@@ -27,7 +25,7 @@ const records = () => {
   return existsSync(d) ? readdirSync(d) : [];
 };
 
-suite('docker pull, images, image inspect, run IMAGE, rmi', () => {
+describeWithRegistry('docker pull, images, image inspect, run IMAGE, rmi', () => {
   beforeAll(async () => {
     work = mkdtempSync('/tmp/lxzone-89i-');
     busyboxRoot(join(work, 'l1'));

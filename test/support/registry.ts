@@ -11,7 +11,7 @@ import { createServer, request, type Server } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { describe } from 'vitest';
+import { describeUnless } from './skip.js';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 export const SKOPEO = '/usr/bin/skopeo';
@@ -31,13 +31,7 @@ export function registrySkipReason(o: { shim?: boolean } = {}): string | undefin
 
 /** describe(), or describe.skip() with the reason printed, for a suite that needs the registry tools. */
 export function describeWithRegistry(name: string, fn: () => void, o: { shim?: boolean } = {}): void {
-  const why = registrySkipReason(o);
-  if (why === undefined) {
-    describe(name, fn);
-    return;
-  }
-  process.stderr.write(`lxzone tests: "${name}" skipped: ${why}\n`);
-  describe.skip(`${name} (skipped: ${why})`, fn);
+  describeUnless(registrySkipReason(o), name, fn);
 }
 const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p)) as string;
 
