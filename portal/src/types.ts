@@ -1,69 +1,22 @@
-// The shapes the portal's API returns (src/zone/lifecycle/types.ts, as JSON).
-export interface ZoneInfo {
-  name: string;
-  state: string;
-  image?: string;
-  startedAt?: string;
-  uptimeSeconds?: number;
-  ipv4?: string;
-  ipv6?: string;
-  restarts?: number;
-  restartPolicy?: string;
-  memory?: { current: number; max: number | null };
-  lastExit?: { exitCode: number; signal?: string; error?: string; at: string };
-  error?: string;
-}
+// The shapes the portal's API returns: the daemon's own types (type-only
+// imports, erased when the portal is bundled), with the syscall names the
+// portal's API adds from each ABI's table (src/daemon/portal/).
+import type { ZoneDetails as CoreDetails, ZoneInfo, ZoneStatsResult } from '../../src/zone/lifecycle/types.js';
+import type { UnsupportedEvent as CoreEvent } from '../../src/zone/lifecycle/unsupported-log.js';
+import type { SyscallCount as CoreCount, ZoneStats as CoreStats } from '../../src/zone/stats.js';
 
-export interface SyscallCount {
-  abi: string;
-  nr: number;
-  count: number;
-  name?: string;
-}
+export type { ZoneInfo };
 
-export interface ZoneStats {
-  notified: SyscallCount[];
-  unsupported: SyscallCount[];
-  handlerErrors: number;
-  jsTimeouts: number;
-}
+/** A notified syscall's counter, named when the ABI's table knows the number. */
+export type SyscallCount = CoreCount & { name?: string };
 
-export interface Usage {
-  memory: { current: number; max: number | null; oomKills: number };
-  cpu: { usageUsec: number; cpus: number | null };
-  pids: { current: number; max: number | null };
-}
+export type ZoneStats = Omit<CoreStats, 'notified' | 'unsupported'> & { notified: SyscallCount[]; unsupported: SyscallCount[] };
 
-export interface UnsupportedEvent {
-  at: string;
-  pid: number;
-  abi: string;
-  nr: number;
-  args: string[];
-  /** Added by the portal's API from the ABI's table. */
-  name?: string;
-}
+/** An unsupported-syscall event, named when the ABI's table knows the number. */
+export type UnsupportedEvent = CoreEvent & { name?: string };
 
-export interface DiskUsage {
-  size: number;
-  used: number;
-  available: number;
-}
+type Named<T> = Omit<T, 'syscalls' | 'unsupportedEvents'> & { unsupportedEvents?: UnsupportedEvent[] };
 
-export interface ZoneDetails extends ZoneInfo {
-  config?: Record<string, unknown> & { env?: Record<string, string>; resources?: Record<string, number> };
-  syscalls?: ZoneStats;
-  usage?: Usage;
-  unsupportedEvents?: UnsupportedEvent[];
-}
+export type ZoneDetails = Named<CoreDetails> & { syscalls?: ZoneStats };
 
-export interface StatsResult {
-  uptimeSeconds: number;
-  caps: Record<string, number>;
-  usage?: Usage;
-  cpuPercent?: number;
-  syscalls: ZoneStats;
-  disk?: DiskUsage;
-  unsupportedEvents?: UnsupportedEvent[];
-  note?: string;
-}
+export type StatsResult = Named<ZoneStatsResult> & { syscalls: ZoneStats };
