@@ -6,7 +6,7 @@
 // round a full zone set-up (issue 14.8).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RESTART_BURST, RESTART_SERIES_RESET_MS, restartDelayMs, restartLimitReason } from './lifecycle/restart.js';
-import type { RunningZone, RunResult } from './run.js';
+import type { RunningZone, RunResult } from './running.js';
 
 export interface RestartingRun {
   /** The last run's result; `restartLimit` set when the burst limit ended the series. */
