@@ -16,7 +16,7 @@ import { unpackImage } from '../src/zone/image/index.js';
 import { makeTar } from './support/handmade-tar.js';
 import { useLifecycleEnv } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(77);
+const env = useLifecycleEnv(96);
 const dirs: string[] = [];
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -49,7 +49,7 @@ function inodeBomb(file: string, n: number): void {
 }
 
 function workDir(): string {
-  const d = mkdtempSync('/tmp/lxz77-');
+  const d = mkdtempSync('/tmp/lxz96-');
   dirs.push(d);
   return d;
 }

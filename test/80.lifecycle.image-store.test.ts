@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { busyboxRoot, describeWithRegistry, ociLayout, push, registrySkipReason, startRegistry, TEST_IMAGE_CONFIG, upperLayer, type Registry } from './support/registry.js';
 
-const env = useLifecycleEnv(88);
+const env = useLifecycleEnv(95);
 // A skipped file runs no hooks: what the environment made at import (its directory) goes now.
 if (registrySkipReason() !== undefined) rmSync(env.base, { recursive: true, force: true });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, expect, it, vi } from 'vitest';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(87);
+const env = useLifecycleEnv(97);
 
 /** `lxzone ARGS`, which must succeed: unpacking a 150 MB image on a loaded host takes a while. */
 async function ok(args: string[]): Promise<string> {
