@@ -112,7 +112,7 @@ describeUnless(rootOnly(), 'lxzone-runc exec, ps, pause/resume, update, events',
     const cases: [string[], RegExp, number][] = [
       [['exec', 'missing', '/bin/true'], /container missing does not exist/, 1],
       [['exec', 'o1'], /exec: give a command, or --process FILE/, 2],
-      [['exec', '--preserve-fds', '2', 'o1', '/bin/true'], /--preserve-fds: no host fd crosses into a zone/, 1],
+      [['exec', '--preserve-fds', '2', 'o1', '/bin/true'], /exec --preserve-fds is not supported/, 1],
       [['exec', '--process', join(h.work, 'nope.json'), 'o1'], /--process .*nope\.json: ENOENT/, 1],
       [['pause', 'missing'], /container missing does not exist/, 1],
       [['resume', 'o1'], /is running, not paused/, 1],

@@ -239,6 +239,10 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
         at = end + 1;
       }
       out->has_caps = true;
+    } else if (key == "preserve-fd") {
+      uint32_t fd;
+      if (!parse_u32(value, &fd) || fd < 3 || fd > 1 << 20) return bad(index, key, "not an fd number >= 3");
+      out->preserve_fds.push_back(static_cast<int>(fd));
     } else if (key == "start-fifo") {
       if (!safe_path(value)) return bad(index, key, "not an absolute path without '..'");
       out->start_fifo = value;
@@ -298,6 +302,7 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
   if ((!io.log_stdout.empty() || !io.log_stderr.empty()) && (!io.relay || io.log_file_max == 0))
     return Error{0, "log files need relay-stdio=1 and log-file-max"};
   if (!out->start_fifo.empty() && out->join_pid) return Error{0, "start-fifo is for a new zone, not a join"};
+  if (!out->preserve_fds.empty() && out->join_pid) return Error{0, "preserve-fd is for a new zone, not a join"};
   if (out->uid >= out->id_count || out->gid >= out->id_count)
     return Error{0, "uid/gid outside the zone's id range"};
   return {};

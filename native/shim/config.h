@@ -93,6 +93,10 @@ struct ShimConfig {
   // process opens for writing, blocking, just before it execs the binary.
   std::string start_fifo;
   int umask = -1;  // OCI process.user.umask (-1: the launcher's, inherited)
+  // lxzone-runc --preserve-fds: fds of the shim (its caller's, passed on by
+  // the launcher) that become the binary's fds 3, 4, ... in this order. The
+  // caller chose to hand them into the zone; nothing else of the host is.
+  std::vector<int> preserve_fds;
   std::vector<Rlimit> rlimits;
   bool has_caps = false;  // a "caps" record: the process's sets, else the zone's whole set
   CapSets caps;

@@ -196,6 +196,9 @@ class Keeper {
     }
     pid_ = static_cast<pid_t>(pid);
     relay_.parent_side();
+    // --preserve-fds: the zone's binary has them now; a keeper holding a
+    // pipe's end would keep its reader from ever seeing end-of-file.
+    for (int fd : c_.preserve_fds) close(fd);
     child_end.reset();
     zone_pidfd.reset();
     zone_ns = ZoneNamespaces();

@@ -160,9 +160,35 @@ int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sy
   if (c.umask >= 0) umask(static_cast<mode_t>(c.umask));
   int tty_slave = -1;
   check(sync_fd, open_zone_tty(c, sync_fd, &tty_slave));
-  close_inherited_fds({sync_fd, tty_slave, start_gate});
+  std::vector<int> keep = {sync_fd, tty_slave, start_gate};
+  keep.insert(keep.end(), c.preserve_fds.begin(), c.preserve_fds.end());
+  close_inherited_fds(keep);
   install_filter_and_report(filter, sync_fd);
   return tty_slave;
+}
+
+// --preserve-fds: the caller's fds become 3, 4, ... of the binary, inheritable.
+// Everything that could sit at those numbers moves above them first (the sync
+// socket, close-on-exec, which still reports a failed exec).
+int place_preserved_fds(const ShimConfig& c, int sync_fd) {
+  const int n = static_cast<int>(c.preserve_fds.size());
+  if (n == 0) return sync_fd;
+  const int above = 3 + n;
+  int moved_sync = fcntl(sync_fd, F_DUPFD_CLOEXEC, above);
+  if (moved_sync < 0) fail(sync_fd, sys_error("move the sync socket above the preserved fds"));
+  close(sync_fd);
+  std::vector<int> tmp;
+  for (int fd : c.preserve_fds) {
+    int t = fcntl(fd, F_DUPFD, above);
+    if (t < 0) fail(moved_sync, sys_error("preserve fd " + std::to_string(fd)));
+    tmp.push_back(t);
+  }
+  for (int fd : c.preserve_fds) close(fd);
+  for (int i = 0; i < n; i++) {
+    if (dup2(tmp[i], 3 + i) < 0) fail(moved_sync, sys_error("place preserved fd " + std::to_string(3 + i)));
+    close(tmp[i]);
+  }
+  return moved_sync;
 }
 
 void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave) {
@@ -173,6 +199,7 @@ void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave) {
     for (int fd = 0; fd < 3; fd++) dup2(tty_slave, fd);
     if (tty_slave > 2) close(tty_slave);
   }
+  sync_fd = place_preserved_fds(c, sync_fd);
   std::vector<char*> argv;
   for (const std::string& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

@@ -105,6 +105,7 @@ void zone_process_main(const ZoneProcessArgs& args) {
   // (check_zone_built in keeper.cc), and `ps` in the zone shows it.
   set_process_title("lxzone-init");
   close(sync);
+  for (int fd : c.preserve_fds) close(fd);  // the binary's alone
   if (tty_slave >= 0) close(tty_slave);
   run_init_reaper(child, c.rootless);
 }

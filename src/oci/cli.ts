@@ -54,7 +54,7 @@ function createFlags(cmd: Command): Command {
     .option('--console-socket <path>', "a unix socket to send the terminal's master to (SCM_RIGHTS, as runc)")
     .option('--no-pivot', 'accepted for compatibility: a zone always pivots')
     .option('--no-new-keyring', 'accepted: a zone always gets a fresh session keyring')
-    .option('--preserve-fds <n>', 'extra fds for the process (refused: no host fd crosses into a zone)', (v) => Number(v), 0);
+    .option('--preserve-fds <n>', "pass our fds 3..3+N-1 to the container's process as its 3..3+N-1 (as runc)", (v) => Number(v), 0);
 }
 
 function build(): Command {
@@ -182,7 +182,7 @@ function build(): Command {
     .option('--cwd <dir>', 'working directory in the container', '/')
     .option('-e, --env <var>', 'KEY=VALUE (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
     .option('-u, --user <uid[:gid]>', "the process's user", '0:0')
-    .option('--preserve-fds <n>', 'refused: no host fd crosses into a zone', (v) => Number(v), 0)
+    .option('--preserve-fds <n>', 'refused for exec (create and run pass fds)', (v) => Number(v), 0)
     .option('--no-new-privs', 'accepted: always set')
     .passThroughOptions()
     .description('run a process in a container')

@@ -4,7 +4,7 @@
 // fifo; kill signals; delete removes what create made.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chownSync, closeSync, constants as fsConstants, existsSync, openSync, readFileSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, constants as fsConstants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -84,7 +84,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
   for (const n of plan.notes) o.log(`note: ${n}`);
   if (o.consoleSocket && !plan.tty) throw new LxzoneError('--console-socket is for a container with process.terminal: true', { code: 'EINVAL' });
   if (plan.tty && !o.attached && !o.consoleSocket) throw new LxzoneError('process.terminal needs --console-socket to create a detached container', { code: 'EINVAL' });
-  if (o.preserveFds) throw new LxzoneError('--preserve-fds: no host fd crosses into a zone; use stdio', { code: 'ENOTSUP' });
+  const preserved = preservedFds(o.preserveFds ?? 0);
   if (isRootless()) throw new LxzoneError('lxzone-runc needs root (rootless containers are not supported yet)', { code: 'EPERM' });
 
   root.claim(o.id);
@@ -114,6 +114,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       reattachSocket: root.socket(o.id),
       ...(console ? { stdio: 'fds' as const, stdioFds: [console.slave, console.slave, console.slave] as [number, number, number] } : { stdio: 'inherit' as const }),
       relayStdio: !plan.tty,
+      ...(preserved.length ? { preserveFds: preserved } : {}),
       hiddenHostDirs: [root.root],
       cgroupProcs: cg.procsFiles(),
       memoryLimit: plan.zone.limits?.memory ?? undefined,
@@ -165,6 +166,40 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
     root.remove(o.id);
     throw err;
   }
+}
+
+/**
+ * --preserve-fds N: our fds 3..3+N-1 (the caller's, as go-runc's ExtraFiles
+ * pass them) become the container process's 3..3+N-1, as with runc. Node
+ * makes every inherited fd close-on-exec at startup, so the flags cannot
+ * tell the caller's fds from Node's own, which fill the lowest free numbers
+ * after them (its epoll first, eventfds, pipes it holds both ends of). Those
+ * are refused, never handed into the zone: an N larger than what the caller
+ * passed is a clear error instead of a leak of this process's event loop.
+ */
+function preservedFds(n: number): number[] {
+  if (!Number.isInteger(n) || n < 0 || n > 1024) throw new LxzoneError(`--preserve-fds ${String(n)}: a number of fds from 0 to 1024`, { exitCode: 2, code: 'EINVAL' });
+  const fds = Array.from({ length: n }, (_, i) => 3 + i);
+  const targets = new Map<string, number>();
+  for (const fd of readdirSync('/proc/self/fd').map(Number)) {
+    try {
+      const t = readlinkSync(`/proc/self/fd/${fd}`);
+      targets.set(t, (targets.get(t) ?? 0) + 1);
+    } catch {
+      /* the directory's own fd, closed by now */
+    }
+  }
+  for (const fd of fds) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      throw new LxzoneError(`--preserve-fds ${n}: fd ${fd} is not open`, { code: 'EBADF' });
+    }
+    const own = /^anon_inode:\[(eventpoll|eventfd|signalfd|timerfd|io_uring|inotify)\]$/.test(target) || (target.startsWith('pipe:') && (targets.get(target) ?? 0) > 1);
+    if (own) throw new LxzoneError(`--preserve-fds ${n}: fd ${fd} was not passed to lxzone-runc (${target} is the runtime's own)`, { code: 'EBADF' });
+  }
+  return fds;
 }
 
 async function waitGone(pid: number, ms = 5000): Promise<void> {

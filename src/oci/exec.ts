@@ -46,7 +46,7 @@ export async function execContainer(root: StateRoot, r: ExecRequest): Promise<nu
   const rec = root.load(r.id);
   const status = await statusOf(root, rec);
   if (status !== 'running' && status !== 'created') throw new LxzoneError(`cannot exec in container ${r.id}: it is ${status}`, { code: 'EINVAL' });
-  if (r.preserveFds) throw new LxzoneError('--preserve-fds: no host fd crosses into a zone; use stdio', { code: 'ENOTSUP' });
+  if (r.preserveFds) throw new LxzoneError('exec --preserve-fds is not supported (create and run pass fds); use stdio', { code: 'ENOTSUP' });
   const proc = r.containerCaps ? { ...r.process, ...(rec.capabilities ? { capabilities: rec.capabilities } : {}) } : r.process;
   const p = translateProcess(proc, "exec's process");
   for (const n of p.notes) r.log(`note: ${n}`);

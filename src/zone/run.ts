@@ -30,7 +30,8 @@ export function startZone(opts: RunOptions): RunningZone {
   let child: ChildProcess;
   try {
     child = spawn(shimPath(), ['--config-fd', '3', '--seccomp-fd', '4', '--control-fd', '5'], {
-      stdio: [...zoneStdio, 'pipe', 'pipe', theirs],
+      // fds 3-5 are the shim's own (config, filter, control); --preserve-fds follow from 6 (shim-plan.ts).
+      stdio: [...zoneStdio, 'pipe', 'pipe', theirs, ...(opts.preserveFds ?? [])],
       detached: opts.detached ?? false,
     });
     if (opts.detached) child.unref();

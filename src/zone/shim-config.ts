@@ -49,6 +49,8 @@ export interface ShimConfig {
   rlimits?: { resource: number; soft: bigint; hard: bigint }[];
   /** OCI process.user.umask of the zone's process (default: inherited from its launcher). */
   umask?: number;
+  /** The shim's fds that become the binary's 3, 4, ... (lxzone-runc --preserve-fds). */
+  preserveFds?: number[];
   /** OCI process.capabilities: each set as a mask by capability number; the shim grants them within the zone's set. */
   capabilities?: CapSets;
   /** exec: the host pid of the running zone's init to join. */
@@ -107,6 +109,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   const lim = (v: bigint): string => (v >= 2n ** 63n ? 'unlimited' : String(v));
   for (const r of c.rlimits ?? []) add('rlimit', [r.resource, lim(r.soft), lim(r.hard)].join(US));
   if (c.umask !== undefined) add('umask', c.umask);
+  for (const fd of c.preserveFds ?? []) add('preserve-fd', fd);
   if (c.capabilities) {
     const k = c.capabilities;
     add('caps', [k.bounding, k.effective, k.permitted, k.inheritable, k.ambient].map(String).join(US));

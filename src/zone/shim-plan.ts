@@ -21,6 +21,8 @@ import { zoneRlimits } from './zone-rlimits.js';
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_ID_BASE = 100000;
 export const ZONE_ID_COUNT = 65536;
+/** The first of the shim's fds that --preserve-fds hands on (3-5 are its config, filter and control fds: run.ts). */
+export const SHIM_FIRST_PRESERVED_FD = 6;
 
 export interface ZonePlan {
   /** The filter for the shim's seccomp fd. */
@@ -164,6 +166,8 @@ export function planZone(opts: RunOptions): ZonePlan {
       rlimits: zoneRlimits(opts),
       ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
       ...(opts.umask !== undefined ? { umask: opts.umask } : {}),
+      // The launcher passes them to the shim right after its own three fds (run.ts).
+      ...(opts.preserveFds?.length ? { preserveFds: opts.preserveFds.map((_, i) => SHIM_FIRST_PRESERVED_FD + i) } : {}),
       cgroupProcs: opts.cgroupProcs,
       // A keeper that a supervisor can come back to serves the zone itself meanwhile.
       ...(opts.reattachSocket ? { serve: attachOptions } : {}),

@@ -104,6 +104,11 @@ export interface ZoneHosting {
   input?: string | Buffer;
   /** stdio file descriptors for the keeper when stdio is 'fds'. */
   stdioFds?: [number, number, number];
+  /**
+   * Fds of this process that become the binary's fds 3, 4, ... (lxzone-runc
+   * --preserve-fds: the caller hands them into the zone, as with runc).
+   */
+  preserveFds?: number[];
   /** A pseudo-terminal for the binary (docker's -t); the keeper relays it to our stdio. */
   tty?: boolean;
   /**

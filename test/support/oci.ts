@@ -28,13 +28,14 @@ export class OciHarness {
     rmSync(join(this.work, 'config.json'));
   }
 
-  /** lxzone-runc ARGS; stdout/stderr to a file when the container outlives the command. */
-  runc(args: string[], opts: { out?: string; input?: string } = {}): Promise<RuncResult> {
+  /** lxzone-runc ARGS; stdout/stderr to a file when the container outlives the command; extraFds become its fds 3, 4, ... */
+  runc(args: string[], opts: { out?: string; input?: string; extraFds?: number[] } = {}): Promise<RuncResult> {
     return new Promise((resolve, reject) => {
       const outFd = opts.out ? openSync(opts.out, 'a') : undefined;
       const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'runc-entry.ts'), '--root', this.stateDir, ...args], {
         cwd: repoRoot,
-        stdio: [opts.input === undefined ? 'ignore' : 'pipe', outFd ?? 'pipe', outFd ?? 'pipe'],
+        // extraFds: the child's 3, 4, ... (go-runc's ExtraFiles, for --preserve-fds).
+        stdio: [opts.input === undefined ? 'ignore' : 'pipe', outFd ?? 'pipe', outFd ?? 'pipe', ...(opts.extraFds ?? [])],
       });
       if (outFd !== undefined) closeSync(outFd);
       if (opts.input !== undefined) child.stdin!.end(opts.input);
