@@ -50,12 +50,11 @@ export function prepareZoneRootfs(
   const r = cfg.rootfs;
   if (r.type === 'host') return { warnings: [] };
   if (r.type === 'store') {
-    // The zone is a user of the image from its create on: rmi refuses it
-    // until the zone is destroyed (a zone that is gone counts no more).
+    // The zone became a user of the image at its create (claimForZone, under
+    // the store's lock): rmi refuses the image until the zone is destroyed.
     const images = new ImageStore({ stateDir: store.stateDir, runtimeDir: store.runtimeDir });
     const rec = images.record(r.digest);
     if (!rec) throw new LxzoneError(`image ${r.ref} (${r.digest}) is not in the image store any more: pull it again`, { code: 'ENOENT', where: 'rootfs.digest' });
-    images.addUser(rec.digest, cfg.name);
     const layers = rec.layers.map((l, i) => images.layers.unpack(l.digest, `image ${r.ref}: layer ${i}`).dir);
     return { layers, readFile: layeredReader(layers), image: rec.image, warnings: [] };
   }

@@ -8,6 +8,7 @@ import { checkHostPaths } from '../config/host-paths.js';
 import type { ZoneConfig } from '../config/types.js';
 import { parseZoneConfig } from '../config/validate.js';
 import { prepareZoneRootfs } from '../image/prepare.js';
+import { ImageStore } from '../image/store/images.js';
 import { checkPrivileges, leaseFor, networkMode } from './host-setup.js';
 import { checkPolicy } from './plan.js';
 import { isRoot, type LifecycleOptions } from './options.js';
@@ -54,6 +55,12 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
         let system = false;
         // The zone's own host id range, before its image is unpacked for it.
         const ids = isRoot() ? ensureZoneIds(store, saved.name) : undefined;
+        // A zone of the image store is recorded as the image's user under the
+        // store's lock, before anything of it is built: a concurrent rmi
+        // either sees it or has removed the image, and then this create fails.
+        if (saved.rootfs.type === 'store') {
+          await new ImageStore({ stateDir: store.stateDir, runtimeDir: store.runtimeDir }).claimForZone(saved.rootfs.digest, saved.name, `image ${saved.rootfs.ref}`);
+        }
         // With a disk cap the image is unpacked onto the zone's disk, which stays unmounted until boot.
         const disk = await mountZoneDisk(store, saved);
         try {

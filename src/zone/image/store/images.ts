@@ -170,7 +170,7 @@ export class ImageStore {
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
       .filter((entry) => {
-        const live = entry.startsWith(RUN_USER) ? liveRecord(join(dir, entry)) !== undefined : existsSync(join(this.stateDir, 'zones', entry, 'config.json'));
+        const live = entry.startsWith(RUN_USER) ? liveRecord(join(dir, entry)) !== undefined : this.zoneUses(entry, digest);
         if (live) return true;
         rmSync(join(dir, entry), { force: true }); // the zone or run is gone: its use with it
         return false;
@@ -232,16 +232,46 @@ export class ImageStore {
     return out;
   }
 
-  addUser(digest: string, zone: string): void {
-    assertZoneName(zone);
-    mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
-    writeFileSync(join(this.usersDir(digest), zone), '');
+  /**
+   * Whether zone `zone` still exists and is of this image: a zone destroyed
+   * and made again under its name from another image uses this one no more.
+   */
+  private zoneUses(zone: string, digest: string): boolean {
+    const file = join(this.stateDir, 'zones', zone, 'config.json');
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      return false; // no config: the zone is gone
+    }
+    try {
+      const rootfs = (JSON.parse(text) as { rootfs?: { type?: unknown; digest?: unknown } }).rootfs;
+      return rootfs?.type === 'store' && rootfs.digest === digest;
+    } catch {
+      return true; // a config being rewritten or damaged: count the use, rmi can wait
+    }
   }
 
-  removeUser(digest: string, zone: string): void {
+  /**
+   * Zone `zone` (its config already saved) uses the image from now on.
+   * Checked and recorded under the store's lock, as rmi and prune check users
+   * under it: either the image is removed first and this fails (the create
+   * fails, leaving nothing), or the zone is recorded first and rmi refuses
+   * with the zone named. Layers missing from the store are unpacked here too,
+   * so a prune cannot take one between its unpack and the zone's use.
+   */
+  async claimForZone(digest: string, zone: string, what: string): Promise<ImageRecord> {
     assertZoneName(zone);
-    rmSync(join(this.usersDir(digest), zone), { force: true });
+    return this.locked('create', () => {
+      const rec = this.record(digest);
+      if (!rec) throw new LxzoneError(`${what} (${digest}) is not in the image store any more (removed while the zone was being created?): pull it again`, { code: 'ENOENT', where: 'rootfs.digest' });
+      rec.layers.forEach((l, i) => this.layers.unpack(l.digest, `${what}: layer ${i}`));
+      mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
+      writeFileAtomic(join(this.usersDir(digest), zone), '');
+      return rec;
+    });
   }
+
 
   list(): ImageSummary[] {
     const refs = this.refs();
