@@ -15,7 +15,7 @@ import { ImageStore } from '../src/zone/image/store/images.js';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { busyboxRoot, describeWithRegistry, ociLayout, registrySkipReason } from './support/registry.js';
 
-const env = useLifecycleEnv(95);
+const env = useLifecycleEnv(79);
 // A skipped file runs no hooks: what the environment made at import (its directory) goes now.
 if (registrySkipReason() !== undefined) rmSync(env.base, { recursive: true, force: true });
 
