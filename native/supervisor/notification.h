@@ -24,6 +24,12 @@ NotifSizes notification_sizes();
 // is not an error here.
 void answer_notification(int listener, const NotifSizes& sizes, uint64_t id, int64_t value, int error, bool cont);
 
+// Asks the kernel to hand a notification to the serving thread on the
+// notifying CPU (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux 6.6+). The flag is
+// the listener's (every fd of it, every server: supervisor or keeper). False
+// on an older kernel, which keeps the plain wake-up.
+bool enable_sync_wakeup(int listener);
+
 enum class Served {
   kAnswered,  // answered (or the caller went away before we read it)
   kHeld,      // not answered yet: a TypeScript handler owes it (js_pending), or the caller is being killed

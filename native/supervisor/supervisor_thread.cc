@@ -2,6 +2,7 @@
 #include "zone_proc.h"
 
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
@@ -16,14 +17,6 @@
 #include "handlers/handler.h"
 #include "notification.h"
 #include "tracee_memory.h"
-
-// Linux 6.6: wake the supervisor's thread on the notifying CPU (~50 µs -> ~6 µs here).
-#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
-#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
-#endif
-#ifndef SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP
-#define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (1UL << 0)
-#endif
 
 namespace lxz {
 namespace {
@@ -223,11 +216,8 @@ void SupervisorThread::on_control(Zone& z) {
       z.listener.reset(msg.fd);
       // Now, for a fresh zone, no zone code has run yet (zone_proc.h).
       if (!z.proc_dir.valid()) z.proc_dir = open_zone_proc(z.init_pid);
-      if (sync_wakeup_supported_) {
-        uint64_t flags = SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP;
-        if (ioctl(z.listener.get(), SECCOMP_IOCTL_NOTIF_SET_FLAGS, flags) < 0 && errno == EINVAL)
-          sync_wakeup_supported_ = false;
-      }
+      if (sync_wakeup_supported_ && !enable_sync_wakeup(z.listener.get()) && errno == EINVAL)
+        sync_wakeup_supported_ = false;
       struct epoll_event ev = {};
       ev.events = EPOLLIN;
       ev.data.u64 = tag(z.id, kKindListener);
@@ -296,6 +286,8 @@ void SupervisorThread::flush(bool force) {
 }
 
 void SupervisorThread::loop() {
+  // Named so that tools (and test/50.supervisor.hot-path) can find the hot path's thread.
+  pthread_setname_np(pthread_self(), "lxz-sup");
   struct epoll_event events[kMaxEvents];
   while (!stopping_) {
     int timeout = batch_.empty() ? 250 : static_cast<int>(kBatchDelayMs);

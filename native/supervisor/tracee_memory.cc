@@ -43,20 +43,23 @@ bool notification_valid(int listener, uint64_t id) {
 // it stops at the first page it cannot write (the bytes before stay written,
 // as they would natively).
 //
-// It names the tracee by pid. The notification is checked just before (the
-// pid is the tracee's then) and just after (the tracee was alive all along, so
-// its pid cannot have passed to another process): for the write to reach a
-// process that reused the pid, the tracee would have to die, be reaped, and
-// its pid be handed out again, all between two of our syscalls.
+// It names the tracee by pid, so the tracee is proven alive (its pid its
+// own) just before: by an ID_VALID check here, or by the caller
+// (write_live_tracee). For the write to reach a process that reused the pid,
+// the tracee would have to die, be reaped, and its pid be handed out again,
+// all between two of our syscalls. No check after: it could not undo a
+// write, and a dead tracee's answer is dropped by SEND (ENOENT) anyway.
 int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void* data, size_t len) {
-  if (addr > static_cast<uint64_t>(LLONG_MAX) - len) return EFAULT;
   if (!notification_valid(listener, id)) return ENOENT;
+  return write_live_tracee(pid, addr, data, len);
+}
+
+int write_live_tracee(pid_t pid, uint64_t addr, const void* data, size_t len) {
+  if (addr > static_cast<uint64_t>(LLONG_MAX) - len) return EFAULT;
   struct iovec local = {const_cast<void*>(data), len};
   struct iovec remote = {reinterpret_cast<void*>(static_cast<uintptr_t>(addr)), len};
   ssize_t n = process_vm_writev(pid, &local, 1, &remote, 1, 0);
-  int err = n < 0 ? errno : 0;
-  if (!notification_valid(listener, id) || err == ESRCH) return ENOENT;
-  if (n < 0) return EFAULT;
+  if (n < 0) return errno == ESRCH ? ENOENT : EFAULT;
   return static_cast<size_t>(n) == len ? 0 : EFAULT;
 }
 

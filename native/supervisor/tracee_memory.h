@@ -2,7 +2,8 @@
 // opened first and the notification checked after, so the fd is the
 // tracee's, never a process that reused its pid; every read is checked again
 // before its content is acted on), and writing it with process_vm_writev,
-// which honours page protections as the kernel's copy_to_user does. Lengths are ours, never the tracee's
+// which honours page protections as the kernel's copy_to_user does, right
+// after the tracee was proven alive. Lengths are ours, never the tracee's
 // beyond a fixed bound.
 #pragma once
 #include <sys/types.h>
@@ -24,6 +25,10 @@ bool notification_valid(int listener, uint64_t id);
 // address the tracee could not write itself (unmapped, read-only, PROT_NONE),
 // ENOENT when the call is no longer pending.
 int write_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, const void* data, size_t len);
+
+// The same for a caller that has just proven the tracee alive (its pid its
+// own), e.g. by a successful operation on its pidfd (tracee_handles.h).
+int write_live_tracee(pid_t pid, uint64_t addr, const void* data, size_t len);
 
 // Copies `len` bytes from the tracee with process_vm_readv (page protections
 // honoured, as copy_from_user does). 0, EFAULT, or ENOENT when the call is no

@@ -13,15 +13,16 @@
 namespace lxz {
 namespace {
 
-constexpr size_t kField = 65;  // __NEW_UTS_LEN + 1, the same on every ABI
+constexpr size_t kField = kUtsField;
 struct NewUtsname {
   char sysname[kField], nodename[kField], release[kField], version[kField], machine[kField], domainname[kField];
 };
 
-void set(char* field, const std::string& value) {
-  std::strncpy(field, value.c_str(), kField - 1);
+void set(char* field, const char* value) {
+  std::strncpy(field, value, kField - 1);
   field[kField - 1] = '\0';
 }
+void set(char* field, const std::string& value) { set(field, value.c_str()); }
 
 std::string env_override(const Call& call) {
   static const char kName[] = "LXZONE_KERNEL_VERSION=";
@@ -67,25 +68,32 @@ std::string uname26_release(const std::string& release) {
 
 Reply handle_uname(Call& call) {
   const ZoneOptions& o = call.zone.options;
+  // Filled in place, no allocation on the common path (issue 18).
   NewUtsname u = {};
   set(u.sysname, "Linux");
   // The names the zone's UTS namespace holds now (its root may have changed
   // them); the configured name when they cannot be read.
-  std::string nodename = o.hostname, domainname = "(none)";
-  read_uts_names(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), &nodename, &domainname);
-  set(u.nodename, nodename);
-  std::string release = o.kernel_version.empty() ? o.host_release : o.kernel_version;
+  bool alive = false;
+  if (!read_uts_names(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), u.nodename, u.domainname,
+                      &alive)) {
+    set(u.nodename, o.hostname);
+    set(u.domainname, "(none)");
+  }
+  set(u.release, o.kernel_version.empty() ? o.host_release : o.kernel_version);
   if (o.kernel_version_env) {
     std::string own = env_override(call);
-    if (!own.empty()) release = own;
+    if (!own.empty()) set(u.release, own);
+    alive = false;
   }
-  if (call.zone.uname26_possible && (personality_of(call) & kUname26)) release = uname26_release(release);
-  set(u.release, release);
+  if (call.zone.uname26_possible && (personality_of(call) & kUname26)) set(u.release, uname26_release(u.release));
+  if (call.zone.uname26_possible) alive = false;
   set(u.version, o.host_version);
   set(u.machine, o.host_machine);
-  set(u.domainname, domainname);
-  int err = write_tracee(call.listener, call.req.id, static_cast<pid_t>(call.req.pid), call.req.data.args[0], &u,
-                         sizeof u);
+  // The UTS join proved the caller alive a moment ago; after reads of its
+  // /proc files (slower, rarer) it is checked again here.
+  pid_t pid = static_cast<pid_t>(call.req.pid);
+  int err = alive ? write_live_tracee(pid, call.req.data.args[0], &u, sizeof u)
+                  : write_tracee(call.listener, call.req.id, pid, call.req.data.args[0], &u, sizeof u);
   if (err == ENOENT) return Reply::error_of(ENOENT);  // the tracee is gone; the answer is dropped
   if (err) return Reply::error_of(EFAULT);
   return Reply::value_of(0);

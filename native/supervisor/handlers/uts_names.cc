@@ -1,37 +1,39 @@
 #include "uts_names.h"
 
-#include <fcntl.h>
 #include <sched.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
-#include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
-#include "../../common/fd.h"
-#include "../tracee_memory.h"
+#include "../tracee_handles.h"
 
 namespace lxz {
 
-bool read_uts_names(int listener, uint64_t id, pid_t pid, std::string* nodename, std::string* domainname) {
-  // This thread's own UTS namespace, to come back to (a thread may be in a
-  // UTS namespace of its own: setns(CLONE_NEWUTS) is per thread).
-  thread_local Fd own(open("/proc/thread-self/ns/uts", O_RDONLY | O_CLOEXEC));
-  if (!own.valid()) return false;
-  Fd target(static_cast<int>(syscall(SYS_pidfd_open, pid, 0)));
-  // The pidfd is of the caller only if the call is still pending after it was opened.
-  if (!target.valid() || !notification_valid(listener, id)) return false;
-  if (setns(target.get(), CLONE_NEWUTS) < 0) return false;
-  struct utsname u;
-  int r = uname(&u);
-  if (setns(own.get(), CLONE_NEWUTS) < 0) {
-    // Stuck in the zone's namespace: only this thread's own uname would be
-    // wrong, and nothing here uses it; later calls fail over to the
-    // configured name rather than read a namespace that is not the caller's.
-    own.reset();
-    return false;
+// Two syscalls on the hot path (issue 18): setns into the caller's UTS
+// namespace through its cached pidfd (tracee_handles.h), then uname(2). The
+// thread stays there rather than paying a setns back: nothing on a supervisor
+// thread or a serving keeper's loop reads its own UTS names (the host's uname
+// is read once at attach, on the JavaScript thread), and the next call joins
+// its own caller's namespace anyway. The names are read at each call, never
+// cached: a zone's root may change them behind our back (sethostname(2), or a
+// write to /proc/sys/kernel/hostname, which no filter sees), and a process may
+// sit in a UTS namespace of its own (unshare -u).
+bool read_uts_names(int listener, uint64_t id, pid_t pid, char* nodename, char* domainname, bool* alive) {
+  for (int attempt = 0; attempt < 2; attempt++) {
+    int target = tracee_pidfd(listener, id, pid);
+    if (target < 0) return false;
+    if (setns(target, CLONE_NEWUTS) == 0) break;
+    if (errno != ESRCH || attempt == 1) return false;
+    // The cached thread is dead: the caller is a newer thread with its id.
+    forget_tracee(pid);
   }
-  if (r < 0) return false;
-  *nodename = u.nodename;
-  *domainname = u.domainname;
+  // setns succeeded on a pidfd of the caller: it was alive then (its pid its own).
+  *alive = true;
+  struct utsname u;
+  if (uname(&u) < 0) return false;
+  static_assert(sizeof u.nodename == kUtsField && sizeof u.domainname == kUtsField, "the kernel's field size");
+  std::memcpy(nodename, u.nodename, kUtsField);
+  std::memcpy(domainname, u.domainname, kUtsField);
   return true;
 }
 
