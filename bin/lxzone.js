@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // The installed entry point. `npm ci` / `npm run build` bundle the CLI into
-// dist/cli-bundle/ (scripts/build-cli.mjs): one file per verb, loaded with
-// require(), so `lxzone run` reads one file instead of resolving and linking
-// ~130 ES modules. The verb is picked as src/cli/verbs.ts picks it: the first
-// argument, when it names a verb; otherwise every verb (help, version, typos).
-// Where only tsc has run (no bundle), the CLI as compiled (dist/cli/) is used.
+// dist/cli-bundle/ (scripts/build-cli.mjs): one file per verb, so `lxzone
+// run` reads one file instead of resolving and linking ~130 ES modules. The
+// verb is picked as src/cli/verbs.ts picks it: the first argument, when it
+// names a verb; otherwise every verb (help, version, typos). Where only tsc
+// has run (no bundle), the CLI as compiled (dist/cli/) is used.
+//
+// A bundle is compiled with V8's code cache (bin/code-cache.js): half of
+// what loading it cost was compiling it, on every call (issue 18).
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { loadCommonJs } from './code-cache.js';
 
 function bundled() {
   let verbs;
@@ -19,7 +22,7 @@ function bundled() {
   }
   const first = process.argv[2];
   const file = first !== undefined && Object.hasOwn(verbs, first) ? verbs[first] : 'all.cjs';
-  return createRequire(import.meta.url)(`../dist/cli-bundle/${file}`);
+  return loadCommonJs(new URL(`../dist/cli-bundle/${file}`, import.meta.url));
 }
 
 Promise.resolve()

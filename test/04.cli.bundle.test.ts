@@ -4,7 +4,7 @@
 // lost a module, a path its code finds from its own location (the addon, the
 // rules, the precompiled policies) or the verb it was made for fails here.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -104,3 +104,30 @@ describe('bin/lxzone.js (the bundled CLI)', () => {
     expect(r.stderr).not.toMatch(/^\s+at /m);
   });
 });
+
+// bin/code-cache.js: V8's code cache beside each bundle (issue 18). The
+// syscalls verb's bundle, which no other test here loads, so runs in
+// parallel do not race on its cache.
+describe('bin/lxzone.js code cache', () => {
+  const cache = join(bundleDir, 'syscalls.cjs.v8cache');
+  const said = (stderr: string) => /syscalls\.cjs" with code cache (used|to be written)/.exec(stderr)?.[1];
+  const syscalls = async () => {
+    const r = await installed(['syscalls'], { NODE_DEBUG: 'module' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^x86_64 syscalls/);
+    return said(r.stderr);
+  };
+
+  it('is written after a call that had none, then used; a cache others may write is not trusted but replaced', async () => {
+    rmSync(cache, { force: true });
+    expect(await syscalls()).toBe('to be written');
+    expect(statSync(cache).mode & 0o777).toBe(0o644);
+    expect(await syscalls()).toBe('used');
+    // Writable by others: whatever it holds could be anyone's code. Not run, rewritten.
+    chmodSync(cache, 0o666);
+    expect(await syscalls()).toBe('to be written');
+    expect(statSync(cache).mode & 0o777).toBe(0o644);
+    expect(await syscalls()).toBe('used');
+  }, 60_000);
+});
+
