@@ -53,6 +53,8 @@
         "native/shim/session_keyring.cc",
         "native/shim/mounts.cc",
         "native/shim/cow_root.cc",
+        "native/shim/id_mapping.cc",
+        "native/shim/rootfs_idmap.cc",
         "native/shim/capabilities.cc",
         "native/shim/seccomp_install.cc",
         "native/shim/notify_probe.cc",

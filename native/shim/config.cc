@@ -161,6 +161,8 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       out->rootfs = value;
     } else if (key == "rootfs-writable") {
       if (!parse_bool(value, &out->rootfs_writable)) return bad(index, key, "not 0 or 1");
+    } else if (key == "rootfs-idmap") {
+      if (!parse_bool(value, &out->rootfs_idmap)) return bad(index, key, "not 0 or 1");
     } else if (key == "root-cow") {
       if (!parse_bool(value, &out->root_cow)) return bad(index, key, "not 0 or 1");
     } else if (key == "root-cow-dir") {
@@ -298,6 +300,8 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
   if (!saw_version) return Error{0, "config has no version record"};
   if (out->argv.empty()) return Error{0, "config has no arg records (nothing to run)"};
   if (out->root_cow && !out->rootfs.empty()) return Error{0, "root-cow is for the host's root only"};
+  // Never the host's own root: its files would become the zone root's.
+  if (out->rootfs_idmap && (out->rootfs.empty() || out->rootfs == "/")) return Error{0, "rootfs-idmap is for a directory rootfs"};
   const StdioConfig& io = out->stdio;
   if ((!io.log_stdout.empty() || !io.log_stderr.empty()) && (!io.relay || io.log_file_max == 0))
     return Error{0, "log files need relay-stdio=1 and log-file-max"};

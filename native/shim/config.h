@@ -62,6 +62,9 @@ struct ShimConfig {
   std::vector<std::string> env;
   std::string rootfs;            // "" = the host's root, read-only
   bool rootfs_writable = false;  // only for directory roots owned by the zone's ids
+  // An OCI bundle's rootfs (rootfs_idmap.h): bound id-mapped onto the zone's
+  // ids, so host root's files are the zone root's (where the fs allows it).
+  bool rootfs_idmap = false;
   // Copy-on-write host root (cow_root.cc): an overlay over the host's root,
   // its upper layer in root_cow_dir (a host directory on another filesystem,
   // holding upper/ and work/) or, when empty, on a tmpfs of root_cow_size

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "id_mapping.h"
 #include "proc_write.h"
 
 #ifndef MOUNT_ATTR_RDONLY
@@ -50,63 +51,11 @@ Status make_dir(const std::string& path, mode_t mode) {
   return {};
 }
 
-// A user namespace mapping ids 0..count-1 onto the zone's host range, held
-// only as an fd: what MOUNT_ATTR_IDMAP takes. A host file owned by uid N
-// then shows (and is copied up) as the zone's uid N: the zone's root owns
-// the host's root-owned directories in its view, and may write there.
-Status idmap_userns(const ShimConfig& c, const std::string& host_proc, int* out) {
-  int ready[2], done[2];
-  if (pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe");
-  if (pipe2(done, O_CLOEXEC) < 0) {
-    close(ready[0]);
-    close(ready[1]);
-    return sys_error("pipe");
-  }
-  const std::string self_link = host_proc + "/self";
-  pid_t pid = fork();
-  if (pid < 0) return sys_error("fork for the id-mapping namespace");
-  if (pid == 0) {
-    close(ready[0]);
-    close(done[1]);  // or the read below would never see the parent's close
-    // Our pid as the host's /proc (reachable under the host's tree) names
-    // us: the zone's pid namespace would say 2. The string is built before
-    // the fork (only async-signal-safe calls here).
-    char self[16] = {};
-    ssize_t n = readlink(self_link.c_str(), self, sizeof self - 1);
-    char msg[17] = {};
-    msg[0] = (n > 0 && unshare(CLONE_NEWUSER) == 0) ? 1 : 0;
-    if (n > 0) memcpy(msg + 1, self, static_cast<size_t>(n));
-    (void)!write(ready[1], msg, sizeof msg);
-    char b;
-    (void)!read(done[0], &b, 1);  // until the parent has opened our namespace
-    _exit(0);
-  }
-  close(ready[1]);
-  close(done[0]);
-  char msg[17] = {};
-  Status s;
-  if (read(ready[0], msg, sizeof msg) != sizeof msg || msg[0] != 1) s = Error{EPERM, "unshare the id-mapping user namespace"};
-  std::string map = "0 " + std::to_string(c.id_base) + " " + std::to_string(c.id_count) + "\n";
-  std::string proc = host_proc + "/" + (msg + 1);
-  if (s.ok()) s = write_file(proc + "/uid_map", map);
-  if (s.ok()) s = write_file(proc + "/gid_map", map);
-  if (s.ok()) {
-    int fd = open((proc + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) s = sys_error("open the id-mapping user namespace");
-    *out = fd;
-  }
-  close(ready[0]);
-  close(done[1]);
-  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-  }
-  return s;
-}
-
 // The host's root filesystem alone (no submounts: overlayfs does not cross
 // them), id-mapped onto the zone's ids, attached at kLower.
 Status attach_lower(const ShimConfig& c, const std::string& host_root) {
   int userns = -1;
-  LXZ_TRY(idmap_userns(c, host_root + "/proc", &userns));
+  LXZ_TRY(idmap_userns(host_root + "/proc", zone_id_map(c), zone_id_map(c), &userns));
   int tree = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, host_root.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
   Status s;
   if (tree < 0) s = sys_error("open_tree of the host's root");
@@ -128,7 +77,7 @@ Status attach_lower(const ShimConfig& c, const std::string& host_root) {
 // ids like the host's root above, read-only, attached at kLower-N.
 Status attach_layers(const ShimConfig& c, const std::string& host_root) {
   int userns = -1;
-  LXZ_TRY(idmap_userns(c, host_root + "/proc", &userns));
+  LXZ_TRY(idmap_userns(host_root + "/proc", zone_id_map(c), zone_id_map(c), &userns));
   Status s;
   for (size_t i = 0; s.ok() && i < c.root_cow_layers.size(); i++) {
     const std::string& layer = c.root_cow_layers[i];

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cow_root.h"
+#include "rootfs_idmap.h"
 
 // glibc 2.36's <sys/mount.h> conflicts with <linux/mount.h>; declare the
 // mount_setattr pieces we use.
@@ -42,6 +43,10 @@ namespace {
 constexpr const char* kOldRoot = "/oldroot";
 constexpr const char* kNewRoot = "/newroot";
 constexpr const char* kDevNull = "/oldroot/dev/null";
+
+// Who mount targets missing in the zone's root are created as: host root (0),
+// or, on an id-mapped OCI rootfs, the zone's root (rootfs_idmap.h).
+uint32_t g_targets_owner = 0;
 
 Status do_mount(const char* source, const std::string& target, const char* type, unsigned long flags,
                 const std::string& data = {}) {
@@ -162,6 +167,8 @@ Status attach_at(int tree, int target_fd, const std::string& what) {
 Status make_target_in_root(const std::string& root, const std::string& zone_path, bool directory) {
   int dir = -1;
   LXZ_TRY(open_how(AT_FDCWD, root, RESOLVE_NO_SYMLINKS, &dir, "open " + root));
+  // After the open: the scratch root above it is host root's alone (0700).
+  CreateAsZoneRoot as_zone_root(g_targets_owner);
   Status s;
   size_t pos = 1;
   while (s.ok()) {
@@ -188,6 +195,26 @@ Status make_target_in_root(const std::string& root, const std::string& zone_path
   }
   if (dir >= 0) close(dir);
   return s;
+}
+
+// The destinations of the zone's tmpfs mounts and binds that its root lacks
+// (a bind of a file gets an empty file).
+Status make_mount_targets(const std::string& root, const ShimConfig& c) {
+  auto missing = [&](const std::string& path) {
+    int fd = -1;
+    Status s = open_in_root(root, path, &fd);
+    if (fd >= 0) close(fd);
+    return !s.ok() && s.error().err == ENOENT;
+  };
+  for (const TmpfsMount& t : c.tmpfs)
+    if (missing(t.target)) LXZ_TRY(make_target_in_root(root, t.target, true));
+  for (const BindMount& b : c.binds) {
+    if (!missing(b.target)) continue;
+    struct stat st;
+    bool directory = stat((std::string(kOldRoot) + b.source).c_str(), &st) != 0 || S_ISDIR(st.st_mode);
+    LXZ_TRY(make_target_in_root(root, b.target, directory));
+  }
+  return {};
 }
 
 // Binds a host path (reached with no symlink at all) over a path of the zone.
@@ -223,7 +250,13 @@ Status bind_into_root(const std::string& root, const std::string& host_path, con
 
 Status tmpfs_into_root(const std::string& root, const TmpfsMount& t, const ShimConfig& c) {
   int target = -1;
-  LXZ_TRY(open_in_root(root, t.target, &target));
+  Status opened = open_in_root(root, t.target, &target);
+  if (!opened.ok() && opened.error().err == ENOENT) {
+    // runc makes a missing destination; here only where the root is writable.
+    LXZ_TRY(make_target_in_root(root, t.target, true));
+    opened = open_in_root(root, t.target, &target);
+  }
+  LXZ_TRY(opened);
   char mode[16];
   snprintf(mode, sizeof mode, "%o", t.mode);
   int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
@@ -562,9 +595,15 @@ Status build_zone_filesystem(const ShimConfig& c) {
     LXZ_TRY(mount_cow_root(c, kOldRoot, root));
     LXZ_TRY(set_recursive_attrs(root, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
   } else {
-    LXZ_TRY(do_mount(source.c_str(), root, nullptr, MS_BIND | MS_REC));
+    bool mapped = false;
+    if (c.rootfs_idmap) LXZ_TRY(mount_idmapped_rootfs(c, kOldRoot, source, root, &mapped));
+    if (mapped) g_targets_owner = c.id_base;
+    else LXZ_TRY(do_mount(source.c_str(), root, nullptr, MS_BIND | MS_REC));
     // The zone gets its own copies of these; the host's must not show through.
     for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"}) detach_all(root + d);
+    // An OCI bundle's mount destinations are made before its root turns
+    // read-only (runc's order): the rootfs is the container's own.
+    if (c.rootfs_idmap) LXZ_TRY(make_mount_targets(root, c));
     uint64_t attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (c.rootfs_writable ? 0 : MOUNT_ATTR_RDONLY);
     LXZ_TRY(set_recursive_attrs(root, attrs));
   }

@@ -158,6 +158,8 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   const rootPath = resolve(bundle, spec.root.path);
   if (!existsSync(rootPath) || !statSync(rootPath).isDirectory()) refuse('root.path', `${rootPath} is not a directory`);
   const rootfs = realpathSync(rootPath);
+  // Id-mapped onto the zone's ids below: never the host's own root.
+  if (rootfs === '/') refuse('root.path', "the host's root cannot be a container's rootfs");
 
   const linux = spec.linux ?? {};
   for (const [i, ns] of (linux.namespaces ?? []).entries()) {
@@ -188,6 +190,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
     ...proc.zone,
     rootfs,
     rootfsWritable: !spec.root.readonly,
+    rootfsIdMap: true,
     hostname: spec.hostname || undefined,
     init: false,
     network: 'loopback',

@@ -15,6 +15,8 @@ export interface ShimConfig {
   env: string[];
   rootfs?: string;
   rootfsWritable?: boolean;
+  /** An OCI bundle's rootfs, bound id-mapped onto the zone's ids (native/shim/rootfs_idmap.h). */
+  rootfsIdMap?: boolean;
   /** A copy-on-write host root (native/shim/cow_root.cc). */
   rootCow?: { dir?: string; size?: string; layers?: string[] };
   /** Zone paths hidden from the zone. */
@@ -80,6 +82,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   for (const e of c.env) add('env', e);
   add('rootfs', c.rootfs ?? '');
   add('rootfs-writable', c.rootfsWritable ?? false);
+  if (c.rootfsIdMap) add('rootfs-idmap', true);
   if (c.rootCow) {
     add('root-cow', true);
     if (c.rootCow.dir) add('root-cow-dir', c.rootCow.dir);

@@ -130,6 +130,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       env: defaultEnv(opts, hostname),
       rootfs: opts.rootfs,
       rootfsWritable: opts.rootfsWritable,
+      ...(opts.rootfsIdMap ? { rootfsIdMap: true } : {}),
       ...(opts.rootCow
         ? {
             rootCow: {

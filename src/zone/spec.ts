@@ -40,6 +40,13 @@ export interface ZoneSpec {
   rootfs?: string;
   /** The root is the zone's own (an unpacked image, its ids shifted to the zone's). */
   rootfsWritable?: boolean;
+  /**
+   * An OCI bundle's rootfs (files of host root's): bound id-mapped onto the
+   * zone's ids, so the zone's root owns what host root owns there and writes
+   * as host root (as under runc). Where the filesystem cannot be id-mapped it
+   * is bound as it is.
+   */
+  rootfsIdMap?: boolean;
   /** The host's root, copy-on-write (src/zone/cow-root.ts); excludes rootfs. */
   rootCow?: RootCow;
   binds?: BindMount[];
