@@ -71,6 +71,8 @@ export interface NativeAddon {
   overlayWhiteout(path: string): void;
   /** lsetxattr(dir, "trusted.overlay.opaque", "y"): an opaque overlayfs directory. */
   overlayOpaque(path: string): void;
+  /** lgetxattr(dir, "trusted.overlay.opaque") is "y": the directory hides what lower layers hold there. */
+  overlayIsOpaque(path: string): boolean;
   /** A host pseudo-terminal pair [master, slave], close-on-exec, with this window size. */
   openPty(cols: number, rows: number): [number, number];
   /** Sends fd (SCM_RIGHTS) with `name` as the message to a unix stream socket: runc's --console-socket. */

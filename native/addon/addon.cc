@@ -366,6 +366,21 @@ Napi::Value OverlayOpaque(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// overlayIsOpaque(dir): whether the directory carries that xattr (a volume
+// seeded from the layers must not copy what an opaque directory hides).
+Napi::Value OverlayIsOpaque(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  char v[2] = {0, 0};
+  ssize_t n = lgetxattr(path.c_str(), "trusted.overlay.opaque", v, sizeof v);
+  if (n < 0) {
+    if (errno == ENODATA || errno == ENOTSUP) return Napi::Boolean::New(env, false);
+    errno_error(env, errno, "getxattr trusted.overlay.opaque", path).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return Napi::Boolean::New(env, n == 1 && v[0] == 'y');
+}
+
 // openPty(cols, rows) -> [master, slave]: a host pseudo-terminal pair, both
 // close-on-exec (Node has no API for it). The portal's terminal gives the
 // slave to an exec keeper as its stdio: the keeper then sets it raw and
@@ -489,6 +504,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("overlayWhiteout", Napi::Function::New(env, OverlayWhiteout));
   exports.Set("overlayOpaque", Napi::Function::New(env, OverlayOpaque));
+  exports.Set("overlayIsOpaque", Napi::Function::New(env, OverlayIsOpaque));
   exports.Set("openPty", Napi::Function::New(env, OpenPty));
   exports.Set("sendConsole", Napi::Function::New(env, SendConsole));
   exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize));

@@ -14,6 +14,7 @@ import { LxzoneError } from '../../../errors.js';
 import type { BindMount } from '../../config/types.js';
 import { normalizeZonePath } from '../../config/validate.js';
 import { removeTree } from '../../state/remove-tree.js';
+import { native } from '../../../native.js';
 
 /** More than this many volumes is not an image anyone means (each is a mount). */
 export const MAX_VOLUMES = 64;
@@ -47,6 +48,11 @@ function isWhiteout(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
+/** An opaque directory of a layer (`.wh..wh..opq` in the tar): what lower layers hold there is hidden. */
+export function isOpaque(dir: string): boolean {
+  return native().overlayIsOpaque(dir);
+}
+
 /** Copy one layer's tree at `src` over `dst` (overlayfs whiteouts remove what is below). */
 function overlay(src: string, dst: string, shift: (id: number) => number): void {
   for (const name of readdirSync(src)) {
@@ -57,6 +63,8 @@ function overlay(src: string, dst: string, shift: (id: number) => number): void 
     if (isWhiteout(st) || (have && !(have.isDirectory() && st.isDirectory()))) rmSync(d, { recursive: true, force: true });
     if (isWhiteout(st)) continue;
     if (st.isDirectory()) {
+      // Opaque here: the lower layers' files in it were deleted by this layer (the directory recreated).
+      if (have && isOpaque(s)) rmSync(d, { recursive: true, force: true });
       mkdirSync(d, { recursive: true, mode: 0o700 });
       overlay(s, d, shift);
     } else if (st.isFile()) copyFileSync(s, d);
@@ -69,8 +77,9 @@ function overlay(src: string, dst: string, shift: (id: number) => number): void 
 
 /**
  * The layer directories holding `p` as a directory, lowest first, from the
- * last one that whites it out (or replaces it with a non-directory). A
- * symlink on the way ends the lookup in that layer (only the merged tree
+ * last one that whites it out, replaces it with a non-directory, or makes
+ * it (or a directory above it) opaque: those hide every lower layer's `p`.
+ * A symlink on the way ends the lookup in that layer (only the merged tree
  * could resolve it): that layer adds nothing.
  */
 function layersWith(layers: string[], p: string): string[] {
@@ -82,10 +91,8 @@ function layersWith(layers: string[], p: string): string[] {
       cur = join(cur, parts[i] as string);
       const st = lstatSync(cur, { throwIfNoEntry: false });
       if (!st || st.isSymbolicLink()) break;
-      if (isWhiteout(st) || !st.isDirectory()) {
-        found = [];
-        break;
-      }
+      if (isWhiteout(st) || !st.isDirectory() || isOpaque(cur)) found = [];
+      if (isWhiteout(st) || !st.isDirectory()) break;
       if (i === parts.length - 1) found.push(cur);
     }
   }

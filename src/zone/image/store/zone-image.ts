@@ -11,7 +11,7 @@ import type { ImageConfig } from '../manifests.js';
 import { pullImage, type PullEvent } from '../registry/pull.js';
 import type { ImageRecord, ImageStore } from './images.js';
 import { parseImageRef } from './reference.js';
-import { volumeDir } from './volumes.js';
+import { isOpaque, volumeDir } from './volumes.js';
 
 export interface ZoneImage {
   record: ImageRecord;
@@ -43,6 +43,8 @@ export function layeredReader(layers: string[]): ZoneFileReader {
         if (st.isCharacterDevice() && st.rdev === 0) return undefined; // whited out
         if (st.isSymbolicLink()) return undefined;
         if (k === parts.length - 1) return st.isFile() ? readRootFile(layer, rel) : undefined;
+        // An opaque directory hides the lower layers' content: the file is not there if not in this layer.
+        if (st.isDirectory() && isOpaque(cur) && !lstatSync(join(layer, ...parts), { throwIfNoEntry: false })) return undefined;
       }
       if (!missing) return undefined;
     }
