@@ -12,7 +12,7 @@
 //    split among users) + the growth of unreclaimable kernel memory (slab,
 //    stacks, page tables) beyond N native sleeps, per zone.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBusyboxRoot } from '../../test/support/zones.js';
 import { DEFAULT_ID_BASE, startZone, type RunningZone } from '../../src/zone/run.js';
@@ -24,6 +24,8 @@ import { median, row } from '../lib/stats.js';
 const SLEEP_SECONDS = '100000';
 /** After a stop: network namespaces, above all, are torn down asynchronously by the kernel. */
 const SETTLE_MS = 1500;
+
+const openFds = (): number => readdirSync('/proc/self/fd').length;
 
 async function until(ready: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -77,6 +79,7 @@ interface ZoneRound {
   initPssKiB: number;
   sleepPssKiB: number;
   launcherRssKiB: number;
+  launcherFds: number;
   bootMs: number;
   readyMs: number[];
   stopMs: number;
@@ -92,6 +95,7 @@ interface ZoneRound {
 async function zoneRound(n: number, root: string, idBase?: number): Promise<ZoneRound> {
   const memory = idBase === undefined;
   const rss0 = process.memoryUsage().rss;
+  const fds0 = openFds();
   const before = memory ? await settledMemAvailable() : undefined;
   const t0 = performance.now();
   const zones: RunningZone[] = [];
@@ -101,7 +105,7 @@ async function zoneRound(n: number, root: string, idBase?: number): Promise<Zone
   let failed = 0;
   const waits: Promise<unknown>[] = [];
   const round: ZoneRound = {
-    availKiB: 0, kernelKiB: 0, keeperPssKiB: 0, initPssKiB: 0, sleepPssKiB: 0, launcherRssKiB: 0,
+    availKiB: 0, kernelKiB: 0, keeperPssKiB: 0, initPssKiB: 0, sleepPssKiB: 0, launcherRssKiB: 0, launcherFds: 0,
     bootMs: 0, readyMs, stopMs: 0, failed: 0,
   };
   let stopped = false;
@@ -133,6 +137,10 @@ async function zoneRound(n: number, root: string, idBase?: number): Promise<Zone
     }, 120_000 + n * 200, `${n} zones to boot`);
     round.bootMs = performance.now() - t0;
     round.failed = failed;
+    // What N zones hold open in the launcher (control socket, listener, the
+    // zone's procfs, stdio pipes): against RLIMIT_NOFILE, the first limit a
+    // launcher of thousands of zones meets.
+    round.launcherFds = openFds() - fds0;
     if (!memory) return round;
     await sleep(300);
     const after = await settledMemAvailable();
@@ -150,6 +158,12 @@ async function zoneRound(n: number, root: string, idBase?: number): Promise<Zone
   } finally {
     await stopAll();
   }
+}
+
+/** This process's soft RLIMIT_NOFILE, as /proc/self/limits says it. */
+function nofile(): string {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  return line?.split(/\s{2,}/)[1] ?? 'unknown';
 }
 
 export async function density(ctx: SectionContext): Promise<void> {
@@ -178,6 +192,7 @@ export async function density(ctx: SectionContext): Promise<void> {
       row(`boot ${n} at once, all sleeping`, 'native', 'ms', natives.map((x) => x.bootMs), `${n} native sleep processes`),
       row(`boot ${n} at once, all sleeping`, 'lxzone', 'ms', zones.map((z) => z.bootMs), `${n} zones, minimal root, loopback network`),
       row(`boot ${n} at once, all sleeping`, 'lxzone, one shared id range', 'ms', fixed.map((z) => z.bootMs), `the same with idBase given: no per-zone host id-range claim`),
+      row('boot rate, all at once', 'lxzone', 'zones/s', zones.map((z) => (n * 1000) / z.bootMs), `${n} zones over the time the last took to boot`),
       row('one zone ready, while all boot', 'lxzone', 'ms', zones.flatMap((z) => z.readyMs), 'from the first start to this zone\'s sleep running'),
       row(`stop ${n} zones (SIGKILL, wait)`, 'lxzone', 'ms', zones.map((z) => z.stopMs)),
       row('memory per zone beyond its sleep (MemAvailable)', 'lxzone', 'KiB', overheadAvail, `(MemAvailable drop with ${n} zones - with ${n} native sleeps) / ${n}; drift-corrected`),
@@ -186,6 +201,7 @@ export async function density(ctx: SectionContext): Promise<void> {
       row('  init (reaper) PSS', 'lxzone', 'KiB', per(zones.map((z) => z.initPssKiB))),
       row('  kernel: slab + stacks + page tables beyond native', 'lxzone', 'KiB', kernelExtra),
       row('  launcher (this node process) RSS growth', 'lxzone', 'KiB', per(zones.map((z) => z.launcherRssKiB)), 'JS objects and pipes per zone; not in the totals above'),
+      row('  launcher fds per zone', 'lxzone', 'fds', per(zones.map((z) => z.launcherFds)), `RLIMIT_NOFILE here: ${nofile()}`),
       row('sleeping process PSS', 'native', 'KiB', per(natives.map((x) => x.pssKiB))),
       row('sleeping process PSS', 'lxzone', 'KiB', per(zones.map((z) => z.sleepPssKiB))),
     );
