@@ -21,6 +21,7 @@ interface Globals {
   logFormat: 'text' | 'json';
   systemdCgroup?: boolean;
   debug?: boolean;
+  kernelVersion?: string;
 }
 
 let globals: Globals = { root: DEFAULT_ROOT, logFormat: 'text' };
@@ -66,6 +67,8 @@ function build(): Command {
     .addOption(new Option('--log-format <format>', 'log format').choices(['text', 'json']).default('text'))
     .option('--systemd-cgroup', 'use systemd cgroups (refused: not supported)')
     .option('--debug', 'more notes in the log')
+    // dockerd's runtimeArgs and a wrapper's flags reach every container this way (containerd's CRI passes the annotation).
+    .option('--kernel-version <release>', 'the uname release containers report (default: the host\'s; the annotation org.lxzone.kernel-version wins)')
     .option('--rootless <value>', 'accepted for compatibility (lxzone-runc needs root)')
     .exitOverride()
     .showHelpAfterError()
@@ -78,7 +81,7 @@ function build(): Command {
 
   createFlags(program.command('create').argument('<id>').description('create a container: built, its process waiting for start'))
     .action(async (id: string, f: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number }) => {
-      const c = await createContainer(stateRoot(), { id, bundle: f.bundle, pidFile: f.pidFile, consoleSocket: f.consoleSocket, preserveFds: f.preserveFds, log: (l) => log('info', l) });
+      const c = await createContainer(stateRoot(), { id, bundle: f.bundle, pidFile: f.pidFile, consoleSocket: f.consoleSocket, preserveFds: f.preserveFds, kernelVersion: globals.kernelVersion, log: (l) => log('info', l) });
       // The keeper serves the zone from now on (and outlives us).
       c.zone.handOff();
     });
@@ -91,7 +94,7 @@ function build(): Command {
     .option('-d, --detach', 'return once started')
     .action(async (id: string, f: { bundle: string; pidFile?: string; consoleSocket?: string; preserveFds: number; detach?: boolean }) => {
       const root = stateRoot();
-      const c = await createContainer(root, { id, bundle: f.bundle, pidFile: f.pidFile, consoleSocket: f.consoleSocket, preserveFds: f.preserveFds, attached: !f.detach, log: (l) => log('info', l) });
+      const c = await createContainer(root, { id, bundle: f.bundle, pidFile: f.pidFile, consoleSocket: f.consoleSocket, preserveFds: f.preserveFds, kernelVersion: globals.kernelVersion, attached: !f.detach, log: (l) => log('info', l) });
       if (f.detach) c.zone.handOff();
       try {
         await startContainer(root, id);

@@ -25,6 +25,8 @@ export interface CreateOptions {
   pidFile?: string;
   consoleSocket?: string;
   preserveFds?: number;
+  /** The uname release the container reports (--kernel-version); the annotation org.lxzone.kernel-version wins. */
+  kernelVersion?: string;
   /** run: stay attached (the keeper dies with us), serve the zone from this process. */
   attached?: boolean;
   log: (line: string) => void;
@@ -85,6 +87,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
   if (o.consoleSocket && !plan.tty) throw new LxzoneError('--console-socket is for a container with process.terminal: true', { code: 'EINVAL' });
   if (plan.tty && !o.attached && !o.consoleSocket) throw new LxzoneError('process.terminal needs --console-socket to create a detached container', { code: 'EINVAL' });
   const preserved = preservedFds(o.preserveFds ?? 0);
+  const kernelVersion = checkKernelVersion(spec.annotations?.[KERNEL_VERSION_ANNOTATION] ?? o.kernelVersion);
   if (isRootless()) throw new LxzoneError('lxzone-runc needs root (rootless containers are not supported yet)', { code: 'EPERM' });
 
   root.claim(o.id);
@@ -115,6 +118,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       ...(console ? { stdio: 'fds' as const, stdioFds: [console.slave, console.slave, console.slave] as [number, number, number] } : { stdio: 'inherit' as const }),
       relayStdio: !plan.tty,
       ...(preserved.length ? { preserveFds: preserved } : {}),
+      ...(kernelVersion ? { kernelVersion } : {}),
       hiddenHostDirs: [root.root],
       cgroupProcs: cg.procsFiles(),
       memoryLimit: plan.zone.limits?.memory ?? undefined,
@@ -145,6 +149,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       rootfs: plan.rootfs,
       // What exec needs to build the same process context later, whatever config.json says then.
       ...(plan.zone.hostname ? { hostname: plan.zone.hostname } : {}),
+      ...(kernelVersion ? { kernelVersion } : {}),
       ...(plan.zone.seccomp ? { seccomp: plan.zone.seccomp } : {}),
       ...(spec.process?.capabilities ? { capabilities: spec.process.capabilities } : {}),
     };
@@ -166,6 +171,16 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
     root.remove(o.id);
     throw err;
   }
+}
+
+/** The OCI annotation that sets the uname release a container reports (as CRI passes pod annotations). */
+export const KERNEL_VERSION_ANNOTATION = 'org.lxzone.kernel-version';
+
+/** A uname release: what struct utsname holds (64 bytes and a NUL), printable, no spaces. */
+export function checkKernelVersion(v: string | undefined): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (!/^[\x21-\x7e]{1,64}$/.test(v)) throw new LxzoneError(`kernel version ${JSON.stringify(v)}: 1 to 64 printable characters without spaces`, { exitCode: 2, code: 'EINVAL' });
+  return v;
 }
 
 /**

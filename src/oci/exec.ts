@@ -61,6 +61,7 @@ export async function execContainer(root: StateRoot, r: ExecRequest): Promise<nu
     zone = execInZone(rec.initPid, {
       ...p.zone,
       ...(rec.hostname ? { hostname: rec.hostname } : {}),
+      ...(rec.kernelVersion ? { kernelVersion: rec.kernelVersion } : {}),
       ...(rec.seccomp ? { seccomp: rec.seccomp } : {}),
       idBase: rec.idBase,
       tty: p.tty,

@@ -37,6 +37,8 @@ export interface ContainerRecord {
   rootfs: string;
   /** The zone's hostname (emulated uname answers it for exec'd processes too). */
   hostname?: string;
+  /** The uname release it reports (--kernel-version or its annotation), for exec'd processes too. */
+  kernelVersion?: string;
   /** linux.seccomp as imported at create: exec'd processes get the same filter. */
   seccomp?: Profile;
   /** process.capabilities at create: what exec's command-line form gives its process (as runc's exec). */
