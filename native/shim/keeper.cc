@@ -260,7 +260,9 @@ class Keeper {
             // the zone's log (within its cap), never to a caller.
             tty_.start_console(msg.fd, out_log_.valid() ? &out_log_ : nullptr);
           } else {
-            tty_.start(msg.fd);
+            // A daemon zone's terminal (Docker's -t) writes into the zone's
+            // log like its pipes would; `lxzone run -t` has no log: the caller's terminal.
+            tty_.start(msg.fd, out_log_.valid() ? &out_log_ : nullptr);
           }
           break;
         case ControlType::kSetupFailed:

@@ -12,8 +12,9 @@
 
 namespace lxz {
 
-void TtyRelay::start(int master) {
+void TtyRelay::start(int master, LogFile* log) {
   master_.reset(master);
+  log_ = log;
   input_open_ = true;
   if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved_) == 0) {
     struct termios raw = saved_;

@@ -11,7 +11,8 @@ namespace lxz {
 class TtyRelay {
  public:
   // Takes the master the zone process sent; the caller's terminal goes raw.
-  void start(int master);
+  // With `log`, output goes there (within its cap) instead of our stdout.
+  void start(int master, LogFile* log = nullptr);
   // A system zone's console (/dev/console): output only, into `log` (our
   // stdout without one). A peer held open here keeps the terminal from
   // hanging up while systemd closes and reopens it, so the copying never

@@ -94,9 +94,6 @@ export function dockerCommand(body: CreateBody, image: ImageConfig): string[] {
 /** The zone configuration for a create request (the image resolved by the caller, the command required). */
 export function zoneConfigFor(name: string, id: string, body: CreateBody, image: DockerImage, imageConfig: ImageConfig): ZoneConfig {
   const hc = body.HostConfig ?? {};
-  // Refused rather than ignored: a container that silently got no terminal or no stdin would hang its client.
-  if (body.Tty) throw badRequest("lxzone does not give a container's first process a terminal yet (docker run -t); use docker exec -it");
-  if (body.OpenStdin) throw badRequest("lxzone does not pass stdin to a container's first process yet (docker run -i); use docker exec -i");
   if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
   if (hc.PortBindings && Object.keys(hc.PortBindings).length > 0) throw badRequest('-p is not supported by lxzone yet: reach the container at its own address (docker inspect)');
   const command = dockerCommand(body, imageConfig);
@@ -137,5 +134,8 @@ export function zoneConfigFor(name: string, id: string, body: CreateBody, image:
     ...(Object.keys(resources).length ? { resources } : {}),
     network,
     restartPolicy: restartPolicy(hc),
+    // -i: the daemon holds its stdin (docker attach writes to it); -t: a terminal (zone-input.ts).
+    ...(body.OpenStdin ? { stdin: true } : {}),
+    ...(body.Tty ? { tty: true } : {}),
   };
 }

@@ -89,7 +89,11 @@ export function summaryOf(m: ContainerMeta, z: ZoneInfo, net: NetView) {
   };
 }
 
-export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
+/**
+ * `imageEnv`: the image's Env, under the container's (-e wins), as dockerd
+ * shows the merged environment; the zone's config keeps only the container's.
+ */
+export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageEnv: Record<string, string> = {}) {
   const c = command(m);
   const state = dockerState(m, z);
   const nets = networks(z, net.prefixLen, net.gateway);
@@ -140,13 +144,14 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
       Hostname: cfg?.hostname ?? '',
       Domainname: '',
       User: cfg?.user ?? '',
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
-      Tty: false,
-      OpenStdin: false,
-      StdinOnce: false,
-      Env: Object.entries(cfg?.env ?? {}).map(([k, v]) => `${k}=${v}`),
+      AttachStdin: m.Config.AttachStdin === true,
+      AttachStdout: m.Config.AttachStdout === true,
+      AttachStderr: m.Config.AttachStderr === true,
+      // The client picks raw or multiplexed streams, and whether to send stdin, from these.
+      Tty: m.Config.Tty === true,
+      OpenStdin: m.Config.OpenStdin === true,
+      StdinOnce: m.Config.StdinOnce === true,
+      Env: Object.entries({ ...imageEnv, ...(cfg?.env ?? {}) }).map(([k, v]) => `${k}=${v}`),
       Cmd: m.Config.Cmd ?? null,
       Image: m.Image,
       Volumes: null,

@@ -63,6 +63,15 @@ export function containerRoutes(b: DockerBackend): Route[] {
   const details = async (m: ContainerMeta) => manager.inspect(m.zone);
   const net = (z: ZoneDetails) => ({ prefixLen: z.address?.prefixLen4 ?? 0, gateway: z.address?.gateway4 });
   const running = (name: string) => manager.runningNames().includes(name);
+  /** The image's Env, if the image is still there (dockerd keeps it in the container's config). */
+  const imageEnv = (m: ContainerMeta): Record<string, string> => {
+    const image = m.ImageID ? b.images.find(m.ImageID) ?? b.images.find(m.Image) : b.images.find(m.Image);
+    try {
+      return image ? (b.images.config(image).env ?? {}) : {};
+    } catch {
+      return {}; // an image whose config cannot be read: the container's own Env only
+    }
+  };
   const emit = (m: ContainerMeta, action: string, extra: Record<string, string> = {}) =>
     b.events.emit('container', action, m.Id, { name: m.zone, image: m.Image, ...((m.Config.Labels as Record<string, string> | null) ?? {}), ...extra });
 
@@ -141,7 +150,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
       handler: async (ctx) => {
         const m = containers.get(id(ctx));
         const z = await details(m);
-        return inspectOf(m, z, net(z));
+        return inspectOf(m, z, net(z), imageEnv(m));
       },
     },
     {
@@ -246,35 +255,13 @@ export function containerRoutes(b: DockerBackend): Route[] {
         const tailRaw = ctx.query.get('tail');
         const tail = !tailRaw || tailRaw === 'all' ? undefined : Number(tailRaw);
         if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw badRequest(`invalid tail: ${tailRaw}`);
-        const stream = ctx.hijack('application/vnd.docker.multiplexed-stream');
+        const stream = ctx.hijack(m.Config.Tty === true ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
         const ac = new AbortController();
         void stream.closed.then(() => ac.abort());
-        const out = (s: LogStream) => (c: Buffer) => want[s] && stream.write(frame(s, c));
+        // A container with a terminal has one stream, sent as it is (as dockerd does).
+        const raw = m.Config.Tty === true;
+        const out = (s: LogStream) => (c: Buffer) => want[s] && stream.write(raw ? c : frame(s, c));
         await readLogs(b.opts.store, m.zone, { stdout: out('stdout'), stderr: out('stderr') }, { tail, follow: ctx.flag('follow'), running: () => running(m.zone), signal: ac.signal });
-        stream.end();
-        return undefined;
-      },
-    },
-    {
-      method: 'POST',
-      path: '/containers/:id/attach',
-      doc: 'attach: the container\'s output from now on, multiplexed (no stdin yet)',
-      handler: async (ctx) => {
-        const m = containers.get(id(ctx));
-        const stream = ctx.hijack('application/vnd.docker.multiplexed-stream');
-        const ac = new AbortController();
-        void stream.closed.then(() => ac.abort());
-        // docker run attaches before it starts the container: follow until it has run and stopped.
-        const since = Date.now();
-        let seen = running(m.zone);
-        const alive = () => {
-          if (running(m.zone)) seen = true;
-          return running(m.zone) || (!seen && Date.now() - since < 60_000);
-        };
-        const out = (s: LogStream) => (c: Buffer) => stream.write(frame(s, c));
-        if (ctx.flag('stream', true)) {
-          await readLogs(b.opts.store, m.zone, { stdout: out('stdout'), stderr: out('stderr') }, { tail: 0, follow: true, running: alive, signal: ac.signal, pollMs: 100 });
-        }
         stream.end();
         return undefined;
       },

@@ -225,6 +225,8 @@ export const zoneConfigSchema = {
         properties: { mode: { const: 'zone', 'x-rule': 'must be "zone" when an address is given' } },
       },
     },
+    stdin: { type: 'boolean' },
+    tty: { type: 'boolean' },
     restartPolicy: {
       type: 'string',
       pattern: RESTART_PATTERN,

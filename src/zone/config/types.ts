@@ -90,6 +90,10 @@ export interface ZoneConfig {
   resources?: ResourcesConfig;
   network?: NetworkConfig;
   restartPolicy: RestartPolicyString;
+  /** The daemon holds the first process's stdin open for clients to write to (Docker's -i; zone-input.ts). */
+  stdin?: boolean;
+  /** The first process gets a terminal, its input from the daemon and its output into the zone's log (Docker's -t). */
+  tty?: boolean;
 }
 
 /** Parsed form of `restartPolicy`. */

@@ -19,6 +19,7 @@ import { isRoot } from './options.js';
 import { planBoot } from './plan.js';
 import { systemZoneProcBinds } from './system-zone.js';
 import { mountZoneDisk } from './zone-disk.js';
+import { ZoneInput } from './zone-input.js';
 import { adoptZone, onZoneEvent } from './zone-end.js';
 import { checkedSocketPath, rebootMarker, takeRebootMarker } from './zone-files.js';
 
@@ -38,6 +39,7 @@ export async function bootLocked(m: ManagerState, name: string): Promise<void> {
   m.booting.add(name);
   let startedZone: RunningZone | undefined;
   let endedP: Promise<ZoneEnd> | undefined;
+  let input: ZoneInput | undefined;
   try {
     // A zone found dead may have left its cgroup, veth or mounted disk: start clean.
     await cleanupHost(m.opts, name);
@@ -52,7 +54,12 @@ export async function bootLocked(m: ManagerState, name: string): Promise<void> {
     const procBinds = [...(await zoneProcBinds(m, name)), ...(cfg.system ? systemZoneProcBinds(m.store.runtimeDir, name) : [])];
     // The keeper writes the zone's output to its log files (the zone has
     // pipes); its own stdin, stdout and stderr are /dev/null until then.
+    // A zone made with stdin or a terminal reads the daemon's input channel.
     const stdio = keeperStdio();
+    if (cfg.stdin || cfg.tty) {
+      input = ZoneInput.open(m.store.runtimeDir, cfg.tty === true);
+      stdio[0] = input.keeperFd;
+    }
     let startedResolve!: () => void;
     const started = new Promise<void>((r) => (startedResolve = r));
     let zone: RunningZone;
@@ -80,6 +87,7 @@ export async function bootLocked(m: ManagerState, name: string): Promise<void> {
       startedZone = zone;
     } finally {
       for (const fd of new Set(stdio)) closeSync(fd); // the keeper has its own copies
+      if (input) input.started(startedZone?.keeperPid ?? 0);
     }
     const waited = zone.wait().then(
       (r) => ({ exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}), ...(r.reboot ? { reboot: r.reboot } : {}) }) as ZoneEnd,
@@ -109,6 +117,7 @@ export async function bootLocked(m: ManagerState, name: string): Promise<void> {
     const ran = await Promise.race([started.then(() => undefined), waited]);
     if (ran?.error) throw new LxzoneError(`cannot boot zone ${name}: ${ran.error}`, { exitCode: 1 });
     m.store.writeRuntime({ ...record, initPid: first.pid, startedAt: new Date().toISOString() });
+    if (input) m.inputs.set(name, input);
     adoptZone(m, name, handle, setup, new Date());
     m.log(`zone ${name}: booted (init pid ${first.pid}${setup.lease ? `, ${setup.lease.ipv4}` : ''})`);
   } catch (e) {
@@ -117,6 +126,7 @@ export async function bootLocked(m: ManagerState, name: string): Promise<void> {
       startedZone.kill('SIGKILL');
       await Promise.race([endedP, sleep(5000)]);
     }
+    input?.close();
     m.store.removeRuntime(name);
     await cleanupHost(m.opts, name);
     throw e;

@@ -13,6 +13,7 @@ import type { AttachRecord } from './plan.js';
 import type { RestartSchedule } from './restart-schedule.js';
 import type { LastExit } from './types.js';
 import type { UnsupportedLog } from './unsupported-log.js';
+import type { ZoneInput } from './zone-input.js';
 
 export type ManagerLog = (message: string) => void;
 
@@ -53,6 +54,8 @@ export interface ManagerState {
   readonly zones: Map<string, ManagedZone>;
   /** Zones being set up by boot.ts. */
   readonly booting: Set<string>;
+  /** The input of each running zone made with stdin or tty (zone-input.ts). */
+  readonly inputs: Map<string, ZoneInput>;
   readonly restarts: RestartSchedule;
   readonly lastExit: Map<string, LastExit>;
   /** The newest unsupported-syscall events of each zone (for inspect, stats and the portal). */

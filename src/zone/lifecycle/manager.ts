@@ -27,12 +27,14 @@ import { destroyLocked, stopZone } from './stop.js';
 import type { LastExit, ZoneDetails, ZoneInfo, ZoneStatsResult } from './types.js';
 import { setDesired } from './zone-files.js';
 import { UnsupportedLog } from './unsupported-log.js';
+import type { ZoneInput } from './zone-input.js';
 
 export type { ManagerLog } from './managed-zone.js';
 
 export class ZoneManager implements ManagerState {
   readonly zones = new Map<string, ManagedZone>();
   readonly booting = new Set<string>();
+  readonly inputs = new Map<string, ZoneInput>();
   readonly restarts = new RestartSchedule();
   readonly lastExit = new Map<string, LastExit>();
   readonly unsupported = new UnsupportedLog();
@@ -165,6 +167,11 @@ export class ZoneManager implements ManagerState {
 
   inspect(name: string): Promise<ZoneDetails> {
     return inspectZone(this, name);
+  }
+
+  /** The input of a running zone made with stdin or tty (Docker's attach), if it has one. */
+  input(name: string): ZoneInput | undefined {
+    return this.inputs.get(name);
   }
 
   runningNames(): string[] {

@@ -156,7 +156,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
     const hosting: BootPlan['hosting'] = {
       hiddenHostDirs: [store.stateDir, store.runtimeDir],
       // A system zone's console is a terminal whose output goes to the zone's log (process_setup.cc).
-      ...(cfg.system ? { tty: true } : {}),
+      ...(cfg.system || cfg.tty ? { tty: true } : {}),
     };
     const warnings = [...prepared.warnings];
     if (cfg.resources?.diskBytes !== undefined) {

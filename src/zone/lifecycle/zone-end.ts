@@ -58,7 +58,11 @@ async function onEnd(m: ManagerState, z: ManagedZone, ended: ZoneEnd): Promise<v
   // A keeper killed by SIGKILL could not unlink its re-attach socket.
   rmSync(socketPath(m.store, z.name), { force: true });
   z.finished = true;
-  if (m.zones.get(z.name) === z) m.zones.delete(z.name);
+  if (m.zones.get(z.name) === z) {
+    m.zones.delete(z.name);
+    m.inputs.get(z.name)?.close();
+    m.inputs.delete(z.name);
+  }
   const ranMs = Date.now() - z.startedAt.getTime();
   m.lastExit.set(z.name, { ...end, at: new Date().toISOString(), haltedByUs: z.haltedByUs });
   m.log(`zone ${z.name}: stopped (exit ${end.exitCode}${end.signal ? `, ${end.signal}` : ''}${end.reboot ? `, reboot ${end.reboot}` : ''}${end.error ? `: ${end.error}` : ''})`);
