@@ -82,6 +82,14 @@ export const pythonSuite: Suite = {
     'test_platform', 'test_sysconfig', 'test_socketserver', 'test_threadsignals', 'test_faulthandler',
     'test_getpass', 'test_glob', 'test_pathlib', 'test_sqlite3', 'test_tarfile',
     'test_io', 'test_mailbox', 'test_logging', 'test_zipfile', 'test_compileall', 'test_posixpath',
+    // Added for issue 21's breadth: processes and threads, loopback servers
+    // (TLS, HTTP, XML-RPC, FTP, SMTP, asyncore), compressed and database
+    // files, interpreter start-up and locale.
+    'test_fork1', 'test_thread', 'test_threading_local', 'test_queue', 'test_concurrent_futures', 'test_ssl',
+    'test_httpservers', 'test_xmlrpc', 'test_ftplib', 'test_smtplib', 'test_asyncore', 'test_gzip', 'test_bz2',
+    'test_lzma', 'test_shelve', 'test_dbm', 'test_unicode_file_functions', 'test_genericpath', 'test_fileinput',
+    'test_filecmp', 'test_uuid', 'test_locale', 'test_cmd_line', 'test_cmd_line_script', 'test_sys', 'test_venv',
+    'test_crypt', 'test_support',
   ],
   quick: ['test_fcntl', 'test_select', 'test_epoll', 'test_pwd'],
   timeoutMs: 600_000,
@@ -110,6 +118,17 @@ const STRESSORS = [
   'rename', 'rlimit', 'seal', 'sem', 'sem-sysv', 'sendfile', 'set', 'shm', 'shm-sysv', 'sigfd', 'signal', 'sigpending',
   'sigq', 'sleep', 'sock', 'sockpair', 'splice', 'symlink', 'sync-file', 'sysfs', 'sysinfo', 'tee', 'timer', 'timerfd',
   'umount', 'utime', 'vm-splice', 'wait', 'xattr', 'zombie',
+  // Added for issue 21's breadth. Left out on purpose: stressors that as
+  // root natively change the host (swap: swapon; sysinval: random calls;
+  // dev: ioctls on every device; tun: host interfaces on private addresses)
+  // or flood (udp-flood, icmp-flood).
+  'aio', 'aiol', 'bind-mount', 'cap', 'chattr', 'copy-file', 'dev-shm', 'dirmany', 'dnotify', 'env', 'exec', 'exit-group',
+  'fault', 'fifo', 'filename', 'fsize', 'hrtimers', 'inode-flags', 'io-uring', 'itimer', 'klog', 'landlock', 'loadavg',
+  'membarrier', 'mlockmany', 'mmapfixed', 'mmapfork', 'msyncmany', 'netlink-proc', 'netlink-task', 'nop', 'null',
+  'pipeherd', 'pkey', 'procfs', 'ptrace', 'quota', 'rawsock', 'rawudp', 'rseq', 'schedpolicy', 'seccomp', 'session',
+  'sigabrt', 'sigchld', 'sigfpe', 'sigio', 'signest', 'sigpipe', 'sigrt', 'sigsegv', 'sigsuspend', 'sigtrap', 'sockabuse',
+  'sockdiag', 'sockfd', 'sockmany', 'switch', 'sysbadaddr', 'tmpfs', 'udp', 'urandom', 'userfaultfd', 'vdso', 'verity',
+  'vfork', 'vforkmany', 'x86syscall', 'yield', 'zero',
 ];
 
 // Stressors named after the syscall they exercise (others exercise families).
@@ -125,6 +144,10 @@ const STRESSOR_SYSCALL: Record<string, string> = {
   sigq: 'rt_sigqueueinfo', sock: 'socket', sockpair: 'socketpair', splice: 'splice', symlink: 'symlink', 'sync-file': 'sync_file_range',
   sysfs: 'sysfs', sysinfo: 'sysinfo', tee: 'tee', timer: 'timer_create', timerfd: 'timerfd_create', umount: 'umount2',
   utime: 'utimensat', 'vm-splice': 'vmsplice', wait: 'wait4', xattr: 'setxattr', eventfd: 'eventfd2', epoll: 'epoll_wait',
+  aio: 'io_submit', aiol: 'io_submit', cap: 'capget', chattr: 'ioctl', 'copy-file': 'copy_file_range', 'exit-group': 'exit_group',
+  'io-uring': 'io_uring_enter', itimer: 'setitimer', klog: 'syslog', landlock: 'landlock_create_ruleset', membarrier: 'membarrier',
+  pkey: 'pkey_alloc', ptrace: 'ptrace', quota: 'quotactl', rseq: 'rseq', schedpolicy: 'sched_setscheduler', seccomp: 'seccomp',
+  session: 'setsid', userfaultfd: 'userfaultfd', vfork: 'vfork', yield: 'sched_yield', dnotify: 'fcntl', exec: 'execve',
   loop: 'ioctl', lease: 'fcntl', lockf: 'fcntl', locka: 'fcntl', lockofd: 'fcntl', seal: 'fcntl',
 };
 
