@@ -19,6 +19,7 @@
         "native/supervisor/zone_proc.cc",
         "native/supervisor/zone_mounts.cc",
         "native/supervisor/fuse_mount.cc",
+        "native/supervisor/zone_renice.cc",
         "native/supervisor/handlers/registry.cc",
         "native/supervisor/handlers/unsupported.cc",
         "native/supervisor/handlers/trace.cc",
@@ -75,6 +76,7 @@
         "native/supervisor/zone_proc.cc",
         "native/supervisor/zone_mounts.cc",
         "native/supervisor/fuse_mount.cc",
+        "native/supervisor/zone_renice.cc",
         "<!@(ls -1 native/supervisor/handlers/*.cc)"
       ],
       "ldflags": ["-static-libstdc++", "-static-libgcc"]

@@ -55,6 +55,11 @@ describe('syslog', () => {
     const r = await runZone({ argv: ['/bin/sh', '-c', 'dmesg; echo "rc=$?"'], stdio: 'pipe' });
     expect(out(r).trim()).toBe('rc=0');
   });
+
+  it('has a buffer of a size, empty: SIZE_BUFFER is Linux\'s default, SIZE_UNREAD 0 (stress-ng klog skipped on 0)', async () => {
+    const r = await runZone({ argv: py(`${SYSCALL}; print(libc.syscall(103, 10, None, 0), libc.syscall(103, 9, None, 0))`), stdio: 'pipe' });
+    expect(out(r).trim()).toBe(`${1 << 17} 0`);
+  });
 });
 
 describe('reboot', () => {

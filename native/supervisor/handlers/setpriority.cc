@@ -13,9 +13,11 @@
 // - the caller is the zone's root (effective uid 0 of the zone, in the
 //   zone's own user namespace: a nested namespace's root is not);
 // - the target is the caller itself (who 0, its own tid, or its own
-//   process id: the thread group's leader). Another process of the zone is
-//   left to the kernel (EACCES, a documented gap): naming it would mean
-//   translating a pid of the zone's namespace, which a caller could race.
+//   process id: the thread group's leader), or another process of the
+//   zone: then a helper born in the caller's pid namespace lets the kernel
+//   resolve the pid (zone_renice.h), and only a process whose user
+//   namespace is the zone's (or nested in it) is changed; any other is
+//   left to the kernel (EACCES).
 //
 // The task is named by the notification's tid, which is the caller's for as
 // long as the call is pending (checked after the pidfd is opened); the pid
@@ -34,6 +36,7 @@
 
 #include "../../common/fd.h"
 #include "../tracee_memory.h"
+#include "../zone_renice.h"
 #include "handler.h"
 
 #ifndef PIDFD_THREAD
@@ -87,6 +90,22 @@ std::string user_ns_of(pid_t pid) {
   return n > 0 ? std::string(link, static_cast<size_t>(n)) : std::string();
 }
 
+// Another process of the zone: the kernel resolves `who` in the caller's own
+// pid namespace (zone_renice.h); a process that is not the zone's is left to
+// the kernel (EACCES).
+Reply renice_other(Call& call, int who, int nice) {
+  pid_t pid = static_cast<pid_t>(call.req.pid);
+  Fd pid_ns, zone_user;
+  if (open_tracee_proc(call.listener, call.req.id, pid, "ns/pid", O_RDONLY, &pid_ns)) return Reply::error_of(ESRCH);
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/ns/user", static_cast<int>(call.zone.init_pid));
+  zone_user.reset(open(path, O_RDONLY | O_CLOEXEC));
+  if (!zone_user.valid()) return Reply::error_of(ESRCH);
+  int err = renice_in_zone(pid_ns.get(), zone_user.get(), who, nice);
+  if (err == kReniceNotInZone) return Reply::cont();
+  return err ? Reply::error_of(err) : Reply::value_of(0);
+}
+
 }  // namespace
 
 Reply handle_setpriority(Call& call) {
@@ -111,7 +130,7 @@ Reply handle_setpriority(Call& call) {
   pid_t target;
   if (who == 0 || who == own_tid) target = tid;
   else if (who == own_tgid && host_tgid > 0) target = static_cast<pid_t>(host_tgid);
-  else return Reply::cont();
+  else return renice_other(call, who, nice < -20 ? -20 : nice);
   Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, target, target == tid ? PIDFD_THREAD : 0)));
   if (!pidfd.valid() && target == tid) pidfd.reset(static_cast<int>(syscall(SYS_pidfd_open, target, 0)));
   // Opened while the call is pending: the caller (and its leader, which

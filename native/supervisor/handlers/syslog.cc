@@ -1,5 +1,6 @@
 // syslog(2) / dmesg: the host's kernel log never reaches a zone. A zone has a
-// log of its own, which is empty: reads return nothing, the rest succeeds.
+// log of its own, which is empty: reads return nothing, the rest succeeds;
+// its buffer has Linux's default size.
 //
 // Checks in Linux's order (kernel/printk/printk.c, do_syslog): first the
 // privilege (check_syslog_permissions), then the action and its arguments.
@@ -23,6 +24,10 @@ enum : int {
   kClose = 0, kOpen = 1, kRead = 2, kReadAll = 3, kReadClear = 4, kClear = 5,
   kConsoleOff = 6, kConsoleOn = 7, kConsoleLevel = 8, kSizeUnread = 9, kSizeBuffer = 10,
 };
+
+// The zone's log buffer: the size of Linux's default (CONFIG_LOG_BUF_SHIFT
+// 17), not the host's, which is the host's boot configuration.
+constexpr int kZoneLogBuffer = 1 << 17;
 
 bool dmesg_restricted() {
   int fd = open("/proc/sys/kernel/dmesg_restrict", O_RDONLY | O_CLOEXEC);
@@ -73,8 +78,11 @@ Reply handle_syslog(Call& call) {
       if (len < 1 || len > 8) return Reply::error_of(EINVAL);
       return Reply::value_of(0);
     case kSizeUnread:
-    case kSizeBuffer:
       return Reply::value_of(0);
+    case kSizeBuffer:
+      // An empty log still has a buffer: 0 reads as "no kernel log" (dmesg
+      // tools and stress-ng's klog give up), Linux never answers it.
+      return Reply::value_of(kZoneLogBuffer);
     default:
       return Reply::error_of(EINVAL);
   }
