@@ -226,6 +226,11 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
         return bad(index, key, "not RESOURCE<US>SOFT<US>HARD with soft <= hard");
       r.resource = static_cast<int>(res);
       out->rlimits.push_back(r);
+    } else if (key == "group") {
+      uint32_t g;
+      if (!parse_u32(value, &g)) return bad(index, key, "not a number");
+      if (out->groups.size() >= 64) return bad(index, key, "more than 64 groups");
+      out->groups.push_back(g);
     } else if (key == "umask") {
       uint32_t m;
       if (!parse_u32(value, &m) || m > 0777) return bad(index, key, "not a mode (0 to 511)");
@@ -309,6 +314,8 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
   if (!out->preserve_fds.empty() && out->join_pid) return Error{0, "preserve-fd is for a new zone, not a join"};
   if (out->uid >= out->id_count || out->gid >= out->id_count)
     return Error{0, "uid/gid outside the zone's id range"};
+  for (uint32_t g : out->groups)
+    if (g >= out->id_count) return Error{0, "group outside the zone's id range"};
   return {};
 }
 

@@ -95,6 +95,9 @@ struct ShimConfig {
   // lxzone-runc's create/start split (start_gate.h): a host fifo the zone's
   // process opens for writing, blocking, just before it execs the binary.
   std::string start_fifo;
+  // OCI process.user.additionalGids: the process's supplementary groups
+  // (zone ids, set after its gid; without a record it has none).
+  std::vector<uint32_t> groups;
   int umask = -1;  // OCI process.user.umask (-1: the launcher's, inherited)
   // lxzone-runc --preserve-fds: fds of the shim (its caller's, passed on by
   // the launcher) that become the binary's fds 3, 4, ... in this order. The

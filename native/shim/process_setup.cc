@@ -57,6 +57,12 @@ Status become_zone_user(const ShimConfig& c) {
   LXZ_TRY(drop_capabilities_to_zone_set(c.has_caps ? &c.caps : nullptr));
   // With configured sets, the permitted set survives the uid change (runc's order).
   if (c.has_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return sys_error("keep capabilities");
+  // Supplementary groups (OCI additionalGids) while CAP_SETGID is still ours;
+  // zone ids, mapped like the gid.
+  if (!c.groups.empty()) {
+    std::vector<gid_t> groups(c.groups.begin(), c.groups.end());
+    if (setgroups(groups.size(), groups.data()) < 0) return sys_error("setgroups (additionalGids)");
+  }
   if (c.gid != 0 && setresgid(c.gid, c.gid, c.gid) < 0) return sys_error("setresgid");
   if (c.uid != 0 && setresuid(c.uid, c.uid, c.uid) < 0) return sys_error("setresuid");
   if (c.has_caps) {

@@ -108,7 +108,7 @@ const NAMESPACES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', '
 
 /** The process part of a zone: what config.json's process and exec --process both give. */
 export interface ProcessPlan {
-  zone: Pick<ZoneSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'rlimits' | 'capabilities' | 'umask'>;
+  zone: Pick<ZoneSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'rlimits' | 'capabilities' | 'umask'>;
   tty: boolean;
   notes: string[];
 }
@@ -125,9 +125,8 @@ export function translateProcess(p: OciProcess, where = 'process'): ProcessPlan 
     const eq = e.indexOf('=');
     env[e.slice(0, eq)] = e.slice(eq + 1);
   }
-  if (p.user.additionalGids?.some((g) => g !== p.user.gid)) {
-    notes.push(`${where}.user.additionalGids: supplementary groups are not set (the process has none)`);
-  }
+  const groups = [...new Set(p.user.additionalGids ?? [])];
+  if (groups.length > 64) refuse(`${where}.user.additionalGids`, 'more than 64 groups');
   if (p.noNewPrivileges === false) notes.push(`${where}.noNewPrivileges=false: lxzone always sets no_new_privs`);
   const rlimits = (p.rlimits ?? []).map((r, i) => {
     const resource = RLIMITS.indexOf(r.type);
@@ -140,6 +139,7 @@ export function translateProcess(p: OciProcess, where = 'process'): ProcessPlan 
       argv: p.args, env, cwd: p.cwd, uid: p.user.uid, gid: p.user.gid,
       ...(rlimits.length ? { rlimits } : {}),
       ...(p.user.umask !== undefined ? { umask: p.user.umask } : {}),
+      ...(groups.length ? { groups } : {}),
       // No capabilities object: none at all (runtime-spec), not the zone's set.
       capabilities: capabilitySets(p.capabilities ?? {}, `${where}.capabilities`, notes),
     },
@@ -263,7 +263,9 @@ export function resourcesToLimits(r: OciResources | undefined, notes: string[]):
   const limits: ZoneLimits = {};
   if (r.memory?.limit !== undefined && r.memory.limit > 0) {
     limits.memory = r.memory.limit;
-    if (r.memory.swap !== undefined && r.memory.swap > 0) limits.swap = Math.max(0, r.memory.swap - r.memory.limit);
+    // swap is memory+swap; -1 is unlimited swap (runtime-spec).
+    if (r.memory.swap === -1) limits.swap = null;
+    else if (r.memory.swap !== undefined && r.memory.swap > 0) limits.swap = Math.max(0, r.memory.swap - r.memory.limit);
   }
   if (r.pids?.limit !== undefined && r.pids.limit > 0) limits.pids = r.pids.limit;
   if (r.cpu?.shares) limits.cpuShares = r.cpu.shares;

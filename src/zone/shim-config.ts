@@ -49,6 +49,8 @@ export interface ShimConfig {
   startFifo?: string;
   /** Resource limits of the zone's processes: resource number (RLIMIT_*), soft, hard (bigint: 2^64-1 is unlimited). */
   rlimits?: { resource: number; soft: bigint; hard: bigint }[];
+  /** OCI process.user.additionalGids: supplementary groups of the zone's process (zone ids). */
+  groups?: number[];
   /** OCI process.user.umask of the zone's process (default: inherited from its launcher). */
   umask?: number;
   /** The shim's fds that become the binary's 3, 4, ... (lxzone-runc --preserve-fds). */
@@ -111,6 +113,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   // 2^63 and above: unlimited (RLIM_INFINITY is 2^64-1, which JSON numbers cannot hold exactly).
   const lim = (v: bigint): string => (v >= 2n ** 63n ? 'unlimited' : String(v));
   for (const r of c.rlimits ?? []) add('rlimit', [r.resource, lim(r.soft), lim(r.hard)].join(US));
+  for (const g of c.groups ?? []) add('group', g);
   if (c.umask !== undefined) add('umask', c.umask);
   for (const fd of c.preserveFds ?? []) add('preserve-fd', fd);
   if (c.capabilities) {

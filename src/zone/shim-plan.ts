@@ -167,6 +167,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       rlimits: zoneRlimits(opts),
       ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
       ...(opts.umask !== undefined ? { umask: opts.umask } : {}),
+      ...(opts.groups?.length ? { groups: opts.groups } : {}),
       // The launcher passes them to the shim right after its own three fds (run.ts).
       ...(opts.preserveFds?.length ? { preserveFds: opts.preserveFds.map((_, i) => SHIM_FIRST_PRESERVED_FD + i) } : {}),
       cgroupProcs: opts.cgroupProcs,

@@ -52,6 +52,8 @@ export interface ZoneSpec {
   binds?: BindMount[];
   /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
   tmpfs?: ShimTmpfs[];
+  /** OCI process.user.additionalGids: supplementary groups of the zone's process (zone ids; default none). */
+  groups?: number[];
   /** OCI process.user.umask of the zone's process (default: inherited from its launcher). */
   umask?: number;
   /** OCI process.capabilities: the process's sets, granted within the zone's own (default: the zone's whole set). */
