@@ -35,7 +35,8 @@
         "native/supervisor/handlers/ustat.cc",
         "native/supervisor/handlers/loop.cc",
         "native/supervisor/handlers/mount.cc",
-        "native/supervisor/handlers/setpriority.cc"
+        "native/supervisor/handlers/setpriority.cc",
+        "native/supervisor/handlers/sockbuf.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"]

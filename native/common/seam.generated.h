@@ -19,10 +19,11 @@ constexpr uint8_t kHandlerUstat = 9;  // the obsolete ustat(2): free blocks and 
 constexpr uint8_t kHandlerLoop = 10;  // the loop-device ioctls on the zone's own /dev/loop-control and /dev/loopN: a backing file bound over the node
 constexpr uint8_t kHandlerMount = 11;  // mount(2) of ext2/3/4 (fuse2fs) or vfat (fusefat) on the zone's own loop device, served with the zone's privileges; EPERM otherwise
 constexpr uint8_t kHandlerUmount = 12;  // umount(2)/umount2(2) of a filesystem the mount handler mounted; EPERM otherwise
-constexpr uint8_t kHandlerSetpriority = 13;  // a negative nice value for the caller itself, set by the supervisor for a zone's root in a zone with a cgroup of its own; CONTINUE otherwise
-constexpr size_t kHandlerCount = 14;
+constexpr uint8_t kHandlerSetpriority = 13;  // a negative nice value for the caller or another process of its zone, set by the supervisor for a zone's root in a zone with a cgroup of its own; CONTINUE otherwise
+constexpr uint8_t kHandlerSockbuf = 14;  // setsockopt SO_SNDBUFFORCE/SO_RCVBUFFORCE for a zone's root in a zone with a memory cap, up to half the cap; CONTINUE otherwise
+constexpr size_t kHandlerCount = 15;
 // X(name) per handler, in id order: handlers/registry.cc pairs each with handle_<name>.
-#define LXZ_HANDLERS(X) X(unsupported) X(trace) X(uname) X(sysinfo) X(syslog) X(reboot) X(js) X(personality) X(sysfs) X(ustat) X(loop) X(mount) X(umount) X(setpriority)
+#define LXZ_HANDLERS(X) X(unsupported) X(trace) X(uname) X(sysinfo) X(syslog) X(reboot) X(js) X(personality) X(sysfs) X(ustat) X(loop) X(mount) X(umount) X(setpriority) X(sockbuf)
 
 // The keeper <-> supervisor control protocol (protocol.h has its framing).
 enum class ControlType : uint32_t {

@@ -72,6 +72,7 @@ Reply handle_loop(Call&);
 Reply handle_mount(Call&);
 Reply handle_umount(Call&);
 Reply handle_setpriority(Call&);
+Reply handle_sockbuf(Call&);
 
 // Milliseconds of CLOCK_BOOTTIME / CLOCK_MONOTONIC.
 uint64_t boottime_ms();
