@@ -186,6 +186,57 @@ export class DockerImages {
     };
   }
 
+  /** `docker tag SOURCE TARGET`: POST /images/SOURCE/tag?repo=&tag= (the store's reference, under its lock). */
+  async tag(source: string, repo: string | null, tag: string | null): Promise<string> {
+    const i = this.get(source);
+    if (i.kind === 'host') throw badRequest('the image "host" is the host\'s root: it cannot be tagged');
+    if (!repo) throw badRequest('repository name must have at least one component');
+    let canonical: string;
+    try {
+      const ref = parseImageRef(tag ? `${repo}:${tag}` : repo);
+      if (ref.digest !== undefined) throw new Error('refusing to create a tag with a digest reference');
+      canonical = formatImageRef(ref);
+    } catch (e) {
+      throw badRequest(`invalid reference format: ${(e as Error).message}`);
+    }
+    await this.store.locked('docker tag', () => this.store.addImage(i.record, [canonical]));
+    return shortImageRef(canonical);
+  }
+
+  /**
+   * `docker history`: GET /images/NAME/history, newest first, from the
+   * config's history (one entry per layer when it has none). Sizes are the
+   * layer blobs' (compressed), the store keeps no other.
+   */
+  history(i: DockerImage) {
+    if (i.kind === 'host') return [{ Id: HOST_ID, Created: 0, CreatedBy: "the host's root (lxzone)", Tags: HOST_NAMES, Size: 0, Comment: '' }];
+    const rec = i.record;
+    const blob = this.blob(rec) as ConfigBlob & { history?: { created?: string; created_by?: string; comment?: string; empty_layer?: boolean }[] };
+    const steps = blob.history && blob.history.length > 0 ? blob.history : rec.layers.map(() => ({}) as { created?: string; created_by?: string; comment?: string; empty_layer?: boolean });
+    let layer = 0;
+    const rows = steps.map((h) => {
+      const size = h.empty_layer ? 0 : (rec.layers[layer++]?.size ?? 0);
+      const created = h.created && !Number.isNaN(Date.parse(h.created)) ? h.created : this.created(rec, blob);
+      return { Id: '<missing>', Created: Math.floor(Date.parse(created) / 1000), CreatedBy: h.created_by ?? '', Tags: null as string[] | null, Size: size, Comment: h.comment ?? '' };
+    });
+    rows.reverse();
+    if (rows[0]) {
+      rows[0].Id = rec.config;
+      rows[0].Tags = this.names(rec).tags;
+    }
+    return rows;
+  }
+
+  /** `docker image prune [-a]`: POST /images/prune; filter dangling only (false: every unused image, as -a). */
+  async prune(filters: Record<string, string[]>) {
+    for (const k of Object.keys(filters)) if (k !== 'dangling') throw badRequest(`invalid filter '${k}' (lxzone's image prune takes dangling only)`);
+    const all = (filters.dangling ?? []).some((d) => d === 'false' || d === '0');
+    const configs = new Map(this.store.list().map((r) => [r.digest, r.config]));
+    const r = await this.store.locked('docker image prune', () => this.store.prune(all));
+    const deleted = r.images.flatMap((d) => [{ Deleted: configs.get(d) ?? d }, { Deleted: d }]);
+    return { ImagesDeleted: [...r.untagged.map((u) => ({ Untagged: u })), ...deleted], SpaceReclaimed: r.bytes };
+  }
+
   /** `docker rmi [-f]`: untag, and delete when nothing names or uses the image. */
   async remove(ref: string, force: boolean): Promise<Array<{ Untagged: string } | { Deleted: string }>> {
     const i = this.get(ref);

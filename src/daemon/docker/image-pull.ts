@@ -12,7 +12,7 @@ import { pullImage, type PullEvent } from '../../zone/image/registry/pull.js';
 import { formatImageRef, parseImageRef, shortImageRef, type ImageRef } from '../../zone/image/store/reference.js';
 import type { DockerBackend } from './backend.js';
 import type { Ctx } from './context.js';
-import { badRequest, notImplemented, toDockerError } from './errors.js';
+import { badRequest, toDockerError } from './errors.js';
 
 /** Progress lines of one layer at most this often (the client redraws on each). */
 const PROGRESS_EVERY_MS = 500;
@@ -87,7 +87,6 @@ function messages(e: PullEvent, ref: ImageRef, lastProgress: Map<string, number>
 }
 
 export async function pullHandler(b: DockerBackend, ctx: Ctx): Promise<undefined> {
-  if (ctx.query.get('fromSrc')) throw notImplemented('docker import is not supported by lxzone yet: use lxzone image import');
   const ref = pullRef(ctx.query.get('fromImage'), ctx.query.get('tag'));
   const canonical = formatImageRef(ref);
   const before = b.images.store.resolve(canonical)?.digest;

@@ -123,6 +123,11 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
         warnings.push(...store.layers.unpack(l.digest, `image ${archive}: layer ${i}`).warnings.map((w) => `layer ${i}: ${w}`));
       });
     }
+    // An OCI ref.name is often a bare tag ("v1") beside a full name
+    // (io.containerd.image.name, which lxzone image save writes too): the
+    // full name is the image's, the bare tag no name of its own.
+    const full = found.filter((r) => /[:/@]/.test(r));
+    if (format === 'oci' && full.length > 0) found = full;
     const refs = canonical !== undefined ? [canonical] : found.flatMap((r) => {
       try {
         return [formatImageRef(parseImageRef(r))];

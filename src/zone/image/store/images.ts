@@ -327,18 +327,29 @@ export class ImageStore {
   }
 
   /**
-   * Remove images with no reference and no user, then every blob and layer
-   * no remaining image names. Call under the lock. Returns bytes freed (blobs).
+   * Remove images with no reference and no user (with `all`, every image no
+   * zone uses, its references with it: docker image prune -a), then every
+   * blob and layer no remaining image names. Call under the lock. Returns
+   * what went, and bytes freed (blobs).
    */
-  prune(): { images: string[]; blobs: number; bytes: number; keptPartial: number } {
-    const refs = new Set(Object.values(this.refs()));
+  prune(all = false): { images: string[]; untagged: string[]; blobs: number; bytes: number; keptPartial: number } {
+    const refs = this.refs();
+    const named = new Set(Object.values(refs));
     const images: string[] = [];
+    const untagged: string[] = [];
     for (const img of this.list()) {
-      if (refs.has(img.digest) || img.users.length > 0) continue;
-      rmSync(this.recordFile(img.digest), { force: true });
+      if ((named.has(img.digest) && !all) || img.users.length > 0) continue;
+      for (const [r, d] of Object.entries(refs)) {
+        if (d !== img.digest) continue;
+        delete refs[r];
+        untagged.push(shortImageRef(r));
+      }
       images.push(img.digest);
     }
-    return { images, ...this.collect() };
+    // References first: a crash between leaves an unnamed record (the next prune's), never a name of nothing.
+    if (untagged.length > 0) this.writeRefs(refs);
+    for (const d of images) rmSync(this.recordFile(d), { force: true });
+    return { images, untagged, ...this.collect() };
   }
 
   /**
