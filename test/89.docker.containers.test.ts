@@ -142,7 +142,7 @@ describe('bind mounts and refusals', () => {
     }
     const refused: [string[], RegExp][] = [
       [['run', '-d', '-v', 'myvol:/data', 'host', 'true'], /named volumes are not supported/],
-      [['run', '-d', '-p', '8080:80', 'host', 'true'], /-p is not supported/],
+      [['run', '-d', '-p', '8080:80/sctp', 'host', 'true'], /publishes tcp and udp ports only/],
       [['run', '-d', '--privileged', 'host', 'true'], /--privileged is not supported/],
       [['run', '-d', 'host'], /No command specified/],
       [['run', '-d', '--name', 'UPPER', 'host', 'true'], /lxzone names are lowercase/],

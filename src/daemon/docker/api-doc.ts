@@ -27,6 +27,26 @@ export function renderDockerApiDoc(): string {
     '|---|---|---|',
     ...routes.map((r) => `| ${r.method} | \`${r.path.replace(/\|/g, '\\|')}\` | ${r.doc.replace(/\|/g, '\\|')} |`),
     '',
+    ...NETWORKING,
   ];
   return lines.join('\n');
 }
+
+/** How lxzone's container networking differs from dockerd's (docs/security.md has the threat model). */
+const NETWORKING = [
+  '## Networking: differences from dockerd',
+  '',
+  "- Each container is a zone with its own IPv4 and IPv6 address on lxzone's bridge, kept from create to",
+  '  rm (dockerd hands out a new one at each start). Its port on the bridge accepts only its own MAC and',
+  '  addresses (no spoofing), and it reaches the host only at the gateway on the ports `LXZONE_HOST_PORTS` allows.',
+  '- Outbound: a container reaches the outside through NAT (masqueraded as the host), as with dockerd; the',
+  '  rule is its own address in the bridge\'s `nat` set, added at start and removed at stop. IPv4 only:',
+  '  IPv6 stays on the bridge. `--network none` has loopback only.',
+  '- `-p [HOSTIP:]HOSTPORT:PORT[/udp]`, `-p PORT` and `-P`: nftables DNAT (no docker-proxy) from every host',
+  '  address (or HOSTIP), the host\'s own connections to 127.0.0.1 included. A port without a host port gets',
+  '  a free one at create and keeps it (dockerd picks again at each start). Ranges, sctp and IPv6 host',
+  '  addresses are refused (400). A host port another container publishes, or a host process listens on,',
+  '  is refused at start with a 500 (`port is already allocated` / `already in use on the host`). The',
+  '  rules go at stop. `docker port`, `ps` and `inspect` (NetworkSettings.Ports, HostConfig.PortBindings) show them.',
+  '',
+];

@@ -33,6 +33,7 @@ export interface CreateBody {
     Init?: boolean | null;
     Privileged?: boolean;
     PortBindings?: Record<string, unknown> | null;
+    PublishAllPorts?: boolean;
     Mounts?: unknown[] | null;
   };
   [k: string]: unknown;
@@ -91,11 +92,15 @@ export function dockerCommand(body: CreateBody, image: ImageConfig): string[] {
   return [...entry, ...cmd];
 }
 
-/** The zone configuration for a create request (the image resolved by the caller, the command required). */
-export function zoneConfigFor(name: string, id: string, body: CreateBody, image: DockerImage, imageConfig: ImageConfig): ZoneConfig {
+/**
+ * The zone configuration for a create request (the image resolved by the
+ * caller, the command required). `ports`: the published ports, resolved by
+ * ports.ts. A container reaches the outside through NAT, as Docker users
+ * expect.
+ */
+export function zoneConfigFor(name: string, id: string, body: CreateBody, image: DockerImage, imageConfig: ImageConfig, ports: string[] = []): ZoneConfig {
   const hc = body.HostConfig ?? {};
   if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
-  if (hc.PortBindings && Object.keys(hc.PortBindings).length > 0) throw badRequest('-p is not supported by lxzone yet: reach the container at its own address (docker inspect)');
   const command = dockerCommand(body, imageConfig);
   if (command.length === 0) throw badRequest('No command specified');
   const env: Record<string, string> = {};
@@ -110,8 +115,10 @@ export function zoneConfigFor(name: string, id: string, body: CreateBody, image:
   env.HOSTNAME ??= hostname;
   const net = hc.NetworkMode ?? 'default';
   let network: ZoneConfig['network'];
-  if (net === 'none') network = { mode: 'loopback' };
-  else if (net === 'default' || net === 'bridge' || net === '') network = { mode: 'zone' };
+  if (net === 'none') {
+    if (ports.length > 0) throw badRequest('conflicting options: port publishing and the container type network mode');
+    network = { mode: 'loopback' };
+  } else if (net === 'default' || net === 'bridge' || net === '') network = { mode: 'zone', nat: true, ...(ports.length ? { ports } : {}) };
   else throw badRequest(`network ${net} not found: lxzone containers use the default bridge or none`);
   const resources: NonNullable<ZoneConfig['resources']> = {};
   if (hc.Memory) resources.memoryBytes = hc.Memory;

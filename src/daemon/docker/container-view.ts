@@ -3,6 +3,7 @@
 // Docker metadata. The address is the zone's lease, kept from create to rm.
 import type { ZoneDetails, ZoneInfo } from '../../zone/lifecycle/types.js';
 import type { ContainerMeta } from './container-store.js';
+import { portBindings, portsList, portsMap } from './ports.js';
 
 export type DockerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
 
@@ -70,8 +71,9 @@ export interface NetView {
   gateway?: string;
 }
 
-export function summaryOf(m: ContainerMeta, z: ZoneInfo, net: NetView) {
+export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
   const c = command(m);
+  const state = dockerState(m, z);
   return {
     Id: m.Id,
     Names: [`/${m.zone}`],
@@ -79,9 +81,9 @@ export function summaryOf(m: ContainerMeta, z: ZoneInfo, net: NetView) {
     ImageID: m.ImageID ?? '',
     Command: [c.path, ...c.args].join(' '),
     Created: Math.floor(Date.parse(m.Created) / 1000),
-    Ports: [],
+    Ports: portsList(z.config?.network?.ports, state === 'running' || state === 'paused'),
     Labels: (m.Config.Labels as Record<string, string> | null) ?? {},
-    State: dockerState(m, z),
+    State: state,
     Status: statusText(m, z),
     HostConfig: { NetworkMode: z.network === 'zone' ? 'bridge' : 'none' },
     NetworkSettings: { Networks: networks(z, net.prefixLen, net.gateway) },
@@ -133,6 +135,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
       ...m.HostConfig,
       Binds: cfg?.binds.map((b) => `${b.host}:${b.zone}${b.readOnly ? ':ro' : ''}`) ?? null,
       NetworkMode: z.network === 'zone' ? 'bridge' : 'none',
+      PortBindings: portBindings(cfg?.network?.ports),
       RestartPolicy: (m.HostConfig.RestartPolicy as object) ?? { Name: 'no', MaximumRetryCount: 0 },
       Memory: cfg?.resources?.memoryBytes ?? 0,
       NanoCpus: cfg?.resources?.cpus ? Math.round(cfg.resources.cpus * 1e9) : 0,
@@ -164,7 +167,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
       Bridge: '',
       SandboxID: '',
       HairpinMode: false,
-      Ports: {},
+      Ports: portsMap(cfg?.network?.ports, state === 'running' || state === 'paused'),
       SandboxKey: '',
       Gateway: nets.bridge?.Gateway ?? '',
       IPAddress: nets.bridge?.IPAddress ?? '',

@@ -8,6 +8,7 @@ import type { DockerBackend } from './backend.js';
 import { ContainerStore, type ContainerMeta } from './container-store.js';
 import { containerName, zoneConfigFor, type CreateBody } from './container-create.js';
 import { dockerState, inspectOf, summaryOf } from './container-view.js';
+import { publishedPorts } from './ports.js';
 import { noContent, notModified, type Ctx } from './context.js';
 import { badRequest, conflict, DockerError } from './errors.js';
 import type { Route } from './router.js';
@@ -103,7 +104,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/containers/create',
-      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], --network none|bridge',
+      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], --network none|bridge, -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
       handler: async (ctx) => {
         const body = await ctx.body<CreateBody>();
         const name = containerName(ctx.query.get('name'), (n) => b.opts.store.exists(n));
@@ -114,7 +115,9 @@ export function containerRoutes(b: DockerBackend): Route[] {
         const cid = ContainerStore.newId();
         if (!body.Image) throw badRequest('Config cannot be empty in order to create a container');
         const image = b.images.get(body.Image);
-        const cfg = zoneConfigFor(name, cid, body, image, b.images.config(image));
+        const hc = body.HostConfig ?? {};
+        const ports = await publishedPorts(hc.PortBindings, body.ExposedPorts as Record<string, unknown> | undefined, hc.PublishAllPorts === true);
+        const cfg = zoneConfigFor(name, cid, body, image, b.images.config(image), ports);
         const { HostConfig, NetworkingConfig: _n, ...config } = body;
         await createZoneWith(b.opts, cfg);
         const meta: ContainerMeta = { Id: cid, zone: name, Created: new Date().toISOString(), Image: body.Image, ImageID: image.id, Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> };

@@ -219,6 +219,16 @@ export const zoneConfigSchema = {
           pattern: IPV4_CIDR_PATTERN,
           'x-rule': 'must be an IPv4 address with an optional /prefix, e.g. 10.88.0.2/24',
         },
+        nat: { type: 'boolean' },
+        ports: {
+          type: 'array',
+          maxItems: 256,
+          items: {
+            type: 'string',
+            pattern: '^([0-9]{1,3}(\\.[0-9]{1,3}){3}:)?[0-9]{1,5}:[0-9]{1,5}(/(tcp|udp))?$',
+            'x-rule': 'must be [HOSTIP:]HOSTPORT:ZONEPORT[/tcp|udp], e.g. 8080:80',
+          },
+        },
       },
       if: { required: ['address'] },
       then: {

@@ -54,6 +54,10 @@ export interface NetworkConfig {
   mode: 'none' | 'loopback' | 'zone';
   /** IPv4 address with optional prefix length, only with mode 'zone'. */
   address?: string;
+  /** Reach the outside through NAT as the host (mode 'zone'; default off; Docker containers: on). */
+  nat?: boolean;
+  /** Host ports forwarded to the zone: "[HOSTIP:]HOSTPORT:ZONEPORT[/tcp|udp]" (mode 'zone'). */
+  ports?: string[];
 }
 
 /** `no` | `on-failure` | `on-failure:N` | `always` | `unless-stopped`. */

@@ -1,6 +1,7 @@
 // Validation of zone configurations with ajv against schema.ts, and the
 // translation of ajv's errors into messages that name the field:
 //   zone config "web": field "binds[0].zone": must be an absolute path
+import { parsePublish } from '../network/publish.js';
 import { posix } from 'node:path';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { newAjv } from '../../lazy-schema.js';
@@ -224,6 +225,14 @@ export function parseZoneConfig(json: string | unknown, source: string): ZoneCon
   }
   for (const t of cfg.tmpfs) t.path = normalizeZonePath(t.path);
   if (cfg.rootfs.type === 'dir' || cfg.rootfs.type === 'image') cfg.rootfs.path = normalizeZonePath(cfg.rootfs.path);
+  if (cfg.network && cfg.network.mode !== 'zone' && (cfg.network.nat || cfg.network.ports?.length)) {
+    throw configError(source, `field "network": nat and ports need mode "zone" (it is "${cfg.network.mode}")`);
+  }
+  try {
+    for (const p of cfg.network?.ports ?? []) parsePublish(p); // port ranges and addresses the pattern cannot check
+  } catch (e) {
+    throw configError(source, `field "network.ports": ${(e as Error).message}`, e);
+  }
   return cfg;
 }
 

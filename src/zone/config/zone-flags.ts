@@ -37,6 +37,10 @@ export interface ZoneFlagValues {
   init: boolean;
   network?: NetworkConfig['mode'];
   ip?: string;
+  /** --nat: the zone reaches the outside through NAT. */
+  nat?: boolean;
+  /** --publish HOSTPORT:ZONEPORT (repeatable). */
+  publish?: string[];
   restart?: string;
 }
 
@@ -91,6 +95,13 @@ export const ZONE_FLAGS: readonly ZoneFlag[] = [
     help: { run: 'zone network (default: loopback)', create: 'zone network (default: zone as root, loopback otherwise)' },
   },
   { option: '--ip <address>', verbs: ['create'], help: 'a static IPv4 address on the zone network' },
+  { option: '--nat', verbs: both, help: 'let the zone reach the outside through NAT as the host (zone network; run: with --name)' },
+  {
+    option: '--publish <[hostip:]hostport:zoneport[/tcp|udp]>',
+    verbs: both,
+    repeatable: true,
+    help: 'forward a host port to the zone (zone network; run: with --name; repeatable)',
+  },
   { option: '--restart <policy>', verbs: ['create'], help: 'no, on-failure[:N], always or unless-stopped' },
 ];
 
@@ -120,7 +131,15 @@ export function zoneConfigFromFlags(
   if (f.profile) cfg.profile = f.profile;
   if (!f.init) cfg.init = false;
   if (command.length) cfg.command = command;
-  if (f.network || f.ip) cfg.network = { ...(cfg.network ?? { mode: 'zone' }), ...(f.network ? { mode: f.network } : {}), ...(f.ip ? { address: f.ip } : {}) };
+  if (f.network || f.ip || f.nat || f.publish?.length) {
+    cfg.network = {
+      ...(cfg.network ?? { mode: 'zone' }),
+      ...(f.network ? { mode: f.network } : {}),
+      ...(f.ip ? { address: f.ip } : {}),
+      ...(f.nat ? { nat: true } : {}),
+      ...(f.publish?.length ? { ports: f.publish } : {}),
+    };
+  }
   if (Object.keys(resources).length) cfg.resources = { ...(cfg.resources ?? {}), ...resources };
   return cfg;
 }
@@ -140,6 +159,9 @@ export function imageArgv(config: ImageConfig, command: string[]): string[] {
  * shim.
  */
 export function zoneSpecFromFlags(f: ZoneFlagValues, command: string[], resources: ResourcesConfig, image?: ZoneImage): ZoneSpec {
+  if (f.nat || f.publish?.length) {
+    throw new LxzoneError('--nat and --publish need a zone network, which a one-shot run does not have: use run --name NAME, or create', { exitCode: 2 });
+  }
   const spec: ZoneSpec = {
     argv: image ? imageArgv(image.config, command) : command,
     ...(f.rootfs !== undefined ? { rootfs: f.rootfs } : {}),

@@ -8,7 +8,7 @@ import { LxzoneError } from '../../errors.js';
 import { createZoneCgroup, defaultParent, detectCgroups, hasCaps as hasLimits, limitsOf, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
 import { delegateCgroup, placeInCgroup, removeDelegatedCgroup } from '../cgroups/delegate.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
-import { attachZone, detachZone, Ipam, type Lease } from '../network/index.js';
+import { attachZone, detachZone, Ipam, parsePublish, publishPorts, type Lease } from '../network/index.js';
 import { ipamDir, isRoot, type LifecycleOptions } from './options.js';
 import { unmountZoneDisk } from './zone-disk.js';
 import { removeSystemZoneFiles } from './system-zone.js';
@@ -64,6 +64,10 @@ export async function currentLease(opts: LifecycleOptions, name: string): Promis
 
 export interface HostSetup {
   network: NetworkMode;
+  /** The zone's address goes out through NAT (network.nat). */
+  nat?: boolean;
+  /** Host ports forwarded to the zone (network.ports). */
+  ports?: string[];
   cgroup?: ZoneCgroup;
   /** A system zone's cgroup2 directory, owned by the zone's root (cgroups/delegate.ts). */
   delegated?: string;
@@ -99,7 +103,11 @@ export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig, zoneR
       if (!setup.cgroup) throw new LxzoneError(`cannot boot system zone ${cfg.name}: ${setup.warnings.join('; ')}`, { code: 'ENOTSUP' });
       setup.delegated = await delegateCgroup(cfg.name, setup.cgroup.path, zoneRootId ?? 0);
     }
-    if (setup.network === 'zone') setup.lease = await leaseFor(opts, cfg);
+    if (setup.network === 'zone') {
+      setup.lease = await leaseFor(opts, cfg);
+      if (cfg.network?.nat) setup.nat = true;
+      if (cfg.network?.ports?.length) setup.ports = cfg.network.ports;
+    }
   } catch (e) {
     await setup.cgroup?.destroy().catch(() => undefined);
     throw e;
@@ -117,7 +125,19 @@ export async function placeZone(opts: LifecycleOptions, name: string, setup: Hos
   if (setup.cgroup) await setup.cgroup.addProcess(initPid);
   // On a unified host the same directory (a no-op); on a hybrid one, the cgroup2 tree too.
   if (setup.delegated) placeInCgroup(setup.delegated, initPid);
-  if (setup.lease) await attachZone({ zoneName: name, pid: initPid, address: setup.lease, bridge: opts.bridge });
+  if (!setup.lease) return;
+  const link = await attachZone({
+    zoneName: name,
+    pid: initPid,
+    address: setup.lease,
+    bridge: opts.bridge,
+    nat: setup.nat === true,
+    // Answers to a published port's clients leave through the gateway.
+    defaultRoute: setup.nat === true || (setup.ports?.length ?? 0) > 0,
+  });
+  if (setup.ports?.length) {
+    await publishPorts({ hostIfname: link.hostIfname, bridge: link.bridge, ipv4: link.ipv4, ports: setup.ports.map(parsePublish), lockDir: ipamDir(opts.store), zoneName: name });
+  }
 }
 
 /** The file sysinfo(2) reads the zone's memory use from. */
@@ -168,7 +188,9 @@ export async function cleanupHost(opts: LifecycleOptions, name: string, o: { rel
   // The path recorded at boot first (the daemon that booted it may have lived in another cgroup), then the default place.
   if (o.cgroupPath !== undefined) await step('cgroup', async () => (await openZoneCgroup(name, { path: o.cgroupPath }))?.destroy());
   await step('cgroup', async () => (await openZoneCgroup(name, cgroupOpts(opts)))?.destroy());
-  await step('veth', () => detachZone(name, opts.bridge));
+  // The lease names the address whose way out (NAT) goes with the link.
+  const lease = await currentLease(opts, name);
+  await step('veth', () => detachZone(name, opts.bridge, lease?.ipv4));
   await step('boot id', async () => removeSystemZoneFiles(opts.store.runtimeDir, name));
   await step('disk', () => unmountZoneDisk(opts.store, name));
   if (o.release) await step('address', () => new Ipam({ stateDir: ipamDir(opts.store), bridge: opts.bridge }).release(name));

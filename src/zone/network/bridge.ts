@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { LxzoneError } from '../../errors.js';
 import { ipv4ToInt, resolveBridge, type BridgeConfig, type ResolvedBridge } from './addressing.js';
 import { ip, ipBatch, ipJson, isNotFound } from './exec.js';
-import { disableOutbound } from './outbound.js';
+import { ensureOutboundTable, removeOutboundTable } from './outbound.js';
 import { guardHost, unguardHost, unguardPort } from './guard.js';
 
 export const BRIDGE_ALIAS = 'lxzone bridge';
@@ -79,6 +79,8 @@ export async function ensureBridge(cfg: BridgeConfig = {}): Promise<ResolvedBrid
   ]);
   // Zones reach the host only at the gateway, on the ports allowed (guard.ts).
   await guardHost(br, cfg.hostPorts);
+  // What crosses between the bridge and the host's other networks (outbound.ts): nothing until a zone is allowed out.
+  await ensureOutboundTable(br);
   return br;
 }
 
@@ -112,7 +114,7 @@ export async function removeBridge(cfg: BridgeConfig = {}, opts: RemoveBridgeOpt
       await unguardPort(p.ifname);
     }
   }
-  await disableOutbound(cfg); // its nftables table names the bridge: it goes with it
+  await removeOutboundTable(cfg); // its nftables table names the bridge: it goes with it
   await unguardHost(br.name);
   try {
     await ip('link', 'del', 'dev', br.name);

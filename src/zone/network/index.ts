@@ -12,4 +12,5 @@ export {
 export { ensureBridge, removeBridge, type RemoveBridgeOptions } from './bridge.js';
 export { attachZone, detachZone, type AttachOptions, type Attachment } from './veth.js';
 export { Ipam, type IpamOptions, type Lease } from './ipam.js';
-export { enableOutbound, disableOutbound, outboundEnabled, outboundTable } from './outbound.js';
+export { allowOutbound, revokeOutbound, outboundAllowed, outboundTable, removeOutboundTable } from './outbound.js';
+export { formatPublish, parsePublish, publishPorts, publishTable, unpublishPorts, type PublishedPort } from './publish.js';

@@ -8,6 +8,8 @@ import { ensureBridge, linkInfo } from './bridge.js';
 import { ip, ipBatch, ipBatchIn, isNotFound } from './exec.js';
 import { guardPort, unguardPort } from './guard.js';
 import type { Lease } from './ipam.js';
+import { allowOutbound, revokeOutbound } from './outbound.js';
+import { unpublishPorts } from './publish.js';
 
 export interface AttachOptions {
   zoneName: string;
@@ -18,6 +20,8 @@ export interface AttachOptions {
   bridge?: BridgeConfig;
   /** Add default routes via the bridge's addresses (no NAT is set up: the host must forward if outside access is wanted). */
   defaultRoute?: boolean;
+  /** Let the zone's IPv4 address out through NAT (outbound.ts); implies defaultRoute. */
+  nat?: boolean;
   /** Interface name inside the zone. Default eth0. */
   ifname?: string;
 }
@@ -80,8 +84,11 @@ export async function attachZone(opts: AttachOptions): Promise<Attachment> {
       `addr add ${a.ipv6}/${a.prefixLen6} dev ${inside} nodad`,
       `link set dev ${inside} up`,
     ];
-    if (opts.defaultRoute) lines.push(`route replace default via ${a.gateway4}`, `route replace default via ${a.gateway6}`);
+    if (opts.defaultRoute || opts.nat) lines.push(`route replace default via ${a.gateway4}`, `route replace default via ${a.gateway6}`);
     await ipBatchIn(opts.pid, lines);
+    // The address may have been allowed out by a zone that held it before (a daemon killed before its cleanup).
+    if (opts.nat) await allowOutbound(br, a.ipv4);
+    else await revokeOutbound(br, a.ipv4);
   } catch (err) {
     await deleteLink(host).catch(() => {}); // deleting one end deletes the pair, wherever the peer is
     await unguardPort(host).catch(() => {});
@@ -90,8 +97,9 @@ export async function attachZone(opts: AttachOptions): Promise<Attachment> {
   return { hostIfname: host, zoneIfname: inside, mac, ipv4: opts.address.ipv4, ipv6: opts.address.ipv6, bridge: br.name };
 }
 
-/** Remove the zone's veth pair (both ends). Idempotent: returns false when there was nothing to remove. */
-export async function detachZone(zoneName: string, bridge?: BridgeConfig): Promise<boolean> {
+/** Remove the zone's veth pair (both ends), its published ports and, given its address, its way out.
+ *  Idempotent: returns false when there was no link to remove. */
+export async function detachZone(zoneName: string, bridge?: BridgeConfig, ipv4?: string): Promise<boolean> {
   checkZoneName(zoneName);
   const brName = bridge?.name ?? DEFAULT_BRIDGE;
   const { host, peer } = vethNames(brName, zoneName);
@@ -108,6 +116,8 @@ export async function detachZone(zoneName: string, bridge?: BridgeConfig): Promi
     await deleteLink(peer);
     removed = true;
   }
+  await unpublishPorts(host);
+  if (ipv4 !== undefined) await revokeOutbound(bridge ?? {}, ipv4);
   await unguardPort(host);
   return removed;
 }
