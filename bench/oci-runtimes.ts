@@ -90,13 +90,13 @@ async function main(): Promise<void> {
         return ms;
       };
       try {
-        await once(-1); // warm-up: the image's snapshot, the binary's pages
+        await once(0); // warm-up: the image's snapshot, the binary's pages
       } catch (err) {
         res.skipped = `its first container failed: ${(err as Error).message}`;
         progress(`${name}: ${res.skipped}`);
         continue;
       }
-      for (let i = 0; i < runs; i++) res.samplesMs.push(await once(i));
+      for (let i = 1; i <= runs; i++) res.samplesMs.push(await once(i));
       res.medianMs = median(res.samplesMs);
       res.minMs = Math.min(...res.samplesMs);
       res.maxMs = Math.max(...res.samplesMs);
