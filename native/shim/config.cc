@@ -246,6 +246,9 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
         at = end + 1;
       }
       out->has_caps = true;
+    } else if (key == "keeper-netns") {
+      if (value != "1" && value != "0") return bad(index, key, "not 0 or 1");
+      out->keeper_in_zone_netns = value == "1";
     } else if (key == "preserve-fd") {
       uint32_t fd;
       if (!parse_u32(value, &fd) || fd < 3 || fd > 1 << 20) return bad(index, key, "not an fd number >= 3");
@@ -312,6 +315,7 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
     return Error{0, "log files need relay-stdio=1 and log-file-max"};
   if (!out->start_fifo.empty() && out->join_pid) return Error{0, "start-fifo is for a new zone, not a join"};
   if (!out->preserve_fds.empty() && out->join_pid) return Error{0, "preserve-fd is for a new zone, not a join"};
+  if (out->keeper_in_zone_netns && out->join_pid) return Error{0, "keeper-netns is for a new zone, not a join"};
   if (out->uid >= out->id_count || out->gid >= out->id_count)
     return Error{0, "uid/gid outside the zone's id range"};
   for (uint32_t g : out->groups)

@@ -103,6 +103,11 @@ struct ShimConfig {
   // the launcher) that become the binary's fds 3, 4, ... in this order. The
   // caller chose to hand them into the zone; nothing else of the host is.
   std::vector<int> preserve_fds;
+  // lxzone-runc: the keeper (the pid the runtime reports, which OCI hooks get)
+  // lives in the zone's network namespace, so a hook that sets up the
+  // container's network through /proc/PID/ns/net (dockerd's
+  // libnetwork-setkey, CNI) acts on the zone's, never on the host's.
+  bool keeper_in_zone_netns = false;
   std::vector<Rlimit> rlimits;
   bool has_caps = false;  // a "caps" record: the process's sets, else the zone's whole set
   CapSets caps;

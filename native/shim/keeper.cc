@@ -172,6 +172,9 @@ class Keeper {
       if (c_.rootless) LXZ_TRY(enter_caller_user_namespace());
       LXZ_TRY(new_time_namespace_for_children());
       LXZ_TRY(make_zone_namespaces(c_, &zone_ns));
+      // Before the zone process is cloned (it joins the same one anyway).
+      if (c_.keeper_in_zone_netns && setns(zone_ns.net.get(), CLONE_NEWNET) < 0)
+        return sys_error("move the keeper into the zone's network namespace");
     }
     struct clone_args ca = {};
     // A new zone gets new pid and mount namespaces here (its others come from

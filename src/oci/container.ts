@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../errors.js';
 import { createZoneCgroup, openZoneCgroup, type ZoneCgroup } from '../zone/cgroups/index.js';
+import { ZONE_ID_COUNT } from '../zone/shim-plan.js';
 import { claimTransientIdRange, releaseTransientIdRange, type IdClaim } from '../zone/ids.js';
 import { isRootless, startZone, type RunningZone, type RunResult } from '../zone/run.js';
 import { processIdentity, readProcStat } from '../zone/state/proc.js';
@@ -82,6 +83,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
   checkId(o.id);
   const bundle = resolve(o.bundle);
   const spec = readBundleConfig(bundle);
+  for (const n of [...dropZoneSysctls(spec), ...dropEmptyResources(spec)]) o.log(`note: ${n}`);
   const plan = translateSpec(spec, bundle);
   for (const n of plan.notes) o.log(`note: ${n}`);
   if (o.consoleSocket && !plan.tty) throw new LxzoneError('--console-socket is for a container with process.terminal: true', { code: 'EINVAL' });
@@ -119,6 +121,8 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       relayStdio: !plan.tty,
       ...(preserved.length ? { preserveFds: preserved } : {}),
       ...(kernelVersion ? { kernelVersion } : {}),
+      // The pid we report (and hooks get) is the keeper's: its /proc/PID/ns/net must be the zone's.
+      keeperInZoneNetns: true,
       hiddenHostDirs: [root.root],
       cgroupProcs: cg.procsFiles(),
       memoryLimit: plan.zone.limits?.memory ?? undefined,
@@ -171,6 +175,49 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
     root.remove(o.id);
     throw err;
   }
+}
+
+/**
+ * dockerd puts two sysctls in every container's spec that has a network
+ * namespace of its own (its own defaults); every zone's network namespace
+ * has them already (native/shim/zone_process.cc): any port may be bound, and
+ * every group of the zone may open ping sockets. Those are taken out, noted;
+ * any other sysctl stays for the translation to decide.
+ */
+function dropZoneSysctls(spec: { linux?: { sysctl?: Record<string, string> } }): string[] {
+  const s = spec.linux?.sysctl;
+  if (!s) return [];
+  const notes: string[] = [];
+  if (s['net.ipv4.ip_unprivileged_port_start'] === '0') {
+    delete s['net.ipv4.ip_unprivileged_port_start'];
+    notes.push('linux.sysctl net.ipv4.ip_unprivileged_port_start=0: every zone has it');
+  }
+  const ping = /^\s*(\d+)\s+(\d+)\s*$/.exec(s['net.ipv4.ping_group_range'] ?? '');
+  if (ping && Number(ping[1]) === 0 && Number(ping[2]) >= ZONE_ID_COUNT - 1) {
+    delete s['net.ipv4.ping_group_range'];
+    notes.push(`linux.sysctl net.ipv4.ping_group_range: every group of the zone may open ping sockets already (the zone's own range, not ${ping[1]}-${ping[2]})`);
+  }
+  return notes;
+}
+
+/**
+ * dockerd writes resource classes with nothing in them (blockIO {weight: 0}
+ * when no --blkio-weight was given): no cap asked for, none to refuse. A
+ * class holding any non-zero value stays for the translation to decide.
+ */
+function dropEmptyResources(spec: { linux?: { resources?: object } }): string[] {
+  const r = spec.linux?.resources as Record<string, unknown> | undefined;
+  if (!r) return [];
+  const empty = (v: unknown): boolean =>
+    v === undefined || v === null || v === 0 || v === '' || (Array.isArray(v) && v.every(empty)) || (typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every(empty));
+  const notes: string[] = [];
+  for (const k of ['blockIO', 'hugepageLimits', 'network', 'rdma', 'unified']) {
+    if (k in r && empty(r[k])) {
+      delete r[k];
+      notes.push(`linux.resources.${k}: empty, nothing to cap`);
+    }
+  }
+  return notes;
 }
 
 /** The OCI annotation that sets the uname release a container reports (as CRI passes pod annotations). */

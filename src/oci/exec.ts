@@ -30,6 +30,17 @@ export interface ExecRequest {
   log: (line: string) => void;
 }
 
+/**
+ * A detached exec's re-attach socket, in the container's directory. Its name
+ * is short: dockerd's default root (/run/docker/runtime-runc/moby) and its
+ * 64-hex container ids leave 12 bytes of sun_path's 107.
+ */
+function execSocket(root: StateRoot, id: string): string {
+  const p = join(root.dir(id), `x${randomBytes(4).toString('hex')}`);
+  if (p.length >= 108) throw new LxzoneError(`--root ${root.root}: too long for a detached exec's socket under it (${p.length} bytes, at most 107)`, { exitCode: 2 });
+  return p;
+}
+
 /** --process FILE: a runtime-spec process object. */
 export function readProcessFile(file: string): OciProcess {
   let doc: unknown;
@@ -70,7 +81,7 @@ export async function execContainer(root: StateRoot, r: ExecRequest): Promise<nu
       ...(cg ? { cgroupProcs: cg.procsFiles() } : {}),
       hiddenHostDirs: [root.root],
       detached: r.detach,
-      ...(r.detach ? { reattachSocket: join(root.dir(r.id), `x-${randomBytes(6).toString('hex')}.sock`) } : {}),
+      ...(r.detach ? { reattachSocket: execSocket(root, r.id) } : {}),
       onEvent: (ev: ZoneEvent) => {
         if (ev.type === 'started') started();
       },

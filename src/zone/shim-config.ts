@@ -55,6 +55,8 @@ export interface ShimConfig {
   umask?: number;
   /** The shim's fds that become the binary's 3, 4, ... (lxzone-runc --preserve-fds). */
   preserveFds?: number[];
+  /** The keeper lives in the zone's network namespace (lxzone-runc: the pid OCI hooks get is the keeper's). */
+  keeperInZoneNetns?: boolean;
   /** OCI process.capabilities: each set as a mask by capability number; the shim grants them within the zone's set. */
   capabilities?: CapSets;
   /** exec: the host pid of the running zone's init to join. */
@@ -116,6 +118,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   for (const g of c.groups ?? []) add('group', g);
   if (c.umask !== undefined) add('umask', c.umask);
   for (const fd of c.preserveFds ?? []) add('preserve-fd', fd);
+  if (c.keeperInZoneNetns) add('keeper-netns', true);
   if (c.capabilities) {
     const k = c.capabilities;
     add('caps', [k.bounding, k.effective, k.permitted, k.inheritable, k.ambient].map(String).join(US));

@@ -170,6 +170,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       ...(opts.groups?.length ? { groups: opts.groups } : {}),
       // The launcher passes them to the shim right after its own three fds (run.ts).
       ...(opts.preserveFds?.length ? { preserveFds: opts.preserveFds.map((_, i) => SHIM_FIRST_PRESERVED_FD + i) } : {}),
+      ...(opts.keeperInZoneNetns ? { keeperInZoneNetns: true } : {}),
       cgroupProcs: opts.cgroupProcs,
       // A keeper that a supervisor can come back to serves the zone itself meanwhile.
       ...(opts.reattachSocket ? { serve: attachOptions } : {}),

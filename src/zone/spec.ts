@@ -118,6 +118,12 @@ export interface ZoneHosting {
    * --preserve-fds: the caller hands them into the zone, as with runc).
    */
   preserveFds?: number[];
+  /**
+   * The keeper joins the zone's network namespace (lxzone-runc): the pid the
+   * runtime reports is the keeper's, and OCI hooks that set up a container's
+   * network through /proc/PID/ns/net must find the zone's there.
+   */
+  keeperInZoneNetns?: boolean;
   /** A pseudo-terminal for the binary (docker's -t); the keeper relays it to our stdio. */
   tty?: boolean;
   /**
