@@ -131,3 +131,38 @@ print('left', any(' /tmp/m ' in l for l in open('/proc/self/mountinfo')))`,
     expect(r.code, r.text).toBe(0);
   });
 });
+
+// squashfs: Debian's squashfuse (packages squashfuse, squashfs-tools for mksquashfs).
+describe('mount(2) of squashfs on a zone loop device, served by squashfuse', () => {
+  it('mounts read-only (as the kernel mounts squashfs), reads the image, unmounts; a corrupted one fails or mounts in the driver', async () => {
+    const r = await zone(
+      `mkdir -p /tmp/src /tmp/m && echo hello-from-squashfs > /tmp/src/hello.txt && mksquashfs /tmp/src /tmp/sq.img -quiet -no-progress >/dev/null && ` +
+        `cp /tmp/sq.img /tmp/bad.img && head -c 4096 /dev/urandom | dd of=/tmp/bad.img bs=1 seek=96 conv=notrunc 2>/dev/null && ` +
+        `${FX}/loopdev attach /tmp/sq.img >/dev/null && ${FX}/loopdev attach /tmp/bad.img >/dev/null`,
+      `print('mount', mount('/dev/loop0', '/tmp/m', 'squashfs'))
+print('type', [l.split(' - ')[1].split()[0] for l in open('/proc/self/mountinfo') if ' /tmp/m ' in l])
+print('read', open('/tmp/m/hello.txt').read().strip())
+try:
+    open('/tmp/m/other.txt', 'w')
+    print('write 0')
+except OSError as e:
+    print('write', e.errno)
+print('umount', umount('/tmp/m'))
+r = mount('/dev/loop1', '/tmp/m', 'squashfs')
+print('hostile-mount', 'ok' if r == 0 else 'errno')
+if r == 0:
+    try: os.listdir('/tmp/m')
+    except OSError: pass
+    print('umount', umount('/tmp/m'))
+print('left', any(' /tmp/m ' in l for l in open('/proc/self/mountinfo')))`,
+    );
+    expect(r.text).toContain('mount 0');
+    expect(r.text).toContain("type ['fuse.squashfuse']"); // user space, not the kernel's squashfs
+    expect(r.text).toContain('read hello-from-squashfs');
+    expect(r.text).toContain('write 30'); // EROFS
+    expect(r.text).toMatch(/hostile-mount (ok|errno)/);
+    expect(r.text).toContain('left False');
+    expect(r.text).toMatch(/^umount 0$/m);
+    expect(r.code, r.text).toBe(0);
+  });
+});

@@ -109,7 +109,7 @@ int helper_main(const FuseMountJob& j, char* const argv[]) {
   ca.exit_signal = SIGCHLD;
   long driver = syscall(SYS_clone3, &ca, sizeof ca);
   if (driver < 0) return errno;
-  if (driver == 0) driver_main(j.driver == FuseDriver::kFusefat ? "/usr/bin/fusefat" : "/usr/bin/fuse2fs", argv);
+  if (driver == 0) driver_main(argv[0], argv);
   // Mounted when /mnt is the root of another mount (statx never asks the
   // driver: AT_STATX_DONT_SYNC); failed when the driver exits first.
   for (long deadline = now_ms() + kWaitMs;;) {
@@ -148,7 +148,8 @@ int mount_fuse_in_zone(const FuseMountJob& j) {
   // fusefat mounts read-only unless told "rw+" (its writing is marked
   // experimental: a risk to the zone's own image, nothing else).
   bool fat = j.driver == FuseDriver::kFusefat;
-  argv[a++] = const_cast<char*>(fat ? "fusefat" : "fuse2fs");
+  // Absolute: argv[0] is also the path the driver is executed from.
+  argv[a++] = const_cast<char*>(fat ? "/usr/bin/fusefat" : j.driver == FuseDriver::kSquashfuse ? "/usr/bin/squashfuse" : "/usr/bin/fuse2fs");
   argv[a++] = const_cast<char*>("/image");
   argv[a++] = const_cast<char*>("/mnt");
   argv[a++] = const_cast<char*>("-f");

@@ -1,6 +1,6 @@
 // mount(2) and umount2(2) in a zone: a block filesystem (ext2, ext3, ext4;
-// vfat) on one of the zone's own loop devices is mounted, served by fuse2fs
-// (fusefat for vfat) with
+// vfat; squashfs) on one of the zone's own loop devices is mounted, served by
+// fuse2fs (fusefat for vfat, squashfuse for squashfs) with
 // the zone's privileges (fuse_mount.h), never by the host kernel; such a
 // mount can be unmounted again. Everything else stays refused with EPERM, as
 // before (the zone's other mounts are lxzone's, some read-only on purpose).
@@ -38,7 +38,11 @@ constexpr unsigned long kMsMagic = 0xc0ed0000;
 constexpr unsigned long kAllowed = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
                                    MS_RELATIME | MS_STRICTATIME | MS_SILENT | MS_LAZYTIME | MS_SYNCHRONOUS | MS_DIRSYNC;
 
-bool served_type(const std::string& t) { return t == "ext2" || t == "ext3" || t == "ext4" || t == "vfat"; }
+bool served_type(const std::string& t) { return t == "ext2" || t == "ext3" || t == "ext4" || t == "vfat" || t == "squashfs"; }
+
+FuseDriver driver_of(const std::string& t) {
+  return t == "vfat" ? FuseDriver::kFusefat : t == "squashfs" ? FuseDriver::kSquashfuse : FuseDriver::kFuse2fs;
+}
 
 // A path of the caller's, resolved as it would resolve it (its root, its
 // cwd), never through /proc magic links; O_PATH.
@@ -124,9 +128,9 @@ int do_mount(Call& call) {
   if (flags & MS_NOATIME) attr |= MOUNT_ATTR_NOATIME;
   if (flags & MS_NODIRATIME) attr |= MOUNT_ATTR_NODIRATIME;
   if (flags & MS_STRICTATIME) attr |= MOUNT_ATTR_STRICTATIME;
-  bool read_only = (flags & MS_RDONLY) || st.dev[n].read_only;
-  FuseMountJob job{ns.user.get(), ns.mnt.get(), procs.get(), st.dev[n].backing.get(), dst.get(), read_only, attr,
-                   fstype == "vfat" ? FuseDriver::kFusefat : FuseDriver::kFuse2fs};
+  // squashfs is read-only by design, as the kernel's mounts it.
+  bool read_only = (flags & MS_RDONLY) || st.dev[n].read_only || fstype == "squashfs";
+  FuseMountJob job{ns.user.get(), ns.mnt.get(), procs.get(), st.dev[n].backing.get(), dst.get(), read_only, attr, driver_of(fstype)};
   if (int err = mount_fuse_in_zone(job)) return err == ETIMEDOUT ? EIO : err;
   // The new mount as the caller sees its target now.
   Fd now;
