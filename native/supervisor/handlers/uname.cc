@@ -68,6 +68,14 @@ std::string uname26_release(const std::string& release) {
 
 Reply handle_uname(Call& call) {
   const ZoneOptions& o = call.zone.options;
+  // Nothing of the answer is ours to change: the names are the zone's own UTS
+  // namespace's (every zone has one) and the release is the host's. The
+  // kernel then answers, as natively (its UNAME26 and PER_LINUX32 handling,
+  // its EFAULT for a page the caller may not write): CONTINUE, no syscall of
+  // ours beyond the ioctl pair, nothing written into the caller by us
+  // (issue 18). No security decision is made here, so CONTINUE's TOCTOU
+  // caveat (arguments re-read by the kernel) does not apply.
+  if (o.kernel_version.empty() && !o.kernel_version_env) return Reply::cont();
   // Filled in place, no allocation on the common path (issue 18).
   NewUtsname u = {};
   set(u.sysname, "Linux");
