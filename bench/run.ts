@@ -12,6 +12,7 @@ import { DOC_TEMPLATE, markdown, updateDoc, writeResults } from './lib/report.js
 import { runSection, type SectionBody } from './lib/section.js';
 import { SECTION_IDS, type BenchOptions, type BenchResults, type SectionId, type SectionResult } from './lib/types.js';
 import { density } from './sections/density.js';
+import { images } from './sections/images.js';
 import { noisy } from './sections/noisy.js';
 import { notified } from './sections/notified.js';
 import { passthrough } from './sections/passthrough.js';
@@ -25,6 +26,7 @@ const SECTIONS: Record<SectionId, { title: string; body: SectionBody }> = {
   work: { title: 'Real work, native vs zone, ms', body: work },
   density: { title: 'Density: zones booted at once, each sleeping', body: density },
   noisy: { title: 'Noisy neighbour at the supervisor', body: noisy },
+  images: { title: 'Image store: pull throughput, second zone of an image', body: images },
 };
 
 const FULL = { runs: 8, batches: 5, calls: 200_000, notifyCalls: 5_000, startRuns: 100, cliRuns: 30, workRuns: 7, density: 1000, densityRounds: 3, noisyRounds: 8 };

@@ -2,7 +2,7 @@
 // section per item of issue 9 (+ the noisy neighbour of issue 10), rows of
 // medians with their ratio to a baseline, and the targets checked.
 
-export const SECTION_IDS = ['passthrough', 'notified', 'start', 'work', 'density', 'noisy'] as const;
+export const SECTION_IDS = ['passthrough', 'notified', 'start', 'work', 'density', 'noisy', 'images'] as const;
 export type SectionId = (typeof SECTION_IDS)[number];
 
 export interface Row {

@@ -1,0 +1,108 @@
+// Issue 16's figures for the image store, against a real registry on
+// loopback (Debian's docker-registry, the image pushed by skopeo, as the
+// tests do):
+//  - pull throughput: lxzone's pull (download, verify, unpack the layers once)
+//    into an empty store, against `skopeo copy` of the same image from the
+//    same registry into an OCI layout (download and verify, no unpack); MB/s
+//    of the image's compressed layers;
+//  - create of a second zone of an image already pulled: wall time of
+//    createZone() (the TypeScript API, in this process), and the disk it adds
+//    (allocated blocks of the zone's directory, and of the store, which must
+//    not grow: the layers are shared).
+// The image: busybox and its libraries, plus a layer of incompressible data
+// (--quick: 4 MiB, else 128 MiB) so the pull moves real bytes.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createZone } from '../../src/zone/lifecycle/api.js';
+import { pullImage } from '../../src/zone/image/registry/pull.js';
+import { ImageStore } from '../../src/zone/image/store/images.js';
+import { parseImageRef } from '../../src/zone/image/store/reference.js';
+import { busyboxRoot, ociLayout, push, registrySkipReason, SKOPEO, startRegistry } from '../../test/support/registry.js';
+import type { SectionContext } from '../lib/section.js';
+import { checkAtMost } from '../lib/section.js';
+import { median, row } from '../lib/stats.js';
+
+/** Allocated bytes under `path` (du: blocks actually used, not apparent sizes). */
+function allocated(path: string): number {
+  return Number(execFileSync('du', ['-s', '-B1', '-x', path], { encoding: 'utf8' }).split('\t')[0]);
+}
+
+export async function images(ctx: SectionContext): Promise<void> {
+  const why = registrySkipReason();
+  if (why !== undefined) {
+    ctx.skip(why);
+    return;
+  }
+  const quick = ctx.opts.runs <= 1;
+  const dataMiB = quick ? 4 : 128;
+  const rounds = quick ? 1 : 3;
+  const creates = quick ? 2 : 7;
+  const work = mkdtempSync(join(tmpdir(), 'lxzone-bench-img-'));
+  const reg = await startRegistry(work);
+  try {
+    busyboxRoot(join(work, 'l1'));
+    mkdirSync(join(work, 'l2/data'), { recursive: true });
+    for (let i = 0; i < dataMiB; i++) writeFileSync(join(work, 'l2/data', `f${i}`), randomBytes(1 << 20));
+    ociLayout(join(work, 'oci'), [join(work, 'l1'), join(work, 'l2')], 'v1');
+    const ref = `${reg.host}/bench:v1`;
+    push(join(work, 'oci'), 'v1', ref);
+    rmSync(join(work, 'l2'), { recursive: true, force: true });
+    ctx.note(`image: busybox + ${dataMiB} MiB of incompressible files, 2 layers; ${rounds} pull round(s), ${creates} second-zone create(s)`);
+
+    // Pull throughput, each round into an empty store / an empty layout.
+    const lxMBs: number[] = [];
+    const skMBs: number[] = [];
+    let bytes = 0;
+    for (let r = 0; r < rounds; r++) {
+      const state = join(work, `pull-${r}`);
+      const store = new ImageStore({ stateDir: join(state, 'state'), runtimeDir: join(state, 'run') });
+      let t0 = performance.now();
+      const rec = await pullImage(store, parseImageRef(ref));
+      let s = (performance.now() - t0) / 1000;
+      bytes = rec.layers.reduce((n, l) => n + l.size, 0);
+      lxMBs.push(bytes / 1e6 / s);
+      rmSync(state, { recursive: true, force: true });
+      const dest = join(work, `skopeo-${r}`);
+      t0 = performance.now();
+      execFileSync(SKOPEO, ['--insecure-policy', 'copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${dest}:v1`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      s = (performance.now() - t0) / 1000;
+      skMBs.push(bytes / 1e6 / s);
+      rmSync(dest, { recursive: true, force: true });
+    }
+    const name = `pull from the loopback registry (${(bytes / 1e6).toFixed(0)} MB of layers)`;
+    ctx.rows.push(row(name, 'lxzone pull', 'MB/s', lxMBs, 'download + verify + unpack the layers'));
+    ctx.rows.push(row(name, 'skopeo copy', 'MB/s', skMBs, 'download + verify into an OCI layout, no unpack'));
+
+    // A second zone of an image already pulled (and a first one made).
+    const state = join(work, 'zones');
+    const env = { ...process.env, LXZONE_STATE_DIR: join(state, 'state'), LXZONE_RUNTIME_DIR: join(state, 'run') };
+    const store = new ImageStore({ stateDir: env.LXZONE_STATE_DIR, runtimeDir: env.LXZONE_RUNTIME_DIR });
+    const rec = await pullImage(store, parseImageRef(ref));
+    const zone = (n: string) => ({ name: n, rootfs: { type: 'store', ref, digest: rec.digest }, network: { mode: 'none' } });
+    await createZone(zone('first'), { env });
+    const ms: number[] = [];
+    const zoneKiB: number[] = [];
+    const storeKiB: number[] = [];
+    for (let i = 0; i < creates; i++) {
+      const before = allocated(store.dir);
+      const t0 = performance.now();
+      await createZone(zone(`second${i}`), { env });
+      ms.push(performance.now() - t0);
+      zoneKiB.push(allocated(join(env.LXZONE_STATE_DIR, 'zones', `second${i}`)) / 1024);
+      storeKiB.push((allocated(store.dir) - before) / 1024);
+    }
+    ctx.rows.push(row('create of a second zone of a pulled image', 'lxzone (API)', 'ms', ms));
+    ctx.rows.push(row('  new disk: the zone\'s directory (config, sparse disk image)', 'lxzone (API)', 'KiB', zoneKiB));
+    ctx.rows.push(row('  new disk: the image store', 'lxzone (API)', 'KiB', storeKiB));
+    const msMed = median(ms);
+    const kibMed = median(zoneKiB);
+    ctx.checks.push(checkAtMost('second zone of a pulled image created in under 100 ms', msMed, 100, 'ms'));
+    ctx.checks.push(checkAtMost('second zone of a pulled image adds under 1 MB of disk', kibMed === null ? null : kibMed * 1024, 1e6, 'bytes'));
+  } finally {
+    await reg.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
