@@ -84,6 +84,11 @@ describe('npm run bench --quick', () => {
     }
     expect(variants('density', /^boot /)).toEqual(['native', 'lxzone', 'lxzone, one shared id range']);
     expect(variants('noisy', /uname round trip/)).toEqual(['quiet supervisor', 'zone B flooding']);
+    // Skipped (and saying why) without the registry tools or root.
+    if (results.sections.images.status !== 'partial') {
+      expect(variants('images', /^pull from/)).toEqual(['lxzone pull', 'skopeo copy']);
+      expect(variants('images', /second zone|new disk/)).toEqual(['lxzone (API)', 'lxzone (API)', 'lxzone (API)']);
+    } else expect(results.sections.images.messages.join('\n')).toMatch(/skipped: /);
   });
 
   it('says why a peer is missing instead of failing', () => {
