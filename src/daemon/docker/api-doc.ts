@@ -28,6 +28,18 @@ export function renderDockerApiDoc(): string {
     ...routes.map((r) => `| ${r.method} | \`${r.path.replace(/\|/g, '\\|')}\` | ${r.doc.replace(/\|/g, '\\|')} |`),
     '',
     ...NETWORKING,
+    '## Differences from dockerd',
+    '',
+    "- `docker run -i` / `-t`: the first process's input is a channel the daemon holds (a pipe, or a host",
+    "  terminal for -t) which the zone's keeper relays into the zone; no host fd enters the zone. A -t",
+    "  container's terminal output goes to its log like dockerd's. A daemon that stops closes that input",
+    '  (end of file; ^D on a terminal). The docker client with a terminal handles the detach keys itself;',
+    '  the daemon also honours them (detachKeys) for clients without one.',
+    '- `docker cp` works on running containers only: it is done inside the zone, as the zone\'s root, by',
+    "  the zone's own sh, stat and tar (the image needs them: busybox or coreutils), so that a symlink the",
+    "  container planted (/tmp/x -> /etc/shadow, ../../..) leads within the zone only; the daemon resolves",
+    "  no container path itself and parses no tar. A file the zone's root cannot read cuts the archive.",
+    '',
   ];
   return lines.join('\n');
 }

@@ -31,7 +31,7 @@ const DRAIN_MS = 2000;
  * For 'in' our end is opened read-write so that opening it does not wait
  * for a reader; the zone sees end of file once our end is closed.
  */
-function pipe(store: ZoneStore, dir: 'in' | 'out'): [number, number] {
+export function pipe(store: ZoneStore, dir: 'in' | 'out'): [number, number] {
   const d = join(store.runtimeDir, 'docker-exec');
   mkdirSync(d, { recursive: true, mode: 0o700 });
   const path = join(d, randomBytes(8).toString('hex'));

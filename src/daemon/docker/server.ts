@@ -21,6 +21,7 @@ import { imageRoutes } from './images.js';
 import { containerRoutes } from './containers.js';
 import { execRoutes } from './exec.js';
 import { attachRoutes } from './attach.js';
+import { archiveRoutes } from './archive.js';
 import { pauseRoutes } from './pause.js';
 import { statsRoutes } from './stats.js';
 import { eventRoutes } from './events.js';
@@ -45,7 +46,7 @@ function groupId(group: string): number {
 
 /** Every route of the API, in one table (also read by the docs generator). */
 export function allRoutes(b: DockerBackend): Route[] {
-  return [...systemRoutes(b), ...containerRoutes(b), ...attachRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...statsRoutes(b), ...eventRoutes(b), ...imageRoutes(b)];
+  return [...systemRoutes(b), ...containerRoutes(b), ...attachRoutes(b), ...archiveRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...statsRoutes(b), ...eventRoutes(b), ...imageRoutes(b)];
 }
 
 export async function startDockerApi(manager: ZoneManager, opts: LifecycleOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<DockerApi | undefined> {
