@@ -1,6 +1,8 @@
-// process.user.additionalGids and linux.resources.memory.swap -1 in real
-// containers: the supplementary groups are the process's (in /proc/self/status
-// and for file access), and swap -1 leaves swap unlimited above the memory cap.
+// process.user.additionalGids, linux.sysctl and linux.resources.memory.swap
+// -1 in real containers: the supplementary groups are the process's (in
+// /proc/self/status and for file access); sysctls of the zone's own network,
+// IPC and UTS namespaces are set there and not on the host, host-global ones
+// are refused naming the field; swap -1 leaves swap unlimited above the cap.
 import { chmodSync, chownSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -8,7 +10,7 @@ import { detectCgroups } from '../src/zone/cgroups/index.js';
 import { OciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
-describeUnless(rootOnly(), 'lxzone-runc process.user and memory.swap', () => {
+describeUnless(rootOnly(), 'lxzone-runc process.user, linux.sysctl, memory.swap', () => {
   let h: OciHarness;
   beforeAll(async () => {
     h = new OciHarness('lxz85proc');
@@ -78,6 +80,29 @@ describeUnless(rootOnly(), 'lxzone-runc process.user and memory.swap', () => {
     } else {
       expect(BigInt(unlimited)).toBeGreaterThan(BigInt(64 * 1048576) * 1024n);
       expect(hard).toBe(String(64 * 1048576));
+    }
+  });
+
+  it('linux.sysctl: the zone\'s own namespaces get them, the host does not; host-global ones are refused', async () => {
+    const hostForward = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8');
+    const hostShmmni = readFileSync('/proc/sys/kernel/shmmni', 'utf8');
+    const b = h.bundle('sc1', (c) => {
+      c.linux.sysctl = { 'net.ipv4.ip_forward': hostForward.trim() === '1' ? '0' : '1', 'kernel.shmmni': '1234', 'kernel.domainname': 'zone.test' };
+      c.process.args = ['/bin/sh', '-c', 'cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni /proc/sys/kernel/domainname'];
+    });
+    const r = await h.runc(['run', '--bundle', b, 'sc1']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.split('\n')).toEqual([hostForward.trim() === '1' ? '0' : '1', '1234', 'zone.test', '']);
+    expect(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')).toBe(hostForward);
+    expect(readFileSync('/proc/sys/kernel/shmmni', 'utf8')).toBe(hostShmmni);
+    for (const [name, why] of [['vm.swappiness', /host-global/], ['kernel.hostname', /hostname field/], ['net/../../vm', /not a sysctl name/]] as const) {
+      const bad = h.bundle('sc2', (c) => (c.linux.sysctl = { [name]: '1' }));
+      const refused = await h.runc(['run', '--bundle', bad, 'sc2']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(`linux.sysctl.${name}`);
+      expect(refused.stderr).toMatch(why);
+      expect(refused.stderr).not.toMatch(/\bat .*\.js/); // no stack trace
+      expect((await h.runc(['state', 'sc2'])).code).not.toBe(0);
     }
   });
 });

@@ -226,6 +226,16 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
         return bad(index, key, "not RESOURCE<US>SOFT<US>HARD with soft <= hard");
       r.resource = static_cast<int>(res);
       out->rlimits.push_back(r);
+    } else if (key == "sysctl") {
+      // "NAME<US>VALUE": a dotted name of letters, digits, '_' and '-' (never '/' or "..").
+      size_t us = value.find('\x1f');
+      bool ok = us != std::string::npos && us > 0 && value[0] != '.' && value[us - 1] != '.';
+      for (size_t i = 0; ok && i < us; i++) {
+        char ch = value[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || (ch == '.' && value[i + 1] != '.');
+      }
+      if (!ok) return bad(index, key, "not NAME<US>VALUE with a dotted sysctl name");
+      out->sysctls.emplace_back(value.substr(0, us), value.substr(us + 1));
     } else if (key == "group") {
       uint32_t g;
       if (!parse_u32(value, &g)) return bad(index, key, "not a number");

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 #include "../common/result.h"
 
@@ -95,6 +96,10 @@ struct ShimConfig {
   // lxzone-runc's create/start split (start_gate.h): a host fifo the zone's
   // process opens for writing, blocking, just before it execs the binary.
   std::string start_fifo;
+  // OCI linux.sysctl: "a.b.c" = value, written to /proc/sys/a/b/c in the
+  // zone's network, IPC and UTS namespaces (lxzone-runc allows only the
+  // sysctls of those namespaces; src/oci/sysctl.ts).
+  std::vector<std::pair<std::string, std::string>> sysctls;
   // OCI process.user.additionalGids: the process's supplementary groups
   // (zone ids, set after its gid; without a record it has none).
   std::vector<uint32_t> groups;

@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
@@ -52,6 +53,31 @@ Status set_zone_network_sysctls(const ShimConfig& c) {
   return write_file("/proc/sys/net/ipv4/ping_group_range", groups);
 }
 
+// OCI linux.sysctl. /proc/sys resolves net/ to the opener's network
+// namespace and the IPC and UTS names to its IPC and UTS namespaces, which
+// this process has joined: the zone's. A host-global sysctl is not among
+// the files a non-initial network namespace shows (ENOENT), and lxzone-runc
+// sends only the namespaced prefixes.
+// The IPC ones (kernel.msg*, sem, shm*, fs.mqueue.*) are writable only by
+// the namespace's root uid, the zone's first host id: written with that euid
+// (which drops our effective capabilities until we are host root again).
+Status apply_sysctls(const ShimConfig& c) {
+  for (const auto& [name, value] : c.sysctls) {
+    std::string path = "/proc/sys/" + name;
+    for (size_t i = 10; i < path.size(); i++)
+      if (path[i] == '.') path[i] = '/';
+    bool ipc = (name.rfind("kernel.", 0) == 0 && name != "kernel.domainname") || name.rfind("fs.mqueue.", 0) == 0;
+    int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+    if (ipc && syscall(SYS_setresuid, -1, c.id_base, -1) < 0) return sys_error("sysctl " + name + ": take the zone's root uid");
+    Status s = write_file(path, value);
+    if (ipc && syscall(SYS_setresuid, -1, 0, -1) < 0) _exit(125);  // cannot go on as anyone but host root
+    // The euid change made us non-dumpable (our /proc files root's): as before.
+    if (ipc && dumpable >= 0) prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
+    if (!s.ok()) return Error{s.error().err, "sysctl " + name};
+  }
+  return {};
+}
+
 }  // namespace
 
 void zone_process_main(const ZoneProcessArgs& args) {
@@ -76,6 +102,7 @@ void zone_process_main(const ZoneProcessArgs& args) {
   // Before the new mount tree: /proc/sys/net is still the host's procfs,
   // which resolves to the namespace of the process that opens it.
   check(sync, set_zone_network_sysctls(c));
+  check(sync, apply_sysctls(c));
   // /sys shows the zone's network namespace (joined above), /dev/mqueue its
   // IPC namespace.
   // As host root: a hard limit above the keeper's may be set.

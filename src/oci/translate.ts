@@ -15,6 +15,7 @@ import type { ShimTmpfs } from '../zone/shim-config.js';
 import type { Profile } from '../policy/types.js';
 import { importDockerProfile } from '../policy/docker.js';
 import { capabilitySets } from './capabilities.js';
+import { zoneSysctls } from './sysctl.js';
 import type { OciHooks, OciMount, OciProcess, OciResources, OciSeccomp, OciSpec } from './spec.js';
 
 export interface OciPlan {
@@ -171,7 +172,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   if (linux.uidMappings?.length || linux.gidMappings?.length) {
     refuse('linux.uidMappings', 'id mappings are lxzone\'s own (each zone a delegated host range); give none');
   }
-  if (linux.sysctl && Object.keys(linux.sysctl).length) refuse('linux.sysctl', 'sysctls are not supported yet');
+  const sysctls = zoneSysctls(linux.sysctl ?? {});
   const seccomp = linux.seccomp ? importSeccomp(linux.seccomp, p.capabilities?.bounding ?? [], notes) : undefined;
   if (linux.devices?.length) refuse('linux.devices', 'device nodes are not supported: a zone has null, zero, full, random, urandom and tty');
   if (linux.personality) refuse('linux.personality', 'not supported');
@@ -198,6 +199,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
     tmpfs,
     ...(limits ? { limits } : {}),
     ...(seccomp ? { seccomp } : {}),
+    ...(sysctls.length ? { sysctls } : {}),
   };
   const masks = maskedPaths(linux.maskedPaths ?? []);
   if (masks.length) zone.masks = masks;

@@ -49,6 +49,8 @@ export interface ShimConfig {
   startFifo?: string;
   /** Resource limits of the zone's processes: resource number (RLIMIT_*), soft, hard (bigint: 2^64-1 is unlimited). */
   rlimits?: { resource: number; soft: bigint; hard: bigint }[];
+  /** OCI linux.sysctl: names and values written in the zone's network, IPC and UTS namespaces (src/oci/sysctl.ts chooses which). */
+  sysctls?: [string, string][];
   /** OCI process.user.additionalGids: supplementary groups of the zone's process (zone ids). */
   groups?: number[];
   /** OCI process.user.umask of the zone's process (default: inherited from its launcher). */
@@ -116,6 +118,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   const lim = (v: bigint): string => (v >= 2n ** 63n ? 'unlimited' : String(v));
   for (const r of c.rlimits ?? []) add('rlimit', [r.resource, lim(r.soft), lim(r.hard)].join(US));
   for (const g of c.groups ?? []) add('group', g);
+  for (const [k, v] of c.sysctls ?? []) add('sysctl', `${k}${US}${v}`);
   if (c.umask !== undefined) add('umask', c.umask);
   for (const fd of c.preserveFds ?? []) add('preserve-fd', fd);
   if (c.keeperInZoneNetns) add('keeper-netns', true);

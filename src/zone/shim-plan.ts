@@ -168,6 +168,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
       ...(opts.umask !== undefined ? { umask: opts.umask } : {}),
       ...(opts.groups?.length ? { groups: opts.groups } : {}),
+      ...(opts.sysctls?.length ? { sysctls: opts.sysctls } : {}),
       // The launcher passes them to the shim right after its own three fds (run.ts).
       ...(opts.preserveFds?.length ? { preserveFds: opts.preserveFds.map((_, i) => SHIM_FIRST_PRESERVED_FD + i) } : {}),
       ...(opts.keeperInZoneNetns ? { keeperInZoneNetns: true } : {}),

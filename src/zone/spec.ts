@@ -52,6 +52,8 @@ export interface ZoneSpec {
   binds?: BindMount[];
   /** Extra tmpfs mounts in the zone (paths resolved inside the zone's root). */
   tmpfs?: ShimTmpfs[];
+  /** OCI linux.sysctl: [name, value] of the zone's own namespaces only (src/oci/sysctl.ts). */
+  sysctls?: [string, string][];
   /** OCI process.user.additionalGids: supplementary groups of the zone's process (zone ids; default none). */
   groups?: number[];
   /** OCI process.user.umask of the zone's process (default: inherited from its launcher). */
