@@ -16,6 +16,7 @@
 #include "../common/unix_socket.h"
 #include "handlers/handler.h"
 #include "notification.h"
+#include "tracee_handles.h"
 #include "tracee_memory.h"
 
 namespace lxz {
@@ -179,7 +180,10 @@ void SupervisorThread::remove_zone(uint32_t id) {
   // Answer what JS still owes before the listener goes.
   for (auto& [call_id, pending] : z.js_pending) answer(pending.listener, call_id, 0, ENOSYS, false);
   if (z.control.valid()) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.control.get(), nullptr);
-  if (z.listener.valid()) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.listener.get(), nullptr);
+  if (z.listener.valid()) {
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.listener.get(), nullptr);
+    forget_tracees_of(z.listener.get());
+  }
   std::unique_ptr<Zone> dead;
   {
     std::lock_guard<std::mutex> lock(zones_mu_);
@@ -247,6 +251,7 @@ void SupervisorThread::on_notification(Zone& z) {
   if (s == Served::kGone) {
     // The listener is dead (no filter users left): stop watching it.
     epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.listener.get(), nullptr);
+    forget_tracees_of(z.listener.get());
     z.listener.reset();
     return;
   }
@@ -313,6 +318,7 @@ void SupervisorThread::loop() {
           // Hung up with nothing pending: every process of the zone is gone.
           // (RECV would block here, so never call it without EPOLLIN.)
           epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.listener.get(), nullptr);
+          forget_tracees_of(z.listener.get());
           z.listener.reset();
         }
       }

@@ -22,6 +22,7 @@ constexpr unsigned kSlots = 16;
 
 struct Slot {
   pid_t tid = 0;
+  int listener = -1;  // whose notification opened it (forget_tracees_of)
   Fd pidfd;
 };
 
@@ -53,6 +54,7 @@ int tracee_pidfd(int listener, uint64_t id, pid_t tid) {
     return -1;
   }
   s.tid = tid;
+  s.listener = listener;
   return s.pidfd.get();
 }
 
@@ -61,6 +63,15 @@ void forget_tracee(pid_t tid) {
   if (s.tid != tid) return;
   s.tid = 0;
   s.pidfd.reset();
+}
+
+void forget_tracees_of(int listener) {
+  for (Slot& s : slots) {
+    if (s.listener != listener) continue;
+    s.tid = 0;
+    s.listener = -1;
+    s.pidfd.reset();
+  }
 }
 
 }  // namespace lxz

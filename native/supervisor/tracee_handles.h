@@ -25,4 +25,8 @@ int tracee_pidfd(int listener, uint64_t id, pid_t tid);
 // Drops the cached pidfd of `tid` (it failed with ESRCH: the thread is dead).
 void forget_tracee(pid_t tid);
 
+// Drops the cached pidfds of `listener`'s threads: its zone is gone or no
+// longer served here, and a zone that ended holds no fd of ours.
+void forget_tracees_of(int listener);
+
 }  // namespace lxz
