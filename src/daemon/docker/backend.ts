@@ -22,6 +22,15 @@ export class DockerBackend {
   ) {
     this.containers = new ContainerStore(opts.store.stateDir);
     this.images = new DockerImages(opts.store);
+    // A container's own end (its process exited, was killed, or was stopped) is its die event,
+    // and a boot by its restart policy its start, as dockerd reports them; not only what the API did.
+    const emit = (name: string, action: string, extra: Record<string, string> = {}) => {
+      const m = this.containers.find(name);
+      if (!m || m.zone !== name) return; // a zone that is no Docker container
+      this.events.emit('container', action, m.Id, { name: m.zone, image: m.Image, ...((m.Config.Labels as Record<string, string> | null) ?? {}), ...extra });
+    };
+    manager.hooks?.ended.add((name, end) => emit(name, 'die', { exitCode: String(end.exitCode) }));
+    manager.hooks?.restarted.add((name) => emit(name, 'start'));
   }
 
   engineId(): string {

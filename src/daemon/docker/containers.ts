@@ -177,8 +177,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
         await thawIfPaused(b, m.Id);
         const t = ctx.int('t') ?? ctx.int('timeout');
         await manager.halt(m.zone, t !== undefined && t >= 0 ? { timeoutMs: t * 1000 } : {});
-        emit(m, 'die');
-        emit(m, 'stop');
+        emit(m, 'stop'); // its die comes from the zone's end (backend.ts)
         return noContent();
       },
     },

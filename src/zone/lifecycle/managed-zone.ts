@@ -14,6 +14,7 @@ import type { RestartSchedule } from './restart-schedule.js';
 import type { LastExit } from './types.js';
 import type { UnsupportedLog } from './unsupported-log.js';
 import type { ZoneInput } from './zone-input.js';
+import type { ZoneEnd } from '../session.js';
 
 export type ManagerLog = (message: string) => void;
 
@@ -54,6 +55,11 @@ export interface ManagerState {
   readonly zones: Map<string, ManagedZone>;
   /** Zones being set up by boot.ts. */
   readonly booting: Set<string>;
+  /**
+   * Told when a zone's run ends (whatever ended it) and when its restart
+   * policy booted it again: the Docker API's die/start events.
+   */
+  readonly hooks: { ended: Set<(name: string, end: ZoneEnd) => void>; restarted: Set<(name: string) => void> };
   /** The input of each running zone made with stdin or tty (zone-input.ts). */
   readonly inputs: Map<string, ZoneInput>;
   readonly restarts: RestartSchedule;

@@ -28,6 +28,7 @@ import type { LastExit, ZoneDetails, ZoneInfo, ZoneStatsResult } from './types.j
 import { setDesired } from './zone-files.js';
 import { UnsupportedLog } from './unsupported-log.js';
 import type { ZoneInput } from './zone-input.js';
+import type { ZoneEnd } from '../session.js';
 
 export type { ManagerLog } from './managed-zone.js';
 
@@ -35,6 +36,7 @@ export class ZoneManager implements ManagerState {
   readonly zones = new Map<string, ManagedZone>();
   readonly booting = new Set<string>();
   readonly inputs = new Map<string, ZoneInput>();
+  readonly hooks = { ended: new Set<(name: string, end: ZoneEnd) => void>(), restarted: new Set<(name: string) => void>() };
   readonly restarts = new RestartSchedule();
   readonly lastExit = new Map<string, LastExit>();
   readonly unsupported = new UnsupportedLog();

@@ -65,6 +65,7 @@ async function onEnd(m: ManagerState, z: ManagedZone, ended: ZoneEnd): Promise<v
   }
   const ranMs = Date.now() - z.startedAt.getTime();
   m.lastExit.set(z.name, { ...end, at: new Date().toISOString(), haltedByUs: z.haltedByUs });
+  for (const f of m.hooks.ended) f(z.name, end);
   m.log(`zone ${z.name}: stopped (exit ${end.exitCode}${end.signal ? `, ${end.signal}` : ''}${end.reboot ? `, reboot ${end.reboot}` : ''}${end.error ? `: ${end.error}` : ''})`);
   if (m.closed) return;
   let cfg: ZoneConfig;
@@ -90,7 +91,9 @@ async function onEnd(m: ManagerState, z: ManagedZone, ended: ZoneEnd): Promise<v
   m.log(`zone ${z.name}: restarting in ${delay} ms (${d.why})`);
   m.restarts.setInARow(z.name, n + 1);
   m.restarts.schedule(z.name, delay, () => {
-    m.serial(z.name, 'restart', () => m.bootLocked(z.name)).catch((e: Error) => {
+    m.serial(z.name, 'restart', () => m.bootLocked(z.name)).then(() => {
+      for (const f of m.hooks.restarted) f(z.name);
+    }).catch((e: Error) => {
       m.log(`zone ${z.name}: restart failed: ${e.message}`);
       m.lastExit.set(z.name, { exitCode: 125, error: `restart failed: ${e.message}`, at: new Date().toISOString(), haltedByUs: false });
     });
