@@ -60,5 +60,8 @@ const NETWORKING = [
   '  addresses are refused (400). A host port another container publishes, or a host process listens on,',
   '  is refused at start with a 500 (`port is already allocated` / `already in use on the host`). The',
   '  rules go at stop. `docker port`, `ps` and `inspect` (NetworkSettings.Ports, HostConfig.PortBindings) show them.',
+  '- Networks: `bridge` (lxzone\'s bridge) and `none` only. User-defined networks (`network create`,',
+  '  `connect`, `--network NAME`) and the embedded DNS resolver (127.0.0.11) are not served yet: containers',
+  '  reach each other by address, not by name, so compose files that rely on service names do not work.',
   '',
 ];

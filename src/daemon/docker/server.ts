@@ -25,6 +25,7 @@ import { archiveRoutes } from './archive.js';
 import { pauseRoutes } from './pause.js';
 import { statsRoutes } from './stats.js';
 import { eventRoutes } from './events.js';
+import { networkRoutes } from './networks.js';
 
 export interface DockerApi {
   socket: string;
@@ -46,7 +47,7 @@ function groupId(group: string): number {
 
 /** Every route of the API, in one table (also read by the docs generator). */
 export function allRoutes(b: DockerBackend): Route[] {
-  return [...systemRoutes(b), ...containerRoutes(b), ...attachRoutes(b), ...archiveRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...statsRoutes(b), ...eventRoutes(b), ...imageRoutes(b)];
+  return [...systemRoutes(b), ...containerRoutes(b), ...attachRoutes(b), ...archiveRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...statsRoutes(b), ...eventRoutes(b), ...imageRoutes(b), ...networkRoutes(b)];
 }
 
 export async function startDockerApi(manager: ZoneManager, opts: LifecycleOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<DockerApi | undefined> {
