@@ -39,6 +39,12 @@ export function renderDockerApiDoc(): string {
     "  the zone's own sh, stat and tar (the image needs them: busybox or coreutils), so that a symlink the",
     "  container planted (/tmp/x -> /etc/shadow, ../../..) leads within the zone only; the daemon resolves",
     "  no container path itself and parses no tar. A file the zone's root cannot read cuts the archive.",
+    '- `docker rename` answers 501: a container is the zone of the same name, and that name keys its state',
+    "  directory, log directory, cgroup, re-attach socket, runtime record, address lease and image-store user",
+    '  entry; a running zone\'s keeper holds several of these by path, so a rename is not done until all of them',
+    '  can move together under the zone\'s lock.',
+    '- `logs -t`, `--since`, `--until`: refused with a 400; the keeper\'s logs keep no times yet.',
+    '- `--security-opt seccomp=FILE` is not taken yet (lxzone-runc takes an OCI bundle\'s profile); no TCP listener.',
     '',
   ];
   return lines.join('\n');

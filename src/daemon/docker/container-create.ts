@@ -32,6 +32,7 @@ export interface CreateBody {
     NetworkMode?: string;
     Init?: boolean | null;
     Privileged?: boolean;
+    SecurityOpt?: string[] | null;
     PortBindings?: Record<string, unknown> | null;
     PublishAllPorts?: boolean;
     Mounts?: unknown[] | null;
@@ -101,6 +102,8 @@ export function dockerCommand(body: CreateBody, image: ImageConfig): string[] {
 export function zoneConfigFor(name: string, id: string, body: CreateBody, image: DockerImage, imageConfig: ImageConfig, ports: string[] = []): ZoneConfig {
   const hc = body.HostConfig ?? {};
   if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
+  // Refused rather than ignored: a profile the user asked for must not silently not apply.
+  if ((hc.SecurityOpt ?? []).some((o) => o.startsWith('seccomp'))) throw badRequest('--security-opt seccomp is not supported by lxzone\'s Docker API yet: every container has lxzone\'s own syscall policy');
   const command = dockerCommand(body, imageConfig);
   if (command.length === 0) throw badRequest('No command specified');
   const env: Record<string, string> = {};
