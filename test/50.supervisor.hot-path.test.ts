@@ -85,8 +85,7 @@ describe('the supervisor thread per notified uname', () => {
   ] as const) {
     it(`a zone reporting ${what}: at most ${bound} syscalls per notified uname`, async (ctx) => {
       if (!strace) {
-        console.log('skipped: strace is not installed (Debian: apt-get install strace)');
-        ctx.skip();
+        ctx.skip('strace is not installed (Debian: apt-get install strace; .ci/run does)');
       }
       const tag = kernelVersion ? 'own' : 'host';
       const none = await countDuring(unames(0), join(dir, `${tag}-none`), kernelVersion);

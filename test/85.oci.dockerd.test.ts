@@ -33,7 +33,7 @@ const links = (): string[] => execFileSync('ip', ['-o', 'link', 'show']).toStrin
 
 describeUnless(rootOnly() ?? missingTools(), 'dockerd runs docker run --runtime lxzone containers', () => {
   let work: string;
-  // Short: lxzone-runc's exec sockets are <exec-root>/runtime-runc/moby/<64-hex id>/xXXXXXXXX, at most 107 bytes.
+  // Short: lxzone-runc's exec sockets are <exec-root>/runtime-runc/moby/<64-hex id>/<a short random name>, at most 107 bytes (sun_path).
   let execRoot: string;
   let daemon: PrivateDaemon;
   let before: LeakSnapshot;

@@ -7,12 +7,11 @@
 // runc creates them (directories, or empty files for file binds).
 import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OciHarness } from './support/oci.js';
+import { describeUnless, rootOnly } from './support/skip.js';
 
-const asRoot = process.getuid?.() === 0;
-
-describe.skipIf(!asRoot)('lxzone-runc bundle rootfs', () => {
+describeUnless(rootOnly(), 'lxzone-runc bundle rootfs', () => {
   let h: OciHarness;
   beforeAll(async () => {
     h = new OciHarness('lxz85root');
