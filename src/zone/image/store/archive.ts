@@ -5,7 +5,7 @@
 // validated, paths confined, OCI blobs verified) and its layers through the
 // same per-layer unpack as a pull. A save writes an OCI image layout.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { createReadStream } from 'node:fs';
@@ -16,6 +16,7 @@ import { removeTree } from '../../state/remove-tree.js';
 import { imageLimitsFromEnv, UnpackBudget } from '../budget.js';
 import { imageConfig, readDockerLayout, readOciLayout } from '../manifests.js';
 import { describeError, detectImageFormat, extractOuter } from '../unpack.js';
+import { sha256 } from './blobs.js';
 import type { ImageRecord, ImageStore, LayerDescriptor } from './images.js';
 import { hostPlatform } from '../registry/documents.js';
 import { formatImageRef, parseImageRef, shortImageRef } from './reference.js';
@@ -64,9 +65,12 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
   const canonical = ref !== undefined ? formatImageRef(parseImageRef(ref)) : undefined;
   const limits = imageLimitsFromEnv();
   const work = join(store.dir, `.import-${randomBytes(4).toString('hex')}`);
-  mkdirSync(work, { mode: 0o700 });
   const warnings: string[] = [];
+  // From here until the image is recorded, a prune keeps what this import has
+  // named (each digest named before its blob is placed, under the store's lock).
+  const op = await store.operationStarted('import');
   try {
+    mkdirSync(work, { mode: 0o700 });
     let layerFiles: string[];
     let configRaw: Buffer | undefined;
     let found: string[] = [];
@@ -95,12 +99,19 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
     const layers: LayerDescriptor[] = [];
     const diffIds: string[] = [];
     for (const f of layerFiles) {
-      const kind = compression(f);
-      diffIds.push(await diffId(f, kind).catch((e: Error) => {
-        throw fail(`layer ${layers.length}: corrupt ${kind} stream (${e.message})`);
-      }));
-      const { digest, size } = store.blobs.putFile(f, f !== archive);
-      layers.push({ digest, size, mediaType: LAYER_TYPE[kind] });
+      // The copy is hashed and placed: a caller's file changed meanwhile changes nothing stored.
+      const staged = store.blobs.stage(f, f !== archive, op.tag);
+      try {
+        const kind = compression(staged.tmp);
+        diffIds.push(await diffId(staged.tmp, kind).catch((e: Error) => {
+          throw fail(`layer ${layers.length}: corrupt ${kind} stream (${e.message})`);
+        }));
+        await op.uses([staged.digest]);
+        store.blobs.place(staged);
+        layers.push({ digest: staged.digest, size: staged.size, mediaType: LAYER_TYPE[kind] });
+      } finally {
+        rmSync(staged.tmp, { force: true });
+      }
     }
     let cfg: Record<string, unknown>;
     if (configRaw) {
@@ -110,13 +121,14 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
       cfg = { architecture: p.architecture, os: p.os, rootfs: { type: 'layers', diff_ids: diffIds }, config: {} };
       configRaw = Buffer.from(JSON.stringify(cfg));
     }
-    const configDigest = store.blobs.putBytes(configRaw);
     const manifest = Buffer.from(JSON.stringify({
       schemaVersion: 2,
       mediaType: OCI_MANIFEST,
-      config: { mediaType: OCI_CONFIG, digest: configDigest, size: configRaw.length },
+      config: { mediaType: OCI_CONFIG, digest: sha256(configRaw), size: configRaw.length },
       layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
     }));
+    await op.uses([sha256(configRaw), sha256(manifest)]);
+    const configDigest = store.blobs.putBytes(configRaw);
     const digest = store.blobs.putBytes(manifest);
     if (process.getuid?.() === 0) {
       layers.forEach((l, i) => {
@@ -148,6 +160,7 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
     await store.locked('import', () => store.addImage(record, refs));
     return { record, refs: refs.map(shortImageRef), warnings };
   } finally {
+    op.done();
     removeTree(work);
   }
 }

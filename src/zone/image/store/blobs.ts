@@ -93,6 +93,14 @@ export class BlobWriter {
   }
 }
 
+const TEMP_PREFIX = '.stage-';
+
+export interface StagedBlob {
+  tmp: string;
+  digest: string;
+  size: number;
+}
+
 export class BlobStore {
   readonly dir: string;
 
@@ -145,28 +153,44 @@ export class BlobStore {
     return digest;
   }
 
-  /** Store a file's content under its digest: moved when `own` (a temp file of
-   * ours on this filesystem), else copied (a hard link would let the file's
-   * owner change a verified blob). */
-  putFile(path: string, own = false): { digest: string; size: number } {
-    const digest = `sha256:${hashFile(path).digest('hex')}`;
-    const size = statSync(path).size;
-    if (!this.has(digest)) {
-      const tmp = join(this.dir, `.import-${randomBytes(4).toString('hex')}`);
-      try {
-        if (own) {
-          try {
-            renameSync(path, tmp);
-          } catch {
-            copyFileSync(path, tmp); // another filesystem: a copy
-          }
-        } else copyFileSync(path, tmp);
-        renameSync(tmp, this.path(digest));
-      } finally {
-        rmSync(tmp, { force: true });
-      }
+  /**
+   * Copy (or, when `own`, move: a temp file of ours on this filesystem) a
+   * file into a temp file beside the blobs and hash the copy: what is hashed
+   * is what gets placed, even if the caller's file changes meanwhile (a hard
+   * link would let the file's owner change a verified blob). `tag` names the
+   * store operation the temp file belongs to (ImageStore.operationStarted):
+   * prune removes it once that operation is gone. Then `place` it.
+   */
+  stage(path: string, own: boolean, tag: string): StagedBlob {
+    const tmp = join(this.dir, `${TEMP_PREFIX}${tag}-${randomBytes(4).toString('hex')}`);
+    try {
+      if (own) {
+        try {
+          renameSync(path, tmp);
+        } catch {
+          copyFileSync(path, tmp); // another filesystem: a copy
+        }
+      } else copyFileSync(path, tmp);
+      return { tmp, digest: `sha256:${hashFile(tmp).digest('hex')}`, size: statSync(tmp).size };
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw e;
     }
-    return { digest, size };
+  }
+
+  /** A staged file under its digest (dropped if the blob is there already). */
+  place(s: StagedBlob): void {
+    try {
+      if (!this.has(s.digest)) renameSync(s.tmp, this.path(s.digest));
+    } finally {
+      rmSync(s.tmp, { force: true });
+    }
+  }
+
+  /** The operation tag of a temp file of `stage` (undefined for any other name). */
+  static tempTag(name: string): string | undefined {
+    if (!name.startsWith(TEMP_PREFIX)) return undefined;
+    return name.slice(TEMP_PREFIX.length).replace(/-[a-f0-9]{8}$/, '');
   }
 
   remove(digest: string): void {

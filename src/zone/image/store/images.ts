@@ -7,10 +7,12 @@
 //                             exists, the image cannot be removed
 //   users/<hex>/@run-<pid>    a one-shot `run --image` while it runs (its
 //                             process identity: a dead one counts no more)
-//   pulls/<pid>               a pull in progress and the digests it uses:
-//                             prune keeps those blobs, partials and layers
+//   pulls/<pid>-<rand>        a pull or import in progress and the digests
+//                             it uses: prune keeps those blobs, partials,
+//                             staged temp files and layers
 // Changes to refs.json and users/ happen under the store's lock. Nothing of
 // an image is recorded before all of its blobs are in place and verified.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../../../errors.js';
@@ -199,37 +201,48 @@ export class ImageStore {
   }
 
   /**
-   * A pull of this process is in progress until `done`: prune keeps the
-   * blobs, partial downloads and layers it names with `uses` (each change
-   * under the store's lock, so a prune runs wholly before or after it).
+   * A pull or import of this process is in progress until `done`: prune
+   * keeps the blobs, partial downloads, staged temp files and layers it names
+   * with `uses` (each change under the store's lock, so a prune runs wholly
+   * before or after it). Name a digest with `uses` before its blob is placed:
+   * a blob placed first could be collected before the image naming it is
+   * recorded. `tag` names the operation's temp files (BlobStore.stage).
    */
-  async pullStarted(): Promise<{ uses(digests: string[]): Promise<void>; done(): void }> {
-    const file = join(this.dir, 'pulls', String(process.pid));
+  async operationStarted(kind: 'pull' | 'import'): Promise<StoreOperation> {
+    const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+    const file = join(this.dir, 'pulls', tag);
     const digests: string[] = [];
-    const write = () => writeFileSync(file, JSON.stringify({ ...processIdentity(), digests }));
-    await this.locked('pull', write);
+    const write = () => writeFileSync(file, JSON.stringify({ ...processIdentity(), kind, digests }));
+    await this.locked(kind, write);
     return {
+      tag,
       uses: async (more) => {
         digests.push(...more.map((d) => BlobStore.check(d)));
-        await this.locked('pull', write);
+        await this.locked(kind, write);
       },
       done: () => rmSync(file, { force: true }),
     };
   }
 
-  /** Blob hexes that pulls in progress use (records of dead pulls are dropped). */
-  private pulling(): Set<string> {
+  pullStarted(): Promise<StoreOperation> {
+    return this.operationStarted('pull');
+  }
+
+  /** Blob hexes that pulls and imports in progress use, and their tags (records of dead ones are dropped). */
+  private inFlight(): { digests: Set<string>; tags: Set<string> } {
     const dir = join(this.dir, 'pulls');
-    const out = new Set<string>();
+    const digests = new Set<string>();
+    const tags = new Set<string>();
     for (const f of readdirSync(dir)) {
       const rec = liveRecord(join(dir, f)) as { digests?: unknown } | undefined;
       if (!rec) {
         rmSync(join(dir, f), { force: true });
         continue;
       }
-      if (Array.isArray(rec.digests)) for (const d of rec.digests) if (typeof d === 'string') out.add(d);
+      tags.add(f);
+      if (Array.isArray(rec.digests)) for (const d of rec.digests) if (typeof d === 'string') digests.add(d);
     }
-    return out;
+    return { digests, tags };
   }
 
   /**
@@ -359,14 +372,21 @@ export class ImageStore {
   private collect(): { blobs: number; bytes: number; keptPartial: number } {
     const keep = new Set<string>();
     for (const img of this.list()) for (const d of [img.digest, img.config, ...img.layers.map((l) => l.digest)]) keep.add(d.slice(7));
-    const pulling = this.pulling();
+    const live = this.inFlight();
     let blobs = 0;
     let bytes = 0;
     let keptPartial = 0;
     for (const f of readdirSync(this.blobs.dir)) {
+      const tag = BlobStore.tempTag(f);
+      if (tag !== undefined) {
+        // A file an import is staging: its operation's, until that is gone.
+        if (!live.tags.has(tag)) rmSync(join(this.blobs.dir, f), { force: true });
+        continue;
+      }
+      if (!/^[a-f0-9]{64}(\.partial)?$/.test(f)) continue; // not a blob: nothing of the store's
       const hex = f.replace(/\.partial$/, '');
       if (keep.has(hex) && !f.endsWith('.partial')) continue;
-      if (pulling.has(hex)) {
+      if (live.digests.has(hex)) {
         if (f.endsWith('.partial')) keptPartial++;
         continue;
       }
@@ -376,11 +396,18 @@ export class ImageStore {
       blobs++;
     }
     for (const f of readdirSync(this.layers.dir)) {
-      if (/^[a-f0-9]{64}$/.test(f) && (keep.has(f) || pulling.has(f))) continue;
+      if (/^[a-f0-9]{64}$/.test(f) && (keep.has(f) || live.digests.has(f))) continue;
       if (/^[a-f0-9]{64}$/.test(f)) this.layers.remove(`sha256:${f}`);
     }
     return { blobs, bytes, keptPartial };
   }
+}
+
+export interface StoreOperation {
+  /** Names the operation's temp files in the store. */
+  tag: string;
+  uses(digests: string[]): Promise<void>;
+  done(): void;
 }
 
 const RUN_USER = '@run-';
