@@ -67,7 +67,7 @@ describe('disk cap (ext4 image)', () => {
     const capSysResource = (BigInt('0x' + /^CapEff:\s+(\w+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) >> 24n) & 1n;
     if (capSysResource) await growDiskImage(image, 64 * MiB);
     else {
-      await expect(growDiskImage(image, 64 * MiB)).rejects.toThrow(/needs CAP_SYS_RESOURCE.*grows at the next mount/);
+      await expect(growDiskImage(image, 64 * MiB)).rejects.toThrow(/cannot grow online \(that needs CAP_SYS_RESOURCE.*grows at the next mount/);
       await unmountDiskImage(mnt);
       await mountDiskImage(image, mnt);
     }
@@ -83,6 +83,45 @@ describe('disk cap (ext4 image)', () => {
     await unmountDiskImage(mnt);
     expect(mounted(mnt)).toBe(false);
     expect(execFileSync('losetup', ['-n', '-j', image]).toString().trim()).toBe('');
+  });
+});
+
+describe('a copy-on-write zone\'s default disk (2 GiB, sparse)', () => {
+  const GiB = 1024 * MiB;
+  const big = join(dir, 'big.img');
+
+  it('takes little of the host\'s disk when made: journal and inode tables not zeroed, a small online-growth reserve', async () => {
+    expect(await createDiskImage(big, 2 * GiB)).toBe(true);
+    // mke2fs's defaults wrote ~65 MiB (the zeroed journal) plus ~1 MiB of growth reserve.
+    expect(statSync(big).blocks * 512).toBeLessThan(1 * MiB);
+    await mountDiskImage(big, mnt);
+    try {
+      expect((await diskUsage(mnt)).size).toBeGreaterThan(1.9 * GiB);
+      execFileSync('sh', ['-c', `echo kept > ${join(mnt, 'marker')}`]);
+    } finally {
+      await unmountDiskImage(mnt);
+    }
+    // The kernel's lazy inode-table init at mount punches holes: still sparse.
+    expect(statSync(big).blocks * 512).toBeLessThan(2 * MiB);
+    const fsck = spawnSync('e2fsck', ['-f', '-n', big], { encoding: 'utf8' });
+    expect(fsck.stdout + fsck.stderr).toMatch(/\d+\/\d+ files/);
+    expect(fsck.status).toBe(0);
+  });
+
+  it('grows past its online-resize reserve: refused while mounted, done at the next mount', async () => {
+    await mountDiskImage(big, mnt);
+    // 300 GiB is past the 128x (256 GiB) reserved for online growth: the
+    // kernel refuses it (EPERM, said as such), the next mount grows it offline.
+    await expect(growDiskImage(big, 300 * GiB)).rejects.toThrow(/cannot grow online.*grows at the next mount/);
+    await unmountDiskImage(mnt);
+    await mountDiskImage(big, mnt);
+    try {
+      expect((await diskUsage(mnt)).size).toBeGreaterThan(290 * GiB);
+      expect(readFileSync(join(mnt, 'marker'), 'utf8')).toBe('kept\n');
+    } finally {
+      await unmountDiskImage(mnt);
+    }
+    rmSync(big, { force: true });
   });
 });
 

@@ -69,7 +69,7 @@ function diskNote(name: string, bytes: number, how: DiskGrowth): string {
     case 'offline':
       return `zone ${name}: its disk grew to ${size}; the zone sees it at its next boot`;
     case 'next-boot':
-      return `zone ${name}: its disk grows to ${size} at its next boot (resizing it while mounted needs CAP_SYS_RESOURCE, which lxzone does not have here)`;
+      return `zone ${name}: its disk grows to ${size} at its next boot (it cannot grow while mounted: that needs CAP_SYS_RESOURCE, which lxzone does not have here, or a growth past the 128x its filesystem reserved for online resizing)`;
     case 'unchanged':
       return `zone ${name}: its disk is already ${size}`;
     case 'not-yet':

@@ -15,7 +15,7 @@ import { isRoot, type LifecycleOptions } from './options.js';
 import { Ipam } from '../network/index.js';
 import { ipamDir } from './options.js';
 import { ensureZoneIds, releaseZoneIds } from '../ids.js';
-import { mountZoneDisk, unmountZoneDisk, zoneDiskWarnings } from './zone-disk.js';
+import { createZoneDisk, unmountZoneDisk, zoneDiskWarnings } from './zone-disk.js';
 import { bootsOwnInit } from './system-zone.js';
 
 function sourceOf(input: unknown): string {
@@ -62,7 +62,7 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
           await new ImageStore({ stateDir: store.stateDir, runtimeDir: store.runtimeDir }).claimForZone(saved.rootfs.digest, saved.name, `image ${saved.rootfs.ref}`);
         }
         // With a disk cap the image is unpacked onto the zone's disk, which stays unmounted until boot.
-        const disk = await mountZoneDisk(store, saved);
+        const disk = await createZoneDisk(store, saved);
         try {
           const prepared = prepareZoneRootfs(store, saved, { ...(ids ? { idShift: ids.idBase } : {}), ...(disk ? { rootfsDir: disk.rootfs } : {}) });
           warnings.push(...prepared.warnings);

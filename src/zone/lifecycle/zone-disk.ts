@@ -70,8 +70,7 @@ function isMounted(target: string): boolean {
 export async function mountZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<ZoneDisk | undefined> {
   const disk = zoneDisk(store, cfg);
   if (!disk) return undefined;
-  const bytes = diskBytes(cfg)!;
-  if (!(await createDiskImage(disk.image, bytes)) && statSync(disk.image).size !== bytes) await growDiskImage(disk.image, bytes);
+  await ensureDiskImage(disk, diskBytes(cfg)!);
   // Still mounted from the zone's last run (its unmount failed at halt, e.g.
   // busy while the last run's processes ended) with a growth pending: no
   // zone runs from it now, so mount it afresh, grown. Still busy after a
@@ -82,6 +81,23 @@ export async function mountZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<
   if (!isMounted(disk.mountpoint)) await mountDiskImage(disk.image, disk.mountpoint);
   if (isCow(cfg)) mkdirSync(disk.rootfs, { recursive: true, mode: 0o700 });
   return disk;
+}
+
+async function ensureDiskImage(disk: ZoneDisk, bytes: number): Promise<void> {
+  if (!(await createDiskImage(disk.image, bytes)) && statSync(disk.image).size !== bytes) await growDiskImage(disk.image, bytes);
+}
+
+/**
+ * The zone's disk at create: an image zone's is mounted and returned (its
+ * image is unpacked onto it); an overlay zone's (copy-on-write or image
+ * store) is only made, since nothing goes onto it before boot, which makes
+ * its upper layer's directory: a loop mount and unmount less per create.
+ */
+export async function createZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<ZoneDisk | undefined> {
+  if (!isCow(cfg)) return mountZoneDisk(store, cfg);
+  const disk = zoneDisk(store, cfg);
+  if (disk) await ensureDiskImage(disk, diskBytes(cfg)!);
+  return undefined;
 }
 
 /** How `update --disk` took effect on the zone's disk. */
