@@ -14,7 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <cerrno>
+#include <cstring>
 #include <initializer_list>
+#include <vector>
 
 namespace lxz {
 namespace {
@@ -142,19 +144,59 @@ int helper_main(const FuseMountJob& j, char* const argv[]) {
 
 }  // namespace
 
+bool fuse_driver_for(const char* t, FuseDriver* driver, bool* read_only_type) {
+  struct Entry {
+    const char* type;
+    FuseDriver driver;
+    bool read_only;
+  };
+  // mount(2)'s type names (mount -t), each served by one driver. ntfs3 is
+  // the kernel's newer ntfs driver's name: the same filesystem.
+  static constexpr Entry kTable[] = {
+      {"ext2", FuseDriver::kFuse2fs, false},      {"ext3", FuseDriver::kFuse2fs, false},
+      {"ext4", FuseDriver::kFuse2fs, false},      {"vfat", FuseDriver::kFusefat, false},
+      {"squashfs", FuseDriver::kSquashfuse, true}, {"ntfs", FuseDriver::kNtfs3g, false},
+      {"ntfs3", FuseDriver::kNtfs3g, false},      {"iso9660", FuseDriver::kFuseiso, true},
+  };
+  for (const Entry& e : kTable) {
+    if (std::strcmp(e.type, t) != 0) continue;
+    *driver = e.driver;
+    *read_only_type = e.read_only;
+    return true;
+  }
+  return false;
+}
+
 int mount_fuse_in_zone(const FuseMountJob& j) {
+  // Absolute: argv[0] is also the path the driver is executed from. Every
+  // driver stays in the foreground (it is pid 1 of its own pid namespace:
+  // a daemonizing parent that exits would take the child with it).
+  const char* ro = j.read_only ? "ro,allow_other" : "allow_other";
+  std::vector<const char*> args;
+  switch (j.driver) {
+    case FuseDriver::kFuse2fs:
+      args = {"/usr/bin/fuse2fs", "/image", "/mnt", "-f", "-o", ro};
+      break;
+    case FuseDriver::kFusefat:
+      // fusefat mounts read-only unless told "rw+" (its writing is marked
+      // experimental: a risk to the zone's own image, nothing else).
+      args = {"/usr/bin/fusefat", "/image", "/mnt", "-f", "-o", j.read_only ? ro : "rw+,allow_other"};
+      break;
+    case FuseDriver::kSquashfuse:
+      args = {"/usr/bin/squashfuse", "/image", "/mnt", "-f", "-o", ro};
+      break;
+    case FuseDriver::kNtfs3g:
+      // ntfs-3g has its own option parser: no_detach is its -f.
+      args = {"/usr/bin/ntfs-3g", "/image", "/mnt", "-o", j.read_only ? "no_detach,ro,allow_other" : "no_detach,allow_other"};
+      break;
+    case FuseDriver::kFuseiso:
+      // -n: no $HOME/.mtab.fuseiso (the driver has no home).
+      args = {"/usr/bin/fuseiso", "-n", "/image", "/mnt", "-f", "-o", ro};
+      break;
+  }
   char* argv[8];
-  int a = 0;
-  // fusefat mounts read-only unless told "rw+" (its writing is marked
-  // experimental: a risk to the zone's own image, nothing else).
-  bool fat = j.driver == FuseDriver::kFusefat;
-  // Absolute: argv[0] is also the path the driver is executed from.
-  argv[a++] = const_cast<char*>(fat ? "/usr/bin/fusefat" : j.driver == FuseDriver::kSquashfuse ? "/usr/bin/squashfuse" : "/usr/bin/fuse2fs");
-  argv[a++] = const_cast<char*>("/image");
-  argv[a++] = const_cast<char*>("/mnt");
-  argv[a++] = const_cast<char*>("-f");
-  argv[a++] = const_cast<char*>("-o");
-  argv[a++] = const_cast<char*>(j.read_only ? "ro,allow_other" : fat ? "rw+,allow_other" : "allow_other");
+  size_t a = 0;
+  for (; a < args.size() && a < 7; a++) argv[a] = const_cast<char*>(args[a]);
   argv[a] = nullptr;
   struct clone_args ca = {};
   ca.exit_signal = 0;  // reaped here with __WALL; no SIGCHLD for Node's loop

@@ -1,5 +1,6 @@
 // A block filesystem mounted in a zone, served by a FUSE driver in user space
-// (fuse2fs for ext2/3/4, fusefat for vfat, squashfuse for squashfs) instead of the host kernel: the host never parses a
+// (fuse2fs for ext2/3/4, fusefat for vfat, squashfuse for squashfs, ntfs-3g
+// for ntfs, fuseiso for iso9660) instead of the host kernel: the host never parses a
 // zone's image. The driver runs with the zone's privileges and nothing more:
 // in the zone's cgroup, as the zone's root in the zone's user namespace, in
 // pid, network, IPC and UTS namespaces of its own (empty), no_new_privs, in a
@@ -13,7 +14,11 @@
 namespace lxz {
 
 // The user-space drivers, each a Debian package's binary in the host's /usr.
-enum class FuseDriver { kFuse2fs, kFusefat, kSquashfuse };
+enum class FuseDriver { kFuse2fs, kFusefat, kSquashfuse, kNtfs3g, kFuseiso };
+
+// The driver that serves a mount(2) filesystem type, false when none does.
+// Read-only types (squashfs, iso9660) are mounted read-only whatever the flags.
+bool fuse_driver_for(const char* fstype, FuseDriver* driver, bool* read_only_type);
 
 struct FuseMountJob {
   int user_ns;        // the caller's user namespace

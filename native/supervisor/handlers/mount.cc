@@ -1,6 +1,6 @@
 // mount(2) and umount2(2) in a zone: a block filesystem (ext2, ext3, ext4;
-// vfat; squashfs) on one of the zone's own loop devices is mounted, served by
-// fuse2fs (fusefat for vfat, squashfuse for squashfs) with
+// vfat; squashfs; ntfs; iso9660) on one of the zone's own loop devices is mounted, served by
+// fuse2fs (fusefat for vfat, squashfuse for squashfs, ntfs-3g, fuseiso; the table is fuse_driver_for) with
 // the zone's privileges (fuse_mount.h), never by the host kernel; such a
 // mount can be unmounted again. Everything else stays refused with EPERM, as
 // before (the zone's other mounts are lxzone's, some read-only on purpose).
@@ -37,12 +37,6 @@ constexpr unsigned long kMsMagicMask = 0xffff0000;
 constexpr unsigned long kMsMagic = 0xc0ed0000;
 constexpr unsigned long kAllowed = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME |
                                    MS_RELATIME | MS_STRICTATIME | MS_SILENT | MS_LAZYTIME | MS_SYNCHRONOUS | MS_DIRSYNC;
-
-bool served_type(const std::string& t) { return t == "ext2" || t == "ext3" || t == "ext4" || t == "vfat" || t == "squashfs"; }
-
-FuseDriver driver_of(const std::string& t) {
-  return t == "vfat" ? FuseDriver::kFusefat : t == "squashfs" ? FuseDriver::kSquashfuse : FuseDriver::kFuse2fs;
-}
 
 // A path of the caller's, resolved as it would resolve it (its root, its
 // cwd), never through /proc magic links; O_PATH.
@@ -109,7 +103,9 @@ int do_mount(Call& call) {
   if (flags & ~kAllowed) return kContinue;
   std::string fstype, source, target;
   if (!a[2] || read_tracee_string(call.listener, call.req.id, pid, a[2] & mask, 64, &fstype)) return kContinue;
-  if (!served_type(fstype)) return kContinue;
+  FuseDriver driver;
+  bool read_only_type;
+  if (!fuse_driver_for(fstype.c_str(), &driver, &read_only_type)) return kContinue;
   if (!caller_has_zone_capability(call, CAP_DAC_OVERRIDE)) return kContinue;
   if (!a[0] || read_tracee_string(call.listener, call.req.id, pid, a[0] & mask, kMaxTraceeString, &source)) return EFAULT;
   if (!a[1] || read_tracee_string(call.listener, call.req.id, pid, a[1] & mask, kMaxTraceeString, &target)) return EFAULT;
@@ -128,9 +124,9 @@ int do_mount(Call& call) {
   if (flags & MS_NOATIME) attr |= MOUNT_ATTR_NOATIME;
   if (flags & MS_NODIRATIME) attr |= MOUNT_ATTR_NODIRATIME;
   if (flags & MS_STRICTATIME) attr |= MOUNT_ATTR_STRICTATIME;
-  // squashfs is read-only by design, as the kernel's mounts it.
-  bool read_only = (flags & MS_RDONLY) || st.dev[n].read_only || fstype == "squashfs";
-  FuseMountJob job{ns.user.get(), ns.mnt.get(), procs.get(), st.dev[n].backing.get(), dst.get(), read_only, attr, driver_of(fstype)};
+  // squashfs and iso9660 are read-only by design, as the kernel mounts them.
+  bool read_only = (flags & MS_RDONLY) || st.dev[n].read_only || read_only_type;
+  FuseMountJob job{ns.user.get(), ns.mnt.get(), procs.get(), st.dev[n].backing.get(), dst.get(), read_only, attr, driver};
   if (int err = mount_fuse_in_zone(job)) return err == ETIMEDOUT ? EIO : err;
   // The new mount as the caller sees its target now.
   Fd now;
