@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, vi } from 'vitest';
 import { detectCgroups, pruneCgroupParent } from '../../src/zone/cgroups/index.js';
 import { removeBridge } from '../../src/zone/network/index.js';
+import { NetworkStore } from '../../src/zone/network/networks.js';
 import { stopProcView } from '../../src/zone/procview/index.js';
 import type { ZoneDetails, ZoneInfo } from '../../src/zone/lifecycle/types.js';
 import { isAlive } from '../../src/zone/state/proc.js';
@@ -124,6 +125,9 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
     }
     await pruneCgroupParent(cgroupParent).catch(() => undefined);
     await removeBridge(bridge, { force: true }).catch(() => undefined);
+    // User-defined networks a test left: their bridges (and nftables tables) go with the test's state.
+    const nets = new NetworkStore(join(stateDir, 'network'));
+    for (const rec of (() => { try { return nets.list(); } catch { return []; } })()) await nets.remove(rec.name, []).catch(() => undefined);
     if (o.procview) await stopProcView({ mountpoint: procviewMount }).catch(() => undefined);
     rmSync(base, { recursive: true, force: true });
   };

@@ -5,7 +5,8 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { detectCgroups } from '../../zone/cgroups/index.js';
 import type { ZoneManager } from '../../zone/lifecycle/manager.js';
-import type { LifecycleOptions } from '../../zone/lifecycle/options.js';
+import { ipamDir, type LifecycleOptions } from '../../zone/lifecycle/options.js';
+import { NetworkStore } from '../../zone/network/networks.js';
 import { ContainerStore } from './container-store.js';
 import { DockerImages } from './image-model.js';
 import { DockerEvents } from './events.js';
@@ -14,6 +15,10 @@ export class DockerBackend {
   readonly containers: ContainerStore;
   readonly images: DockerImages;
   readonly events = new DockerEvents();
+  /** The user-defined networks (src/zone/network/networks.ts). */
+  readonly networks: NetworkStore;
+  /** The networks' DNS servers (src/daemon/dns/): told when a network comes or goes. */
+  dns?: { refresh(): Promise<void> };
 
   constructor(
     readonly manager: ZoneManager,
@@ -22,6 +27,7 @@ export class DockerBackend {
   ) {
     this.containers = new ContainerStore(opts.store.stateDir);
     this.images = new DockerImages(opts.store);
+    this.networks = new NetworkStore(ipamDir(opts.store));
     // A container's own end (its process exited, was killed, or was stopped) is its die event,
     // and a boot by its restart policy its start, as dockerd reports them; not only what the API did.
     const emit = (name: string, action: string, extra: Record<string, string> = {}) => {

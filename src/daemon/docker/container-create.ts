@@ -5,6 +5,7 @@
 import type { BindMount, ZoneConfig } from '../../zone/config/types.js';
 import type { ImageConfig } from '../../zone/image/manifests.js';
 import { badRequest } from './errors.js';
+import { endpointAliases } from './networks.js';
 import { HOST_PATH_ENV, type DockerImage } from './image-model.js';
 const ADJECTIVES = ['brave', 'calm', 'eager', 'keen', 'quiet', 'swift', 'bold', 'merry', 'tender', 'vivid'];
 const NAMES = ['cerf', 'hopper', 'knuth', 'lovelace', 'ritchie', 'thompson', 'turing', 'wirth', 'liskov', 'joy'];
@@ -20,6 +21,8 @@ export interface CreateBody {
   Labels?: Record<string, string> | null;
   Tty?: boolean;
   OpenStdin?: boolean;
+  /** --network NAME --network-alias A: the endpoint of the container's network, with its aliases. */
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null } | null> | null } | null;
   HostConfig?: {
     Binds?: string[] | null;
     Memory?: number;
@@ -97,9 +100,17 @@ export function dockerCommand(body: CreateBody, image: ImageConfig): string[] {
  * The zone configuration for a create request (the image resolved by the
  * caller, the command required). `ports`: the published ports, resolved by
  * ports.ts. A container reaches the outside through NAT, as Docker users
- * expect.
+ * expect. `findNet`: what a --network name means (networks.ts).
  */
-export function zoneConfigFor(name: string, id: string, body: CreateBody, image: DockerImage, imageConfig: ImageConfig, ports: string[] = []): ZoneConfig {
+export function zoneConfigFor(
+  name: string,
+  id: string,
+  body: CreateBody,
+  image: DockerImage,
+  imageConfig: ImageConfig,
+  ports: string[] = [],
+  findNet?: (ref: string) => { kind: 'bridge' | 'none' | 'user'; name: string } | undefined,
+): ZoneConfig {
   const hc = body.HostConfig ?? {};
   if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
   // Refused rather than ignored: a profile the user asked for must not silently not apply.
@@ -116,13 +127,24 @@ export function zoneConfigFor(name: string, id: string, body: CreateBody, image:
   }
   const hostname = body.Hostname || id.slice(0, 12);
   env.HOSTNAME ??= hostname;
-  const net = hc.NetworkMode ?? 'default';
+  const net = hc.NetworkMode || 'default';
+  const endpoints = Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {});
+  if (endpoints.length > 1) throw badRequest('Container cannot be connected to network endpoints: an lxzone container is on one network at a time');
   let network: ZoneConfig['network'];
   if (net === 'none') {
     if (ports.length > 0) throw badRequest('conflicting options: port publishing and the container type network mode');
     network = { mode: 'loopback' };
-  } else if (net === 'default' || net === 'bridge' || net === '') network = { mode: 'zone', nat: true, ...(ports.length ? { ports } : {}) };
-  else throw badRequest(`network ${net} not found: lxzone containers use the default bridge or none`);
+  } else if (net === 'default' || net === 'bridge') {
+    endpointAliases(endpoints[0]?.[1]?.Aliases, false);
+    network = { mode: 'zone', nat: true, ...(ports.length ? { ports } : {}) };
+  } else {
+    const found = findNet?.(net);
+    if (!found || found.kind === 'none') {
+      throw badRequest(`network ${net} not found${/^(host|container:)/.test(net) ? `: lxzone containers use the default bridge, a user-defined network or none (${net.split(':')[0]} is not supported)` : ''}`);
+    }
+    const aliases = endpointAliases(endpoints[0]?.[1]?.Aliases, found.kind === 'user');
+    network = { mode: 'zone', nat: true, ...(ports.length ? { ports } : {}), ...(found.kind === 'user' ? { userNetwork: found.name, ...(aliases.length ? { aliases } : {}) } : {}) };
+  }
   const resources: NonNullable<ZoneConfig['resources']> = {};
   if (hc.Memory) resources.memoryBytes = hc.Memory;
   if (hc.NanoCpus) resources.cpus = hc.NanoCpus / 1e9;

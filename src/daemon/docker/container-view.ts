@@ -48,20 +48,24 @@ function command(m: ContainerMeta): { path: string; args: string[] } {
   return { path: all[0] ?? '', args: all.slice(1) };
 }
 
-function networks(z: ZoneInfo, prefixLen: number, gateway: string | undefined) {
-  if (z.network !== 'zone') return { none: { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', NetworkID: 'none', EndpointID: '' } };
+function networks(z: ZoneInfo, net: NetView, shortId: string) {
+  if (z.network !== 'zone') return { none: { IPAddress: '', IPPrefixLen: 0, Gateway: '', MacAddress: '', NetworkID: net.id ?? 'none', EndpointID: '' } };
+  const name = net.name ?? 'bridge';
+  // On a user-defined network dockerd lists the short ID among the aliases (compose looks for it there).
+  const aliases = name === 'bridge' ? null : [...(net.aliases ?? []), shortId];
   return {
-    bridge: {
-      NetworkID: 'bridge',
+    [name]: {
+      NetworkID: net.id ?? 'bridge',
       EndpointID: z.name,
-      Gateway: gateway ?? '',
+      Gateway: net.gateway ?? '',
       IPAddress: z.ipv4 ?? '',
-      IPPrefixLen: prefixLen,
+      IPPrefixLen: net.prefixLen,
       IPv6Gateway: '',
       GlobalIPv6Address: z.ipv6 ?? '',
       GlobalIPv6PrefixLen: z.ipv6 ? 64 : 0,
       MacAddress: '',
-      Aliases: null,
+      Aliases: aliases,
+      ...(aliases ? { DNSNames: [z.name, ...aliases] } : {}),
     },
   };
 }
@@ -69,6 +73,10 @@ function networks(z: ZoneInfo, prefixLen: number, gateway: string | undefined) {
 export interface NetView {
   prefixLen: number;
   gateway?: string;
+  /** Docker's name of the container's network ("bridge", "none" or a user-defined one) and its ID. */
+  name?: string;
+  id?: string;
+  aliases?: string[];
 }
 
 export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
@@ -85,8 +93,8 @@ export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
     Labels: (m.Config.Labels as Record<string, string> | null) ?? {},
     State: state,
     Status: statusText(m, z),
-    HostConfig: { NetworkMode: z.network === 'zone' ? 'bridge' : 'none' },
-    NetworkSettings: { Networks: networks(z, net.prefixLen, net.gateway) },
+    HostConfig: { NetworkMode: net.name ?? (z.network === 'zone' ? 'bridge' : 'none') },
+    NetworkSettings: { Networks: networks(z, net, m.Id.slice(0, 12)) },
     Mounts: [],
   };
 }
@@ -98,7 +106,8 @@ export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
 export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageEnv: Record<string, string> = {}) {
   const c = command(m);
   const state = dockerState(m, z);
-  const nets = networks(z, net.prefixLen, net.gateway);
+  const nets = networks(z, net, m.Id.slice(0, 12));
+  const first = Object.values(nets)[0] as { Gateway?: string; IPAddress?: string; IPPrefixLen?: number; GlobalIPv6Address?: string; GlobalIPv6PrefixLen?: number } | undefined;
   const cfg = z.config;
   return {
     Id: m.Id,
@@ -134,7 +143,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
     HostConfig: {
       ...m.HostConfig,
       Binds: cfg?.binds.map((b) => `${b.host}:${b.zone}${b.readOnly ? ':ro' : ''}`) ?? null,
-      NetworkMode: z.network === 'zone' ? 'bridge' : 'none',
+      NetworkMode: net.name ?? (z.network === 'zone' ? 'bridge' : 'none'),
       PortBindings: portBindings(cfg?.network?.ports),
       RestartPolicy: (m.HostConfig.RestartPolicy as object) ?? { Name: 'no', MaximumRetryCount: 0 },
       Memory: cfg?.resources?.memoryBytes ?? 0,
@@ -169,11 +178,11 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
       HairpinMode: false,
       Ports: portsMap(cfg?.network?.ports, state === 'running' || state === 'paused'),
       SandboxKey: '',
-      Gateway: nets.bridge?.Gateway ?? '',
-      IPAddress: nets.bridge?.IPAddress ?? '',
-      IPPrefixLen: nets.bridge?.IPPrefixLen ?? 0,
-      GlobalIPv6Address: nets.bridge?.GlobalIPv6Address ?? '',
-      GlobalIPv6PrefixLen: nets.bridge?.GlobalIPv6PrefixLen ?? 0,
+      Gateway: first?.Gateway ?? '',
+      IPAddress: first?.IPAddress ?? '',
+      IPPrefixLen: first?.IPPrefixLen ?? 0,
+      GlobalIPv6Address: first?.GlobalIPv6Address ?? '',
+      GlobalIPv6PrefixLen: first?.GlobalIPv6PrefixLen ?? 0,
       IPv6Gateway: '',
       MacAddress: '',
       Networks: nets,

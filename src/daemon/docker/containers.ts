@@ -7,6 +7,7 @@ import type { ZoneDetails } from '../../zone/lifecycle/types.js';
 import type { DockerBackend } from './backend.js';
 import { ContainerStore, type ContainerMeta } from './container-store.js';
 import { containerName, zoneConfigFor, type CreateBody } from './container-create.js';
+import { findNetwork, networkNameOf } from './networks.js';
 import { dockerState, inspectOf, summaryOf } from './container-view.js';
 import { publishedPorts } from './ports.js';
 import { noContent, notModified, type Ctx } from './context.js';
@@ -62,7 +63,10 @@ function matches(b: DockerBackend, m: ContainerMeta, z: ZoneDetails, f: Record<s
 export function containerRoutes(b: DockerBackend): Route[] {
   const { manager, containers } = b;
   const details = async (m: ContainerMeta) => manager.inspect(m.zone);
-  const net = (z: ZoneDetails) => ({ prefixLen: z.address?.prefixLen4 ?? 0, gateway: z.address?.gateway4 });
+  const net = (z: ZoneDetails) => {
+    const name = networkNameOf(z.config);
+    return { prefixLen: z.address?.prefixLen4 ?? 0, gateway: z.address?.gateway4, name, id: findNetwork(b, name)?.id ?? name, aliases: z.config?.network?.aliases ?? [] };
+  };
   const running = (name: string) => manager.runningNames().includes(name);
   /** The image's Env, if the image is still there (dockerd keeps it in the container's config). */
   const imageEnv = (m: ContainerMeta): Record<string, string> => {
@@ -104,7 +108,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/containers/create',
-      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], --network none|bridge, -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
+      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], --network none|bridge|NAME with --network-alias (a user-defined network), -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
       handler: async (ctx) => {
         const body = await ctx.body<CreateBody>();
         const name = containerName(ctx.query.get('name'), (n) => b.opts.store.exists(n));
@@ -117,7 +121,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
         const image = b.images.get(body.Image);
         const hc = body.HostConfig ?? {};
         const ports = await publishedPorts(hc.PortBindings, body.ExposedPorts as Record<string, unknown> | undefined, hc.PublishAllPorts === true);
-        const cfg = zoneConfigFor(name, cid, body, image, b.images.config(image), ports);
+        const cfg = zoneConfigFor(name, cid, body, image, b.images.config(image), ports, (ref) => findNetwork(b, ref));
         const { HostConfig, NetworkingConfig: _n, ...config } = body;
         await createZoneWith(b.opts, cfg);
         const meta: ContainerMeta = { Id: cid, zone: name, Created: new Date().toISOString(), Image: body.Image, ImageID: image.id, Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> };

@@ -8,7 +8,7 @@ import type { Route } from './router.js';
 import { badRequest } from './errors.js';
 
 export interface DockerEvent {
-  Type: 'container' | 'image';
+  Type: 'container' | 'image' | 'network';
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';

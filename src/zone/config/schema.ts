@@ -229,6 +229,20 @@ export const zoneConfigSchema = {
             'x-rule': 'must be [HOSTIP:]HOSTPORT:ZONEPORT[/tcp|udp], e.g. 8080:80',
           },
         },
+        userNetwork: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+          'x-rule': 'must be a network name: 1-63 of A-Z a-z 0-9 _ . -',
+        },
+        aliases: {
+          type: 'array',
+          maxItems: 32,
+          items: {
+            type: 'string',
+            pattern: '^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$',
+            'x-rule': 'must be a DNS name: 1-63 of A-Z a-z 0-9 _ . -',
+          },
+        },
       },
       if: { required: ['address'] },
       then: {

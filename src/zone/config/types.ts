@@ -58,6 +58,11 @@ export interface NetworkConfig {
   nat?: boolean;
   /** Host ports forwarded to the zone: "[HOSTIP:]HOSTPORT:ZONEPORT[/tcp|udp]" (mode 'zone'). */
   ports?: string[];
+  /** A user-defined network (src/zone/network/networks.ts) by name: the zone plugs into its bridge
+   *  instead of the host's default one, and resolves its peers' names there (mode 'zone'). */
+  userNetwork?: string;
+  /** Further names the zone has in its user network's DNS, besides its own name (compose's service name). */
+  aliases?: string[];
 }
 
 /** `no` | `on-failure` | `on-failure:N` | `always` | `unless-stopped`. */

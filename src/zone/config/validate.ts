@@ -225,8 +225,11 @@ export function parseZoneConfig(json: string | unknown, source: string): ZoneCon
   }
   for (const t of cfg.tmpfs) t.path = normalizeZonePath(t.path);
   if (cfg.rootfs.type === 'dir' || cfg.rootfs.type === 'image') cfg.rootfs.path = normalizeZonePath(cfg.rootfs.path);
-  if (cfg.network && cfg.network.mode !== 'zone' && (cfg.network.nat || cfg.network.ports?.length)) {
-    throw configError(source, `field "network": nat and ports need mode "zone" (it is "${cfg.network.mode}")`);
+  if (cfg.network && cfg.network.mode !== 'zone' && (cfg.network.nat || cfg.network.ports?.length || cfg.network.userNetwork || cfg.network.aliases?.length)) {
+    throw configError(source, `field "network": nat, ports, userNetwork and aliases need mode "zone" (it is "${cfg.network.mode}")`);
+  }
+  if (cfg.network?.aliases?.length && !cfg.network.userNetwork) {
+    throw configError(source, 'field "network.aliases": names on a network need a user-defined network (network.userNetwork)');
   }
   try {
     for (const p of cfg.network?.ports ?? []) parsePublish(p); // port ranges and addresses the pattern cannot check

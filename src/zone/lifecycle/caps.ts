@@ -12,7 +12,8 @@ import { daemonCall } from '../../daemon/client.js';
 import { limitsOf, validateLimits, type ResourceRequest, type ZoneLimits } from '../cgroups/limits.js';
 import { openZoneCgroup, type ZoneCgroup, type ZoneUsage } from '../cgroups/index.js';
 import type { ResourcesConfig } from '../config/types.js';
-import { Ipam } from '../network/index.js';
+import { Ipam, type BridgeConfig } from '../network/index.js';
+import { NetworkStore } from '../network/networks.js';
 import { acquireLock, type RuntimeRecord, type ZoneStore } from '../state/index.js';
 import { checkPrivileges } from './host-setup.js';
 import { growZoneDisk, type DiskGrowth } from './zone-disk.js';
@@ -146,6 +147,18 @@ export async function sampleZoneUsage(store: ZoneStore, name: string, intervalMs
   }
   const cg = await runningZoneCgroup(name, rec);
   const { usage: u, percent } = intervalMs > 0 ? await usageOver(cg, intervalMs) : { usage: await cg.usage(), percent: null };
-  const lease = await new Ipam({ stateDir: join(store.stateDir, 'network') }).get(name).catch(() => undefined);
+  const lease = await new Ipam({ stateDir: join(store.stateDir, 'network'), bridge: userBridge(store, name) }).get(name).catch(() => undefined);
   return { zone: name, memory: u.memory, cpu: { ...u.cpu, percent }, pids: u.pids, ipv4: lease?.ipv4 ?? null, ipv6: lease?.ipv6 ?? null };
+}
+
+/** The bridge of the zone's user-defined network, if it is on one (its lease is in that bridge's IPAM store). */
+function userBridge(store: ZoneStore, name: string): BridgeConfig | undefined {
+  try {
+    const net = store.loadConfig(name).network?.userNetwork;
+    if (net === undefined) return undefined;
+    const nets = new NetworkStore(join(store.stateDir, 'network'));
+    return nets.bridgeConfig(nets.need(net));
+  } catch {
+    return undefined; // no readable config: the default bridge's store is asked
+  }
 }

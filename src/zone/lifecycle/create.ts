@@ -9,7 +9,7 @@ import type { ZoneConfig } from '../config/types.js';
 import { parseZoneConfig } from '../config/validate.js';
 import { prepareZoneRootfs } from '../image/prepare.js';
 import { ImageStore } from '../image/store/images.js';
-import { checkPrivileges, leaseFor, networkMode } from './host-setup.js';
+import { bridgeOf, checkPrivileges, leaseFor, networkMode } from './host-setup.js';
 import { checkPolicy } from './plan.js';
 import { isRoot, type LifecycleOptions } from './options.js';
 import { Ipam } from '../network/index.js';
@@ -38,6 +38,7 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
   checkHostPaths(cfg, source);
   checkPolicy(cfg);
   checkPrivileges(cfg);
+  if (cfg.network?.userNetwork !== undefined) bridgeOf(opts, cfg); // refused here if the network does not exist
   return store.withLock(
     cfg.name,
     async () => {
@@ -85,10 +86,19 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
         await unmountZoneDisk(store, cfg.name).catch(() => undefined);
         releaseZoneIds(store, cfg.name);
         store.remove(cfg.name);
-        if (isRoot()) await new Ipam({ stateDir: ipamDir(store), bridge: opts.bridge }).release(cfg.name).catch(() => undefined);
+        if (isRoot()) await new Ipam({ stateDir: ipamDir(store), bridge: bridgeOfSafe(opts, cfg) }).release(cfg.name).catch(() => undefined);
         throw e;
       }
     },
     { purpose: 'create' },
   );
+}
+
+/** The bridge whose lease a failed create gives back (the default one if the network is unknown: nothing was leased there). */
+function bridgeOfSafe(opts: LifecycleOptions, cfg: ZoneConfig) {
+  try {
+    return bridgeOf(opts, cfg);
+  } catch {
+    return opts.bridge;
+  }
 }

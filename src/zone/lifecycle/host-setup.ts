@@ -8,7 +8,8 @@ import { LxzoneError } from '../../errors.js';
 import { createZoneCgroup, defaultParent, detectCgroups, hasCaps as hasLimits, limitsOf, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
 import { delegateCgroup, placeInCgroup, removeDelegatedCgroup } from '../cgroups/delegate.js';
 import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
-import { attachZone, detachZone, Ipam, parsePublish, publishPorts, type Lease } from '../network/index.js';
+import { attachZone, detachZone, Ipam, parsePublish, publishPorts, type BridgeConfig, type Lease } from '../network/index.js';
+import { NetworkStore } from '../network/networks.js';
 import { ipamDir, isRoot, type LifecycleOptions } from './options.js';
 import { unmountZoneDisk } from './zone-disk.js';
 import { removeSystemZoneFiles } from './system-zone.js';
@@ -50,16 +51,33 @@ export function checkPrivileges(cfg: ZoneConfig): void {
   }
 }
 
+/** The bridge the zone plugs into: its user-defined network's (networks.ts), else the host's default one. */
+export function bridgeOf(opts: LifecycleOptions, cfg: ZoneConfig | undefined): BridgeConfig {
+  const net = cfg?.network?.userNetwork;
+  if (net === undefined) return opts.bridge;
+  const store = new NetworkStore(ipamDir(opts.store));
+  return store.bridgeConfig(store.need(net));
+}
+
+/** The bridge of a zone by name, for cleanup and queries: the default one when its config or network is unreadable. */
+export function bridgeOfZone(opts: LifecycleOptions, name: string): BridgeConfig {
+  try {
+    return bridgeOf(opts, opts.store.loadConfig(name));
+  } catch {
+    return opts.bridge; // no config (a half-made zone) or a network removed under it: its lease, if any, is on the default bridge
+  }
+}
+
 /** The zone's address from the IPAM (allocated on first use; a static address is honoured or refused). */
 export async function leaseFor(opts: LifecycleOptions, cfg: ZoneConfig): Promise<Lease> {
-  const ipam = new Ipam({ stateDir: ipamDir(opts.store), bridge: opts.bridge });
+  const ipam = new Ipam({ stateDir: ipamDir(opts.store), bridge: bridgeOf(opts, cfg) });
   const requested = cfg.network?.address?.split('/')[0];
   return ipam.allocate(cfg.name, requested);
 }
 
 export async function currentLease(opts: LifecycleOptions, name: string): Promise<Lease | undefined> {
   if (!isRoot()) return undefined;
-  return new Ipam({ stateDir: ipamDir(opts.store), bridge: opts.bridge }).get(name).catch(() => undefined);
+  return new Ipam({ stateDir: ipamDir(opts.store), bridge: bridgeOfZone(opts, name) }).get(name).catch(() => undefined);
 }
 
 export interface HostSetup {
@@ -72,6 +90,8 @@ export interface HostSetup {
   /** A system zone's cgroup2 directory, owned by the zone's root (cgroups/delegate.ts). */
   delegated?: string;
   lease?: Lease;
+  /** The bridge of the zone's network (bridgeOf). */
+  bridge?: BridgeConfig;
   warnings: string[];
 }
 
@@ -104,6 +124,7 @@ export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig, zoneR
       setup.delegated = await delegateCgroup(cfg.name, setup.cgroup.path, zoneRootId ?? 0);
     }
     if (setup.network === 'zone') {
+      setup.bridge = bridgeOf(opts, cfg);
       setup.lease = await leaseFor(opts, cfg);
       if (cfg.network?.nat) setup.nat = true;
       if (cfg.network?.ports?.length) setup.ports = cfg.network.ports;
@@ -130,7 +151,7 @@ export async function placeZone(opts: LifecycleOptions, name: string, setup: Hos
     zoneName: name,
     pid: initPid,
     address: setup.lease,
-    bridge: opts.bridge,
+    bridge: setup.bridge ?? opts.bridge,
     nat: setup.nat === true,
     // Answers to a published port's clients leave through the gateway.
     defaultRoute: setup.nat === true || (setup.ports?.length ?? 0) > 0,
@@ -190,9 +211,10 @@ export async function cleanupHost(opts: LifecycleOptions, name: string, o: { rel
   await step('cgroup', async () => (await openZoneCgroup(name, cgroupOpts(opts)))?.destroy());
   // The lease names the address whose way out (NAT) goes with the link.
   const lease = await currentLease(opts, name);
-  await step('veth', () => detachZone(name, opts.bridge, lease?.ipv4));
+  const bridge = bridgeOfZone(opts, name);
+  await step('veth', () => detachZone(name, bridge, lease?.ipv4));
   await step('boot id', async () => removeSystemZoneFiles(opts.store.runtimeDir, name));
   await step('disk', () => unmountZoneDisk(opts.store, name));
-  if (o.release) await step('address', () => new Ipam({ stateDir: ipamDir(opts.store), bridge: opts.bridge }).release(name));
+  if (o.release) await step('address', () => new Ipam({ stateDir: ipamDir(opts.store), bridge }).release(name));
   return errors;
 }

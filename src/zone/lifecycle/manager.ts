@@ -10,6 +10,8 @@
 // time in this process) and under the zone's lock in the state directory
 // (against other processes: a CLI creating the zone, a second daemon). The
 // end of a zone is handled outside the queue (a halt waits for it inside).
+import type { NetworkConfig } from '../config/types.js';
+import { changeZoneNetworkLocked } from './network-change.js';
 import { LxzoneError } from '../../errors.js';
 import type { ResourceRequest } from '../cgroups/limits.js';
 import { bootLocked } from './boot.js';
@@ -113,6 +115,11 @@ export class ZoneManager implements ManagerState {
       this.unsupported.forget(name);
       return r;
     });
+  }
+
+  /** Put a stopped zone on another network (network-change.ts); refused while it runs. */
+  changeNetwork(name: string, network: NetworkConfig): Promise<void> {
+    return this.serial(name, 'network', () => changeZoneNetworkLocked(this, name, network));
   }
 
   // ---- update / stats --------------------------------------------------------

@@ -23,6 +23,7 @@ import type { ZoneHosting, ZoneSpec } from '../spec.js';
 import type { ZoneStore } from '../state/store.js';
 import { supervisorOptions, type SupervisedZone } from '../supervisor.js';
 import { networkMode } from './host-setup.js';
+import { NetworkStore } from '../network/networks.js';
 import { ensureZoneIds } from '../ids.js';
 import { isRoot } from './options.js';
 import { SYSTEM_ZONE_RULES, systemZoneProcess } from './system-zone.js';
@@ -107,6 +108,17 @@ function imageVolumes(cfg: ZoneConfig, prepared: PreparedRootfs, rootfsDir: stri
   return ensureVolumes(paths, prepared.layers, join(dirname(rootfsDir), 'volumes'), { idBase, count: zoneIdCount() });
 }
 
+/**
+ * A zone on a user-defined network resolves through the network's DNS
+ * server (src/daemon/dns/): its /etc/resolv.conf, read-only, names the
+ * gateway. A bind of the zone's own at /etc/resolv.conf wins.
+ */
+function networkBinds(store: ZoneStore, cfg: ZoneConfig): BindMount[] {
+  const net = cfg.network?.userNetwork;
+  if (net === undefined || networkMode(cfg) !== 'zone' || !isRoot() || cfg.binds.some((b) => b.zone === '/etc/resolv.conf')) return [];
+  return [{ host: new NetworkStore(join(store.stateDir, 'network')).ensureResolvConf(net), zone: '/etc/resolv.conf', readOnly: true, lxzoneOwn: true }];
+}
+
 /** `rootfsDir`: where an image zone's root is when not in its state directory (its mounted disk). */
 export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string): BootPlan {
   try {
@@ -146,7 +158,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       init: cfg.system ? false : cfg.init,
       ...(cfg.system ? { system: true } : {}),
       network: networkMode(cfg),
-      binds: [...volumes, ...cfg.binds],
+      binds: [...volumes, ...networkBinds(store, cfg), ...cfg.binds],
       ...(ids ? { idBase } : {}),
       tmpfs: cfg.tmpfs.map((t) => ({ target: t.path, sizeBytes: t.sizeBytes, ...(t.mode !== undefined ? { mode: t.mode } : {}) })),
       // Enforced by the zone's cgroup, which the daemon makes (host-setup.ts).
