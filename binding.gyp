@@ -14,6 +14,7 @@
         "native/supervisor/notification.cc",
         "native/supervisor/supervisor.cc",
         "native/supervisor/supervisor_thread.cc",
+        "native/supervisor/hot_server.cc",
         "native/supervisor/tracee_memory.cc",
         "native/supervisor/tracee_handles.cc",
         "native/supervisor/zone_proc.cc",

@@ -52,39 +52,52 @@ void answer_notification(int listener, const NotifSizes& sizes, uint64_t id, int
     resp->val = value;
   }
   // ENOENT: the tracee died (or was interrupted) after the call was read.
+  // EINTR: a hot server's stop signal (hot_server.h) while the lock was contended.
   while (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, resp) < 0 && errno == EINTR) {
   }
 }
 
-Served serve_notification(Zone& z, const NotifSizes& sizes, std::vector<Event>& events) {
-  alignas(struct seccomp_notif) char buf[512];
-  if (sizes.notif > sizeof buf) return Served::kGone;  // a kernel with a larger struct than any we know
-  std::memset(buf, 0, sizes.notif);                     // RECV requires a zeroed buffer
-  auto* req = reinterpret_cast<struct seccomp_notif*>(buf);
-  if (ioctl(z.listener.get(), SECCOMP_IOCTL_NOTIF_RECV, req) < 0) {
-    if (errno == ENOENT || errno == EINTR) return Served::kAnswered;  // the caller went away before we read it
-    return Served::kGone;
-  }
-  int abi = z.dispatch.abi_index(req->data.arch);
-  uint8_t id = z.dispatch.handler(abi, req->data.nr);
+RecvResult recv_notification(int listener, const NotifSizes& sizes, NotifBuffer* buf) {
+  if (sizes.notif > sizeof buf->bytes) return RecvResult::kGone;  // a kernel with a larger struct than any we know
+  std::memset(buf->bytes, 0, sizes.notif);                          // RECV requires a zeroed buffer
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, buf->bytes) == 0) return RecvResult::kReceived;
+  if (errno == EINTR) return RecvResult::kInterrupted;
+  if (errno == ENOENT) return RecvResult::kNone;  // the caller went away before we read it (or no users are left)
+  return RecvResult::kGone;
+}
+
+Served dispatch_notification(Zone& z, const NotifSizes& sizes, const struct seccomp_notif& req, std::vector<Event>& events) {
+  int abi = z.dispatch.abi_index(req.data.arch);
+  uint8_t id = z.dispatch.handler(abi, req.data.nr);
   if (abi < 0) id = kHandlerUnsupported;
   {
     std::lock_guard<std::mutex> lock(z.counters_mu);
-    z.counters.notified[{abi < 0 ? std::string("?") : z.dispatch.abi_name(abi), counter_nr(req->data.nr)}]++;
+    z.counters.notified[{abi < 0 ? std::string("?") : z.dispatch.abi_name(abi), counter_nr(req.data.nr)}]++;
   }
   Reply reply;
   if (abi < 0) {
     reply = Reply::error_of(ENOSYS);  // the filter kills foreign arches; never reached
   } else {
-    Call call{z, z.listener.get(), *req, abi, events};
+    Call call{z, z.listener.get(), req, abi, events};
     reply = handler_table()[id].fn(call);
   }
   if (reply.kind == Reply::kPending || reply.kind == Reply::kNone) return Served::kHeld;
-  if (reply.kind == Reply::kError && reply.error == ENOENT && !notification_valid(z.listener.get(), req->id))
+  if (reply.kind == Reply::kError && reply.error == ENOENT && !notification_valid(z.listener.get(), req.id))
     return Served::kAnswered;
-  answer_notification(z.listener.get(), sizes, req->id, reply.value, reply.kind == Reply::kError ? reply.error : 0,
+  answer_notification(z.listener.get(), sizes, req.id, reply.value, reply.kind == Reply::kError ? reply.error : 0,
                       reply.kind == Reply::kContinue);
   return Served::kAnswered;
+}
+
+Served serve_notification(Zone& z, const NotifSizes& sizes, std::vector<Event>& events) {
+  NotifBuffer buf;
+  switch (recv_notification(z.listener.get(), sizes, &buf)) {
+    case RecvResult::kReceived: return dispatch_notification(z, sizes, *buf.notif(), events);
+    case RecvResult::kInterrupted:
+    case RecvResult::kNone: return Served::kAnswered;
+    case RecvResult::kGone: break;
+  }
+  return Served::kGone;
 }
 
 }  // namespace lxz

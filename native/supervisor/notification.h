@@ -3,6 +3,7 @@
 // the supervisor threads (the addon) and by a keeper that serves its own
 // zone while no supervisor is attached (the shim, keeper_server.h).
 #pragma once
+#include <linux/seccomp.h>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -35,6 +36,27 @@ enum class Served {
   kHeld,      // not answered yet: a TypeScript handler owes it (js_pending), or the caller is being killed
   kGone,      // the listener is dead (no filter users left): stop watching it
 };
+
+// Room for one seccomp_notif of the kernel's size (NotifSizes::notif).
+struct NotifBuffer {
+  alignas(struct seccomp_notif) char bytes[512];
+  const struct seccomp_notif* notif() const { return reinterpret_cast<const struct seccomp_notif*>(bytes); }
+};
+
+enum class RecvResult {
+  kReceived,     // *buf holds a notification that must be answered
+  kInterrupted,  // a signal (EINTR): nothing was received
+  kNone,         // ENOENT: the caller went away first, or the listener has no users left
+  kGone,         // the listener cannot be served
+};
+
+// One SECCOMP_IOCTL_NOTIF_RECV: blocks until a notification is pending (or
+// the filter loses its last user, or a signal arrives).
+RecvResult recv_notification(int listener, const NotifSizes& sizes, NotifBuffer* buf);
+
+// Dispatches a received notification and answers it (kAnswered), or leaves
+// it to a TypeScript handler (kHeld).
+Served dispatch_notification(Zone& z, const NotifSizes& sizes, const struct seccomp_notif& req, std::vector<Event>& events);
 
 // Receives one notification from z.listener (which must be readable: RECV
 // blocks otherwise), counts it, dispatches it and answers it. Events the

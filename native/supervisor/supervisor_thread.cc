@@ -28,6 +28,18 @@ constexpr uint64_t kKindListener = 2;
 constexpr size_t kBatchMax = 256;
 constexpr uint64_t kBatchDelayMs = 20;
 constexpr int kMaxEvents = 64;
+// A zone that makes kHotCalls notifications within kHotWindowMs gets its own
+// serving thread (hot_server.h); one quiet for kQuietMs goes back to the
+// epoll loop. At most kMaxHot per supervisor thread, so threads stay bounded
+// whatever the number of zones, and so does the CPU the supervisor spends
+// for zones (a hot thread serves one zone's calls one at a time while its
+// callers wait: about one CPU at most, none of it charged to the zone);
+// other zones stay on the epoll loop, as fast as before, and a flooding
+// zone's calls no longer queue with theirs.
+constexpr uint32_t kHotCalls = 64;
+constexpr uint64_t kHotWindowMs = 1000;
+constexpr uint64_t kQuietMs = 2000;
+constexpr size_t kMaxHot = 2;
 
 uint64_t tag(uint32_t zone, uint64_t kind) { return (uint64_t{zone} << 8) | kind; }
 
@@ -153,6 +165,7 @@ void SupervisorThread::run_commands() {
         if (z.control.valid()) send_control(z.control.get(), c.type, c.a);
         break;
       case Command::kRespond: {
+        std::lock_guard<std::mutex> lock(z.serve_mu);
         auto p = z.js_pending.find(c.id);
         if (p == z.js_pending.end()) break;  // timed out already
         int listener = p->second.listener;
@@ -160,10 +173,12 @@ void SupervisorThread::run_commands() {
         answer(listener, c.id, c.value, c.error, false);
         break;
       }
-      case Command::kMemory:
+      case Command::kMemory: {
+        std::lock_guard<std::mutex> lock(z.serve_mu);
         z.options.memory_limit = c.limit;
         z.options.memory_usage_file = c.text;
         break;
+      }
       case Command::kDetach:
         remove_zone(c.zone);
         break;
@@ -177,6 +192,7 @@ void SupervisorThread::remove_zone(uint32_t id) {
   auto it = zones_.find(id);
   if (it == zones_.end()) return;
   Zone& z = *it->second;
+  stop_hot(id, false);  // first: nothing serves the zone from here on but this thread
   // Answer what JS still owes before the listener goes.
   for (auto& [call_id, pending] : z.js_pending) answer(pending.listener, call_id, 0, ENOSYS, false);
   if (z.control.valid()) epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.control.get(), nullptr);
@@ -210,11 +226,15 @@ void SupervisorThread::on_control(Zone& z) {
   e.b = msg.header.b;
   e.text = msg.text;
   switch (msg.header.type) {
-    case ControlType::kCreated:
+    case ControlType::kCreated: {
+      std::lock_guard<std::mutex> lock(z.serve_mu);
       z.init_pid = msg.header.a;
       e.type = EventType::kCreated;
       break;
+    }
     case ControlType::kReady: {
+      if (msg.fd >= 0 && hot_.count(z.id)) stop_hot(z.id, false);  // a re-sent listener replaces the one served
+      std::lock_guard<std::mutex> lock(z.serve_mu);
       if (msg.fd < 0) return;
       z.init_pid = msg.header.a;  // also after a re-attach, where no kCreated came
       z.listener.reset(msg.fd);
@@ -255,6 +275,7 @@ void SupervisorThread::on_notification(Zone& z) {
     z.listener.reset();
     return;
   }
+  count_for_promotion(z);
   if (s == Served::kHeld) {
     flush(true);
     return;
@@ -263,9 +284,94 @@ void SupervisorThread::on_notification(Zone& z) {
   flush(false);
 }
 
+void SupervisorThread::count_for_promotion(Zone& z) {
+  uint64_t now = monotonic_ms();
+  if (now - z.window_ms > kHotWindowMs) {
+    z.window_ms = now;
+    z.window_calls = 0;
+  }
+  if (++z.window_calls >= kHotCalls && hot_.size() < kMaxHot && z.listener.valid()) promote(z);
+}
+
+void SupervisorThread::promote(Zone& z) {
+  // Out of the epoll set first: from here on only the hot server RECVs.
+  epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, z.listener.get(), nullptr);
+  Hot& h = hot_[z.id];
+  h.changed_ms = monotonic_ms();
+  h.server = std::make_unique<HotServer>(z, sizes_, [this](std::vector<Event>&& events, bool now) {
+    bool wake;
+    {
+      std::lock_guard<std::mutex> lock(hot_mu_);
+      wake = hot_events_.empty() || (now && !hot_now_);
+      for (Event& e : events) hot_events_.push_back(std::move(e));
+      hot_now_ |= now;
+    }
+    // Once per batch, not per event: the loop takes them all when it wakes.
+    uint64_t one = 1;
+    if (wake) (void)!write(wake_.get(), &one, sizeof one);
+  });
+}
+
+// Ends a zone's hot server; `rewatch`: serve the zone from the epoll loop again.
+void SupervisorThread::stop_hot(uint32_t id, bool rewatch) {
+  auto it = hot_.find(id);
+  if (it == hot_.end()) return;
+  it->second.server->stop();
+  bool gone = it->second.server->gone();
+  hot_.erase(it);
+  take_hot_events();  // what it made before it ended
+  auto z = zones_.find(id);
+  if (z == zones_.end() || !z->second->listener.valid()) return;
+  Zone& zone = *z->second;
+  zone.window_ms = 0;
+  zone.window_calls = 0;
+  if (gone) {
+    // Every process of the zone is gone: as a hang-up seen by epoll.
+    forget_tracees_of(zone.listener.get());
+    zone.listener.reset();
+  } else if (rewatch) {
+    struct epoll_event ev = {};
+    ev.events = EPOLLIN;
+    ev.data.u64 = tag(id, kKindListener);
+    epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, zone.listener.get(), &ev);
+  }
+}
+
+// Each round: hot servers whose zone is gone end; quiet ones go back to epoll.
+void SupervisorThread::check_hot() {
+  if (hot_.empty()) return;
+  uint64_t now = monotonic_ms();
+  std::vector<std::pair<uint32_t, bool>> done;
+  for (auto& [id, h] : hot_) {
+    uint64_t served = h.server->served();
+    if (served != h.served) {
+      h.served = served;
+      h.changed_ms = now;
+    }
+    if (h.server->gone()) done.push_back({id, false});
+    else if (now - h.changed_ms > kQuietMs) done.push_back({id, true});
+  }
+  for (auto [id, rewatch] : done) stop_hot(id, rewatch);
+}
+
+void SupervisorThread::take_hot_events() {
+  bool now;
+  {
+    std::lock_guard<std::mutex> lock(hot_mu_);
+    if (hot_events_.empty() && !hot_now_) return;
+    for (Event& e : hot_events_) batch_.push_back(std::move(e));
+    hot_events_.clear();
+    now = hot_now_;
+    hot_now_ = false;
+  }
+  if (!batch_.empty() && batch_started_ms_ == 0) batch_started_ms_ = monotonic_ms();
+  flush(now);
+}
+
 void SupervisorThread::expire_js_calls() {
   uint64_t now = monotonic_ms();
   for (auto& [zid, zone] : zones_) {
+    std::lock_guard<std::mutex> lock(zone->serve_mu);
     for (auto it = zone->js_pending.begin(); it != zone->js_pending.end();) {
       if (it->second.deadline_ms > now) {
         ++it;
@@ -324,9 +430,12 @@ void SupervisorThread::loop() {
       }
     }
     run_commands();
+    take_hot_events();
+    check_hot();
     expire_js_calls();
     flush(false);
   }
+  while (!hot_.empty()) stop_hot(hot_.begin()->first, false);
   flush(true);
 }
 

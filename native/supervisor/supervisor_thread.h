@@ -17,6 +17,7 @@
 #include "../common/fd.h"
 #include "../common/protocol.h"
 #include "events.h"
+#include "hot_server.h"
 #include "notification.h"
 #include "zone.h"
 
@@ -65,6 +66,12 @@ class SupervisorThread {
   void remove_zone(uint32_t id);
   void flush(bool force);
   void post(Command c);
+  // Hot zones (hot_server.h): promoted when busy, demoted when quiet.
+  void count_for_promotion(Zone& z);
+  void promote(Zone& z);
+  void stop_hot(uint32_t id, bool rewatch);
+  void check_hot();
+  void take_hot_events();
 
   EventSink sink_;
   Fd epoll_;
@@ -77,6 +84,17 @@ class SupervisorThread {
 
   std::mutex zones_mu_;  // guards the map itself (the JS thread reads counters)
   std::map<uint32_t, std::unique_ptr<Zone>> zones_;
+
+  struct Hot {
+    std::unique_ptr<HotServer> server;
+    uint64_t served = 0;      // served() when last looked at
+    uint64_t changed_ms = 0;  // when it last changed
+  };
+  std::map<uint32_t, Hot> hot_;
+  // Events from hot servers, taken into batch_ by this thread.
+  std::mutex hot_mu_;
+  std::vector<Event> hot_events_;
+  bool hot_now_ = false;
 
   std::vector<Event> batch_;
   uint64_t batch_started_ms_ = 0;

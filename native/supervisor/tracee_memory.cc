@@ -33,7 +33,11 @@ int open_tracee_proc(int listener, uint64_t id, pid_t pid, const char* name, int
 }
 
 bool notification_valid(int listener, uint64_t id) {
-  return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+  // EINTR: a hot server's stop signal (hot_server.h) while the lock was contended; not an answer.
+  int r;
+  while ((r = ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id)) < 0 && errno == EINTR) {
+  }
+  return r == 0;
 }
 
 // Through process_vm_writev, not /proc/PID/mem: the mem file writes with
@@ -73,32 +77,37 @@ int read_tracee(int listener, uint64_t id, pid_t pid, uint64_t addr, void* data,
   return n >= 0 && static_cast<size_t>(n) == len ? 0 : EFAULT;
 }
 
+// One process_vm_readv, no file opened (issue 18: /proc/PID/mem was opened
+// per call): the bytes up to `max`, one remote iovec per page, so a page the
+// tracee cannot read ends the read there (a partial read) and the pages
+// before it still count, as the kernel's strncpy_from_user reads them. Page
+// protections are honoured as there, too: a PROT_NONE string is EFAULT, where
+// /proc/PID/mem (FOLL_FORCE) read it. By pid, so checked after: if the call
+// is still pending, the tracee was alive after the read and its pid its own.
 int read_tracee_string(int listener, uint64_t id, pid_t pid, uint64_t addr, size_t max, std::string* out) {
   out->clear();
   if (max > kMaxTraceeString) max = kMaxTraceeString;
-  Fd mem;
-  if (int err = open_for_tracee(listener, id, pid, "mem", O_RDONLY, &mem)) return err;
-  char buf[256];
-  while (out->size() < max) {
-    uint64_t at = addr + out->size();
-    if (at > static_cast<uint64_t>(LLONG_MAX)) break;
-    // Never cross a page boundary in one read: the next page may be unmapped.
-    size_t room = 4096 - (at & 4095);
-    size_t chunk = std::min({sizeof buf, room, max - out->size()});
-    ssize_t n = pread(mem.get(), buf, chunk, static_cast<off_t>(at));
-    if (n <= 0) {
-      if (out->empty()) return EFAULT;
-      break;
-    }
-    const char* nul = static_cast<const char*>(std::memchr(buf, 0, static_cast<size_t>(n)));
-    if (nul) {
-      out->append(buf, static_cast<size_t>(nul - buf));
-      break;
-    }
-    out->append(buf, static_cast<size_t>(n));
+  if (max == 0) return notification_valid(listener, id) ? 0 : ENOENT;
+  if (addr > static_cast<uint64_t>(LLONG_MAX) - max) max = static_cast<size_t>(static_cast<uint64_t>(LLONG_MAX) - addr);
+  if (max == 0) return EFAULT;
+  char buf[kMaxTraceeString];
+  constexpr size_t kPages = kMaxTraceeString / 4096 + 1;
+  struct iovec remote[kPages];
+  size_t n = 0, planned = 0;
+  while (planned < max && n < kPages) {
+    uint64_t at = addr + planned;
+    size_t chunk = std::min<size_t>(4096 - (at & 4095), max - planned);
+    remote[n++] = {reinterpret_cast<void*>(static_cast<uintptr_t>(at)), chunk};
+    planned += chunk;
   }
+  struct iovec local = {buf, planned};
+  ssize_t got = process_vm_readv(pid, &local, 1, remote, n, 0);
   // What we read is used only if the call is still pending now.
-  return notification_valid(listener, id) ? 0 : ENOENT;
+  if (!notification_valid(listener, id)) return ENOENT;
+  if (got <= 0) return EFAULT;
+  const char* nul = static_cast<const char*>(std::memchr(buf, 0, static_cast<size_t>(got)));
+  out->assign(buf, nul ? static_cast<size_t>(nul - buf) : static_cast<size_t>(got));
+  return 0;
 }
 
 std::string read_proc_file(int listener, uint64_t id, pid_t pid, const char* name, size_t max) {

@@ -1,10 +1,10 @@
-// Reading a notified process's memory through /proc/PID/mem (the file is
-// opened first and the notification checked after, so the fd is the
-// tracee's, never a process that reused its pid; every read is checked again
-// before its content is acted on), and writing it with process_vm_writev,
-// which honours page protections as the kernel's copy_to_user does, right
-// after the tracee was proven alive. Lengths are ours, never the tracee's
-// beyond a fixed bound.
+// Reading a notified process's memory with process_vm_readv (by pid: the
+// notification is checked after every read, so what was read is acted on only
+// if the tracee was alive after it, never a process that reused its pid), and
+// writing it with process_vm_writev right after the tracee was proven alive.
+// Both honour page protections as the kernel's copy_from_user and
+// copy_to_user do. No file is opened per call (issue 18). Lengths are ours,
+// never the tracee's beyond a fixed bound.
 #pragma once
 #include <sys/types.h>
 #include <cstddef>

@@ -60,7 +60,14 @@ struct Zone {
   // zone's profile does not route those calls to us or the launcher has it.
   bool uname26_possible = true;
   std::map<uint64_t, PendingJsCall> js_pending;
+  // Notifications in the current promotion window (supervisor_thread.cc).
+  uint64_t window_ms = 0;
+  uint32_t window_calls = 0;
   LoopState loops;  // the zone's /dev/loop* (handlers/loop.cc)
+  // Held while a notification is dispatched, and by the supervisor thread
+  // whenever it touches what handlers use (js_pending, options, init_pid):
+  // a hot zone is served by its own thread (hot_server.h).
+  std::mutex serve_mu;
   std::mutex counters_mu;  // counters are read from the JS thread
   ZoneCounters counters;
 };
