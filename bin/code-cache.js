@@ -8,12 +8,12 @@
 // rejected, at exit, renamed into place) only into a directory owned by this
 // user that no one else may write. V8 rejects a cache made for other source
 // or another V8 (cachedDataRejected); it is then rewritten.
-import { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { createRequire, Module } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { debuglog } from 'node:util';
-import { Script } from 'node:vm';
+'use strict';
+const { closeSync, fstatSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { createRequire, Module } = require('node:module');
+const { dirname } = require('node:path');
+const { debuglog } = require('node:util');
+const { Script } = require('node:vm');
 
 // NODE_DEBUG=module names what was loaded, as Node's own loader does.
 const debug = debuglog('module');
@@ -49,8 +49,8 @@ function writeCache(script, path) {
   }
 }
 
-export function loadCommonJs(url) {
-  const file = fileURLToPath(url);
+// `file`: an absolute path.
+function loadCommonJs(file) {
   const cachePath = `${file}.v8cache`;
   const cachedData = readCache(cachePath);
   const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file, cachedData });
@@ -63,3 +63,5 @@ export function loadCommonJs(url) {
   module.loaded = true;
   return module.exports;
 }
+
+module.exports = { loadCommonJs };

@@ -7,14 +7,18 @@
 // has run (no bundle), the CLI as compiled (dist/cli/) is used.
 //
 // A bundle is compiled with V8's code cache (bin/code-cache.js): half of
-// what loading it cost was compiling it, on every call (issue 18).
-import { readFileSync } from 'node:fs';
-import { loadCommonJs } from './code-cache.js';
+// what loading it cost was compiling it, on every call (issue 18). This file
+// is CommonJS (bin/package.json): an ES module entry has Node set up its ESM
+// loader before the first line runs, ~6 ms of every call.
+'use strict';
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { loadCommonJs } = require('./code-cache.js');
 
 function bundled() {
   let verbs;
   try {
-    verbs = JSON.parse(readFileSync(new URL('../dist/cli-bundle/verbs.json', import.meta.url), 'utf8'));
+    verbs = JSON.parse(readFileSync(join(__dirname, '..', 'dist', 'cli-bundle', 'verbs.json'), 'utf8'));
   } catch (err) {
     // No bundle: tsc's output is the CLI.
     if (err && err.code === 'ENOENT') return undefined;
@@ -22,7 +26,7 @@ function bundled() {
   }
   const first = process.argv[2];
   const file = first !== undefined && Object.hasOwn(verbs, first) ? verbs[first] : 'all.cjs';
-  return loadCommonJs(new URL(`../dist/cli-bundle/${file}`, import.meta.url));
+  return loadCommonJs(join(__dirname, '..', 'dist', 'cli-bundle', file));
 }
 
 Promise.resolve()

@@ -1,7 +1,7 @@
 // Zone resource caps through cgroups, v2 or v1 chosen at runtime from what the
 // host mounts. See docs/parts/network-cgroups.md.
-import { readFileSync } from 'node:fs';
-import { rmdir } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: a getter that loads it when first used, not on every CLI start (issue 18).
+import { promises as fsp, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
 import { checkZoneName } from '../network/addressing.js';
@@ -115,7 +115,7 @@ export async function pruneCgroupParent(parent: string, opts: { host?: CgroupHos
   for (const root of roots) {
     for (let rel = parent; rel !== '/' && rel !== '.' && rel !== ''; rel = dirname(rel)) {
       try {
-        await rmdir(join(root, rel));
+        await fsp.rmdir(join(root, rel));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') break;
       }

@@ -20,7 +20,8 @@
 // is not translated or forwarded (that would need NAT66 and host-wide IPv6
 // forwarding, which turns off router advertisements on the host's own
 // interfaces).
-import { readFile, writeFile } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: a getter that loads it when first used, not on every CLI start (issue 18).
+import { promises as fsp } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { LxzoneError } from '../../errors.js';
 import { resolveBridge, type BridgeConfig, type ResolvedBridge } from './addressing.js';
@@ -44,7 +45,7 @@ const gone = (err: unknown) => /No such file or directory|does not exist|cannot 
 export async function ensureOutboundTable(br: ResolvedBridge): Promise<void> {
   const t = outboundTable(br.name);
   const dev = JSON.stringify(br.name);
-  const forwardWasOff = (await readFile(FORWARD, 'utf8')).trim() === '0';
+  const forwardWasOff = (await fsp.readFile(FORWARD, 'utf8')).trim() === '0';
   const script = [
     `create table ip ${t} { comment "${forwardWasOff ? FORWARD_WAS_OFF : FORWARD_WAS_ON}"; }`,
     `table ip ${t} {`,
@@ -87,7 +88,7 @@ export async function ensureOutboundTable(br: ResolvedBridge): Promise<void> {
 
 /** Turn IPv4 forwarding on (host-wide): zones allowed out and published ports need it. */
 export async function enableForwarding(): Promise<void> {
-  if ((await readFile(FORWARD, 'utf8')).trim() !== '1') await writeFile(FORWARD, '1');
+  if ((await fsp.readFile(FORWARD, 'utf8')).trim() !== '1') await fsp.writeFile(FORWARD, '1');
 }
 
 function checkAddress(ipv4: string): void {
@@ -151,7 +152,7 @@ export async function removeOutboundTable(cfg: BridgeConfig = {}): Promise<boole
   }
   if (forwardWasOff) {
     const { stdout } = await run('nft', ['list', 'tables']);
-    if (!/\btable ip lxzone_/.test(stdout)) await writeFile(FORWARD, '0');
+    if (!/\btable ip lxzone_/.test(stdout)) await fsp.writeFile(FORWARD, '0');
   }
   return true;
 }

@@ -17,7 +17,8 @@ import { createServer } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
+// fs.promises, not node:fs/promises: a getter that loads it when first used, not on every CLI start (issue 18).
+import { promises as fsp } from 'node:fs';
 import { LxzoneError } from '../../errors.js';
 import { run } from './exec.js';
 import { withLock } from './lock.js';
@@ -156,7 +157,7 @@ export async function publishPorts(o: PublishOptions): Promise<void> {
     });
   });
   // The host's own connections to 127.0.0.1:PORT leave through the bridge with a loopback source (masqueraded by outbound.ts).
-  await writeFile(`/proc/sys/net/ipv4/conf/${o.bridge}/route_localnet`, '1').catch(() => {});
+  await fsp.writeFile(`/proc/sys/net/ipv4/conf/${o.bridge}/route_localnet`, '1').catch(() => {});
   await enableForwarding();
 }
 
