@@ -69,9 +69,9 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   /** mknod(path, S_IFCHR, 0/0): an overlayfs whiteout (the image store's shared layers). */
   overlayWhiteout(path: string): void;
-  /** lsetxattr(dir, "trusted.overlay.opaque", "y"): an opaque overlayfs directory. */
-  overlayOpaque(path: string): void;
-  /** lgetxattr(dir, "trusted.overlay.opaque") is "y": the directory hides what lower layers hold there. */
+  /** lsetxattr(dir, "trusted.overlay.opaque", "y") (`user`: "user.overlay.opaque", for a `userxattr` overlay): an opaque overlayfs directory. */
+  overlayOpaque(path: string, user?: boolean): void;
+  /** lgetxattr(dir, "trusted.overlay.opaque" or "user.overlay.opaque") is "y": the directory hides what lower layers hold there. */
   overlayIsOpaque(path: string): boolean;
   /** A host pseudo-terminal pair [master, slave], close-on-exec, with this window size. */
   openPty(cols: number, rows: number): [number, number];

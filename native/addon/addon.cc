@@ -358,27 +358,36 @@ Napi::Value OverlayWhiteout(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// overlayOpaque(dir, user): with `user`, the user.overlay.opaque xattr that
+// an overlay mounted with `userxattr` reads (a rootless user's store: the
+// trusted.* namespace is root's).
 Napi::Value OverlayOpaque(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  if (lsetxattr(path.c_str(), "trusted.overlay.opaque", "y", 1, 0) < 0)
-    errno_error(env, errno, "setxattr trusted.overlay.opaque", path).ThrowAsJavaScriptException();
+  const bool user = info.Length() > 1 && info[1].IsBoolean() && info[1].As<Napi::Boolean>().Value();
+  const char* name = user ? "user.overlay.opaque" : "trusted.overlay.opaque";
+  if (lsetxattr(path.c_str(), name, "y", 1, 0) < 0)
+    errno_error(env, errno, std::string("setxattr ") + name, path).ThrowAsJavaScriptException();
   return env.Undefined();
 }
 
 // overlayIsOpaque(dir): whether the directory carries that xattr (a volume
 // seeded from the layers must not copy what an opaque directory hides).
+// Either namespace: root's store marks trusted.*, a rootless user's user.*.
 Napi::Value OverlayIsOpaque(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = info[0].As<Napi::String>().Utf8Value();
-  char v[2] = {0, 0};
-  ssize_t n = lgetxattr(path.c_str(), "trusted.overlay.opaque", v, sizeof v);
-  if (n < 0) {
-    if (errno == ENODATA || errno == ENOTSUP) return Napi::Boolean::New(env, false);
-    errno_error(env, errno, "getxattr trusted.overlay.opaque", path).ThrowAsJavaScriptException();
-    return env.Undefined();
+  for (const char* name : {"trusted.overlay.opaque", "user.overlay.opaque"}) {
+    char v[2] = {0, 0};
+    ssize_t n = lgetxattr(path.c_str(), name, v, sizeof v);
+    if (n < 0) {
+      if (errno == ENODATA || errno == ENOTSUP || errno == EPERM) continue;
+      errno_error(env, errno, std::string("getxattr ") + name, path).ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+    if (n == 1 && v[0] == 'y') return Napi::Boolean::New(env, true);
   }
-  return Napi::Boolean::New(env, n == 1 && v[0] == 'y');
+  return Napi::Boolean::New(env, false);
 }
 
 // openPty(cols, rows) -> [master, slave]: a host pseudo-terminal pair, both

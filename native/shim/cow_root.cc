@@ -75,9 +75,12 @@ Status attach_lower(const ShimConfig& c, const std::string& host_root) {
 // An image's layers (the image store's, shared by every zone of the image),
 // each reached with no symlink on the way, cloned, id-mapped onto the zone's
 // ids like the host's root above, read-only, attached at kLower-N.
+// Rootless, the layers are the caller's own store's (every file the
+// caller's, who is the zone's root): no id mapping (an unprivileged user
+// cannot id-map the host's filesystem, and needs none), still read-only.
 Status attach_layers(const ShimConfig& c, const std::string& host_root) {
   int userns = -1;
-  LXZ_TRY(idmap_userns(host_root + "/proc", zone_id_map(c), zone_id_map(c), &userns));
+  if (!c.rootless) LXZ_TRY(idmap_userns(host_root + "/proc", zone_id_map(c), zone_id_map(c), &userns));
   Status s;
   for (size_t i = 0; s.ok() && i < c.root_cow_layers.size(); i++) {
     const std::string& layer = c.root_cow_layers[i];
@@ -97,15 +100,18 @@ Status attach_layers(const ShimConfig& c, const std::string& host_root) {
       break;
     }
     struct mount_attr attr = {};
-    attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    attr.userns_fd = static_cast<uint64_t>(userns);
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (userns >= 0) {
+      attr.attr_set |= MOUNT_ATTR_IDMAP;
+      attr.userns_fd = static_cast<uint64_t>(userns);
+    }
     std::string at = std::string(kLower) + "-" + std::to_string(i);
     if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) s = sys_error("id-map image layer " + layer);
     if (s.ok()) s = make_dir(at, 0755);
     if (s.ok() && syscall(SYS_move_mount, tree, "", AT_FDCWD, at.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0) s = sys_error("attach image layer " + layer);
     close(tree);
   }
-  close(userns);
+  if (userns >= 0) close(userns);
   return s;
 }
 
@@ -148,8 +154,8 @@ Status attach_upper(const ShimConfig& c, const std::string& host_root) {
     LXZ_TRY(make_dir(std::string(kUpper) + "/work", 0700));
   }
   // The merged root takes the upper root's owner: the zone's root, as the
-  // host's root owns "/" natively.
-  if (chown((std::string(kUpper) + "/upper").c_str(), c.id_base, c.id_base) < 0) return sys_error("chown the upper layer");
+  // host's root owns "/" natively (rootless: made by the zone's root already).
+  if (!c.rootless && chown((std::string(kUpper) + "/upper").c_str(), c.id_base, c.id_base) < 0) return sys_error("chown the upper layer");
   return {};
 }
 
@@ -222,6 +228,10 @@ Status mount_cow_root(const ShimConfig& c, const std::string& host_root, const s
   }
   LXZ_TRY(attach_upper(c, host_root));
   std::string data = "lowerdir=" + lower + ",upperdir=" + kUpper + "/upper,workdir=" + kUpper + "/work";
+  // Rootless: overlayfs inside the zone's user namespace reads and writes its
+  // whiteout and opaque markers as user.overlay.* (trusted.* is host root's);
+  // the rootless store marks its layers that way (src/zone/image/store/layers.ts).
+  if (c.rootless) data += ",userxattr";
   if (mount("overlay", root.c_str(), "overlay", MS_NOSUID | MS_NODEV, data.c_str()) < 0)
     return sys_error(image ? "mount the image's layers (overlay)" : "mount the copy-on-write root (overlay)");
   return image ? Status{} : bind_host_submounts(host_root, root);

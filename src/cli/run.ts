@@ -95,6 +95,8 @@ async function imageForRun(flags: RunFlags): Promise<{ image: ZoneImage; release
   } finally {
     progress.stop();
   }
+  // Unless -u says who: a rootless zone runs the image's process as its root (said).
+  if (flags.user === undefined) for (const w of image.warnings) process.stderr.write(`lxzone: warning: ${w}\n`);
   return { image, release: await store.useForRun(image.record.digest, `image ${flags.image}`) };
 }
 

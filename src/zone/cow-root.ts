@@ -38,6 +38,6 @@ export function cowMasks(): string[] {
 export function checkRootCow(opts: { rootfs?: string; rootCow?: RootCow }, rootless: boolean): void {
   if (!opts.rootCow) return;
   if (opts.rootfs !== undefined) throw new LxzoneError('--root cow is for the host\'s root; it excludes --rootfs', { exitCode: 2, code: 'EINVAL' });
-  if (rootless && opts.rootCow.layers) throw new LxzoneError('--image needs root (the image\'s shared layers are id-mapped onto the zone\'s ids)', { exitCode: 125, code: 'EPERM' });
-  if (rootless) throw new LxzoneError('--root cow needs root (an id-mapped overlay of the host\'s root)', { exitCode: 125, code: 'EPERM' });
+  // Rootless, an image's layers are the caller's own store's (no id mapping needed); the host's root is not.
+  if (rootless && !opts.rootCow.layers) throw new LxzoneError('--root cow needs root (an id-mapped overlay of the host\'s root)', { exitCode: 125, code: 'EPERM' });
 }

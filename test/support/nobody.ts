@@ -43,9 +43,14 @@ export function nobodysRoot(): string {
  * sees it.
  */
 export function spawnNodeAsNobody(args: (root: string) => string[], opts: SpawnOptions = {}): ChildProcess {
+  return spawnNodeAs({ uid: NOBODY, gid: NOBODY }, args, opts);
+}
+
+/** spawnNodeAsNobody as another unprivileged user (a host-user.ts one): the same reach to the checkout. */
+export function spawnNodeAs(user: { uid: number; gid: number }, args: (root: string) => string[], opts: SpawnOptions = {}): ChildProcess {
   const root = nobodysRoot();
   const node = [process.execPath, '--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), ...args(root)];
-  const setpriv = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--', ...node];
+  const setpriv = ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', ...node];
   if (root === repoRoot) return spawn(setpriv[0]!, setpriv.slice(1), opts);
   // unshare: a private mount namespace, where the shell binds the checkout
   // ($0) at the mount point ($1), then becomes nobody's node.
@@ -58,8 +63,17 @@ export function runNodeAsNobody(
   args: (root: string) => string[],
   opts: SpawnOptions = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNodeAs({ uid: NOBODY, gid: NOBODY }, args, opts);
+}
+
+/** spawnNodeAs, collected: exit code, stdout, stderr. */
+export function runNodeAs(
+  user: { uid: number; gid: number },
+  args: (root: string) => string[],
+  opts: SpawnOptions = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawnNodeAsNobody(args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnNodeAs(user, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d) => (stdout += d));

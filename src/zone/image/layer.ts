@@ -49,9 +49,12 @@ export interface LayerOptions {
    * 'apply' (default): whiteouts delete what lower layers left in `root`.
    * 'overlay': `root` holds this layer alone (a shared layer of the image
    * store); whiteouts become overlayfs's own (a 0/0 character device, an
-   * opaque directory), for the overlay mount to apply. Needs root.
+   * opaque directory: trusted.overlay.opaque, which needs root).
+   * 'overlay-user': the same with user.overlay.opaque, as an overlay
+   * mounted with `userxattr` reads it (a rootless user's store; a 0/0
+   * whiteout device needs no privilege since Linux 5.8).
    */
-  whiteouts?: 'apply' | 'overlay';
+  whiteouts?: 'apply' | 'overlay' | 'overlay-user';
 }
 
 /** Which whiteouts a layer carries, from a first listing pass. */
@@ -132,7 +135,7 @@ function makeSymlink(root: string, rel: string, target: string, owner: Owner | u
  */
 export function applyLayer(file: string, root: string, opts: LayerOptions): void {
   const whiteouts = listWhiteouts(file, opts.budget.fork());
-  if (opts.whiteouts !== 'overlay') applyWhiteouts(root, whiteouts);
+  if (opts.whiteouts === undefined || opts.whiteouts === 'apply') applyWhiteouts(root, whiteouts);
   let refused: Error | undefined;
   tar.x({
     file,
@@ -198,13 +201,13 @@ export function applyLayer(file: string, root: string, opts: LayerOptions): void
     },
   });
   if (refused) throw refused;
-  if (opts.whiteouts === 'overlay') markOverlayWhiteouts(root, whiteouts);
+  if (opts.whiteouts === 'overlay' || opts.whiteouts === 'overlay-user') markOverlayWhiteouts(root, whiteouts, opts.whiteouts === 'overlay-user');
 }
 
 // OCI: a whiteout hides only what lower layers hold; an entry of the same
 // layer at that path stays (image-spec layer.md, "Whiteouts"). Parents are
 // created as real directories (never through a symlink of this layer).
-function markOverlayWhiteouts(root: string, w: Whiteouts): void {
+function markOverlayWhiteouts(root: string, w: Whiteouts, userXattr: boolean): void {
   const addon = native();
   for (const dir of w.opaque) {
     const entry = `${dir === '' ? '' : `${dir}/`}.wh..wh..opq`;
@@ -213,7 +216,7 @@ function markOverlayWhiteouts(root: string, w: Whiteouts): void {
     const st = lstatSync(abs, { throwIfNoEntry: false });
     if (!st) mkdirSync(abs, { mode: 0o755 });
     else if (!st.isDirectory()) throw new EntryError(entry, `${dir} is not a directory`);
-    addon.overlayOpaque(abs);
+    addon.overlayOpaque(abs, userXattr);
   }
   for (const rel of w.remove) {
     ensureRealParents(root, rel, rel);

@@ -19,7 +19,7 @@ import type { ImageConfig } from './manifests.js';
 import { unpackImage, type ImageFormat } from './unpack.js';
 import type { ZoneFileReader } from '../config/user.js';
 import { ImageStore } from './store/images.js';
-import { layeredReader } from './store/zone-image.js';
+import { layeredReader, rootlessImageConfig } from './store/zone-image.js';
 
 export interface PreparedRootfs {
   /** Host directory of the zone's root; undefined for the host's own root. */
@@ -56,7 +56,8 @@ export function prepareZoneRootfs(
     const rec = images.record(r.digest);
     if (!rec) throw new LxzoneError(`image ${r.ref} (${r.digest}) is not in the image store any more: pull it again`, { code: 'ENOENT', where: 'rootfs.digest' });
     const layers = rec.layers.map((l, i) => images.layers.unpack(l.digest, `image ${r.ref}: layer ${i}`).dir);
-    return { layers, readFile: layeredReader(layers), image: rec.image, warnings: [] };
+    const { config, warnings } = rootlessImageConfig(rec.image, `image ${r.ref}`);
+    return { layers, readFile: layeredReader(layers), image: config, warnings };
   }
   if (r.type === 'dir') {
     const st = checkHostPath(r.path, cfg.name, 'rootfs.path');

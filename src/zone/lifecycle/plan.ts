@@ -4,6 +4,7 @@
 // changed since create), the process (image defaults merged), the user
 // resolved in the zone's own /etc/passwd, the extra rules validated, and the
 // supervisor's attach options for a later re-attach.
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
 import { compilePolicy } from '../../policy/compile.js';
@@ -92,9 +93,16 @@ export function checkPolicy(cfg: ZoneConfig): SyscallRules[] {
 }
 
 /** A copy-on-write zone's layers are on its disk, which only root can mount. */
-function cowDir(cfg: ZoneConfig, rootfsDir: string | undefined): string {
-  if (!rootfsDir) throw new LxzoneError(`zone ${cfg.name}: a copy-on-write root needs root (its layers live on a disk image of the zone's)`, { code: 'EPERM' });
-  return rootfsDir;
+function cowDir(store: ZoneStore, cfg: ZoneConfig, rootfsDir: string | undefined): string {
+  if (rootfsDir) return rootfsDir;
+  // Rootless (no loop-mounted disk without root): an image store zone's
+  // upper layer is in the zone's state directory, the user's own.
+  if (!isRoot() && cfg.rootfs.type === 'store') {
+    const dir = join(store.paths(cfg.name).zoneDir, 'cow');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+  throw new LxzoneError(`zone ${cfg.name}: a copy-on-write root needs root (its layers live on a disk image of the zone's)`, { code: 'EPERM' });
 }
 
 /**
@@ -145,8 +153,8 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       // An image's unpacked copy belongs to the zone (its ids are shifted to the zone's);
       // a host directory or the host's root stays read-only.
       rootfsWritable: cfg.rootfs.type === 'image',
-      ...(cfg.rootfs.type === 'host' && cfg.rootfs.copyOnWrite ? { rootCow: { dir: cowDir(cfg, rootfsDir) } } : {}),
-      ...(prepared.layers ? { rootCow: { dir: cowDir(cfg, rootfsDir), layers: prepared.layers } } : {}),
+      ...(cfg.rootfs.type === 'host' && cfg.rootfs.copyOnWrite ? { rootCow: { dir: cowDir(store, cfg, rootfsDir) } } : {}),
+      ...(prepared.layers ? { rootCow: { dir: cowDir(store, cfg, rootfsDir), layers: prepared.layers } } : {}),
       hostname: cfg.hostname,
       ...(cfg.kernelVersion !== undefined ? { kernelVersion: cfg.kernelVersion } : {}),
       profile: cfg.profile,

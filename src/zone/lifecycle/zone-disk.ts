@@ -52,7 +52,7 @@ export function zoneDisk(store: ZoneStore, cfg: ZoneConfig): ZoneDisk | undefine
 /** What a rootless image zone with a disk cap is told: the cap holds for its scratch space only. */
 export function zoneDiskWarnings(cfg: ZoneConfig): string[] {
   const bytes = cfg.resources?.diskBytes;
-  if (isRoot() || cfg.rootfs.type !== 'image' || bytes === undefined || bytes === 0) return [];
+  if (isRoot() || (cfg.rootfs.type !== 'image' && cfg.rootfs.type !== 'store') || bytes === undefined || bytes === 0) return [];
   return ['resources.diskBytes caps /tmp and /run only: the root of a rootless image zone is not on a disk image (a loop mount needs root)'];
 }
 

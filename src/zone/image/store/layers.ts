@@ -6,6 +6,12 @@
 // (native/shim/cow_root.cc), so one copy serves zones of different ranges.
 // The store is 0700 root's, so no host user reaches these files.
 //
+// A rootless user's store (under their own state directory, 0700 theirs)
+// unpacks the same way with every file the user's (a rootless zone has one
+// id, its root, which is the user) and opaque directories marked
+// user.overlay.opaque: the shim mounts the overlay with `userxattr` inside
+// the zone's user namespace, the layers read-only and never id-mapped.
+//
 // Every defence of a whole-image unpack holds per layer (layer.ts: names,
 // symlinks, hardlinks, devices, setuid, budget); the layer is unpacked into
 // a temp directory and renamed into place when whole, so a present layer
@@ -98,9 +104,7 @@ export class LayerStore {
   unpack(digest: string, what: string, limits: ImageLimits = imageLimitsFromEnv()): { dir: string; warnings: string[] } {
     const dest = this.path(digest);
     if (existsSync(dest)) return { dir: dest, warnings: [] };
-    if (process.getuid?.() !== 0) {
-      throw new LxzoneError(`${what}: shared image layers are unpacked as root (their whiteouts are overlayfs device nodes)`, { code: 'EPERM' });
-    }
+    const rootless = process.getuid?.() !== 0;
     const blob = this.blobs.path(digest);
     const work = join(this.dir, `.unpack-${randomBytes(4).toString('hex')}`);
     const root = join(work, 'root');
@@ -115,7 +119,7 @@ export class LayerStore {
       const modes = new Map<string, { mode: number; dir: boolean }>();
       const budget = new UnpackBudget(limits, statSync(blob).size);
       try {
-        applyLayer(tarFile, root, { idShift: 0, keepSetid: false, warnings, modes, budget, whiteouts: 'overlay' });
+        applyLayer(tarFile, root, { idShift: rootless ? null : 0, keepSetid: false, warnings, modes, budget, whiteouts: rootless ? 'overlay-user' : 'overlay' });
       } catch (e) {
         const d = describeError(e, root);
         throw new LxzoneError(`${what}: ${d.message}`, { code: d.code, cause: e });

@@ -5,7 +5,6 @@
 // first, as `docker run` does.
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { LxzoneError } from '../../../errors.js';
 import { readRootFile, type ZoneFileReader } from '../../config/user.js';
 import type { ImageConfig } from '../manifests.js';
 import { pullImage, type PullEvent } from '../registry/pull.js';
@@ -19,6 +18,19 @@ export interface ZoneImage {
   layers: string[];
   config: ImageConfig;
   readFile: ZoneFileReader;
+  /** What of the image a rootless zone cannot take (rootlessImageConfig). */
+  warnings: string[];
+}
+
+/**
+ * A rootless zone has one id, its root (the caller): an image's User other
+ * than root cannot be given, so its process runs as the zone's root, said.
+ * As root, the config as it is.
+ */
+export function rootlessImageConfig(config: ImageConfig, what: string): { config: ImageConfig; warnings: string[] } {
+  if (process.getuid?.() === 0 || config.user === undefined || /^(0|root)?(:(0|root))?$/.test(config.user)) return { config, warnings: [] };
+  const { user, ...rest } = config;
+  return { config: rest, warnings: [`${what}: its User ${user} is not taken: a rootless zone has one user, its root (you), which runs the process`] };
 }
 
 /**
@@ -52,21 +64,18 @@ export function layeredReader(layers: string[]): ZoneFileReader {
   };
 }
 
-/** Why a zone of the image store needs root, said before anything is pulled. */
-export function assertStoreZonesAllowed(ref: string): void {
-  if (process.getuid?.() === 0) return;
-  throw new LxzoneError(
-    `image ${ref}: a zone of the image store needs root: the image's layers are unpacked once with their owners and overlayfs whiteout devices, and shared read-only by every zone through mounts id-mapped onto its ids (lxzone pull, images and image save work without root; for a rootless zone, unpack the image into it: lxzone image save ${ref} -o img.tar, then lxzone create NAME --image img.tar)`,
-    { code: 'EPERM' },
-  );
-}
-
+/**
+ * The image's record and layer directories, pulled first if missing. As root
+ * the store is root's and its layers are id-mapped onto each zone's ids; as
+ * another user it is that user's own store (under their state directory),
+ * its layers unpacked as theirs (layers.ts) for a rootless zone.
+ */
 export async function zoneImage(store: ImageStore, ref: string, onPull?: (e: PullEvent) => void): Promise<ZoneImage> {
-  assertStoreZonesAllowed(ref);
   let record = store.resolve(ref);
   if (!record) record = await pullImage(store, parseImageRef(ref), onPull ? { onEvent: onPull } : {});
   const layers = record.layers.map((l, i) => store.layers.unpack(l.digest, `image ${ref}: layer ${i}`).dir);
-  return { record, layers, config: record.image, readFile: layeredReader(layers) };
+  const { config, warnings } = rootlessImageConfig(record.image, `image ${ref}`);
+  return { record, layers, config, readFile: layeredReader(layers), warnings };
 }
 
 /** What `lxzone inspect` shows of a store zone's image settings. */
