@@ -74,5 +74,9 @@ const NETWORKING = [
   '  at a time (a zone has one interface): `network connect` moves a stopped container from `bridge`/`none`',
   '  onto a network, `disconnect` leaves it loopback only; both refuse a running container (409). `network rm`',
   '  refuses while any container, running or not, names the network (403). No `--internal`, no other drivers.',
+  '- DNS: each user-defined network has a DNS server at its gateway (not 127.0.0.11: the zone\'s /etc/resolv.conf',
+  '  names the gateway, `options ndots:0`), served by the daemon (src/daemon/dns/): the names and aliases of the',
+  '  running containers on that network, the rest forwarded to the host\'s resolvers (/etc/resolv.conf, or',
+  '  LXZONE_DNS_UPSTREAMS). The default bridge has none, as with dockerd. Limits: docs/security.md.',
   '',
 ];

@@ -162,7 +162,7 @@ export function networkRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/create',
-      doc: 'network create [--subnet CIDR] [--label]: a bridge of its own (a /24 of 10.224.0.0/12 unless --subnet), its own IPAM, anti-spoofing per port, no traffic in from other networks; driver bridge only, no --internal, --ipv6 always on (a ULA /64)',
+      doc: 'network create [--subnet CIDR] [--label]: a bridge of its own (a /24 of 10.224.0.0/12 unless --subnet), its own IPAM, anti-spoofing per port, no traffic in from other networks, a DNS server at its gateway (names and aliases of its containers, the rest forwarded to the host\'s resolvers); driver bridge only, no --internal, --ipv6 always on (a ULA /64)',
       handler: async (ctx) => {
         const body = await ctx.body<CreateNetworkBody>();
         const name = body.Name ?? '';
@@ -190,7 +190,7 @@ export function networkRoutes(b: DockerBackend): Route[] {
     {
       method: 'DELETE',
       path: '/networks/:id',
-      doc: 'network rm: a user-defined network with its bridge, nftables tables and leases; refused (403) while a container names it; the predefined ones never (403)',
+      doc: 'network rm: a user-defined network with its bridge, nftables tables, leases and DNS server; refused (403) while a container names it; the predefined ones never (403)',
       handler: async (ctx) => {
         await remove(need(ctx));
         await b.dns?.refresh();

@@ -6,6 +6,7 @@
 // root; LXZONE_DOCKER_SOCKET puts it elsewhere (the runtime directory itself
 // is 0700, so a group socket must live outside it); LXZONE_DOCKER=0 turns the
 // API off. Plain TCP is never offered.
+import { DnsService } from '../dns/service.js';
 import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -54,6 +55,12 @@ export async function startDockerApi(manager: ZoneManager, opts: LifecycleOption
   if (env.LXZONE_DOCKER === '0') return undefined;
   const socket = dockerSocketPath(opts, env);
   const backend = new DockerBackend(manager, opts, log);
+  // The user networks' DNS servers (src/daemon/dns): names of the zones on each, served at its gateway.
+  const dns = process.getuid?.() === 0 ? new DnsService(manager, opts, log, env) : undefined;
+  if (dns) {
+    backend.dns = dns;
+    await dns.refresh();
+  }
   const router = new DockerRouter(allRoutes(backend), log);
   const connections = new Set<Socket>();
   const server: Server = createServer((req, res) => void router.handle(req, res));
@@ -88,6 +95,7 @@ export async function startDockerApi(manager: ZoneManager, opts: LifecycleOption
   return {
     socket,
     close: async () => {
+      dns?.close();
       server.close();
       for (const c of connections) c.destroy();
       rmSync(socket, { force: true });

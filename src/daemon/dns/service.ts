@@ -1,0 +1,115 @@
+// The DNS servers of the user-defined networks, kept in step with the
+// network records: one per network (server.ts) on its gateway, started when
+// the daemon starts or a network is made, stopped when it is removed. The
+// names each answers are the running zones whose config puts them on that
+// network: the zone's name and its aliases (compose's service names), at
+// the addresses its lease holds. The table is rebuilt at most once a second
+// (a flood of queries does not become a flood of config reads).
+import type { ZoneManager } from '../../zone/lifecycle/manager.js';
+import { ipamDir, type LifecycleOptions } from '../../zone/lifecycle/options.js';
+import { resolveBridge } from '../../zone/network/addressing.js';
+import { ensureBridge } from '../../zone/network/bridge.js';
+import { Ipam } from '../../zone/network/ipam.js';
+import { NetworkStore, type NetworkRecord } from '../../zone/network/networks.js';
+import type { Host, NameTable } from './answer.js';
+import { Forwarder, hostUpstreams } from './forward.js';
+import { NetworkDns } from './server.js';
+
+const TABLE_TTL_MS = 1000;
+
+export class DnsService {
+  readonly #servers = new Map<string, { id: string; dns: NetworkDns }>();
+  readonly #tables = new Map<string, { at: number; table: Promise<NameTable> }>();
+  readonly #forwarder: Forwarder;
+  readonly #networks: NetworkStore;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly manager: ZoneManager,
+    private readonly opts: LifecycleOptions,
+    private readonly log: (line: string) => void,
+    env: NodeJS.ProcessEnv = process.env,
+    private readonly port = 53,
+  ) {
+    this.#networks = new NetworkStore(ipamDir(opts.store));
+    this.#forwarder = new Forwarder(() => hostUpstreams(env));
+  }
+
+  /** Start the servers of new networks, stop those of removed ones (serialised). */
+  refresh(): Promise<void> {
+    this.#queue = this.#queue.catch(() => undefined).then(() => this.#sync());
+    return this.#queue;
+  }
+
+  close(): void {
+    for (const s of this.#servers.values()) s.dns.close();
+    this.#servers.clear();
+  }
+
+  async #sync(): Promise<void> {
+    const recs = this.#networks.list();
+    const wanted = new Map(recs.map((r) => [r.name, r]));
+    for (const [name, s] of this.#servers) {
+      if (wanted.get(name)?.id === s.id) continue;
+      s.dns.close();
+      this.#servers.delete(name);
+      this.#tables.delete(name);
+    }
+    for (const rec of recs) {
+      if (this.#servers.has(rec.name)) continue;
+      try {
+        await this.#start(rec);
+      } catch (e) {
+        this.log(`dns: network ${rec.name}: not served: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async #start(rec: NetworkRecord): Promise<void> {
+    const br = resolveBridge(this.#networks.bridgeConfig(rec));
+    // The gateway address must exist to be bound: after a host reboot the bridge is made again here.
+    await ensureBridge(this.#networks.bridgeConfig(rec));
+    const dns = new NetworkDns({
+      address: br.gateway4,
+      network: br.network,
+      prefixLen: br.prefixLen,
+      port: this.port,
+      table: () => this.#table(rec),
+      forwarder: this.#forwarder,
+      log: this.log,
+    });
+    await dns.start();
+    this.#servers.set(rec.name, { id: rec.id, dns });
+    this.log(`dns: network ${rec.name}: serving ${br.gateway4}:${this.port}`);
+  }
+
+  #table(rec: NetworkRecord): Promise<NameTable> {
+    const cached = this.#tables.get(rec.name);
+    if (cached && Date.now() - cached.at < TABLE_TTL_MS) return cached.table;
+    const table = this.#build(rec);
+    this.#tables.set(rec.name, { at: Date.now(), table });
+    table.catch(() => this.#tables.delete(rec.name));
+    return table;
+  }
+
+  async #build(rec: NetworkRecord): Promise<NameTable> {
+    const leases = new Map((await new Ipam({ stateDir: ipamDir(this.opts.store), bridge: this.#networks.bridgeConfig(rec) }).list()).map((l) => [l.zone, l]));
+    const table = new Map<string, Host[]>();
+    for (const zone of this.manager.runningNames()) {
+      let cfg;
+      try {
+        cfg = this.opts.store.loadConfig(zone);
+      } catch {
+        continue; // a zone whose config cannot be read has no name here
+      }
+      const lease = leases.get(zone);
+      if (cfg.network?.userNetwork !== rec.name || !lease) continue;
+      for (const name of new Set([zone, ...(cfg.network.aliases ?? [])].map((n) => n.toLowerCase()))) {
+        const hosts = table.get(name) ?? [];
+        hosts.push({ ipv4: lease.ipv4, ipv6: lease.ipv6 });
+        table.set(name, hosts);
+      }
+    }
+    return table;
+  }
+}
