@@ -8,7 +8,7 @@
 // the image or ended.
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,11 +38,11 @@ describe('image import racing image prune', () => {
     for (let i = 0; i < 1500; i++) writeFileSync(join(l1, 'data', `f${i}`), `file ${i}\n`);
     writeFileSync(join(l1, 'data/big'), randomBytes(8 << 20));
     const { manifest } = ociLayout(join(work, 'oci'), [l1], 'v1');
-    const m = JSON.parse(execFileSync('cat', [join(work, 'oci/blobs/sha256', manifest.slice(7))], { encoding: 'utf8' })) as { layers: { digest: string }[] };
+    const m = JSON.parse(readFileSync(join(work, 'oci/blobs/sha256', manifest.slice(7)), 'utf8')) as { layers: { digest: string }[] };
     layerHex = m.layers[0]!.digest.slice(7);
     archive = join(work, 'img.tar');
     execFileSync('tar', ['-C', join(work, 'oci'), '-cf', archive, '.']);
-  });
+  }, 120_000); // thousands of files and a gzip of 8 MiB: slow on a loaded host
   afterAll(() => {
     if (saved.state === undefined) delete process.env.LXZONE_STATE_DIR;
     else process.env.LXZONE_STATE_DIR = saved.state;

@@ -67,15 +67,22 @@ describeWithRegistry('image store zones as an unprivileged user', () => {
     bob = addHostUser('lxzrb');
   }, 120_000);
 
+  // Long enough for two CLI calls on a loaded host: a hook cut short left the users behind.
   afterAll(async () => {
-    for (const u of [alice, bob]) {
-      if (!u) continue;
-      await as(u, ['daemon', 'stop', '--halt-zones']);
-      u.remove();
+    try {
+      for (const u of [alice, bob]) {
+        if (!u) continue;
+        try {
+          await as(u, ['daemon', 'stop', '--halt-zones']);
+        } finally {
+          u.remove();
+        }
+      }
+    } finally {
+      await reg?.stop();
+      if (work) rmSync(work, { recursive: true, force: true });
     }
-    await reg?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('pulls and runs an image: the merged layers (whiteout, opaque directory) in its own store, writes in its own upper layer only', async () => {
     const pulled = await as(alice, ['pull', '--quiet', ref]);
