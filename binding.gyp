@@ -51,6 +51,7 @@
         "native/shim/keeper.cc",
         "native/shim/zone_process.cc",
         "native/shim/zone_namespaces.cc",
+        "native/shim/joined_namespaces.cc",
         "native/shim/join_process.cc",
         "native/shim/process_setup.cc",
         "native/shim/session_keyring.cc",

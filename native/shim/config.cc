@@ -259,6 +259,18 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
     } else if (key == "keeper-netns") {
       if (value != "1" && value != "0") return bad(index, key, "not 0 or 1");
       out->keeper_in_zone_netns = value == "1";
+    } else if (key == "join-ns") {
+      // "TYPE<US>PATH", TYPE net, ipc or uts
+      size_t a = value.find('\x1f');
+      std::string type = a == std::string::npos ? "" : value.substr(0, a), path = a == std::string::npos ? "" : value.substr(a + 1);
+      std::string* slot = type == "net" ? &out->join_ns_net : type == "ipc" ? &out->join_ns_ipc : type == "uts" ? &out->join_ns_uts : nullptr;
+      if (!slot || !safe_path(path)) return bad(index, key, "not net|ipc|uts<US>ABSOLUTE-PATH");
+      if (!slot->empty()) return bad(index, key, "the same namespace type twice");
+      *slot = path;
+    } else if (key == "join-userns") {
+      uint32_t pid;
+      if (!parse_u32(value, &pid) || pid < 2 || pid > 4194304) return bad(index, key, "not a pid");
+      out->join_userns_pid = static_cast<pid_t>(pid);
     } else if (key == "preserve-fd") {
       uint32_t fd;
       if (!parse_u32(value, &fd) || fd < 3 || fd > 1 << 20) return bad(index, key, "not an fd number >= 3");
@@ -326,6 +338,8 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
   if (!out->start_fifo.empty() && out->join_pid) return Error{0, "start-fifo is for a new zone, not a join"};
   if (!out->preserve_fds.empty() && out->join_pid) return Error{0, "preserve-fd is for a new zone, not a join"};
   if (out->keeper_in_zone_netns && out->join_pid) return Error{0, "keeper-netns is for a new zone, not a join"};
+  bool joins_ns = !out->join_ns_net.empty() || !out->join_ns_ipc.empty() || !out->join_ns_uts.empty() || out->join_userns_pid;
+  if (joins_ns && out->join_pid) return Error{0, "join-ns and join-userns are for a new zone, not an exec"};
   if (out->uid >= out->id_count || out->gid >= out->id_count)
     return Error{0, "uid/gid outside the zone's id range"};
   for (uint32_t g : out->groups)

@@ -113,6 +113,14 @@ struct ShimConfig {
   // container's network through /proc/PID/ns/net (dockerd's
   // libnetwork-setkey, CNI) acts on the zone's, never on the host's.
   bool keeper_in_zone_netns = false;
+  // OCI linux.namespaces[].path: existing network, IPC and UTS namespaces the
+  // zone joins instead of making its own (a pod's containers join its
+  // sandbox's). The keeper checks whose they are (zone_namespaces.cc).
+  std::string join_ns_net, join_ns_ipc, join_ns_uts;
+  // With them: the running zone (its init's host pid) whose user namespace
+  // this zone enters instead of a new one, with the same id range (a pod
+  // shares one; the keeper checks that zone's id maps are this config's).
+  pid_t join_userns_pid = 0;
   std::vector<Rlimit> rlimits;
   bool has_caps = false;  // a "caps" record: the process's sets, else the zone's whole set
   CapSets caps;

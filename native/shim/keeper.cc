@@ -172,9 +172,14 @@ class Keeper {
       if (c_.rootless) LXZ_TRY(enter_caller_user_namespace());
       LXZ_TRY(new_time_namespace_for_children());
       LXZ_TRY(make_zone_namespaces(c_, &zone_ns));
-      // Before the zone process is cloned (it joins the same one anyway).
-      if (c_.keeper_in_zone_netns && setns(zone_ns.net.get(), CLONE_NEWNET) < 0)
-        return sys_error("move the keeper into the zone's network namespace");
+      // Before the zone process is cloned (it joins the same ones anyway).
+      // Network, IPC and UTS: what a pod's next container joins by the
+      // path /proc/PID/ns/* of the pid lxzone-runc reports, this keeper's.
+      if (c_.keeper_in_zone_netns) {
+        if (setns(zone_ns.net.get(), CLONE_NEWNET) < 0) return sys_error("move the keeper into the zone's network namespace");
+        if (setns(zone_ns.ipc.get(), CLONE_NEWIPC) < 0) return sys_error("move the keeper into the zone's IPC namespace");
+        if (setns(zone_ns.uts.get(), CLONE_NEWUTS) < 0) return sys_error("move the keeper into the zone's UTS namespace");
+      }
     }
     struct clone_args ca = {};
     // A new zone gets new pid and mount namespaces here (its others come from

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <string>
 
+#include "joined_namespaces.h"
 #include "proc_write.h"
 
 namespace lxz {
@@ -32,14 +33,24 @@ Status open_ns(pid_t pid, const char* name, Fd* out) {
   return {};
 }
 
+// The namespaces this zone makes of its own: those it does not join by path.
+int own_flags(const ShimConfig& c) {
+  return (c.join_ns_net.empty() ? CLONE_NEWNET : 0) | (c.join_ns_uts.empty() ? CLONE_NEWUTS : 0) |
+         (c.join_ns_ipc.empty() ? CLONE_NEWIPC : 0);
+}
+
 Status map_and_open(pid_t holder, const ShimConfig& c, ZoneNamespaces* out) {
   std::string base = "/proc/" + std::to_string(holder);
-  LXZ_TRY(write_file(base + "/uid_map", id_map(c)));
-  LXZ_TRY(write_file(base + "/gid_map", id_map(c)));
-  LXZ_TRY(open_ns(holder, "user", &out->user));
-  LXZ_TRY(open_ns(holder, "net", &out->net));
-  LXZ_TRY(open_ns(holder, "uts", &out->uts));
-  return open_ns(holder, "ipc", &out->ipc);
+  if (!c.join_userns_pid) {
+    LXZ_TRY(write_file(base + "/uid_map", id_map(c)));
+    LXZ_TRY(write_file(base + "/gid_map", id_map(c)));
+    LXZ_TRY(open_ns(holder, "user", &out->user));
+  }
+  int flags = own_flags(c);
+  if (flags & CLONE_NEWNET) LXZ_TRY(open_ns(holder, "net", &out->net));
+  if (flags & CLONE_NEWUTS) LXZ_TRY(open_ns(holder, "uts", &out->uts));
+  if (flags & CLONE_NEWIPC) LXZ_TRY(open_ns(holder, "ipc", &out->ipc));
+  return {};
 }
 
 // The kernel counts namespaces, inotify instances and the ucount-backed
@@ -101,7 +112,7 @@ Status clone_holder(const ShimConfig& c, long* pid) {
   struct clone_args ca = {};
   // One clone makes them all: the new network, UTS and IPC namespaces belong
   // to the new user namespace, not to ours.
-  ca.flags = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC;
+  ca.flags = CLONE_NEWUSER | own_flags(c);
   ca.exit_signal = 0;  // reaped below with __WALL; no SIGCHLD for the keeper's loop
   *pid = syscall(SYS_clone3, &ca, sizeof ca);
   if (*pid < 0) return sys_error("clone3 (the zone's user, network, UTS and IPC namespaces)");
@@ -111,12 +122,46 @@ Status clone_holder(const ShimConfig& c, long* pid) {
 
 }  // namespace
 
+// A pod's zone (join-userns): the holder enters the pod's user namespace
+// and makes there what this zone does not join, so those belong to the pod's
+// user namespace as the sandbox's own do. Reports its unshare over `ready`.
+Status pod_holder(const ShimConfig& c, const Fd& pod_user, long* pid, Fd* ready_read) {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) < 0) return sys_error("pipe for the namespace holder");
+  Fd r(ready[0]), w(ready[1]);
+  struct clone_args ca = {};
+  ca.exit_signal = 0;
+  *pid = syscall(SYS_clone3, &ca, sizeof ca);
+  if (*pid < 0) return sys_error("clone3 (the namespace holder)");
+  if (*pid == 0) {
+    char ok = setns(pod_user.get(), CLONE_NEWUSER) == 0 && (own_flags(c) == 0 || unshare(own_flags(c)) == 0) ? 1 : 0;
+    char err = ok ? 0 : static_cast<char>(errno);
+    char msg[2] = {ok, err};
+    if (write(w.get(), msg, sizeof msg) != sizeof msg) _exit(1);
+    return {};  // the caller's holder loop waits for the keeper
+  }
+  *ready_read = std::move(r);
+  return {};
+}
+
+Status open_joined(const ShimConfig& c, ZoneNamespaces* out) {
+  if (!c.join_ns_net.empty()) LXZ_TRY(open_joined_namespace(c.join_ns_net, CLONE_NEWNET, out->user, &out->net));
+  if (!c.join_ns_uts.empty()) LXZ_TRY(open_joined_namespace(c.join_ns_uts, CLONE_NEWUTS, out->user, &out->uts));
+  if (!c.join_ns_ipc.empty()) LXZ_TRY(open_joined_namespace(c.join_ns_ipc, CLONE_NEWIPC, out->user, &out->ipc));
+  return {};
+}
+
 Status make_zone_namespaces(const ShimConfig& c, ZoneNamespaces* out) {
+  bool joins = c.join_userns_pid || own_flags(c) != (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+  if (joins && c.rootless) return Error{EPERM, "joining namespaces needs root"};
+  if (c.join_userns_pid) LXZ_TRY(open_pod_user_namespace(c, &out->user));
   int hold[2];
   if (pipe2(hold, O_CLOEXEC) < 0) return sys_error("pipe for the namespace holder");
   Fd hold_read(hold[0]), hold_write(hold[1]);
   long pid = -1;
-  LXZ_TRY(clone_holder(c, &pid));
+  Fd ready;
+  if (c.join_userns_pid) LXZ_TRY(pod_holder(c, out->user, &pid, &ready));
+  else LXZ_TRY(clone_holder(c, &pid));
   if (pid == 0) {
     // The holder keeps the namespaces alive until the keeper has them open.
     hold_write.reset();
@@ -125,12 +170,20 @@ Status make_zone_namespaces(const ShimConfig& c, ZoneNamespaces* out) {
     }
     _exit(0);
   }
-  Status s = map_and_open(static_cast<pid_t>(pid), c, out);
+  Status s;
+  if (ready.valid()) {
+    char msg[2] = {0, 0};
+    if (read(ready.get(), msg, sizeof msg) != sizeof msg || msg[0] != 1)
+      s = Error{msg[1] ? msg[1] : EPERM, "make namespaces in the pod's user namespace"};
+  }
+  if (s.ok()) s = map_and_open(static_cast<pid_t>(pid), c, out);
   hold_write.reset();  // the holder reads EOF and exits
   int status;
   while (waitpid(static_cast<pid_t>(pid), &status, __WALL) < 0 && errno == EINTR) {
   }
-  return s;
+  LXZ_TRY(s);
+  // After the zone's user namespace exists: whose they are is checked against it.
+  return open_joined(c, out);
 }
 
 Status join_owned_namespaces(const ZoneNamespaces& ns) {

@@ -96,9 +96,12 @@ void zone_process_main(const ZoneProcessArgs& args) {
   check(sync, send_control(sync, ControlType::kNamespacesJoined));
   await(sync, ControlType::kContinue);  // cgroups and network are in place
   // The UTS namespace began as a copy of the host's: none of its names stays.
-  if (sethostname(c.hostname.data(), c.hostname.size()) < 0) fail(sync, sys_error("sethostname"));
-  if (setdomainname("(none)", 6) < 0) fail(sync, sys_error("setdomainname"));
-  if (c.network != NetworkMode::kNone) check(sync, bring_up_loopback());
+  // A joined one (a pod's) keeps the names its maker gave it.
+  if (c.join_ns_uts.empty()) {
+    if (sethostname(c.hostname.data(), c.hostname.size()) < 0) fail(sync, sys_error("sethostname"));
+    if (setdomainname("(none)", 6) < 0) fail(sync, sys_error("setdomainname"));
+  }
+  if (c.network != NetworkMode::kNone && c.join_ns_net.empty()) check(sync, bring_up_loopback());
   // Before the new mount tree: /proc/sys/net is still the host's procfs,
   // which resolves to the namespace of the process that opens it.
   check(sync, set_zone_network_sysctls(c));

@@ -11,11 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../errors.js';
 import { createZoneCgroup, openZoneCgroup, type ZoneCgroup } from '../zone/cgroups/index.js';
 import { ZONE_ID_COUNT } from '../zone/shim-plan.js';
-import { claimTransientIdRange, releaseTransientIdRange, type IdClaim } from '../zone/ids.js';
+import { claimTransientIdRange, releaseTransientIdRange, shareTransientIdRange, type IdClaim } from '../zone/ids.js';
 import { isRootless, startZone, type RunningZone, type RunResult } from '../zone/run.js';
 import { processIdentity, readProcStat } from '../zone/state/proc.js';
 import { sendConsole, type ConsolePty } from './console.js';
 import { runHooks } from './hooks.js';
+import { podOf, resolvePod } from './pod.js';
 import { readBundleConfig } from './spec.js';
 import { translateSpec } from './translate.js';
 import { checkId, keeperAlive, type ContainerRecord, type OciStatus, type StateRoot } from './state.js';
@@ -91,6 +92,10 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
   const preserved = preservedFds(o.preserveFds ?? 0);
   const kernelVersion = checkKernelVersion(spec.annotations?.[KERNEL_VERSION_ANNOTATION] ?? o.kernelVersion);
   if (isRootless()) throw new LxzoneError('lxzone-runc needs root (rootless containers are not supported yet)', { code: 'EPERM' });
+  // linux.namespaces[].path: the pod whose sandbox's namespaces these are, if any.
+  const pod = plan.joins ? resolvePod(root, o.id, plan.joins) : undefined;
+  const sandbox = pod?.sandbox;
+  if (sandbox) o.log(`note: linux.namespaces: joins pod ${podOf(sandbox)} (its user namespace and host id range too)`);
 
   root.claim(o.id);
   let idClaim: IdClaim | undefined;
@@ -98,7 +103,8 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
   let zone: RunningZone | undefined;
   let console: ConsolePty | undefined;
   try {
-    idClaim = claimTransientIdRange();
+    // A pod's containers share the sandbox's user namespace, so its range.
+    idClaim = sandbox ? shareTransientIdRange(sandbox.idBase) : claimTransientIdRange();
     const idBase = idClaim.idBase;
     const fifo = root.fifo(o.id);
     mkfifo(fifo);
@@ -123,6 +129,8 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       ...(kernelVersion ? { kernelVersion } : {}),
       // The pid we report (and hooks get) is the keeper's: its /proc/PID/ns/net must be the zone's.
       keeperInZoneNetns: true,
+      ...(pod && Object.keys(pod.namespaces).length ? { joinNamespaces: pod.namespaces } : {}),
+      ...(sandbox ? { joinUsernsPid: sandbox.initPid } : {}),
       hiddenHostDirs: [root.root],
       cgroupProcs: cg.procsFiles(),
       memoryLimit: plan.zone.limits?.memory ?? undefined,
@@ -150,6 +158,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       annotations: spec.annotations ?? {},
       cgroupPath: cg.path,
       idBase,
+      ...(sandbox ? { pod: podOf(sandbox) } : {}),
       rootfs: plan.rootfs,
       // What exec needs to build the same process context later, whatever config.json says then.
       ...(plan.zone.hostname ? { hostname: plan.zone.hostname } : {}),

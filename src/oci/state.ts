@@ -33,6 +33,8 @@ export interface ContainerRecord {
   cgroupPath?: string;
   /** Host ids the zone's 0 maps to. */
   idBase: number;
+  /** The sandbox container whose user namespace and id range this one shares (src/oci/pod.ts). */
+  pod?: string;
   /** The container's own process for hooks and exec: uid/gid in the zone. */
   rootfs: string;
   /** The zone's hostname (emulated uname answers it for exec'd processes too). */

@@ -24,6 +24,8 @@ export interface OciPlan {
   /** process.terminal: how the zone is hosted, not what it is. */
   tty: boolean;
   rootfs: string;
+  /** linux.namespaces[].path: namespaces the zone joins (a pod's sandbox's), by the shim's names. */
+  joins?: JoinedNamespaces;
   cgroupsPath?: string;
   oomScoreAdj?: number;
   hooks: OciHooks;
@@ -107,6 +109,33 @@ const RLIMITS = ['RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_DATA', 'RLIMIT_STACK', 'R
 
 const NAMESPACES = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
 
+/** Namespaces joined by path, by the shim's names; `user` only ever the pod's zone's (src/oci/pod.ts checks). */
+export interface JoinedNamespaces { net?: string; ipc?: string; uts?: string; user?: string }
+
+/** OCI namespace type → the shim's name, for the types a zone may join by path. */
+const JOINABLE: Record<string, keyof JoinedNamespaces> = { network: 'net', ipc: 'ipc', uts: 'uts', user: 'user' };
+
+/**
+ * linux.namespaces[].path: network, IPC and UTS namespaces may be joined
+ * (what a pod's containers share with its sandbox), and the user namespace
+ * when it is the pod's zone's (checked at create). The mount namespace is
+ * the zone's own tree (its root, masks and locks), the pid namespace the
+ * zone's own init's; joining either, or a cgroup or time namespace, is refused.
+ */
+function joinedNamespaces(list: { type: string; path?: string }[]): JoinedNamespaces {
+  const out: JoinedNamespaces = {};
+  for (const [i, ns] of list.entries()) {
+    if (!ns.path) continue;
+    const where = `linux.namespaces[${i}].path`;
+    const key = JOINABLE[ns.type];
+    if (!key) refuse(where, `joining an existing ${ns.type} namespace (${ns.path}) is not supported: a zone joins network, IPC, UTS (and its pod's user) namespaces only`);
+    if (!isAbsolute(ns.path)) refuse(where, `${ns.path} is not an absolute path`);
+    if (!existsSync(ns.path)) refuse(where, `${ns.path} does not exist`);
+    out[key] = ns.path;
+  }
+  return out;
+}
+
 /** The process part of a zone: what config.json's process and exec --process both give. */
 export interface ProcessPlan {
   zone: Pick<ZoneSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid' | 'groups' | 'rlimits' | 'capabilities' | 'umask'>;
@@ -163,9 +192,8 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   if (rootfs === '/') refuse('root.path', "the host's root cannot be a container's rootfs");
 
   const linux = spec.linux ?? {};
-  for (const [i, ns] of (linux.namespaces ?? []).entries()) {
-    if (ns.path) refuse(`linux.namespaces[${i}].path`, `joining an existing ${ns.type} namespace (${ns.path}) is not supported: every zone has its own`);
-  }
+  const joins = joinedNamespaces(linux.namespaces ?? []);
+  if (joins.uts && spec.hostname) refuse('hostname', `set with a joined UTS namespace (${joins.uts}): the hostname is that namespace's maker's (as runc)`);
   const listed = new Set((linux.namespaces ?? []).map((n) => n.type));
   const extra = NAMESPACES.filter((n) => !listed.has(n));
   if (extra.length) notes.push(`linux.namespaces: the zone gets its own ${extra.join(', ')} namespace(s) too`);
@@ -207,6 +235,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
     zone,
     tty: proc.tty,
     rootfs,
+    ...(Object.keys(joins).length ? { joins } : {}),
     cgroupsPath: linux.cgroupsPath,
     oomScoreAdj: p.oomScoreAdj,
     hooks: spec.hooks ?? {},

@@ -10,7 +10,7 @@
 // file naming the zone, recorded in zones/<name>/ids.json), so an image
 // unpacked for it keeps owners the zone can use at every boot.
 import { mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { LxzoneError } from '../errors.js';
 import { defaultPaths, ensurePrivateDir } from './state/paths.js';
 import { writeFileAtomic } from './state/atomic.js';
@@ -48,13 +48,65 @@ function claimDir(runtimeDir: string): string {
   return dir;
 }
 
-function claimIsStale(path: string): boolean {
+function holderIsGone(path: string): boolean {
   try {
     const holder = JSON.parse(readFileSync(path, 'utf8')) as { pid: number; startTime: number; bootId?: string };
     return !isAlive(holder);
   } catch {
     return true; // unreadable: a writer died before it finished
   }
+}
+
+/**
+ * A range is free once its holder and every sharer are gone (lxzone-runc: a
+ * pod's containers share their sandbox's range, `<slot>.<n>` files, and may
+ * outlive it). The sharers' files that name dead processes are removed on the way.
+ */
+function claimIsStale(path: string): boolean {
+  if (!holderIsGone(path)) return false;
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  let stale = true;
+  for (const f of readdirSync(dir)) {
+    if (!f.startsWith(prefix)) continue;
+    if (!holderIsGone(join(dir, f))) stale = false;
+    else rmSync(join(dir, f), { force: true });
+  }
+  return stale;
+}
+
+/**
+ * Shares the one-shot range at `idBase`, claimed by a running zone, for as
+ * long as this process (then the holder it is handed over to) lives: a pod's
+ * containers share their sandbox's user namespace and range, and the range
+ * must not be handed to another zone while any of them runs.
+ */
+export function shareTransientIdRange(idBase: number, runtimeDir = defaultPaths().runtimeDir): IdClaim {
+  const slot = (idBase - lxzoneDelegation().start) / zoneIdCount();
+  const dir = claimDir(runtimeDir);
+  const notHeld = (): LxzoneError => new LxzoneError(`host id range ${idBase} is not held by a running zone: nothing to share`, { code: 'ESRCH', exitCode: 125 });
+  if (!Number.isInteger(slot) || slot < slotLayout().transient.first) throw notHeld();
+  identityCache ??= JSON.stringify(processIdentity());
+  const path = join(dir, `${slot}.${process.pid}-${Date.now()}`);
+  // Written before the holder is checked: a reclaim that starts now sees this sharer alive.
+  writeFileAtomic(path, identityCache, 0o600, false, false);
+  if (holderIsGone(join(dir, String(slot)))) {
+    rmSync(path, { force: true });
+    throw notHeld();
+  }
+  let released = false;
+  return {
+    idBase,
+    handOver(holder) {
+      writeFileAtomic(path, JSON.stringify(holder), 0o600, false, false);
+      released = true;
+    },
+    release() {
+      if (released) return;
+      released = true;
+      rmSync(path, { force: true });
+    },
+  };
 }
 
 // Where this process looks next: after its last claim, so that a launcher

@@ -59,6 +59,10 @@ export interface ShimConfig {
   preserveFds?: number[];
   /** The keeper lives in the zone's network namespace (lxzone-runc: the pid OCI hooks get is the keeper's). */
   keeperInZoneNetns?: boolean;
+  /** Namespaces joined by path instead of made (lxzone-runc: a pod's sandbox's). */
+  joinNamespaces?: { net?: string; ipc?: string; uts?: string };
+  /** The running zone whose user namespace (and id range) this zone enters. */
+  joinUsernsPid?: number;
   /** OCI process.capabilities: each set as a mask by capability number; the shim grants them within the zone's set. */
   capabilities?: CapSets;
   /** exec: the host pid of the running zone's init to join. */
@@ -122,6 +126,8 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.umask !== undefined) add('umask', c.umask);
   for (const fd of c.preserveFds ?? []) add('preserve-fd', fd);
   if (c.keeperInZoneNetns) add('keeper-netns', true);
+  for (const [type, path] of Object.entries(c.joinNamespaces ?? {})) if (path) add('join-ns', `${type}${US}${path}`);
+  if (c.joinUsernsPid !== undefined) add('join-userns', c.joinUsernsPid);
   if (c.capabilities) {
     const k = c.capabilities;
     add('caps', [k.bounding, k.effective, k.permitted, k.inheritable, k.ambient].map(String).join(US));

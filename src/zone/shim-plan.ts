@@ -172,6 +172,8 @@ export function planZone(opts: RunOptions): ZonePlan {
       // The launcher passes them to the shim right after its own three fds (run.ts).
       ...(opts.preserveFds?.length ? { preserveFds: opts.preserveFds.map((_, i) => SHIM_FIRST_PRESERVED_FD + i) } : {}),
       ...(opts.keeperInZoneNetns ? { keeperInZoneNetns: true } : {}),
+      ...(opts.joinNamespaces ? { joinNamespaces: opts.joinNamespaces } : {}),
+      ...(opts.joinUsernsPid !== undefined ? { joinUsernsPid: opts.joinUsernsPid } : {}),
       cgroupProcs: opts.cgroupProcs,
       // A keeper that a supervisor can come back to serves the zone itself meanwhile.
       ...(opts.reattachSocket ? { serve: attachOptions } : {}),

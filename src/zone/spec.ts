@@ -126,6 +126,14 @@ export interface ZoneHosting {
    * network through /proc/PID/ns/net must find the zone's there.
    */
   keeperInZoneNetns?: boolean;
+  /**
+   * Existing namespaces the zone joins instead of making its own (OCI
+   * linux.namespaces[].path: a pod's containers join its sandbox's). The
+   * shim checks whose they are (native/shim/joined_namespaces.h).
+   */
+  joinNamespaces?: { net?: string; ipc?: string; uts?: string };
+  /** With joinNamespaces: the running zone (its init's host pid) whose user namespace and id range (idBase) this zone shares. */
+  joinUsernsPid?: number;
   /** A pseudo-terminal for the binary (docker's -t); the keeper relays it to our stdio. */
   tty?: boolean;
   /**
