@@ -14,6 +14,7 @@ import { ZONE_ID_COUNT } from '../zone/shim-plan.js';
 import { claimTransientIdRange, releaseTransientIdRange, shareTransientIdRange, type IdClaim } from '../zone/ids.js';
 import { isRootless, startZone, type RunningZone, type RunResult } from '../zone/run.js';
 import { processIdentity, readProcStat } from '../zone/state/proc.js';
+import { ociCgroupPath } from './cgroups-path.js';
 import { sendConsole, type ConsolePty } from './console.js';
 import { runHooks } from './hooks.js';
 import { podOf, resolvePod } from './pod.js';
@@ -110,7 +111,9 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
     mkfifo(fifo);
     // The zone's process reopens it as its own user (start_gate.cc).
     chownSync(fifo, idBase + (plan.zone.uid ?? 0), idBase + (plan.zone.gid ?? 0));
-    cg = await createZoneCgroup(cgroupName(o.id), plan.zone.limits ?? {});
+    // linux.cgroupsPath: where the caller (containerd, the kubelet's pod cgroup) wants it; else lxzone's own parent.
+    const cgPath = plan.cgroupsPath ? ociCgroupPath(plan.cgroupsPath) : undefined;
+    cg = await createZoneCgroup(cgroupName(o.id), plan.zone.limits ?? {}, cgPath ? { path: cgPath } : {});
     const oom = plan.oomScoreAdj;
     let ready!: () => void;
     const isReady = new Promise<void>((r) => (ready = r));
@@ -143,12 +146,16 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
     console?.close();
     console = undefined;
     const running = zone;
+    // The detached keeper's process handle does not hold the event loop: a
+    // keeper that fails early (its exit not yet seen) left nothing else
+    // pending, and Node ended here (exit 13) without the cleanup below.
+    const holdLoop = setInterval(() => undefined, 1000);
     const initPid = await Promise.race([
       isReady.then(() => running.initPid),
       running.wait().then((r: RunResult) => {
         throw new LxzoneError(`container ${o.id} exited during create (status ${r.exitCode})`, { exitCode: 1 });
       }),
-    ]);
+    ]).finally(() => clearInterval(holdLoop));
     const record: ContainerRecord = {
       id: o.id,
       bundle,

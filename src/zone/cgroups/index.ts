@@ -69,8 +69,8 @@ function backend(zone: string, opts: OpenOptions): CgroupV1 | CgroupV2 {
   return host.version === 2 ? new CgroupV2(zone, path, host) : new CgroupV1(zone, path, host);
 }
 
-/** Create (or take over an empty leftover of) the zone's cgroup and apply `limits`. */
-export async function createZoneCgroup(zone: string, limits: ZoneLimits = {}, opts: CgroupOptions = {}): Promise<ZoneCgroup> {
+/** Create (or take over an empty leftover of) the zone's cgroup and apply `limits`; at `path` exactly when given (lxzone-runc's linux.cgroupsPath). */
+export async function createZoneCgroup(zone: string, limits: ZoneLimits = {}, opts: CgroupOptions & { path?: string } = {}): Promise<ZoneCgroup> {
   validateLimits(limits);
   const cg = backend(zone, opts);
   if (await cg.exists()) {
