@@ -44,7 +44,14 @@ export function renderDockerApiDoc(): string {
     '  entry; a running zone\'s keeper holds several of these by path, so a rename is not done until all of them',
     '  can move together under the zone\'s lock.',
     '- `logs -t`, `--since`, `--until`: refused with a 400; the keeper\'s logs keep no times yet.',
-    '- `--security-opt seccomp=FILE` is not taken yet (lxzone-runc takes an OCI bundle\'s profile); no TCP listener.',
+    '- `--security-opt seccomp=FILE`: the Docker profile (the client sends its JSON) is imported by lxzone\'s',
+    "  importer and combined with the zone's own profile in one filter: per syscall the stricter decision",
+    "  wins, so the profile's refusals reach the container with its errno and lxzone's translations stay",
+    "  (a profile cannot allow what lxzone refuses). It is kept in the zone's config (`seccomp`), imported again",
+    '  at each start, and applies to `docker exec` too. A profile the importer cannot read is a 400.',
+    "  `seccomp=unconfined` (and `builtin`) mean lxzone's own profile alone: a zone's filter is never removed,",
+    "  it is what translates and confines the zone's syscalls (docs/security.md).",
+    '- No TCP listener.',
     '',
   ];
   return lines.join('\n');

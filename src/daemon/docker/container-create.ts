@@ -85,6 +85,36 @@ function restartPolicy(hc: CreateBody['HostConfig']): string {
 }
 
 /**
+ * `--security-opt seccomp=FILE`: the client sends the file's JSON inline
+ * (`seccomp=<json>`; API < 1.24 clients a colon). The profile is checked by
+ * the importer when the zone is created (a 400 naming what is wrong);
+ * `unconfined` and `builtin` mean lxzone's own policy alone: a zone's filter
+ * is never removed, it is what translates the zone's syscalls and keeps the
+ * host's state out of reach (docs/docker-api.md).
+ */
+export function seccompProfile(opts: string[]): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const o of opts) {
+    const m = /^seccomp[=:]([\s\S]*)$/.exec(o);
+    if (!m) continue;
+    const v = m[1]!.trim();
+    if (v === 'unconfined' || v === 'builtin') {
+      out = undefined;
+      continue;
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(v);
+    } catch (e) {
+      throw badRequest(`Decoding seccomp profile failed: ${(e as Error).message}`);
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw badRequest('Decoding seccomp profile failed: not a JSON object');
+    out = doc as Record<string, unknown>;
+  }
+  return out;
+}
+
+/**
  * Docker's rule for the command: --entrypoint replaces the image's
  * Entrypoint and drops its Cmd; a command given replaces Cmd. An empty
  * --entrypoint ("") resets it.
@@ -113,8 +143,7 @@ export function zoneConfigFor(
 ): ZoneConfig {
   const hc = body.HostConfig ?? {};
   if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
-  // Refused rather than ignored: a profile the user asked for must not silently not apply.
-  if ((hc.SecurityOpt ?? []).some((o) => o.startsWith('seccomp'))) throw badRequest('--security-opt seccomp is not supported by lxzone\'s Docker API yet: every container has lxzone\'s own syscall policy');
+  const seccomp = seccompProfile(hc.SecurityOpt ?? []);
   const command = dockerCommand(body, imageConfig);
   if (command.length === 0) throw badRequest('No command specified');
   const env: Record<string, string> = {};
@@ -156,6 +185,7 @@ export function zoneConfigFor(
     hostname,
     profile: 'default',
     extraRules: [],
+    ...(seccomp ? { seccomp } : {}),
     command,
     env,
     ...(body.WorkingDir ? { cwd: body.WorkingDir } : {}),

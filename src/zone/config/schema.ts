@@ -138,6 +138,8 @@ export const zoneConfigSchema = {
       items: { type: 'object' },
       default: [],
     },
+    // Checked by the importer (lifecycle/plan.ts checkPolicy), not here: its language is Docker's.
+    seccomp: { type: 'object' },
     command: {
       type: 'array',
       minItems: 1,

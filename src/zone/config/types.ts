@@ -79,6 +79,11 @@ export interface ZoneConfig {
   profile: string;
   /** Extra rules appended to the profile; validated by src/policy, not here. */
   extraRules: unknown[];
+  /** A Docker/OCI seccomp profile, its JSON as Docker reads it (`docker run
+   * --security-opt seccomp=FILE`), imported at each boot (src/policy/docker.ts)
+   * and combined with the profile: per call the stricter decision wins, and
+   * lxzone's own translations stay (src/policy/combine.ts). */
+  seccomp?: Record<string, unknown>;
   /** The command the zone boots (under init when init is true). Absent: the
    * image's entrypoint+cmd, or /bin/sh. */
   command?: string[];

@@ -8,8 +8,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
 import { compilePolicy } from '../../policy/compile.js';
+import { importDockerProfile } from '../../policy/docker.js';
 import { validateExtraRules } from '../../policy/load.js';
-import type { SyscallRules } from '../../policy/types.js';
+import type { Profile, SyscallRules } from '../../policy/types.js';
 import type { AttachOptions } from '../../native.js';
 import { hostAbis } from '../../tables/index.js';
 import { checkHostPaths } from '../config/host-paths.js';
@@ -48,16 +49,19 @@ export interface AttachRecord extends SupervisedZone {
   hostname: string;
   profile: string;
   extraRules: SyscallRules[];
+  /** The config's seccomp, imported: exec'd processes get the same filter, a re-attach the same dispatch. */
+  seccomp?: Profile;
   idBase: number;
 }
 
 /** The record of a spec planned here (its memory cap: the configured one, which the cgroup enforces). */
 function attachRecordOf(spec: ZoneSpec & AttachRecord, memoryLimit: number | undefined): AttachRecord {
-  const { hostname, kernelVersion, kernelVersionEnv, profile, extraRules, idBase } = spec;
+  const { hostname, kernelVersion, kernelVersionEnv, profile, extraRules, seccomp, idBase } = spec;
   return {
     hostname,
     profile,
     extraRules,
+    ...(seccomp ? { seccomp } : {}),
     idBase,
     ...(kernelVersion !== undefined ? { kernelVersion } : {}),
     ...(kernelVersionEnv !== undefined ? { kernelVersionEnv } : {}),
@@ -76,12 +80,29 @@ function bootError(name: string, e: unknown): LxzoneError {
   });
 }
 
+/**
+ * The config's Docker seccomp profile in lxzone's language, imported again at
+ * each boot (its includes.minKernel are decided for the kernel booted on);
+ * capabilities: Docker's default set, which a Docker container has. What the
+ * importer reports it could not carry over exactly is not an error here: it
+ * never makes the zone less strict (src/policy/docker.ts).
+ */
+export function importedSeccomp(cfg: ZoneConfig): Profile | undefined {
+  if (!cfg.seccomp) return undefined;
+  try {
+    return importDockerProfile(cfg.seccomp, { name: 'docker-seccomp', file: 'seccomp profile' }).profile;
+  } catch (e) {
+    throw new LxzoneError(`zone config "${cfg.name}": field "seccomp": ${(e as Error).message}`, { code: 'EINVAL', where: 'seccomp', cause: e });
+  }
+}
+
 /** Extra rules of a config, checked by the policy module (and compiled once, so a rule that cannot compile is refused). */
 export function checkPolicy(cfg: ZoneConfig): SyscallRules[] {
   const label = `zone config "${cfg.name}": field "extraRules"`;
   const rules = validateExtraRules(cfg.extraRules, label);
+  const seccomp = importedSeccomp(cfg);
   try {
-    compilePolicy({ profile: cfg.profile, abis: hostAbis(), extraRules: rules }, { userCache: true });
+    compilePolicy({ profile: cfg.profile, abis: hostAbis(), extraRules: rules, ...(seccomp ? { restrict: seccomp } : {}) }, { userCache: true });
   } catch (e) {
     throw new LxzoneError(`zone config "${cfg.name}": profile "${cfg.profile}" with its extra rules: ${(e as Error).message}`, {
       code: 'EINVAL',
@@ -132,6 +153,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
   try {
     // A system zone's own needs first: the zone's own rules, after them, win.
     const extraRules = [...(cfg.system ? SYSTEM_ZONE_RULES : []), ...checkPolicy(cfg)];
+    const seccomp = importedSeccomp(cfg);
     // Rootless: the caller's own uid is the zone's root (the runner decides); as root, the zone's own range.
     const ids = isRoot() ? ensureZoneIds(store, cfg.name) : undefined;
     const prepared = prepareZoneRootfs(store, cfg, { ...(ids ? { idShift: ids.idBase } : {}), ...(rootfsDir ? { rootfsDir } : {}) });
@@ -159,6 +181,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       ...(cfg.kernelVersion !== undefined ? { kernelVersion: cfg.kernelVersion } : {}),
       profile: cfg.profile,
       extraRules,
+      ...(seccomp ? { seccomp } : {}),
       env,
       cwd: proc.cwd,
       uid: user.uid,
@@ -193,5 +216,6 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
 /** The supervisor's attach options from a runtime record (re-attach after a daemon restart): as at boot. */
 export function attachOptionsOf(rec: AttachRecord): AttachOptions {
   const abis = hostAbis();
-  return supervisorOptions(abis, compilePolicy({ profile: rec.profile, abis, extraRules: rec.extraRules }, { userCache: true }).dispatch, rec);
+  const restrict = rec.seccomp ? { restrict: rec.seccomp } : {};
+  return supervisorOptions(abis, compilePolicy({ profile: rec.profile, abis, extraRules: rec.extraRules, ...restrict }, { userCache: true }).dispatch, rec);
 }
