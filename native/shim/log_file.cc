@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstdlib>
@@ -21,7 +22,23 @@ bool write_all(int fd, const char* buf, size_t n) {
   return true;
 }
 
+constexpr uint64_t kRecordBytes = 16;
+
+void put_le64(unsigned char* p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
 }  // namespace
+
+void LogFile::write_record(uint64_t offset) {
+  if (idx_fd_ < 0) return;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  unsigned char rec[kRecordBytes];
+  put_le64(rec, offset);
+  put_le64(rec + 8, static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec));
+  if (write_all(idx_fd_, reinterpret_cast<const char*>(rec), sizeof rec)) idx_size_ += sizeof rec;
+}
 
 Status LogFile::reopen(int extra_flags) {
   int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | extra_flags, 0600);
@@ -39,6 +56,18 @@ Status LogFile::reopen(int extra_flags) {
       return Error{e, "dup2 log " + path_};
     }
     close(fd);
+  }
+  // The index beside it; without one the log is still written (its lines then have no time).
+  if (idx_fd_ >= 0) close(idx_fd_);
+  idx_fd_ = ::open((path_ + ".idx").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | extra_flags, 0600);
+  idx_size_ = 0;
+  if (idx_fd_ >= 0) {
+    if (fstat(idx_fd_, &st) < 0 || !S_ISREG(st.st_mode)) {
+      close(idx_fd_);
+      idx_fd_ = -1;
+    } else {
+      idx_size_ = static_cast<uint64_t>(st.st_size);
+    }
   }
   return {};
 }
@@ -71,6 +100,7 @@ void LogFile::write_generation(const std::string& text) {
 Status LogFile::rotate() {
   write_generation(std::to_string(gen_) + " r");
   if (rename(path_.c_str(), (path_ + ".1").c_str()) < 0 && errno != ENOENT) return sys_error("rotate log " + path_);
+  if (rename((path_ + ".idx").c_str(), (path_ + ".1.idx").c_str()) < 0 && errno != ENOENT) return sys_error("rotate log index " + path_);
   // O_TRUNC: whatever stands at the path now is ours to replace.
   LXZ_TRY(reopen(O_TRUNC));
   gen_++;
@@ -84,11 +114,14 @@ void LogFile::write(const char* buf, size_t n) {
     struct stat st;
     if (fstat(target_, &st) < 0) return;
     uint64_t size = static_cast<uint64_t>(st.st_size);
-    if (size >= max_) {
+    // The index's record for these bytes counts against the cap too.
+    uint64_t used = size + idx_size_ + kRecordBytes;
+    if (used >= max_) {
+      if (size == 0 && idx_size_ == 0) return;  // cannot happen (max_ >= 4096); never loop
       if (!rotate().ok()) return;
       continue;
     }
-    size_t k = n < max_ - size ? n : static_cast<size_t>(max_ - size);
+    size_t k = n < max_ - used ? n : static_cast<size_t>(max_ - used);
     if (k < n) {
       // A rotation follows: end this file at a line's end where there is
       // one, so a reader that skips a file never joins two halves of lines.
@@ -100,6 +133,7 @@ void LogFile::write(const char* buf, size_t n) {
         continue;
       }
     }
+    write_record(size);
     if (!write_all(target_, buf, k)) return;
     buf += k;
     n -= k;

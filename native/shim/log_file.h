@@ -6,6 +6,14 @@
 // cap, at any moment, whatever the zone writes. <file>.gen counts rotations
 // ("N r" while one is under way), for readers following the log
 // (src/zone/lifecycle/logs.ts).
+//
+// <file>.idx records when the keeper took each piece of output from the
+// zone (its read of the pipe or terminal): 16 bytes per write, the offset in
+// <file> where the piece begins and CLOCK_REALTIME in ns (both little-endian
+// u64), written before the bytes themselves so a reader never finds bytes
+// without their record. It rotates with the file (<file>.1.idx) and counts
+// against the file's share of the cap. `docker logs -t/--since/--until` read
+// it (src/zone/lifecycle/log-times.ts).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -28,11 +36,15 @@ class LogFile {
   Status reopen(int extra_flags);
   Status rotate();
   void write_generation(const std::string& text);
+  void write_record(uint64_t offset);
 
   std::string path_;
   uint64_t max_ = 0;
   int target_ = -1;
   uint64_t gen_ = 0;
+  // The index (<file>.idx): its fd and size; -1 when it cannot be opened (the log is still written).
+  int idx_fd_ = -1;
+  uint64_t idx_size_ = 0;
 };
 
 }  // namespace lxz

@@ -14,7 +14,7 @@ import { Socket } from 'node:net';
 import { posix } from 'node:path';
 import { startExec } from '../../zone/lifecycle/exec.js';
 import type { DockerBackend } from './backend.js';
-import type { ContainerMeta } from './container-store.js';
+import { dockerName, type ContainerMeta } from './container-store.js';
 import { badRequest, conflict, DockerError, notFound } from './errors.js';
 import { pipe } from './exec-stream.js';
 import type { Route } from './router.js';
@@ -47,7 +47,7 @@ const bad = (path: string) => {
 export function archiveRoutes(b: DockerBackend): Route[] {
   const target = async (m: ContainerMeta) => {
     if (!b.manager.runningNames().includes(m.zone)) {
-      throw conflict(`lxzone copies files only with a running container (${m.zone} is stopped): the copy is done inside the zone, so that the container's files cannot lead it to the host's`);
+      throw conflict(`lxzone copies files only with a running container (${dockerName(m)} is stopped): the copy is done inside the zone, so that the container's files cannot lead it to the host's`);
     }
     return b.manager.execTarget(m.zone).catch(() => {
       throw conflict(`Container ${m.Id} is not running`);
@@ -60,8 +60,8 @@ export function archiveRoutes(b: DockerBackend): Route[] {
     const zone = startExec(b.opts.store, t, { ...asRoot, argv: ['/bin/sh', '-c', STAT_SCRIPT, 'sh', path], stdio: 'pipe', cwd: '/' });
     const r = await zone.wait();
     const out = r.stdout?.toString('utf8') ?? '';
-    if (r.exitCode === 44) throw notFound(`Could not find the file ${path} in container ${m.zone}`);
-    if (r.exitCode !== 0) throw new DockerError(500, `stat ${path} in container ${m.zone} failed (exit ${r.exitCode}; the image needs sh and stat): ${(r.stderr?.toString('utf8') ?? '').trim()}`);
+    if (r.exitCode === 44) throw notFound(`Could not find the file ${path} in container ${dockerName(m)}`);
+    if (r.exitCode !== 0) throw new DockerError(500, `stat ${path} in container ${dockerName(m)} failed (exit ${r.exitCode}; the image needs sh and stat): ${(r.stderr?.toString('utf8') ?? '').trim()}`);
     const [line = '', link = ''] = out.split('\n');
     const [hex = '0', size = '0', mtime = '0'] = line.trim().split(' ');
     const raw = parseInt(hex, 16);
@@ -122,7 +122,7 @@ export function archiveRoutes(b: DockerBackend): Route[] {
         const r = await zone.wait().catch(() => ({ exitCode: 126 }));
         // tar failed (a file the zone's root cannot read): the answer is cut, not ended as if whole.
         if (r.exitCode !== 0) {
-          b.log(`docker api: cp from ${m.zone}:${path}: tar exited ${r.exitCode}`);
+          b.log(`docker api: cp from ${dockerName(m)}:${path}: tar exited ${r.exitCode}`);
           out.once('close', () => res.destroy());
         }
         return undefined;
@@ -165,7 +165,7 @@ export function archiveRoutes(b: DockerBackend): Route[] {
         const r = await zone.wait();
         errs.destroy();
         input.destroy();
-        if (r.exitCode !== 0) throw new DockerError(r.exitCode === 45 ? 400 : 500, `extracting into ${path} in container ${m.zone} failed: ${stderr.trim() || `tar exited ${r.exitCode}`}`);
+        if (r.exitCode !== 0) throw new DockerError(r.exitCode === 45 ? 400 : 500, `extracting into ${path} in container ${dockerName(m)} failed: ${stderr.trim() || `tar exited ${r.exitCode}`}`);
         return { status: 200, body: undefined };
       },
     },

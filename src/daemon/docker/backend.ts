@@ -7,9 +7,10 @@ import { detectCgroups } from '../../zone/cgroups/index.js';
 import type { ZoneManager } from '../../zone/lifecycle/manager.js';
 import { ipamDir, type LifecycleOptions } from '../../zone/lifecycle/options.js';
 import { NetworkStore } from '../../zone/network/networks.js';
-import { ContainerStore } from './container-store.js';
+import { ContainerStore, dockerName } from './container-store.js';
 import { DockerImages } from './image-model.js';
 import { DockerEvents } from './events.js';
+import { OomWatch } from './oom.js';
 
 export class DockerBackend {
   readonly containers: ContainerStore;
@@ -19,6 +20,7 @@ export class DockerBackend {
   readonly networks: NetworkStore;
   /** The networks' DNS servers (src/daemon/dns/): told when a network comes or goes. */
   dns?: { refresh(): Promise<void> };
+  private readonly oom: OomWatch;
 
   constructor(
     readonly manager: ZoneManager,
@@ -31,12 +33,19 @@ export class DockerBackend {
     // A container's own end (its process exited, was killed, or was stopped) is its die event,
     // and a boot by its restart policy its start, as dockerd reports them; not only what the API did.
     const emit = (name: string, action: string, extra: Record<string, string> = {}) => {
-      const m = this.containers.find(name);
-      if (!m || m.zone !== name) return; // a zone that is no Docker container
-      this.events.emit('container', action, m.Id, { name: m.zone, image: m.Image, ...((m.Config.Labels as Record<string, string> | null) ?? {}), ...extra });
+      const m = this.containers.byZone(name);
+      if (!m) return; // a zone that is no Docker container
+      this.events.emit('container', action, m.Id, { name: dockerName(m), image: m.Image, ...((m.Config.Labels as Record<string, string> | null) ?? {}), ...extra });
     };
     manager.hooks?.ended.add((name, end) => emit(name, 'die', { exitCode: String(end.exitCode) }));
     manager.hooks?.restarted.add((name) => emit(name, 'start'));
+    // A kill by the OOM killer at the container's memory cap (oom.ts).
+    this.oom = new OomWatch(manager, () => this.containers.list().map((m) => m.zone), (name) => emit(name, 'oom'));
+    manager.hooks?.ending.add((name) => this.oom.ending(name));
+  }
+
+  close(): void {
+    this.oom.stop();
   }
 
   engineId(): string {

@@ -45,15 +45,22 @@ export interface CreateBody {
 
 const list = (v: string[] | string | null | undefined): string[] => (v == null ? [] : Array.isArray(v) ? v : [v]);
 
-/** A Docker name as a zone name: Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+, zones lowercase only. */
+/** A Docker name as given (create, rename): Docker allows [a-zA-Z0-9][a-zA-Z0-9_.-]+. */
+export function checkedName(requested: string): string {
+  const n = requested.replace(/^\//, '');
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(n)) throw badRequest(`Invalid container name (${n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  if (n.length > 253) throw badRequest(`Invalid container name (${n}): at most 253 characters`);
+  return n;
+}
+
+/** The zone a new container is: its Docker name where that is a free zone name, else its id's first 12 digits. */
+export function zoneNameFor(name: string, id: string, taken: (n: string) => boolean): string {
+  return /^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name) && !taken(name) ? name : id.slice(0, 12);
+}
+
+/** The Docker name of a new container: the requested one, or a free name made up as dockerd does. */
 export function containerName(requested: string | null, taken: (n: string) => boolean): string {
-  if (requested) {
-    const n = requested.replace(/^\//, '');
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(n)) throw badRequest(`Invalid container name (${n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    if (n !== n.toLowerCase()) throw badRequest(`Invalid container name (${n}): lxzone names are lowercase`);
-    if (n.length > 63) throw badRequest(`Invalid container name (${n}): at most 63 characters`);
-    return n;
-  }
+  if (requested) return checkedName(requested);
   for (let i = 0; i < 1000; i++) {
     const n = `${ADJECTIVES[Math.floor(Math.random() * ADJECTIVES.length)]}_${NAMES[Math.floor(Math.random() * NAMES.length)]}${i > 20 ? i : ''}`;
     if (!taken(n)) return n;

@@ -2,7 +2,9 @@
 // its Docker name, the create request as the client sent it (image, labels,
 // the original Cmd/Entrypoint) and when it was created. One file per
 // container in <state>/docker/containers/<zone>.json (written to a temp file
-// and renamed, 0600); the zone of the same name holds everything else.
+// and renamed, 0600); the zone holds everything else. The Docker name is a
+// field of its own (`docker rename` changes it); the zone keeps the name it
+// was made with, which keys its state, logs, cgroup, socket and lease.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,8 +12,10 @@ import { notFound } from './errors.js';
 
 export interface ContainerMeta {
   Id: string;
-  /** The zone's name, which is also the Docker name (without its leading "/"). */
+  /** The zone's name: the Docker name it was created with, or its id's first 12 digits when that was taken or no zone name. */
   zone: string;
+  /** The Docker name (without its leading "/") when it is not the zone's: set by a rename. */
+  name?: string;
   Created: string;
   Image: string;
   /** The image's id (its config digest; the host's pseudo-image id for "host") when the container was created. */
@@ -22,6 +26,9 @@ export interface ContainerMeta {
   /** Set while the container is paused (its cgroup frozen). */
   paused?: boolean;
 }
+
+/** A container's Docker name, without the leading "/". */
+export const dockerName = (m: ContainerMeta): string => m.name ?? m.zone;
 
 export class ContainerStore {
   readonly dir: string;
@@ -66,13 +73,18 @@ export class ContainerStore {
   find(ref: string): ContainerMeta | undefined {
     const all = this.list();
     const name = ref.startsWith('/') ? ref.slice(1) : ref;
-    const exact = all.find((m) => m.Id === ref) ?? all.find((m) => m.zone === name);
+    const exact = all.find((m) => m.Id === ref) ?? all.find((m) => dockerName(m) === name);
     if (exact) return exact;
     if (/^[0-9a-f]{1,64}$/.test(ref)) {
       const hits = all.filter((m) => m.Id.startsWith(ref));
       if (hits.length === 1) return hits[0];
     }
     return undefined;
+  }
+
+  /** The container that is the zone `zone` (hooks of the zone manager name zones). */
+  byZone(zone: string): ContainerMeta | undefined {
+    return this.list().find((m) => m.zone === zone);
   }
 
   get(ref: string): ContainerMeta {

@@ -2,7 +2,7 @@
 // document of `docker inspect`, from the zone's state and the container's
 // Docker metadata. The address is the zone's lease, kept from create to rm.
 import type { ZoneDetails, ZoneInfo } from '../../zone/lifecycle/types.js';
-import type { ContainerMeta } from './container-store.js';
+import { dockerName, type ContainerMeta } from './container-store.js';
 import { portBindings, portsList, portsMap } from './ports.js';
 
 export type DockerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
@@ -84,7 +84,7 @@ export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
   const state = dockerState(m, z);
   return {
     Id: m.Id,
-    Names: [`/${m.zone}`],
+    Names: [`/${dockerName(m)}`],
     Image: m.Image,
     ImageID: m.ImageID ?? '',
     Command: [c.path, ...c.args].join(' '),
@@ -132,7 +132,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
     HostnamePath: '',
     HostsPath: '',
     LogPath: z.paths.logs.stdout,
-    Name: `/${m.zone}`,
+    Name: `/${dockerName(m)}`,
     RestartCount: z.restarts ?? 0,
     Driver: 'lxzone',
     Platform: 'linux',

@@ -3,10 +3,11 @@
 // (boot, halt, destroy), exactly as `lxzone create/boot/halt/destroy` do.
 import { createZoneWith } from '../../zone/lifecycle/create.js';
 import { readLogs, type LogStream } from '../../zone/lifecycle/logs.js';
+import { parseUnixTime } from '../../zone/lifecycle/log-times.js';
 import type { ZoneDetails } from '../../zone/lifecycle/types.js';
 import type { DockerBackend } from './backend.js';
-import { ContainerStore, type ContainerMeta } from './container-store.js';
-import { containerName, zoneConfigFor, type CreateBody } from './container-create.js';
+import { ContainerStore, dockerName, type ContainerMeta } from './container-store.js';
+import { checkedName, containerName, zoneConfigFor, zoneNameFor, type CreateBody } from './container-create.js';
 import { findNetwork, networkNameOf } from './networks.js';
 import { dockerState, inspectOf, summaryOf } from './container-view.js';
 import { publishedPorts } from './ports.js';
@@ -39,7 +40,7 @@ function matches(b: DockerBackend, m: ContainerMeta, z: ZoneDetails, f: Record<s
         if (!any((v) => v === state)) return false;
         break;
       case 'name':
-        if (!any((v) => new RegExp(v.replace(/^\//, '')).test(m.zone))) return false;
+        if (!any((v) => new RegExp(v.replace(/^\//, '')).test(dockerName(m)))) return false;
         break;
       case 'id':
         if (!any((v) => m.Id.startsWith(v))) return false;
@@ -77,8 +78,12 @@ export function containerRoutes(b: DockerBackend): Route[] {
       return {}; // an image whose config cannot be read: the container's own Env only
     }
   };
+  /** The container that has this Docker name (a full id is a name nobody may take either). */
+  const nameOwner = (n: string): ContainerMeta | undefined => containers.list().find((m) => dockerName(m) === n || m.Id === n);
+  const nameConflict = (n: string, owner: ContainerMeta) =>
+    conflict(`Conflict. The container name "/${n}" is already in use by container "${owner.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
   const emit = (m: ContainerMeta, action: string, extra: Record<string, string> = {}) =>
-    b.events.emit('container', action, m.Id, { name: m.zone, image: m.Image, ...((m.Config.Labels as Record<string, string> | null) ?? {}), ...extra });
+    b.events.emit('container', action, m.Id, { name: dockerName(m), image: m.Image, ...((m.Config.Labels as Record<string, string> | null) ?? {}), ...extra });
 
   const start = async (m: ContainerMeta) => {
     if (m.paused) containers.save({ ...m, paused: false }); // a stale mark of a run that ended
@@ -111,20 +116,20 @@ export function containerRoutes(b: DockerBackend): Route[] {
       doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], --network none|bridge|NAME with --network-alias (a user-defined network), -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
       handler: async (ctx) => {
         const body = await ctx.body<CreateBody>();
-        const name = containerName(ctx.query.get('name'), (n) => b.opts.store.exists(n));
-        const existing = containers.find(name) ?? (b.opts.store.exists(name) ? ({ Id: name } as ContainerMeta) : undefined);
-        if (existing && (existing.zone === name || existing.Id === name)) {
-          throw conflict(`Conflict. The container name "/${name}" is already in use by container "${existing.Id}". You have to remove (or rename) that container to be able to reuse that name.`);
-        }
+        const name = containerName(ctx.query.get('name'), (n) => b.opts.store.exists(n) || nameOwner(n) !== undefined);
+        const existing = nameOwner(name);
+        if (existing) throw nameConflict(name, existing);
         const cid = ContainerStore.newId();
+        // A zone name freed by a rename, or a Docker name that is no zone name (capitals): the zone is named by the id.
+        const zone = zoneNameFor(name, cid, (n) => b.opts.store.exists(n));
         if (!body.Image) throw badRequest('Config cannot be empty in order to create a container');
         const image = b.images.get(body.Image);
         const hc = body.HostConfig ?? {};
         const ports = await publishedPorts(hc.PortBindings, body.ExposedPorts as Record<string, unknown> | undefined, hc.PublishAllPorts === true);
-        const cfg = zoneConfigFor(name, cid, body, image, b.images.config(image), ports, (ref) => findNetwork(b, ref));
+        const cfg = zoneConfigFor(zone, cid, body, image, b.images.config(image), ports, (ref) => findNetwork(b, ref));
         const { HostConfig, NetworkingConfig: _n, ...config } = body;
         await createZoneWith(b.opts, cfg);
-        const meta: ContainerMeta = { Id: cid, zone: name, Created: new Date().toISOString(), Image: body.Image, ImageID: image.id, Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> };
+        const meta: ContainerMeta = { Id: cid, zone, ...(zone !== name ? { name } : {}), Created: new Date().toISOString(), Image: body.Image, ImageID: image.id, Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> };
         containers.save(meta);
         emit(meta, 'create');
         return { status: 201, body: { Id: cid, Warnings: [] } };
@@ -252,12 +257,12 @@ export function containerRoutes(b: DockerBackend): Route[] {
     {
       method: 'GET',
       path: '/containers/:id/logs',
-      doc: 'logs: stdout/stderr multiplexed, -f, --tail (no -t/--since: lxzone logs keep no times)',
+      doc: 'logs: stdout/stderr multiplexed, -f, --tail, -t, --since, --until (the times the zone\'s keeper wrote beside each piece of output; stdout\'s lines then stderr\'s, not interleaved)',
       handler: async (ctx) => {
         const m = containers.get(id(ctx));
         const want = { stdout: ctx.flag('stdout'), stderr: ctx.flag('stderr') };
         if (!want.stdout && !want.stderr) throw badRequest('Bad parameters: you must choose at least one stream');
-        if (ctx.flag('timestamps')) throw badRequest('lxzone keeps no times in its logs: --timestamps is not supported');
+        const times = { timestamps: ctx.flag('timestamps'), sinceNs: parseUnixTime(ctx.query.get('since')), untilNs: parseUnixTime(ctx.query.get('until')) };
         const tailRaw = ctx.query.get('tail');
         const tail = !tailRaw || tailRaw === 'all' ? undefined : Number(tailRaw);
         if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw badRequest(`invalid tail: ${tailRaw}`);
@@ -267,7 +272,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
         // A container with a terminal has one stream, sent as it is (as dockerd does).
         const raw = m.Config.Tty === true;
         const out = (s: LogStream) => (c: Buffer) => want[s] && stream.write(raw ? c : frame(s, c));
-        await readLogs(b.opts.store, m.zone, { stdout: out('stdout'), stderr: out('stderr') }, { tail, follow: ctx.flag('follow'), running: () => running(m.zone), signal: ac.signal });
+        await readLogs(b.opts.store, m.zone, { stdout: out('stdout'), stderr: out('stderr') }, { tail, follow: ctx.flag('follow'), running: () => running(m.zone), signal: ac.signal, times });
         stream.end();
         return undefined;
       },
@@ -275,10 +280,20 @@ export function containerRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/containers/:id/rename',
-      doc: 'rename: not supported (zone names are fixed)',
+      doc: 'rename: the Docker name, kept beside the zone (whose own name stays: it keys the zone\'s state); running or not; 409 when the name is taken',
       handler: (ctx) => {
-        containers.get(id(ctx));
-        throw new DockerError(501, 'lxzone cannot rename a container: its name is its zone\'s');
+        const m = containers.get(id(ctx));
+        const raw = ctx.query.get('name') ?? '';
+        if (raw === '') throw badRequest('Neither old nor new names may be empty');
+        const name = checkedName(raw);
+        const old = dockerName(m);
+        if (name === old) throw badRequest('Renaming a container with the same name as its current name');
+        const owner = nameOwner(name);
+        if (owner && owner.Id !== m.Id) throw nameConflict(name, owner);
+        const { name: _old, ...rest } = m;
+        containers.save({ ...rest, ...(name !== m.zone ? { name } : {}) });
+        emit({ ...m, name }, 'rename', { oldName: `/${old}` });
+        return noContent();
       },
     },
   ];

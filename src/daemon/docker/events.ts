@@ -70,7 +70,7 @@ export function eventRoutes(b: DockerBackend): Route[] {
     {
       method: 'GET',
       path: '/events',
-      doc: 'events: container create/start/stop/die/restart/kill/destroy and image pull/untag/delete done through this API, and a container\'s own end (die, with exitCode) and restart-policy boots (start); no oom event; since, until, filters type/event/container/image/label',
+      doc: 'events: container create/start/stop/die/restart/kill/destroy and image pull/untag/delete done through this API, and a container\'s own end (die, with exitCode) and restart-policy boots (start); oom (a kill by the OOM killer at the container\'s memory cap); since, until, filters type/event/container/image/label',
       handler: async (ctx) => {
         const since = seconds(ctx.query.get('since'), 'since');
         const until = seconds(ctx.query.get('until'), 'until');

@@ -38,11 +38,12 @@ export function imageRoutes(b: DockerBackend): Route[] {
       return { status: 201 };
     } },
     { method: 'DELETE', path: '/images/*', doc: 'rmi: untags; deletes the image when nothing names it and no container uses it (409 otherwise, -f untags anyway)', handler: async (ctx) => {
-      const out = await b.images.remove(imageName(ctx, /$/), ctx.flag('force'));
-      for (const o of out) {
-        if ('Untagged' in o) b.events.emit('image', 'untag', o.Untagged, { name: o.Untagged });
-        else b.events.emit('image', 'delete', o.Deleted, { name: o.Deleted });
-      }
+      const ref = imageName(ctx, /$/);
+      const imageId = b.images.get(ref).id;
+      const out = await b.images.remove(ref, ctx.flag('force'));
+      // As dockerd: an untag per reference, then one delete of the image (its id), not one per digest the answer lists.
+      for (const o of out) if ('Untagged' in o) b.events.emit('image', 'untag', imageId, { name: o.Untagged });
+      if (out.some((o) => 'Deleted' in o)) b.events.emit('image', 'delete', imageId, { name: imageId });
       return out;
     } },
   ];

@@ -97,6 +97,7 @@ export async function startDockerApi(manager: ZoneManager, opts: LifecycleOption
     close: async () => {
       dns?.close();
       server.close();
+      backend.close();
       for (const c of connections) c.destroy();
       rmSync(socket, { force: true });
     },

@@ -11,7 +11,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sampleZoneUsage } from '../../zone/lifecycle/caps.js';
 import type { DockerBackend } from './backend.js';
-import type { ContainerMeta } from './container-store.js';
+import { dockerName, type ContainerMeta } from './container-store.js';
 import type { Route } from './router.js';
 
 const INTERVAL_MS = 1000;
@@ -69,7 +69,7 @@ function statsJson(m: ContainerMeta, now: Sample, pre: Sample) {
     cpu_stats: cpu(now),
     precpu_stats: cpu(pre),
     memory_stats: now.memory,
-    name: `/${m.zone}`,
+    name: `/${dockerName(m)}`,
     id: m.Id,
   };
 }

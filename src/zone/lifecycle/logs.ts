@@ -10,11 +10,13 @@
 // the previous copy) and a new one begun. <file>.gen counts rotations ("N r"
 // while one is under way), so a reader following the log never takes bytes
 // of a file that was just replaced, and knows whether the copy it finds is
-// the file it was reading.
+// the file it was reading. <file>.idx holds when each piece of output was
+// taken from the zone (log-times.ts), for docker logs -t/--since/--until.
 import { closeSync, constants, copyFileSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ZoneStore } from '../state/store.js';
+import { readRecords, TimedLines, type TimeFilter } from './log-times.js';
 
 export const LOG_STREAMS = ['stdout', 'stderr'] as const;
 export type LogStream = (typeof LOG_STREAMS)[number];
@@ -143,6 +145,8 @@ export interface ReadLogsOptions {
   running?: () => boolean;
   pollMs?: number;
   signal?: AbortSignal;
+  /** Lines by the time the keeper wrote them, and that time shown (log-times.ts). */
+  times?: TimeFilter;
 }
 
 /** Writes a zone's logs to `out` (stdout.log: rotated copy then current; same for stderr), optionally following. */
@@ -155,29 +159,53 @@ export async function readLogs(
   const files = logFiles(store, name);
   const pos: Record<LogStream, number> = { stdout: 0, stderr: 0 };
   const gen: Record<LogStream, number> = { stdout: 0, stderr: 0 };
+  const t = o.times;
+  const timed = t && (t.timestamps || t.sinceNs !== undefined || t.untilNs !== undefined) ? t : undefined;
+  // Per stream: its lines by time, and how many of the current file's records were taken.
+  const tl: Record<LogStream, TimedLines | undefined> = { stdout: timed && new TimedLines(timed), stderr: timed && new TimedLines(timed) };
+  const nrec: Record<LogStream, number> = { stdout: 0, stderr: 0 };
   const lines = new LineKeeper(out);
   for (const s of LOG_STREAMS) {
     let old: Buffer = Buffer.alloc(0);
     let cur: Buffer = Buffer.alloc(0);
+    let oldRecs: ReturnType<typeof readRecords> = [];
+    let curRecs: ReturnType<typeof readRecords> = [];
     // Read the copy and the file of one generation (retry if a rotation came between).
     for (let attempt = 0; attempt < 50; attempt++) {
       const before = generation(files[s]);
       gen[s] = before.n;
       old = existsSync(`${files[s]}.1`) ? readRange(`${files[s]}.1`, 0) : Buffer.alloc(0);
       cur = readRange(files[s], 0);
+      // The records after the bytes: the keeper writes a record before its bytes, so every byte read has its record.
+      if (timed) {
+        oldRecs = readRecords(`${files[s]}.1.idx`);
+        curRecs = readRecords(`${files[s]}.idx`);
+      }
       const after = generation(files[s]);
       if (!before.rotating && !after.rotating && after.n === before.n) break;
       await sleep(20);
     }
     pos[s] = cur.length;
-    const all = tailLines(Buffer.concat([old, cur]), o.tail);
+    let both = Buffer.concat([old, cur]);
+    const st = tl[s];
+    if (st) {
+      st.newFile(oldRecs);
+      const a = st.take(old, 0);
+      st.newFile(curRecs);
+      nrec[s] = curRecs.length;
+      both = Buffer.concat([a, st.take(cur, 0)]);
+    }
+    const all = tailLines(both, o.tail);
     if (o.follow) lines.add(s, all);
     else if (all.length) out[s](all);
   }
   if (!o.follow) return;
   for (;;) {
-    const stillRunning = o.running?.() ?? true;
+    // Following until a time (docker logs -f --until) ends once it has passed.
+    const pastUntil = timed?.untilNs !== undefined && BigInt(Date.now()) * 1_000_000n > timed.untilNs;
+    const stillRunning = (o.running?.() ?? true) && !pastUntil;
     for (const s of LOG_STREAMS) {
+      const st = tl[s];
       const before = generation(files[s]);
       if (before.rotating) continue; // next round
       // Rotated once: what we had not read yet is at the end of the copy.
@@ -185,20 +213,33 @@ export async function readLogs(
       // and the end of ours is lost.
       const rotated = before.n !== gen[s];
       const skipped = rotated && before.n !== gen[s] + 1;
-      const rest = rotated ? readRange(`${files[s]}.1`, skipped ? 0 : pos[s]) : undefined;
+      const restFrom = skipped ? 0 : pos[s];
+      const rest = rotated ? readRange(`${files[s]}.1`, restFrom) : undefined;
       const chunk = readRange(files[s], rotated ? 0 : pos[s]);
+      const restRecs = st && rotated ? readRecords(`${files[s]}.1.idx`, skipped ? 0 : nrec[s]) : [];
+      const curRecs = st ? readRecords(`${files[s]}.idx`, rotated ? 0 : nrec[s]) : [];
       const after = generation(files[s]);
       // A rotation came while we read: either read may be of another file
       // than we think. Nothing is taken; the next round reads again.
       if (after.rotating || after.n !== before.n) continue;
-      if (skipped) lines.lost(s);
+      if (skipped) {
+        lines.lost(s);
+        st?.lost();
+        st?.newFile([]);
+      }
       if (rest) {
-        lines.add(s, rest);
+        st?.moreRecords(restRecs);
+        lines.add(s, st ? st.take(rest, restFrom) : rest);
         gen[s] = before.n;
         pos[s] = 0;
+        st?.newFile([]);
+        nrec[s] = 0;
       }
+      st?.moreRecords(curRecs);
+      nrec[s] += curRecs.length;
+      const at = pos[s];
       pos[s] += chunk.length;
-      lines.add(s, chunk);
+      lines.add(s, st ? st.take(chunk, at) : chunk);
       if (!rest?.length && !chunk.length) lines.idle(s);
     }
     if (!stillRunning || o.signal?.aborted) {

@@ -59,7 +59,8 @@ export interface ManagerState {
    * Told when a zone's run ends (whatever ended it) and when its restart
    * policy booted it again: the Docker API's die/start events.
    */
-  readonly hooks: { ended: Set<(name: string, end: ZoneEnd) => void>; restarted: Set<(name: string) => void> };
+  /** `ending`: awaited before the zone's host side (its cgroup) is cleaned up, for a last look at it. */
+  readonly hooks: { ending: Set<(name: string) => Promise<void>>; ended: Set<(name: string, end: ZoneEnd) => void>; restarted: Set<(name: string) => void> };
   /** The input of each running zone made with stdin or tty (zone-input.ts). */
   readonly inputs: Map<string, ZoneInput>;
   readonly restarts: RestartSchedule;

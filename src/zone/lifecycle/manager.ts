@@ -38,7 +38,7 @@ export class ZoneManager implements ManagerState {
   readonly zones = new Map<string, ManagedZone>();
   readonly booting = new Set<string>();
   readonly inputs = new Map<string, ZoneInput>();
-  readonly hooks = { ended: new Set<(name: string, end: ZoneEnd) => void>(), restarted: new Set<(name: string) => void>() };
+  readonly hooks = { ending: new Set<(name: string) => Promise<void>>(), ended: new Set<(name: string, end: ZoneEnd) => void>(), restarted: new Set<(name: string) => void>() };
   readonly restarts = new RestartSchedule();
   readonly lastExit = new Map<string, LastExit>();
   readonly unsupported = new UnsupportedLog();

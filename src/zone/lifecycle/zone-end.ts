@@ -51,6 +51,8 @@ async function onEnd(m: ManagerState, z: ManagedZone, ended: ZoneEnd): Promise<v
   // zone, served by its caller) is known from the zone's reboot marker.
   const asked = takeRebootMarker(m.store, z.name);
   const end: ZoneEnd = !ended.reboot && asked ? { ...ended, reboot: asked, ...(asked === 'halt' ? { exitCode: 0 } : {}) } : ended;
+  // A last look before the cgroup goes (the Docker API's oom event: a cap's kill that ended the zone).
+  for (const f of m.hooks.ending) await f(z.name).catch((e: Error) => m.log(`zone ${z.name}: ending hook: ${e.message}`));
   const errors = await cleanupHost(m.opts, z.name, z.setup.cgroup ? { cgroupPath: z.setup.cgroup.path } : {});
   for (const e of errors) m.log(`zone ${z.name}: cleanup: ${e}`);
   const rec = m.store.readRuntime(z.name);
