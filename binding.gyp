@@ -85,6 +85,12 @@
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
     },
     {
+      "target_name": "lxzone-fusermount",
+      "type": "executable",
+      "sources": ["native/tools/fusermount_standin.cc"],
+      "ldflags": ["-static-libstdc++", "-static-libgcc"]
+    },
+    {
       "target_name": "lxzone-parse-check",
       "type": "executable",
       "sources": [

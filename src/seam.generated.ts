@@ -13,7 +13,7 @@ export const HANDLERS = [
   'sysfs', // 8: the obsolete sysfs(2): filesystem types by index, from the host's /proc/filesystems
   'ustat', // 9: the obsolete ustat(2): free blocks and inodes of a filesystem the caller has mounted
   'loop', // 10: the loop-device ioctls on the zone's own /dev/loop-control and /dev/loopN: a backing file bound over the node
-  'mount', // 11: mount(2) of ext2/3/4 (fuse2fs), vfat (fusefat), squashfs (squashfuse), ntfs (ntfs-3g) or iso9660 (fuseiso) on the zone's own loop device, served with the zone's privileges; EPERM otherwise
+  'mount', // 11: mount(2) of ext2/3/4 (fuse2fs), vfat (fusefat), squashfs (squashfuse), ntfs (ntfs-3g), exfat (exfat-fuse) or iso9660 (fuseiso) on the zone's own loop device, served with the zone's privileges; EPERM otherwise
   'umount', // 12: umount(2)/umount2(2) of a filesystem the mount handler mounted; EPERM otherwise
   'setpriority', // 13: a negative nice value for the caller or another process of its zone, set by the supervisor for a zone's root in a zone with a cgroup of its own; CONTINUE otherwise
   'sockbuf', // 14: setsockopt SO_SNDBUFFORCE/SO_RCVBUFFORCE for a zone's root in a zone with a memory cap, up to half the cap; CONTINUE otherwise

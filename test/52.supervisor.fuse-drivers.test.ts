@@ -1,7 +1,7 @@
-// mount(2) of ntfs (ntfs-3g) and iso9660 (fuseiso) images on a zone's own
+// mount(2) of ntfs (ntfs-3g), iso9660 (fuseiso) and exfat (exfat-fuse) images on a zone's own
 // loop device (issue 21 part 1, continued from test/52.supervisor.block-mounts):
 // served in user space by Debian's drivers with the zone's privileges, never
-// by the host kernel. Each image is made in the zone (mkntfs, genisoimage); a
+// by the host kernel. Each image is made in the zone (mkntfs, genisoimage, mkfs.exfat); a
 // corrupted one fails or mounts in the driver and leaves nothing mounted.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -107,6 +107,41 @@ hostile('/dev/loop1', 'iso9660')`,
     expect(r.text).toContain('read hello-from-iso');
     expect(r.text).toMatch(/write (30|13|1)\n/); // EROFS (or the driver's refusal), never written
     expect(r.text).toMatch(/^umount 0$/m);
+    expect(r.text).toMatch(/hostile-mount (ok|errno)/);
+    expect(r.text).toContain('left False');
+    expect(r.code, r.text).toBe(0);
+  });
+});
+
+// exfat-fuse asks libfuse 2 for a fuseblk mount whatever its source; in the
+// driver's root lxzone's own fusermount makes it a plain fuse mount.
+describe('mount(2) of exfat on a zone loop device, served by exfat-fuse', () => {
+  it('mounts, writes, unmounts, mounts read-only and finds the file; a corrupted image leaves nothing mounted', async () => {
+    const r = await zone(
+      `mkdir -p /tmp/m && truncate -s 8M /tmp/ex.img && mkfs.exfat /tmp/ex.img >/dev/null 2>&1 && ` +
+        `cp /tmp/ex.img /tmp/bad.img && head -c 65536 /dev/urandom | dd of=/tmp/bad.img bs=512 seek=1 conv=notrunc 2>/dev/null && ` +
+        `${FX}/loopdev attach /tmp/ex.img >/dev/null && ${FX}/loopdev attach /tmp/bad.img >/dev/null`,
+      `print('mount', mount('/dev/loop0', '/tmp/m', 'exfat'))
+print('type', fstype('/tmp/m'))
+print('write', write('/tmp/m/new.txt', 'written in a zone\\n'))
+print('back', open('/tmp/m/new.txt').read().strip())
+print('umount', umount('/tmp/m'))
+print('gone', os.path.exists('/tmp/m/new.txt'))
+print('ro', mount('/dev/loop0', '/tmp/m', 'exfat', 1))
+print('kept', open('/tmp/m/new.txt').read().strip())
+print('write-ro', write('/tmp/m/other.txt', 'x'))
+print('umount', umount('/tmp/m'))
+hostile('/dev/loop1', 'exfat')`,
+    );
+    expect(r.text).toContain('mount 0\n');
+    expect(r.text).toMatch(/type \['fuse(\.[a-z0-9-]+)?'\]/); // user space, never fuseblk or the kernel's exfat
+    expect(r.text).toContain('write 0\n');
+    expect(r.text).toContain('back written in a zone');
+    expect(r.text).toContain('gone False');
+    expect(r.text).toContain('ro 0\n');
+    expect(r.text).toContain('kept written in a zone');
+    expect(r.text).toContain('write-ro 30'); // EROFS
+    expect(r.text.match(/^umount 0$/gm)?.length, r.text).toBe(2);
     expect(r.text).toMatch(/hostile-mount (ok|errno)/);
     expect(r.text).toContain('left False');
     expect(r.code, r.text).toBe(0);

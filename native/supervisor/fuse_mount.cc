@@ -48,6 +48,12 @@ int build_root(const FuseMountJob& j) {
   struct mount_attr ro = {};
   ro.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (syscall(SYS_mount_setattr, usr, "", AT_EMPTY_PATH | AT_RECURSIVE, &ro, sizeof ro) < 0) return errno;
+  // lxzone-fusermount likewise, from the host's namespace (exfat only).
+  int standin = -1;
+  if (j.fusermount >= 0) {
+    standin = static_cast<int>(syscall(SYS_open_tree, j.fusermount, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
+    if (standin < 0) return errno;
+  }
   // The image can be cloned only from inside the namespace it is mounted in.
   if (setns(j.mnt_ns, CLONE_NEWNS) < 0) return errno;
   int image = static_cast<int>(syscall(SYS_open_tree, j.backing, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH));
@@ -67,6 +73,8 @@ int build_root(const FuseMountJob& j) {
   close(f);
   if (int err = move_into(usr, "usr")) return err;
   if (int err = move_into(image, "image")) return err;
+  if (standin >= 0)
+    if (int err = move_into(standin, j.fusermount_at)) return err;
   // chmod after mknod: the launcher's umask would keep the zone out.
   if (mknod("dev/fuse", S_IFCHR | 0666, makedev(10, 229)) < 0 || chmod("dev/fuse", 0666) < 0) return errno;
   if (mknod("dev/null", S_IFCHR | 0666, makedev(1, 3)) < 0 || chmod("dev/null", 0666) < 0) return errno;
@@ -157,6 +165,7 @@ bool fuse_driver_for(const char* t, FuseDriver* driver, bool* read_only_type) {
       {"ext4", FuseDriver::kFuse2fs, false},      {"vfat", FuseDriver::kFusefat, false},
       {"squashfs", FuseDriver::kSquashfuse, true}, {"ntfs", FuseDriver::kNtfs3g, false},
       {"ntfs3", FuseDriver::kNtfs3g, false},      {"iso9660", FuseDriver::kFuseiso, true},
+      {"exfat", FuseDriver::kExfat, false},
   };
   for (const Entry& e : kTable) {
     if (std::strcmp(e.type, t) != 0) continue;
@@ -192,6 +201,13 @@ int mount_fuse_in_zone(const FuseMountJob& j) {
     case FuseDriver::kFuseiso:
       // -n: no $HOME/.mtab.fuseiso (the driver has no home).
       args = {"/usr/bin/fuseiso", "-n", "/image", "/mnt", "-f", "-o", ro};
+      break;
+    case FuseDriver::kExfat:
+      // -d is its only way to stay in the foreground (the debug output goes
+      // to /dev/null). Its fuseblk mount fails; libfuse then runs
+      // fusermount, which is lxzone-fusermount there (fusermount_standin.cc).
+      if (j.fusermount < 0) return ENODEV;
+      args = {"/usr/sbin/mount.exfat-fuse", "-d", "-o", ro, "/image", "/mnt"};
       break;
   }
   char* argv[8];

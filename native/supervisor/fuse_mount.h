@@ -1,6 +1,6 @@
 // A block filesystem mounted in a zone, served by a FUSE driver in user space
 // (fuse2fs for ext2/3/4, fusefat for vfat, squashfuse for squashfs, ntfs-3g
-// for ntfs, fuseiso for iso9660) instead of the host kernel: the host never parses a
+// for ntfs, fuseiso for iso9660, exfat-fuse for exfat) instead of the host kernel: the host never parses a
 // zone's image. The driver runs with the zone's privileges and nothing more:
 // in the zone's cgroup, as the zone's root in the zone's user namespace, in
 // pid, network, IPC and UTS namespaces of its own (empty), no_new_privs, in a
@@ -14,7 +14,7 @@
 namespace lxz {
 
 // The user-space drivers, each a Debian package's binary in the host's /usr.
-enum class FuseDriver { kFuse2fs, kFusefat, kSquashfuse, kNtfs3g, kFuseiso };
+enum class FuseDriver { kFuse2fs, kFusefat, kSquashfuse, kNtfs3g, kFuseiso, kExfat };
 
 // The driver that serves a mount(2) filesystem type, false when none does.
 // Read-only types (squashfs, iso9660) are mounted read-only whatever the flags.
@@ -29,6 +29,8 @@ struct FuseMountJob {
   bool read_only;
   unsigned long attr; // MOUNT_ATTR_* to set on the mount (nosuid, nodev are always set)
   FuseDriver driver = FuseDriver::kFuse2fs;
+  int fusermount = -1;  // exfat: O_PATH of lxzone-fusermount, bound over the host's fusermount in the driver's root
+  const char* fusermount_at = nullptr;  // where: "usr/bin/fusermount3" or the like
 };
 
 // 0 or an errno; the driver keeps serving until the mount is gone.

@@ -4,6 +4,7 @@
 // the zone's privileges (fuse_mount.h), never by the host kernel; such a
 // mount can be unmounted again. Everything else stays refused with EPERM, as
 // before (the zone's other mounts are lxzone's, some read-only on purpose).
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/mount.h>
@@ -13,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <algorithm>
+#include <climits>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -86,6 +88,29 @@ int open_namespaces(Call& call, CallerNamespaces* ns) {
   return open_tracee_proc(call.listener, call.req.id, pid, "ns/mnt", O_RDONLY, &ns->mnt);
 }
 
+// lxzone-fusermount (beside this addon or shim in build/Release), O_PATH,
+// and where the host's fusermount is in /usr/bin (the path libfuse 2 runs),
+// relative to the driver's root: "usr/bin/fusermount3" where it is a link.
+int open_fusermount_standin(Fd* out, std::string* at) {
+  Dl_info info = {};
+  std::string self;
+  if (dladdr(reinterpret_cast<void*>(&open_fusermount_standin), &info) && info.dli_fname && std::strstr(info.dli_fname, ".node"))
+    self = info.dli_fname;
+  else {
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return ENODEV;
+    self.assign(exe, static_cast<size_t>(n));
+  }
+  std::string path = self.substr(0, self.rfind('/') + 1) + "lxzone-fusermount";
+  out->reset(open(path.c_str(), O_PATH | O_CLOEXEC | O_NOFOLLOW));
+  if (!out->valid()) return ENODEV;
+  char real[4096];
+  if (!realpath("/usr/bin/fusermount", real) || std::strncmp(real, "/usr/bin/", 9) != 0) return ENODEV;
+  *at = real + 1;
+  return 0;
+}
+
 // The zone's loop device a source path names: its bind's mount id.
 int loop_device_of(LoopState& st, int source_fd) {
   uint64_t id = mount_id(source_fd);
@@ -127,6 +152,13 @@ int do_mount(Call& call) {
   // squashfs and iso9660 are read-only by design, as the kernel mounts them.
   bool read_only = (flags & MS_RDONLY) || st.dev[n].read_only || read_only_type;
   FuseMountJob job{ns.user.get(), ns.mnt.get(), procs.get(), st.dev[n].backing.get(), dst.get(), read_only, attr, driver};
+  Fd standin;
+  std::string standin_at;
+  if (driver == FuseDriver::kExfat) {
+    if (int err = open_fusermount_standin(&standin, &standin_at)) return err;
+    job.fusermount = standin.get();
+    job.fusermount_at = standin_at.c_str();
+  }
   if (int err = mount_fuse_in_zone(job)) return err == ETIMEDOUT ? EIO : err;
   // The new mount as the caller sees its target now.
   Fd now;
