@@ -4,7 +4,9 @@
 // --halt-zones.
 import type { Command } from 'commander';
 import { parsePortalAddress } from '../daemon/portal/server.js';
+import { dockerTlsOptions } from '../daemon/docker/tls.js';
 import { runDaemon } from '../daemon/server.js';
+import { LxzoneError } from '../errors.js';
 import { stopDaemon } from '../zone/lifecycle/api.js';
 
 export function register(program: Command): void {
@@ -12,8 +14,18 @@ export function register(program: Command): void {
     .command('daemon')
     .description('run the lxzone daemon in the foreground (it holds booted zones)')
     .option('--portal <[addr:]port>', 'serve the web portal there (loopback unless an address is given); its login token is printed once')
-    .action(async (f: { portal?: string }) => {
-      await runDaemon(f.portal !== undefined ? { portal: parsePortalAddress(f.portal) } : {});
+    .option('--docker-tls <host:port>', 'serve the Docker API on TCP too, mutual TLS only (needs --tlscacert, --tlscert, --tlskey)')
+    .option('--tlscacert <file>', 'CA that signs the certificates of clients allowed in (--docker-tls)')
+    .option('--tlscert <file>', "the server's certificate (--docker-tls)")
+    .option('--tlskey <file>', "the server's key (--docker-tls)")
+    .action(async (f: { portal?: string; dockerTls?: string; tlscacert?: string; tlscert?: string; tlskey?: string }) => {
+      if (f.dockerTls === undefined && (f.tlscacert || f.tlscert || f.tlskey)) {
+        throw new LxzoneError('--tlscacert, --tlscert and --tlskey go with --docker-tls HOST:PORT', { exitCode: 2, code: 'EINVAL' });
+      }
+      await runDaemon({
+        ...(f.portal !== undefined ? { portal: parsePortalAddress(f.portal) } : {}),
+        ...(f.dockerTls !== undefined ? { dockerTls: dockerTlsOptions(f.dockerTls, f) } : {}),
+      });
     });
   d.command('stop')
     .description('stop the running daemon')

@@ -15,6 +15,7 @@ import { lifecycleOptionsFromEnv, type LifecycleOptions } from '../zone/lifecycl
 import { acquireLock, readLockHolder, type ZoneLock } from '../zone/state/lock.js';
 import { ensurePrivateDir } from '../zone/state/paths.js';
 import { startDockerApi, type DockerApi } from './docker/server.js';
+import type { DockerTlsOptions } from './docker/tls.js';
 import type { PortalAddress, RunningPortal } from './portal/server.js';
 import { daemonPaths, errorBody, LineReader, METHODS, PROTOCOL_VERSION, type Method, type Request, type Response } from './protocol.js';
 
@@ -24,6 +25,8 @@ export interface DaemonOptions {
   log?: (line: string) => void;
   /** Serve the web portal there (off by default). */
   portal?: PortalAddress;
+  /** Serve the Docker API on TCP too, with mutual TLS (src/daemon/docker/tls.ts). */
+  dockerTls?: DockerTlsOptions;
 }
 
 export interface RunningDaemon {
@@ -178,7 +181,7 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
   }
   chmodSync(paths.socket, 0o600);
   // The Docker Engine API (src/daemon/docker): a failure to serve it is logged, lxzone's own API goes on.
-  const docker: DockerApi | undefined = await startDockerApi(manager, opts, env, log).catch((e: Error) => {
+  const docker: DockerApi | undefined = await startDockerApi(manager, opts, env, log, o.dockerTls).catch((e: Error) => {
     log(`docker api: not served: ${e.message}`);
     return undefined;
   });

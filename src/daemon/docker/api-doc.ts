@@ -54,7 +54,9 @@ export function renderDockerApiDoc(): string {
     '  at each start, and applies to `docker exec` too. A profile the importer cannot read is a 400.',
     "  `seccomp=unconfined` (and `builtin`) mean lxzone's own profile alone: a zone's filter is never removed,",
     "  it is what translates and confines the zone's syscalls (docs/security.md).",
-    '- No TCP listener.',
+    '- TCP: `lxzone daemon --docker-tls HOST:PORT --tlscacert CA --tlscert CERT --tlskey KEY` serves the API',
+    "  there with mutual TLS only (dockerd's --tlsverify): a client needs a certificate CA signed",
+    '  (`docker --tlsverify --tlscacert CA --tlscert C --tlskey K -H tcp://HOST:PORT`). Never plain TCP.',
     '',
   ];
   return lines.join('\n');

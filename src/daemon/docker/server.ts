@@ -5,10 +5,13 @@
 // gives one group read/write on it (0660) — the group is then as powerful as
 // root; LXZONE_DOCKER_SOCKET puts it elsewhere (the runtime directory itself
 // is 0700, so a group socket must live outside it); LXZONE_DOCKER=0 turns the
-// API off. Plain TCP is never offered.
+// API off. Plain TCP is never offered: `daemon --docker-tls` serves it on TCP
+// with mutual TLS only (tls.ts).
 import { DnsService } from '../dns/service.js';
 import { chmodSync, chownSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import { serverTlsOptions, type DockerTlsOptions } from './tls.js';
 import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -51,7 +54,7 @@ export function allRoutes(b: DockerBackend): Route[] {
   return [...systemRoutes(b), ...containerRoutes(b), ...attachRoutes(b), ...archiveRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...statsRoutes(b), ...eventRoutes(b), ...imageRoutes(b), ...networkRoutes(b)];
 }
 
-export async function startDockerApi(manager: ZoneManager, opts: LifecycleOptions, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<DockerApi | undefined> {
+export async function startDockerApi(manager: ZoneManager, opts: LifecycleOptions, env: NodeJS.ProcessEnv, log: (line: string) => void, tls?: DockerTlsOptions): Promise<DockerApi | undefined> {
   if (env.LXZONE_DOCKER === '0') return undefined;
   const socket = dockerSocketPath(opts, env);
   const backend = new DockerBackend(manager, opts, log);
@@ -63,16 +66,20 @@ export async function startDockerApi(manager: ZoneManager, opts: LifecycleOption
   }
   const router = new DockerRouter(allRoutes(backend), log);
   const connections = new Set<Socket>();
-  const server: Server = createServer((req, res) => void router.handle(req, res));
-  server.on('upgrade', (req, sock: Socket, head: Buffer) => void router.handleUpgrade(req, sock, head));
-  server.on('connection', (c: Socket) => {
-    connections.add(c);
-    c.on('close', () => connections.delete(c));
-  });
-  // Long streams (logs -f, events, stats): no idle timeouts.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
+  const serve = (server: Server): Server => {
+    server.on('request', (req, res) => void router.handle(req, res));
+    server.on('upgrade', (req, sock: Socket, head: Buffer) => void router.handleUpgrade(req, sock, head));
+    server.on('connection', (c: Socket) => {
+      connections.add(c);
+      c.on('close', () => connections.delete(c));
+    });
+    // Long streams (logs -f, events, stats): no idle timeouts.
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    server.keepAliveTimeout = 5_000;
+    return server;
+  };
+  const server = serve(createServer());
   rmSync(socket, { force: true }); // a killed daemon's socket; we hold the daemon lock
   const oldMask = process.umask(0o177);
   try {
@@ -92,11 +99,29 @@ export async function startDockerApi(manager: ZoneManager, opts: LifecycleOption
     chmodSync(socket, 0o600);
   }
   log(`docker api: serving ${socket}`);
+  let tcp: Server | undefined;
+  if (tls) {
+    tcp = serve(createTlsServer(serverTlsOptions(tls)));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp!.once('error', reject);
+        tcp!.listen(tls.port, tls.host, () => resolve());
+      });
+    } catch (e) {
+      server.close();
+      dns?.close();
+      backend.close();
+      rmSync(socket, { force: true });
+      throw new LxzoneError(`--docker-tls ${tls.host}:${tls.port}: ${(e as Error).message}`, { code: (e as NodeJS.ErrnoException).code });
+    }
+    log(`docker api: serving tcp ${tls.host}:${tls.port} (mutual TLS: client certificates signed by the given CA only)`);
+  }
   return {
     socket,
     close: async () => {
       dns?.close();
       server.close();
+      tcp?.close();
       backend.close();
       for (const c of connections) c.destroy();
       rmSync(socket, { force: true });
