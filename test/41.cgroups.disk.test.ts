@@ -2,10 +2,11 @@
 // capped size; writing past it fails with ENOSPC, the data survives a
 // remount (halt/boot), the cap grows online, and unmounting releases the
 // loop device. Scratch tmpfs with tmpfsOptions() is capped the same way.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   createDiskImage,
@@ -122,6 +123,94 @@ describe('a copy-on-write zone\'s default disk (2 GiB, sparse)', () => {
       await unmountDiskImage(mnt);
     }
     rmSync(big, { force: true });
+  });
+});
+
+// A mount namespace copied from the host's while a zone disk is mounted (an
+// ending zone's, torn down by the kernel after its last process; a host-root
+// zone's) keeps the disk's filesystem and loop device alive after the host's
+// umount. Once, a reboot's offline growth ran e2fsck and resize2fs on the
+// image under such a live filesystem, and the mount got the live one back at
+// its old size (test/80.lifecycle.image-store, under load).
+describe("a zone disk whose filesystem outlives its host mount (another mount namespace holds it)", () => {
+  const held = join(dir, 'held.img');
+  const holders: { p: ChildProcess; exited: Promise<unknown> }[] = [];
+  const loops = () => execFileSync('losetup', ['-n', '-j', held]).toString().trim().split('\n').filter(Boolean);
+  const fsckClean = () => {
+    const r = spawnSync('e2fsck', ['-f', '-n', held], { encoding: 'utf8' });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+  };
+
+  /** A process in a mount namespace of its own, copied from ours now (the disk mounted): it holds the filesystem until it exits. */
+  async function holdFor(seconds: number): Promise<ChildProcess> {
+    const p = spawn('unshare', ['-m', '--propagation', 'private', 'sleep', String(seconds)], { stdio: 'ignore' });
+    holders.push({ p, exited: new Promise((r) => p.once('exit', r)) });
+    const own = readlinkSync('/proc/self/ns/mnt');
+    const ns = () => {
+      try {
+        return readlinkSync(`/proc/${p.pid}/ns/mnt`);
+      } catch {
+        return own;
+      }
+    };
+    for (let i = 0; i < 3000 && ns() === own; i++) await sleep(10);
+    expect(ns(), 'the holder runs in a mount namespace of its own').not.toBe(own);
+    return p;
+  }
+
+  afterAll(async () => {
+    for (const h of holders) {
+      h.p.kill('SIGKILL');
+      await h.exited;
+    }
+  });
+
+  it('unmount returns once the filesystem is gone (its loop device released), not while a namespace still holds it', async () => {
+    expect(await createDiskImage(held, 32 * MiB)).toBe(true);
+    await mountDiskImage(held, mnt);
+    writeFileSync(join(mnt, 'marker'), 'kept\n');
+    await holdFor(2);
+    await unmountDiskImage(mnt, { releaseWaitMs: 60_000 });
+    expect(mounted(mnt)).toBe(false);
+    expect(loops()).toEqual([]);
+    fsckClean();
+  });
+
+  it('mount waits for a filesystem still alive before growing the image offline (no e2fsck/resize2fs under it)', async () => {
+    await mountDiskImage(held, mnt);
+    await holdFor(2);
+    execFileSync('umount', [mnt]); // the host's mount is gone, the filesystem not yet
+    expect(loops()).toHaveLength(1);
+    truncateSync(held, 64 * MiB); // a growth for the next mount
+    await mountDiskImage(held, mnt, { releaseWaitMs: 60_000 });
+    try {
+      expect((await diskUsage(mnt)).size).toBeGreaterThan(50 * MiB);
+      expect(readFileSync(join(mnt, 'marker'), 'utf8')).toBe('kept\n');
+    } finally {
+      await unmountDiskImage(mnt, { releaseWaitMs: 60_000 });
+    }
+    fsckClean();
+  });
+
+  it('a filesystem alive past the wait is mounted as it is (one filesystem, its loop device re-used) and grown online', async () => {
+    await mountDiskImage(held, mnt);
+    const holder = await holdFor(600); // killed below
+    execFileSync('umount', [mnt]);
+    truncateSync(held, 96 * MiB);
+    await mountDiskImage(held, mnt, { releaseWaitMs: 200 });
+    try {
+      expect(loops()).toHaveLength(1); // never a second filesystem on the same image
+      expect(readFileSync(join(mnt, 'marker'), 'utf8')).toBe('kept\n');
+      // Online growth needs CAP_SYS_RESOURCE (the ext4 resize ioctl); without it the growth waits for a later mount.
+      const capSysResource = (BigInt('0x' + /^CapEff:\s+(\w+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) >> 24n) & 1n;
+      if (capSysResource) expect((await diskUsage(mnt)).size).toBeGreaterThan(80 * MiB);
+    } finally {
+      holder.kill('SIGKILL');
+      await unmountDiskImage(mnt, { releaseWaitMs: 60_000 });
+    }
+    expect(loops()).toEqual([]);
+    fsckClean();
+    rmSync(held, { force: true });
   });
 });
 

@@ -102,37 +102,87 @@ async function growOffline(image: string): Promise<void> {
   await run('resize2fs', [image]);
 }
 
-/** Loop-mount the image at `target` (nosuid, nodev), first growing the filesystem to the file's size if a
- *  growDiskImage() could not do it online. The loop device is released on unmount. */
-export async function mountDiskImage(image: string, target: string): Promise<void> {
-  await growOffline(image);
-  await fs.mkdir(target, { recursive: true });
-  await run('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev', image, target]);
+/**
+ * How long a zone disk's filesystem may take to go after its last host
+ * mount is gone. A mount namespace that copied the mount keeps the
+ * filesystem (and its loop device) alive: an ending zone's, which the
+ * kernel tears down asynchronously after its last process exited (under
+ * load that takes seconds), or one cloned from the host's while the disk
+ * was mounted (a host-root zone's), which lasts as long as it does.
+ */
+export const DISK_RELEASE_WAIT_MS = 10_000;
+
+/** The loop devices backing `image` (losetup -j matches the file's device and inode), e.g. ["/dev/loop3"]. */
+async function loopDevices(image: string): Promise<string[]> {
+  const { stdout } = await run('losetup', ['-n', '-O', 'NAME', '-j', image]).catch(() => ({ stdout: '' })); // no such file: none
+  return stdout.split('\n').map((s) => s.trim()).filter(Boolean);
 }
 
-/** Unmount and make sure the loop device is gone (autoclear detaches asynchronously; detach it ourselves if it lingers). */
-export async function unmountDiskImage(target: string): Promise<void> {
+/** Waits (up to `ms`) until no loop device backs `image`, i.e. no filesystem of it lives anywhere; whether none does. */
+export async function waitDiskReleased(image: string, ms = DISK_RELEASE_WAIT_MS): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
+    if ((await loopDevices(image)).length === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(delay);
+  }
+}
+
+/**
+ * Loop-mount the image at `target` (nosuid, nodev), first growing the
+ * filesystem to the file's size if a growDiskImage() could not do it online.
+ * The loop device is released (autoclear) when the filesystem goes.
+ *
+ * If a filesystem of the image still lives (see DISK_RELEASE_WAIT_MS), it
+ * is waited for: e2fsck and resize2fs on the image under a live filesystem
+ * corrupt it (the live one writes its old superblock back), and the mount
+ * would get the live filesystem anyway, at its old size. Still alive after
+ * the wait: mounted as it is (mount -o loop re-uses its loop device, so the
+ * kernel gives the same filesystem, never a second one on the same image)
+ * and grown online if it needs it and the kernel lets us.
+ */
+export async function mountDiskImage(image: string, target: string, o: { releaseWaitMs?: number } = {}): Promise<void> {
+  const released = await waitDiskReleased(image, o.releaseWaitMs);
+  if (released) await growOffline(image);
+  await fs.mkdir(target, { recursive: true });
+  await run('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev', image, target]);
+  if (!released && (await diskNeedsGrowth(image))) await growOnline(image).catch(() => undefined); // else at a later mount
+}
+
+/**
+ * Unmount, then wait (bounded, see DISK_RELEASE_WAIT_MS) until the image's
+ * filesystem and loop device are gone. Never `losetup -d`: the device of a
+ * live filesystem only gets autoclear (which mount -o loop set already),
+ * and a device freed meanwhile may be another image's by then.
+ */
+export async function unmountDiskImage(target: string, o: { releaseWaitMs?: number } = {}): Promise<void> {
   const line = (await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n').find((l) => l.split(' ')[4] === target);
   const source = line?.split(' - ')[1]?.split(' ')[1];
   const m = source ? /^\/dev\/(loop\d+)$/.exec(source) : null;
-  const backing = m ? `/sys/block/${m[1]}/loop/backing_file` : undefined;
-  const backingOf = () => (backing ? fs.readFile(backing, 'utf8').then((b) => b.trim(), () => undefined) : Promise.resolve(undefined));
-  const ours = await backingOf();
+  // The image as its loop device names it (a removed one's name finds no device: nothing to wait for).
+  const image = m ? await fs.readFile(`/sys/block/${m[1]}/loop/backing_file`, 'utf8').then((b) => b.trim(), () => undefined) : undefined;
   await run('umount', [target]);
-  if (!ours) return;
-  for (let i = 0; i < 50; i++) {
-    // Gone, or already another image's (freed and taken by another mount -o
-    // loop meanwhile): nothing of ours to detach, and never detach theirs.
-    if ((await backingOf()) !== ours) return;
-    await sleep(10);
-  }
-  await run('losetup', ['-d', source!]).catch(() => {});
+  if (image) await waitDiskReleased(image, o.releaseWaitMs);
 }
 
-/** The loop devices backing `image`, if it is mounted. */
-async function loopDevices(image: string): Promise<string[]> {
-  const { stdout } = await run('losetup', ['-n', '-O', 'NAME', '-j', image]);
-  return stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+/** The loop devices of `image` that hold a filesystem mounted in this mount namespace (not one being torn down). */
+async function mountedLoopDevices(image: string): Promise<string[]> {
+  const mounted = new Set((await fs.readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[2]));
+  const out: string[] = [];
+  for (const dev of await loopDevices(image)) {
+    const majMin = await fs.readFile(`/sys/block/${dev.replace(/^\/dev\//, '')}/dev`, 'utf8').then((s) => s.trim(), () => undefined);
+    if (majMin && mounted.has(majMin)) out.push(dev);
+  }
+  return out;
+}
+
+/** Grow the mounted filesystem of `image` to the file's size (the ext4 resize ioctl). False when it is not mounted here. */
+async function growOnline(image: string): Promise<boolean> {
+  const loops = await mountedLoopDevices(image);
+  if (loops.length === 0) return false;
+  for (const dev of loops) await run('losetup', ['-c', dev]); // make the loop device see the new size
+  await run('resize2fs', [loops[0]!]);
+  return true;
 }
 
 /** Grow the image to `sizeBytes`, online when mounted. Shrinking is refused (ext4 cannot shrink while mounted). */
@@ -146,11 +196,8 @@ export async function growDiskImage(image: string, sizeBytes: number): Promise<v
   }
   if (sizeBytes === size) return;
   await fs.truncate(image, sizeBytes);
-  const loops = await loopDevices(image);
-  if (loops.length === 0) return growOffline(image);
-  for (const dev of loops) await run('losetup', ['-c', dev]); // make the loop device see the new size
   try {
-    await run('resize2fs', [loops[0]]);
+    if (await growOnline(image)) return;
   } catch (err) {
     if (!/Permission denied/.test(String(err))) throw err;
     // The ext4 resize ioctl needs CAP_SYS_RESOURCE (some sandboxes drop it),
@@ -160,6 +207,8 @@ export async function growDiskImage(image: string, sizeBytes: number): Promise<v
       { code: 'EPERM', where: 'resources.diskBytes', cause: err },
     );
   }
+  // Not mounted here. A filesystem of it that still lives elsewhere (an ending zone's) must go first.
+  if (await waitDiskReleased(image)) await growOffline(image);
 }
 
 export interface DiskUsage {
