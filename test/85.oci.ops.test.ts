@@ -3,6 +3,7 @@
 // bundle's seccomp as recorded at create, its cgroup); --detach leaves the
 // process with its own keeper; pause freezes the cgroup; update changes its
 // caps; events --stats reads its usage.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { detectCgroups } from '../src/zone/cgroups/index.js';
 import { alive, OciHarness, waitFor } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
+import { repoRoot } from './support/zones.js';
 
 
 function cgroupFile(rel: string, v1: [string, string], v2: string): string {
@@ -62,6 +64,22 @@ describeUnless(rootOnly(), 'lxzone-runc exec, ps, pause/resume, update, events',
     expect(keeper).toBeGreaterThan(0);
     await waitFor('the detached process to end', () => !alive(keeper));
     expect(readFileSync(xout, 'utf8')).toContain('detached-done 1000');
+  });
+
+  it('exec --detach of a process that ends at once: its status reaches the caller\'s reaper (as containerd\'s shim), not lxzone-runc', async () => {
+    // The shim is a subreaper and reads the exit of the pid in --pid-file. A
+    // Node lxzone-runc reaps its children: a keeper that exited before
+    // lxzone-runc did would have its status lost. Repeated: it was a race.
+    for (let i = 0; i < 3; i++) {
+      const pidFile = join(h.work, `quick${i}.pid`);
+      const r = spawnSync('python3', [join(repoRoot, 'test', 'support', 'subreaper.py'), process.execPath, '--import', 'tsx', join(repoRoot, 'test', 'support', 'runc-entry.ts'),
+        '--root', h.stateDir, 'exec', '--detach', '--pid-file', pidFile, 'o1', '/bin/sh', '-c', 'exit 7'], { cwd: repoRoot, encoding: 'utf8', timeout: 90_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const keeper = readFileSync(pidFile, 'utf8').trim();
+      const reaped = new Map(r.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+      expect(reaped.get('runtime'), r.stdout).toBe('0');
+      expect(reaped.get(keeper), r.stdout).toBe('7');
+    }
   });
 
   it('ps --format json lists the container\'s processes; ps prints the host\'s ps rows of them', async () => {

@@ -267,6 +267,8 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       if (!slot || !safe_path(path)) return bad(index, key, "not net|ipc|uts<US>ABSOLUTE-PATH");
       if (!slot->empty()) return bad(index, key, "the same namespace type twice");
       *slot = path;
+    } else if (key == "exit-after-parent") {
+      if (!parse_bool(value, &out->exit_after_parent)) return bad(index, key, "not 0 or 1");
     } else if (key == "join-userns") {
       uint32_t pid;
       if (!parse_u32(value, &pid) || pid < 2 || pid > 4194304) return bad(index, key, "not a pid");

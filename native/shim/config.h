@@ -87,6 +87,9 @@ struct ShimConfig {
   bool init = true;              // a reaper as pid 1, the binary as pid 2
   bool hold = false;             // wait for kContinue after kCreated
   bool die_with_parent = true;   // one-shot runs: the keeper dies with its caller
+  // lxzone-runc exec --detach: the keeper exits only after its launcher has,
+  // so its exit status goes to the reaper it is handed to (keeper.cc).
+  bool exit_after_parent = false;
   bool tty = false;               // a pseudo-terminal in the zone, relayed by the keeper
   // A system zone: the image's own init (systemd) is pid 1 and gets what it
   // needs of a container manager (docs/parts/system-zones.md): cgroup2 on

@@ -113,12 +113,31 @@ class Keeper {
       can_serve_ = s.ok();
     }
     if (s.ok() && !c_.reattach_socket.empty()) s = listen_for_reattach(c_.reattach_socket, &reattach_);
+    // exit-after-parent: the launcher's process handle, opened while it is our parent.
+    if (s.ok() && c_.exit_after_parent) {
+      launcher_.reset(static_cast<int>(syscall(SYS_pidfd_open, getppid(), 0)));
+      if (!launcher_.valid()) s = sys_error("pidfd of the launcher");
+    }
     if (s.ok()) s = start_zone();
     if (!s.ok()) return fail(s.error());
-    return supervise();
+    int code = supervise();
+    if (launcher_.valid()) await_launcher_gone();
+    return code;
   }
 
  private:
+  // lxzone-runc exec --detach: the launcher (a Node process, which reaps its
+  // children) hands us to whoever reaps orphans (containerd's shim, a
+  // subreaper) by exiting. A zone process that ended before that would be
+  // reaped by the launcher, and the shim would never learn its status: we
+  // exit only once the launcher is gone, so our parent then is the reaper.
+  // Bounded: a launcher that never exits reaps us itself after all.
+  void await_launcher_gone() {
+    struct pollfd p = {launcher_.get(), POLLIN, 0};
+    while (poll(&p, 1, 60000) < 0 && errno == EINTR) {
+    }
+  }
+
   // Log files first: from here on what the keeper reports goes there too.
   Status open_stdio() {
     const StdioConfig& io = c_.stdio;
@@ -466,6 +485,7 @@ class Keeper {
   const ShimConfig& c_;
   const std::string& filter_;
   Fd control_;
+  Fd launcher_;  // exit-after-parent: the launcher's pidfd
   Fd reattach_;
   Fd next_supervisor_;  // connected while another supervisor still served
   TtyRelay tty_;

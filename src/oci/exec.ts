@@ -81,7 +81,8 @@ export async function execContainer(root: StateRoot, r: ExecRequest): Promise<nu
       ...(cg ? { cgroupProcs: cg.procsFiles() } : {}),
       hiddenHostDirs: [root.root],
       detached: r.detach,
-      ...(r.detach ? { reattachSocket: execSocket(root, r.id) } : {}),
+      // Its status must reach our caller's reaper (containerd's shim), not us: see the keeper.
+      ...(r.detach ? { reattachSocket: execSocket(root, r.id), exitAfterParent: true } : {}),
       onEvent: (ev: ZoneEvent) => {
         if (ev.type === 'started') started();
       },

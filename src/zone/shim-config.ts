@@ -61,6 +61,8 @@ export interface ShimConfig {
   keeperInZoneNetns?: boolean;
   /** Namespaces joined by path instead of made (lxzone-runc: a pod's sandbox's). */
   joinNamespaces?: { net?: string; ipc?: string; uts?: string };
+  /** The keeper exits only once its launcher has (its status goes to the launcher's reaper). */
+  exitAfterParent?: boolean;
   /** The running zone whose user namespace (and id range) this zone enters. */
   joinUsernsPid?: number;
   /** OCI process.capabilities: each set as a mask by capability number; the shim grants them within the zone's set. */
@@ -128,6 +130,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.keeperInZoneNetns) add('keeper-netns', true);
   for (const [type, path] of Object.entries(c.joinNamespaces ?? {})) if (path) add('join-ns', `${type}${US}${path}`);
   if (c.joinUsernsPid !== undefined) add('join-userns', c.joinUsernsPid);
+  if (c.exitAfterParent) add('exit-after-parent', true);
   if (c.capabilities) {
     const k = c.capabilities;
     add('caps', [k.bounding, k.effective, k.permitted, k.inheritable, k.ambient].map(String).join(US));

@@ -174,6 +174,7 @@ export function planZone(opts: RunOptions): ZonePlan {
       ...(opts.keeperInZoneNetns ? { keeperInZoneNetns: true } : {}),
       ...(opts.joinNamespaces ? { joinNamespaces: opts.joinNamespaces } : {}),
       ...(opts.joinUsernsPid !== undefined ? { joinUsernsPid: opts.joinUsernsPid } : {}),
+      ...(opts.exitAfterParent ? { exitAfterParent: true } : {}),
       cgroupProcs: opts.cgroupProcs,
       // A keeper that a supervisor can come back to serves the zone itself meanwhile.
       ...(opts.reattachSocket ? { serve: attachOptions } : {}),

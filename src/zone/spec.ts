@@ -132,6 +132,12 @@ export interface ZoneHosting {
    * shim checks whose they are (native/shim/joined_namespaces.h).
    */
   joinNamespaces?: { net?: string; ipc?: string; uts?: string };
+  /**
+   * The keeper exits only after this process has (lxzone-runc exec --detach):
+   * its exit status then goes to whoever reaps orphans (containerd's shim),
+   * never to this process, which reaps its children.
+   */
+  exitAfterParent?: boolean;
   /** With joinNamespaces: the running zone (its init's host pid) whose user namespace and id range (idBase) this zone shares. */
   joinUsernsPid?: number;
   /** A pseudo-terminal for the binary (docker's -t); the keeper relays it to our stdio. */
