@@ -145,7 +145,7 @@ describe('bind mounts and refusals', () => {
       [['run', '-d', '-p', '8080:80/sctp', 'host', 'true'], /publishes tcp and udp ports only/],
       [['run', '-d', '--privileged', 'host', 'true'], /--privileged is not supported/],
       [['run', '-d', 'host'], /No command specified/],
-      [['run', '-d', '--name', 'UPPER', 'host', 'true'], /lxzone names are lowercase/],
+      [['run', '-d', '--name=b@d', 'host', 'true'], /Invalid container name \(b@d\)/],
       [['run', '-d', '--network', 'host', 'host', 'true'], /network host not found/],
       [['run', '-d', '127.0.0.1:1/none:1', 'true'], /127.0.0.1:1\/none: manifest 1: cannot reach http:\/\/127.0.0.1:1 /],
       [['logs', 'nosuch'], /No such container: nosuch/],
@@ -160,6 +160,11 @@ describe('bind mounts and refusals', () => {
     const dup = await run(['create', '--name', 'taken', 'host', 'true']);
     expect(dup.stderr).toMatch(/The container name "\/taken" is already in use/);
     await ok(['rm', 'taken']);
+    // A Docker name that is no zone name (capitals): the zone is named by the container's id.
+    const upper = await ok(['create', '--name', 'UPPER', 'host', 'true']);
+    expect(await ok(['inspect', '--format', '{{.Name}}', 'UPPER'])).toBe('/UPPER');
+    expect(env.store.list()).toEqual([upper.slice(0, 12)]);
+    await ok(['rm', 'UPPER']);
     expect(env.store.list()).toEqual([]);
     expect(readdirSync(join(env.stateDir, 'docker', 'containers'))).toEqual([]);
   });
