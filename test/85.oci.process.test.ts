@@ -3,7 +3,7 @@
 // /proc/self/status and for file access); sysctls of the zone's own network,
 // IPC and UTS namespaces are set there and not on the host, host-global ones
 // are refused naming the field; swap -1 leaves swap unlimited above the cap.
-import { chmodSync, chownSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { detectCgroups } from '../src/zone/cgroups/index.js';
@@ -17,6 +17,25 @@ describeUnless(rootOnly(), 'lxzone-runc process.user, linux.sysctl, memory.swap'
     await h.init();
   });
   afterAll(() => h?.cleanup());
+
+  it('linux.devices: a zone\'s own devices are taken (noted), /dev/fuse is refused naming it, nothing left', async () => {
+    const b = h.bundle('dev1', (c) => {
+      c.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }, { path: '/dev/urandom', type: 'c', major: 1, minor: 9 }];
+      c.process.args = ['/bin/sh', '-c', 'echo x > /dev/null && echo devices-ok'];
+    });
+    const r = await h.runc(['run', '--bundle', b, 'dev1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('devices-ok');
+    const b2 = h.bundle('dev2', (c) => {
+      c.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }, { path: '/dev/fuse', type: 'c', major: 10, minor: 229 }];
+    });
+    const r2 = await h.runc(['create', '--bundle', b2, 'dev2']);
+    expect(r2.code).not.toBe(0);
+    expect(r2.stderr).toContain('linux.devices[1]');
+    expect(r2.stderr).toContain('/dev/fuse');
+    expect(r2.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(h.stateDir, 'dev2'))).toBe(false);
+  });
 
   it('additionalGids are the process\'s supplementary groups, and grant group access', async () => {
     let rootfs = '';

@@ -202,7 +202,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   }
   const sysctls = zoneSysctls(linux.sysctl ?? {});
   const seccomp = linux.seccomp ? importSeccomp(linux.seccomp, p.capabilities?.bounding ?? [], notes) : undefined;
-  if (linux.devices?.length) refuse('linux.devices', 'device nodes are not supported: a zone has null, zero, full, random, urandom and tty');
+  devicesOfZone(linux.devices ?? [], notes);
   if (linux.personality) refuse('linux.personality', 'not supported');
   if (linux.rootfsPropagation && !['private', 'rprivate', 'slave', 'rslave'].includes(linux.rootfsPropagation)) {
     refuse('linux.rootfsPropagation', `${linux.rootfsPropagation}: a zone's mounts never propagate to the host`);
@@ -241,6 +241,25 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
     hooks: spec.hooks ?? {},
     notes,
   };
+}
+
+/** The character devices every zone's /dev has (native/shim/mounts.cc), by major:minor. */
+const ZONE_DEVICES: Record<string, string> = { '/dev/null': '1:3', '/dev/zero': '1:5', '/dev/full': '1:7', '/dev/random': '1:8', '/dev/urandom': '1:9', '/dev/tty': '5:0' };
+
+/**
+ * linux.devices: a device the zone has already (runc's default set, as some
+ * callers list it) is noted; any other node (/dev/fuse, a GPU, a disk) is
+ * refused naming it: a zone gets no host device node beyond its fixed /dev.
+ */
+function devicesOfZone(devices: { path: string; type: string; major?: number; minor?: number }[], notes: string[]): void {
+  for (const [i, d] of devices.entries()) {
+    const own = ZONE_DEVICES[normalize(d.path)];
+    if (d.type === 'c' && own !== undefined && own === `${d.major}:${d.minor}`) {
+      notes.push(`linux.devices[${i}]: ${d.path} is in every zone's /dev`);
+      continue;
+    }
+    refuse(`linux.devices[${i}]`, `${d.path} (${d.type} ${d.major ?? '?'}:${d.minor ?? '?'}): device nodes beyond a zone's own (${Object.keys(ZONE_DEVICES).join(', ')}) are not supported`);
+  }
 }
 
 /** Filter flags that only relax or log: without them the zone is as strict or stricter. */
