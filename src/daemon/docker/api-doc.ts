@@ -90,5 +90,7 @@ const NETWORKING = [
   '  names the gateway, `options ndots:0`), served by the daemon (src/daemon/dns/): the names and aliases of the',
   '  running containers on that network, the rest forwarded to the host\'s resolvers (/etc/resolv.conf, or',
   '  LXZONE_DNS_UPSTREAMS). The default bridge has none, as with dockerd. Limits: docs/security.md.',
+  '- docker-compose 1.29 (Debian 12): `up -d`, `ps`, `exec`, `down` with the project network; services reach',
+  '  each other by service name (compose gives it as an alias). Label filters are ANDed, as dockerd does.',
   '',
 ];

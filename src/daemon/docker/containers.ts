@@ -46,7 +46,8 @@ function matches(b: DockerBackend, m: ContainerMeta, z: ZoneDetails, f: Record<s
         if (!any((v) => m.Id.startsWith(v))) return false;
         break;
       case 'label':
-        if (!any((v) => (v.includes('=') ? labels[v.slice(0, v.indexOf('='))] === v.slice(v.indexOf('=') + 1) : v in labels))) return false;
+        // Every label given must match (dockerd ANDs them; compose tells one-off containers apart this way).
+        if (!vals.every((v) => (v.includes('=') ? labels[v.slice(0, v.indexOf('='))] === v.slice(v.indexOf('=') + 1) : v in labels))) return false;
         break;
       case 'ancestor':
         if (!any((v) => canonicalRef(v) === canonicalRef(m.Image) || (m.ImageID !== undefined && b.images.find(v)?.id === m.ImageID))) return false;
