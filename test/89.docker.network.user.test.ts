@@ -78,7 +78,8 @@ describe('docker network create/rm with user-defined networks', () => {
     process.kill(env.daemonPid()!, 'SIGKILL');
     await waitFor(() => env.daemonPid() === undefined, 30_000);
     await env.ok(['list']);
-    await waitFor(() => existsSync(docker.socket), 30_000);
+    // The killed daemon's socket file is there until the new daemon replaces it: wait for an answer.
+    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
     expect((await ok(['network', 'ls', '--format', '{{.Name}}'])).split('\n').sort()).toEqual(['back', 'bridge', 'front', 'none']);
     await ok(['restart', '-t', '1', 'web']);
     expect(await ipOf('web', 'front')).toBe(webIp);

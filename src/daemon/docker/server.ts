@@ -60,10 +60,7 @@ export async function startDockerApi(manager: ZoneManager, opts: LifecycleOption
   const backend = new DockerBackend(manager, opts, log);
   // The user networks' DNS servers (src/daemon/dns): names of the zones on each, served at its gateway.
   const dns = process.getuid?.() === 0 ? new DnsService(manager, opts, log, env) : undefined;
-  if (dns) {
-    backend.dns = dns;
-    await dns.refresh();
-  }
+  if (dns) backend.dns = dns;
   const router = new DockerRouter(allRoutes(backend), log);
   const connections = new Set<Socket>();
   const serve = (server: Server): Server => {
@@ -116,6 +113,8 @@ export async function startDockerApi(manager: ZoneManager, opts: LifecycleOption
     }
     log(`docker api: serving tcp ${tls.host}:${tls.port} (mutual TLS: client certificates signed by the given CA only)`);
   }
+  // After the socket: the networks' bridges may have to be made again first (a host reboot), which must not keep clients waiting.
+  await dns?.refresh();
   return {
     socket,
     close: async () => {
