@@ -6,17 +6,11 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runZone, type RunOptions } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, makeBusyboxRoot, type HostSnapshot } from './support/zones.js';
+import { makeBusyboxRoot, checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 async function sh(script: string, opts: Partial<RunOptions> = {}): Promise<string> {
   const r = await runZone({ argv: ['/bin/sh', '-c', script], stdio: 'pipe', ...opts });

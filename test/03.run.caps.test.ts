@@ -1,18 +1,12 @@
 // lxzone run with resource caps: a cgroup of the zone's own, its /proc view,
 // removed when the zone exits (issues 2, 7).
 import { readdirSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { detectCgroups } from '../src/zone/cgroups/index.js';
 import { runZone } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, runCli, type HostSnapshot } from './support/zones.js';
+import { runCli, checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 function runCgroups(): string[] {
   const host = detectCgroups();

@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import { VERBS } from '../src/cli/verbs.js';
-import { expectNothingLeft, hostSnapshot, repoRoot, type CliResult, type HostSnapshot } from './support/zones.js';
+import { repoRoot, type CliResult, checkNothingLeftAroundEach } from './support/zones.js';
 
 const bundleDir = join(repoRoot, 'dist', 'cli-bundle');
 
@@ -35,13 +35,7 @@ function installed(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResu
 const loadedBundles = (stderr: string): string[] =>
   [...new Set([...stderr.matchAll(/cli-bundle\/([a-z-]+\.cjs)/g)].map((m) => m[1]!))].sort();
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 describe('bin/lxzone.js (the bundled CLI)', () => {
   it('the build made a bundle for every verb and maps each verb and alias to it', () => {

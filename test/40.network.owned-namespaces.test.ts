@@ -4,17 +4,11 @@
 // user namespace, so none reaches a zone.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runZone } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
+import { checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 // Counts NETLINK_KOBJECT_UEVENT messages (group 1) for `seconds`; prints the count.
 const UEVENT_LISTENER = `

@@ -4,18 +4,12 @@
 // (CAP_SYS_RESOURCE of the host; a confined root without it leaves the limit
 // as it was rather than fail the zone). An uncapped zone keeps the default.
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runZone, type RunOptions } from '../src/zone/run.js';
 import { canRaiseHardLimits, RLIMIT_MEMLOCK, zoneRlimits } from '../src/zone/zone-rlimits.js';
-import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
+import { checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 const CAP = 256 * 1024 * 1024;
 // Locks N MiB, then prints the soft and hard RLIMIT_MEMLOCK.

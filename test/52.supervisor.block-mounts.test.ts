@@ -5,17 +5,11 @@
 // left to the kernel, which refuses ext4 in a user namespace.
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runZone } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, repoRoot, type HostSnapshot } from './support/zones.js';
+import { repoRoot, checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 const FX = '/tmp/lxzone-blockdev';
 const binds = [{ host: join(repoRoot, 'fixtures', 'bin', 'blockdev'), zone: FX, readOnly: true }];

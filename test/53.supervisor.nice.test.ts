@@ -8,17 +8,11 @@
 // refusal, and nothing outside the caller changes.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runZone, type RunOptions } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
+import { checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 // One line per step: "name ok VALUE" or "name ERRNO".
 const PROBE = String.raw`

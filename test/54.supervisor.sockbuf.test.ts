@@ -6,18 +6,12 @@
 // zone). Natively and in a capped zone: the same buffer sizes. Then the
 // attacks: a value past the cap, a zone user, a nested namespace's root, a
 // zone without a cap, a pipe, a bad fd, a bad pointer, a short length.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { runZone, type RunOptions } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
+import { checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 // One line per step: "step SNDBUF/RCVBUF-after" or "step ERRNO".
 const PROBE = String.raw`

@@ -4,17 +4,11 @@
 // namespace (where the attacker is root with every capability).
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runZone } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
+import { checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 async function inZone(script: string): Promise<string[]> {
   const r = await runZone({ argv: ['/bin/sh', '-c', script], stdio: 'pipe' });

@@ -6,17 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execInZone, startZone } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, repoRoot, type HostSnapshot } from './support/zones.js';
+import { repoRoot, checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 const PY = '/usr/bin/python3';
 const KEYCTL = `import ctypes, json, os, sys

@@ -1,17 +1,11 @@
 // Issue 14.11: every tmpfs lxzone mounts has an inode bound (nr_inodes), so
 // a zone cannot pin kernel memory with empty files, which tmpfs's size=
 // does not count. Attacked from inside real zones.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runZone } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
+import { checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 // Creates empty files (a redirection of a builtin, no fork per file; not
 // ':', whose failed redirection would end the shell) until the file system

@@ -9,17 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runZone } from '../src/zone/run.js';
-import { expectNothingLeft, hostSnapshot, type HostSnapshot } from './support/zones.js';
+import { checkNothingLeftAroundEach } from './support/zones.js';
 
-let before: HostSnapshot;
-beforeEach(() => {
-  before = hostSnapshot();
-});
-afterEach(async () => {
-  await expectNothingLeft(before);
-});
+checkNothingLeftAroundEach();
 
 let dir = '';
 beforeAll(() => {

@@ -5,6 +5,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tar from 'tar';
+import { afterEach, beforeEach } from 'vitest';
 
 export const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -149,6 +150,18 @@ function mountPoints(): string[] {
 
 export function hostSnapshot(): HostSnapshot {
   return { shims: shimPids(), mounts: mountPoints() };
+}
+
+/** Registers, for the calling test file, a snapshot before each test and the
+ *  nothing-left-behind check after it (the usual pair of hooks). */
+export function checkNothingLeftAroundEach(): void {
+  let before: HostSnapshot;
+  beforeEach(() => {
+    before = hostSnapshot();
+  });
+  afterEach(async () => {
+    await expectNothingLeft(before);
+  });
 }
 
 /** Waits (briefly) until no shim process of ours beyond `before` remains and no host mount was added.
