@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { parseEnvFlags, parseUserFlag } from '../zone/config/flags.js';
 import { startExecZone } from '../zone/lifecycle/api.js';
 import type { RunningZone } from '../zone/run.js';
+import { isTerminal } from './terminal.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -40,7 +41,7 @@ export function register(program: Command): void {
         ...(f.workdir !== undefined ? { cwd: f.workdir } : {}),
       });
       const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-      if (!process.stdin.isTTY) signals.push('SIGINT', 'SIGQUIT');
+      if (!isTerminal(0)) signals.push('SIGINT', 'SIGQUIT');
       const relay = (sig: NodeJS.Signals) => running.kill(sig);
       for (const s of signals) process.on(s, relay);
       try {

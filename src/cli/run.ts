@@ -10,6 +10,7 @@ import { zoneSpecFromFlags, type ZoneFlagValues } from '../zone/config/zone-flag
 import { startOneShot, type RunOptions, type ZoneStats } from '../zone/run.js';
 import type { ZoneImage } from '../zone/image/store/zone-image.js';
 import { addZoneOptions } from './zone-options.js';
+import { isTerminal } from './terminal.js';
 import { addResourceOptions, parseResourceFlags, requestedResources, type ResourceFlags } from './resource-options.js';
 
 interface RunFlags extends ResourceFlags, ZoneFlagValues {
@@ -151,7 +152,7 @@ export function register(program: Command): void {
       const opts: RunOptions = {
         ...spec,
         // On a terminal the zone gets a terminal of its own, never ours.
-        tty: flags.tty ?? (process.stdin.isTTY === true && process.stdout.isTTY === true),
+        tty: flags.tty ?? (isTerminal(0) && isTerminal(1)),
         onTrace,
         ...trace,
       };
