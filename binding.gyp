@@ -9,6 +9,7 @@
       "target_name": "lxzone",
       "sources": [
         "native/addon/addon.cc",
+        "native/addon/spawn_process.cc",
         "native/common/unix_socket.cc",
         "native/supervisor/dispatch.cc",
         "native/supervisor/notification.cc",

@@ -84,6 +84,20 @@ export interface NativeAddon {
   /** Connects to a zone keeper's re-attach socket; returns the fd. */
   connectKeeper(path: string): number;
   handlerNames(): string[];
+  /**
+   * posix_spawn (no fork of this process): fds[i] becomes the child's fd i
+   * (-1: /dev/null); `detached`: setsid. onExit(code, signal) once it is
+   * reaped (code null when a signal ended it). Returns its pid.
+   */
+  spawnProcess(path: string, argv: string[], fds: number[], detached: boolean, onExit: (code: number | null, signal: number) => void): number;
+  /** A signal to a child of spawnProcess not yet reaped (through its pidfd); false when it is gone. */
+  signalProcess(pid: number, signal: number): boolean;
+  /** Whether waiting for that child keeps the event loop alive. */
+  refProcess(pid: number, ref: boolean): void;
+  /** A sealed close-on-exec memfd holding `bytes`, read from its start. */
+  memfdWith(name: string, bytes: Uint8Array): number;
+  /** pipe2(O_CLOEXEC): [read end, write end]. */
+  pipePair(): [number, number];
   /** The class native failures are thrown as (errno, code, syscall); handed over once at load. */
   setErrorClass(ctor: typeof LxzoneError): void;
 }

@@ -22,6 +22,8 @@
 #include "../supervisor/dispatch.h"
 #include "../supervisor/handlers/handler.h"
 #include "../supervisor/supervisor.h"
+#include "js_errors.h"
+#include "spawn_process.h"
 
 namespace {
 
@@ -45,9 +47,13 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+}  // namespace
+
+namespace lxz_addon {
+
 // new LxzoneError(`${syscall} ${subject}: ${strerror}`, { errno, syscall }); a
 // plain Error with the same fields before the class is handed over.
-Napi::Error errno_error(Napi::Env env, int err, const std::string& syscall, const std::string& subject = "") {
+Napi::Error errno_error(Napi::Env env, int err, const std::string& syscall, const std::string& subject) {
   std::string message = syscall + (subject.empty() ? "" : " " + subject) + ": " + std::strerror(err);
   Napi::FunctionReference* ctor = env.GetInstanceData<Napi::FunctionReference>();
   if (ctor != nullptr && !ctor->IsEmpty()) {
@@ -62,6 +68,12 @@ Napi::Error errno_error(Napi::Env env, int err, const std::string& syscall, cons
   e.Set("syscall", Napi::String::New(env, syscall));
   return e;
 }
+
+}  // namespace lxz_addon
+
+namespace {
+
+using lxz_addon::errno_error;
 
 Napi::Object event_to_js(Napi::Env env, const Event& e) {
   Napi::Object o = Napi::Object::New(env);
@@ -521,6 +533,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("connectKeeper", Napi::Function::New(env, ConnectKeeper));
   exports.Set("handlerNames", Napi::Function::New(env, HandlerNames));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
+  lxz_addon::register_spawn(env, exports);
   return exports;
 }
 

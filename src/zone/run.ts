@@ -4,9 +4,9 @@
 // `startOneShot`/`runZone` add what a one-shot zone's host does around it (a
 // cgroup for its caps, restarts it asks for): `lxzone run` uses them;
 // `startZone` gives the caller the running zone (signals, wait).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { LxzoneError } from '../errors.js';
-import { native, shimPath } from '../native.js';
+import { native } from '../native.js';
+import { spawnShim, type ShimProcess } from './shim-process.js';
 import { hasCaps } from './cgroups/limits.js';
 import { createRunCaps } from './run-resources.js';
 import { planZone } from './shim-plan.js';
@@ -26,36 +26,37 @@ export function startZone(opts: RunOptions): RunningZone {
   const addon = native();
   const [ours, theirs] = addon.socketPair();
   const pipeMode = opts.stdio === 'pipe';
-  const zoneStdio = opts.stdio === 'fds' && opts.stdioFds ? opts.stdioFds : pipeMode ? ['pipe', 'pipe', 'pipe'] as const : ['inherit', 'inherit', 'inherit'] as const;
-  let child: ChildProcess;
+  let child: ShimProcess;
   try {
-    child = spawn(shimPath(), ['--config-fd', '3', '--seccomp-fd', '4', '--control-fd', '5'], {
+    child = spawnShim({
+      args: ['--config-fd', '3', '--seccomp-fd', '4', '--control-fd', '5'],
+      config,
+      bpf,
+      control: theirs,
+      stdio: opts.stdio === 'fds' && opts.stdioFds ? opts.stdioFds : pipeMode ? 'pipe' : 'inherit',
       // fds 3-5 are the shim's own (config, filter, control); --preserve-fds follow from 6 (shim-plan.ts).
-      stdio: [...zoneStdio, 'pipe', 'pipe', theirs, ...(opts.preserveFds ?? [])],
+      preserveFds: opts.preserveFds,
       detached: opts.detached ?? false,
     });
     if (opts.detached) child.unref();
   } catch (err) {
     addon.closeFd(ours);
-    addon.closeFd(theirs);
     idClaim?.release();
     throw err;
+  } finally {
+    addon.closeFd(theirs);
   }
-  addon.closeFd(theirs);
-  // A shim that refuses its input exits without reading all of it: the write
-  // then fails (EPIPE/ECONNRESET), and the shim's own report says why.
-  for (const [fd, bytes] of [[3, config], [4, bpf]] as const) {
-    const stream = child.stdio[fd] as NodeJS.WritableStream;
-    stream.on('error', () => undefined);
-    stream.end(bytes);
+  // A shim that fails at once closes its stdin: writing it then fails (EPIPE), and the shim's own report says why.
+  if (pipeMode) {
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(opts.input ?? '');
   }
-  if (pipeMode) child.stdin?.end(opts.input ?? '');
 
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout?.on('data', (d: Buffer) => stdout.push(d));
   child.stderr?.on('data', (d: Buffer) => stderr.push(d));
-  // 'exit' can come before the last bytes of the pipes are read: the result
+  // The exit can come before the last bytes of the pipes are read: the result
   // waits for both to end (a zone's processes die with it, so they do; an
   // exec'd command's background child may keep them open: bounded below).
   const drained = Promise.all(
@@ -73,16 +74,8 @@ export function startZone(opts: RunOptions): RunningZone {
     throw err;
   }
 
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
-    child.on('exit', (code, signal) => res({ code, signal })),
-  );
-  const spawnError = new Promise<never>((_, rej) =>
-    child.on('error', (err) => rej(new LxzoneError(`cannot start lxzone-shim: ${err.message}`, { exitCode: 125, cause: err }))),
-  );
-  spawnError.catch(() => undefined);
-
   const wait = async (): Promise<RunResult> => {
-    const { code, signal } = await Promise.race([exited, spawnError]).finally(() => idClaim?.release());
+    const { code, signal } = await child.exited.finally(() => idClaim?.release());
     if (pipeMode) {
       let drainTimer: NodeJS.Timeout | undefined;
       await Promise.race([drained, new Promise((r) => (drainTimer = setTimeout(r, 2000)))]);
@@ -112,7 +105,7 @@ export function startZone(opts: RunOptions): RunningZone {
 
   let waiting: Promise<RunResult> | undefined;
   return {
-    keeperPid: child.pid ?? -1,
+    keeperPid: child.pid,
     initPid: session.initPid,
     session,
     kill(sig: NodeJS.Signals | number = 'SIGTERM') {
