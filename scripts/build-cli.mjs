@@ -16,6 +16,7 @@
 // and the policy cache's key (src/policy/cache.ts hashes dist/policy/*.js) is
 // the one the build computed.
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -42,6 +43,36 @@ const ownUrl = {
   },
 };
 
+// Libraries only the image paths use (unpacking, zstd layers, pull bars):
+// each is bundled, but its code runs when one of its exports is first read,
+// not when a module importing it is loaded. list, exec and most verbs import
+// the lifecycle, which imports the image code, so every such start
+// evaluated tar (and zlib, assert, fs/promises behind it): ~25 ms CPU.
+// The stand-in is CommonJS with a getter per export of the real package (as
+// the build's own require sees them), so `import * as tar` and
+// `import { Decompress }` read the real export, classes and all.
+const LAZY_LIBS = ['tar', 'fzstd', 'cli-progress'];
+const requireHere = createRequire(import.meta.url);
+const lazyLibs = {
+  name: 'lazy-libraries',
+  setup(b) {
+    const filter = new RegExp(`^(${LAZY_LIBS.join('|')})$`);
+    b.onResolve({ filter }, (args) => (args.namespace === 'lazy-lib' || args.pluginData === 'real' ? undefined : { path: args.path, namespace: 'lazy-lib' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-lib' }, async (args) => {
+      const names = Object.keys(requireHere(args.path));
+      // The file an import of it resolves to (tar's is its minified ES build), required by path.
+      const real = await b.resolve(args.path, { kind: 'import-statement', resolveDir: root, pluginData: 'real' });
+      if (real.errors.length) throw new Error(`cannot resolve ${args.path}`);
+      const contents = [
+        'let real;',
+        `const load = () => (real ??= require(${JSON.stringify(real.path)}));`,
+        `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
+      ].join('\n');
+      return { contents, loader: 'js', resolveDir: root };
+    });
+  },
+};
+
 async function bundle(file, contents) {
   await build({
     stdin: { contents, resolveDir: cli, sourcefile: file.replace(/\.cjs$/, '-entry.js'), loader: 'js' },
@@ -62,7 +93,7 @@ async function bundle(file, contents) {
     banner: { js: "const __lxzoneBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     // tsx is asked for only when the CLI runs from source, never from a bundle.
     external: ['tsx'],
-    plugins: [ownUrl],
+    plugins: [ownUrl, lazyLibs],
     logLevel: 'warning',
     legalComments: 'none',
   });

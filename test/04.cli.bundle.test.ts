@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXIT } from '../src/errors.js';
 import { VERBS } from '../src/cli/verbs.js';
+import { makeImageArchive } from './support/oci-image.js';
 import { repoRoot, type CliResult, checkNothingLeftAroundEach } from './support/zones.js';
 
 const bundleDir = join(repoRoot, 'dist', 'cli-bundle');
@@ -90,6 +91,25 @@ describe('bin/lxzone.js (the bundled CLI)', () => {
     expect(typo.code).toBe(EXIT.usage);
     expect(typo.stderr).toContain("unknown command 'lsit'");
   });
+
+  it('image import and run --image: tar, bundled to load at first use, unpacks the archive and its layer', async () => {
+    // tar (and fzstd, cli-progress) run when first used, not when a bundle loads (scripts/build-cli.mjs lazyLibs):
+    // a stand-in that lost an export fails here. A store of this test's own.
+    const base = mkdtempSync(join(tmpdir(), 'lxzone-cli-bundle-img-'));
+    chmodSync(base, 0o700);
+    const env = { LXZONE_STATE_DIR: join(base, 'state'), LXZONE_RUNTIME_DIR: join(base, 'run') };
+    try {
+      const archive = makeImageArchive(base, 'lxzone.test/bundle:1');
+      const imported = await installed(['image', 'import', archive], env);
+      expect(imported.code, imported.stderr).toBe(0);
+      const r = await installed(['run', '--image', 'lxzone.test/bundle:1', '--', '/bin/busybox', 'echo', 'from the image'], env);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('from the image\n');
+      expect(r.code).toBe(0);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it("lxzone's own failure in run is 125 with one line, no stack trace", async () => {
     const r = await installed(['run', '--rootfs', '/nonexistent-root', '--', '/bin/true']);

@@ -5,7 +5,7 @@ import { DaemonClient, daemonCall, type ClientOptions } from '../../daemon/clien
 import type { ResourcesConfig } from '../config/types.js';
 import { isAlive } from '../state/proc.js';
 import { ZoneStore } from '../state/store.js';
-import { createZoneWith, type CreateResult } from './create.js';
+import type { CreateResult } from './create.js';
 import { readLogs, type LogStream, type ReadLogsOptions } from './logs.js';
 import { lifecycleOptionsFromEnv, type LifecycleOptions } from './options.js';
 import type { ZoneDetails, ZoneInfo, ZoneStatsResult } from './types.js';
@@ -25,8 +25,12 @@ function client(o: ApiOptions): ClientOptions {
 }
 
 /** Validates and stores a zone (unpacking its image); `config` is a ZoneConfig-shaped object. */
-export function createZone(config: unknown, o: ApiOptions = {}): Promise<CreateResult> {
+export async function createZone(config: unknown, o: ApiOptions = {}): Promise<CreateResult> {
   const opts = lifecycleOptionsFromEnv(o.env ?? process.env, { ...o.lifecycle, store: storeOf(o) });
+  // Loaded here: create unpacks images (tar, zlib, zstd: most of the
+  // lifecycle's code), which list, exec and the other verbs of this API
+  // loaded on every CLI start before (bench/profile-cli.ts, issue 18).
+  const { createZoneWith } = await import('./create.js');
   return createZoneWith(opts, config);
 }
 
