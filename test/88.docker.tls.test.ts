@@ -92,6 +92,18 @@ describe('lxzone daemon --docker-tls', () => {
     expect(plain.code).not.toBe(0);
     daemon.kill('SIGTERM');
     await new Promise((res) => daemon!.once('exit', res));
+    // The port taken by another listener: the daemon does not start (exit 1, saying why), nothing left.
+    const holder = createServer();
+    await new Promise<void>((res) => holder.listen(port, '127.0.0.1', () => res()));
+    try {
+      const taken = await env.cli(['daemon', '--docker-tls', `127.0.0.1:${port}`, '--tlscacert', f('ca.pem'), '--tlscert', f('server.pem'), '--tlskey', f('server-key.pem')]);
+      expect(taken.code, taken.stderr).toBe(1);
+      expect(taken.stderr).toMatch(new RegExp(`--docker-tls 127\\.0\\.0\\.1:${port} cannot be served: the port is in use`));
+      expect(taken.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expect(env.daemonPid()).toBeUndefined();
+    } finally {
+      await new Promise((res) => holder.close(res));
+    }
   });
 
   it('refuses incomplete or unusable TLS flags with exit code 2', async () => {

@@ -41,7 +41,16 @@ describe('docker events: oom, and rmi', () => {
     expect(dies.indexOf('oom')).toBeLessThan(dies.indexOf('die'));
     expect(await actions(since, ['container=nocap', 'event=oom'])).toEqual([]);
     expect(await actions(since, ['container=lives', 'event=oom'])).toHaveLength(1);
-    await ok(['rm', '-f', 'lives', 'dies']);
+    // State.OOMKilled: set by the kill, running or ended; never without one.
+    expect(await ok(['inspect', '--format', '{{.State.OOMKilled}}', 'lives'])).toBe('true');
+    expect(await ok(['inspect', '--format', '{{.State.OOMKilled}}', 'dies'])).toBe('true');
+    // Ended by the kill within its first second, before the once-a-second watch looked: seen at its end.
+    await ok(['run', '--name', 'quick', '-m', '32m', 'host', '/bin/sh', '-c', 'exec tail /dev/zero']).catch(() => undefined);
+    expect(await waitFor(async () => (await ok(['inspect', '--format', '{{.State.Running}}', 'quick'])) === 'false', 90_000, 300)).toBe(true);
+    expect(await waitFor(async () => (await ok(['inspect', '--format', '{{.State.OOMKilled}}', 'quick'])) === 'true', 30_000, 300)).toBe(true);
+    await ok(['run', '--name', 'calm', 'host', '/bin/true']);
+    expect(await ok(['inspect', '--format', '{{.State.OOMKilled}}', 'calm'])).toBe('false');
+    await ok(['rm', '-f', 'lives', 'dies', 'quick', 'calm']);
   });
 
   it('rmi reports untag per reference, then one delete', async () => {

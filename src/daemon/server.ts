@@ -180,10 +180,21 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
     process.umask(oldMask);
   }
   chmodSync(paths.socket, 0o600);
-  // The Docker Engine API (src/daemon/docker): a failure to serve it is logged, lxzone's own API goes on.
-  const docker: DockerApi | undefined = await startDockerApi(manager, opts, env, log, o.dockerTls).catch((e: Error) => {
-    log(`docker api: not served: ${e.message}`);
-    return undefined;
+  // The Docker Engine API (src/daemon/docker): a failure to serve it is logged, lxzone's own API goes on;
+  // but when it was asked for on TCP (--docker-tls) the daemon does not start without it (as the portal).
+  const docker: DockerApi | undefined = await startDockerApi(manager, opts, env, log, o.dockerTls).catch(async (e: Error) => {
+    if (!o.dockerTls) {
+      log(`docker api: not served: ${e.message}`);
+      return undefined;
+    }
+    server.close();
+    rmSync(paths.socket, { force: true });
+    await manager.close({});
+    logRotator.stop();
+    lock.release();
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no such address on this host' : e.message;
+    throw new LxzoneError(`daemon not started: the Docker API on --docker-tls ${o.dockerTls.host}:${o.dockerTls.port} cannot be served: ${why}`, { code, exitCode: 1 });
   });
 
   // After the socket: the portal acts through the same API as the CLI, i.e. through that socket.

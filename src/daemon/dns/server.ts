@@ -32,7 +32,8 @@ export interface NetworkDnsOptions {
   network: number;
   prefixLen: number;
   port?: number;
-  table: () => Promise<NameTable>;
+  /** The names a query from `source` (an address in the subnet) is answered from. */
+  table: (source: string) => Promise<NameTable>;
   forwarder: Forwarder;
   log: (line: string) => void;
 }
@@ -112,10 +113,10 @@ export class NetworkDns {
   }
 
   /** The answer to one query, or undefined to stay silent. `limit`: the largest answer the transport takes. */
-  async #answer(msg: Buffer, tcp: boolean): Promise<Buffer | undefined> {
+  async #answer(msg: Buffer, tcp: boolean, source: string): Promise<Buffer | undefined> {
     let table: NameTable;
     try {
-      table = await this.o.table();
+      table = await this.o.table(source);
     } catch (e) {
       this.o.log(`dns ${this.o.address}: names: ${(e as Error).message}`);
       table = new Map();
@@ -130,7 +131,7 @@ export class NetworkDns {
 
   async #onUdp(msg: Buffer, addr: string, port: number): Promise<void> {
     if (!this.#inSubnet(addr) || !this.#admit(addr)) return;
-    const out = await this.#answer(msg, false);
+    const out = await this.#answer(msg, false, addr);
     if (out && this.#udp) this.#udp.send(out, port, addr, () => undefined);
   }
 
@@ -161,7 +162,7 @@ export class NetworkDns {
           buf = buf.subarray(2 + len);
           if (!this.#admit(addr)) continue;
           c.pause(); // one query at a time per connection: reading stops until it is answered
-          const out = await this.#answer(Buffer.from(msg), true);
+          const out = await this.#answer(Buffer.from(msg), true, addr);
           if (c.destroyed) return;
           if (out) {
             const head = Buffer.alloc(2);

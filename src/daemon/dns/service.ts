@@ -2,9 +2,14 @@
 // network records: one per network (server.ts) on its gateway, started when
 // the daemon starts or a network is made, stopped when it is removed. The
 // names each answers are the running zones whose config puts them on that
-// network: the zone's name and its aliases (compose's service names), at
-// the addresses its lease holds. The table is rebuilt at most once a second
-// (a flood of queries does not become a flood of config reads).
+// network (its first or a further one): the zone's name and its aliases
+// there (compose's service names), at the addresses its lease on that
+// network holds. A zone on several networks asks the server of its first
+// one, which answers it (only it: by its source address on that network,
+// which the port's anti-spoofing makes its own) the names of its other
+// networks too, at their addresses there, as dockerd's resolver does; names
+// of its first network win. The tables are rebuilt at most once a second (a
+// flood of queries does not become a flood of config reads).
 import type { ZoneManager } from '../../zone/lifecycle/manager.js';
 import { ipamDir, type LifecycleOptions } from '../../zone/lifecycle/options.js';
 import { resolveBridge } from '../../zone/network/addressing.js';
@@ -17,9 +22,17 @@ import { NetworkDns } from './server.js';
 
 const TABLE_TTL_MS = 1000;
 
+/** One network's names, and which zone each of its addresses is. */
+interface Table {
+  names: NameTable;
+  sources: Map<string, string>;
+}
+
 export class DnsService {
   readonly #servers = new Map<string, { id: string; dns: NetworkDns }>();
-  readonly #tables = new Map<string, { at: number; table: Promise<NameTable> }>();
+  readonly #tables = new Map<string, { at: number; table: Promise<Table> }>();
+  /** The networks of each running zone, as the last table built saw them. */
+  readonly #zoneNets = new Map<string, string[]>();
   readonly #forwarder: Forwarder;
   readonly #networks: NetworkStore;
   #queue: Promise<void> = Promise.resolve();
@@ -74,7 +87,7 @@ export class DnsService {
       network: br.network,
       prefixLen: br.prefixLen,
       port: this.port,
-      table: () => this.#table(rec),
+      table: (source) => this.#tableFor(rec, source),
       forwarder: this.#forwarder,
       log: this.log,
     });
@@ -83,7 +96,22 @@ export class DnsService {
     this.log(`dns: network ${rec.name}: serving ${br.gateway4}:${this.port}`);
   }
 
-  #table(rec: NetworkRecord): Promise<NameTable> {
+  /** The names a query from `source` on network `rec` is answered from: the network's, then those of the source zone's other networks. */
+  async #tableFor(rec: NetworkRecord, source: string): Promise<NameTable> {
+    const own = await this.#table(rec);
+    const zone = own.sources.get(source);
+    const others = zone === undefined ? [] : (this.#zoneNets.get(zone) ?? []).filter((n) => n !== rec.name);
+    if (others.length === 0) return own.names;
+    const merged = new Map(own.names);
+    for (const name of others) {
+      const other = this.#networks.get(name);
+      if (!other) continue;
+      for (const [k, v] of (await this.#table(other)).names) if (!merged.has(k)) merged.set(k, v);
+    }
+    return merged;
+  }
+
+  #table(rec: NetworkRecord): Promise<Table> {
     const cached = this.#tables.get(rec.name);
     if (cached && Date.now() - cached.at < TABLE_TTL_MS) return cached.table;
     const table = this.#build(rec);
@@ -92,9 +120,10 @@ export class DnsService {
     return table;
   }
 
-  async #build(rec: NetworkRecord): Promise<NameTable> {
+  async #build(rec: NetworkRecord): Promise<Table> {
     const leases = new Map((await new Ipam({ stateDir: ipamDir(this.opts.store), bridge: this.#networks.bridgeConfig(rec) }).list()).map((l) => [l.zone, l]));
     const table = new Map<string, Host[]>();
+    const sources = new Map<string, string>();
     for (const zone of this.manager.runningNames()) {
       let cfg;
       try {
@@ -103,13 +132,18 @@ export class DnsService {
         continue; // a zone whose config cannot be read has no name here
       }
       const lease = leases.get(zone);
-      if (cfg.network?.userNetwork !== rec.name || !lease) continue;
-      for (const name of new Set([zone, ...(cfg.network.aliases ?? [])].map((n) => n.toLowerCase()))) {
+      if (cfg.network?.mode !== 'zone') continue;
+      const nets = [...(cfg.network.userNetwork !== undefined ? [{ name: cfg.network.userNetwork, aliases: cfg.network.aliases }] : []), ...(cfg.network.extraNetworks ?? [])];
+      this.#zoneNets.set(zone, nets.map((n) => n.name));
+      const here = nets.find((n) => n.name === rec.name);
+      if (!here || !lease) continue;
+      sources.set(lease.ipv4, zone);
+      for (const name of new Set([zone, ...(here.aliases ?? [])].map((n) => n.toLowerCase()))) {
         const hosts = table.get(name) ?? [];
         hosts.push({ ipv4: lease.ipv4, ipv6: lease.ipv6 });
         table.set(name, hosts);
       }
     }
-    return table;
+    return { names: table, sources };
   }
 }

@@ -7,7 +7,7 @@ import { detectCgroups } from '../../zone/cgroups/index.js';
 import type { ZoneManager } from '../../zone/lifecycle/manager.js';
 import { ipamDir, type LifecycleOptions } from '../../zone/lifecycle/options.js';
 import { NetworkStore } from '../../zone/network/networks.js';
-import { ContainerStore, dockerName } from './container-store.js';
+import { ContainerStore, dockerName, type ContainerMeta } from './container-store.js';
 import { DockerImages } from './image-model.js';
 import { DockerEvents } from './events.js';
 import { OomWatch } from './oom.js';
@@ -40,7 +40,20 @@ export class DockerBackend {
     manager.hooks?.ended.add((name, end) => emit(name, 'die', { exitCode: String(end.exitCode) }));
     manager.hooks?.restarted.add((name) => emit(name, 'start'));
     // A kill by the OOM killer at the container's memory cap (oom.ts).
-    this.oom = new OomWatch(manager, () => this.containers.list().map((m) => m.zone), (name) => emit(name, 'oom'));
+    // State.OOMKilled: set by a kill in the current run, kept when the run ends, cleared by the next start (as dockerd).
+    const noteOom = (name: string, patch: Partial<ContainerMeta>) => {
+      const m = this.containers.byZone(name);
+      if (m) this.containers.save({ ...m, ...patch });
+    };
+    this.oom = new OomWatch(
+      manager,
+      () => this.containers.list().map((m) => m.zone),
+      (name, startedAt) => {
+        if (startedAt !== undefined) noteOom(name, { oomRun: startedAt });
+        emit(name, 'oom');
+      },
+      (name, killed) => noteOom(name, { oomKilled: killed }),
+    );
     manager.hooks?.ending.add((name) => this.oom.ending(name));
   }
 

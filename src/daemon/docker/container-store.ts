@@ -25,6 +25,10 @@ export interface ContainerMeta {
   HostConfig: Record<string, unknown>;
   /** Set while the container is paused (its cgroup frozen). */
   paused?: boolean;
+  /** The StartedAt of a run in which the OOM killer took one of its processes (State.OOMKilled of a running container). */
+  oomRun?: string;
+  /** Whether the OOM killer took one of the last ended run's processes (State.OOMKilled of a stopped container). */
+  oomKilled?: boolean;
 }
 
 /** A container's Docker name, without the leading "/". */

@@ -53,6 +53,25 @@ function networks(z: ZoneInfo, net: NetView, shortId: string) {
   const name = net.name ?? 'bridge';
   // On a user-defined network dockerd lists the short ID among the aliases (compose looks for it there).
   const aliases = name === 'bridge' ? null : [...(net.aliases ?? []), shortId];
+  // Its further networks (docker network connect), each with the container's address there.
+  const more = Object.fromEntries(
+    (net.extra ?? []).map((x) => [
+      x.name,
+      {
+        NetworkID: x.id,
+        EndpointID: `${z.name}:${x.name}`,
+        Gateway: x.gateway,
+        IPAddress: x.ipv4 ?? '',
+        IPPrefixLen: x.prefixLen,
+        IPv6Gateway: x.gateway6,
+        GlobalIPv6Address: x.ipv6 ?? '',
+        GlobalIPv6PrefixLen: x.ipv6 ? 64 : 0,
+        MacAddress: '',
+        Aliases: [...x.aliases, shortId],
+        DNSNames: [z.name, ...x.aliases, shortId],
+      },
+    ]),
+  );
   return {
     [name]: {
       NetworkID: net.id ?? 'bridge',
@@ -67,6 +86,7 @@ function networks(z: ZoneInfo, net: NetView, shortId: string) {
       Aliases: aliases,
       ...(aliases ? { DNSNames: [z.name, ...aliases] } : {}),
     },
+    ...more,
   };
 }
 
@@ -77,6 +97,8 @@ export interface NetView {
   name?: string;
   id?: string;
   aliases?: string[];
+  /** Its further networks (network.extraNetworks), with its addresses there. */
+  extra?: { name: string; id: string; aliases: string[]; prefixLen: number; gateway: string; gateway6: string; ipv4?: string; ipv6?: string }[];
 }
 
 export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
@@ -119,7 +141,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
       Running: state === 'running' || state === 'paused',
       Paused: state === 'paused',
       Restarting: state === 'restarting',
-      OOMKilled: false,
+      OOMKilled: z.startedAt !== undefined ? m.oomRun === z.startedAt : m.oomKilled === true,
       Dead: state === 'dead',
       Pid: z.pid ?? 0,
       ExitCode: z.lastExit?.exitCode ?? 0,

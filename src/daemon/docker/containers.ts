@@ -8,8 +8,8 @@ import type { ZoneDetails } from '../../zone/lifecycle/types.js';
 import type { DockerBackend } from './backend.js';
 import { ContainerStore, dockerName, type ContainerMeta } from './container-store.js';
 import { checkedName, containerName, zoneConfigFor, zoneNameFor, type CreateBody } from './container-create.js';
-import { findNetwork, networkNameOf } from './networks.js';
-import { dockerState, inspectOf, summaryOf } from './container-view.js';
+import { endpointsOf, findNetwork, networkNameOf } from './networks.js';
+import { dockerState, inspectOf, summaryOf, type NetView } from './container-view.js';
 import { publishedPorts } from './ports.js';
 import { noContent, notModified, type Ctx } from './context.js';
 import { badRequest, conflict, DockerError } from './errors.js';
@@ -65,9 +65,18 @@ function matches(b: DockerBackend, m: ContainerMeta, z: ZoneDetails, f: Record<s
 export function containerRoutes(b: DockerBackend): Route[] {
   const { manager, containers } = b;
   const details = async (m: ContainerMeta) => manager.inspect(m.zone);
-  const net = (z: ZoneDetails) => {
+  const net = async (z: ZoneDetails): Promise<NetView> => {
     const name = networkNameOf(z.config);
-    return { prefixLen: z.address?.prefixLen4 ?? 0, gateway: z.address?.gateway4, name, id: findNetwork(b, name)?.id ?? name, aliases: z.config?.network?.aliases ?? [] };
+    const extra = (await endpointsOf(b, z.name, z.config)).slice(1).map((e) => ({
+      name: e.name,
+      id: e.id,
+      aliases: e.aliases,
+      prefixLen: e.prefixLen,
+      gateway: e.gateway4,
+      gateway6: e.gateway6,
+      ...(e.lease ? { ipv4: e.lease.ipv4, ipv6: e.lease.ipv6 } : {}),
+    }));
+    return { prefixLen: z.address?.prefixLen4 ?? 0, gateway: z.address?.gateway4, name, id: findNetwork(b, name)?.id ?? name, aliases: z.config?.network?.aliases ?? [], ...(extra.length ? { extra } : {}) };
   };
   const running = (name: string) => manager.runningNames().includes(name);
   /** The image's Env, if the image is still there (dockerd keeps it in the container's config). */
@@ -150,7 +159,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
           const st = dockerState(m, z);
           if (!all && st !== 'running' && st !== 'paused' && st !== 'restarting' && !f.status) continue;
           if (!matches(b, m, z, f, st)) continue;
-          out.push(summaryOf(m, z, net(z)));
+          out.push(summaryOf(m, z, await net(z)));
         }
         const limit = ctx.int('limit');
         return limit && limit > 0 ? out.slice(0, limit) : out;
@@ -163,7 +172,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
       handler: async (ctx) => {
         const m = containers.get(id(ctx));
         const z = await details(m);
-        return inspectOf(m, z, net(z), imageEnv(m));
+        return inspectOf(m, z, await net(z), imageEnv(m));
       },
     },
     {

@@ -3,14 +3,19 @@
 // (loopback only), and user-defined networks, each an lxzone network of its
 // own (src/zone/network/networks.ts: a bridge, a subnet, anti-spoofing per
 // port, nothing in from other networks, a DNS resolver at its gateway). A
-// container is on one network at a time: the zone's config names it, so
-// connect and disconnect move a stopped container (network-change.ts).
+// container may be on several: the zone's config names its first network
+// (network.userNetwork, or the default bridge) and the further ones
+// (network.extraNetworks); connect and disconnect change them, live on a
+// running container (an interface per network, network-change.ts).
 import { createHash } from 'node:crypto';
-import { resolveBridge } from '../../zone/network/addressing.js';
+import { resolveBridge, type BridgeConfig } from '../../zone/network/addressing.js';
+import { Ipam, type Lease } from '../../zone/network/ipam.js';
+import { ipamDir } from '../../zone/lifecycle/options.js';
 import type { NetworkRecord } from '../../zone/network/networks.js';
 import type { NetworkConfig, ZoneConfig } from '../../zone/config/types.js';
 import type { ZoneDetails } from '../../zone/lifecycle/types.js';
 import type { DockerBackend } from './backend.js';
+import { dockerName } from './container-store.js';
 import type { Ctx } from './context.js';
 import { badRequest, conflict, DockerError, notFound } from './errors.js';
 import type { Route } from './router.js';
@@ -54,12 +59,54 @@ export function networkNameOf(cfg: ZoneConfig | undefined): string {
   return n.userNetwork ?? 'bridge';
 }
 
+/** Every network a zone's config puts it on, the first one first, with the zone's aliases there. */
+export function networksOf(cfg: ZoneConfig | undefined): { name: string; aliases: string[] }[] {
+  const first = networkNameOf(cfg);
+  if (first === 'none') return [{ name: 'none', aliases: [] }];
+  return [{ name: first, aliases: cfg?.network?.aliases ?? [] }, ...(cfg?.network?.extraNetworks ?? []).map((x) => ({ name: x.name, aliases: x.aliases ?? [] }))];
+}
+
+/** A container's endpoint on one of its networks, as inspect and network inspect show it. */
+export interface Endpoint {
+  name: string;
+  id: string;
+  aliases: string[];
+  prefixLen: number;
+  gateway4: string;
+  gateway6: string;
+  lease?: Lease;
+}
+
+/** The bridge of a network Docker names ("bridge" or a user-defined one). */
+function bridgeConfigOf(b: DockerBackend, name: string): BridgeConfig | undefined {
+  if (name === 'bridge') return b.opts.bridge;
+  const rec = b.networks.get(name);
+  return rec ? b.networks.bridgeConfig(rec) : undefined;
+}
+
+/** The zone's endpoints on each of its networks, with its lasting address there (none: no endpoint with an address). */
+export async function endpointsOf(b: DockerBackend, zone: string, cfg: ZoneConfig | undefined): Promise<Endpoint[]> {
+  const out: Endpoint[] = [];
+  for (const n of networksOf(cfg)) {
+    const id = findNetwork(b, n.name)?.id ?? n.name;
+    const bc = n.name === 'none' ? undefined : bridgeConfigOf(b, n.name);
+    if (!bc) {
+      out.push({ name: n.name, id, aliases: n.aliases, prefixLen: 0, gateway4: '', gateway6: '' });
+      continue;
+    }
+    const br = resolveBridge(bc);
+    const lease = await new Ipam({ stateDir: ipamDir(b.opts.store), bridge: bc }).get(zone).catch(() => undefined);
+    out.push({ name: n.name, id, aliases: n.aliases, prefixLen: br.prefixLen, gateway4: br.gateway4, gateway6: br.gateway6, ...(lease ? { lease } : {}) });
+  }
+  return out;
+}
+
 /** The zones whose config names a user network (running or not): it cannot go while they are there. */
 function usersOf(b: DockerBackend, name: string): string[] {
   const out: string[] = [];
   for (const z of b.opts.store.list()) {
     try {
-      if (b.opts.store.loadConfig(z).network?.userNetwork === name) out.push(z);
+      if (networksOf(b.opts.store.loadConfig(z)).some((n) => n.name === name)) out.push(z);
     } catch {
       // an unreadable config names no network we can see
     }
@@ -80,13 +127,14 @@ export function networkRoutes(b: DockerBackend): Route[] {
     for (const m of b.containers.list()) {
       if (!b.manager.runningNames().includes(m.zone)) continue;
       const z: ZoneDetails | undefined = await b.manager.inspect(m.zone).catch(() => undefined);
-      if (!z || networkNameOf(z.config) !== n.name) continue;
+      if (!z || !networksOf(z.config).some((x) => x.name === n.name)) continue;
+      const lease = n.kind === 'none' ? undefined : (await endpointsOf(b, m.zone, z.config)).find((e) => e.name === n.name)?.lease;
       containers[m.Id] = {
-        Name: m.zone,
+        Name: dockerName(m),
         EndpointID: createHash('sha256').update(`${n.id}:${m.Id}`).digest('hex'),
         MacAddress: '',
-        IPv4Address: n.kind !== 'none' && z.ipv4 ? `${z.ipv4}/${br.prefixLen}` : '',
-        IPv6Address: n.kind !== 'none' && z.ipv6 ? `${z.ipv6}/64` : '',
+        IPv4Address: lease ? `${lease.ipv4}/${br.prefixLen}` : '',
+        IPv6Address: lease ? `${lease.ipv6}/${lease.prefixLen6}` : '',
       };
     }
     const hasNet = n.kind !== 'none';
@@ -137,6 +185,17 @@ export function networkRoutes(b: DockerBackend): Route[] {
     const m = typeof ref === 'string' ? b.containers.find(ref) : undefined;
     if (!m) throw notFound(`No such container: ${String(ref)}`);
     return m;
+  };
+  const changeNetwork = async (zone: string, next: NetworkConfig) => {
+    try {
+      await b.manager.changeNetwork(zone, next);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'EBUSY') throw conflict((e as Error).message);
+      if (code === 'ENOENT') throw notFound((e as Error).message);
+      if (code === 'EADDRINUSE' || code === 'EINVAL' || code === 'ERANGE') throw badRequest((e as Error).message);
+      throw e;
+    }
   };
   const remove = async (n: NetRef) => {
     if (n.kind !== 'user') throw new DockerError(403, `${n.name} is a pre-defined network and cannot be removed`);
@@ -200,20 +259,28 @@ export function networkRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/:id/connect',
-      doc: 'network connect [--alias]: moves a stopped container onto the network (one network per container, lxzone zones have one interface; a new lasting address there); a running one: 409',
+      doc: 'network connect [--alias] [--ip]: one more network for a container, running or stopped (a running one gets an interface, eth1, …, at once, with a lasting address there; its name and aliases resolve in that network\'s DNS); a container without a network gets its first one (while stopped: 409 if running); the default bridge is only ever a first network',
       handler: async (ctx) => {
         const n = need(ctx);
         const body = await ctx.body<{ Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null }>();
         const m = container(body.Container);
         const cfg = b.opts.store.loadConfig(m.zone);
-        const current = networkNameOf(cfg);
-        if (current === n.name) throw new DockerError(403, `endpoint with name ${m.zone} already exists in network ${n.name}`);
-        if (current !== 'bridge' && current !== 'none') {
-          throw new DockerError(403, `container ${m.zone} is on network ${current}: an lxzone container is on one network at a time; disconnect it first`);
-        }
+        const on = networksOf(cfg).map((x) => x.name);
+        if (on.includes(n.name)) throw new DockerError(403, `endpoint with name ${dockerName(m)} already exists in network ${n.name}`);
         const aliases = endpointAliases(body.EndpointConfig?.Aliases, n.kind === 'user');
-        const address = body.EndpointConfig?.IPAMConfig?.IPv4Address;
-        await b.manager.changeNetwork(m.zone, networkFor(n, cfg.network, aliases, address));
+        const address = body.EndpointConfig?.IPAMConfig?.IPv4Address || undefined;
+        let next: NetworkConfig;
+        if (on[0] === 'none') {
+          if (b.manager.runningNames().includes(m.zone)) throw conflict(`container ${dockerName(m)} is running with no network: it joins a first network only while stopped`);
+          next = networkFor(n, cfg.network, aliases, address);
+        } else if (n.kind === 'none') {
+          throw new DockerError(403, `container ${dockerName(m)} is on network ${on[0]}: a container with networks cannot also be on none`);
+        } else if (n.kind === 'bridge') {
+          throw new DockerError(403, `lxzone: the default bridge is only ever a container's first network (container ${dockerName(m)} is on ${on[0]})`);
+        } else {
+          next = { ...cfg.network!, extraNetworks: [...(cfg.network?.extraNetworks ?? []), { name: n.name, ...(aliases.length ? { aliases } : {}), ...(address ? { address } : {}) }] };
+        }
+        await changeNetwork(m.zone, next);
         b.events.emit('network', 'connect', n.id, { name: n.name, type: 'bridge', container: m.Id });
         return { status: 200 };
       },
@@ -221,13 +288,25 @@ export function networkRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/:id/disconnect',
-      doc: 'network disconnect: a stopped container is left with loopback only (as dockerd leaves a container without networks); a running one: 409',
+      doc: 'network disconnect: a container leaves the network, running or stopped (its interface there goes at once, its address goes back); leaving its first network makes the next one its first (default route and NAT through it), or leaves it loopback only as dockerd leaves a container without networks',
       handler: async (ctx) => {
         const n = need(ctx);
         const body = await ctx.body<{ Container?: string; Force?: boolean }>();
         const m = container(body.Container);
-        if (networkNameOf(b.opts.store.loadConfig(m.zone)) !== n.name) throw new DockerError(403, `container ${m.zone} is not connected to network ${n.name}`);
-        await b.manager.changeNetwork(m.zone, { mode: 'loopback' });
+        const cfg = b.opts.store.loadConfig(m.zone);
+        const on = networksOf(cfg).map((x) => x.name);
+        if (!on.includes(n.name) || n.name === 'none') throw new DockerError(403, `container ${dockerName(m)} is not connected to network ${n.name}`);
+        const extra = cfg.network?.extraNetworks ?? [];
+        let next: NetworkConfig;
+        if (on[0] !== n.name) next = { ...cfg.network!, extraNetworks: extra.filter((x) => x.name !== n.name) };
+        else if (extra.length === 0) next = { mode: 'loopback' };
+        else {
+          const [first, ...rest] = extra;
+          const { userNetwork: _u, aliases: _a, address: _ad, extraNetworks: _e, ...keep } = cfg.network!;
+          next = { ...keep, userNetwork: first!.name, ...(first!.aliases?.length ? { aliases: first!.aliases } : {}), ...(first!.address ? { address: first!.address } : {}), ...(rest.length ? { extraNetworks: rest } : {}) };
+        }
+        if (next.extraNetworks?.length === 0) delete next.extraNetworks;
+        await changeNetwork(m.zone, next);
         b.events.emit('network', 'disconnect', n.id, { name: n.name, type: 'bridge', container: m.Id });
         return { status: 200 };
       },

@@ -8,8 +8,9 @@
 // boot); for one re-attached after a daemon restart the first read is the
 // base (a kill while no daemon ran is not reported). A kill that ends the
 // container is seen by a last read before its cgroup goes (the manager's
-// `ending` hook), once the watch has seen the zone: a container that ends
-// within a second of its start, before the first look, is missed.
+// `ending` hook); a container that ends within a second of its start, before
+// the watch's first look, is read there too: its cgroup was made at its boot
+// by this daemon, so any kill in it is news.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { detectCgroups } from '../../zone/cgroups/index.js';
@@ -32,7 +33,7 @@ async function oomKills(cg: { version: 1 | 2; path: string }): Promise<number | 
 export class OomWatch {
   private readonly timer: NodeJS.Timeout;
   /** Per running zone: its cgroup and the last count seen. */
-  private readonly seen = new Map<string, { cg: { version: 1 | 2; path: string }; kills: number | undefined }>();
+  private readonly seen = new Map<string, { cg: { version: 1 | 2; path: string }; kills: number | undefined; startedAt?: string; killed?: boolean }>();
   private busy = false;
   /** When this daemon began watching: zones booted since have cgroups it saw made. */
   private readonly since = Date.now();
@@ -41,7 +42,10 @@ export class OomWatch {
     private readonly manager: ZoneManager,
     /** The zones that are Docker containers. */
     private readonly zones: () => string[],
-    private readonly onOom: (zone: string) => void,
+    /** A kill seen in the run that started at `startedAt`. */
+    private readonly onOom: (zone: string, startedAt: string | undefined) => void,
+    /** The run ended; whether the OOM killer took one of its processes (dockerd's State.OOMKilled). */
+    private readonly onRunEnd: (zone: string, oomKilled: boolean) => void = () => undefined,
   ) {
     this.timer = setInterval(() => void this.check(), INTERVAL_MS);
     this.timer.unref();
@@ -52,14 +56,23 @@ export class OomWatch {
     const entry = this.seen.get(zone);
     if (!entry) return;
     const kills = await oomKills(entry.cg);
-    if (kills !== undefined && entry.kills !== undefined && kills > entry.kills) this.onOom(zone);
+    if (kills !== undefined && entry.kills !== undefined && kills > entry.kills) {
+      entry.killed = true;
+      this.onOom(zone, entry.startedAt);
+    }
     if (kills !== undefined) entry.kills = kills;
   }
 
   /** The zone is ending, its cgroup not yet removed: a kill that ended it is seen here. */
   async ending(zone: string): Promise<void> {
+    if (!this.seen.has(zone) && this.zones().includes(zone)) {
+      const d = await this.manager.inspect(zone).catch(() => undefined);
+      if (d?.cgroup && d.startedAt !== undefined && Date.parse(d.startedAt) >= this.since) this.seen.set(zone, { cg: d.cgroup, kills: 0, startedAt: d.startedAt });
+    }
     await this.compare(zone);
+    const entry = this.seen.get(zone);
     this.seen.delete(zone);
+    if (this.zones().includes(zone)) this.onRunEnd(zone, entry?.killed === true);
   }
 
   private async check(): Promise<void> {
@@ -75,7 +88,7 @@ export class OomWatch {
           if (!d?.cgroup) continue;
           // Booted by this daemon: its cgroup is new (made at each boot), so every kill in it is news.
           const fresh = d.startedAt !== undefined && Date.parse(d.startedAt) >= this.since;
-          this.seen.set(zone, { cg: d.cgroup, kills: fresh ? 0 : await oomKills(d.cgroup) });
+          this.seen.set(zone, { cg: d.cgroup, kills: fresh ? 0 : await oomKills(d.cgroup), ...(d.startedAt !== undefined ? { startedAt: d.startedAt } : {}) });
           if (!fresh) continue;
         }
         await this.compare(zone);

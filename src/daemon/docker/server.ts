@@ -109,7 +109,7 @@ export async function startDockerApi(manager: ZoneManager, opts: LifecycleOption
       dns?.close();
       backend.close();
       rmSync(socket, { force: true });
-      throw new LxzoneError(`--docker-tls ${tls.host}:${tls.port}: ${(e as Error).message}`, { code: (e as NodeJS.ErrnoException).code });
+      throw new LxzoneError((e as Error).message, { code: (e as NodeJS.ErrnoException).code });
     }
     log(`docker api: serving tcp ${tls.host}:${tls.port} (mutual TLS: client certificates signed by the given CA only)`);
   }

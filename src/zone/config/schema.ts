@@ -245,6 +245,36 @@ export const zoneConfigSchema = {
             'x-rule': 'must be a DNS name: 1-63 of A-Z a-z 0-9 _ . -',
           },
         },
+        extraNetworks: {
+          type: 'array',
+          maxItems: 15,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name'],
+            properties: {
+              name: {
+                type: 'string',
+                pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$',
+                'x-rule': 'must be a network name: 1-63 of A-Z a-z 0-9 _ . -',
+              },
+              aliases: {
+                type: 'array',
+                maxItems: 32,
+                items: {
+                  type: 'string',
+                  pattern: '^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$',
+                  'x-rule': 'must be a DNS name: 1-63 of A-Z a-z 0-9 _ . -',
+                },
+              },
+              address: {
+                type: 'string',
+                pattern: IPV4_CIDR_PATTERN,
+                'x-rule': 'must be an IPv4 address with an optional /prefix, e.g. 10.224.0.5',
+              },
+            },
+          },
+        },
       },
       if: { required: ['address'] },
       then: {

@@ -63,6 +63,18 @@ export interface NetworkConfig {
   userNetwork?: string;
   /** Further names the zone has in its user network's DNS, besides its own name (compose's service name). */
   aliases?: string[];
+  /** Further user-defined networks the zone is on besides its first one (`docker network connect`):
+   *  one more interface each (eth1, eth2, … in this order at boot), a lasting address on each
+   *  network, its names in each network's DNS. No default route or NAT through them. */
+  extraNetworks?: ExtraNetwork[];
+}
+
+export interface ExtraNetwork {
+  /** A user-defined network (src/zone/network/networks.ts). */
+  name: string;
+  aliases?: string[];
+  /** A static IPv4 address on it. */
+  address?: string;
 }
 
 /** `no` | `on-failure` | `on-failure:N` | `always` | `unless-stopped`. */

@@ -228,6 +228,13 @@ export function parseZoneConfig(json: string | unknown, source: string): ZoneCon
   if (cfg.network && cfg.network.mode !== 'zone' && (cfg.network.nat || cfg.network.ports?.length || cfg.network.userNetwork || cfg.network.aliases?.length)) {
     throw configError(source, `field "network": nat, ports, userNetwork and aliases need mode "zone" (it is "${cfg.network.mode}")`);
   }
+  const extra = cfg.network?.extraNetworks ?? [];
+  if (extra.length && cfg.network?.mode !== 'zone') throw configError(source, 'field "network.extraNetworks": further networks need mode "zone"');
+  const seen = new Set(cfg.network?.userNetwork !== undefined ? [cfg.network.userNetwork] : []);
+  for (const [i, x] of extra.entries()) {
+    if (seen.has(x.name)) throw configError(source, `field "network.extraNetworks[${i}]": the zone is on network ${x.name} already`);
+    seen.add(x.name);
+  }
   if (cfg.network?.aliases?.length && !cfg.network.userNetwork) {
     throw configError(source, 'field "network.aliases": names on a network need a user-defined network (network.userNetwork)');
   }

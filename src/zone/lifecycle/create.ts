@@ -9,7 +9,7 @@ import type { ZoneConfig } from '../config/types.js';
 import { parseZoneConfig } from '../config/validate.js';
 import { prepareZoneRootfs } from '../image/prepare.js';
 import { ImageStore } from '../image/store/images.js';
-import { bridgeOf, checkPrivileges, leaseFor, networkMode } from './host-setup.js';
+import { bridgeOf, checkPrivileges, extraBridgesOf, extraLeaseFor, leaseFor, networkMode } from './host-setup.js';
 import { checkPolicy } from './plan.js';
 import { isRoot, type LifecycleOptions } from './options.js';
 import { Ipam } from '../network/index.js';
@@ -39,6 +39,7 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
   checkPolicy(cfg);
   checkPrivileges(cfg);
   if (cfg.network?.userNetwork !== undefined) bridgeOf(opts, cfg); // refused here if the network does not exist
+  extraBridgesOf(opts, cfg, true); // and here if a further one does not
   return store.withLock(
     cfg.name,
     async () => {
@@ -80,13 +81,17 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
           const lease = await leaseFor(opts, saved);
           out.ipv4 = lease.ipv4;
           out.ipv6 = lease.ipv6;
+          for (const net of saved.network?.extraNetworks ?? []) await extraLeaseFor(opts, saved.name, net);
         }
         return out;
       } catch (e) {
         await unmountZoneDisk(store, cfg.name).catch(() => undefined);
         releaseZoneIds(store, cfg.name);
         store.remove(cfg.name);
-        if (isRoot()) await new Ipam({ stateDir: ipamDir(store), bridge: bridgeOfSafe(opts, cfg) }).release(cfg.name).catch(() => undefined);
+        if (isRoot()) {
+          await new Ipam({ stateDir: ipamDir(store), bridge: bridgeOfSafe(opts, cfg) }).release(cfg.name).catch(() => undefined);
+          for (const x of extraBridgesOf(opts, cfg)) await new Ipam({ stateDir: ipamDir(store), bridge: x.bridge }).release(cfg.name).catch(() => undefined);
+        }
         throw e;
       }
     },

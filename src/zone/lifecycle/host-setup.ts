@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { LxzoneError } from '../../errors.js';
 import { createZoneCgroup, defaultParent, detectCgroups, hasCaps as hasLimits, limitsOf, openZoneCgroup, type ZoneCgroup, type ZoneLimits } from '../cgroups/index.js';
 import { delegateCgroup, placeInCgroup, removeDelegatedCgroup } from '../cgroups/delegate.js';
-import type { ResourcesConfig, ZoneConfig } from '../config/types.js';
+import type { ExtraNetwork, ResourcesConfig, ZoneConfig } from '../config/types.js';
 import { attachZone, detachZone, Ipam, parsePublish, publishPorts, type BridgeConfig, type Lease } from '../network/index.js';
 import { NetworkStore } from '../network/networks.js';
 import { ipamDir, isRoot, type LifecycleOptions } from './options.js';
@@ -59,6 +59,31 @@ export function bridgeOf(opts: LifecycleOptions, cfg: ZoneConfig | undefined): B
   return store.bridgeConfig(store.need(net));
 }
 
+/** The zone's further networks (network.extraNetworks) with their bridges; a network that no longer exists is left out, or with `strict` refused. */
+export function extraBridgesOf(opts: LifecycleOptions, cfg: ZoneConfig | undefined, strict = false): { net: ExtraNetwork; bridge: BridgeConfig }[] {
+  if (cfg?.network?.mode !== 'zone') return [];
+  const store = new NetworkStore(ipamDir(opts.store));
+  const out: { net: ExtraNetwork; bridge: BridgeConfig }[] = [];
+  for (const net of cfg.network.extraNetworks ?? []) {
+    const rec = strict ? store.need(net.name) : store.get(net.name);
+    if (rec) out.push({ net, bridge: store.bridgeConfig(rec) });
+  }
+  return out;
+}
+
+/** The zone's lease on one of its further networks (allocated on first use; a static address is honoured or refused). */
+export async function extraLeaseFor(opts: LifecycleOptions, name: string, net: ExtraNetwork): Promise<{ bridge: BridgeConfig; lease: Lease }> {
+  const store = new NetworkStore(ipamDir(opts.store));
+  const bridge = store.bridgeConfig(store.need(net.name));
+  const lease = await new Ipam({ stateDir: ipamDir(opts.store), bridge }).allocate(name, net.address?.split('/')[0]);
+  return { bridge, lease };
+}
+
+/** Another interface of a running zone (eth1, …) on a further network: no default route, no NAT (those go with eth0). */
+export async function attachExtra(name: string, initPid: number, x: { bridge: BridgeConfig; lease: Lease; ifname: string }): Promise<void> {
+  await attachZone({ zoneName: name, pid: initPid, address: x.lease, bridge: x.bridge, ifname: x.ifname });
+}
+
 /** The bridge of a zone by name, for cleanup and queries: the default one when its config or network is unreadable. */
 export function bridgeOfZone(opts: LifecycleOptions, name: string): BridgeConfig {
   try {
@@ -92,6 +117,8 @@ export interface HostSetup {
   lease?: Lease;
   /** The bridge of the zone's network (bridgeOf). */
   bridge?: BridgeConfig;
+  /** Its further networks' interfaces (network.extraNetworks). */
+  extra?: { bridge: BridgeConfig; lease: Lease; ifname: string }[];
   warnings: string[];
 }
 
@@ -128,6 +155,8 @@ export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig, zoneR
       setup.lease = await leaseFor(opts, cfg);
       if (cfg.network?.nat) setup.nat = true;
       if (cfg.network?.ports?.length) setup.ports = cfg.network.ports;
+      setup.extra = [];
+      for (const [i, net] of (cfg.network?.extraNetworks ?? []).entries()) setup.extra.push({ ...(await extraLeaseFor(opts, cfg.name, net)), ifname: `eth${i + 1}` });
     }
   } catch (e) {
     await setup.cgroup?.destroy().catch(() => undefined);
@@ -159,6 +188,7 @@ export async function placeZone(opts: LifecycleOptions, name: string, setup: Hos
   if (setup.ports?.length) {
     await publishPorts({ hostIfname: link.hostIfname, bridge: link.bridge, ipv4: link.ipv4, ports: setup.ports.map(parsePublish), lockDir: ipamDir(opts.store), zoneName: name });
   }
+  for (const x of setup.extra ?? []) await attachExtra(name, initPid, x);
 }
 
 /** The file sysinfo(2) reads the zone's memory use from. */
@@ -213,8 +243,17 @@ export async function cleanupHost(opts: LifecycleOptions, name: string, o: { rel
   const lease = await currentLease(opts, name);
   const bridge = bridgeOfZone(opts, name);
   await step('veth', () => detachZone(name, bridge, lease?.ipv4));
+  const extra = (() => {
+    try {
+      return extraBridgesOf(opts, opts.store.loadConfig(name));
+    } catch {
+      return []; // no config: no further networks known
+    }
+  })();
+  for (const x of extra) await step(`veth on ${x.net.name}`, () => detachZone(name, x.bridge));
   await step('boot id', async () => removeSystemZoneFiles(opts.store.runtimeDir, name));
   await step('disk', () => unmountZoneDisk(opts.store, name));
   if (o.release) await step('address', () => new Ipam({ stateDir: ipamDir(opts.store), bridge }).release(name));
+  for (const x of o.release ? extra : []) await step(`address on ${x.net.name}`, () => new Ipam({ stateDir: ipamDir(opts.store), bridge: x.bridge }).release(name));
   return errors;
 }

@@ -1,27 +1,94 @@
-// Moving a stopped zone to another network (docker network connect /
-// disconnect): its config says which network it is on, so the change is a
-// config change; the address on the old bridge goes back to that bridge's
-// IPAM and a new lasting one is leased on the new bridge at once, as at create.
+// Changing the networks a zone is on (docker network connect / disconnect).
+// The zone's config says which networks it is on (network.userNetwork, the
+// first, and network.extraNetworks, the further ones), so every change is a
+// config change; each address on a network it leaves goes back to that
+// network's IPAM, and a lasting one is leased on each network it joins, at
+// once, as at create. A running zone is changed live too: the daemon, as
+// root, makes or deletes the veth pair of a further network and moves its
+// new end into the zone's network namespace (an interface eth1, eth2, …:
+// the first free name); leaving its first network deletes eth0 (and its way
+// out), and a further network it is still on becomes its first one, the
+// default route and NAT then going through it. Joining a first network while
+// running (a zone with loopback only) needs a stop: eth0 and the zone's
+// resolver are set up at boot.
 import { LxzoneError } from '../../errors.js';
-import type { NetworkConfig } from '../config/types.js';
+import type { NetworkConfig, ZoneConfig } from '../config/types.js';
 import { parseZoneConfig } from '../config/validate.js';
-import { Ipam } from '../network/index.js';
-import { bridgeOf, leaseFor, networkMode } from './host-setup.js';
+import { Ipam, type BridgeConfig } from '../network/index.js';
+import { ipJsonIn, ipBatchIn } from '../network/exec.js';
+import { allowOutbound, revokeOutbound } from '../network/outbound.js';
+import { detachZone } from '../network/veth.js';
+import { attachExtra, bridgeOf, extraBridgesOf, extraLeaseFor, leaseFor, networkMode } from './host-setup.js';
 import type { ManagerState } from './managed-zone.js';
 import { ipamDir, isRoot } from './options.js';
 
+/** The bridges a config puts the zone on, by bridge name: the first one first. */
+function bridgesOf(m: ManagerState, cfg: ZoneConfig): Map<string, BridgeConfig> {
+  const out = new Map<string, BridgeConfig>();
+  if (networkMode(cfg) !== 'zone') return out;
+  const first = bridgeOf(m.opts, cfg);
+  out.set(first.name ?? '', first);
+  for (const x of extraBridgesOf(m.opts, cfg, true)) out.set(x.bridge.name ?? '', x.bridge);
+  return out;
+}
+
 /** The caller holds the zone's queue (ZoneManager.serial). */
 export async function changeZoneNetworkLocked(m: ManagerState, name: string, network: NetworkConfig): Promise<void> {
-  if (m.zones.has(name) || m.booting.has(name)) {
-    throw new LxzoneError(`zone ${name} is running: its network changes only while it is stopped (stop it, change it, start it)`, { code: 'EBUSY' });
-  }
+  if (m.booting.has(name)) throw new LxzoneError(`zone ${name} is booting: change its networks once it runs`, { code: 'EBUSY' });
   const old = m.store.loadConfig(name);
   const next = parseZoneConfig({ ...old, network }, name);
-  const oldBridge = bridgeOf(m.opts, old);
-  const newBridge = bridgeOf(m.opts, next); // refused here if the new network does not exist
+  const before = (() => {
+    try {
+      return bridgesOf(m, old);
+    } catch {
+      return bridgesOf(m, { ...old, network: { ...old.network!, extraNetworks: [] } }); // a further network removed under it (cannot be, as its users keep it)
+    }
+  })();
+  const after = bridgesOf(m, next); // refused here if a new network does not exist
+  const running = m.zones.get(name);
+  const pid = running?.handle.initPid;
+  if (running && networkMode(old) !== 'zone' && networkMode(next) === 'zone') {
+    throw new LxzoneError(`zone ${name} is running with no network: it joins a first network only while stopped (stop it, connect it, start it)`, { code: 'EBUSY' });
+  }
+  if (!isRoot()) {
+    m.store.saveConfig(next);
+    return;
+  }
+  // Leases first: a static address another zone holds refuses the change before anything moves.
+  const oldFirst = networkMode(old) === 'zone' ? bridgeOf(m.opts, old) : undefined;
+  const newFirst = networkMode(next) === 'zone' ? bridgeOf(m.opts, next) : undefined;
+  if (newFirst && !before.has(newFirst.name ?? '')) await leaseFor(m.opts, next);
+  const leases = [];
+  for (const x of extraBridgesOf(m.opts, next, true)) if (!before.has(x.bridge.name ?? '')) leases.push(await extraLeaseFor(m.opts, name, x.net));
   m.store.saveConfig(next);
-  if (!isRoot()) return;
-  const sameBridge = (oldBridge.name ?? '') === (newBridge.name ?? '') && networkMode(old) === networkMode(next);
-  if (!sameBridge) await new Ipam({ stateDir: ipamDir(m.store), bridge: oldBridge }).release(name);
-  if (networkMode(next) === 'zone') await leaseFor(m.opts, next);
+
+  if (running && pid !== undefined) {
+    // Gone: the interfaces on networks it left (eth0's way out and published ports with it).
+    for (const [brName, br] of before) {
+      if (after.has(brName)) continue;
+      const lease = await new Ipam({ stateDir: ipamDir(m.store), bridge: br }).get(name).catch(() => undefined);
+      await detachZone(name, br, brName === (oldFirst?.name ?? '') ? lease?.ipv4 : undefined);
+    }
+    // New: one interface each, on the first free ethN.
+    const used = new Set((await ipJsonIn<{ ifname: string }>(pid, 'link', 'show')).map((l) => l.ifname));
+    for (const x of leases) {
+      let n = 1;
+      while (used.has(`eth${n}`)) n++;
+      used.add(`eth${n}`);
+      await attachExtra(name, pid, { ...x, ifname: `eth${n}` });
+    }
+    // A further network became the first: the default route and NAT go through it now.
+    if (newFirst && oldFirst && newFirst.name !== oldFirst.name && before.has(newFirst.name ?? '')) {
+      const lease = await new Ipam({ stateDir: ipamDir(m.store), bridge: newFirst }).get(name);
+      if (lease && (next.network?.nat || next.network?.ports?.length)) {
+        await ipBatchIn(pid, [`route replace default via ${lease.gateway4}`, `route replace default via ${lease.gateway6}`]);
+        if (next.network?.nat) await allowOutbound(newFirst, lease.ipv4);
+        else await revokeOutbound(newFirst, lease.ipv4);
+      }
+    }
+  }
+  // Addresses on networks it left go back (after their interfaces: the lease named the NAT element).
+  for (const [brName, br] of before) {
+    if (!after.has(brName)) await new Ipam({ stateDir: ipamDir(m.store), bridge: br }).release(name);
+  }
 }

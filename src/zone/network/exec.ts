@@ -60,6 +60,12 @@ export function ipIn(pid: number, ...args: string[]): Promise<RunResult> {
   return run('nsenter', ['-t', String(pid), '-n', 'ip', ...args]);
 }
 
+/** JSON output of `ip -j ARGS` inside the network namespace of `pid`. */
+export async function ipJsonIn<T = unknown>(pid: number, ...args: string[]): Promise<T[]> {
+  const { stdout } = await ipIn(pid, '-j', ...args);
+  return stdout.trim() === '' ? [] : (JSON.parse(stdout) as T[]);
+}
+
 /** JSON output of `ip -j ...`, e.g. ipJson('link', 'show'). */
 export async function ipJson<T = unknown>(...args: string[]): Promise<T[]> {
   const { stdout } = await ip('-j', ...args);
