@@ -51,12 +51,16 @@ const ownUrl = {
 // The stand-in is CommonJS with a getter per export of the real package (as
 // the build's own require sees them), so `import * as tar` and
 // `import { Decompress }` read the real export, classes and all.
-const LAZY_LIBS = ['tar', 'fzstd', 'cli-progress'];
+// Node's child_process and dgram likewise: commander asks for child_process
+// at load (for subcommands as programs, which lxzone has none of), the
+// network and procview code for the cases that run a tool; a plain
+// `lxzone run` (the shim spawned by the addon) needs neither (~5 ms).
+const LAZY_LIBS = ['tar', 'fzstd', 'cli-progress', 'child_process', 'dgram'];
 const requireHere = createRequire(import.meta.url);
 const lazyLibs = {
   name: 'lazy-libraries',
   setup(b) {
-    const filter = new RegExp(`^(${LAZY_LIBS.join('|')})$`);
+    const filter = new RegExp(`^(node:)?(${LAZY_LIBS.join('|')})$`);
     b.onResolve({ filter }, (args) => (args.namespace === 'lazy-lib' || args.pluginData === 'real' ? undefined : { path: args.path, namespace: 'lazy-lib' }));
     b.onLoad({ filter: /.*/, namespace: 'lazy-lib' }, async (args) => {
       const names = Object.keys(requireHere(args.path));
