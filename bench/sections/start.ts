@@ -19,8 +19,8 @@ import type { Row } from '../lib/types.js';
 const NAME = '/bin/true start to exit';
 
 const PHASE_NOTES: Record<string, string> = {
-  'compilePolicy() alone': 'the default profile to BPF + dispatch table, as startZone() does on every start',
-  'startZone() returned': 'policy compiled, config encoded, shim spawned (fork+exec of this process)',
+  'compilePolicy() alone': 'the default profile to BPF + dispatch table; startZone() keeps what it compiled by content, so it pays this once per process',
+  'startZone() returned': 'policy from the per-process cache, config encoded, shim started with posix_spawn (no fork of this process)',
   'event created': "the shim has cloned the zone's init (new namespaces)",
   'event ready': 'mounts, pivot_root, user namespace, id maps, seccomp: the listener fd reached the supervisor',
   'event started': 'the binary was exec\'d',
