@@ -10,6 +10,7 @@
       "sources": [
         "native/addon/addon.cc",
         "native/addon/spawn_process.cc",
+        "native/common/remove_beneath.cc",
         "native/common/unix_socket.cc",
         "native/supervisor/dispatch.cc",
         "native/supervisor/notification.cc",

@@ -73,6 +73,8 @@ export interface NativeAddon {
   overlayOpaque(path: string, user?: boolean): void;
   /** lgetxattr(dir, "trusted.overlay.opaque" or "user.overlay.opaque") is "y": the directory hides what lower layers hold there. */
   overlayIsOpaque(path: string): boolean;
+  /** Removes parent/name (a tree a zone wrote) through directory fds, never through a symlink. */
+  removeBeneath(parent: string, name: string): void;
   /** A host pseudo-terminal pair [master, slave], close-on-exec, with this window size. */
   openPty(cols: number, rows: number): [number, number];
   /** Sends fd (SCM_RIGHTS) with `name` as the message to a unix stream socket: runc's --console-socket. */

@@ -141,7 +141,7 @@ describe('bind mounts and refusals', () => {
       rmSync(dir, { recursive: true, force: true });
     }
     const refused: [string[], RegExp][] = [
-      [['run', '-d', '-v', 'myvol:/data', 'host', 'true'], /named volumes are not supported/],
+      [['run', '-d', '-v', 'b@d:/data', 'host', 'true'], /"b@d" includes invalid characters for a local volume name/],
       [['run', '-d', '-p', '8080:80/sctp', 'host', 'true'], /publishes tcp and udp ports only/],
       [['run', '-d', '--privileged', 'host', 'true'], /--privileged is not supported/],
       [['run', '-d', 'host'], /No command specified/],

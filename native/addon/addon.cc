@@ -19,6 +19,7 @@
 #include <cstring>
 #include <memory>
 
+#include "../common/remove_beneath.h"
 #include "../supervisor/dispatch.h"
 #include "../supervisor/handlers/handler.h"
 #include "../supervisor/supervisor.h"
@@ -402,6 +403,18 @@ Napi::Value OverlayIsOpaque(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, false);
 }
 
+// removeBeneath(parent, name): removes parent/name, a tree a zone wrote (a
+// volume's data), through directory fds only and never through a symlink
+// (native/common/remove_beneath.h); Node's rm resolves paths again at each step.
+Napi::Value RemoveBeneath(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string parent = info[0].As<Napi::String>().Utf8Value();
+  std::string name = info[1].As<Napi::String>().Utf8Value();
+  lxz::Status s = lxz::remove_beneath(parent, name);
+  if (!s.ok()) errno_error(env, s.error().err, s.error().what, parent + "/" + name).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 // openPty(cols, rows) -> [master, slave]: a host pseudo-terminal pair, both
 // close-on-exec (Node has no API for it). The portal's terminal gives the
 // slave to an exec keeper as its stdio: the keeper then sets it raw and
@@ -526,6 +539,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("overlayWhiteout", Napi::Function::New(env, OverlayWhiteout));
   exports.Set("overlayOpaque", Napi::Function::New(env, OverlayOpaque));
   exports.Set("overlayIsOpaque", Napi::Function::New(env, OverlayIsOpaque));
+  exports.Set("removeBeneath", Napi::Function::New(env, RemoveBeneath));
   exports.Set("openPty", Napi::Function::New(env, OpenPty));
   exports.Set("sendConsole", Napi::Function::New(env, SendConsole));
   exports.Set("setWindowSize", Napi::Function::New(env, SetWindowSize));

@@ -29,7 +29,7 @@ bool parse_bool(const std::string& s, bool* out) {
   return true;
 }
 
-// "SOURCE\x1fTARGET\x1fro|rw"
+// "SOURCE\x1fTARGET\x1fro|rw[+idmap]"
 bool parse_bind(const std::string& s, BindMount* out) {
   size_t a = s.find('\x1f');
   if (a == std::string::npos) return false;
@@ -38,6 +38,11 @@ bool parse_bind(const std::string& s, BindMount* out) {
   out->source = s.substr(0, a);
   out->target = s.substr(a + 1, b - a - 1);
   std::string mode = s.substr(b + 1);
+  const std::string idmap = "+idmap";
+  if (mode.size() > idmap.size() && mode.compare(mode.size() - idmap.size(), idmap.size(), idmap) == 0) {
+    out->idmap = true;
+    mode.resize(mode.size() - idmap.size());
+  }
   if (mode != "ro" && mode != "rw") return false;
   out->readonly = mode == "ro";
   return !out->source.empty() && out->source[0] == '/' && !out->target.empty() && out->target[0] == '/';

@@ -16,6 +16,10 @@ struct BindMount {
   std::string source;  // host path (already resolved by the caller)
   std::string target;  // absolute path in the zone
   bool readonly = true;
+  // The source holds files owned by zone ids as such (a volume's canonical
+  // owners, as the image store keeps layers): mounted id-mapped onto the
+  // zone's range (MOUNT_ATTR_IDMAP), so every zone sees them as its own.
+  bool idmap = false;
 };
 
 struct TmpfsMount {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cow_root.h"
+#include "id_mapping.h"
 #include "rootfs_idmap.h"
 
 // glibc 2.36's <sys/mount.h> conflicts with <linux/mount.h>; declare the
@@ -34,6 +35,9 @@ struct mount_attr {
 #endif
 #ifndef AT_RECURSIVE
 #define AT_RECURSIVE 0x8000
+#endif
+#ifndef MOUNT_ATTR_IDMAP
+#define MOUNT_ATTR_IDMAP 0x00100000
 #endif
 
 namespace lxz {
@@ -217,9 +221,10 @@ Status make_mount_targets(const std::string& root, const ShimConfig& c) {
   return {};
 }
 
-// Binds a host path (reached with no symlink at all) over a path of the zone.
+// Binds a host path (reached with no symlink at all) over a path of the zone;
+// id-mapped through `idmap_userns` when it is not -1 (a volume: bind_volume_userns).
 Status bind_into_root(const std::string& root, const std::string& host_path, const std::string& zone_path,
-                      bool readonly, bool recursive) {
+                      bool readonly, bool recursive, int idmap_userns = -1) {
   int src = -1, target = -1;
   LXZ_TRY(open_how(AT_FDCWD, std::string(kOldRoot) + host_path, RESOLVE_NO_SYMLINKS, &src, "bind source " + host_path));
   Status s = open_in_root(root, zone_path, &target);
@@ -241,7 +246,12 @@ Status bind_into_root(const std::string& root, const std::string& host_path, con
   }
   struct mount_attr attr = {};
   attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readonly ? MOUNT_ATTR_RDONLY : 0);
-  if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0) s = sys_error("mount_setattr " + host_path);
+  if (idmap_userns >= 0) {
+    attr.attr_set |= MOUNT_ATTR_IDMAP;
+    attr.userns_fd = static_cast<uint64_t>(idmap_userns);
+  }
+  if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+    s = sys_error((idmap_userns >= 0 ? "id-map volume " : "mount_setattr ") + host_path);
   if (s.ok()) s = attach_at(tree, target, zone_path);
   close(tree);
   close(target);
@@ -616,7 +626,20 @@ Status build_zone_filesystem(const ShimConfig& c) {
   if (c.rootfs.empty() && c.root_cow_layers.empty()) LXZ_TRY(mount_scratch(root + "/root", c, "0700"));
   LXZ_TRY(zone_hosts_file(root, c));
   for (const TmpfsMount& t : c.tmpfs) LXZ_TRY(tmpfs_into_root(root, t, c));
-  for (const BindMount& b : c.binds) LXZ_TRY(bind_into_root(root, b.source, b.target, b.readonly, true));
+  {
+    // Volumes keep zone ids as they are (0 is the zone's root): one
+    // id-mapping namespace, the zone's map, for all of them.
+    int userns = -1;
+    for (const BindMount& b : c.binds)
+      if (b.idmap && userns < 0) LXZ_TRY(idmap_userns(std::string(kOldRoot) + "/proc", zone_id_map(c), zone_id_map(c), &userns));
+    Status s;
+    for (const BindMount& b : c.binds) {
+      s = bind_into_root(root, b.source, b.target, b.readonly, true, b.idmap ? userns : -1);
+      if (!s.ok()) break;
+    }
+    if (userns >= 0) close(userns);
+    LXZ_TRY(s);
+  }
   // After the binds: a bind of a directory above lxzone's state shows it too.
   for (const std::string& h : c.hide) LXZ_TRY(hide_in_root(root, h));
   for (const std::string& m : c.masks) LXZ_TRY(mask_in_root(root, m, c));

@@ -115,7 +115,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.reattachTimeoutSeconds !== undefined) add('reattach-timeout', c.reattachTimeoutSeconds);
   add('network', c.network);
   if (c.tmpSize) add('tmp-size', c.tmpSize);
-  for (const b of c.binds) add('bind', [b.host, b.zone, b.readOnly ? 'ro' : 'rw'].join(US));
+  for (const b of c.binds) add('bind', [b.host, b.zone, `${b.readOnly ? 'ro' : 'rw'}${b.idmap ? '+idmap' : ''}`].join(US));
   for (const b of c.procBinds) add('proc-bind', [b.host, b.zone, 'ro'].join(US));
   if (c.tty) add('tty', true);
   if (c.system) add('system', true);

@@ -4,6 +4,7 @@
 import type { DockerBackend } from './backend.js';
 import { allRoutes } from './server.js';
 import { API_MAX, API_MIN } from './version.js';
+import { VOLUMES_DOC } from './volume-doc.js';
 
 export function renderDockerApiDoc(): string {
   // The table is built without a backend: handlers only use it when called.
@@ -28,6 +29,7 @@ export function renderDockerApiDoc(): string {
     ...routes.map((r) => `| ${r.method} | \`${r.path.replace(/\|/g, '\\|')}\` | ${r.doc.replace(/\|/g, '\\|')} |`),
     '',
     ...NETWORKING,
+    ...VOLUMES_DOC,
     '## Differences from dockerd',
     '',
     "- `docker run -i` / `-t`: the first process's input is a channel the daemon holds (a pipe, or a host",

@@ -2,7 +2,8 @@
 // by createZoneWith, the route every front end takes (validation, the
 // zone's ids, its lasting address). What a zone cannot express is refused
 // with a 400 that names it, never silently dropped.
-import type { BindMount, ZoneConfig } from '../../zone/config/types.js';
+import type { ZoneConfig } from '../../zone/config/types.js';
+import type { ZoneMounts } from './container-mounts.js';
 import type { ImageConfig } from '../../zone/image/manifests.js';
 import { badRequest } from './errors.js';
 import { endpointAliases } from './networks.js';
@@ -39,7 +40,10 @@ export interface CreateBody {
     PortBindings?: Record<string, unknown> | null;
     PublishAllPorts?: boolean;
     Mounts?: unknown[] | null;
+    VolumesFrom?: string[] | null;
   };
+  /** `-v /PATH`: an anonymous volume there. */
+  Volumes?: Record<string, unknown> | null;
   [k: string]: unknown;
 }
 
@@ -66,20 +70,6 @@ export function containerName(requested: string | null, taken: (n: string) => bo
     if (!taken(n)) return n;
   }
   throw badRequest('no free container name');
-}
-
-function binds(hc: CreateBody['HostConfig']): BindMount[] {
-  const out: BindMount[] = [];
-  for (const b of hc?.Binds ?? []) {
-    const [host, zone, mode = ''] = b.split(':');
-    if (!host || !zone) throw badRequest(`invalid volume specification: '${b}'`);
-    if (!host.startsWith('/')) throw badRequest(`invalid volume specification: '${b}': named volumes are not supported by lxzone yet; bind a host directory`);
-    const modes = mode.split(',').filter(Boolean);
-    for (const m of modes) if (!['ro', 'rw', 'z', 'Z', 'rprivate', 'private'].includes(m)) throw badRequest(`invalid mode: ${m}`);
-    out.push({ host, zone, readOnly: modes.includes('ro') });
-  }
-  if ((hc?.Mounts ?? []).length > 0) throw badRequest('--mount is not supported by lxzone yet; use -v HOST:CONTAINER');
-  return out;
 }
 
 function restartPolicy(hc: CreateBody['HostConfig']): string {
@@ -137,7 +127,8 @@ export function dockerCommand(body: CreateBody, image: ImageConfig): string[] {
  * The zone configuration for a create request (the image resolved by the
  * caller, the command required). `ports`: the published ports, resolved by
  * ports.ts. A container reaches the outside through NAT, as Docker users
- * expect. `findNet`: what a --network name means (networks.ts).
+ * expect. `findNet`: what a --network name means (networks.ts). `mounts`:
+ * the binds and volumes (container-mounts.ts).
  */
 export function zoneConfigFor(
   name: string,
@@ -147,6 +138,7 @@ export function zoneConfigFor(
   imageConfig: ImageConfig,
   ports: string[] = [],
   findNet?: (ref: string) => { kind: 'bridge' | 'none' | 'user'; name: string } | undefined,
+  mounts: Pick<ZoneMounts, 'binds' | 'volumes'> = { binds: [], volumes: [] },
 ): ZoneConfig {
   const hc = body.HostConfig ?? {};
   if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
@@ -197,7 +189,8 @@ export function zoneConfigFor(
     env,
     ...(body.WorkingDir ? { cwd: body.WorkingDir } : {}),
     ...(body.User ? { user: body.User } : {}),
-    binds: binds(hc),
+    binds: mounts.binds,
+    ...(mounts.volumes.length ? { volumes: mounts.volumes } : {}),
     tmpfs: [],
     init: hc.Init === true,
     ...(Object.keys(resources).length ? { resources } : {}),

@@ -4,6 +4,7 @@
 import type { ZoneDetails, ZoneInfo } from '../../zone/lifecycle/types.js';
 import { dockerName, type ContainerMeta } from './container-store.js';
 import { portBindings, portsList, portsMap } from './ports.js';
+import { bindsView, mountsView } from './container-mounts.js';
 
 export type DockerState = 'created' | 'running' | 'paused' | 'restarting' | 'exited' | 'dead' | 'removing';
 
@@ -125,7 +126,7 @@ export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
  * `imageEnv`: the image's Env, under the container's (-e wins), as dockerd
  * shows the merged environment; the zone's config keeps only the container's.
  */
-export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageEnv: Record<string, string> = {}) {
+export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageEnv: Record<string, string> = {}, volumeDir: (name: string) => string = (n) => n) {
   const c = command(m);
   const state = dockerState(m, z);
   const nets = networks(z, net, m.Id.slice(0, 12));
@@ -164,7 +165,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
     ExecIDs: null,
     HostConfig: {
       ...m.HostConfig,
-      Binds: cfg?.binds.map((b) => `${b.host}:${b.zone}${b.readOnly ? ':ro' : ''}`) ?? null,
+      Binds: bindsView(cfg),
       NetworkMode: net.name ?? (z.network === 'zone' ? 'bridge' : 'none'),
       PortBindings: portBindings(cfg?.network?.ports),
       RestartPolicy: (m.HostConfig.RestartPolicy as object) ?? { Name: 'no', MaximumRetryCount: 0 },
@@ -173,7 +174,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
       PidsLimit: cfg?.resources?.pidsMax ?? null,
     },
     GraphDriver: { Name: 'lxzone', Data: { Root: cfg?.rootfs.type === 'host' ? '/ (host, read-only)' : z.paths.zone } },
-    Mounts: (cfg?.binds ?? []).map((b) => ({ Type: 'bind', Source: b.host, Destination: b.zone, Mode: b.readOnly ? 'ro' : '', RW: !b.readOnly, Propagation: 'rprivate' })),
+    Mounts: mountsView(cfg, volumeDir),
     Config: {
       Hostname: cfg?.hostname ?? '',
       Domainname: '',
@@ -188,7 +189,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
       Env: Object.entries({ ...imageEnv, ...(cfg?.env ?? {}) }).map(([k, v]) => `${k}=${v}`),
       Cmd: m.Config.Cmd ?? null,
       Image: m.Image,
-      Volumes: null,
+      Volumes: (m.Config.Volumes as Record<string, object> | null | undefined) ?? null,
       WorkingDir: cfg?.cwd ?? '',
       Entrypoint: m.Config.Entrypoint ?? null,
       OnBuild: null,

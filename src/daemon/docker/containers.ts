@@ -10,6 +10,9 @@ import { ContainerStore, dockerName, type ContainerMeta } from './container-stor
 import { checkedName, containerName, zoneConfigFor, zoneNameFor, type CreateBody } from './container-create.js';
 import { endpointsOf, findNetwork, networkNameOf } from './networks.js';
 import { dockerState, inspectOf, summaryOf, type NetView } from './container-view.js';
+import { zoneMounts } from './container-mounts.js';
+import { VolumeStore } from '../../zone/volumes/store.js';
+import { makeContainerVolumes, removeAnonymousVolumes } from './volumes.js';
 import { publishedPorts } from './ports.js';
 import { noContent, notModified, type Ctx } from './context.js';
 import { badRequest, conflict, DockerError } from './errors.js';
@@ -64,6 +67,7 @@ function matches(b: DockerBackend, m: ContainerMeta, z: ZoneDetails, f: Record<s
 
 export function containerRoutes(b: DockerBackend): Route[] {
   const { manager, containers } = b;
+  const volumes = () => new VolumeStore(b.opts.store.stateDir);
   const details = async (m: ContainerMeta) => manager.inspect(m.zone);
   const net = async (z: ZoneDetails): Promise<NetView> => {
     const name = networkNameOf(z.config);
@@ -95,6 +99,15 @@ export function containerRoutes(b: DockerBackend): Route[] {
   const emit = (m: ContainerMeta, action: string, extra: Record<string, string> = {}) =>
     b.events.emit('container', action, m.Id, { name: dockerName(m), image: m.Image, ...((m.Config.Labels as Record<string, string> | null) ?? {}), ...extra });
 
+  /** The volumes a container's zone names (read before the zone goes). */
+  const volumesOf = (m: ContainerMeta) => {
+    try {
+      return b.opts.store.loadConfig(m.zone).volumes;
+    } catch {
+      return undefined; // no config: no volume of its to remove
+    }
+  };
+
   const start = async (m: ContainerMeta) => {
     if (m.paused) containers.save({ ...m, paused: false }); // a stale mark of a run that ended
     try {
@@ -102,8 +115,10 @@ export function containerRoutes(b: DockerBackend): Route[] {
     } catch (e) {
       // --rm: a container that could not start goes too, as with dockerd.
       if (m.HostConfig.AutoRemove === true) {
+        const vols = volumesOf(m);
         await manager.destroy(m.zone, { force: true }).catch(() => undefined);
         containers.remove(m.zone);
+        removeAnonymousVolumes(b, vols);
       }
       throw e;
     }
@@ -115,15 +130,21 @@ export function containerRoutes(b: DockerBackend): Route[] {
     await waitForExit(manager, m.zone, 'next-exit', new AbortController().signal, { alreadyStarted: true }).catch(() => undefined);
     // A client waiting for the exit code reads it first (docker run --rm waits, then the container goes).
     await sleep(500);
-    await manager.destroy(m.zone, { force: true }).catch((e: Error) => b.log(`docker api: --rm of ${m.zone}: ${e.message}`));
+    const vols = volumesOf(m);
+    const gone = await manager.destroy(m.zone, { force: true }).then(
+      () => true,
+      (e: Error) => b.log(`docker api: --rm of ${m.zone}: ${e.message}`),
+    );
     containers.remove(m.zone);
+    // --rm takes the container's anonymous volumes with it, as dockerd does.
+    if (gone) removeAnonymousVolumes(b, vols);
   };
 
   return [
     {
       method: 'POST',
       path: '/containers/create',
-      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], --network none|bridge|NAME with --network-alias (a user-defined network), -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
+      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], -v VOLUME:PATH[:ro] and --mount type=volume|bind (a volume named that does not exist is made), -v PATH and the image\'s VOLUMEs (anonymous volumes), --volumes-from, --network none|bridge|NAME with --network-alias (a user-defined network), -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
       handler: async (ctx) => {
         const body = await ctx.body<CreateBody>();
         const name = containerName(ctx.query.get('name'), (n) => b.opts.store.exists(n) || nameOwner(n) !== undefined);
@@ -136,9 +157,21 @@ export function containerRoutes(b: DockerBackend): Route[] {
         const image = b.images.get(body.Image);
         const hc = body.HostConfig ?? {};
         const ports = await publishedPorts(hc.PortBindings, body.ExposedPorts as Record<string, unknown> | undefined, hc.PublishAllPorts === true);
-        const cfg = zoneConfigFor(zone, cid, body, image, b.images.config(image), ports, (ref) => findNetwork(b, ref));
+        const imageConfig = b.images.config(image);
+        // -v /PATH and the image's VOLUMEs: an anonymous volume each, as dockerd makes them.
+        const mounts = zoneMounts(hc, [...Object.keys(body.Volumes ?? {}), ...(imageConfig.volumes ?? [])], (ref) => {
+          const other = containers.get(ref);
+          return b.opts.store.loadConfig(other.zone);
+        });
+        const cfg = zoneConfigFor(zone, cid, body, image, imageConfig, ports, (ref) => findNetwork(b, ref), mounts);
         const { HostConfig, NetworkingConfig: _n, ...config } = body;
-        await createZoneWith(b.opts, cfg);
+        const undoVolumes = makeContainerVolumes(b, cfg, mounts.noCopy);
+        try {
+          await createZoneWith(b.opts, cfg);
+        } catch (e) {
+          undoVolumes();
+          throw e;
+        }
         const meta: ContainerMeta = { Id: cid, zone, ...(zone !== name ? { name } : {}), Created: new Date().toISOString(), Image: body.Image, ImageID: image.id, Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> };
         containers.save(meta);
         emit(meta, 'create');
@@ -172,7 +205,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
       handler: async (ctx) => {
         const m = containers.get(id(ctx));
         const z = await details(m);
-        return inspectOf(m, z, await net(z), imageEnv(m));
+        return inspectOf(m, z, await net(z), imageEnv(m), (n) => volumes().dataDir(n));
       },
     },
     {
@@ -250,7 +283,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
     {
       method: 'DELETE',
       path: '/containers/:id',
-      doc: 'rm: destroys the zone (its address is released); -f stops it first',
+      doc: 'rm: destroys the zone (its address is released); -f stops it first; -v removes its anonymous volumes (not those another container names too)',
       handler: async (ctx) => {
         const m = containers.get(id(ctx));
         const force = ctx.flag('force');
@@ -258,9 +291,11 @@ export function containerRoutes(b: DockerBackend): Route[] {
           throw conflict(`You cannot remove a running container ${m.Id}. Stop the container before attempting removal or force remove`);
         }
         await thawIfPaused(b, m.Id);
+        const vols = volumesOf(m);
         await manager.destroy(m.zone, { force });
         containers.remove(m.zone);
         emit(m, 'destroy');
+        if (ctx.flag('v')) removeAnonymousVolumes(b, vols);
         return noContent();
       },
     },

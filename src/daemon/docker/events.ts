@@ -8,7 +8,7 @@ import type { Route } from './router.js';
 import { badRequest } from './errors.js';
 
 export interface DockerEvent {
-  Type: 'container' | 'image' | 'network';
+  Type: 'container' | 'image' | 'network' | 'volume';
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
   scope: 'local';

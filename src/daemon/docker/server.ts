@@ -30,6 +30,7 @@ import { pauseRoutes } from './pause.js';
 import { statsRoutes } from './stats.js';
 import { eventRoutes } from './events.js';
 import { networkRoutes } from './networks.js';
+import { volumeRoutes } from './volumes.js';
 
 export interface DockerApi {
   socket: string;
@@ -51,7 +52,7 @@ function groupId(group: string): number {
 
 /** Every route of the API, in one table (also read by the docs generator). */
 export function allRoutes(b: DockerBackend): Route[] {
-  return [...systemRoutes(b), ...containerRoutes(b), ...attachRoutes(b), ...archiveRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...statsRoutes(b), ...eventRoutes(b), ...imageRoutes(b), ...networkRoutes(b)];
+  return [...systemRoutes(b), ...containerRoutes(b), ...attachRoutes(b), ...archiveRoutes(b), ...execRoutes(b), ...pauseRoutes(b), ...statsRoutes(b), ...eventRoutes(b), ...imageRoutes(b), ...networkRoutes(b), ...volumeRoutes(b)];
 }
 
 export async function startDockerApi(manager: ZoneManager, opts: LifecycleOptions, env: NodeJS.ProcessEnv, log: (line: string) => void, tls?: DockerTlsOptions): Promise<DockerApi | undefined> {

@@ -28,6 +28,8 @@ export const LIMITS = {
 } as const;
 
 export const NAME_PATTERN = '^[a-z0-9][a-z0-9_.-]{0,62}$';
+/** A volume's name, as Docker's local driver allows them (one path component, never "." or ".."). */
+export const VOLUME_NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.-]{1,254}$';
 export const PROFILE_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
 const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 export const HOSTNAME_PATTERN = `^${LABEL}(?:\\.${LABEL})*$`;
@@ -179,6 +181,22 @@ export const zoneConfigSchema = {
         },
       },
       default: [],
+    },
+    volumes: {
+      type: 'array',
+      maxItems: LIMITS.bindsMax,
+      lxzUniqueBy: 'zone',
+      items: {
+        type: 'object',
+        required: ['name', 'zone'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: VOLUME_NAME_PATTERN, 'x-rule': 'must be a volume name: [a-zA-Z0-9][a-zA-Z0-9_.-]+, at most 255 characters' },
+          zone: zonePath,
+          readOnly: { type: 'boolean', default: false },
+          anonymous: { type: 'boolean' },
+        },
+      },
     },
     tmpfs: {
       type: 'array',

@@ -29,6 +29,26 @@ export interface BindMount {
    * image's volume on the zone's disk): exempt from the refusal of binds from
    * lxzone's directories. Never from a config (the schema has no such field). */
   lxzoneOwn?: true;
+  /** The source keeps zone ids as they are (a volume: src/zone/volumes/): mounted
+   * id-mapped onto the zone's host range. Set by the lifecycle, never from a config. */
+  idmap?: true;
+}
+
+/**
+ * A volume of lxzone's volume store (src/zone/volumes/) mounted in the zone:
+ * a directory that outlives the zone, shared by every zone that names it,
+ * its files owned by zone ids as such (each zone sees them as its own ids).
+ * The lifecycle resolves it to a bind at each boot; a volume named here that
+ * does not exist is made then (as dockerd does for `docker run -v NAME:/p`).
+ */
+export interface VolumeMount {
+  /** The volume's name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (Docker's local volume names). */
+  name: string;
+  /** Path inside the zone: absolute, normalised, no '..'. */
+  zone: string;
+  readOnly: boolean;
+  /** Made for this zone alone (Docker's anonymous volume, a 64-hex name): `docker rm -v` removes it with the zone. */
+  anonymous?: boolean;
 }
 
 export interface TmpfsMount {
@@ -106,6 +126,8 @@ export interface ZoneConfig {
    * /etc/passwd and /etc/group when the zone boots. Absent: root (0:0). */
   user?: string;
   binds: BindMount[];
+  /** Volumes of the volume store, by name (absent: none). */
+  volumes?: VolumeMount[];
   tmpfs: TmpfsMount[];
   init: boolean;
   /** A system zone: the image's own init (/sbin/init, systemd) is pid 1 and

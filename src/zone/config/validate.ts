@@ -224,6 +224,11 @@ export function parseZoneConfig(json: string | unknown, source: string): ZoneCon
     b.zone = normalizeZonePath(b.zone);
   }
   for (const t of cfg.tmpfs) t.path = normalizeZonePath(t.path);
+  for (const v of cfg.volumes ?? []) {
+    v.zone = normalizeZonePath(v.zone);
+    // A volume and a bind at one path would shadow each other (the schema checks each list alone).
+    if (cfg.binds.some((b) => b.zone === v.zone)) throw configError(source, `field "volumes": ${v.zone} is also a bind's zone path`);
+  }
   if (cfg.rootfs.type === 'dir' || cfg.rootfs.type === 'image') cfg.rootfs.path = normalizeZonePath(cfg.rootfs.path);
   if (cfg.network && cfg.network.mode !== 'zone' && (cfg.network.nat || cfg.network.ports?.length || cfg.network.userNetwork || cfg.network.aliases?.length)) {
     throw configError(source, `field "network": nat, ports, userNetwork and aliases need mode "zone" (it is "${cfg.network.mode}")`);

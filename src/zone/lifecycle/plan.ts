@@ -18,6 +18,8 @@ import type { BindMount, ZoneConfig } from '../config/types.js';
 import { resolveUser } from '../config/user.js';
 import { prepareZoneRootfs, zoneProcess, type PreparedRootfs, type ZoneProcess } from '../image/prepare.js';
 import { ensureVolumes, volumePaths } from '../image/store/volumes.js';
+import { VolumeStore } from '../volumes/store.js';
+import { byDepth, volumeBinds } from '../volumes/mounts.js';
 import { zoneIdCount } from '../subids.js';
 import { limitsOf } from '../cgroups/limits.js';
 import { DEFAULT_ID_BASE } from '../shim-plan.js';
@@ -129,11 +131,11 @@ function cowDir(store: ZoneStore, cfg: ZoneConfig, rootfsDir: string | undefined
 /**
  * An image store zone's Volumes: a directory each on the zone's disk, next
  * to its upper layer (src/zone/image/store/volumes.ts). A bind of the
- * zone's own at the same path wins, as `docker run -v` over a VOLUME.
+ * zone's own (or a named volume) at the same path wins, as `docker run -v` over a VOLUME.
  */
 function imageVolumes(cfg: ZoneConfig, prepared: PreparedRootfs, rootfsDir: string | undefined, idBase: number | undefined): BindMount[] {
   if (!prepared.layers || rootfsDir === undefined || idBase === undefined || cfg.rootfs.type !== 'store') return [];
-  const paths = volumePaths(prepared.image?.volumes, `image ${cfg.rootfs.ref}`).filter((p) => !cfg.binds.some((b) => b.zone === p));
+  const paths = volumePaths(prepared.image?.volumes, `image ${cfg.rootfs.ref}`).filter((p) => !cfg.binds.some((b) => b.zone === p) && !cfg.volumes?.some((v) => v.zone === p));
   return ensureVolumes(paths, prepared.layers, join(dirname(rootfsDir), 'volumes'), { idBase, count: zoneIdCount() });
 }
 
@@ -162,6 +164,8 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       throw new LxzoneError('a system zone (its own init as pid 1) needs root: its init needs a cgroup tree of its own, which lxzone delegates only as root', { code: 'EPERM' });
     }
     const volumes = imageVolumes(cfg, prepared, rootfsDir, ids?.idBase);
+    // The zone's own mounts: named volumes (src/zone/volumes/, made and seeded here) and binds, parents first.
+    const own = byDepth([...volumeBinds(new VolumeStore(store.stateDir), cfg.volumes, { ...(prepared.layers ? { layers: prepared.layers } : {}), rootless: !isRoot() }), ...cfg.binds]);
     const base = zoneProcess(cfg, prepared.image);
     // A system zone's init runs as the zone's root in /, whatever the image says of its processes.
     const proc: ZoneProcess = cfg.system ? { ...systemZoneProcess(base.env), cwd: '/' } : base;
@@ -189,7 +193,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       init: cfg.system ? false : cfg.init,
       ...(cfg.system ? { system: true } : {}),
       network: networkMode(cfg),
-      binds: [...volumes, ...networkBinds(store, cfg), ...cfg.binds],
+      binds: [...volumes, ...networkBinds(store, cfg), ...own],
       ...(ids ? { idBase } : {}),
       tmpfs: cfg.tmpfs.map((t) => ({ target: t.path, sizeBytes: t.sizeBytes, ...(t.mode !== undefined ? { mode: t.mode } : {}) })),
       // Enforced by the zone's cgroup, which the daemon makes (host-setup.ts).

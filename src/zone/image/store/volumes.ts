@@ -110,20 +110,33 @@ export function ensureVolumes(paths: string[], layers: string[], volumesDir: str
   const shift = shifter(ids.idBase, ids.count);
   return paths.map((p) => {
     const dir = volumeDir(volumesDir, p);
-    if (!existsSync(dir)) {
-      const tmp = join(volumesDir, `.new-${randomBytes(4).toString('hex')}`);
-      try {
-        mkdirSync(tmp, { mode: 0o755 });
-        const from = layersWith(layers, p);
-        for (const l of from) overlay(l, tmp, shift);
-        const top = from.at(-1) !== undefined ? lstatSync(from.at(-1) as string) : undefined;
-        lchownSync(tmp, shift(top?.uid ?? 0), shift(top?.gid ?? 0));
-        chmodSync(tmp, top ? top.mode & 0o7777 : 0o755);
-        renameSync(tmp, dir);
-      } finally {
-        if (existsSync(tmp)) removeTree(tmp);
-      }
-    }
+    if (!existsSync(dir)) seedFromLayers(layers, p, volumesDir, dir, shift);
     return { host: dir, zone: p, readOnly: false, lxzoneOwn: true };
   });
+}
+
+/**
+ * Makes `dest` (which must be absent, or an empty directory) a copy of what
+ * the image's layers hold at zone path `p`, owners through `shift`: built in
+ * a fresh directory under `workDir` (on dest's filesystem) and renamed into
+ * place, so the host never writes into a directory a zone has had.
+ */
+export function seedFromLayers(layers: string[], p: string, workDir: string, dest: string, shift: (id: number) => number): void {
+  const tmp = join(workDir, `.new-${randomBytes(4).toString('hex')}`);
+  try {
+    mkdirSync(tmp, { mode: 0o755 });
+    const from = layersWith(layers, p);
+    for (const l of from) overlay(l, tmp, shift);
+    const top = from.at(-1) !== undefined ? lstatSync(from.at(-1) as string) : undefined;
+    lchownSync(tmp, shift(top?.uid ?? 0), shift(top?.gid ?? 0));
+    chmodSync(tmp, top ? top.mode & 0o7777 : 0o755);
+    renameSync(tmp, dest);
+  } finally {
+    if (existsSync(tmp)) removeTree(tmp);
+  }
+}
+
+/** Whether the image's layers have anything at zone path `p` (a volume there would be seeded with it). */
+export function layersHave(layers: string[], p: string): boolean {
+  return layersWith(layers, p).length > 0;
 }
