@@ -33,6 +33,7 @@ export const VERBS: Verb[] = [
   { name: 'images', load: () => import('./images.js') },
   { name: 'rmi', load: () => import('./rmi.js') },
   { name: 'image', load: () => import('./image.js') },
+  { name: 'volume', load: () => import('./volume.js') },
 ];
 
 /**

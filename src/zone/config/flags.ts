@@ -5,8 +5,8 @@
 // Errors are usage errors (exit code 2) that quote the flag.
 import { isAbsolute } from 'node:path';
 import { LxzoneError } from '../../errors.js';
-import { LIMITS, RESTART_PATTERN, USER_PATTERN } from './schema.js';
-import type { BindMount, TmpfsMount, ZoneConfig } from './types.js';
+import { LIMITS, RESTART_PATTERN, USER_PATTERN, VOLUME_NAME_PATTERN } from './schema.js';
+import type { BindMount, TmpfsMount, VolumeMount, ZoneConfig } from './types.js';
 import { normalizeZonePath } from './validate.js';
 
 function usage(flag: string, value: string, detail: string): LxzoneError {
@@ -64,6 +64,20 @@ export function parseVolumeFlag(spec: string): BindMount {
   if (zone.split('/').includes('..')) throw usage('-v', spec, `zone path "${zone}" must not contain '..'`);
   if (host.split('/').includes('..')) throw usage('-v', spec, `host path "${host}" must not contain '..'`);
   return { host: normalizeZonePath(host), zone: normalizeZonePath(zone), readOnly };
+}
+
+/** `-v NAME:ZONE[:ro|rw]` names a volume (src/zone/volumes/) where HOST:ZONE names a host path. */
+export function isVolumeFlag(spec: string): boolean {
+  const first = spec.split(':')[0] ?? '';
+  return !first.startsWith('/') && new RegExp(VOLUME_NAME_PATTERN).test(first);
+}
+
+/** `-v NAME:ZONE[:ro|rw]`: a volume of the volume store, made at boot if it does not exist. */
+export function parseVolumeMountFlag(spec: string): VolumeMount {
+  const [name, ...rest] = spec.split(':');
+  // The path rules are a bind's: parse it as one with a stand-in host path.
+  const b = parseVolumeFlag(['/', ...rest].join(':'));
+  return { name: name as string, zone: b.zone, readOnly: b.readOnly };
 }
 
 /** `-u uid[:gid]` or `-u name[:group]`. */
@@ -149,7 +163,10 @@ export function applyZoneFlags(
     }
     out.env = env;
   }
-  if (flags.volume?.length) out.binds = [...(base.binds ?? []), ...flags.volume.map(parseVolumeFlag)];
+  const binds = (flags.volume ?? []).filter((v) => !isVolumeFlag(v));
+  const volumes = (flags.volume ?? []).filter(isVolumeFlag);
+  if (binds.length) out.binds = [...(base.binds ?? []), ...binds.map(parseVolumeFlag)];
+  if (volumes.length) out.volumes = [...(base.volumes ?? []), ...volumes.map(parseVolumeMountFlag)];
   if (flags.tmpfs?.length) out.tmpfs = [...(base.tmpfs ?? []), ...flags.tmpfs.map(parseTmpfsFlag)];
   if (flags.user !== undefined) out.user = parseUserFlag(flags.user);
   if (flags.workdir !== undefined) out.cwd = flags.workdir;

@@ -11,7 +11,7 @@ import { limitsOf } from '../cgroups/limits.js';
 import type { ImageConfig } from '../image/manifests.js';
 import type { ZoneImage } from '../image/store/zone-image.js';
 import type { ZoneSpec } from '../spec.js';
-import { applyZoneFlags, parseEnvFlags, parseUserFlag, parseVolumeFlag } from './flags.js';
+import { applyZoneFlags, parseEnvFlags, parseUserFlag, parseVolumeFlag, isVolumeFlag } from './flags.js';
 import type { ImageFormatName, NetworkConfig, ResourcesConfig, ZoneConfig } from './types.js';
 import { resolveUser } from './user.js';
 
@@ -83,7 +83,7 @@ export const ZONE_FLAGS: readonly ZoneFlag[] = [
   { option: '--kernel-version-env', verbs: ['run'], help: 'let a process pick its own release with LXZONE_KERNEL_VERSION in its environment' },
   { option: '--profile <name>', verbs: both, help: { run: 'the syscall profile (default, strict, permissive, trace; default: default)', create: 'the syscall profile' } },
   { option: '-e, --env <KEY=VALUE>', verbs: both, repeatable: true, help: 'set an environment variable (repeatable)' },
-  { option: '-v, --volume <host:zone[:ro]>', verbs: both, repeatable: true, help: 'bind a host path into the zone (repeatable)' },
+  { option: '-v, --volume <host:zone[:ro]>', verbs: both, repeatable: true, help: 'bind a host path into the zone, or NAME:ZONE a volume (lxzone volume; made if missing; create and run --name) (repeatable)' },
   { option: '--tmpfs <path[:size=..,mode=..]>', verbs: ['create'], repeatable: true, help: 'a tmpfs in the zone (repeatable)' },
   { option: '-w, --workdir <dir>', verbs: both, help: { run: 'working directory in the zone (default: /)', create: 'working directory in the zone' } },
   { option: '-u, --user <uid[:gid]|name[:group]>', verbs: both, help: { run: 'run as this user of the zone', create: 'the user the zone runs as' } },
@@ -172,7 +172,10 @@ export function zoneSpecFromFlags(f: ZoneFlagValues, command: string[], resource
     ...(f.kernelVersionEnv ? { kernelVersionEnv: true } : {}),
     profile: f.profile ?? 'default',
     env: { ...(image?.config.env ?? {}), ...parseEnvFlags(f.env) },
-    binds: f.volume.map(parseVolumeFlag),
+    binds: f.volume.map((v) => {
+      if (isVolumeFlag(v)) throw new LxzoneError(`option -v ${JSON.stringify(v)}: a volume needs a named zone (create, or run --name), which it is not removed from under`, { exitCode: 2 });
+      return parseVolumeFlag(v);
+    }),
     cwd: f.workdir ?? image?.config.workingDir ?? '/',
     init: f.init,
     network: f.network ?? 'loopback',
