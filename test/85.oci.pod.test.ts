@@ -134,6 +134,17 @@ describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
     }
   });
 
+  it('the sandbox\'s pid namespace (shareProcessNamespace) is refused naming the field, nothing left behind', async () => {
+    const b = podBundle('pid-share', (c) => {
+      joining(c, sandboxPid, { network: 'net', pid: 'pid' });
+    });
+    const r = await h.runc(['create', '--bundle', b, 'pid-share']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/linux\.namespaces\[\d\]\.path: joining an existing pid namespace .* each zone has its own pid namespace and init/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(join(h.stateDir, 'pid-share'))).toBe(false);
+  });
+
   it('a namespace of another user namespace (not a zone of this root) is refused by the shim', async () => {
     // What an attacker on the host could prepare: a network namespace its own
     // user namespace owns, which a zone's root must not be made to share.

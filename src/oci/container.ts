@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../errors.js';
 import { createZoneCgroup, openZoneCgroup, type ZoneCgroup } from '../zone/cgroups/index.js';
 import { ZONE_ID_COUNT } from '../zone/shim-plan.js';
-import { claimTransientIdRange, releaseTransientIdRange, shareTransientIdRange, type IdClaim } from '../zone/ids.js';
+import { claimTransientIdRange, releaseTransientIdRange, shareTransientIdRange, transientSlotAt, type IdClaim } from '../zone/ids.js';
 import { isRootless, startZone, type RunningZone, type RunResult } from '../zone/run.js';
 import { processIdentity, readProcStat } from '../zone/state/proc.js';
 import { ociCgroupPath } from './cgroups-path.js';
@@ -105,7 +105,11 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
   let console: ConsolePty | undefined;
   try {
     // A pod's containers share the sandbox's user namespace, so its range.
-    idClaim = sandbox ? shareTransientIdRange(sandbox.idBase) : claimTransientIdRange();
+    // linux.uidMappings naming a range (id-mappings.ts): the pod's own, or a free one of lxzone's claimed.
+    if (sandbox && plan.idBase !== undefined && plan.idBase !== sandbox.idBase) {
+      throw new LxzoneError(`config.json linux.uidMappings: host id ${plan.idBase} is not the range of the pod this container joins (container ${sandbox.id}'s, from ${sandbox.idBase})`, { code: 'EINVAL' });
+    }
+    idClaim = sandbox ? shareTransientIdRange(sandbox.idBase) : claimIdRange(plan.idBase);
     const idBase = idClaim.idBase;
     const fifo = root.fifo(o.id);
     mkfifo(fifo);
@@ -137,7 +141,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       hiddenHostDirs: [root.root],
       cgroupProcs: cg.procsFiles(),
       memoryLimit: plan.zone.limits?.memory ?? undefined,
-      onCreated: oom === undefined ? undefined : (pid) => writeFileSync(`/proc/${pid}/oom_score_adj`, String(oom)),
+      onCreated: oom === undefined ? undefined : (pid) => setOomScoreAdj(pid, oom, o.log),
       // The binary waits on the fifo once its listener is with the keeper.
       onEvent: (ev) => {
         if (ev.type === 'ready') ready();
@@ -340,11 +344,12 @@ async function containerPids(rec: ContainerRecord): Promise<number[]> {
 export async function killContainer(root: StateRoot, id: string, signal: number, all: boolean): Promise<void> {
   const rec = root.load(id);
   const status = await statusOf(root, rec);
-  if (status === 'stopped') throw new LxzoneError(`container ${id} is not running`, { code: 'ESRCH' });
+  // runc's words: containerd's shim takes "container not running" for a process already finished, not a failure.
+  if (status === 'stopped') throw new LxzoneError(`container ${id}: container not running`, { code: 'ESRCH' });
   const pids = all ? await containerPids(rec) : [rec.initPid];
   for (const pid of pids) {
     // The init pid is the keeper's child while the container lives: never signal a reused pid.
-    if (!all && readProcStat(pid)?.ppid !== rec.keeper.pid) throw new LxzoneError(`container ${id}'s process is gone`, { code: 'ESRCH' });
+    if (!all && readProcStat(pid)?.ppid !== rec.keeper.pid) throw new LxzoneError(`container ${id}: container not running (its process is gone)`, { code: 'ESRCH' });
     try {
       process.kill(pid, signal);
     } catch (err) {
@@ -391,3 +396,33 @@ export async function deleteContainer(root: StateRoot, id: string, force: boolea
 }
 
 export type { RunResult };
+
+/**
+ * process.oomScoreAdj. Lowering it below what this runtime has needs
+ * CAP_SYS_RESOURCE (containerd's CRI plugin asks -998 for every pod
+ * sandbox); a runtime without it (a container host that drops it) keeps its
+ * own value for the zone and notes it: a higher score only makes the zone the
+ * likelier one for the OOM killer, never a stronger one.
+ */
+function setOomScoreAdj(pid: number, wanted: number, log: (msg: string) => void): void {
+  const file = `/proc/${pid}/oom_score_adj`;
+  try {
+    writeFileSync(file, String(wanted));
+  } catch (err) {
+    const own = Number(readFileSync('/proc/self/oom_score_adj', 'utf8'));
+    if ((err as NodeJS.ErrnoException).code !== 'EACCES' || !(wanted < own)) throw err;
+    writeFileSync(file, String(own));
+    log(`note: process.oomScoreAdj ${wanted}: below this runtime's own ${own} without CAP_SYS_RESOURCE; the zone keeps ${own}`);
+  }
+}
+
+/** The zone's host id range: the one linux.uidMappings named (id-mappings.ts checked it is lxzone's), else any free one. */
+function claimIdRange(idBase: number | undefined): IdClaim {
+  if (idBase === undefined) return claimTransientIdRange();
+  try {
+    return claimTransientIdRange(undefined, transientSlotAt(idBase));
+  } catch (err) {
+    if ((err as LxzoneError).code !== 'EBUSY') throw err;
+    throw new LxzoneError(`config.json linux.uidMappings: host ids ${idBase}.. are held by another zone (a running container's or lxzone's)`, { code: 'EBUSY' });
+  }
+}

@@ -15,6 +15,7 @@ import type { ShimTmpfs } from '../zone/shim-config.js';
 import type { Profile } from '../policy/types.js';
 import { importDockerProfile } from '../policy/docker.js';
 import { capabilitySets } from './capabilities.js';
+import { requestedIdBase } from './id-mappings.js';
 import { zoneSysctls } from './sysctl.js';
 import type { OciHooks, OciMount, OciProcess, OciResources, OciSeccomp, OciSpec } from './spec.js';
 
@@ -28,6 +29,8 @@ export interface OciPlan {
   joins?: JoinedNamespaces;
   cgroupsPath?: string;
   oomScoreAdj?: number;
+  /** linux.uidMappings/gidMappings: the host range asked for (src/oci/id-mappings.ts), else lxzone picks. */
+  idBase?: number;
   hooks: OciHooks;
   /** What lxzone did differently from the config, without weakening it (logged). */
   notes: string[];
@@ -128,6 +131,9 @@ function joinedNamespaces(list: { type: string; path?: string }[]): JoinedNamesp
     if (!ns.path) continue;
     const where = `linux.namespaces[${i}].path`;
     const key = JOINABLE[ns.type];
+    // A shared pid namespace (shareProcessNamespace pods) would put the zone's processes under another
+    // zone's init, which reaps them, and under another keeper's pid view; the shim starts each zone's own.
+    if (ns.type === 'pid') refuse(where, `joining an existing pid namespace (${ns.path}) is not supported: each zone has its own pid namespace and init (a pod's shareProcessNamespace is refused)`);
     if (!key) refuse(where, `joining an existing ${ns.type} namespace (${ns.path}) is not supported: a zone joins network, IPC, UTS (and its pod's user) namespaces only`);
     if (!isAbsolute(ns.path)) refuse(where, `${ns.path} is not an absolute path`);
     if (!existsSync(ns.path)) refuse(where, `${ns.path} does not exist`);
@@ -197,9 +203,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   const listed = new Set((linux.namespaces ?? []).map((n) => n.type));
   const extra = NAMESPACES.filter((n) => !listed.has(n));
   if (extra.length) notes.push(`linux.namespaces: the zone gets its own ${extra.join(', ')} namespace(s) too`);
-  if (linux.uidMappings?.length || linux.gidMappings?.length) {
-    refuse('linux.uidMappings', 'id mappings are lxzone\'s own (each zone a delegated host range); give none');
-  }
+  const idBase = requestedIdBase(linux.uidMappings, linux.gidMappings);
   const sysctls = zoneSysctls(linux.sysctl ?? {});
   const seccomp = linux.seccomp ? importSeccomp(linux.seccomp, p.capabilities?.bounding ?? [], notes) : undefined;
   devicesOfZone(linux.devices ?? [], notes);
@@ -238,6 +242,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
     ...(Object.keys(joins).length ? { joins } : {}),
     cgroupsPath: linux.cgroupsPath,
     oomScoreAdj: p.oomScoreAdj,
+    ...(idBase !== undefined ? { idBase } : {}),
     hooks: spec.hooks ?? {},
     notes,
   };

@@ -116,13 +116,23 @@ let nextSlot = process.pid;
 let identityCache: string | undefined;
 
 /** Claims a free host id range for a one-shot zone; release it when the zone has exited. */
-export function claimTransientIdRange(runtimeDir = defaultPaths().runtimeDir): IdClaim {
+/** The one-shot slot whose range starts at `idBase`, if it is one. */
+export function transientSlotAt(idBase: number): number | undefined {
+  const { first, count } = slotLayout().transient;
+  const offset = idBase - lxzoneDelegation().start;
+  if (offset % zoneIdCount() !== 0) return undefined;
+  const slot = offset / zoneIdCount();
+  return slot >= first && slot < first + count ? slot : undefined;
+}
+
+/** `wanted`: that one slot only (lxzone-runc's linux.uidMappings naming a range), failing if it is held. */
+export function claimTransientIdRange(runtimeDir = defaultPaths().runtimeDir, wanted?: number): IdClaim {
   const dir = claimDir(runtimeDir);
   identityCache ??= JSON.stringify(processIdentity());
   const identity = identityCache;
   const TRANSIENT_SLOTS = slotLayout().transient;
-  const start = nextSlot % TRANSIENT_SLOTS.count;
-  for (let i = 0; i < TRANSIENT_SLOTS.count; i++) {
+  const start = wanted === undefined ? nextSlot % TRANSIENT_SLOTS.count : wanted - TRANSIENT_SLOTS.first;
+  for (let i = 0; i < (wanted === undefined ? TRANSIENT_SLOTS.count : 1); i++) {
     const slot = TRANSIENT_SLOTS.first + ((start + i) % TRANSIENT_SLOTS.count);
     const path = join(dir, String(slot));
     try {
@@ -156,6 +166,7 @@ export function claimTransientIdRange(runtimeDir = defaultPaths().runtimeDir): I
       },
     };
   }
+  if (wanted !== undefined) throw new LxzoneError(`the host id range at ${idBaseOfSlot(wanted)} is held by another zone`, { code: 'EBUSY', exitCode: 125 });
   throw new LxzoneError(`no free host id range for a zone (${TRANSIENT_SLOTS.count} one-shot zones running?)`, { code: 'EAGAIN', exitCode: 125 });
 }
 

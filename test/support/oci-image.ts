@@ -10,8 +10,8 @@ import { makeBusyboxRoot, ownTempDir } from './zones.js';
 
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
-/** Writes `<dir>/image.tar` for REF (e.g. "lxzone.test/busybox:1"); returns its path. */
-export function makeImageArchive(dir: string, ref: string): string {
+/** Writes `<dir>/<file>` for REF (e.g. "lxzone.test/busybox:1"), CMD its default command; returns its path. */
+export function makeImageArchive(dir: string, ref: string, cmd: string[] = ['/bin/sh'], file = 'image.tar'): string {
   const root = makeBusyboxRoot('lxzone-img-root-');
   const stage = ownTempDir(mkdtempSync(join(dir, 'stage-')));
   try {
@@ -26,14 +26,14 @@ export function makeImageArchive(dir: string, ref: string): string {
       architecture: 'amd64',
       os: 'linux',
       created: '2026-01-01T00:00:00Z',
-      config: { Cmd: ['/bin/sh'], Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], WorkingDir: '/' },
+      config: { Cmd: cmd, Env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin'], WorkingDir: '/' },
       rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
       history: [{ created: '2026-01-01T00:00:00Z', created_by: 'lxzone test: busybox tree' }],
     });
     const configName = `${sha256(config)}.json`;
     writeFileSync(join(stage, configName), config);
     writeFileSync(join(stage, 'manifest.json'), JSON.stringify([{ Config: configName, RepoTags: [ref], Layers: [`${diffId}/layer.tar`] }]));
-    const archive = join(dir, 'image.tar');
+    const archive = join(dir, file);
     tar.c({ file: archive, cwd: stage, sync: true, portable: true }, ['manifest.json', configName, diffId]);
     return archive;
   } finally {
