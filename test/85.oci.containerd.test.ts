@@ -15,7 +15,7 @@ import { cgroupName } from '../src/oci/container.js';
 import { expectNoLeaks, leakSnapshot, type LeakSnapshot } from './support/leaks.js';
 import { makeImageArchive } from './support/oci-image.js';
 import { waitFor } from './support/oci.js';
-import { HostDirsWeMake, PrivateDaemon, run, runcWrapper, type CmdResult } from './support/private-daemon.js';
+import { HostDirsWeMake, PrivateDaemon, run, runcWrapper, shimSocket, type CmdResult } from './support/private-daemon.js';
 import { staleBuild } from './support/runtime-tools.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 import { ownTempDir } from './support/zones.js';
@@ -146,8 +146,6 @@ describeUnless(rootOnly() ?? missingTools(), 'containerd runs containers with lx
   });
 
   it('nothing is left: no process, mount or cgroup of ours, no runtime state, no shim socket', async () => {
-    const sockets = (): string[] => (existsSync('/run/containerd/s') ? readdirSync('/run/containerd/s') : []);
-    const shimSockets = sockets();
     await daemon.stop();
     // Its runc root's namespace directory stays, as runc's does: what was in it must be gone.
     // Other test files run zones meanwhile: cgroups and mounts count when they are this file's containers'.
@@ -166,8 +164,9 @@ describeUnless(rootOnly() ?? missingTools(), 'containerd runs containers with lx
     // containerd's cgroupsPath for ctr is /default/ID (leaks.ts lists lxzone's own cgroups only).
     const cgroupDirs = execFileSync('sh', ['-c', `for id in ${IDS.join(' ')}; do ls -d /sys/fs/cgroup/*/default/$id /sys/fs/cgroup/default/$id 2>/dev/null; done; true`]).toString().trim();
     expect(cgroupDirs).toBe('');
-    // Our shims' sockets (named by a hash of our socket's address) went with them.
-    expect(sockets().filter((s) => shimSockets.includes(s))).toEqual([]);
+    // Our shims' sockets (named by a hash of our socket's address, namespace and id) went with them;
+    // another test's containerd has its own there meanwhile.
+    expect(IDS.map((id) => shimSocket(join(work, 'c.sock'), 'default', id)).filter((f) => existsSync(f))).toEqual([]);
     rmSync(work, { recursive: true, force: true });
     expect(existsSync(work)).toBe(false);
   }, 60_000);

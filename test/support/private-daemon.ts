@@ -4,6 +4,7 @@
 // paths. Children of the daemon carry the test's leak tag (leaks.ts), so
 // whatever survives the stop is found.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, openSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -101,6 +102,11 @@ export class PrivateDaemon {
  * (containerd 1.6: shim sockets in /run/containerd/s). Made by us → removed
  * by us once empty; a host containerd's are never touched.
  */
+/** containerd 1.6's shim socket for a task: /run/containerd/s/sha256(ADDRESS/NAMESPACE/ID) (runtime/v2/shim SocketAddress). */
+export function shimSocket(address: string, namespace: string, id: string): string {
+  return join('/run/containerd/s', createHash('sha256').update(join(address, namespace, id)).digest('hex'));
+}
+
 export class HostDirsWeMake {
   private readonly made: string[];
   constructor(dirs: string[]) {
