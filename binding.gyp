@@ -73,6 +73,7 @@
         "native/shim/log_file.cc",
         "native/shim/keeper_server.cc",
         "native/shim/start_gate.cc",
+        "native/shim/uts_sysctl_server.cc",
         "native/common/unix_socket.cc",
         "native/supervisor/dispatch.cc",
         "native/supervisor/notification.cc",

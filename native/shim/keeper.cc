@@ -25,6 +25,7 @@
 #include "log_file.h"
 #include "stdio_relay.h"
 #include "tty_relay.h"
+#include "uts_sysctl_server.h"
 #include "proc_write.h"
 #include "time_namespace.h"
 #include "zone_namespaces.h"
@@ -121,6 +122,7 @@ class Keeper {
     if (s.ok()) s = start_zone();
     if (!s.ok()) return fail(s.error());
     int code = supervise();
+    uts_sysctl_.stop();  // the zone is gone
     if (launcher_.valid()) await_launcher_gone();
     return code;
   }
@@ -154,6 +156,7 @@ class Keeper {
     log_error(e.message());
     send_control(control_.get(), ControlType::kSetupFailed, e.err, 0, e.message());
     kill_zone();
+    uts_sysctl_.stop();
     return 125;
   }
 
@@ -275,6 +278,9 @@ class Keeper {
       if (r == 0) break;  // exec'd (or died: the exit is reported by supervise())
       switch (msg.header.type) {
         case ControlType::kFilterComing:
+          // The zone process is in its final namespaces; its binary runs
+          // only after kListenerTaken, by when the files are mounted.
+          if (!c_.join_pid) start_uts_sysctl_server();
           LXZ_TRY(take_listener(msg.header.a));
           if (can_serve_) server_.note_init(zone_init());
           LXZ_TRY(send_control(control_.get(), ControlType::kReady, zone_init(), 0, {}, listener_.get()));
@@ -359,6 +365,19 @@ class Keeper {
   }
 
   pid_t zone_init() const { return c_.join_pid ? c_.join_pid : pid_; }
+
+  // /proc/sys/kernel/hostname and domainname served to the zone
+  // (uts_sysctl_server.h). Without it they are the kernel's, readable and
+  // refused to the zone's writes (EACCES), as before: never a reason to fail
+  // the zone. A host whose /dev/fuse the keeper may not open (a rootless
+  // zone where it is root's alone) is said nothing about.
+  void start_uts_sysctl_server() {
+    Status s = uts_sysctl_.start(c_, pid_);
+    if (s.ok()) return;
+    int err = s.error().err;
+    if ((err == EACCES || err == EPERM || err == ENOENT || err == ENODEV) && s.error().what.rfind("open /dev/fuse", 0) == 0) return;
+    log_error("/proc/sys/kernel/hostname stays read-only in the zone: " + s.error().message());
+  }
 
   // Takes the zone process's listener (fd `number` in it) once its filter is
   // in: polled, since the process tells us just before installing it.
@@ -492,6 +511,7 @@ class Keeper {
   StdioRelay relay_;
   LogFile out_log_, err_log_;
   KeeperServer server_;
+  UtsSysctlServer uts_sysctl_;
   bool can_serve_ = false;
   uint64_t orphaned_since_ms_ = 0;
   bool control_open_ = true;

@@ -1,0 +1,397 @@
+#include "uts_sysctl_server.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/fuse.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <string>
+
+#include "../common/fd.h"
+
+// glibc 2.36's <sys/mount.h> lacks mount_setattr's struct (mounts.cc alike).
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NOSUID 0x00000002
+#define MOUNT_ATTR_NODEV 0x00000004
+#define MOUNT_ATTR_NOEXEC 0x00000008
+struct mount_attr {
+  uint64_t attr_set;
+  uint64_t attr_clr;
+  uint64_t propagation;
+  uint64_t userns_fd;
+};
+#endif
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL  // Linux 6.9: a pidfd of a thread, not only of a thread-group leader
+#endif
+
+namespace lxz {
+namespace {
+
+constexpr size_t kNameMax = 64;  // __NEW_UTS_LEN: what the kernel keeps of a written name
+constexpr uint32_t kMaxWrite = 4096;
+constexpr int kStartTimeoutMs = 10000;
+
+// The two files: which name each serves, where it is mounted.
+struct Served {
+  const char* target;
+  bool domain;
+};
+constexpr Served kFiles[2] = {{"/proc/sys/kernel/hostname", false}, {"/proc/sys/kernel/domainname", true}};
+
+// What the child tells the keeper once: 0 and mounted, or errno and the step.
+struct Report {
+  int err;
+  char what[200];
+};
+
+uint32_t zone_root_id_of(const ShimConfig& c) { return c.rootless ? 0 : c.id_base; }
+
+int pidfd_open(pid_t pid, unsigned flags) { return static_cast<int>(syscall(SYS_pidfd_open, pid, flags)); }
+
+// One FUSE file system whose root is a single regular file, made in the
+// keeper's user namespace (the /dev/fuse file and the superblock must share
+// it) before the server enters the zone's: detached, not yet anywhere.
+Status make_file_mount(const ShimConfig& c, int fuse_fd, Fd* mount) {
+  Fd fs(fsopen("fuse", FSOPEN_CLOEXEC));
+  if (!fs.valid()) return sys_error("fsopen fuse");
+  std::string id = std::to_string(zone_root_id_of(c));
+  auto set = [&](const char* key, const std::string& value) -> Status {
+    if (fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0) return sys_error(std::string("fuse ") + key);
+    return {};
+  };
+  LXZ_TRY(set("source", "lxzone"));
+  LXZ_TRY(set("subtype", "lxzone"));
+  LXZ_TRY(set("fd", std::to_string(fuse_fd)));
+  LXZ_TRY(set("rootmode", "100644"));  // octal: the root is a regular file
+  LXZ_TRY(set("user_id", id));
+  LXZ_TRY(set("group_id", id));
+  // Every process of the zone may open it (the kernel admits only processes
+  // of the superblock's user namespace and below); the kernel checks the
+  // file's mode (0644, the zone's root's) as for the real sysctl file.
+  for (const char* flag : {"allow_other", "default_permissions"})
+    if (fsconfig(fs.get(), FSCONFIG_SET_FLAG, flag, nullptr, 0) < 0) return sys_error(std::string("fuse ") + flag);
+  if (fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) return sys_error("create the fuse file system");
+  mount->reset(fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC));
+  if (!mount->valid()) return sys_error("fsmount fuse");
+  return {};
+}
+
+// Over the real file, in the zone's mount namespace (we are in it). A
+// read-only /proc/sys/kernel (an OCI bundle's readonlyPaths) stays read-only.
+Status attach_over(int mount, const char* target) {
+  Fd at(open(target, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!at.valid()) return sys_error(std::string("open ") + target);
+  struct statvfs sv;
+  if (fstatvfs(at.get(), &sv) < 0) return sys_error(std::string("statvfs ") + target);
+  if (sv.f_flag & ST_RDONLY) {
+    struct mount_attr attr = {};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (syscall(SYS_mount_setattr, mount, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) return sys_error("read-only fuse mount");
+  }
+  if (move_mount(mount, "", at.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    return sys_error(std::string("mount over ") + target);
+  return {};
+}
+
+// Keeps CAP_SYS_ADMIN (over the zone's user namespace: joining its UTS
+// namespaces and setting their names) and nothing else, for good.
+Status keep_only_sys_admin() {
+  for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+    if (cap != CAP_SYS_ADMIN && cap != CAP_SYS_PTRACE && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return sys_error("drop bounding capabilities");
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  for (int cap : {CAP_SYS_ADMIN, CAP_SYS_PTRACE}) {
+    data[CAP_TO_INDEX(cap)].effective |= CAP_TO_MASK(cap);
+    data[CAP_TO_INDEX(cap)].permitted |= CAP_TO_MASK(cap);
+  }
+  if (syscall(SYS_capset, &header, data) < 0) return sys_error("capset");
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return sys_error("no_new_privs");
+  return {};
+}
+
+Status set_up(const ShimConfig& c, pid_t zone_pid, Fd* zone, Fd fuse[2]) {
+  zone->reset(pidfd_open(zone_pid, 0));
+  if (!zone->valid()) return sys_error("pidfd of the zone process");
+  Fd mounts[2];
+  for (int i = 0; i < 2; i++) {
+    fuse[i].reset(open("/dev/fuse", O_RDWR | O_CLOEXEC));
+    if (!fuse[i].valid()) return sys_error("open /dev/fuse");
+    LXZ_TRY(make_file_mount(c, fuse[i].get(), &mounts[i]));
+  }
+  // The zone's root from here on: its user namespace (no capability of the
+  // host's), its mount namespace (only what the zone sees), its UTS namespace.
+  if (setns(zone->get(), CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS) < 0) return sys_error("join the zone's namespaces");
+  if (setresgid(0, 0, 0) < 0) return sys_error("setresgid to the zone's root");
+  if (setgroups(0, nullptr) < 0 && errno != EPERM) return sys_error("setgroups");
+  if (setresuid(0, 0, 0) < 0) return sys_error("setresuid to the zone's root");
+  for (int i = 0; i < 2; i++) LXZ_TRY(attach_over(mounts[i].get(), kFiles[i].target));
+  return keep_only_sys_admin();
+}
+
+// --- the FUSE protocol, for a file system of one regular file -------------
+
+void reply(int fd, uint64_t unique, int error, const void* payload = nullptr, size_t size = 0) {
+  struct fuse_out_header out = {};
+  out.len = static_cast<uint32_t>(sizeof out + (error ? 0 : size));
+  out.error = -error;
+  out.unique = unique;
+  struct iovec iov[2] = {{&out, sizeof out}, {const_cast<void*>(payload), error ? 0 : size}};
+  // ENOENT: the request was interrupted meanwhile; nobody waits for it.
+  while (writev(fd, iov, 2) < 0 && errno == EINTR) {
+  }
+}
+
+struct fuse_attr file_attr(const ShimConfig& c) {
+  struct fuse_attr a = {};
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  a.ino = FUSE_ROOT_ID;
+  a.mode = S_IFREG | 0644;
+  a.nlink = 1;
+  a.uid = a.gid = zone_root_id_of(c);
+  a.blksize = 4096;
+  a.atime = a.mtime = a.ctime = static_cast<uint64_t>(now.tv_sec);
+  return a;
+}
+
+// Joins the UTS namespace of the thread that made the request: `tid` is in
+// our pid namespace (the host's or the keeper's, where the superblock was
+// made), and the caller waits for our answer, so the id is still its own.
+// A thread that is not a group leader on a kernel without PIDFD_THREAD (6.1)
+// gets the zone's names. Our capabilities reach only namespaces the zone's
+// user namespace owns: any other is EACCES, as the sysctl natively is.
+int join_caller_uts(pid_t tid, int zone) {
+  Fd caller(pidfd_open(tid, PIDFD_THREAD));
+  if (!caller.valid() && errno == EINVAL) caller.reset(pidfd_open(tid, 0));
+  int target = caller.valid() ? caller.get() : zone;
+  if (!caller.valid() && errno != EINVAL) return EIO;  // gone
+  if (setns(target, CLONE_NEWUTS) < 0) return errno == ESRCH ? EIO : EACCES;
+  return 0;
+}
+
+std::string current_name(bool domain) {
+  struct utsname u;
+  if (uname(&u) < 0) return {};
+  return domain ? u.domainname : u.nodename;
+}
+
+// proc_do_uts_string: "name\n" from the offset.
+void serve_read(int fd, const fuse_in_header& h, const fuse_read_in& in, bool domain, int zone) {
+  if (int err = join_caller_uts(static_cast<pid_t>(h.pid), zone)) return reply(fd, h.unique, err);
+  std::string text = current_name(domain) + "\n";
+  size_t from = in.offset < text.size() ? static_cast<size_t>(in.offset) : text.size();
+  size_t n = std::min<size_t>(text.size() - from, in.size);
+  reply(fd, h.unique, 0, text.data() + from, n);
+}
+
+// proc_dostring's strict write: the name up to `offset` is kept and the
+// bytes written are appended up to a NUL or newline, at most 64 in all (the
+// rest is dropped, as the kernel does); a write past the end of the name
+// changes nothing. The whole count is reported written.
+void serve_write(int fd, const fuse_in_header& h, const fuse_write_in& in, const char* data, bool domain, int zone) {
+  if (int err = join_caller_uts(static_cast<pid_t>(h.pid), zone)) return reply(fd, h.unique, err);
+  std::string name = current_name(domain);
+  if (in.offset <= name.size()) {
+    name.resize(static_cast<size_t>(in.offset));
+    for (uint32_t i = 0; i < in.size && name.size() < kNameMax; i++) {
+      if (data[i] == '\0' || data[i] == '\n') break;
+      name.push_back(data[i]);
+    }
+    int r = domain ? setdomainname(name.data(), name.size()) : sethostname(name.data(), name.size());
+    if (r < 0) return reply(fd, h.unique, errno == EPERM ? EACCES : errno);
+  }
+  struct fuse_write_out out = {};
+  out.size = in.size;
+  reply(fd, h.unique, 0, &out, sizeof out);
+}
+
+// One request; false once the connection is gone.
+bool serve_one(int fd, bool domain, int zone, const ShimConfig& c) {
+  alignas(8) static char buf[kMaxWrite + 8192];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n < 0) return errno == EINTR || errno == EAGAIN || errno == ENOENT;  // ENOENT: interrupted before we read it
+  if (static_cast<size_t>(n) < sizeof(fuse_in_header)) return false;
+  fuse_in_header h;
+  std::memcpy(&h, buf, sizeof h);
+  const char* arg = buf + sizeof h;
+  size_t arg_size = static_cast<size_t>(n) - sizeof h;
+  switch (h.opcode) {
+    case FUSE_INIT: {
+      fuse_init_in in = {};
+      std::memcpy(&in, arg, std::min(arg_size, sizeof in));
+      if (in.major != FUSE_KERNEL_VERSION) {
+        reply(fd, h.unique, EPROTO);
+        return false;
+      }
+      fuse_init_out out = {};
+      out.major = FUSE_KERNEL_VERSION;
+      out.minor = std::min<uint32_t>(in.minor, FUSE_KERNEL_MINOR_VERSION);
+      out.max_readahead = in.max_readahead;
+      out.max_background = 1;
+      out.congestion_threshold = 1;
+      out.max_write = kMaxWrite;
+      out.time_gran = 1;
+      reply(fd, h.unique, 0, &out, sizeof out);
+      return true;
+    }
+    case FUSE_GETATTR:
+    case FUSE_SETATTR: {
+      if (h.opcode == FUSE_SETATTR) {
+        fuse_setattr_in in = {};
+        std::memcpy(&in, arg, std::min(arg_size, sizeof in));
+        // proc_sys_setattr: no chmod or chown; a truncation (O_TRUNC) is a no-op.
+        if (in.valid & (FATTR_MODE | FATTR_UID | FATTR_GID)) {
+          reply(fd, h.unique, EPERM);
+          return true;
+        }
+      }
+      fuse_attr_out out = {};  // attr_valid 0: never cached
+      out.attr = file_attr(c);
+      reply(fd, h.unique, 0, &out, sizeof out);
+      return true;
+    }
+    case FUSE_OPEN: {
+      fuse_open_out out = {};
+      out.open_flags = FOPEN_DIRECT_IO;  // every read and write comes here, from its caller
+      reply(fd, h.unique, 0, &out, sizeof out);
+      return true;
+    }
+    case FUSE_READ: {
+      if (arg_size < sizeof(fuse_read_in)) break;
+      fuse_read_in in;
+      std::memcpy(&in, arg, sizeof in);
+      serve_read(fd, h, in, domain, zone);
+      return true;
+    }
+    case FUSE_WRITE: {
+      if (arg_size < sizeof(fuse_write_in)) break;
+      fuse_write_in in;
+      std::memcpy(&in, arg, sizeof in);
+      if (arg_size - sizeof in < in.size) break;
+      serve_write(fd, h, in, arg + sizeof in, domain, zone);
+      return true;
+    }
+    case FUSE_FLUSH:
+    case FUSE_RELEASE:
+    case FUSE_FSYNC:
+    case FUSE_DESTROY:
+      reply(fd, h.unique, 0);
+      return true;
+    case FUSE_STATFS: {
+      fuse_statfs_out out = {};
+      out.st.bsize = out.st.frsize = 4096;
+      out.st.namelen = 255;
+      reply(fd, h.unique, 0, &out, sizeof out);
+      return true;
+    }
+    case FUSE_FORGET:
+    case FUSE_BATCH_FORGET:
+    case FUSE_INTERRUPT:
+      return true;  // no answer expected
+    case FUSE_LOOKUP:
+      reply(fd, h.unique, ENOENT);  // the root is a file: there is nothing to look up
+      return true;
+    default:
+      reply(fd, h.unique, ENOSYS);  // xattrs, locks, poll, ...: the kernel remembers and stops asking
+      return true;
+  }
+  reply(fd, h.unique, EINVAL);  // a request shorter than its opcode's arguments
+  return true;
+}
+
+void serve(Fd fuse[2], int zone, const ShimConfig& c) {
+  bool open[2] = {true, true};
+  while (open[0] || open[1]) {
+    struct pollfd p[2] = {{open[0] ? fuse[0].get() : -1, POLLIN, 0}, {open[1] ? fuse[1].get() : -1, POLLIN, 0}};
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (int i = 0; i < 2; i++) {
+      if (!open[i] || !p[i].revents) continue;
+      if ((p[i].revents & (POLLERR | POLLHUP)) || !serve_one(fuse[i].get(), kFiles[i].domain, zone, c)) open[i] = false;
+    }
+  }
+}
+
+[[noreturn]] void server_main(const ShimConfig& c, pid_t zone_pid, pid_t keeper, int report_fd) {
+  // Nothing of the keeper's: its fds (the zone's stdio, the supervisor's
+  // socket), its blocked signals.
+  if (report_fd != 3) {
+    dup2(report_fd, 3);
+    report_fd = 3;
+  }
+  syscall(SYS_close_range, 4U, ~0U, 0U);
+  int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+  for (int std = 0; std < 3 && null >= 0; std++) dup3(null, std, 0);
+  if (null > 2) close(null);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  prctl(PR_SET_NAME, "lxzone-utsfs", 0, 0, 0);
+
+  Fd zone, fuse[2];
+  Status s = set_up(c, zone_pid, &zone, fuse);
+  // After the last credential change (which clears it): we die with the keeper.
+  if (s.ok() && (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != keeper)) s = Error{ESRCH, "the keeper is gone"};
+  Report r = {};
+  r.err = s.ok() ? 0 : (s.error().err ? s.error().err : EIO);
+  if (!s.ok()) std::snprintf(r.what, sizeof r.what, "%s", s.error().message().c_str());
+  if (write(report_fd, &r, sizeof r) != sizeof r || !s.ok()) _exit(1);
+  close(report_fd);
+  serve(fuse, zone.get(), c);
+  _exit(0);
+}
+
+}  // namespace
+
+Status UtsSysctlServer::start(const ShimConfig& c, pid_t zone_pid) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) < 0) return sys_error("pipe");
+  Fd report(pipe_fds[0]), child_end(pipe_fds[1]);
+  pid_t keeper = getpid();
+  pid_t child = fork();
+  if (child < 0) return sys_error("fork the UTS sysctl server");
+  if (child == 0) server_main(c, zone_pid, keeper, child_end.release());
+  pid_ = child;
+  child_end.reset();
+  struct pollfd p = {report.get(), POLLIN, 0};
+  int ready;
+  while ((ready = poll(&p, 1, kStartTimeoutMs)) < 0 && errno == EINTR) {
+  }
+  Report r = {};
+  ssize_t n = ready > 0 ? read(report.get(), &r, sizeof r) : -1;
+  if (n == static_cast<ssize_t>(sizeof r) && r.err == 0) return {};
+  stop();
+  if (n != static_cast<ssize_t>(sizeof r)) return Error{ETIMEDOUT, "the UTS sysctl server did not start"};
+  r.what[sizeof r.what - 1] = '\0';
+  return Error{r.err, r.what, true};
+}
+
+void UtsSysctlServer::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+}  // namespace lxz
