@@ -37,6 +37,7 @@
         "native/supervisor/handlers/sysfs.cc",
         "native/supervisor/handlers/ustat.cc",
         "native/supervisor/handlers/loop.cc",
+        "native/supervisor/handlers/loop_block.cc",
         "native/supervisor/handlers/mount.cc",
         "native/supervisor/handlers/setpriority.cc",
         "native/supervisor/handlers/sockbuf.cc"

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { constants, parseValue } from '../src/policy/constants.js';
 
 /** Constants that are lxzone's own names, not C macros: masks made of header values (their comments say which). */
-const OWN = new Set(['PERSONALITY_QUERY', 'PERSONALITY_REFUSED', 'SOCK_TYPE_MASK', 'LOOP_CMD_MASK', 'LOOP_CTL_MASK', 'INT_SIGN', 'SO_BUFFORCE_MASK']);
+const OWN = new Set(['PERSONALITY_QUERY', 'PERSONALITY_REFUSED', 'SOCK_TYPE_MASK', 'LOOP_CMD_MASK', 'LOOP_CTL_MASK', 'INT_SIGN', 'SO_BUFFORCE_MASK', 'BLK_IOC_TYPE', 'IOC_TYPE_MASK']);
 
 describe('constants.json', () => {
   it('matches the installed headers for every C constant', () => {

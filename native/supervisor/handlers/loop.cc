@@ -29,6 +29,7 @@
 #include "../tracee_memory.h"
 #include "../zone_mounts.h"
 #include "handler.h"
+#include "loop_block.h"
 #include "zone_caps.h"
 
 namespace lxz {
@@ -311,7 +312,8 @@ Reply handle_loop(Call& call) {
   // /dev/null that anyone opens, so what lets root open them natively is
   // asked for here: CAP_DAC_OVERRIDE in the zone (the zone's root has it).
   if (!caller_has_zone_capability(call, CAP_DAC_OVERRIDE)) return Reply::error_of(EPERM);
-  if (n == kControl) return control_ioctl(call, cmd, arg);
+  if (n == kControl) return is_block_ioctl(cmd) ? Reply::cont() : control_ioctl(call, cmd, arg);
+  if (is_block_ioctl(cmd)) return loop_block_ioctl(call, call.zone.loops.dev[n], cmd, arg);
   return device_ioctl(call, n, pidfd.get(), loop_fd.get(), cmd, arg);
 }
 
