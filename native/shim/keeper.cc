@@ -194,6 +194,7 @@ class Keeper {
       if (c_.rootless) LXZ_TRY(enter_caller_user_namespace());
       LXZ_TRY(new_time_namespace_for_children());
       LXZ_TRY(make_zone_namespaces(c_, &zone_ns));
+      start_uts_sysctl_server(zone_ns);  // its mounts are the zone process's to place
       // Before the zone process is cloned (it joins the same ones anyway).
       // Network, IPC and UTS: what a pod's next container joins by the
       // path /proc/PID/ns/* of the pid lxzone-runc reports, this keeper's.
@@ -225,6 +226,7 @@ class Keeper {
       zone_process_main(zargs);
     }
     pid_ = static_cast<pid_t>(pid);
+    uts_sysctl_.release_mounts();
     relay_.parent_side();
     // --preserve-fds: the zone's binary has them now; a keeper holding a
     // pipe's end would keep its reader from ever seeing end-of-file.
@@ -278,9 +280,6 @@ class Keeper {
       if (r == 0) break;  // exec'd (or died: the exit is reported by supervise())
       switch (msg.header.type) {
         case ControlType::kFilterComing:
-          // The zone process is in its final namespaces; its binary runs
-          // only after kListenerTaken, by when the files are mounted.
-          if (!c_.join_pid) start_uts_sysctl_server();
           LXZ_TRY(take_listener(msg.header.a));
           if (can_serve_) server_.note_init(zone_init());
           LXZ_TRY(send_control(control_.get(), ControlType::kReady, zone_init(), 0, {}, listener_.get()));
@@ -371,8 +370,8 @@ class Keeper {
   // refused to the zone's writes (EACCES), as before: never a reason to fail
   // the zone. A host whose /dev/fuse the keeper may not open (a rootless
   // zone where it is root's alone) is said nothing about.
-  void start_uts_sysctl_server() {
-    Status s = uts_sysctl_.start(c_, pid_);
+  void start_uts_sysctl_server(const ZoneNamespaces& ns) {
+    Status s = uts_sysctl_.start(c_, ns);
     if (s.ok()) return;
     int err = s.error().err;
     if ((err == EACCES || err == EPERM || err == ENOENT || err == ENODEV) && s.error().what.rfind("open /dev/fuse", 0) == 0) return;

@@ -18,6 +18,7 @@
 #include "cow_root.h"
 #include "id_mapping.h"
 #include "rootfs_idmap.h"
+#include "uts_sysctl_server.h"
 
 // glibc 2.36's <sys/mount.h> conflicts with <linux/mount.h>; declare the
 // mount_setattr pieces we use.
@@ -645,6 +646,7 @@ Status build_zone_filesystem(const ShimConfig& c) {
   for (const std::string& m : c.masks) LXZ_TRY(mask_in_root(root, m, c));
 
   LXZ_TRY(mount_proc(root));
+  LXZ_TRY(attach_uts_sysctl_files(root));
   LXZ_TRY(mount_sys(root));
   if (c.system) LXZ_TRY(mount_system_zone_parts(root, c));
   // The zone's own view of /proc (and /sys cpu files), over the fresh mounts.

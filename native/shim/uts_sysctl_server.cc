@@ -64,6 +64,10 @@ struct Report {
 
 uint32_t zone_root_id_of(const ShimConfig& c) { return c.rootless ? 0 : c.id_base; }
 
+// The files' owner as the superblock's user namespace (the keeper's) sees
+// the zone's root: set by make_file_mount, read by the server (a fork).
+uint32_t g_file_owner = 0;
+
 int pidfd_open(pid_t pid, unsigned flags) { return static_cast<int>(syscall(SYS_pidfd_open, pid, flags)); }
 
 // One FUSE file system whose root is a single regular file, made in the
@@ -72,7 +76,8 @@ int pidfd_open(pid_t pid, unsigned flags) { return static_cast<int>(syscall(SYS_
 Status make_file_mount(const ShimConfig& c, int fuse_fd, Fd* mount) {
   Fd fs(fsopen("fuse", FSOPEN_CLOEXEC));
   if (!fs.valid()) return sys_error("fsopen fuse");
-  std::string id = std::to_string(zone_root_id_of(c));
+  g_file_owner = zone_root_id_of(c);
+  std::string id = std::to_string(g_file_owner);
   auto set = [&](const char* key, const std::string& value) -> Status {
     if (fsconfig(fs.get(), FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0) return sys_error(std::string("fuse ") + key);
     return {};
@@ -94,20 +99,24 @@ Status make_file_mount(const ShimConfig& c, int fuse_fd, Fd* mount) {
   return {};
 }
 
-// Over the real file, in the zone's mount namespace (we are in it). A
-// read-only /proc/sys/kernel (an OCI bundle's readonlyPaths) stays read-only.
-Status attach_over(int mount, const char* target) {
-  Fd at(open(target, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  if (!at.valid()) return sys_error(std::string("open ") + target);
+// The detached mounts the keeper made, inherited by the zone process (a
+// clone of the keeper): -1 when there are none.
+int g_mounts[2] = {-1, -1};
+
+// Over the kernel's file, in the tree the zone process builds. A read-only
+// /proc/sys/kernel (an OCI bundle's readonlyPaths) stays read-only.
+Status attach_over(int mount, const std::string& target) {
+  Fd at(open(target.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!at.valid()) return sys_error("open " + target);
   struct statvfs sv;
-  if (fstatvfs(at.get(), &sv) < 0) return sys_error(std::string("statvfs ") + target);
+  if (fstatvfs(at.get(), &sv) < 0) return sys_error("statvfs " + target);
   if (sv.f_flag & ST_RDONLY) {
     struct mount_attr attr = {};
     attr.attr_set = MOUNT_ATTR_RDONLY;
     if (syscall(SYS_mount_setattr, mount, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) return sys_error("read-only fuse mount");
   }
   if (move_mount(mount, "", at.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    return sys_error(std::string("mount over ") + target);
+    return sys_error("mount over " + target);
   return {};
 }
 
@@ -127,22 +136,19 @@ Status keep_only_sys_admin() {
   return {};
 }
 
-Status set_up(const ShimConfig& c, pid_t zone_pid, Fd* zone, Fd fuse[2]) {
-  zone->reset(pidfd_open(zone_pid, 0));
-  if (!zone->valid()) return sys_error("pidfd of the zone process");
-  Fd mounts[2];
-  for (int i = 0; i < 2; i++) {
-    fuse[i].reset(open("/dev/fuse", O_RDWR | O_CLOEXEC));
-    if (!fuse[i].valid()) return sys_error("open /dev/fuse");
-    LXZ_TRY(make_file_mount(c, fuse[i].get(), &mounts[i]));
-  }
-  // The zone's root from here on: its user namespace (no capability of the
-  // host's), its mount namespace (only what the zone sees), its UTS namespace.
-  if (setns(zone->get(), CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWUTS) < 0) return sys_error("join the zone's namespaces");
+// The server's own set-up, in the child: the zone's root in the zone's user
+// namespace (no capability of the host's), in a mount namespace of its own
+// whose root is an empty read-only tmpfs (it reads no file at all).
+Status set_up(int user_ns) {
+  if (setns(user_ns, CLONE_NEWUSER) < 0) return sys_error("join the zone's user namespace");
   if (setresgid(0, 0, 0) < 0) return sys_error("setresgid to the zone's root");
   if (setgroups(0, nullptr) < 0 && errno != EPERM) return sys_error("setgroups");
   if (setresuid(0, 0, 0) < 0) return sys_error("setresuid to the zone's root");
-  for (int i = 0; i < 2; i++) LXZ_TRY(attach_over(mounts[i].get(), kFiles[i].target));
+  if (unshare(CLONE_NEWNS) < 0) return sys_error("unshare a mount namespace");
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return sys_error("make the mounts private");
+  if (mount("none", "/tmp", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2,mode=0500") < 0)
+    return sys_error("empty root");
+  if (chdir("/tmp") < 0 || chroot(".") < 0 || chdir("/") < 0) return sys_error("chroot into the empty root");
   return keep_only_sys_admin();
 }
 
@@ -159,14 +165,14 @@ void reply(int fd, uint64_t unique, int error, const void* payload = nullptr, si
   }
 }
 
-struct fuse_attr file_attr(const ShimConfig& c) {
+struct fuse_attr file_attr() {
   struct fuse_attr a = {};
   struct timespec now;
   clock_gettime(CLOCK_REALTIME, &now);
   a.ino = FUSE_ROOT_ID;
   a.mode = S_IFREG | 0644;
   a.nlink = 1;
-  a.uid = a.gid = zone_root_id_of(c);
+  a.uid = a.gid = g_file_owner;
   a.blksize = 4096;
   a.atime = a.mtime = a.ctime = static_cast<uint64_t>(now.tv_sec);
   return a;
@@ -176,13 +182,13 @@ struct fuse_attr file_attr(const ShimConfig& c) {
 // our pid namespace (the host's or the keeper's, where the superblock was
 // made), and the caller waits for our answer, so the id is still its own.
 // A thread that is not a group leader on a kernel without PIDFD_THREAD (6.1)
-// gets the zone's names. Our capabilities reach only namespaces the zone's
+// gets the zone's names (`zone`: its UTS namespace). Our capabilities reach only namespaces the zone's
 // user namespace owns: any other is EACCES, as the sysctl natively is.
 int join_caller_uts(pid_t tid, int zone) {
   Fd caller(pidfd_open(tid, PIDFD_THREAD));
   if (!caller.valid() && errno == EINVAL) caller.reset(pidfd_open(tid, 0));
-  int target = caller.valid() ? caller.get() : zone;
   if (!caller.valid() && errno != EINVAL) return EIO;  // gone
+  int target = caller.valid() ? caller.get() : zone;
   if (setns(target, CLONE_NEWUTS) < 0) return errno == ESRCH ? EIO : EACCES;
   return 0;
 }
@@ -224,7 +230,7 @@ void serve_write(int fd, const fuse_in_header& h, const fuse_write_in& in, const
 }
 
 // One request; false once the connection is gone.
-bool serve_one(int fd, bool domain, int zone, const ShimConfig& c) {
+bool serve_one(int fd, bool domain, int zone) {
   alignas(8) static char buf[kMaxWrite + 8192];
   ssize_t n = read(fd, buf, sizeof buf);
   if (n < 0) return errno == EINTR || errno == EAGAIN || errno == ENOENT;  // ENOENT: interrupted before we read it
@@ -264,7 +270,10 @@ bool serve_one(int fd, bool domain, int zone, const ShimConfig& c) {
         }
       }
       fuse_attr_out out = {};  // attr_valid 0: never cached
-      out.attr = file_attr(c);
+      out.attr = file_attr();
+      // The size of "name\n" as the caller would read it: reads through the
+      // page cache (sendfile, splice: busybox's cat) stop at the size.
+      if (join_caller_uts(static_cast<pid_t>(h.pid), zone) == 0) out.attr.size = current_name(domain).size() + 1;
       reply(fd, h.unique, 0, &out, sizeof out);
       return true;
     }
@@ -317,7 +326,7 @@ bool serve_one(int fd, bool domain, int zone, const ShimConfig& c) {
   return true;
 }
 
-void serve(Fd fuse[2], int zone, const ShimConfig& c) {
+void serve(Fd fuse[2], int zone_uts) {
   bool open[2] = {true, true};
   while (open[0] || open[1]) {
     struct pollfd p[2] = {{open[0] ? fuse[0].get() : -1, POLLIN, 0}, {open[1] ? fuse[1].get() : -1, POLLIN, 0}};
@@ -327,19 +336,24 @@ void serve(Fd fuse[2], int zone, const ShimConfig& c) {
     }
     for (int i = 0; i < 2; i++) {
       if (!open[i] || !p[i].revents) continue;
-      if ((p[i].revents & (POLLERR | POLLHUP)) || !serve_one(fuse[i].get(), kFiles[i].domain, zone, c)) open[i] = false;
+      if ((p[i].revents & (POLLERR | POLLHUP)) || !serve_one(fuse[i].get(), kFiles[i].domain, zone_uts)) open[i] = false;
     }
   }
 }
 
-[[noreturn]] void server_main(const ShimConfig& c, pid_t zone_pid, pid_t keeper, int report_fd) {
+// fds 3..: the report pipe, the two /dev/fuse files, the zone's user and
+// UTS namespaces.
+enum : int { kReportFd = 3, kFuseFd0 = 4, kFuseFd1 = 5, kUserNsFd = 6, kUtsNsFd = 7, kFdCount = 5 };
+
+[[noreturn]] void server_main(pid_t keeper, const int (&keep)[kFdCount]) {
   // Nothing of the keeper's: its fds (the zone's stdio, the supervisor's
   // socket), its blocked signals.
-  if (report_fd != 3) {
-    dup2(report_fd, 3);
-    report_fd = 3;
-  }
-  syscall(SYS_close_range, 4U, ~0U, 0U);
+  int high[kFdCount];
+  for (int i = 0; i < kFdCount; i++)
+    if ((high[i] = fcntl(keep[i], F_DUPFD_CLOEXEC, 100)) < 0) _exit(1);
+  for (int i = 0; i < kFdCount; i++)
+    if (dup3(high[i], kReportFd + i, O_CLOEXEC) < 0) _exit(1);
+  syscall(SYS_close_range, static_cast<unsigned>(kReportFd + kFdCount), ~0U, 0U);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   for (int std = 0; std < 3 && null >= 0; std++) dup3(null, std, 0);
   if (null > 2) close(null);
@@ -348,29 +362,39 @@ void serve(Fd fuse[2], int zone, const ShimConfig& c) {
   sigprocmask(SIG_SETMASK, &none, nullptr);
   prctl(PR_SET_NAME, "lxzone-utsfs", 0, 0, 0);
 
-  Fd zone, fuse[2];
-  Status s = set_up(c, zone_pid, &zone, fuse);
+  Status s = set_up(kUserNsFd);
   // After the last credential change (which clears it): we die with the keeper.
   if (s.ok() && (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != keeper)) s = Error{ESRCH, "the keeper is gone"};
   Report r = {};
   r.err = s.ok() ? 0 : (s.error().err ? s.error().err : EIO);
   if (!s.ok()) std::snprintf(r.what, sizeof r.what, "%s", s.error().message().c_str());
-  if (write(report_fd, &r, sizeof r) != sizeof r || !s.ok()) _exit(1);
-  close(report_fd);
-  serve(fuse, zone.get(), c);
+  if (write(kReportFd, &r, sizeof r) != sizeof r || !s.ok()) _exit(1);
+  close(kReportFd);
+  close(kUserNsFd);
+  Fd fuse[2] = {Fd(kFuseFd0), Fd(kFuseFd1)};
+  serve(fuse, kUtsNsFd);
   _exit(0);
 }
 
 }  // namespace
 
-Status UtsSysctlServer::start(const ShimConfig& c, pid_t zone_pid) {
+Status UtsSysctlServer::start(const ShimConfig& c, const ZoneNamespaces& ns) {
+  Fd fuse[2], mounts[2];
+  for (int i = 0; i < 2; i++) {
+    fuse[i].reset(open("/dev/fuse", O_RDWR | O_CLOEXEC));
+    if (!fuse[i].valid()) return sys_error("open /dev/fuse");
+    LXZ_TRY(make_file_mount(c, fuse[i].get(), &mounts[i]));
+  }
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) < 0) return sys_error("pipe");
   Fd report(pipe_fds[0]), child_end(pipe_fds[1]);
   pid_t keeper = getpid();
   pid_t child = fork();
   if (child < 0) return sys_error("fork the UTS sysctl server");
-  if (child == 0) server_main(c, zone_pid, keeper, child_end.release());
+  if (child == 0) {
+    const int keep[kFdCount] = {child_end.get(), fuse[0].get(), fuse[1].get(), ns.user.get(), ns.uts.get()};
+    server_main(keeper, keep);
+  }
   pid_ = child;
   child_end.reset();
   struct pollfd p = {report.get(), POLLIN, 0};
@@ -379,11 +403,32 @@ Status UtsSysctlServer::start(const ShimConfig& c, pid_t zone_pid) {
   }
   Report r = {};
   ssize_t n = ready > 0 ? read(report.get(), &r, sizeof r) : -1;
-  if (n == static_cast<ssize_t>(sizeof r) && r.err == 0) return {};
+  if (n == static_cast<ssize_t>(sizeof r) && r.err == 0) {
+    for (int i = 0; i < 2; i++) g_mounts[i] = mounts[i].release();
+    return {};
+  }
   stop();
   if (n != static_cast<ssize_t>(sizeof r)) return Error{ETIMEDOUT, "the UTS sysctl server did not start"};
   r.what[sizeof r.what - 1] = '\0';
   return Error{r.err, r.what, true};
+}
+
+void UtsSysctlServer::release_mounts() {
+  for (int& m : g_mounts) {
+    if (m >= 0) close(m);
+    m = -1;
+  }
+}
+
+Status attach_uts_sysctl_files(const std::string& root) {
+  Status s;
+  for (int i = 0; i < 2; i++) {
+    if (g_mounts[i] < 0) continue;
+    if (s.ok()) s = attach_over(g_mounts[i], root + kFiles[i].target);
+    close(g_mounts[i]);
+    g_mounts[i] = -1;
+  }
+  return s;
 }
 
 void UtsSysctlServer::stop() {

@@ -4,7 +4,9 @@
 // proc_sys lets only uid 0 of the host's user namespace write them, so a
 // zone's root, who may change its names with sethostname(2), gets EACCES
 // there. lxzone serves the two files itself: a small FUSE file system of one
-// file each, mounted over them in the zone's mount namespace, answered by a
+// file each, made by the keeper before the zone process is cloned and
+// mounted over the two files by the zone process while it builds the zone's
+// tree (so they are locked like every other lxzone mount), answered by a
 // child of the keeper that holds the zone's root's privileges (its user
 // namespace) and nothing of the host's. A read or write joins the UTS
 // namespace of the calling thread (setns), so a process in a nested UTS
@@ -13,8 +15,11 @@
 #pragma once
 #include <sys/types.h>
 
+#include <string>
+
 #include "../common/result.h"
 #include "config.h"
+#include "zone_namespaces.h"
 
 namespace lxz {
 
@@ -25,15 +30,23 @@ class UtsSysctlServer {
   UtsSysctlServer& operator=(const UtsSysctlServer&) = delete;
   ~UtsSysctlServer() { stop(); }
 
-  // Starts the server for the zone process `zone_pid`, which must already be
-  // in its final user, mount and UTS namespaces; returns once both files are
-  // mounted in the zone (or the server gave up, with the reason).
-  Status start(const ShimConfig& c, pid_t zone_pid);
+  // Keeper side, once the zone's namespaces exist and before the zone process
+  // is cloned: makes the two file systems (detached mounts the zone process
+  // inherits) and starts their server in the zone's user namespace; returns
+  // once it serves (or with the reason it does not: then nothing is mounted).
+  Status start(const ShimConfig& c, const ZoneNamespaces& ns);
+  // Keeper side, after the clone: the keeper's copies of the mounts go.
+  void release_mounts();
   // Ends it (the zone is gone): killed and reaped.
   void stop();
 
  private:
   pid_t pid_ = -1;
 };
+
+// Zone process side, in build_zone_filesystem after /proc is mounted under
+// `root`: the two files mounted over the kernel's (nothing when the keeper
+// made none).
+Status attach_uts_sysctl_files(const std::string& root);
 
 }  // namespace lxz
