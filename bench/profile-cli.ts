@@ -34,7 +34,8 @@ const PHASES: Array<[string, (f: CallFrame) => boolean]> = [
   ['policy (cache key, read, compile)', (f) => /^(compilePolicy|compiledPolicy|policyKey|readCached|inputsHash)$/.test(f.functionName)],
   ['host id range claim', (f) => /^(chooseIds|claimTransientIdRange|lxzoneDelegation|assertZoneRangeDelegated)$/.test(f.functionName)],
   ['flag parsing and help (commander)', (f) => /commander/.test(f.url) && f.functionName !== ''],
-  ['module loading (resolve, read, compile)', (f) => /node:internal\/modules\//.test(f.url) || f.functionName === 'wrapSafe'],
+  // bin/code-cache.js reads a bundle and compiles it with its code cache (in place of Node's own loader).
+  ['module loading (resolve, read, compile)', (f) => /node:internal\/modules\//.test(f.url) || f.functionName === 'wrapSafe' || /\/bin\/code-cache\.js$/.test(f.url)],
   ['Node built-in modules', (f) => /^(compileForInternalLoader|requireBuiltin)$/.test(f.functionName)],
   ['Node start-up (before the entry runs)', (f) => /node:internal\/(main|bootstrap|process\/pre_execution)/.test(f.url)],
 ];
