@@ -61,7 +61,8 @@ describe('docker network connect/disconnect over a container\'s life', () => {
     await ok(['network', 'disconnect', 'c-red', 'moved']);
     expect(JSON.parse(await ok(['inspect', 'moved']))[0].HostConfig.NetworkMode).toBe('c-blue');
     expect(links()).not.toContain(vethNames(red, 'mover').host);
-    expect(await probe('moved', `http://${bweb.IPAddress}:8080${path}`)).toEqual({ ifs: ['eth1', 'lo'], got: [debian] });
+    expect(await waitFor(async () => (seen = await probe('moved', `http://${bweb.IPAddress}:8080${path}`)).got[0] === debian, 60_000, 500), JSON.stringify(seen)).toBe(true);
+    expect(seen.ifs).toEqual(['eth1', 'lo']);
 
     // Nothing left: containers, bridges, veths, nftables tables, leases, records.
     await ok(['rm', '-f', 'bweb', 'moved']);

@@ -49,11 +49,13 @@ describe('docker network connect: a container on two networks', () => {
     expect(await waitFor(async () => (seen = await probe('both', ...fromBoth)).got.every((g) => g === debian), 60_000, 500), JSON.stringify(seen)).toBe(true);
     expect(seen.ifs).toEqual(['eth0', 'eth1', 'lo']);
     // From bweb (m-blue only): both by its name and alias there; rweb neither by name nor by address, v4 or v6.
-    const fromBweb = [`http://bee:8080${path}`, `http://both:8080${path}`, `http://rweb:8080${path}`, `http://${rweb.IPAddress}:8080${path}`, `http://[${rweb.GlobalIPv6Address}]:8080${path}`];
-    expect((await probe('bweb', ...fromBweb)).got).toEqual([debian, debian, null, null, null]);
-    // From rweb (m-red only): nothing of m-blue; its own network yes (the refusals are the isolation).
-    const fromRweb = [`http://bweb:8080${path}`, `http://${bweb.IPAddress}:8080${path}`, `http://[${bweb.GlobalIPv6Address}]:8080${path}`, `http://both:8080${path}`];
-    expect((await probe('rweb', ...fromRweb)).got).toEqual([null, null, null, debian]);
+    // (What must work is polled: one GET may time out on a loaded host; what must not stays null.)
+    const fromBweb = [`http://bee:8080${path}`, `http://both:8080${path}`];
+    expect(await waitFor(async () => (seen = await probe('bweb', ...fromBweb)).got.every((g) => g === debian), 60_000, 500), JSON.stringify(seen)).toBe(true);
+    expect((await probe('bweb', `http://rweb:8080${path}`, `http://${rweb.IPAddress}:8080${path}`, `http://[${rweb.GlobalIPv6Address}]:8080${path}`)).got).toEqual([null, null, null]);
+    // From rweb (m-red only): its own network yes (the refusals below are the isolation), nothing of m-blue.
+    expect(await waitFor(async () => (seen = await probe('rweb', `http://both:8080${path}`)).got[0] === debian, 60_000, 500), JSON.stringify(seen)).toBe(true);
+    expect((await probe('rweb', `http://bweb:8080${path}`, `http://${bweb.IPAddress}:8080${path}`, `http://[${bweb.GlobalIPv6Address}]:8080${path}`)).got).toEqual([null, null, null]);
 
     // Nothing left: containers, bridges, veths, nftables tables, leases, records.
     await ok(['rm', '-f', 'rweb', 'bweb', 'both']);

@@ -35,6 +35,8 @@ export interface NetworkDnsOptions {
   /** The names a query from `source` (an address in the subnet) is answered from. */
   table: (source: string) => Promise<NameTable>;
   forwarder: Forwarder;
+  /** false on an internal network: names it does not hold are refused, never asked outside. */
+  forward?: boolean;
   log: (line: string) => void;
 }
 
@@ -125,6 +127,7 @@ export class NetworkDns {
     if (d.kind === 'drop') return undefined;
     if (d.kind === 'answer') return d.packet;
     const limit = tcp ? UDP_MAX : udpLimit(d.query);
+    if (this.o.forward === false) return reply(d.query, RCODE.REFUSED);
     const out = await this.o.forwarder.forward(d.query, d.question, limit);
     return out ?? reply(d.query, RCODE.SERVFAIL);
   }

@@ -89,6 +89,7 @@ export class DnsService {
       port: this.port,
       table: (source) => this.#tableFor(rec, source),
       forwarder: this.#forwarder,
+      forward: rec.internal !== true,
       log: this.log,
     });
     await dns.start();

@@ -146,7 +146,7 @@ export function networkRoutes(b: DockerBackend): Route[] {
       Driver: hasNet ? 'bridge' : 'null',
       EnableIPv6: hasNet,
       IPAM: { Driver: 'default', Options: null, Config: hasNet ? [{ Subnet: br.subnet, Gateway: br.gateway4 }, { Subnet: br.ipv6Prefix, Gateway: br.gateway6 }] : [] },
-      Internal: false,
+      Internal: n.kind === 'user' && n.rec.internal === true,
       Attachable: false,
       Ingress: false,
       ConfigFrom: { Network: '' },
@@ -221,18 +221,33 @@ export function networkRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/create',
-      doc: 'network create [--subnet CIDR] [--label]: a bridge of its own (a /24 of 10.224.0.0/12 unless --subnet), its own IPAM, anti-spoofing per port, no traffic in from other networks, a DNS server at its gateway (names and aliases of its containers, the rest forwarded to the host\'s resolvers); driver bridge only, no --internal, --ipv6 always on (a ULA /64)',
+      doc: 'network create [--subnet CIDR] [--subnet V6/64] [--internal] [--label]: a bridge of its own (a /24 of 10.224.0.0/12 unless --subnet), its own IPAM, anti-spoofing per port, no traffic in from other networks, a DNS server at its gateway (names and aliases of its containers, the rest forwarded to the host\'s resolvers); IPv6 always on (a ULA /64 unless a v6 --subnet, which must be a /64); --internal: no NAT, no default route, no published ports, no DNS forwarding (nothing of the network reaches outside it); driver bridge only (400 naming the driver)',
       handler: async (ctx) => {
         const body = await ctx.body<CreateNetworkBody>();
         const name = body.Name ?? '';
         if (!name) throw badRequest('network name must not be empty');
         if (PREDEFINED.includes(name)) throw new DockerError(403, `operation is not permitted on predefined ${name} network`);
-        if (body.Driver && body.Driver !== 'bridge') throw badRequest(`lxzone networks use the bridge driver; driver ${body.Driver} is not supported`);
-        if (body.Internal) throw badRequest('--internal is not supported by lxzone yet');
+        if (body.Driver && body.Driver !== 'bridge') {
+          throw badRequest(`network driver ${body.Driver} is not supported by lxzone: its user-defined networks are bridges (driver bridge; overlay, macvlan, ipvlan, host and null networks cannot be made)`);
+        }
         if (body.Ingress || body.ConfigOnly || body.ConfigFrom?.Network) throw badRequest('swarm and config-only networks are not supported by lxzone');
         if (body.IPAM?.Driver && body.IPAM.Driver !== 'default') throw badRequest(`IPAM driver ${body.IPAM.Driver} is not supported: lxzone has its own`);
         if (findNetwork(b, name)?.name === name) throw conflict(`network with name ${name} already exists`);
         const v4 = (body.IPAM?.Config ?? []).filter((c) => c.Subnet && !c.Subnet.includes(':'));
+        const v6 = (body.IPAM?.Config ?? []).filter((c) => c.Subnet?.includes(':'));
+        if (v6.length > 1) throw badRequest('lxzone networks have one IPv6 subnet');
+        // Every lxzone network has IPv6 (a ULA /64 unless given): --ipv6 is taken, never needed.
+        const ipv6Prefix = v6[0]?.Subnet;
+        if (ipv6Prefix !== undefined) {
+          let br6;
+          try {
+            br6 = resolveBridge({ subnet: '10.0.0.0/24', ipv6Prefix });
+          } catch (e) {
+            throw badRequest(`--subnet ${ipv6Prefix}: ${(e as Error).message.replace(/^network\.ipv6Prefix: /, '')} (an lxzone network's IPv6 subnet is a /64)`);
+          }
+          if (v6[0]!.Gateway && v6[0]!.Gateway !== br6.gateway6) throw badRequest(`the IPv6 gateway of ${br6.ipv6Prefix} is ${br6.gateway6} in lxzone`);
+          if (v6[0]!.IPRange) throw badRequest('--ip-range is not supported by lxzone: the whole subnet is the pool');
+        }
         if (v4.length > 1) throw badRequest('lxzone networks have one IPv4 subnet');
         const subnet = v4[0]?.Subnet;
         if (subnet) {
@@ -240,7 +255,7 @@ export function networkRoutes(b: DockerBackend): Route[] {
           if (v4[0]!.Gateway && v4[0]!.Gateway !== br.gateway4) throw badRequest(`the gateway of ${br.subnet} is its first address, ${br.gateway4}, in lxzone`);
           if (v4[0]!.IPRange) throw badRequest('--ip-range is not supported by lxzone: the whole subnet is the pool');
         }
-        const rec = await b.networks.create(name, { ...(subnet ? { subnet } : {}), labels: body.Labels ?? {} });
+        const rec = await b.networks.create(name, { ...(subnet ? { subnet } : {}), ...(ipv6Prefix ? { ipv6Prefix } : {}), ...(body.Internal ? { internal: true } : {}), labels: body.Labels ?? {} });
         await b.dns?.refresh();
         b.events.emit('network', 'create', rec.id, { name, type: 'bridge' });
         return { status: 201, body: { Id: rec.id, Warning: '' } };

@@ -153,8 +153,13 @@ export async function prepareHost(opts: LifecycleOptions, cfg: ZoneConfig, zoneR
     if (setup.network === 'zone') {
       setup.bridge = bridgeOf(opts, cfg);
       setup.lease = await leaseFor(opts, cfg);
-      if (cfg.network?.nat) setup.nat = true;
-      if (cfg.network?.ports?.length) setup.ports = cfg.network.ports;
+      if (setup.bridge.internal) {
+        // Nothing of an internal network reaches outside it: no NAT, no default route, nothing published.
+        if (cfg.network?.ports?.length) setup.warnings.push(`zone ${cfg.name}: its network ${cfg.network.userNetwork} is internal: ports ${cfg.network.ports.join(', ')} are not published`);
+      } else {
+        if (cfg.network?.nat) setup.nat = true;
+        if (cfg.network?.ports?.length) setup.ports = cfg.network.ports;
+      }
       setup.extra = [];
       for (const [i, net] of (cfg.network?.extraNetworks ?? []).entries()) setup.extra.push({ ...(await extraLeaseFor(opts, cfg.name, net)), ifname: `eth${i + 1}` });
     }

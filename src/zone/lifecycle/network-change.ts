@@ -80,7 +80,7 @@ export async function changeZoneNetworkLocked(m: ManagerState, name: string, net
     // A further network became the first: the default route and NAT go through it now.
     if (newFirst && oldFirst && newFirst.name !== oldFirst.name && before.has(newFirst.name ?? '')) {
       const lease = await new Ipam({ stateDir: ipamDir(m.store), bridge: newFirst }).get(name);
-      if (lease && (next.network?.nat || next.network?.ports?.length)) {
+      if (lease && !newFirst.internal && (next.network?.nat || next.network?.ports?.length)) {
         await ipBatchIn(pid, [`route replace default via ${lease.gateway4}`, `route replace default via ${lease.gateway6}`]);
         if (next.network?.nat) await allowOutbound(newFirst, lease.ipv4);
         else await revokeOutbound(newFirst, lease.ipv4);

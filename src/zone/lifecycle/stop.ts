@@ -18,8 +18,15 @@ import { rebootMarker, socketPath } from './zone-files.js';
 export async function stopZone(m: ManagerState, z: ManagedZone, graceMs: number | undefined): Promise<void> {
   z.haltedByUs = true;
   z.state = 'halting';
-  const ended = () => z.finished;
-  const waitDone = (ms: number) => Promise.race([z.done, sleep(ms)]);
+  // The zone is stopped once its keeper has gone; z.done also covers its host cleanup (veths, nftables,
+  // cgroup), which on a loaded host may outlast the waits below and is awaited at the end, not timed.
+  let exited = false;
+  void z.handle.ended.then(
+    () => (exited = true),
+    () => (exited = true),
+  );
+  const ended = () => z.finished || exited;
+  const waitDone = (ms: number) => Promise.race([z.done, z.handle.ended.catch(() => undefined), sleep(ms)]);
   // A system zone's init shuts down through its own services (system-zone.ts).
   const system = isSystemZone(m, z.name);
   graceMs ??= system ? Math.max(SYSTEM_HALT_GRACE_MS, m.opts.haltTimeoutMs) : m.opts.haltTimeoutMs;

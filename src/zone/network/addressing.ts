@@ -21,6 +21,8 @@ export interface BridgeConfig {
   mtu?: number;
   /** What zones may reach of the host, at the gateway only: "tcp/PORT", "udp/PORT" (guard.ts). Default none. */
   hostPorts?: string[];
+  /** An internal network (Docker's --internal): its zones get no NAT, no default route and no published ports. */
+  internal?: boolean;
 }
 
 export interface ResolvedBridge {

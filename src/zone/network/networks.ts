@@ -28,6 +28,8 @@ export interface NetworkRecord {
   /** ISO time of creation. */
   created: string;
   labels: Record<string, string>;
+  /** Docker's --internal: nothing of the network reaches outside it (no NAT, no default route, no published ports, no DNS forwarding). */
+  internal?: boolean;
 }
 
 /** Zones on a user-defined network reach the host only for the network's DNS resolver (src/daemon/dns/). */
@@ -136,11 +138,11 @@ export class NetworkStore {
   }
 
   bridgeConfig(rec: NetworkRecord): BridgeConfig {
-    return { name: rec.bridge, subnet: rec.subnet, ipv6Prefix: rec.ipv6Prefix, hostPorts: NETWORK_HOST_PORTS };
+    return { name: rec.bridge, subnet: rec.subnet, ipv6Prefix: rec.ipv6Prefix, hostPorts: NETWORK_HOST_PORTS, ...(rec.internal ? { internal: true } : {}) };
   }
 
   /** Makes the network: its record, its bridge (with its subnet checked against the host's), its resolv.conf. */
-  async create(name: string, o: { subnet?: string; labels?: Record<string, string> } = {}): Promise<NetworkRecord> {
+  async create(name: string, o: { subnet?: string; ipv6Prefix?: string; internal?: boolean; labels?: Record<string, string> } = {}): Promise<NetworkRecord> {
     checkNetworkName(name);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     return withLock(join(this.dir, 'nets.lock'), async () => {
@@ -152,10 +154,10 @@ export class NetworkStore {
       let made: NetworkRecord | undefined;
       let lastErr: unknown;
       for (const subnet of candidates) {
-        const br = resolveBridge({ name: bridge, subnet });
+        const br = resolveBridge({ name: bridge, subnet, ...(o.ipv6Prefix !== undefined ? { ipv6Prefix: o.ipv6Prefix } : {}) });
         const clash = taken.find((t) => t.network <= br.network + 2 ** (32 - br.prefixLen) - 1 && br.network <= t.network + 2 ** (32 - t.prefixLen) - 1);
         if (clash) throw new LxzoneError(`subnet ${subnet} overlaps network ${clash.subnet} of another lxzone network`, { code: 'EADDRINUSE' });
-        const rec: NetworkRecord = { version: 1, name, id, bridge, subnet: br.subnet, ipv6Prefix: br.ipv6Prefix, created: new Date().toISOString(), labels: o.labels ?? {} };
+        const rec: NetworkRecord = { version: 1, name, id, bridge, subnet: br.subnet, ipv6Prefix: br.ipv6Prefix, created: new Date().toISOString(), labels: o.labels ?? {}, ...(o.internal ? { internal: true } : {}) };
         try {
           await ensureBridge(this.bridgeConfig(rec)); // refuses a subnet the host uses (a concurrent creator's, too)
           made = rec;
