@@ -6,6 +6,7 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { native } from '../../src/native.js';
 import { runZone, type RunOptions } from '../../src/zone/run.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -91,6 +92,19 @@ export function timeSpawn(argv: string[], opts: SpawnSyncOptions = {}): number {
   const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], ...opts });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw describe(argv, r.status, '', String(r.stderr ?? r.error?.message ?? ''));
+  return ms;
+}
+
+/**
+ * The same as timeSpawn, but started as startZone() starts its shim:
+ * posix_spawn from the addon (no fork of this process), stdio /dev/null,
+ * its end seen through a pidfd. For peers compared with the API start.
+ */
+export async function timePosixSpawn(argv: string[]): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  const code = await new Promise<number | null>((resolve) => native().spawnProcess(argv[0]!, argv, [-1, -1, -1], false, (c) => resolve(c)));
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (code !== 0) throw describe(argv, code, '', '');
   return ms;
 }
 
