@@ -3,7 +3,7 @@
 // remount (halt/boot), the cap grows online, and unmounting releases the
 // loop device. Scratch tmpfs with tmpfsOptions() is capped the same way.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -226,5 +226,63 @@ describe('scratch tmpfs', () => {
       execFileSync('umount', [scratch]);
     }
     expect(existsSync(join(scratch, 'big'))).toBe(false);
+  });
+});
+
+describe('zone disks copied from a template (disk-template.ts)', () => {
+  const GiB = 1024 * MiB;
+  const templates = join(dir, 'templates');
+  const uuid = (img: string) => execFileSync('blkid', ['-p', '-o', 'value', '-s', 'UUID', img], { encoding: 'utf8' }).trim();
+
+  it('makes the template once per size; each copy is sparse, fsck-clean, with a UUID of its own in every superblock, and mounts and grows', async () => {
+    const copies = [0, 1, 2].map((i) => join(dir, `copy${i}.img`));
+    for (const c of copies) expect(await createDiskImage(c, 2 * GiB, { templatesDir: templates })).toBe(true);
+    const made = readdirSync(templates);
+    expect(made).toHaveLength(1);
+    const tpl = join(templates, made[0]!, 'disk.img');
+    const uuids = new Set([uuid(tpl), ...copies.map(uuid)]);
+    expect(uuids.size).toBe(4);
+    for (const c of copies) {
+      expect(statSync(c).size).toBe(2 * GiB);
+      expect(statSync(c).blocks * 512).toBeLessThan(1 * MiB);
+      const fsck = spawnSync('e2fsck', ['-f', '-n', c], { encoding: 'utf8' });
+      expect(fsck.status, fsck.stdout + fsck.stderr).toBe(0);
+      // A backup superblock (group 1, 4 KiB blocks) carries the copy's UUID too, with a valid checksum.
+      const backup = spawnSync('dumpe2fs', ['-h', '-o', 'superblock=32768', '-o', 'blocksize=4096', c], { encoding: 'utf8' });
+      expect(backup.status, backup.stderr).toBe(0);
+      expect(backup.stderr).not.toMatch(/checksum/i);
+      expect(backup.stdout).toContain(`Filesystem UUID:          ${uuid(c)}`);
+    }
+    // Another size: another template.
+    expect(await createDiskImage(join(dir, 'small-copy.img'), 32 * MiB, { templatesDir: templates })).toBe(true);
+    expect(readdirSync(templates)).toHaveLength(2);
+    // A copy is a working disk: written, unmounted, grown offline, still clean.
+    await mountDiskImage(copies[0]!, mnt);
+    try {
+      writeFileSync(join(mnt, 'marker'), 'kept\n');
+    } finally {
+      await unmountDiskImage(mnt);
+    }
+    await growDiskImage(copies[0]!, 3 * GiB);
+    await mountDiskImage(copies[0]!, mnt);
+    try {
+      expect((await diskUsage(mnt)).size).toBeGreaterThan(2.8 * GiB);
+      expect(readFileSync(join(mnt, 'marker'), 'utf8')).toBe('kept\n');
+    } finally {
+      await unmountDiskImage(mnt);
+    }
+    expect(spawnSync('e2fsck', ['-f', '-n', copies[0]!]).status).toBe(0);
+  }, 60_000);
+
+  it('a template whose superblock cannot take a new UUID alone (no metadata_csum_seed) is not patched: the disk is made by mkfs', async () => {
+    // Spoil the template: mkfs'd again without the seed feature, same size.
+    const made = readdirSync(templates).map((n) => join(templates, n)).find((d) => statSync(join(d, 'disk.img')).size === 32 * MiB)!;
+    execFileSync('mkfs.ext4', ['-q', '-F', '-O', '^metadata_csum_seed', join(made, 'disk.img')]);
+    const before = uuid(join(made, 'disk.img'));
+    const c = join(dir, 'fallback.img');
+    expect(await createDiskImage(c, 32 * MiB, { templatesDir: templates })).toBe(true);
+    expect(uuid(c)).not.toBe(before);
+    expect(execFileSync('dumpe2fs', ['-h', c], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toMatch(/features:.*metadata_csum_seed/);
+    expect(spawnSync('e2fsck', ['-f', '-n', c]).status).toBe(0);
   });
 });

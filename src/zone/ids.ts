@@ -227,10 +227,15 @@ export function ensureZoneIds(store: ZoneStore, name: string): ZoneIds {
   if (have) return have;
   const dir = zoneClaimDir(store);
   const PERSISTENT_SLOTS = slotLayout().persistent;
+  // Claims seen now: a taken slot is looked at (its owner read) rather than
+  // tried, since each try writes and syncs a file (a create after N zones
+  // made N syncs). A slot taken meanwhile still fails the exclusive link.
+  const seen = new Set(readdirSync(dir));
   for (let i = 0; i < PERSISTENT_SLOTS.count; i++) {
     const slot = PERSISTENT_SLOTS.first + i;
     const claim = join(dir, String(slot));
     try {
+      if (seen.has(String(slot))) throw new LxzoneError(`slot ${slot} is claimed`, { code: 'EEXIST' });
       writeFileAtomic(claim, `${name}\n`, 0o600, true);
     } catch (e) {
       if ((e as LxzoneError).code !== 'EEXIST') throw e;
@@ -243,12 +248,16 @@ export function ensureZoneIds(store: ZoneStore, name: string): ZoneIds {
         // ours from an interrupted create: keep it
       } else if (owner !== '' && !store.exists(owner)) {
         rmSync(claim, { force: true });
+        seen.delete(String(slot));
         i--;
         continue;
       } else continue;
     }
     const ids = { slot, idBase: idBaseOfSlot(slot) };
-    writeFileAtomic(recordFile(store, name), `${JSON.stringify(ids)}\n`);
+    // Not synced: the claim is (its exclusive write syncs), and a record
+    // lost in a crash is made again from it (the claim naming this zone is
+    // kept above), never a second range.
+    writeFileAtomic(recordFile(store, name), `${JSON.stringify(ids)}\n`, 0o600, false, false);
     return ids;
   }
   throw new LxzoneError(`no free host id range for zone ${name} (${slotLayout().persistent.count} zones exist)`, { code: 'EAGAIN' });

@@ -70,7 +70,7 @@ function isMounted(target: string): boolean {
 export async function mountZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<ZoneDisk | undefined> {
   const disk = zoneDisk(store, cfg);
   if (!disk) return undefined;
-  await ensureDiskImage(disk, diskBytes(cfg)!);
+  await ensureDiskImage(store, disk, diskBytes(cfg)!);
   // Still mounted from the zone's last run (its unmount failed at halt, e.g.
   // busy while the last run's processes ended) with a growth pending: no
   // zone runs from it now, so mount it afresh, grown. Still busy after a
@@ -83,8 +83,11 @@ export async function mountZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<
   return disk;
 }
 
-async function ensureDiskImage(disk: ZoneDisk, bytes: number): Promise<void> {
-  if (!(await createDiskImage(disk.image, bytes)) && statSync(disk.image).size !== bytes) await growDiskImage(disk.image, bytes);
+/** Where the zones' disk templates are kept (src/zone/cgroups/disk-template.ts). */
+export const diskTemplatesDir = (store: ZoneStore) => join(store.stateDir, 'disk-templates');
+
+async function ensureDiskImage(store: ZoneStore, disk: ZoneDisk, bytes: number): Promise<void> {
+  if (!(await createDiskImage(disk.image, bytes, { templatesDir: diskTemplatesDir(store) })) && statSync(disk.image).size !== bytes) await growDiskImage(disk.image, bytes);
 }
 
 /**
@@ -96,7 +99,7 @@ async function ensureDiskImage(disk: ZoneDisk, bytes: number): Promise<void> {
 export async function createZoneDisk(store: ZoneStore, cfg: ZoneConfig): Promise<ZoneDisk | undefined> {
   if (!isCow(cfg)) return mountZoneDisk(store, cfg);
   const disk = zoneDisk(store, cfg);
-  if (disk) await ensureDiskImage(disk, diskBytes(cfg)!);
+  if (disk) await ensureDiskImage(store, disk, diskBytes(cfg)!);
   return undefined;
 }
 
