@@ -7,9 +7,11 @@
 // rmi / prune / save / import, and the CLI's errors.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageStore } from '../src/zone/image/store/images.js';
 import { lxzoneInProcess as lxzone } from './support/cli-in-process.js';
@@ -234,6 +236,9 @@ describeWithRegistry('image store: pull from a real registry', () => {
         }
         res.writeHead(200, { 'content-type': r.type ?? 'application/octet-stream', ...(r.digestHeader ? { 'docker-content-digest': r.digestHeader } : {}) }).end(r.body);
       });
+      // Idle connections kept open between tests: a client whose pooled
+      // connection the server closed meanwhile (a slow test on a loaded host) gets ECONNRESET.
+      server.keepAliveTimeout = 300_000;
       await new Promise<void>((ok) => server.listen(port, '127.0.0.1', ok));
       routes.set(`/v2/liar/blobs/${sha(config)}`, { body: config });
     });
@@ -277,6 +282,70 @@ describeWithRegistry('image store: pull from a real registry', () => {
       expect(h.stderr).toContain(`the registry says its digest is sha256:${'c'.repeat(64)} but its content is ${sha(m)}`);
       expectNothingOf([nowhere]);
     });
+
+    // A layer served as the manifest says, but which is not a whole layer: its
+    // blobs verify, its unpack is refused, and none of what the pull brought stays.
+    const serveLayer = (tag: string, gz: Buffer) => {
+      const own = Buffer.from(JSON.stringify({ os: 'linux', architecture: 'amd64', config: { Labels: { tag } } })); // brought by this pull alone
+      routes.set(`/v2/liar/blobs/${sha(own)}`, { body: own });
+      routes.set(`/v2/liar/manifests/${tag}`, { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestFor({ digest: sha(gz), size: gz.length }, own) });
+      routes.set(`/v2/liar/blobs/${sha(gz)}`, { body: gz });
+      return { digest: sha(gz), config: sha(own) };
+    };
+    const tarGz = (dir: string) => gzipSync(execFileSync('tar', ['-C', dir, '-cf', '-', '.'], { maxBuffer: 256 << 20 }));
+    const expectNoLayerLeft = ({ digest, config: cfg }: { digest: string; config: string }) => {
+      expectNothingOf([digest, cfg]);
+      expect(readdirSync(join(images(), 'layers')).filter((f) => f === digest.slice(7))).toEqual([]);
+      expect(readdirSync(images()).filter((f) => f.startsWith('.unpack-'))).toEqual([]);
+    };
+
+    it('a truncated layer (the blob is whole, the layer in it is cut)', async () => {
+      const dir = join(work, 'cut');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'data'), randomBytes(256 << 10));
+      const whole = tarGz(dir);
+      const served = serveLayer('cut', whole.subarray(0, whole.length >> 1));
+      const r = await lxzone('pull', `${host}/liar:cut`);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`(^|\\n)lxzone: ${host}/liar: layer 0 \\(${served.digest}\\): .*(end of|truncated|unexpected)`, 'i'));
+      expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+      expectNoLayerLeft(served);
+    });
+
+    it('a layer shorter than the manifest says', async () => {
+      routes.set('/v2/liar/manifests/short', { type: 'application/vnd.oci.image.manifest.v1+json', body: manifestFor({ digest: sha(layer), size: layer.length + 100 }, config) });
+      routes.set(`/v2/liar/blobs/${sha(layer)}`, { body: layer });
+      const r = await lxzone('pull', `${host}/liar:short`);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`truncated: ${layer.length} of ${layer.length + 100} bytes`);
+      expectNothingOf([sha(layer)]);
+    });
+
+    it('an image bomb: a layer that unpacks past the byte or the file limit', async () => {
+      const big = join(work, 'bomb-bytes');
+      mkdirSync(big, { recursive: true });
+      writeFileSync(join(big, 'zeros'), Buffer.alloc(32 << 20)); // 32 MiB of zeros: ~32 KiB gzipped
+      const many = join(work, 'bomb-files');
+      mkdirSync(many, { recursive: true });
+      for (let i = 0; i < 1500; i++) writeFileSync(join(many, `f${i}`), '');
+      const bytes = serveLayer('bytes', tarGz(big));
+      const files = serveLayer('files', tarGz(many));
+      setEnv('LXZONE_IMAGE_MAX_BYTES', String(16 << 20));
+      setEnv('LXZONE_IMAGE_MAX_FILES', '1000');
+      try {
+        const b = await lxzone('pull', `${host}/liar:bytes`);
+        expect(b.code).toBe(1);
+        expect(b.stderr).toMatch(new RegExp(`(^|\\n)lxzone: ${host}/liar: layer 0 \\(${bytes.digest}\\): .*16777216`));
+        expectNoLayerLeft(bytes);
+        const f = await lxzone('pull', `${host}/liar:files`);
+        expect(f.code).toBe(1);
+        expect(f.stderr).toMatch(new RegExp(`(^|\\n)lxzone: ${host}/liar: layer 0 \\(${files.digest}\\): .*1000`));
+        expectNoLayerLeft(files);
+      } finally {
+        setEnv('LXZONE_IMAGE_MAX_BYTES', undefined);
+        setEnv('LXZONE_IMAGE_MAX_FILES', undefined);
+      }
+    }, 60_000);
 
     it('a manifest that is not one', async () => {
       routes.set('/v2/liar/manifests/junk', { type: 'application/vnd.oci.image.manifest.v1+json', body: Buffer.from('{"schemaVersion":2,"layers":"no"}') });

@@ -119,6 +119,14 @@ export async function pullImage(store: ImageStore, ref: ImageRef, opts: PullOpti
   const canonical = formatImageRef(ref);
   const wrap = (e: unknown) => (e instanceof DocumentError ? c.fail('manifest', e.message, 'EINVAL') : e);
   const pull = await store.pullStarted();
+  // The blobs this pull brought: a refused image's go again (store.discard).
+  const brought: string[] = [];
+  const fetchNew = async (d: Descriptor, what: string, progress: (done: number) => void) => {
+    if (store.blobs.has(d.digest)) return;
+    await fetchBlob(store, c, d, what, progress);
+    brought.push(d.digest);
+  };
+  let refused = false;
   try {
     let doc = await fetchDocument(c, ref.digest ?? ref.tag ?? 'latest', `manifest ${ref.digest ?? ref.tag}`, ref.digest);
     let platform: Descriptor['platform'];
@@ -135,7 +143,8 @@ export async function pullImage(store: ImageStore, ref: ImageRef, opts: PullOpti
     await pull.uses([doc.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)]);
     emit({ type: 'resolved', ref: canonical, digest: doc.digest, layers: manifest.layers.map((l) => ({ digest: l.digest, size: l.size })) });
 
-    await fetchBlob(store, c, manifest.config, 'config', () => undefined);
+    await fetchNew(manifest.config, 'config', () => undefined);
+    refused = true; // a config refused is the image's fault
     const cfgDoc = parseConfig(store.blobs.read(manifest.config.digest), `config ${manifest.config.digest}`);
     if (cfgDoc.os !== undefined && cfgDoc.os !== 'linux') throw c.fail('config', `the image is for ${cfgDoc.os}, not linux`, 'EINVAL');
     const diffIds = cfgDoc.rootfs?.diff_ids;
@@ -143,17 +152,22 @@ export async function pullImage(store: ImageStore, ref: ImageRef, opts: PullOpti
       throw c.fail('config', `names ${diffIds.length} layers where the manifest has ${manifest.layers.length}`, 'EINVAL');
     }
 
+    refused = false;
     const unique = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
     for (const l of unique) emit({ type: 'layer', digest: l.digest, status: store.blobs.has(l.digest) ? 'exists' : 'waiting', done: 0, total: l.size });
     await inPool(unique, CONCURRENCY, async (l) => {
       if (store.blobs.has(l.digest)) return;
       emit({ type: 'layer', digest: l.digest, status: 'downloading', done: 0, total: l.size });
-      await fetchBlob(store, c, l, 'layer', (done) => emit({ type: 'layer', digest: l.digest, status: 'downloading', done, total: l.size }));
+      await fetchNew(l, 'layer', (done) => emit({ type: 'layer', digest: l.digest, status: 'downloading', done, total: l.size }));
       emit({ type: 'layer', digest: l.digest, status: 'downloaded', done: l.size, total: l.size });
     });
-    store.blobs.putBytes(doc.body, { digest: doc.digest }, `manifest ${doc.digest}`);
+    if (!store.blobs.has(doc.digest)) {
+      store.blobs.putBytes(doc.body, { digest: doc.digest }, `manifest ${doc.digest}`);
+      brought.push(doc.digest);
+    }
 
     if (opts.unpack ?? process.getuid?.() === 0) {
+      refused = true; // from here a failure is the image's (its layers are all verified)
       manifest.layers.forEach((l, i) => {
         if (store.layers.has(l.digest)) return;
         emit({ type: 'layer', digest: l.digest, status: 'unpacking', done: l.size, total: l.size });
@@ -161,6 +175,7 @@ export async function pullImage(store: ImageStore, ref: ImageRef, opts: PullOpti
         for (const message of warnings) emit({ type: 'warning', message: `layer ${i}: ${message}` });
         emit({ type: 'layer', digest: l.digest, status: 'ready', done: l.size, total: l.size });
       });
+      refused = false;
     }
 
     const rec: ImageRecord = {
@@ -176,8 +191,15 @@ export async function pullImage(store: ImageStore, ref: ImageRef, opts: PullOpti
     emit({ type: 'done', ref: canonical, digest: doc.digest });
     return rec;
   } catch (e) {
+    // An image refused for what it is (a bad config; a layer that does not
+    // unpack: truncated, a bomb) leaves none of the blobs it brought. A
+    // download cut short keeps its partial file and the blobs verified so
+    // far, for the next pull.
+    refused ||= e instanceof DocumentError;
     throw wrap(e);
   } finally {
     pull.done();
+    // Not discarded (the lock not had in time): the next prune takes them; the error said is the pull's.
+    if (refused && brought.length > 0) await store.locked('pull', () => store.discard(brought)).catch(() => undefined);
   }
 }

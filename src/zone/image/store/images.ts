@@ -280,7 +280,11 @@ export class ImageStore {
       if (!rec) throw new LxzoneError(`${what} (${digest}) is not in the image store any more (removed while the zone was being created?): pull it again`, { code: 'ENOENT', where: 'rootfs.digest' });
       rec.layers.forEach((l, i) => this.layers.unpack(l.digest, `${what}: layer ${i}`));
       mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
-      writeFileAtomic(join(this.usersDir(digest), zone), '');
+      // Not synced (empty: only its name counts): a root zone's create syncs
+      // its disk image next, which commits this entry with it. Lost in a
+      // crash, rmi could remove the image of a zone, whose boot then says
+      // to pull it again; one sync less per create.
+      writeFileAtomic(join(this.usersDir(digest), zone), '', 0o600, false, false);
       return rec;
     });
   }
@@ -363,6 +367,24 @@ export class ImageStore {
     if (untagged.length > 0) this.writeRefs(refs);
     for (const d of images) rmSync(this.recordFile(d), { force: true });
     return { images, untagged, ...this.collect() };
+  }
+
+  /**
+   * After a pull refused its image (a bad layer, config or manifest): the
+   * whole blobs of `digests` go unless an image record or another pull or
+   * import in progress names them; partial downloads stay (a cut download is
+   * resumed, a bad one was discarded as it failed). Call under the lock,
+   * after the pull's operation is done.
+   */
+  discard(digests: string[]): void {
+    const keep = new Set<string>();
+    for (const img of this.list()) for (const d of [img.digest, img.config, ...img.layers.map((l) => l.digest)]) keep.add(d);
+    const live = this.inFlight().digests;
+    for (const d of new Set(digests)) {
+      if (keep.has(d) || live.has(d) || live.has(d.slice(7))) continue;
+      rmSync(this.blobs.path(d), { force: true });
+      this.layers.remove(d);
+    }
   }
 
   /**
