@@ -129,14 +129,24 @@ function cowDir(store: ZoneStore, cfg: ZoneConfig, rootfsDir: string | undefined
 }
 
 /**
- * An image store zone's Volumes: a directory each on the zone's disk, next
- * to its upper layer (src/zone/image/store/volumes.ts). A bind of the
- * zone's own (or a named volume) at the same path wins, as `docker run -v` over a VOLUME.
+ * An image store zone's Volumes: a directory each next to its upper layer
+ * (src/zone/image/store/volumes.ts): on the zone's disk as root; rootless
+ * (no disk) in the zone's state directory, the caller's, beside cow/, its
+ * files the caller's own (the zone's one id). A bind of the zone's own (or
+ * a named volume) at the same path wins, as `docker run -v` over a VOLUME.
  */
-function imageVolumes(cfg: ZoneConfig, prepared: PreparedRootfs, rootfsDir: string | undefined, idBase: number | undefined): BindMount[] {
-  if (!prepared.layers || rootfsDir === undefined || idBase === undefined || cfg.rootfs.type !== 'store') return [];
+function imageVolumes(store: ZoneStore, cfg: ZoneConfig, prepared: PreparedRootfs, rootfsDir: string | undefined, idBase: number | undefined): BindMount[] {
+  if (!prepared.layers || cfg.rootfs.type !== 'store') return [];
+  const dir = zoneVolumesDir(store, cfg.name, rootfsDir);
+  if (dir === undefined || (isRoot() && idBase === undefined)) return [];
   const paths = volumePaths(prepared.image?.volumes, `image ${cfg.rootfs.ref}`).filter((p) => !cfg.binds.some((b) => b.zone === p) && !cfg.volumes?.some((v) => v.zone === p));
-  return ensureVolumes(paths, prepared.layers, join(dirname(rootfsDir), 'volumes'), { idBase, count: zoneIdCount() });
+  return ensureVolumes(paths, prepared.layers, dir, isRoot() ? { idBase: idBase!, count: zoneIdCount() } : null);
+}
+
+/** Where a store zone's volumes are: beside its upper layer (`rootfsDir`, on its disk) as root, in its state directory rootless. */
+export function zoneVolumesDir(store: ZoneStore, name: string, rootfsDir: string | undefined): string | undefined {
+  if (rootfsDir !== undefined) return join(dirname(rootfsDir), 'volumes');
+  return isRoot() ? undefined : join(store.paths(name).zoneDir, 'volumes');
 }
 
 /**
@@ -163,7 +173,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
     if (cfg.system && !isRoot()) {
       throw new LxzoneError('a system zone (its own init as pid 1) needs root: its init needs a cgroup tree of its own, which lxzone delegates only as root', { code: 'EPERM' });
     }
-    const volumes = imageVolumes(cfg, prepared, rootfsDir, ids?.idBase);
+    const volumes = imageVolumes(store, cfg, prepared, rootfsDir, ids?.idBase);
     // The zone's own mounts: named volumes (src/zone/volumes/, made and seeded here) and binds, parents first.
     const own = byDepth([...volumeBinds(new VolumeStore(store.stateDir), cfg.volumes, { ...(prepared.layers ? { layers: prepared.layers } : {}), rootless: !isRoot() }), ...cfg.binds]);
     const base = zoneProcess(cfg, prepared.image);

@@ -3,6 +3,7 @@
 // Nothing here changes a zone.
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { diskUsage } from '../cgroups/index.js';
 import { LxzoneError } from '../../errors.js';
 import type { ZoneConfig } from '../config/types.js';
@@ -87,7 +88,7 @@ export async function inspectZone(m: ManagerState, name: string): Promise<ZoneDe
   if (lease) details.address = lease;
   const rootfs = details.config?.rootfs;
   if (rootfs?.type === 'store') {
-    const view = zoneImageView(new ImageStore({ stateDir: m.store.stateDir, runtimeDir: m.store.runtimeDir }), rootfs, p.diskMount, lease?.ipv4);
+    const view = zoneImageView(new ImageStore({ stateDir: m.store.stateDir, runtimeDir: m.store.runtimeDir }), rootfs, isRoot() ? join(p.diskMount, 'volumes') : join(p.zoneDir, 'volumes'), lease?.ipv4);
     if (view) details.storeImage = view;
   }
   const z = m.zones.get(name);

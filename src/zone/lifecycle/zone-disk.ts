@@ -53,7 +53,7 @@ export function zoneDisk(store: ZoneStore, cfg: ZoneConfig): ZoneDisk | undefine
 export function zoneDiskWarnings(cfg: ZoneConfig): string[] {
   const bytes = cfg.resources?.diskBytes;
   if (isRoot() || (cfg.rootfs.type !== 'image' && cfg.rootfs.type !== 'store') || bytes === undefined || bytes === 0) return [];
-  return ['resources.diskBytes caps /tmp and /run only: the root of a rootless image zone is not on a disk image (a loop mount needs root)'];
+  return ['resources.diskBytes caps /tmp and /run only: the root of a rootless image zone (its writes and its volumes, in your state directory) is not on a disk image (a loop mount needs root) and is not capped'];
 }
 
 function isMounted(target: string): boolean {

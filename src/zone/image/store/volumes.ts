@@ -54,7 +54,7 @@ export function isOpaque(dir: string): boolean {
 }
 
 /** Copy one layer's tree at `src` over `dst` (overlayfs whiteouts remove what is below). */
-function overlay(src: string, dst: string, shift: (id: number) => number): void {
+function overlay(src: string, dst: string, shift: ((id: number) => number) | null): void {
   for (const name of readdirSync(src)) {
     const s = join(src, name);
     const d = join(dst, name);
@@ -70,7 +70,7 @@ function overlay(src: string, dst: string, shift: (id: number) => number): void 
     } else if (st.isFile()) copyFileSync(s, d);
     else if (st.isSymbolicLink()) symlinkSync(readlinkSync(s), d);
     else continue; // devices and fifos stay in the image's root only
-    lchownSync(d, shift(st.uid), shift(st.gid));
+    if (shift) lchownSync(d, shift(st.uid), shift(st.gid));
     if (!st.isSymbolicLink()) chmodSync(d, st.mode & 0o7777);
   }
 }
@@ -104,10 +104,11 @@ function layersWith(layers: string[], p: string): string[] {
  * (on the zone's disk) from the image's content at its path. Returns the
  * binds to add to the zone's own.
  */
-export function ensureVolumes(paths: string[], layers: string[], volumesDir: string, ids: { idBase: number; count: number }): BindMount[] {
+export function ensureVolumes(paths: string[], layers: string[], volumesDir: string, ids: { idBase: number; count: number } | null): BindMount[] {
   if (paths.length === 0) return [];
   mkdirSync(volumesDir, { recursive: true, mode: 0o711 });
-  const shift = shifter(ids.idBase, ids.count);
+  // null: a rootless zone's, whose layers' files and the copies are all the caller's (the zone maps that one id).
+  const shift = ids ? shifter(ids.idBase, ids.count) : null;
   return paths.map((p) => {
     const dir = volumeDir(volumesDir, p);
     if (!existsSync(dir)) seedFromLayers(layers, p, volumesDir, dir, shift);
@@ -121,14 +122,14 @@ export function ensureVolumes(paths: string[], layers: string[], volumesDir: str
  * a fresh directory under `workDir` (on dest's filesystem) and renamed into
  * place, so the host never writes into a directory a zone has had.
  */
-export function seedFromLayers(layers: string[], p: string, workDir: string, dest: string, shift: (id: number) => number): void {
+export function seedFromLayers(layers: string[], p: string, workDir: string, dest: string, shift: ((id: number) => number) | null): void {
   const tmp = join(workDir, `.new-${randomBytes(4).toString('hex')}`);
   try {
     mkdirSync(tmp, { mode: 0o755 });
     const from = layersWith(layers, p);
     for (const l of from) overlay(l, tmp, shift);
     const top = from.at(-1) !== undefined ? lstatSync(from.at(-1) as string) : undefined;
-    lchownSync(tmp, shift(top?.uid ?? 0), shift(top?.gid ?? 0));
+    if (shift) lchownSync(tmp, shift(top?.uid ?? 0), shift(top?.gid ?? 0));
     chmodSync(tmp, top ? top.mode & 0o7777 : 0o755);
     renameSync(tmp, dest);
   } finally {

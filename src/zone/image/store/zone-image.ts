@@ -84,17 +84,17 @@ export interface ZoneImageView {
   digest: string;
   /** The image's ExposedPorts, each with where the host reaches it: the zone's own address (no host port is published). */
   exposedPorts: { port: string; address: string | null }[];
-  /** The image's Volumes: the zone path and its directory on the zone's disk (made at first boot). */
+  /** The image's Volumes: the zone path and its directory (on the zone's disk; rootless, in its state directory), made at first boot. */
   volumes: { path: string; host: string }[];
 }
 
-export function zoneImageView(store: ImageStore, rootfs: { ref: string; digest: string }, zoneDiskDir: string, ipv4: string | undefined): ZoneImageView | undefined {
+export function zoneImageView(store: ImageStore, rootfs: { ref: string; digest: string }, volumesDir: string, ipv4: string | undefined): ZoneImageView | undefined {
   const rec = store.record(rootfs.digest);
   if (!rec) return undefined;
   return {
     ref: rootfs.ref,
     digest: rec.digest,
     exposedPorts: (rec.image.exposedPorts ?? []).map((port) => ({ port, address: ipv4 !== undefined ? `${ipv4}:${port.split('/')[0]}` : null })),
-    volumes: (rec.image.volumes ?? []).map((path) => ({ path, host: volumeDir(join(zoneDiskDir, 'volumes'), path) })),
+    volumes: (rec.image.volumes ?? []).map((path) => ({ path, host: volumeDir(volumesDir, path) })),
   };
 }
