@@ -53,11 +53,6 @@ export async function stopZone(m: ManagerState, z: ManagedZone, graceMs: number 
     }
     await waitDone(5000);
   }
-  // The keeper is gone and its end is being handled: the host's clean-up
-  // (the zone's disk waits up to DISK_RELEASE_WAIT_MS for its filesystem to
-  // go with the zone's mount namespace, seconds under load) has bounds of
-  // its own, so it is waited for rather than called a zone that did not stop.
-  if (!ended() && !readProcStat(z.handle.keeperPid)) await z.done;
   if (!ended()) throw new LxzoneError(`zone ${z.name} did not stop (keeper pid ${z.handle.keeperPid})`, { code: 'ETIMEDOUT' });
   await z.done;
 }
