@@ -21,12 +21,12 @@ describe.skipIf(why !== undefined)(`lxzone volumes${why ? ` (skipped: ${why})` :
     const logs = join(env.stateDir, 'volumes', 'cvol', '_data', 'a');
     await waitFor(() => existsSync(logs) && lstatSync(logs).uid === 1000, 60_000, 200);
     await ok(['boot', 'vb']);
-    expect(await ok(['exec', 'vb', '--', '/bin/stat', '-c', '%u %n', '/mnt/a'])).toBe('1000 /mnt/a\n');
-    const ro = await cli(['exec', 'vb', '--', '/bin/sh', '-c', 'echo x > /mnt/b']);
-    expect(ro.code).not.toBe(0);
-    // Two ranges: the zones' maps differ, the owner does not.
-    const maps = await Promise.all(['va', 'vb'].map((z) => ok(['exec', z, '--', '/bin/cat', '/proc/self/uid_map'])));
-    expect(maps[0]!.trim().split(/\s+/)[1]).not.toBe(maps[1]!.trim().split(/\s+/)[1]);
+    // vb (read-only) sees va's file with the owner va gave it; the zones' maps differ (two host ranges), the owner does not.
+    const inB = (await ok(['exec', 'vb', '--', '/bin/sh', '-c', 'stat -c "%u %n" /mnt/a; cat /proc/self/uid_map; echo x > /mnt/b 2>/dev/null && echo writable || echo read-only'])).split('\n');
+    expect([inB[0], inB[2]]).toEqual(['1000 /mnt/a', 'read-only']);
+    const mapA = (await ok(['logs', 'va'])).trim().split(/\s+/)[1];
+    expect(mapA).toMatch(/^[0-9]+$/);
+    expect(inB[1]!.trim().split(/\s+/)[1]).not.toBe(mapA);
 
     const listed = JSON.parse(await ok(['volume', 'ls', '--json'])) as { name: string; zones: string[] }[];
     expect(listed.map((v) => [v.name, v.zones])).toEqual([['cvol', ['va', 'vb']]]);
@@ -43,9 +43,8 @@ describe.skipIf(why !== undefined)(`lxzone volumes${why ? ` (skipped: ${why})` :
 
     await ok(['destroy', '--force', 'va']);
     await ok(['destroy', '--force', 'vb']);
-    await ok(['volume', 'create', '-l', 'k=v', 'other']);
-    expect(await ok(['volume', 'rm', 'cvol', 'other'])).toBe('cvol\nother\n');
+    expect(await ok(['volume', 'rm', 'cvol'])).toBe('cvol\n');
     expect(readdirSync(join(env.stateDir, 'volumes'))).toEqual([]);
     expect((await cli(['volume', 'rm', 'cvol'])).stderr).toMatch(/no such volume: cvol/);
-  });
+  }, 420_000); // some 15 CLI calls, each a Node start: minutes on a loaded 2-core host
 });

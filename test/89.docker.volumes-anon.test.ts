@@ -3,7 +3,8 @@
 // 64-hex name, seeded from the image), rm -v and --rm remove them, plain rm
 // keeps them; a named volume `run` makes is seeded from the image;
 // --volumes-from (and :ro), --mount readonly; prune of anonymous volumes
-// (API >= 1.42) and of all (all=true); nothing left behind.
+// (API >= 1.42) and of all (all=true); --tmpfs and --mount type=tmpfs;
+// nothing left behind.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,5 +78,10 @@ describeUnless(why, 'docker anonymous volumes', () => {
     expect(readdirSync(volumesDir())).toEqual([]);
     expect(hostMounts()).toEqual([]);
     expect(await ok(['ps', '-a', '-q'])).toBe('');
-  });
+    // --tmpfs and --mount type=tmpfs: the zone's own, sized as asked (64 MiB unless), mode kept; ro refused.
+    const tmp = await ok(['run', '--rm', '--tmpfs', '/mnt:size=1m,mode=700,noexec', '--mount', 'type=tmpfs,dst=/opt', 'host', '/bin/sh', '-c', 'stat -c %a /mnt; df -k /mnt /opt | tail -2 | tr -s " " | cut -d" " -f2']);
+    expect(tmp.split('\n')).toEqual(['700', '1024', String(64 * 1024)]);
+    expect((await run(['run', '--rm', '--tmpfs', '/mnt:ro', 'host', '/bin/true'])).stderr).toMatch(/read-only tmpfs is not supported/);
+    expect(await ok(['ps', '-a', '-q'])).toBe('');
+  }, 420_000); // many docker calls, each a zone or a daemon round: minutes on a loaded 2-core host
 });

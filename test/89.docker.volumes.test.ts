@@ -70,7 +70,7 @@ describeUnless(why, 'docker volumes', () => {
     expect(pruned.VolumesDeleted.sort()).toEqual([unnamed, 'v1'].sort());
     expect(await volumeNames()).toEqual([]);
     expect(readdirSync(volumesDir())).toEqual([]);
-  });
+  }, 420_000); // many docker calls, each a zone or a daemon round: minutes on a loaded 2-core host
 
   it('a volume shared by two containers: the right owners in both, writable by both, read-only when asked; kept across rm and a daemon restart; 409 while in use', async () => {
     await env.ok(['list']);
@@ -118,5 +118,5 @@ describeUnless(why, 'docker volumes', () => {
     expect(existsSync('/etc/passwd')).toBe(true);
     expect(readdirSync(volumesDir())).toEqual([]);
     expect(hostMounts()).toEqual([]);
-  });
+  }, 420_000); // many docker calls, each a zone or a daemon round: minutes on a loaded 2-core host
 });

@@ -41,6 +41,7 @@ export interface CreateBody {
     PublishAllPorts?: boolean;
     Mounts?: unknown[] | null;
     VolumesFrom?: string[] | null;
+    Tmpfs?: Record<string, string> | null;
   };
   /** `-v /PATH`: an anonymous volume there. */
   Volumes?: Record<string, unknown> | null;
@@ -138,7 +139,7 @@ export function zoneConfigFor(
   imageConfig: ImageConfig,
   ports: string[] = [],
   findNet?: (ref: string) => { kind: 'bridge' | 'none' | 'user'; name: string } | undefined,
-  mounts: Pick<ZoneMounts, 'binds' | 'volumes'> = { binds: [], volumes: [] },
+  mounts: Pick<ZoneMounts, 'binds' | 'volumes' | 'tmpfs'> = { binds: [], volumes: [], tmpfs: [] },
 ): ZoneConfig {
   const hc = body.HostConfig ?? {};
   if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
@@ -191,7 +192,7 @@ export function zoneConfigFor(
     ...(body.User ? { user: body.User } : {}),
     binds: mounts.binds,
     ...(mounts.volumes.length ? { volumes: mounts.volumes } : {}),
-    tmpfs: [],
+    tmpfs: mounts.tmpfs,
     init: hc.Init === true,
     ...(Object.keys(resources).length ? { resources } : {}),
     network,

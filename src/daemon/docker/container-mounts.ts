@@ -6,7 +6,8 @@
 // volumes (a 64-hex name each), as dockerd makes them; `--volumes-from`
 // takes another container's. Docker's `inspect` Mounts come from here too.
 import { randomBytes } from 'node:crypto';
-import type { BindMount, VolumeMount, ZoneConfig } from '../../zone/config/types.js';
+import { DEFAULT_TMPFS_BYTES, parseTmpfsFlag } from '../../zone/config/flags.js';
+import type { BindMount, TmpfsMount, VolumeMount, ZoneConfig } from '../../zone/config/types.js';
 import { normalizeZonePath } from '../../zone/config/validate.js';
 import { checkVolumeName } from '../../zone/volumes/store.js';
 import { badRequest } from './errors.js';
@@ -16,6 +17,8 @@ export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
 
 export interface MountsRequest {
   Binds?: string[] | null;
+  /** --tmpfs PATH[:OPTIONS]: {PATH: "size=64m,mode=1777,noexec"}. */
+  Tmpfs?: Record<string, string> | null;
   Mounts?: unknown[] | null;
   VolumesFrom?: string[] | null;
 }
@@ -23,6 +26,7 @@ export interface MountsRequest {
 export interface ZoneMounts {
   binds: BindMount[];
   volumes: VolumeMount[];
+  tmpfs: TmpfsMount[];
   /** Volumes given with nocopy (not seeded from the image when they are new). */
   noCopy: string[];
 }
@@ -66,16 +70,35 @@ function fromBinds(binds: string[], out: ZoneMounts): void {
   }
 }
 
+/**
+ * `--tmpfs PATH[:OPTS]`: size= and mode= are the zone's tmpfs (64 MiB when no
+ * size is given: a zone's tmpfs is always bounded); rw, nosuid, nodev are what
+ * every zone tmpfs is; noexec and exec are taken but not enforced (a zone's
+ * tmpfs is exec), ro is refused.
+ */
+function fromTmpfs(tmpfs: Record<string, string>, out: ZoneMounts): void {
+  for (const [path, opts] of Object.entries(tmpfs)) {
+    const keep = opts.split(',').filter((o) => o && !['rw', 'nosuid', 'nodev', 'noexec', 'exec', 'suid', 'dev'].includes(o));
+    if (keep.includes('ro')) throw badRequest(`invalid tmpfs option ro for ${path}: a read-only tmpfs is not supported by lxzone`);
+    try {
+      out.tmpfs.push(parseTmpfsFlag(keep.length ? `${path}:${keep.join(',')}` : path));
+    } catch (e) {
+      throw badRequest(`invalid tmpfs ${path}: ${(e as Error).message}`);
+    }
+  }
+}
+
 interface MountSpec {
   Type?: string;
   Source?: string;
   Target?: string;
   ReadOnly?: boolean;
   VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> | null; DriverConfig?: { Name?: string } | null } | null;
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null;
   BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean } | null;
 }
 
-/** `--mount` entries (HostConfig.Mounts): type bind or volume. */
+/** `--mount` entries (HostConfig.Mounts): type bind, volume or tmpfs. */
 function fromMounts(mounts: unknown[], out: ZoneMounts): void {
   for (const raw of mounts) {
     const m = (raw ?? {}) as MountSpec;
@@ -94,7 +117,13 @@ function fromMounts(mounts: unknown[], out: ZoneMounts): void {
         out.volumes.push({ name: volumeName(m.Source), zone, readOnly });
         if (m.VolumeOptions?.NoCopy) out.noCopy.push(m.Source);
       } else out.volumes.push({ name: anonymousName(), zone, readOnly, anonymous: true });
-    } else throw badRequest(`mount type ${m.Type ?? '(none)'} is not supported by lxzone: bind and volume are`);
+    } else if (m.Type === 'tmpfs') {
+      if (m.Source) throw badRequest('invalid mount config for type "tmpfs": field Source must not be specified');
+      if (readOnly) throw badRequest('invalid mount config for type "tmpfs": a read-only tmpfs is not supported by lxzone');
+      const size = m.TmpfsOptions?.SizeBytes;
+      const mode = m.TmpfsOptions?.Mode;
+      out.tmpfs.push({ path: zone, sizeBytes: size && size > 0 ? Math.max(size, 4096) : DEFAULT_TMPFS_BYTES, ...(mode !== undefined && mode !== 0 ? { mode: mode & 0o7777 } : {}) });
+    } else throw badRequest(`mount type ${m.Type ?? '(none)'} is not supported by lxzone: bind, volume and tmpfs are`);
   }
 }
 
@@ -105,10 +134,11 @@ function fromMounts(mounts: unknown[], out: ZoneMounts): void {
  * configuration of the container a --volumes-from names.
  */
 export function zoneMounts(hc: MountsRequest, anonymousPaths: string[], volumesFrom: (ref: string) => ZoneConfig): ZoneMounts {
-  const out: ZoneMounts = { binds: [], volumes: [], noCopy: [] };
+  const out: ZoneMounts = { binds: [], volumes: [], tmpfs: [], noCopy: [] };
   fromBinds(hc.Binds ?? [], out);
   fromMounts(hc.Mounts ?? [], out);
-  const taken = (p: string) => out.binds.some((b) => b.zone === p) || out.volumes.some((v) => v.zone === p);
+  fromTmpfs(hc.Tmpfs ?? {}, out);
+  const taken = (p: string) => out.binds.some((b) => b.zone === p) || out.volumes.some((v) => v.zone === p) || out.tmpfs.some((t) => t.path === p);
   for (const spec of hc.VolumesFrom ?? []) {
     const [ref = '', mode = ''] = spec.split(':');
     if (mode && mode !== 'ro' && mode !== 'rw') throw badRequest(`invalid mode for volumes-from: ${mode}`);
@@ -119,9 +149,9 @@ export function zoneMounts(hc: MountsRequest, anonymousPaths: string[], volumesF
     for (const v of other.volumes ?? []) if (!taken(v.zone)) out.volumes.push({ name: v.name, zone: v.zone, readOnly: ro(v.readOnly) });
   }
   const seen = new Set<string>();
-  for (const m of [...out.binds, ...out.volumes]) {
-    if (seen.has(m.zone)) throw badRequest(`Duplicate mount point: ${m.zone}`);
-    seen.add(m.zone);
+  for (const p of [...out.binds.map((b) => b.zone), ...out.volumes.map((v) => v.zone), ...out.tmpfs.map((t) => t.path)]) {
+    if (seen.has(p)) throw badRequest(`Duplicate mount point: ${p}`);
+    seen.add(p);
   }
   for (const p of anonymousPaths) {
     const zone = zonePath(p, p);

@@ -144,7 +144,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/containers/create',
-      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], -v VOLUME:PATH[:ro] and --mount type=volume|bind (a volume named that does not exist is made), -v PATH and the image\'s VOLUMEs (anonymous volumes), --volumes-from, --network none|bridge|NAME with --network-alias (a user-defined network), -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
+      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], -v VOLUME:PATH[:ro] and --mount type=volume|bind (a volume named that does not exist is made), -v PATH and the image\'s VOLUMEs (anonymous volumes), --volumes-from, --tmpfs PATH[:size=,mode=] and --mount type=tmpfs (64 MiB unless sized; exec allowed), --network none|bridge|NAME with --network-alias (a user-defined network), -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
       handler: async (ctx) => {
         const body = await ctx.body<CreateBody>();
         const name = containerName(ctx.query.get('name'), (n) => b.opts.store.exists(n) || nameOwner(n) !== undefined);

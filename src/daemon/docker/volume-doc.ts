@@ -23,6 +23,7 @@ export const VOLUMES_DOC = [
   "- The local driver only, without its options: `--opt type=nfs`/`device=` are kept and shown but not acted on",
   '  (no mount of a device or a remote filesystem). `nocopy` leaves a new volume unseeded. `--volumes-from`',
   "  takes the other container's binds and volumes at the same paths (`:ro`/`:rw` override their mode).",
-  '  `--mount type=tmpfs` and `--tmpfs` are not taken yet (400).',
+  '- `--tmpfs PATH[:size=,mode=]` and `--mount type=tmpfs`: a tmpfs of the zone\'s, always bounded (64 MiB unless',
+  "  sized: dockerd's is unbounded), nosuid and nodev; `noexec` is taken but not enforced, `ro` is refused.",
   '',
 ];
