@@ -112,4 +112,8 @@ for (const verb of VERBS) {
   for (const name of [verb.name, ...(verb.aliases ?? [])]) map[name] = file;
 }
 await bundle('all.cjs', `export { main } from './main.js';\n`);
+// lxzone-runc (bin/lxzone-runc.js): containerd's shim starts it for every
+// create, start, state, kill and delete; unbundled, each call loaded its
+// ~150 ES modules one by one (docs/parts/oci-runtime.md, Measured).
+await bundle('lxzone-runc.cjs', `export { main } from '../oci/cli.js';\n`);
 await writeFile(join(out, 'verbs.json'), `${JSON.stringify(map)}\n`);

@@ -176,6 +176,7 @@ export async function createContainer(root: StateRoot, o: CreateOptions): Promis
       ...(kernelVersion ? { kernelVersion } : {}),
       ...(plan.zone.seccomp ? { seccomp: plan.zone.seccomp } : {}),
       ...(spec.process?.capabilities ? { capabilities: spec.process.capabilities } : {}),
+      hooks: { ...(spec.hooks?.poststart ? { poststart: spec.hooks.poststart } : {}), ...(spec.hooks?.poststop ? { poststop: spec.hooks.poststop } : {}) },
     };
     idClaim.handOver(record.keeper);
     root.save(record);
@@ -318,8 +319,8 @@ export async function startContainer(root: StateRoot, id: string): Promise<Conta
     closeSync(fd);
   }
   unlinkSync(fifo);
-  const spec = readBundleConfig(rec.bundle);
-  await runHooks('poststart', spec.hooks?.poststart, ociState(rec, 'running')).catch((err: Error) => {
+  const hooks = rec.hooks ?? readBundleConfig(rec.bundle).hooks;
+  await runHooks('poststart', hooks?.poststart, ociState(rec, 'running')).catch((err: Error) => {
     // runtime.md: a failing poststart hook is logged, the container keeps running.
     process.stderr.write(`lxzone-runc: ${err.message}\n`);
   });
@@ -386,8 +387,8 @@ export async function deleteContainer(root: StateRoot, id: string, force: boolea
   releaseTransientIdRange(rec.idBase);
   let hooksError: Error | undefined;
   try {
-    const spec = readBundleConfig(rec.bundle);
-    await runHooks('poststop', spec.hooks?.poststop, ociState(rec, 'stopped'));
+    const hooks = rec.hooks ?? readBundleConfig(rec.bundle).hooks;
+    await runHooks('poststop', hooks?.poststop, ociState(rec, 'stopped'));
   } catch (err) {
     hooksError = err as Error; // runtime.md: poststop failures are logged, the delete goes on
   }

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../errors.js';
 import type { Profile } from '../policy/types.js';
-import type { OciCapabilities } from './spec.js';
+import type { OciCapabilities, OciHooks } from './spec.js';
 import { writeFileAtomic } from '../zone/state/atomic.js';
 import { isAlive, type ProcessIdentity } from '../zone/state/proc.js';
 import { ensurePrivateDir } from '../zone/state/trusted-dir.js';
@@ -45,6 +45,12 @@ export interface ContainerRecord {
   seccomp?: Profile;
   /** process.capabilities at create: what exec's command-line form gives its process (as runc's exec). */
   capabilities?: OciCapabilities;
+  /**
+   * The poststart and poststop hooks as config.json had them at create (as runc keeps its config in its
+   * state): start and delete run them without reading and schema-checking config.json again (ajv's
+   * load and compile was most of a start's time). Absent in a record an older lxzone-runc wrote.
+   */
+  hooks?: Pick<OciHooks, 'poststart' | 'poststop'>;
 }
 
 export function checkId(id: string): void {
