@@ -36,6 +36,9 @@ export class DnsService {
   readonly #forwarder: Forwarder;
   readonly #networks: NetworkStore;
   #queue: Promise<void> = Promise.resolve();
+  #retry: NodeJS.Timeout | undefined;
+  /** Syncs in a row that left a network unserved: retrying stops after 30 (about half a minute). */
+  #failedSyncs = 0;
 
   constructor(
     private readonly manager: ZoneManager,
@@ -55,12 +58,14 @@ export class DnsService {
   }
 
   close(): void {
+    clearTimeout(this.#retry);
     for (const s of this.#servers.values()) s.dns.close();
     this.#servers.clear();
   }
 
   async #sync(): Promise<void> {
     const recs = this.#networks.list();
+    let failed = false;
     const wanted = new Map(recs.map((r) => [r.name, r]));
     for (const [name, s] of this.#servers) {
       if (wanted.get(name)?.id === s.id) continue;
@@ -73,9 +78,20 @@ export class DnsService {
       try {
         await this.#start(rec);
       } catch (e) {
-        this.log(`dns: network ${rec.name}: not served: ${(e as Error).message}`);
+        // A bind can fail for a while (the address another daemon's server of a removed network with the
+        // same subnet still holds, a bridge being remade): tried again shortly, not left unserved.
+        failed = true;
+        this.log(`dns: network ${rec.name}: not served yet: ${(e as Error).message}; trying again in 1 s`);
+        if (!this.#retry && this.#failedSyncs < 30) {
+          this.#retry = setTimeout(() => {
+            this.#retry = undefined;
+            void this.refresh();
+          }, 1000);
+          this.#retry.unref();
+        }
       }
     }
+    this.#failedSyncs = failed ? this.#failedSyncs + 1 : 0;
   }
 
   async #start(rec: NetworkRecord): Promise<void> {
