@@ -137,6 +137,12 @@ function native(program: string, args: string[] = []): { code: number; lines: Li
   }
 }
 
+/** Whether this kernel serves int 0x80 at all: with IA32 emulation off (or
+ * disabled at boot, as in confidential guests) the instruction faults before
+ * any syscall entry, so there is no i386 table to dodge through and the int80
+ * fixture reports every attempt skipped, saying why. */
+const int80Served = (): boolean => !native('int80').lines.every((l) => l.skipped && /int 0x80 is not served/.test(l.skipped));
+
 describe('the manifest', () => {
   it('covers every escape program, and names only programs that exist', () => {
     const sources = readdirSync(escapesDir)
@@ -202,7 +208,7 @@ describe('escape fixtures, natively (they can tell a way out from a refusal)', (
     expect(outOf('mount').get('mount_proc')?.contained).toBe(false);
     expect(outOf('sockets').get('packet_raw')?.contained).toBe(false);
     expect(outOf('privileges').get('root_is_host_root')?.contained).toBe(false);
-    expect(outOf('int80').get('unshare_newuser')?.contained).toBe(false);
+    if (int80Served()) expect(outOf('int80').get('unshare_newuser')?.contained).toBe(false);
     const host = outOf('hostproc', hostArgs);
     expect(host.get('kill.0')?.contained).toBe(false);
     expect(host.get('process_vm_readv.0')).toMatchObject({ contained: false, errno: 'EFAULT' });
@@ -231,11 +237,13 @@ describe('escape fixtures, natively (they can tell a way out from a refusal)', (
     const t0 = Date.now();
     const out = execFileSync(join(binDir, 'fuzz_syscalls'), ['--seconds=1', '--seed=1'], { timeout: 20_000 }).toString();
     expect(Date.now() - t0).toBeLessThan(10_000);
-    const r = JSON.parse(out) as { zone_mode: boolean; calls: number; batches: number; kinds: Record<string, number> };
+    const r = JSON.parse(out) as { zone_mode: boolean; calls: number; batches: number; int80_served: boolean; kinds: Record<string, number> };
     expect(r.zone_mode).toBe(false);
     expect(r.calls).toBeGreaterThan(100);
     expect(r.kinds.x86_64_notified).toBeGreaterThan(0);
-    expect(r.kinds.i386_notified).toBeGreaterThan(0);
+    expect(r.int80_served).toBe(int80Served());
+    if (r.int80_served) expect(r.kinds.i386_notified).toBeGreaterThan(0);
+    else expect(r.kinds.i386 + r.kinds.i386_notified).toBe(0);
   });
 });
 
@@ -298,7 +306,8 @@ async function checkHost(before: HostSnapshot): Promise<void> {
 
 describe.runIf(isRoot)('escapes in a zone under the default profile', () => {
 
-  it.each(Object.entries(manifest.runs))('%s is contained with the documented errno', async (name, run) => {
+  it.for(Object.entries(manifest.runs))('%s is contained with the documented errno', async ([name, run], ctx) => {
+    if (name === 'int80' && !int80Served()) return ctx.skip('this kernel does not serve int 0x80 (IA32 emulation off)');
     const before = hostSnapshot();
     const { result, lines, stderr } = await runEscape(name, run);
     checkRun(name, run, result, lines, stderr);
@@ -308,7 +317,8 @@ describe.runIf(isRoot)('escapes in a zone under the default profile', () => {
   // lxzone exec: a process joined into a running zone must be held exactly
   // like the zone's own (namespaces, ids, caps, filter, no host fd).
   const joined = ['privileges', 'fdleak', 'namespaces', 'mount', 'hostproc', 'hostipc', 'procexe', 'x32', 'int80', 'ptrace_swap'];
-  it.each(joined)('%s through execInZone is contained with the documented errno', async (name) => {
+  it.for(joined)('%s through execInZone is contained with the documented errno', async (name, ctx) => {
+    if (name === 'int80' && !int80Served()) return ctx.skip('this kernel does not serve int 0x80 (IA32 emulation off)');
     const run = manifest.runs[name]!;
     const before = hostSnapshot();
     const zone = startZone({ argv: ['/bin/sleep', '60'], stdio: 'pipe', profile: manifest.profile, hostname: 'escape-zone', binds: fixtureBinds });
