@@ -14,6 +14,7 @@ import { decodeProgram, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_
 import { runFilter } from '../src/policy/interpret.js';
 import { loadTable } from '../src/tables/index.js';
 import type { Abi } from '../src/tables/types.js';
+import { i386Unavailable } from './support/i386.js';
 import { describeUnless } from './support/skip.js';
 
 const fixtures = resolve(__dirname, '..', 'fixtures');
@@ -27,7 +28,13 @@ const bin = (abi: Abi): string => join(fixtures, 'bin', abi === 'i386' ? 'probes
 const m32 = spawnSync('sh', ['-c', "printf 'int main(void){return 0;}' | cc -m32 -static -x c - -o /dev/null"]).status === 0;
 /** Why an ABI's entry cannot be exercised here, or undefined. */
 const abiSkip = (abi: 'x86_64' | 'i386'): string | undefined =>
-  process.arch !== 'x64' ? `the filters are tried on x86-64 only (this is ${process.arch})` : abi === 'i386' && !m32 ? 'cc -m32 cannot build static 32-bit programs (apt-get install gcc-multilib; .ci/run does)' : undefined;
+  process.arch !== 'x64'
+    ? `the filters are tried on x86-64 only (this is ${process.arch})`
+    : abi !== 'i386'
+      ? undefined
+      : !m32
+        ? 'cc -m32 cannot build static 32-bit programs (apt-get install gcc-multilib; .ci/run does)'
+        : i386Unavailable();
 
 beforeAll(() => {
   const targets = ['bin/probes/seccomp_load', ...(m32 ? ['bin/probes32/seccomp_load'] : [])];
