@@ -2,18 +2,17 @@
 // lines for its own case name, names only syscalls the ABI's table has,
 // exits 0, and prints the same thing twice — so "same as native" in a zone
 // means something. Zone-only cases must do nothing natively.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   buildFixtures, caseSpecOf, compareCase, loadManifest, runProbeNative, type CaseSpec, type ProfileView,
 } from '../src/conformance/index.js';
-import { probeDirs } from '../src/conformance/paths.js';
 import { syscallByName } from '../src/tables/index.js';
+import { runnableProbeDirs } from './support/i386.js';
 
 buildFixtures();
 const manifest = loadManifest();
-const abis = probeDirs().filter((d) => existsSync(d.dir));
+const abis = runnableProbeDirs();
 
 /** Native vs native: no profile refusals; fields the manifest checks in zones vary on the host too. */
 const noProfile: ProfileView = { profile: 'none', abi: 'x86_64', expectation: () => undefined, decide: () => undefined, has: () => true, names: () => [] };

@@ -2,20 +2,20 @@
 // every ABI this host builds probes for must pass, or fail as listed in
 // known-failures.json. Also: the suite can fail (a wrong expectation is
 // caught), and its result file is what `lxzone syscalls` reads.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildFixtures, describeCase, loadManifest, runSuite, writeResults, type CaseResult, type ConformanceResultFile, type Manifest,
 } from '../src/conformance/index.js';
-import { probeDirs } from '../src/conformance/paths.js';
 import { parseResults } from '../src/coverage/results.js';
 import { resolveProfile } from '../src/policy/index.js';
+import { runnableProbeDirs } from './support/i386.js';
 
 buildFixtures();
 const manifest = loadManifest();
-const abis = probeDirs().filter((d) => existsSync(d.dir)).map((d) => d.abi);
+const abis = runnableProbeDirs().map((d) => d.abi);
 const caseIds = Object.entries(manifest.probes).flatMap(([p, s]) => Object.keys(s.cases).map((c) => `${p}/${c}`));
 
 const runs = new Map<string, ConformanceResultFile>();

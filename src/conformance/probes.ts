@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../errors.js';
 import type { Abi } from '../tables/types.js';
+import { i386Unavailable } from './i386-runs.js';
 import { FIXTURES_DIR, probeDirs } from './paths.js';
 
 /** Builds the fixtures (incremental). Throws with make's output when it fails. */
@@ -36,6 +37,11 @@ export function probeBinaries(probeNames: string[]): { binaries: ProbeBinary[]; 
   const binaries: ProbeBinary[] = [];
   const missing: { abi: Abi; reason: string }[] = [];
   for (const { abi, dir } of probeDirs()) {
+    const notRun = abi === 'i386' ? i386Unavailable() : undefined;
+    if (notRun) {
+      missing.push({ abi, reason: notRun });
+      continue;
+    }
     if (!existsSync(dir)) {
       missing.push({ abi, reason: `no ${abi} probes built in ${dir}${abi === 'i386' ? ' (install gcc-multilib)' : ''}` });
       continue;
