@@ -9,6 +9,7 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTable } from '../src/tables/index.js';
+import { i386Unavailable } from './support/i386.js';
 
 // argv: syscall numbers. Prints "nr errno" per number: 0 when the call
 // returned >= 0, -N when the child died of signal N (uretprobe outside a
@@ -94,6 +95,7 @@ describe.runIf(process.arch === 'x64')('the overlay on the running kernel', () =
   it.for(cases)('%s: every overlay syscall the kernel has answers something other than ENOSYS', ([abi, flags], ctx) => {
     const bin = build(flags, `probe-${abi}`);
     if (!bin) return ctx.skip(`gcc ${flags.join(' ')} -static cannot build the probe`);
+    if (abi === 'i386' && i386Unavailable()) return ctx.skip(i386Unavailable());
     const table = loadTable(abi as 'x86_64' | 'i386');
     const overlay = table.syscalls.filter((s) => s.source.startsWith('overlay:'));
     const got = probe(bin, overlay.map((s) => s.nr));
@@ -112,6 +114,7 @@ describe.runIf(process.arch === 'x64')('the overlay on the running kernel', () =
   it.for(cases)('%s: every hole answers ENOSYS', ([abi, flags], ctx) => {
     const bin = build(flags, `probe-${abi}`);
     if (!bin) return ctx.skip(`gcc ${flags.join(' ')} -static cannot build the probe`);
+    if (abi === 'i386' && i386Unavailable()) return ctx.skip(i386Unavailable());
     const holes = loadTable(abi as 'x86_64' | 'i386').holes.map((h) => h.nr);
     const got = probe(bin, holes);
     expect(holes.filter((nr) => got.get(nr) !== ENOSYS)).toEqual([]);
@@ -121,6 +124,7 @@ describe.runIf(process.arch === 'x64')('the overlay on the running kernel', () =
     if (atLeast('6.19')) return ctx.skip(`kernel ${release()} is newer than the overlay's 6.18: review the overlay`);
     const bin = build(flags, `probe-${abi}`);
     if (!bin) return ctx.skip(`gcc ${flags.join(' ')} -static cannot build the probe`);
+    if (abi === 'i386' && i386Unavailable()) return ctx.skip(i386Unavailable());
     const next = loadTable(abi as 'x86_64' | 'i386').maxNr + 1;
     expect(probe(bin, [next]).get(next)).toBe(ENOSYS);
   });
