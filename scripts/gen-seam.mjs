@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // One source per fact that crosses the native seam: seam/facts.json holds the
 // supervisor's handler ids, the keeper<->supervisor control messages, the
-// event names and the ABI -> AUDIT_ARCH values; this script writes them as a
+// event names, the keys of the shim's config records and the ABI ->
+// AUDIT_ARCH values; this script writes them as a
 // C++ header and a TypeScript module. The native build runs it first
 // (scripts/build-native.mjs); `--check` exits 1 when a written file differs
 // from what the data says (test/05.seam.generated.test.ts).
@@ -31,13 +32,14 @@ function check(facts) {
   names(facts.handlers, 'handler');
   names(facts.control, 'control message');
   names(facts.events, 'event');
+  names(facts.shimConfig, 'shim config key');
   names(facts.abis, 'abi');
   if (facts.handlers.length > 255) throw new Error('seam/facts.json: a handler id is one byte');
   if (new Set(facts.control.map((c) => c.value)).size !== facts.control.length) throw new Error('seam/facts.json: control values must differ');
 }
 
 export function renderHeader(facts) {
-  const out = [`// ${BANNER}`, '#pragma once', '#include <cstddef>', '#include <cstdint>', '', 'namespace lxz {', ''];
+  const out = [`// ${BANNER}`, '#pragma once', '#include <cstddef>', '#include <cstdint>', '#include <initializer_list>', '#include <string_view>', '', 'namespace lxz {', ''];
   out.push('// Supervisor handlers: the id is the byte the dispatch table holds per syscall.');
   facts.handlers.forEach((h, i) => out.push(`constexpr uint8_t kHandler${camel(h.name)} = ${i};  // ${h.note}`));
   out.push(`constexpr size_t kHandlerCount = ${facts.handlers.length};`);
@@ -60,6 +62,10 @@ export function renderHeader(facts) {
   out.push(`constexpr const char* kEventNames[] = {${facts.events.map((e) => `"${e.name}"`).join(', ')}};`);
   out.push('// Events about one syscall: they carry pid, nr, abi, args and the notification id.');
   out.push(`constexpr bool event_is_call(EventType t) { return ${facts.events.filter((e) => e.call).map((e) => `t == EventType::k${camel(e.name)}`).join(' || ')}; }`, '');
+  out.push('// The keys of the shim\'s config records (shim/config.cc reads each; any other is refused).');
+  out.push('inline bool is_shim_config_key(std::string_view key) {');
+  out.push(`  for (std::string_view k : {${facts.shimConfig.map((k) => `"${k.name}"`).join(', ')}})`);
+  out.push('    if (key == k) return true;', '  return false;', '}', '');
   out.push('// seccomp_data.arch per ABI (linux/audit.h) and the ABI names used everywhere.');
   for (const a of facts.abis) out.push(`constexpr uint32_t k${camel(a.auditArch.toLowerCase())} = ${a.value};`);
   out.push('inline const char* arch_name(uint32_t arch) {', '  switch (arch) {');
@@ -81,6 +87,9 @@ export function renderModule(facts) {
   out.push('] as const;', '');
   out.push('/** Events about one syscall (they carry pid, nr, abi, args and the notification id). */');
   out.push(`export const CALL_EVENT_TYPES = [${facts.events.filter((e) => e.call).map((e) => `'${e.name}'`).join(', ')}] as const;`, '');
+  out.push('/** The keys of the shim\'s config records (src/zone/shim-config.ts writes them; native/shim/config.cc refuses any other). */', 'export const SHIM_CONFIG_KEYS = [');
+  for (const k of facts.shimConfig) out.push(`  '${k.name}', // ${k.note}`);
+  out.push('] as const;', 'export type ShimConfigKey = (typeof SHIM_CONFIG_KEYS)[number];', '');
   out.push('/** AUDIT_ARCH_* values: what seccomp_data.arch holds for each ABI (linux/audit.h). */', 'export const AUDIT_ARCH = {');
   for (const a of facts.abis) out.push(`  ${key(a.name)}: { name: '${a.auditArch}', value: ${a.value} },`);
   out.push('} as const;', '');

@@ -45,6 +45,64 @@ export const NATIVE_EVENT_TYPES = [
 /** Events about one syscall (they carry pid, nr, abi, args and the notification id). */
 export const CALL_EVENT_TYPES = ['unsupported', 'trace', 'reboot', 'js-call', 'handler-error'] as const;
 
+/** The keys of the shim's config records (src/zone/shim-config.ts writes them; native/shim/config.cc refuses any other). */
+export const SHIM_CONFIG_KEYS = [
+  'version', // the first record: version=1
+  'arg', // one argument of the binary, in order
+  'env', // one NAME=VALUE of the binary's environment
+  'rootfs', // the zone's root directory (empty: the host's root, read-only)
+  'rootfs-writable', // the root is the zone's own (0/1)
+  'rootfs-idmap', // bind the rootfs id-mapped onto the zone's ids (0/1)
+  'root-cow', // the host's root, copy-on-write (0/1)
+  'root-cow-dir', // where the copy-on-write upper layer lives
+  'root-cow-size', // the size of the copy-on-write tmpfs
+  'root-cow-layer', // one read-only image layer, lowest first
+  'mask', // a zone path hidden from the zone
+  'hostname', // the zone's hostname
+  'cwd', // the binary's working directory
+  'id-base', // the host id the zone's root maps to
+  'id-count', // how many ids the zone has
+  'uid', // the binary's zone uid
+  'gid', // the binary's zone gid
+  'init', // a small reaper as pid 1 (0/1)
+  'hold', // wait for continue after created (0/1)
+  'die-with-parent', // the keeper dies with its parent (0/1)
+  'reattach-socket', // where a restarted supervisor can take the zone back
+  'reattach-timeout', // seconds the zone waits for a supervisor to come back
+  'network', // none | loopback | zone
+  'tmp-size', // the size of the zone's /tmp and /run tmpfs
+  'bind', // SOURCE<US>TARGET<US>ro|rw[+idmap]
+  'proc-bind', // SOURCE<US>TARGET<US>ro over the zone's /proc
+  'tty', // a pseudo-terminal for the binary (0/1)
+  'system', // a system zone (0/1)
+  'start-fifo', // the binary waits until this fifo is opened (OCI create/start)
+  'rlimit', // RESOURCE<US>SOFT<US>HARD
+  'group', // one supplementary zone gid
+  'sysctl', // NAME<US>VALUE of the zone's own namespaces
+  'umask', // the binary's umask (octal digits as a number)
+  'preserve-fd', // an fd of the caller that becomes the binary's next fd from 3
+  'keeper-netns', // the keeper joins the zone's network namespace (0/1)
+  'join-ns', // TYPE<US>PATH: a namespace to join instead of making one
+  'join-userns', // the init pid whose user namespace the zone shares
+  'exit-after-parent', // the keeper exits only after its parent (0/1)
+  'caps', // BOUNDING<US>EFFECTIVE<US>PERMITTED<US>INHERITABLE<US>AMBIENT masks
+  'join-pid', // exec: the host pid of the zone's init to join
+  'cgroup-procs', // a cgroup.procs file the keeper writes its pid to
+  'hide', // a host directory of lxzone's the zone must not see
+  'tmpfs', // TARGET<US>SIZE<US>MODE: an extra tmpfs
+  'serve-dispatch', // the dispatch table in hex: the keeper serves the zone without a supervisor
+  'serve-kernel-version', // the uname release when the keeper serves
+  'serve-kernel-version-env', // honour LXZONE_KERNEL_VERSION when the keeper serves (0/1)
+  'serve-memory-limit', // the memory cap sysinfo reports when the keeper serves
+  'serve-memory-usage-file', // the cgroup file sysinfo reads usage from when the keeper serves
+  'serve-reboot-marker', // the file a granted reboot(2) is recorded in when the keeper serves
+  'relay-stdio', // the keeper owns the zone's stdio pipes and relays them (0/1)
+  'log-stdout', // the file the keeper writes the zone's stdout to
+  'log-stderr', // the file the keeper writes the zone's stderr to
+  'log-file-max', // bytes a log file keeps before it is rotated
+] as const;
+export type ShimConfigKey = (typeof SHIM_CONFIG_KEYS)[number];
+
 /** AUDIT_ARCH_* values: what seccomp_data.arch holds for each ABI (linux/audit.h). */
 export const AUDIT_ARCH = {
   x86_64: { name: 'AUDIT_ARCH_X86_64', value: 0xc000003e },

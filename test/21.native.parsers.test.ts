@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, resolveProfile } from '../src/policy/index.js';
+import { SHIM_CONFIG_KEYS } from '../src/seam.generated.js';
 import { encodeShimConfig, type ShimConfig } from '../src/zone/shim-config.js';
 import { repoRoot } from './support/zones.js';
 
@@ -89,6 +90,18 @@ describe('shim config parser (native/shim/config.cc)', () => {
     const r = parse('config', input);
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatch(message);
+  });
+
+  it('reads every key of seam/facts.json shimConfig, and those only (the one list both sides take)', () => {
+    // A value that may be wrong for the key: the parser must know the key (the
+    // error, if any, is about the value), never call it unknown or unread.
+    const unread: string[] = [];
+    for (const key of SHIM_CONFIG_KEYS.filter((k) => k !== 'version')) {
+      const r = parse('config', records('version=1', 'arg=/bin/true', `${key}=`));
+      if (!r.ok && /unknown key|does not read/.test(r.error)) unread.push(`${key}: ${r.error}`);
+    }
+    expect(unread).toEqual([]);
+    expect(SHIM_CONFIG_KEYS).not.toContain('privileged');
   });
 });
 

@@ -2,6 +2,8 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <string_view>
 
 namespace lxz {
 
@@ -65,6 +67,13 @@ enum class EventType : uint8_t {
 constexpr const char* kEventNames[] = {"created", "ready", "started", "exec-failed", "setup-failed", "exited", "closed", "unsupported", "trace", "reboot", "js-call", "handler-error"};
 // Events about one syscall: they carry pid, nr, abi, args and the notification id.
 constexpr bool event_is_call(EventType t) { return t == EventType::kUnsupported || t == EventType::kTrace || t == EventType::kReboot || t == EventType::kJsCall || t == EventType::kHandlerError; }
+
+// The keys of the shim's config records (shim/config.cc reads each; any other is refused).
+inline bool is_shim_config_key(std::string_view key) {
+  for (std::string_view k : {"version", "arg", "env", "rootfs", "rootfs-writable", "rootfs-idmap", "root-cow", "root-cow-dir", "root-cow-size", "root-cow-layer", "mask", "hostname", "cwd", "id-base", "id-count", "uid", "gid", "init", "hold", "die-with-parent", "reattach-socket", "reattach-timeout", "network", "tmp-size", "bind", "proc-bind", "tty", "system", "start-fifo", "rlimit", "group", "sysctl", "umask", "preserve-fd", "keeper-netns", "join-ns", "join-userns", "exit-after-parent", "caps", "join-pid", "cgroup-procs", "hide", "tmpfs", "serve-dispatch", "serve-kernel-version", "serve-kernel-version-env", "serve-memory-limit", "serve-memory-usage-file", "serve-reboot-marker", "relay-stdio", "log-stdout", "log-stderr", "log-file-max"})
+    if (key == k) return true;
+  return false;
+}
 
 // seccomp_data.arch per ABI (linux/audit.h) and the ABI names used everywhere.
 constexpr uint32_t kAuditArchX8664 = 0xc000003e;

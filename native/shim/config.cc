@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <unistd.h>
 
+#include "../common/seam.generated.h"  // is_shim_config_key: the record keys (seam/facts.json)
+
 namespace lxz {
 namespace {
 
@@ -157,6 +159,8 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       saw_version = true;
       continue;
     }
+    // The keys are seam/facts.json's shimConfig (what TypeScript may write).
+    if (!is_shim_config_key(key)) return bad(index, key, "unknown key");
     if (key == "arg") out->argv.push_back(value);
     else if (key == "env") {
       if (value.find('=') == std::string::npos) return bad(index, key, "not NAME=VALUE");
@@ -331,7 +335,7 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
     } else if (parse_keeper_record(key, value, out, &why)) {
       if (!why.empty()) return bad(index, key, why);
     } else {
-      return bad(index, key, "unknown key");
+      return bad(index, key, "a key of seam/facts.json this parser does not read");
     }
   }
   if (!saw_version) return Error{0, "config has no version record"};

@@ -3,6 +3,7 @@
 import { LxzoneError } from '../errors.js';
 import type { BindMount } from './config/types.js';
 import type { AttachOptions } from '../native.js';
+import type { ShimConfigKey } from '../seam.generated.js';
 
 export interface ShimTmpfs {
   target: string;
@@ -85,7 +86,7 @@ const US = '\x1f';
 
 export function encodeShimConfig(c: ShimConfig): Buffer {
   const records: string[] = ['version=1'];
-  const add = (key: string, value: string | number | boolean): void => {
+  const add = (key: ShimConfigKey, value: string | number | boolean): void => {
     const v = typeof value === 'boolean' ? (value ? '1' : '0') : String(value);
     if (v.includes('\0')) throw new LxzoneError(`zone ${key} contains a NUL byte`);
     records.push(`${key}=${v}`);
