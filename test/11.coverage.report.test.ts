@@ -59,6 +59,9 @@ describe('filters', () => {
   it('refuses an unknown class or disposition as a usage error', () => {
     expect(() => buildReport({ abi: 'x86_64', class: 'misc' })).toThrow(/unknown class "misc"/);
     expect(() => buildReport({ abi: 'x86_64', disposition: 'allow' })).toThrow(/unknown disposition "allow"/);
+    // A whole disposition is parsed as the profiles' are: a known kind with an unknown handler or errno is refused too.
+    expect(() => buildReport({ abi: 'x86_64', disposition: 'emulate:nosuch' })).toThrow(/unknown handler "nosuch"/);
+    expect(() => buildReport({ abi: 'x86_64', disposition: 'errno:ENOTANERRNO' })).toThrow(/unknown errno "ENOTANERRNO"/);
   });
 });
 

@@ -2,7 +2,7 @@
 // descriptions promise.
 import { describe, expect, it } from 'vitest';
 import { checkProfile, resolveProfile } from '../src/policy/resolve.js';
-import { traceHostCalls } from '../src/policy/trace-rules.js';
+import { traceHostCalls, traceListedCalls } from '../src/policy/trace-rules.js';
 import { BUILTIN_PROFILES } from '../src/policy/load.js';
 import { ABIS, type Abi } from '../src/tables/types.js';
 import { loadTable } from '../src/tables/index.js';
@@ -131,5 +131,13 @@ describe('shipped profiles', () => {
       expect(traced.syscalls.find((s) => s.name === 'io_uring_setup')?.disposition).toBe('errno:ENOSYS');
       expect(traced.syscalls.find((s) => s.name === 'openat')?.disposition).toBe('trace');
     }
+  });
+
+  it('--trace=LIST traces the listed calls the host runs, names the others with their disposition, refuses unknown names', () => {
+    const { rules, skipped } = traceListedCalls('default', ['openat', 'uname', 'init_module']);
+    expect(rules).toEqual([{ names: ['openat'], disposition: 'trace', note: 'traced by lxzone run --trace' }]);
+    expect(skipped).toEqual([{ name: 'uname', disposition: 'emulate:uname' }, { name: 'init_module', disposition: 'errno:EPERM' }]);
+    expect(traceListedCalls('default', ['uname']).rules).toEqual([]);
+    expect(() => traceListedCalls('default', ['openat', 'nosuchcall'])).toThrow(/--trace: unknown syscall "nosuchcall"/);
   });
 });

@@ -3,8 +3,7 @@
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT, LxzoneError } from '../errors.js';
-import { resolveProfile } from '../policy/resolve.js';
-import { traceHostCalls } from '../policy/trace-rules.js';
+import { traceHostCalls, traceListedCalls } from '../policy/trace-rules.js';
 import { hostAbis, syscallByNr, type Abi } from '../tables/index.js';
 import { zoneSpecFromFlags, type ZoneFlagValues } from '../zone/config/zone-flags.js';
 import { startOneShot, type RunOptions, type ZoneStats } from '../zone/run.js';
@@ -51,15 +50,9 @@ function statsText(stats: ZoneStats): string {
 function traceRules(spec: string | boolean | undefined, profile: string): Pick<RunOptions, 'profile' | 'extraRules'> {
   if (spec === undefined || spec === false) return { profile };
   if (spec === true) return { profile, extraRules: traceHostCalls(profile, hostAbis()) };
-  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
-  const resolved = new Map(resolveProfile(profile, 'x86_64').syscalls.map((s) => [s.name, s]));
-  for (const n of names) if (!resolved.has(n)) throw new LxzoneError(`--trace: unknown syscall "${n}"`, { exitCode: 2 });
-  const traced = names.filter((n) => resolved.get(n)!.disposition === 'host' && !resolved.get(n)!.conditional);
-  for (const n of names.filter((x) => !traced.includes(x))) {
-    process.stderr.write(`lxzone: --trace: ${n} is ${resolved.get(n)!.disposition} in profile ${profile}; not traced\n`);
-  }
-  if (traced.length === 0) return { profile };
-  return { profile, extraRules: [{ names: traced, disposition: 'trace', note: 'traced by lxzone run --trace' }] };
+  const { rules, skipped } = traceListedCalls(profile, spec.split(',').map((s) => s.trim()).filter(Boolean));
+  for (const { name, disposition } of skipped) process.stderr.write(`lxzone: --trace: ${name} is ${disposition} in profile ${profile}; not traced\n`);
+  return rules.length ? { profile, extraRules: rules } : { profile };
 }
 
 /** The --trace-output file, opened now: a path that cannot be written is a usage error before any zone starts. */

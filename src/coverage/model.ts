@@ -3,7 +3,7 @@
 // results exist, whether the suite exercised it and whether it passed.
 // Formatters (format.ts) and the docs (docs.ts) render this one model.
 import { LxzoneError } from '../errors.js';
-import { resolveProfile } from '../policy/index.js';
+import { parseDisposition, resolveProfile } from '../policy/index.js';
 import { loadTable } from '../tables/index.js';
 import { SYSCALL_CLASSES, type Abi, type SyscallClass } from '../tables/types.js';
 import type { ConformanceResults } from './results.js';
@@ -69,12 +69,14 @@ export interface ReportOptions {
   resolve?: typeof resolveProfile;
 }
 
-export function dispositionKind(d: string): DispositionKind {
-  const kind = d.split(':', 1)[0] as DispositionKind;
-  if (!(DISPOSITION_KINDS as readonly string[]).includes(kind)) {
-    throw new LxzoneError(`unknown disposition "${d}" (expected ${DISPOSITION_KINDS.join(', ')})`, { code: 'EINVAL' });
+/** A --disposition filter: a kind, or a whole disposition (parsed as the profiles' are). */
+export function checkDispositionFilter(want: string): void {
+  if (want.includes(':')) {
+    const d = parseDisposition(want);
+    if ('error' in d) throw new LxzoneError(d.error, { code: 'EINVAL', exitCode: 2 });
+  } else if (!(DISPOSITION_KINDS as readonly string[]).includes(want)) {
+    throw new LxzoneError(`unknown disposition "${want}" (expected ${DISPOSITION_KINDS.join(', ')}, or one such as errno:EPERM)`, { code: 'EINVAL', exitCode: 2 });
   }
-  return kind;
 }
 
 function matchesDisposition(row: CoverageRow, want: string): boolean {
@@ -112,13 +114,7 @@ export function buildReport(opts: ReportOptions): CoverageReport {
   if (opts.class !== undefined && !(SYSCALL_CLASSES as readonly string[]).includes(opts.class)) {
     throw new LxzoneError(`unknown class "${opts.class}" (classes: ${SYSCALL_CLASSES.join(', ')})`, { code: 'EINVAL', exitCode: 2 });
   }
-  if (opts.disposition !== undefined) {
-    try {
-      dispositionKind(opts.disposition);
-    } catch (err) {
-      throw new LxzoneError((err as Error).message, { code: 'EINVAL', exitCode: 2 });
-    }
-  }
+  if (opts.disposition !== undefined) checkDispositionFilter(opts.disposition);
   const table = loadTable(opts.abi);
   const resolved = (opts.resolve ?? resolveProfile)(profile, opts.abi);
   const decisions = new Map(resolved.syscalls.map((s) => [s.nr, s]));
@@ -136,7 +132,7 @@ export function buildReport(opts: ReportOptions): CoverageReport {
       class: s.class,
       signature: `${s.name}(${s.args.map((a) => `${a.type}${a.type.endsWith('*') ? '' : ' '}${a.name}`).join(', ')})`,
       disposition: d.disposition,
-      kind: dispositionKind(d.disposition),
+      kind: d.action.kind,
       conditional: d.conditional,
     };
     if (d.reason) row.reason = d.reason;

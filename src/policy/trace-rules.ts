@@ -8,6 +8,7 @@
 // each of its "host" outcomes made "trace" and its refusals kept, in order.
 // A syscall with a supervisor handler keeps its dispatch (one handler per
 // syscall number), so it is answered by its handler, not recorded.
+import { LxzoneError } from '../errors.js';
 import type { Abi } from '../tables/types.js';
 import { resolveProfile, type ResolveOptions } from './resolve.js';
 import type { Condition, ResolvedSyscall, RuleCondition, SyscallRules, Rule } from './types.js';
@@ -40,12 +41,29 @@ export function traceHostCalls(profile: string, abis: readonly Abi[], opts: Reso
   for (const abi of abis) {
     const plain: string[] = [];
     for (const s of resolveProfile(profile, abi, opts).syscalls) {
-      const outcomes = [s.disposition, ...s.rules.map((r) => r.disposition)];
-      if (!outcomes.includes('host') || outcomes.some((d) => d.startsWith('emulate:'))) continue;
+      const outcomes = [s.action, ...s.rules.map((r) => r.action)].map((a) => a.kind);
+      if (!outcomes.includes('host') || outcomes.includes('emulate')) continue;
       if (!s.conditional) plain.push(s.name);
       else out.push(tracedEntry(s, abi));
     }
     if (plain.length) out.push({ names: plain, abis: [abi], disposition: 'trace', note: NOTE });
   }
   return out;
+}
+
+/**
+ * `lxzone run --trace=a,b`: zone rules that trace those calls where the
+ * profile lets the host run them (unconditionally); the others keep their
+ * disposition and are returned as `skipped`, to be said. An unknown name is a
+ * usage error.
+ */
+export function traceListedCalls(profile: string, names: string[]): { rules: SyscallRules[]; skipped: { name: string; disposition: string }[] } {
+  const resolved = new Map(resolveProfile(profile, 'x86_64').syscalls.map((s) => [s.name, s]));
+  for (const n of names) if (!resolved.has(n)) throw new LxzoneError(`--trace: unknown syscall "${n}"`, { exitCode: 2 });
+  const plainHost = (n: string): boolean => resolved.get(n)!.action.kind === 'host' && !resolved.get(n)!.conditional;
+  const traced = names.filter(plainHost);
+  return {
+    rules: traced.length ? [{ names: traced, disposition: 'trace', note: 'traced by lxzone run --trace' }] : [],
+    skipped: names.filter((n) => !plainHost(n)).map((name) => ({ name, disposition: resolved.get(name)!.disposition })),
+  };
 }
