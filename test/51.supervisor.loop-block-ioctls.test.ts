@@ -22,12 +22,14 @@ async function inZone(script: string): Promise<string[]> {
   return (r.stdout ?? Buffer.alloc(0)).toString().trim().split('\n');
 }
 
-// BLKDISCARD / BLKZEROOUT of the first 64 KiB of /dev/loop0 (made of 0xff
-// bytes); prints the first byte after each and the image's allocated blocks.
+// BLKDISCARD / BLKZEROOUT of the first 64 KiB of /dev/loop0, each made of
+// 0xff bytes first; prints the first byte of the range and the one after it.
 const DISCARD = `
 import fcntl, os, struct, sys
 cmd = {"discard": 0x1277, "zeroout": 0x127f}[sys.argv[1]]
 fd = os.open("/dev/loop0", os.O_RDWR)
+os.pwrite(fd, b"\\xff" * 65536, 0)
+os.fsync(fd)
 try:
     fcntl.ioctl(fd, cmd, struct.pack("QQ", 0, 65536))
     print(sys.argv[1], "ok", os.pread(fd, 1, 0).hex(), os.pread(fd, 1, 65536).hex())

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cerrno>
-#include <algorithm>
 #include <cstdint>
 
 #include "../tracee_memory.h"
@@ -47,17 +46,16 @@ Reply discard(Call& call, const LoopDevice& d, uint64_t arg, int mode) {
   if (!len || fallocate(d.backing.get(), mode | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(start), static_cast<off_t>(len)) == 0)
     return Reply::value_of(0);
   if (errno != EOPNOTSUPP) return Reply::error_of(EIO);
-  // A file system that cannot zero a range in place (tmpfs): the block
-  // layer then writes zeroes, and so do we. A discard is simply refused.
+  // A file system that cannot zero a range in place (tmpfs): a punched hole
+  // reads as zeroes too. The supervisor never writes the zeroes itself: that
+  // would hold the thread serving other zones for as long as the zone asks
+  // and charge the pages to the supervisor's cgroup instead of the zone's.
+  // Where neither works the caller gets EOPNOTSUPP, as from a device that
+  // cannot zero, and writes the zeroes itself (mkfs and blkdiscard do).
   if (mode != FALLOC_FL_ZERO_RANGE) return Reply::error_of(EOPNOTSUPP);
-  static const char zeroes[65536] = {};
-  for (uint64_t done = 0; done < len;) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(sizeof zeroes, len - done));
-    ssize_t w = pwrite(d.backing.get(), zeroes, n, static_cast<off_t>(start + done));
-    if (w <= 0) return Reply::error_of(w < 0 && errno == ENOSPC ? ENOSPC : EIO);
-    done += static_cast<uint64_t>(w);
-  }
-  return Reply::value_of(0);
+  if (fallocate(d.backing.get(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(start), static_cast<off_t>(len)) == 0)
+    return Reply::value_of(0);
+  return Reply::error_of(errno == EOPNOTSUPP ? EOPNOTSUPP : EIO);
 }
 
 }  // namespace
