@@ -14,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { makeTar } from './support/handmade-tar.js';
 import { runNodeAsNobody } from './support/nobody.js';
-import { busyboxRoot, describeWithRegistry, ociLayout, push, startRegistry, upperLayer, type Registry } from './support/registry.js';
+import { busyboxRoot, describeWithRegistry, ociLayout, push, startRegistry, TEST_IMAGE_CONFIG, upperLayer, type Registry } from './support/registry.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 
@@ -76,6 +76,37 @@ describeWithRegistry('zones from the image store', () => {
     const again = await lxzone('run', '-u', '0', '--image', `${reg.host}/busybox:v1`, '--', '/bin/sh', '-c', 'cat /etc/motd; ls /etc/new 2>&1 || true');
     expect(again.stdout).toMatch(/^upper layer\n.*No such file/);
     expect(ourMounts()).toEqual([]);
+  }, 120_000);
+
+  it("applies the image's Volumes: a mount of the run's own at each path, seeded from the image, gone when the run ends; a -v at the path wins", async () => {
+    mkdirSync(join(work, 'l3/data'), { recursive: true });
+    writeFileSync(join(work, 'l3/data/seed'), 'seeded\n');
+    ociLayout(join(work, 'oci-vol'), [join(work, 'l1'), join(work, 'l3')], 'vol', false, { ...TEST_IMAGE_CONFIG, Volumes: { '/data': {}, '/var/vol': {} } });
+    const ref = `${reg.host}/busybox:vol`;
+    push(join(work, 'oci-vol'), 'vol', ref);
+    expect((await lxzone('pull', '--quiet', ref)).code).toBe(0);
+    // A run killed before its clean-up left a volume directory: the next run removes it.
+    const runVols = join(work, 'run/run-volumes');
+    mkdirSync(join(runVols, '999999999-dead/x'), { recursive: true });
+    writeFileSync(join(runVols, '999999999-dead.owner'), JSON.stringify({ pid: 999_999_999, startTime: 1 }));
+    const script = 'cat /data/seed; stat -c "%u %a" /data /data/seed; echo w > /data/w; cat /data/w; ls -a /var/vol | busybox wc -l; busybox grep -c -e " /data " -e " /var/vol " /proc/mounts';
+    const r = await lxzone('run', '-u', '0', '--image', ref, '--', '/bin/sh', '-c', script);
+    expect(r.stderr).toBe('');
+    // Seeded, owned by the zone's root (id-mapped), writable; /var/vol made empty; each a mount of its own.
+    expect(r.stdout).toBe('seeded\n0 755\n0 644\nw\n2\n2\n');
+    expect(r.code).toBe(0);
+    expect(readdirSync(runVols)).toEqual([]);
+    for (const l of layerDirs()) expect(existsSync(join(l, 'data/w'))).toBe(false);
+    // The next run starts from the image again; a host directory bound at /data replaces that volume.
+    const host = join(work, 'host-data');
+    mkdirSync(host);
+    writeFileSync(join(host, 'mine'), 'host\n');
+    const again = await lxzone('run', '-u', '0', '-v', `${host}:/data`, '--image', ref, '--', '/bin/sh', '-c', 'ls /data; cat /data/w 2>/dev/null || echo fresh; ls -a /var/vol | busybox wc -l');
+    expect(again.stderr).toBe('');
+    expect(again.stdout).toBe('mine\nfresh\n2\n');
+    expect(readdirSync(runVols)).toEqual([]);
+    expect(ourMounts()).toEqual([]);
+    await lxzone('rmi', ref);
   }, 120_000);
 
   it('gives the command after the Entrypoint, and refuses --image with --rootfs', async () => {

@@ -71,7 +71,7 @@ function openTraceOutput(path: string): WriteStream {
  * stderr), and recorded as in use by this run until `release` (prune and
  * rmi leave it alone meanwhile; a run that dies counts no more).
  */
-async function imageForRun(flags: RunFlags): Promise<{ image: ZoneImage; release: () => void }> {
+async function imageForRun(flags: RunFlags): Promise<{ image: ZoneImage; runtimeDir: string; release: () => void }> {
   if (flags.rootfs !== undefined) throw new LxzoneError('--image excludes --rootfs', { exitCode: 2 });
   if (flags.root !== undefined) throw new LxzoneError('--image excludes --root (an image zone is always copy-on-write over its layers)', { exitCode: 2 });
   // Loaded here, not at start: the image store (tar, zstd, the registry client) is
@@ -91,7 +91,7 @@ async function imageForRun(flags: RunFlags): Promise<{ image: ZoneImage; release
   }
   // Unless -u says who: a rootless zone runs the image's process as its root (said).
   if (flags.user === undefined) for (const w of image.warnings) process.stderr.write(`lxzone: warning: ${w}\n`);
-  return { image, release: await store.useForRun(image.record.digest, `image ${flags.image}`) };
+  return { image, runtimeDir: store.runtimeDir, release: await store.useForRun(image.record.digest, `image ${flags.image}`) };
 }
 
 /** `run --name`: the zone is created and kept (src/zone/lifecycle/run-named.ts). */
@@ -132,9 +132,21 @@ export function register(program: Command): void {
       }
       const used = flags.image !== undefined ? await imageForRun(flags) : undefined;
       const image = used?.image;
-      const releaseImage = used?.release ?? (() => undefined);
+      let releaseImage = used?.release ?? (() => undefined);
       if (!image && command.length === 0) throw new LxzoneError('run: give the command to run (after --), or --image', { exitCode: 2 });
       const spec = zoneSpecFromFlags(flags, command, requestedResources(parseResourceFlags(flags)), image);
+      if (used) {
+        // The image's Volumes: directories of this run's own, seeded from the image, removed at its end (a -v at the same path wins).
+        const [{ runVolumes }, { byDepth }] = await Promise.all([import('../zone/image/store/run-volumes.js'), import('../zone/volumes/mounts.js')]);
+        const own = spec.binds ?? [];
+        const vols = runVolumes(used.runtimeDir, used.image.config.volumes, used.image.layers, `image ${flags.image}`, own.map((b) => b.zone));
+        spec.binds = byDepth([...vols.binds, ...own]);
+        const release = releaseImage;
+        releaseImage = () => {
+          vols.remove();
+          release();
+        };
+      }
       let traceFile: WriteStream | undefined;
       const trace = traceRules(flags.trace, spec.profile ?? 'default');
       if (flags.traceOutput) traceFile = openTraceOutput(flags.traceOutput);

@@ -57,7 +57,7 @@ export class ImageStore {
   readonly dir: string;
   readonly blobs: BlobStore;
   readonly layers: LayerStore;
-  private readonly runtimeDir: string;
+  readonly runtimeDir: string;
   private readonly stateDir: string;
 
   constructor(paths: Partial<StorePaths> = {}) {

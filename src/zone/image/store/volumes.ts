@@ -104,11 +104,12 @@ function layersWith(layers: string[], p: string): string[] {
  * (on the zone's disk) from the image's content at its path. Returns the
  * binds to add to the zone's own.
  */
-export function ensureVolumes(paths: string[], layers: string[], volumesDir: string, ids: { idBase: number; count: number } | null): BindMount[] {
+export function ensureVolumes(paths: string[], layers: string[], volumesDir: string, ids: { idBase: number; count: number } | null, idsAs?: (id: number) => number): BindMount[] {
   if (paths.length === 0) return [];
   mkdirSync(volumesDir, { recursive: true, mode: 0o711 });
-  // null: a rootless zone's, whose layers' files and the copies are all the caller's (the zone maps that one id).
-  const shift = ids ? shifter(ids.idBase, ids.count) : null;
+  // null: a rootless zone's, whose layers' files and the copies are all the caller's (the zone maps that one id);
+  // `idsAs`: ids kept as the zone sees them, for a bind mounted id-mapped (a one-shot run's, run-volumes.ts).
+  const shift = ids ? shifter(ids.idBase, ids.count) : (idsAs ?? null);
   return paths.map((p) => {
     const dir = volumeDir(volumesDir, p);
     if (!existsSync(dir)) seedFromLayers(layers, p, volumesDir, dir, shift);
