@@ -210,6 +210,24 @@ describeWithRegistry('image store: pull from a real registry', () => {
     }
   }, 120_000);
 
+  it('sends a request again when the registry closed its kept-alive connection while idle', async () => {
+    const proxy = await startBlobProxy(reg.host);
+    const ref = `${proxy.host}/busybox:v1`;
+    try {
+      // The connections of the next two requests are closed unanswered (the first
+      // is the manifest's; the retried one too): each is sent again, the pull goes on.
+      proxy.closeNext(2);
+      const r = await lxzone('pull', '--quiet', ref);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(proxy.dropped()).toBe(2);
+      expect(proxy.requests.map((q) => q.url)).toEqual(['/v2/busybox/manifests/v1', `/v2/busybox/manifests/${amdManifest}`]);
+    } finally {
+      await proxy.stop();
+      await lxzone('rmi', ref);
+    }
+  }, 60_000);
+
   describe('a registry that lies', () => {
     let server: Server;
     let host: string;

@@ -215,6 +215,14 @@ export interface BlobProxy {
   /** What to do with the next GET of `digest`'s blob: cut the connection, or stall, after `bytes`. */
   cutAfter(digest: string, bytes: number): void;
   stallAfter(digest: string, bytes: number): { reached: Promise<void>; release(): void };
+  /**
+   * The next `n` requests find their connection closed: destroyed once the
+   * request arrived, unanswered. The client sees what it sees when the
+   * registry closed a kept-alive connection while idle just as a request
+   * was sent on it. `dropped()`: how many were.
+   */
+  closeNext(n: number): void;
+  dropped(): number;
   stop(): Promise<void>;
 }
 
@@ -227,11 +235,21 @@ export async function startBlobProxy(upstream: string): Promise<BlobProxy> {
   const port = await freePort();
   const requests: BlobProxy['requests'] = [];
   let plan: { digest: string; bytes: number; mode: 'cut' | 'stall'; reached?: () => void; hold?: Promise<void> } | undefined;
+  let toDrop = 0;
+  let dropped = 0;
   const server: Server = createServer((req, res) => {
+    if (toDrop > 0) {
+      toDrop--;
+      dropped++;
+      req.socket.destroy();
+      return;
+    }
     const [h, p] = upstream.split(':');
     const up = request({ host: h, port: Number(p), path: req.url, method: req.method, headers: { ...req.headers, host: upstream } }, (ur) => {
       requests.push({ url: req.url ?? '', range: req.headers.range, status: ur.statusCode ?? 0 });
-      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      // Hop-by-hop headers are the proxy's own (the registry's "Connection: close" to this proxy is not the client's).
+      const { connection: _c, 'keep-alive': _k, ...headers } = ur.headers;
+      res.writeHead(ur.statusCode ?? 502, headers);
       const mine = plan !== undefined && req.method === 'GET' && req.url?.endsWith(`/blobs/${plan.digest}`) ? plan : undefined;
       if (!mine) {
         ur.pipe(res);
@@ -284,6 +302,10 @@ export async function startBlobProxy(upstream: string): Promise<BlobProxy> {
       plan = { digest, bytes, mode: 'stall', reached, hold };
       return { reached: reachedP, release };
     },
+    closeNext: (n) => {
+      toDrop = n;
+    },
+    dropped: () => dropped,
     stop: () =>
       new Promise<void>((r) => {
         server.closeAllConnections();

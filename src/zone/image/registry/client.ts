@@ -19,6 +19,11 @@ export function registryBase(registry: string, env: NodeJS.ProcessEnv = process.
 
 export class RegistryError extends LxzoneError {}
 
+/** How a request on a connection closed under it fails (undici's codes, and the socket's). */
+const STALE_CONNECTION = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNRESET', 'EPIPE']);
+/** A request is sent at most this many times when its connection was closed under it. */
+const REQUEST_ATTEMPTS = 3;
+
 export interface GetOptions {
   accept?: string[];
   /** Resume from this byte (Range). */
@@ -55,11 +60,18 @@ export class RepositoryClient {
   }
 
   private async request(url: string, opts: GetOptions, what: string): Promise<Response> {
-    try {
-      return await fetch(url, { headers: this.headers(opts), redirect: 'follow' });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      throw this.fail(what, `cannot reach ${this.base} (${cause?.code ?? cause?.message ?? (e as Error).message})`, cause?.code ?? 'ECONNREFUSED');
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(url, { headers: this.headers(opts), redirect: 'follow' });
+      } catch (e) {
+        const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+        // A kept-alive connection the registry closed while it was idle fails the
+        // request sent on it before any answer: a GET, so sent again (a fresh
+        // connection), as docker's client does. A registry that is not there is
+        // ECONNREFUSED, said at once.
+        if (attempt < REQUEST_ATTEMPTS && STALE_CONNECTION.has(cause?.code ?? '')) continue;
+        throw this.fail(what, `cannot reach ${this.base} (${cause?.code ?? cause?.message ?? (e as Error).message})`, cause?.code ?? 'ECONNREFUSED');
+      }
     }
   }
 
@@ -109,11 +121,15 @@ export class RepositoryClient {
     const sameHost = realm.hostname === new URL(this.base).hostname;
     const headers: Record<string, string> = { 'user-agent': 'lxzone' };
     if (this.creds && (realm.protocol === 'https:' || sameHost)) headers.authorization = basicHeader(this.creds);
-    let res: Response;
-    try {
-      res = await fetch(realm, { headers });
-    } catch (e) {
-      throw this.fail(what, `cannot reach the token service ${realm.origin} (${(e as Error).message})`, 'ECONNREFUSED');
+    let res: Response | undefined;
+    for (let attempt = 1; !res; attempt++) {
+      try {
+        res = await fetch(realm, { headers });
+      } catch (e) {
+        const cause = (e as { cause?: { code?: string } }).cause;
+        if (attempt < REQUEST_ATTEMPTS && STALE_CONNECTION.has(cause?.code ?? '')) continue; // as in request()
+        throw this.fail(what, `cannot reach the token service ${realm.origin} (${(e as Error).message})`, 'ECONNREFUSED');
+      }
     }
     if (res.status !== 200) {
       await res.body?.cancel();
