@@ -139,7 +139,7 @@ describeWithRegistry('zones from the image store', () => {
     }
     const after = (JSON.parse((await lxzone('images', '--json')).stdout) as { refs: string[]; users: string[] }[]).find((i) => i.refs.includes(ref))?.users;
     expect(after).toEqual([]);
-  }, 120_000);
+  }, 300_000); // six CLI calls and a zone: under load each call takes up to ~30 s
 
   it('as an unprivileged user (nobody): pull fetches blobs only, the first run --image unpacks the layers into its own store (test/33.image-store.rootless for the rest)', async () => {
     const home = mkdtempSync(join(tmpdir(), 'lxzone-33-nobody-'));
