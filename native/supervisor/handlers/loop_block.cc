@@ -89,7 +89,10 @@ Reply loop_block_ioctl(Call& call, const LoopDevice& d, uint32_t cmd, uint64_t a
     case BLKROGET:
       return put<int32_t>(call, arg, d.read_only ? 1 : 0);
     case BLKFLSBUF:
-      if (d.attached) fdatasync(d.backing.get());
+      // The kernel writes the device's dirty buffers into the backing file's
+      // page cache; here the node's data is the backing file's already, so
+      // there is nothing to move. No fdatasync: it would hold the thread that
+      // serves other zones for as long as the zone's disk takes.
       return Reply::value_of(0);
     case BLKRRPART:
       // Nothing to scan: partitions of a zone's image never become devices.
