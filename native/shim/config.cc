@@ -310,13 +310,19 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       if (value.empty()) return bad(index, key, "empty");
       out->tmp_size = value;
     } else if (key == "tmpfs") {
-      // "TARGET<US>SIZE<US>MODE(octal)"
+      // "TARGET<US>SIZE<US>MODE(octal)[<US>noexec]"
       size_t a = value.find('\x1f'), b = a == std::string::npos ? a : value.find('\x1f', a + 1);
       if (b == std::string::npos) return bad(index, key, "not TARGET<US>SIZE<US>MODE");
       TmpfsMount t;
       t.target = value.substr(0, a);
       t.size = value.substr(a + 1, b - a - 1);
       std::string mode = value.substr(b + 1);
+      size_t c = mode.find('\x1f');
+      if (c != std::string::npos) {
+        if (mode.substr(c + 1) != "noexec") return bad(index, key, "a tmpfs flag other than noexec");
+        t.noexec = true;
+        mode = mode.substr(0, c);
+      }
       bool size_ok = !t.size.empty();
       for (char ch : t.size) size_ok &= (ch >= '0' && ch <= '9') || ch == 'k' || ch == 'm' || ch == 'g';
       bool mode_ok = !mode.empty() && mode.size() <= 4;

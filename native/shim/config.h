@@ -26,6 +26,7 @@ struct TmpfsMount {
   std::string target;  // absolute path in the zone
   std::string size;    // tmpfs size= option
   uint32_t mode = 01777;
+  bool noexec = false;  // MOUNT_ATTR_NOEXEC (docker --tmpfs PATH:noexec)
 };
 
 // What a keeper needs to answer its zone's notified syscalls while no

@@ -283,7 +283,8 @@ Status tmpfs_into_root(const std::string& root, const TmpfsMount& t, const ShimC
   set("gid", std::to_string(zone_root_id(c)));
   if (s.ok() && fsconfig(fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) s = sys_error("create tmpfs " + t.target);
   int mnt = -1;
-  if (s.ok() && (mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)) < 0) s = sys_error("fsmount tmpfs");
+  unsigned attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (t.noexec ? MOUNT_ATTR_NOEXEC : 0);
+  if (s.ok() && (mnt = fsmount(fs, FSMOUNT_CLOEXEC, attrs)) < 0) s = sys_error("fsmount tmpfs");
   if (s.ok()) s = attach_at(mnt, target, t.target);
   if (mnt >= 0) close(mnt);
   if (fs >= 0) close(fs);

@@ -9,6 +9,7 @@ export interface ShimTmpfs {
   target: string;
   sizeBytes: number;
   mode?: number;
+  noexec?: boolean;
 }
 
 export interface ShimConfig {
@@ -139,7 +140,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.joinPid !== undefined) add('join-pid', c.joinPid);
   for (const p of c.cgroupProcs ?? []) add('cgroup-procs', p);
   for (const h of c.hide ?? []) add('hide', h);
-  for (const t of c.tmpfs ?? []) add('tmpfs', [t.target, `${Math.ceil(t.sizeBytes / 1024)}k`, (t.mode ?? 0o1777).toString(8)].join(US));
+  for (const t of c.tmpfs ?? []) add('tmpfs', [t.target, `${Math.ceil(t.sizeBytes / 1024)}k`, (t.mode ?? 0o1777).toString(8), ...(t.noexec ? ['noexec'] : [])].join(US));
   const s = c.serve;
   if (s) {
     add('serve-dispatch', s.dispatch.toString('hex'));

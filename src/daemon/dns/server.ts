@@ -1,5 +1,5 @@
 // One user network's DNS server: UDP and TCP on port 53 of the network's
-// gateway address (the only port the bridge's host guard lets zones reach,
+// gateway addresses, IPv4 and IPv6 (the only port the bridge's host guard lets zones reach,
 // guard.ts; the address lives on the bridge, so it is not bound anywhere
 // else). What bounds it, as a zone could attack it:
 //   - only sources in the network's subnet are answered (the per-port
@@ -14,7 +14,7 @@
 //     connections closed after 10 s, messages over 1232 bytes close it;
 //   - forwarding has its own global budget (forward.ts).
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { createServer, type Server, type Socket } from 'node:net';
+import { BlockList, createServer, type Server, type Socket } from 'node:net';
 import { decide, type NameTable, udpLimit, RCODE, reply, UDP_MAX } from './answer.js';
 import type { Forwarder } from './forward.js';
 import { ipv4ToInt } from '../../zone/network/addressing.js';
@@ -31,6 +31,9 @@ export interface NetworkDnsOptions {
   /** The network's subnet: network address and prefix length. */
   network: number;
   prefixLen: number;
+  /** The gateway's IPv6 address and the network's /64 ("fd..::/64"): served there too when given. */
+  address6?: string;
+  prefix6?: string;
   port?: number;
   /** The names a query from `source` (an address in the subnet) is answered from. */
   table: (source: string) => Promise<NameTable>;
@@ -41,49 +44,64 @@ export interface NetworkDnsOptions {
 }
 
 export class NetworkDns {
-  #udp?: UdpSocket;
-  #tcp?: Server;
+  readonly #udp: UdpSocket[] = [];
+  readonly #tcp: Server[] = [];
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
   readonly #conns = new Set<Socket>();
+  readonly #subnet6 = new BlockList();
 
-  constructor(private readonly o: NetworkDnsOptions) {}
+  constructor(private readonly o: NetworkDnsOptions) {
+    if (o.prefix6 !== undefined) this.#subnet6.addSubnet(o.prefix6.split('/')[0]!, Number(o.prefix6.split('/')[1] ?? 64), 'ipv6');
+  }
 
+  /** UDP and TCP on the gateway's IPv4 address, and on its IPv6 one when given; nothing left bound if one fails. */
   async start(): Promise<void> {
+    try {
+      await this.#listen(this.o.address, 'udp4');
+      if (this.o.address6 !== undefined) await this.#listen(this.o.address6, 'udp6');
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  async #listen(address: string, type: 'udp4' | 'udp6'): Promise<void> {
     const port = this.o.port ?? 53;
-    const udp = createSocket({ type: 'udp4', reuseAddr: false });
-    udp.on('message', (msg, rinfo) => void this.#onUdp(msg, rinfo.address, rinfo.port));
-    udp.on('error', (e) => this.o.log(`dns ${this.o.address}: udp: ${e.message}`));
+    const udp = createSocket({ type, reuseAddr: false, ...(type === 'udp6' ? { ipv6Only: true } : {}) });
+    udp.on('message', (msg, rinfo) => void this.#onUdp(udp, msg, rinfo.address, rinfo.port));
+    udp.on('error', (e) => this.o.log(`dns ${address}: udp: ${e.message}`));
     await new Promise<void>((resolve, reject) => {
       udp.once('error', reject);
-      udp.bind(port, this.o.address, () => {
+      udp.bind(port, address, () => {
         udp.off('error', reject);
-        resolve();
-      });
-    });
-    this.#udp = udp;
-    const tcp = createServer({ pauseOnConnect: false }, (c) => this.#onTcp(c));
-    tcp.maxConnections = MAX_TCP;
-    tcp.on('error', (e) => this.o.log(`dns ${this.o.address}: tcp: ${e.message}`));
-    await new Promise<void>((resolve, reject) => {
-      tcp.once('error', reject);
-      tcp.listen(port, this.o.address, () => {
-        tcp.off('error', reject);
         resolve();
       });
     }).catch((e) => {
       udp.close();
       throw e;
     });
-    this.#tcp = tcp;
+    this.#udp.push(udp);
+    const tcp = createServer({ pauseOnConnect: false }, (c) => this.#onTcp(c));
+    tcp.maxConnections = MAX_TCP;
+    tcp.on('error', (e) => this.o.log(`dns ${address}: tcp: ${e.message}`));
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen({ port, host: address, ipv6Only: type === 'udp6' }, () => {
+        tcp.off('error', reject);
+        resolve();
+      });
+    });
+    this.#tcp.push(tcp);
   }
 
   close(): void {
-    this.#udp?.close();
-    this.#tcp?.close();
+    for (const u of this.#udp.splice(0)) u.close();
+    for (const t of this.#tcp.splice(0)) t.close();
     for (const c of this.#conns) c.destroy();
   }
 
   #inSubnet(addr: string): boolean {
+    if (addr.includes(':')) return this.o.prefix6 !== undefined && this.#subnet6.check(addr, 'ipv6');
     let n: number;
     try {
       n = ipv4ToInt(addr);
@@ -132,10 +150,10 @@ export class NetworkDns {
     return out ?? reply(d.query, RCODE.SERVFAIL);
   }
 
-  async #onUdp(msg: Buffer, addr: string, port: number): Promise<void> {
+  async #onUdp(udp: UdpSocket, msg: Buffer, addr: string, port: number): Promise<void> {
     if (!this.#inSubnet(addr) || !this.#admit(addr)) return;
     const out = await this.#answer(msg, false, addr);
-    if (out && this.#udp) this.#udp.send(out, port, addr, () => undefined);
+    if (out && this.#udp.includes(udp)) udp.send(out, port, addr, () => undefined);
   }
 
   #onTcp(c: Socket): void {

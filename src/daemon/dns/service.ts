@@ -8,7 +8,9 @@
 // one, which answers it (only it: by its source address on that network,
 // which the port's anti-spoofing makes its own) the names of its other
 // networks too, at their addresses there, as dockerd's resolver does; names
-// of its first network win. The tables are rebuilt at most once a second (a
+// of its first network win. A zone answers to its own name, or to the names
+// a front end gives it (namesOf: a Docker container's current Docker name and
+// short id, so a `docker rename` renames it in DNS too). The tables are rebuilt at most once a second (a
 // flood of queries does not become a flood of config reads).
 import type { ZoneManager } from '../../zone/lifecycle/manager.js';
 import { ipamDir, type LifecycleOptions } from '../../zone/lifecycle/options.js';
@@ -39,6 +41,9 @@ export class DnsService {
   #retry: NodeJS.Timeout | undefined;
   /** Syncs in a row that left a network unserved: retrying stops after 30 (about half a minute). */
   #failedSyncs = 0;
+  /** The names a zone answers to when a front end names it otherwise (a Docker container: its Docker
+   *  name, which `docker rename` changes, and its short id); undefined: the zone's own name. */
+  namesOf: (zone: string) => string[] | undefined = () => undefined;
 
   constructor(
     private readonly manager: ZoneManager,
@@ -102,6 +107,8 @@ export class DnsService {
       address: br.gateway4,
       network: br.network,
       prefixLen: br.prefixLen,
+      address6: br.gateway6,
+      prefix6: br.ipv6Prefix,
       port: this.port,
       table: (source) => this.#tableFor(rec, source),
       forwarder: this.#forwarder,
@@ -110,7 +117,7 @@ export class DnsService {
     });
     await dns.start();
     this.#servers.set(rec.name, { id: rec.id, dns });
-    this.log(`dns: network ${rec.name}: serving ${br.gateway4}:${this.port}`);
+    this.log(`dns: network ${rec.name}: serving ${br.gateway4}:${this.port} and [${br.gateway6}]:${this.port}`);
   }
 
   /** The names a query from `source` on network `rec` is answered from: the network's, then those of the source zone's other networks. */
@@ -138,6 +145,7 @@ export class DnsService {
   }
 
   async #build(rec: NetworkRecord): Promise<Table> {
+    const named = new Map<string, string[] | undefined>();
     const leases = new Map((await new Ipam({ stateDir: ipamDir(this.opts.store), bridge: this.#networks.bridgeConfig(rec) }).list()).map((l) => [l.zone, l]));
     const table = new Map<string, Host[]>();
     const sources = new Map<string, string>();
@@ -155,7 +163,10 @@ export class DnsService {
       const here = nets.find((n) => n.name === rec.name);
       if (!here || !lease) continue;
       sources.set(lease.ipv4, zone);
-      for (const name of new Set([zone, ...(here.aliases ?? [])].map((n) => n.toLowerCase()))) {
+      if (lease.ipv6) sources.set(lease.ipv6, zone);
+      let own = named.get(zone);
+      if (!named.has(zone)) named.set(zone, (own = this.namesOf(zone)));
+      for (const name of new Set([...(own ?? [zone]), ...(here.aliases ?? [])].map((n) => n.toLowerCase()))) {
         const hosts = table.get(name) ?? [];
         hosts.push({ ipv4: lease.ipv4, ipv6: lease.ipv6 });
         table.set(name, hosts);

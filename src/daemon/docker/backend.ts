@@ -21,6 +21,18 @@ export class DockerBackend {
   /** The networks' DNS servers (src/daemon/dns/): told when a network comes or goes. */
   dns?: { refresh(): Promise<void> };
   private readonly oom: OomWatch;
+  #volumesQueue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs `fn` alone among the daemon's volume changes: a create that names a volume (from making it to
+   * the zone's config naming it) and volume rm/prune (from the check that nothing names it to its
+   * removal), so a removal never takes a volume a concurrent create has just taken as existing.
+   */
+  withVolumes<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.#volumesQueue.then(fn, fn);
+    this.#volumesQueue = run.catch(() => undefined);
+    return run;
+  }
 
   constructor(
     readonly manager: ZoneManager,

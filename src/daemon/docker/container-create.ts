@@ -22,8 +22,9 @@ export interface CreateBody {
   Labels?: Record<string, string> | null;
   Tty?: boolean;
   OpenStdin?: boolean;
-  /** --network NAME --network-alias A: the endpoint of the container's network, with its aliases. */
-  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null } | null> | null } | null;
+  /** --network NAME --network-alias A: the endpoint of each network, with its aliases;
+   *  --network A --network B: one endpoint each (the first is NetworkMode's), with --ip's address. */
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | null } | null;
   HostConfig?: {
     Binds?: string[] | null;
     Memory?: number;
@@ -157,22 +158,54 @@ export function zoneConfigFor(
   const hostname = body.Hostname || id.slice(0, 12);
   env.HOSTNAME ??= hostname;
   const net = hc.NetworkMode || 'default';
-  const endpoints = Object.entries(body.NetworkingConfig?.EndpointsConfig ?? {});
-  if (endpoints.length > 1) throw badRequest('Container cannot be connected to network endpoints: an lxzone container is on one network at a time');
+  const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {};
+  // The first network is NetworkMode's; every other endpoint is one more network (eth1, eth2, …), as
+  // dockerd >= 25 takes `docker run --network A --network B` (the client sends one endpoint each).
+  const keys = Object.keys(endpoints);
+  const firstKey = keys.includes(net) ? net : keys.length === 1 ? keys[0] : undefined;
+  const firstEp = firstKey === undefined ? undefined : endpoints[firstKey];
+  const others = Object.entries(endpoints).filter(([k]) => k !== firstKey);
+  const staticIp = (ep: typeof firstEp, where: string, user: boolean): string | undefined => {
+    const ip = ep?.IPAMConfig?.IPv4Address || undefined;
+    if (ip !== undefined && !user) throw badRequest(`user specified IP address is supported on user defined networks only (${where})`);
+    return ip;
+  };
   let network: ZoneConfig['network'];
   if (net === 'none') {
     if (ports.length > 0) throw badRequest('conflicting options: port publishing and the container type network mode');
+    if (others.length > 0) throw badRequest('container cannot be disconnected from host network or connected to host network: none is its only network');
     network = { mode: 'loopback' };
   } else if (net === 'default' || net === 'bridge') {
-    endpointAliases(endpoints[0]?.[1]?.Aliases, false);
+    endpointAliases(firstEp?.Aliases, false);
+    staticIp(firstEp, 'bridge', false);
+    if (others.length > 0) throw badRequest('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
     network = { mode: 'zone', nat: true, ...(ports.length ? { ports } : {}) };
   } else {
     const found = findNet?.(net);
     if (!found || found.kind === 'none') {
       throw badRequest(`network ${net} not found${/^(host|container:)/.test(net) ? `: lxzone containers use the default bridge, a user-defined network or none (${net.split(':')[0]} is not supported)` : ''}`);
     }
-    const aliases = endpointAliases(endpoints[0]?.[1]?.Aliases, found.kind === 'user');
-    network = { mode: 'zone', nat: true, ...(ports.length ? { ports } : {}), ...(found.kind === 'user' ? { userNetwork: found.name, ...(aliases.length ? { aliases } : {}) } : {}) };
+    const aliases = endpointAliases(firstEp?.Aliases, found.kind === 'user');
+    const address = staticIp(firstEp, found.name, found.kind === 'user');
+    const extraNetworks: NonNullable<NonNullable<ZoneConfig['network']>['extraNetworks']> = [];
+    for (const [ref, ep] of others) {
+      const x = findNet?.(ref);
+      if (!x) throw badRequest(`network ${ref} not found`);
+      if (x.kind !== 'user') throw badRequest('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
+      if (x.name === found.name || extraNetworks.some((e) => e.name === x.name)) throw badRequest(`network "${x.name}" is specified multiple times`);
+      const xa = endpointAliases(ep?.Aliases, true);
+      const xip = staticIp(ep, x.name, true);
+      extraNetworks.push({ name: x.name, ...(xa.length ? { aliases: xa } : {}), ...(xip ? { address: xip } : {}) });
+    }
+    if (extraNetworks.length > 0 && found.kind !== 'user') throw badRequest('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
+    network = {
+      mode: 'zone',
+      nat: true,
+      ...(ports.length ? { ports } : {}),
+      ...(address ? { address } : {}),
+      ...(found.kind === 'user' ? { userNetwork: found.name, ...(aliases.length ? { aliases } : {}) } : {}),
+      ...(extraNetworks.length ? { extraNetworks } : {}),
+    };
   }
   const resources: NonNullable<ZoneConfig['resources']> = {};
   if (hc.Memory) resources.memoryBytes = hc.Memory;

@@ -73,12 +73,15 @@ function fromBinds(binds: string[], out: ZoneMounts): void {
 /**
  * `--tmpfs PATH[:OPTS]`: size= and mode= are the zone's tmpfs (64 MiB when no
  * size is given: a zone's tmpfs is always bounded); rw, nosuid, nodev are what
- * every zone tmpfs is; noexec and exec are taken but not enforced (a zone's
- * tmpfs is exec), ro is refused.
+ * every zone tmpfs is; noexec mounts it noexec (the last of exec/noexec
+ * wins, as with dockerd), ro is refused.
  */
 function fromTmpfs(tmpfs: Record<string, string>, out: ZoneMounts): void {
   for (const [path, opts] of Object.entries(tmpfs)) {
-    const keep = opts.split(',').filter((o) => o && !['rw', 'nosuid', 'nodev', 'noexec', 'exec', 'suid', 'dev'].includes(o));
+    const given = opts.split(',');
+    const noexec = given.filter((o) => o === 'exec' || o === 'noexec').at(-1) === 'noexec';
+    const keep = given.filter((o) => o && !['rw', 'nosuid', 'nodev', 'noexec', 'exec', 'suid', 'dev'].includes(o));
+    if (noexec) keep.push('noexec');
     if (keep.includes('ro')) throw badRequest(`invalid tmpfs option ro for ${path}: a read-only tmpfs is not supported by lxzone`);
     try {
       out.tmpfs.push(parseTmpfsFlag(keep.length ? `${path}:${keep.join(',')}` : path));
@@ -94,7 +97,8 @@ interface MountSpec {
   Target?: string;
   ReadOnly?: boolean;
   VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string> | null; DriverConfig?: { Name?: string } | null } | null;
-  TmpfsOptions?: { SizeBytes?: number; Mode?: number } | null;
+  /** Options: API 1.46's [["noexec"], ["exec"]] flags. */
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] | null } | null;
   BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean } | null;
 }
 
@@ -122,7 +126,8 @@ function fromMounts(mounts: unknown[], out: ZoneMounts): void {
       if (readOnly) throw badRequest('invalid mount config for type "tmpfs": a read-only tmpfs is not supported by lxzone');
       const size = m.TmpfsOptions?.SizeBytes;
       const mode = m.TmpfsOptions?.Mode;
-      out.tmpfs.push({ path: zone, sizeBytes: size && size > 0 ? Math.max(size, 4096) : DEFAULT_TMPFS_BYTES, ...(mode !== undefined && mode !== 0 ? { mode: mode & 0o7777 } : {}) });
+      const noexec = (m.TmpfsOptions?.Options ?? []).map((o) => o[0]).filter((o) => o === 'exec' || o === 'noexec').at(-1) === 'noexec';
+      out.tmpfs.push({ path: zone, sizeBytes: size && size > 0 ? Math.max(size, 4096) : DEFAULT_TMPFS_BYTES, ...(mode !== undefined && mode !== 0 ? { mode: mode & 0o7777 } : {}), ...(noexec ? { noexec: true } : {}) });
     } else throw badRequest(`mount type ${m.Type ?? '(none)'} is not supported by lxzone: bind, volume and tmpfs are`);
   }
 }

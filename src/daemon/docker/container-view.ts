@@ -102,7 +102,8 @@ export interface NetView {
   extra?: { name: string; id: string; aliases: string[]; prefixLen: number; gateway: string; gateway6: string; ipv4?: string; ipv6?: string }[];
 }
 
-export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
+/** `volumeDir`: where a volume's data is (Mounts' Source), as inspect shows it. */
+export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView, volumeDir: (name: string) => string = (n) => n) {
   const c = command(m);
   const state = dockerState(m, z);
   return {
@@ -118,7 +119,8 @@ export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView) {
     Status: statusText(m, z),
     HostConfig: { NetworkMode: net.name ?? (z.network === 'zone' ? 'bridge' : 'none') },
     NetworkSettings: { Networks: networks(z, net, m.Id.slice(0, 12)) },
-    Mounts: [],
+    // ps --format '{{.Mounts}}' shows each one's Name (a volume) or Source (a bind), as dockerd's list does.
+    Mounts: mountsView(z.config, volumeDir),
   };
 }
 

@@ -11,6 +11,7 @@ import { checkedName, containerName, zoneConfigFor, zoneNameFor, type CreateBody
 import { endpointsOf, findNetwork, networkNameOf } from './networks.js';
 import { dockerState, inspectOf, summaryOf, type NetView } from './container-view.js';
 import { zoneMounts } from './container-mounts.js';
+import { systemDfRoute } from './system-df.js';
 import { VolumeStore } from '../../zone/volumes/store.js';
 import { makeContainerVolumes, removeAnonymousVolumes } from './volumes.js';
 import { publishedPorts } from './ports.js';
@@ -118,7 +119,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
         const vols = volumesOf(m);
         await manager.destroy(m.zone, { force: true }).catch(() => undefined);
         containers.remove(m.zone);
-        removeAnonymousVolumes(b, vols);
+        await removeAnonymousVolumes(b, vols);
       }
       throw e;
     }
@@ -137,14 +138,23 @@ export function containerRoutes(b: DockerBackend): Route[] {
     );
     containers.remove(m.zone);
     // --rm takes the container's anonymous volumes with it, as dockerd does.
-    if (gone) removeAnonymousVolumes(b, vols);
+    if (gone) await removeAnonymousVolumes(b, vols);
   };
 
   return [
+    // docker system df: the containers as ps -a lists them, with their disks' sizes.
+    systemDfRoute(b, async () => {
+      const out = [];
+      for (const m of containers.list()) {
+        const z = await details(m).catch(() => undefined);
+        if (z) out.push({ Id: m.Id, zone: m.zone, summary: summaryOf(m, z, await net(z), (n) => volumes().dataDir(n)) });
+      }
+      return out;
+    }),
     {
       method: 'POST',
       path: '/containers/create',
-      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], -v VOLUME:PATH[:ro] and --mount type=volume|bind (a volume named that does not exist is made), -v PATH and the image\'s VOLUMEs (anonymous volumes), --volumes-from, --tmpfs PATH[:size=,mode=] and --mount type=tmpfs (64 MiB unless sized; exec allowed), --network none|bridge|NAME with --network-alias (a user-defined network), -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
+      doc: 'create: a zone of the same name, its root the image\'s layers (an overlay, writable) or the host root read-only (image "host"); the image\'s Env/Cmd/Entrypoint/WorkingDir/User; -e, -w, -u, --entrypoint, --hostname, -m, --cpus, --pids-limit, -l, --restart, -v HOSTDIR:PATH[:ro], -v VOLUME:PATH[:ro] and --mount type=volume|bind (a volume named that does not exist is made), -v PATH and the image\'s VOLUMEs (anonymous volumes), --volumes-from, --tmpfs PATH[:size=,mode=,noexec] and --mount type=tmpfs (64 MiB unless sized), --network none|bridge|NAME with --network-alias and --ip (a user-defined network; --network A --network B: one network each, the first eth0), -p [HOSTIP:]HOSTPORT:PORT[/udp], -p PORT and -P (a free host port chosen at create); NAT out',
       handler: async (ctx) => {
         const body = await ctx.body<CreateBody>();
         const name = containerName(ctx.query.get('name'), (n) => b.opts.store.exists(n) || nameOwner(n) !== undefined);
@@ -165,13 +175,17 @@ export function containerRoutes(b: DockerBackend): Route[] {
         });
         const cfg = zoneConfigFor(zone, cid, body, image, imageConfig, ports, (ref) => findNetwork(b, ref), mounts);
         const { HostConfig, NetworkingConfig: _n, ...config } = body;
-        const undoVolumes = makeContainerVolumes(b, cfg, mounts.noCopy);
-        try {
-          await createZoneWith(b.opts, cfg);
-        } catch (e) {
-          undoVolumes();
-          throw e;
-        }
+        const make = async () => {
+          const undoVolumes = makeContainerVolumes(b, cfg, mounts.noCopy);
+          try {
+            await createZoneWith(b.opts, cfg);
+          } catch (e) {
+            undoVolumes();
+            throw e;
+          }
+        };
+        // Volumes named: not while a volume rm or prune decides (the zone's config is what keeps a volume).
+        await (cfg.volumes?.length ? b.withVolumes(make) : make());
         const meta: ContainerMeta = { Id: cid, zone, ...(zone !== name ? { name } : {}), Created: new Date().toISOString(), Image: body.Image, ImageID: image.id, Config: config, HostConfig: (HostConfig ?? {}) as Record<string, unknown> };
         containers.save(meta);
         emit(meta, 'create');
@@ -192,7 +206,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
           const st = dockerState(m, z);
           if (!all && st !== 'running' && st !== 'paused' && st !== 'restarting' && !f.status) continue;
           if (!matches(b, m, z, f, st)) continue;
-          out.push(summaryOf(m, z, await net(z)));
+          out.push(summaryOf(m, z, await net(z), (n) => volumes().dataDir(n)));
         }
         const limit = ctx.int('limit');
         return limit && limit > 0 ? out.slice(0, limit) : out;
@@ -295,7 +309,7 @@ export function containerRoutes(b: DockerBackend): Route[] {
         await manager.destroy(m.zone, { force });
         containers.remove(m.zone);
         emit(m, 'destroy');
-        if (ctx.flag('v')) removeAnonymousVolumes(b, vols);
+        if (ctx.flag('v')) await removeAnonymousVolumes(b, vols);
         return noContent();
       },
     },

@@ -274,7 +274,7 @@ export function networkRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/:id/connect',
-      doc: 'network connect [--alias] [--ip]: one more network for a container, running or stopped (a running one gets an interface, eth1, …, at once, with a lasting address there; its name and aliases resolve in that network\'s DNS); a container without a network gets its first one (while stopped: 409 if running); the default bridge is only ever a first network',
+      doc: 'network connect [--alias] [--ip]: one more network for a container, running or stopped (a running one gets an interface, eth1, …, at once, with a lasting address there; its name and aliases resolve in that network\'s DNS); a container without a network gets its first one (while stopped: 409 if running); the default bridge too, as a further network of a container on a user-defined one (no aliases there)',
       handler: async (ctx) => {
         const n = need(ctx);
         const body = await ctx.body<{ Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null }>();
@@ -290,9 +290,9 @@ export function networkRoutes(b: DockerBackend): Route[] {
           next = networkFor(n, cfg.network, aliases, address);
         } else if (n.kind === 'none') {
           throw new DockerError(403, `container ${dockerName(m)} is on network ${on[0]}: a container with networks cannot also be on none`);
-        } else if (n.kind === 'bridge') {
-          throw new DockerError(403, `lxzone: the default bridge is only ever a container's first network (container ${dockerName(m)} is on ${on[0]})`);
         } else {
+          // The default bridge as a further network too (eth1, …): a user-defined network first, then bridge.
+          if (n.kind === 'bridge' && address) throw badRequest('user specified IP address is supported on user defined networks only');
           next = { ...cfg.network!, extraNetworks: [...(cfg.network?.extraNetworks ?? []), { name: n.name, ...(aliases.length ? { aliases } : {}), ...(address ? { address } : {}) }] };
         }
         await changeNetwork(m.zone, next);
@@ -318,7 +318,9 @@ export function networkRoutes(b: DockerBackend): Route[] {
         else {
           const [first, ...rest] = extra;
           const { userNetwork: _u, aliases: _a, address: _ad, extraNetworks: _e, ...keep } = cfg.network!;
-          next = { ...keep, userNetwork: first!.name, ...(first!.aliases?.length ? { aliases: first!.aliases } : {}), ...(first!.address ? { address: first!.address } : {}), ...(rest.length ? { extraNetworks: rest } : {}) };
+          // The default bridge as the next first network: no userNetwork (and no aliases there).
+          const user = first!.name !== 'bridge';
+          next = { ...keep, ...(user ? { userNetwork: first!.name } : {}), ...(user && first!.aliases?.length ? { aliases: first!.aliases } : {}), ...(first!.address ? { address: first!.address } : {}), ...(rest.length ? { extraNetworks: rest } : {}) };
         }
         if (next.extraNetworks?.length === 0) delete next.extraNetworks;
         await changeNetwork(m.zone, next);

@@ -19,6 +19,7 @@ import { LxzoneError } from '../../errors.js';
 import type { ZoneManager } from '../../zone/lifecycle/manager.js';
 import type { LifecycleOptions } from '../../zone/lifecycle/options.js';
 import { DockerBackend } from './backend.js';
+import { dockerName } from './container-store.js';
 import { DockerRouter, type Route } from './router.js';
 import { systemRoutes } from './system.js';
 import { imageRoutes } from './images.js';
@@ -61,7 +62,14 @@ export async function startDockerApi(manager: ZoneManager, opts: LifecycleOption
   const backend = new DockerBackend(manager, opts, log);
   // The user networks' DNS servers (src/daemon/dns): names of the zones on each, served at its gateway.
   const dns = process.getuid?.() === 0 ? new DnsService(manager, opts, log, env) : undefined;
-  if (dns) backend.dns = dns;
+  if (dns) {
+    backend.dns = dns;
+    // A container answers to its Docker name (rename changes it) and its short id, as in dockerd's DNS.
+    dns.namesOf = (zone) => {
+      const m = backend.containers.byZone(zone);
+      return m ? [dockerName(m), m.Id.slice(0, 12)] : undefined;
+    };
+  }
   const router = new DockerRouter(allRoutes(backend), log);
   const connections = new Set<Socket>();
   const serve = (server: Server): Server => {

@@ -24,6 +24,6 @@ export const VOLUMES_DOC = [
   '  (no mount of a device or a remote filesystem). `nocopy` leaves a new volume unseeded. `--volumes-from`',
   "  takes the other container's binds and volumes at the same paths (`:ro`/`:rw` override their mode).",
   '- `--tmpfs PATH[:size=,mode=]` and `--mount type=tmpfs`: a tmpfs of the zone\'s, always bounded (64 MiB unless',
-  "  sized: dockerd's is unbounded), nosuid and nodev; `noexec` is taken but not enforced, `ro` is refused.",
+  "  sized: dockerd's is unbounded), nosuid and nodev; `noexec` mounts it noexec (the last of exec/noexec wins), `ro` is refused.",
   '',
 ];

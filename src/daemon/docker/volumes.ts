@@ -82,13 +82,16 @@ export function makeContainerVolumes(b: DockerBackend, cfg: ZoneConfig, noCopy: 
  * `docker rm -v` and `--rm`: the container's anonymous volumes go with it,
  * unless another zone names one too (--volumes-from). Named volumes stay.
  */
-export function removeAnonymousVolumes(b: DockerBackend, volumes: VolumeMount[] | undefined): void {
-  const store = new VolumeStore(b.opts.store.stateDir);
-  for (const v of volumes ?? []) {
-    if (!v.anonymous || !store.get(v.name) || usersOf(b, v.name).length > 0) continue;
-    store.remove(v.name);
-    b.events.emit('volume', 'destroy', v.name, { driver: 'local' });
-  }
+export function removeAnonymousVolumes(b: DockerBackend, volumes: VolumeMount[] | undefined): Promise<void> {
+  if (!volumes?.some((v) => v.anonymous)) return Promise.resolve();
+  return b.withVolumes(() => {
+    const store = new VolumeStore(b.opts.store.stateDir);
+    for (const v of volumes) {
+      if (!v.anonymous || !store.get(v.name) || usersOf(b, v.name).length > 0) continue;
+      store.remove(v.name);
+      b.events.emit('volume', 'destroy', v.name, { driver: 'local' });
+    }
+  });
 }
 
 export function volumeRoutes(b: DockerBackend): Route[] {
@@ -152,7 +155,7 @@ export function volumeRoutes(b: DockerBackend): Route[] {
       method: 'DELETE',
       path: '/volumes/:name',
       doc: 'volume rm: the volume and its files (removed through directory fds, never following a link a zone planted); 409 while any container (running or not) names it, -f too; -f: no error when it does not exist',
-      handler: (ctx) => {
+      handler: (ctx) => b.withVolumes(() => {
         const name = ctx.params.name ?? '';
         if (!vs().get(name)) {
           if (ctx.flag('force')) return noContent();
@@ -162,13 +165,13 @@ export function volumeRoutes(b: DockerBackend): Route[] {
         if (users.length > 0) throw conflict(`remove ${name}: volume is in use - [${users.join(', ')}]`);
         remove(need(ctx));
         return noContent();
-      },
+      }),
     },
     {
       method: 'POST',
       path: '/volumes/prune',
       doc: 'volume prune: the volumes no container names; API >= 1.42 only anonymous ones unless filter all=true (as dockerd 23+); label filters (label!= too)',
-      handler: (ctx) => {
+      handler: (ctx) => b.withVolumes(() => {
         const f = ctx.filters();
         for (const k of Object.keys(f)) if (!['label', 'label!', 'all'].includes(k)) throw badRequest(`invalid filter '${k}'`);
         const [maj = 1, min = 0] = (ctx.version || '1.44').split('.').map(Number);
@@ -188,7 +191,7 @@ export function volumeRoutes(b: DockerBackend): Route[] {
           if (size > 0) reclaimed += size;
         }
         return { VolumesDeleted: deleted, SpaceReclaimed: reclaimed };
-      },
+      }),
     },
   ];
 }

@@ -109,7 +109,7 @@ export function parseSize(s: string): number {
 /** Default size of a --tmpfs without size=. */
 export const DEFAULT_TMPFS_BYTES = 64 * 1024 * 1024;
 
-/** `--tmpfs /run[:size=64m[,mode=1777]]` */
+/** `--tmpfs /run[:size=64m[,mode=1777][,noexec]]` */
 export function parseTmpfsFlag(spec: string): TmpfsMount {
   const colon = spec.indexOf(':');
   const path = colon < 0 ? spec : spec.slice(0, colon);
@@ -121,7 +121,8 @@ export function parseTmpfsFlag(spec: string): TmpfsMount {
       const [k, v] = opt.split('=');
       if (k === 'size' && v !== undefined) out.sizeBytes = parseSize(v);
       else if (k === 'mode' && v !== undefined && /^[0-7]{1,4}$/.test(v)) out.mode = parseInt(v, 8);
-      else throw usage('--tmpfs', spec, `unknown option "${opt}" (size=SIZE, mode=OCTAL)`);
+      else if (k === 'noexec' && v === undefined) out.noexec = true;
+      else throw usage('--tmpfs', spec, `unknown option "${opt}" (size=SIZE, mode=OCTAL, noexec)`);
     }
   }
   return out;

@@ -210,6 +210,7 @@ export const zoneConfigSchema = {
           path: zonePath,
           sizeBytes: { type: 'integer', minimum: 4096, maximum: Number.MAX_SAFE_INTEGER },
           mode: { type: 'integer', minimum: 0, maximum: 0o7777 },
+          noexec: { type: 'boolean' },
         },
       },
       default: [],

@@ -57,6 +57,8 @@ export interface TmpfsMount {
   sizeBytes: number;
   /** Permission bits of the tmpfs root (default 0o1777 when absent). */
   mode?: number;
+  /** Mounted noexec (docker --tmpfs PATH:noexec): nothing on it is executed. */
+  noexec?: boolean;
 }
 
 /** Filled in by the resources helper; only the shape is validated here. */

@@ -65,16 +65,29 @@ export function extraBridgesOf(opts: LifecycleOptions, cfg: ZoneConfig | undefin
   const store = new NetworkStore(ipamDir(opts.store));
   const out: { net: ExtraNetwork; bridge: BridgeConfig }[] = [];
   for (const net of cfg.network.extraNetworks ?? []) {
+    if (net.name === DEFAULT_BRIDGE_NETWORK) {
+      out.push({ net, bridge: opts.bridge });
+      continue;
+    }
     const rec = strict ? store.need(net.name) : store.get(net.name);
     if (rec) out.push({ net, bridge: store.bridgeConfig(rec) });
   }
   return out;
 }
 
+/** A further network named "bridge" is the host's default bridge (docker network connect bridge; no user network has that name). */
+export const DEFAULT_BRIDGE_NETWORK = 'bridge';
+
+/** The bridge of a further network: a user-defined one's, or the default bridge. */
+function extraBridge(opts: LifecycleOptions, net: ExtraNetwork): BridgeConfig {
+  if (net.name === DEFAULT_BRIDGE_NETWORK) return opts.bridge;
+  const store = new NetworkStore(ipamDir(opts.store));
+  return store.bridgeConfig(store.need(net.name));
+}
+
 /** The zone's lease on one of its further networks (allocated on first use; a static address is honoured or refused). */
 export async function extraLeaseFor(opts: LifecycleOptions, name: string, net: ExtraNetwork): Promise<{ bridge: BridgeConfig; lease: Lease }> {
-  const store = new NetworkStore(ipamDir(opts.store));
-  const bridge = store.bridgeConfig(store.need(net.name));
+  const bridge = extraBridge(opts, net);
   const lease = await new Ipam({ stateDir: ipamDir(opts.store), bridge }).allocate(name, net.address?.split('/')[0]);
   return { bridge, lease };
 }

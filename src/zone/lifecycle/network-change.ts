@@ -8,7 +8,7 @@
 // new end into the zone's network namespace (an interface eth1, eth2, …:
 // the first free name); leaving its first network deletes eth0 (and its way
 // out), and a further network it is still on becomes its first one, the
-// default route and NAT then going through it. Joining a first network while
+// default route, NAT and published ports then going through it. Joining a first network while
 // running (a zone with loopback only) needs a stop: eth0 and the zone's
 // resolver are set up at boot.
 import { LxzoneError } from '../../errors.js';
@@ -16,11 +16,15 @@ import type { NetworkConfig, ZoneConfig } from '../config/types.js';
 import { parseZoneConfig } from '../config/validate.js';
 import { Ipam, type BridgeConfig } from '../network/index.js';
 import { ipJsonIn, ipBatchIn } from '../network/exec.js';
+import { resolveBridge, vethNames } from '../network/addressing.js';
+import { parsePublish, publishPorts } from '../network/publish.js';
 import { allowOutbound, revokeOutbound } from '../network/outbound.js';
 import { detachZone } from '../network/veth.js';
 import { attachExtra, bridgeOf, extraBridgesOf, extraLeaseFor, leaseFor, networkMode } from './host-setup.js';
 import type { ManagerState } from './managed-zone.js';
 import { ipamDir, isRoot } from './options.js';
+import { NetworkStore } from '../network/networks.js';
+import { zoneResolvConfPath } from './plan.js';
 
 /** The bridges a config puts the zone on, by bridge name: the first one first. */
 function bridgesOf(m: ManagerState, cfg: ZoneConfig): Map<string, BridgeConfig> {
@@ -77,6 +81,11 @@ export async function changeZoneNetworkLocked(m: ManagerState, name: string, net
       used.add(`eth${n}`);
       await attachExtra(name, pid, { ...x, ifname: `eth${n}` });
     }
+    // A new first network: the zone's resolv.conf names its DNS server (written in place: the zone sees it at once).
+    const firstNet = next.network?.mode === 'zone' ? next.network.userNetwork : undefined;
+    if (firstNet !== undefined && firstNet !== old.network?.userNetwork && !next.binds.some((b) => b.zone === '/etc/resolv.conf')) {
+      new NetworkStore(ipamDir(m.store)).writeZoneResolvConf(zoneResolvConfPath(m.store, name), firstNet);
+    }
     // A further network became the first: the default route and NAT go through it now.
     if (newFirst && oldFirst && newFirst.name !== oldFirst.name && before.has(newFirst.name ?? '')) {
       const lease = await new Ipam({ stateDir: ipamDir(m.store), bridge: newFirst }).get(name);
@@ -84,6 +93,11 @@ export async function changeZoneNetworkLocked(m: ManagerState, name: string, net
         await ipBatchIn(pid, [`route replace default via ${lease.gateway4}`, `route replace default via ${lease.gateway6}`]);
         if (next.network?.nat) await allowOutbound(newFirst, lease.ipv4);
         else await revokeOutbound(newFirst, lease.ipv4);
+        // Its published ports went with its old first interface: they lead to this one now.
+        if (next.network?.ports?.length) {
+          const br = resolveBridge(newFirst);
+          await publishPorts({ hostIfname: vethNames(br.name, name).host, bridge: br.name, ipv4: lease.ipv4, ports: next.network.ports.map(parsePublish), lockDir: ipamDir(m.store), zoneName: name });
+        }
       }
     }
   }

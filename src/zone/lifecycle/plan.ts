@@ -149,15 +149,21 @@ export function zoneVolumesDir(store: ZoneStore, name: string, rootfsDir: string
   return isRoot() ? undefined : join(store.paths(name).zoneDir, 'volumes');
 }
 
+/** The zone's own resolv.conf on the host (in its state directory: gone with the zone). */
+export const zoneResolvConfPath = (store: ZoneStore, name: string): string => join(store.paths(name).zoneDir, 'resolv.conf');
+
 /**
  * A zone on a user-defined network resolves through the network's DNS
  * server (src/daemon/dns/): its /etc/resolv.conf, read-only, names the
- * gateway. A bind of the zone's own at /etc/resolv.conf wins.
+ * gateway (IPv4 and IPv6). The file is the zone's own, so that a change of
+ * its first network while it runs rewrites it (network-change.ts). A bind of
+ * the zone's own at /etc/resolv.conf wins.
  */
 function networkBinds(store: ZoneStore, cfg: ZoneConfig): BindMount[] {
   const net = cfg.network?.userNetwork;
   if (net === undefined || networkMode(cfg) !== 'zone' || !isRoot() || cfg.binds.some((b) => b.zone === '/etc/resolv.conf')) return [];
-  return [{ host: new NetworkStore(join(store.stateDir, 'network')).ensureResolvConf(net), zone: '/etc/resolv.conf', readOnly: true, lxzoneOwn: true }];
+  const host = new NetworkStore(join(store.stateDir, 'network')).writeZoneResolvConf(zoneResolvConfPath(store, cfg.name), net);
+  return [{ host, zone: '/etc/resolv.conf', readOnly: true, lxzoneOwn: true }];
 }
 
 /** `rootfsDir`: where an image zone's root is when not in its state directory (its mounted disk). */
@@ -205,7 +211,7 @@ export function planBoot(store: ZoneStore, cfg: ZoneConfig, rootfsDir?: string):
       network: networkMode(cfg),
       binds: [...volumes, ...networkBinds(store, cfg), ...own],
       ...(ids ? { idBase } : {}),
-      tmpfs: cfg.tmpfs.map((t) => ({ target: t.path, sizeBytes: t.sizeBytes, ...(t.mode !== undefined ? { mode: t.mode } : {}) })),
+      tmpfs: cfg.tmpfs.map((t) => ({ target: t.path, sizeBytes: t.sizeBytes, ...(t.mode !== undefined ? { mode: t.mode } : {}), ...(t.noexec ? { noexec: true } : {}) })),
       // Enforced by the zone's cgroup, which the daemon makes (host-setup.ts).
       ...(cfg.resources ? { limits: limitsOf(cfg.resources) } : {}),
       restartPolicy: cfg.restartPolicy,

@@ -86,18 +86,26 @@ export class NetworkStore {
     return join(this.dir, `${name}.resolv.conf`);
   }
 
-  /** The network's resolv.conf, written again if it went missing; its path. */
+  /** What a zone whose first network is `name` reads in /etc/resolv.conf. */
+  resolvConfText(name: string): string {
+    const br = resolveBridge(this.bridgeConfig(this.need(name)));
+    return resolvConf(br.gateway4, br.gateway6);
+  }
+
+  /** The network's resolv.conf, written again if it went missing or is out of date; its path. */
   ensureResolvConf(name: string): string {
-    const rec = this.need(name);
     const path = this.resolvConfPath(name);
-    const text = resolvConf(resolveBridge(this.bridgeConfig(rec)).gateway4);
-    let have = '';
-    try {
-      have = readFileSync(path, 'utf8');
-    } catch {
-      // missing: written below
-    }
-    if (have !== text) writeFileSync(path, text, { mode: 0o644 });
+    writeInPlace(path, this.resolvConfText(name));
+    return path;
+  }
+
+  /**
+   * A zone's own resolv.conf at `path` (bound read-only at its /etc/resolv.conf), naming the DNS
+   * server of its first network `name`. Written in place (the same inode), so a running zone reads
+   * the new servers at once when its first network changes (network-change.ts).
+   */
+  writeZoneResolvConf(path: string, name: string): string {
+    writeInPlace(path, this.resolvConfText(name));
     return path;
   }
 
@@ -144,6 +152,8 @@ export class NetworkStore {
   /** Makes the network: its record, its bridge (with its subnet checked against the host's), its resolv.conf. */
   async create(name: string, o: { subnet?: string; ipv6Prefix?: string; internal?: boolean; labels?: Record<string, string> } = {}): Promise<NetworkRecord> {
     checkNetworkName(name);
+    // "bridge" names the default bridge wherever a network is named (a zone's further networks too).
+    if (['bridge', 'none', 'host'].includes(name)) throw new LxzoneError(`network name ${name} is reserved (the default bridge, no network, the host's)`, { code: 'EINVAL', exitCode: 2 });
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     return withLock(join(this.dir, 'nets.lock'), async () => {
       if (this.get(name)) throw new LxzoneError(`network with name ${name} already exists`, { code: 'EEXIST' });
@@ -169,7 +179,8 @@ export class NetworkStore {
         }
       }
       if (!made) throw lastErr ?? new LxzoneError('no free subnet for a new network in 10.224.0.0/12', { code: 'EADDRNOTAVAIL' });
-      await fs.writeFile(this.resolvConfPath(name), resolvConf(resolveBridge(this.bridgeConfig(made)).gateway4), { mode: 0o644 });
+      const made6 = resolveBridge(this.bridgeConfig(made));
+      await fs.writeFile(this.resolvConfPath(name), resolvConf(made6.gateway4, made6.gateway6), { mode: 0o644 });
       const tmp = `${this.#file(name)}.tmp.${process.pid}`;
       await fs.writeFile(tmp, JSON.stringify(made, null, 2) + '\n', { mode: 0o600 });
       await fs.rename(tmp, this.#file(name));
@@ -215,7 +226,19 @@ export class NetworkStore {
   }
 }
 
-/** The zone's resolver is the network's DNS server at the gateway; ndots:0 as Docker's embedded DNS leaves it. */
-export function resolvConf(gateway4: string): string {
-  return `# lxzone: the network's DNS resolver (names of the zones on it; other names forwarded to the host's resolvers)\nnameserver ${gateway4}\noptions ndots:0\n`;
+/** The zone's resolver is the network's DNS server at the gateway, IPv4 and IPv6; ndots:0 as Docker's embedded DNS leaves it. */
+export function resolvConf(gateway4: string, gateway6?: string): string {
+  const v6 = gateway6 === undefined ? '' : `nameserver ${gateway6}\n`;
+  return `# lxzone: the network's DNS resolver (names of the zones on it; other names forwarded to the host's resolvers)\nnameserver ${gateway4}\n${v6}options ndots:0\n`;
+}
+
+/** `text` in the file at `path`, unless it holds it already; an existing file keeps its inode (a bind of it sees the change). */
+function writeInPlace(path: string, text: string): void {
+  let have: string | undefined;
+  try {
+    have = readFileSync(path, 'utf8');
+  } catch {
+    // missing: written below
+  }
+  if (have !== text) writeFileSync(path, text, { mode: 0o644 });
 }
