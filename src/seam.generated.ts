@@ -89,7 +89,7 @@ export const SHIM_CONFIG_KEYS = [
   'join-pid', // exec: the host pid of the zone's init to join
   'cgroup-procs', // a cgroup.procs file the keeper writes its pid to
   'hide', // a host directory of lxzone's the zone must not see
-  'tmpfs', // TARGET<US>SIZE<US>MODE: an extra tmpfs
+  'tmpfs', // TARGET<US>SIZE<US>MODE[<US>noexec]: an extra tmpfs
   'serve-dispatch', // the dispatch table in hex: the keeper serves the zone without a supervisor
   'serve-kernel-version', // the uname release when the keeper serves
   'serve-kernel-version-env', // honour LXZONE_KERNEL_VERSION when the keeper serves (0/1)
