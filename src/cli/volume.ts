@@ -6,7 +6,7 @@ import { LxzoneError } from '../errors.js';
 import { table } from '../zone/lifecycle/format.js';
 import { ZoneStore } from '../zone/state/store.js';
 import { VolumeStore } from '../zone/volumes/store.js';
-import { volumesByZone, zonesUsingVolume } from '../zone/volumes/users.js';
+import { removeUnusedVolume, volumesWithUsers, zonesUsingVolume } from '../zone/volumes/users.js';
 
 const collect = (v: string, all: string[]) => [...all, v];
 
@@ -41,8 +41,7 @@ export function register(program: Command): void {
     .option('--json', 'print them as JSON')
     .action((f: { json?: boolean }) => {
       const { zones, volumes } = stores();
-      const users = volumesByZone(zones);
-      const rows = volumes.list().map((v) => ({ ...v, mountpoint: volumes.dataDir(v.name), zones: [...users].filter(([, vs]) => vs.includes(v.name)).map(([z]) => z) }));
+      const rows = volumesWithUsers(zones, volumes);
       if (f.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
@@ -66,10 +65,7 @@ export function register(program: Command): void {
     .action((names: string[]) => {
       const { zones, volumes } = stores();
       for (const name of names) {
-        if (!volumes.get(name)) throw new LxzoneError(`no such volume: ${name}`, { code: 'ENOENT', exitCode: 1 });
-        const users = zonesUsingVolume(zones, name);
-        if (users.length) throw new LxzoneError(`volume ${name} is in use by zones ${users.join(', ')}`, { code: 'EBUSY', exitCode: 1 });
-        volumes.remove(name);
+        removeUnusedVolume(zones, volumes, name);
         process.stdout.write(`${name}\n`);
       }
     });
