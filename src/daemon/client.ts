@@ -4,7 +4,7 @@
 // the second daemon finds the first's lock and exits, both callers connect to
 // the first.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,19 @@ export function spawnDaemon(store: ZoneStore, env: NodeJS.ProcessEnv = process.e
   }
 }
 
+/** How long a daemon we started and that still runs is waited for at most. */
+const SLOW_START_MS = 300_000;
+
+/** Whether `pid` runs (a zombie, ended but not yet reaped by us, does not). */
+function running(pid: number): boolean {
+  if (pid <= 0) return false;
+  try {
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 export class DaemonClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -128,14 +141,20 @@ export class DaemonClient {
     let s = await tryConnect(socket);
     if (s) return new DaemonClient(s);
     if (o.start === false) throw new LxzoneError(`no lxzone daemon is running (no answer on ${socket})`, { code: 'ECONNREFUSED' });
-    spawnDaemon(store, o.env);
-    const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
-    while (Date.now() < deadline) {
+    const pid = spawnDaemon(store, o.env);
+    const started = Date.now();
+    const deadline = started + (o.startTimeoutMs ?? 60_000);
+    // Past the deadline, a daemon of ours that still runs is waited for a while longer: on a slow
+    // machine (a stock Debian 12 guest under qemu's emulation) its start alone takes over a minute.
+    // One that ended (it lost the lock to another daemon, which should answer by then, or failed) is not.
+    const lastChance = started + Math.max(o.startTimeoutMs ?? 60_000, SLOW_START_MS);
+    while (Date.now() < deadline || (Date.now() < lastChance && running(pid))) {
       await sleep(50);
       s = await tryConnect(socket);
       if (s) return new DaemonClient(s);
     }
-    throw new LxzoneError(`started an lxzone daemon, but it did not answer on ${socket} in time (see ${daemonPaths(store).log})`, {
+    const waited = Math.round((Date.now() - started) / 1000);
+    throw new LxzoneError(`started an lxzone daemon, but it did not answer on ${socket} within ${waited} s (see ${daemonPaths(store).log})`, {
       code: 'ETIMEDOUT',
     });
   }
