@@ -17,7 +17,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cache_root="${LXZONE_VM_CACHE:-/var/cache/lxzone-vm}"
 mirror="${LXZONE_VM_MIRROR:-http://deb.debian.org/debian}"
 node_bin="$(readlink -f "$(command -v node)")"
-packages=systemd,systemd-sysv,udev,dbus,kmod,initramfs-tools,linux-image-amd64,lxcfs,fuse3,iproute2,nftables,procps,util-linux,e2fsprogs,mount
+packages=systemd,systemd-sysv,libpam-systemd,udev,dbus,kmod,initramfs-tools,linux-image-amd64,lxcfs,fuse3,iproute2,nftables,procps,util-linux,e2fsprogs,mount
 
 key="$( { cat "$0" "$here/guest/lxzone-vmtest.service"; sha256sum "$node_bin"; echo "$mirror $packages"; } | sha256sum | cut -c1-16)"
 out="$cache_root/debian12-$key"
