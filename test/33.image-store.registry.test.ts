@@ -373,6 +373,23 @@ describeWithRegistry('image store: pull from a real registry', () => {
     });
   });
 
+  it('imports an OCI image layout directory as it is (skopeo\'s oci:DIR), copying its blobs; refuses a directory that is not one', async () => {
+    const layout = join(work, 'oci');
+    const before = readdirSync(join(layout, 'blobs/sha256')).sort();
+    const r = await lxzone('image', 'import', layout, 'local/dir:v1');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^imported \S*local\/dir:v1: sha256:[0-9a-f]{64}\n$/);
+    expect(r.code).toBe(0);
+    expect(readdirSync(join(layout, 'blobs/sha256')).sort()).toEqual(before); // the caller's files stay where they were
+    const img = JSON.parse((await lxzone('image', 'inspect', 'local/dir:v1')).stdout) as { image: { env: Record<string, string> }; platform: { architecture: string } };
+    expect(img.image.env.GREETING).toBe('hello from the image');
+    expect(img.platform.architecture).toBe('amd64');
+    const bad = await lxzone('image', 'import', join(work, 'l1'));
+    expect(bad.stderr).toBe(`lxzone: image ${join(work, 'l1')}: is a directory but not an OCI image layout (no oci-layout and index.json in it)\n`);
+    expect(bad.code).toBe(1);
+    expect((await lxzone('rmi', 'local/dir:v1')).code).toBe(0);
+  }, 60_000);
+
   it('saves an image as an OCI layout and imports it back under another name, sharing its blobs', async () => {
     const out = join(work, 'saved.tar');
     const s = await lxzone('image', 'save', `${reg.host}/busybox:v1`, '-o', out);

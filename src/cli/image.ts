@@ -29,8 +29,8 @@ export function register(program: Command): void {
     });
   image
     .command('import')
-    .description('import a rootfs tar, a docker save archive or an OCI image layout archive')
-    .argument('<file>', 'the archive')
+    .description('import a rootfs tar, a docker save archive, or an OCI image layout (an archive, or its directory)')
+    .argument('<file>', 'the archive, or an OCI image layout directory')
     .argument('[ref]', 'reference to file it under (default: the archive\'s own tags)')
     .action(async (file: string, ref: string | undefined) => {
       const r = await importArchive(new ImageStore(), file, ref);

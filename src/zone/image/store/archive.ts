@@ -61,7 +61,12 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
   } catch {
     throw fail('does not exist', 'ENOENT');
   }
-  if (!st.isFile()) throw fail('is not a file');
+  // A directory: an OCI image layout as it is (skopeo copy's oci:DIR, buildah push oci:DIR), read in place.
+  const layoutDir = st.isDirectory();
+  if (layoutDir && !(existsSync(join(archive, 'oci-layout')) && existsSync(join(archive, 'index.json')))) {
+    throw fail('is a directory but not an OCI image layout (no oci-layout and index.json in it)');
+  }
+  if (!st.isFile() && !layoutDir) throw fail('is not a file');
   const canonical = ref !== undefined ? formatImageRef(parseImageRef(ref)) : undefined;
   const limits = imageLimitsFromEnv();
   const work = join(store.dir, `.import-${randomBytes(4).toString('hex')}`);
@@ -75,6 +80,7 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
     let configRaw: Buffer | undefined;
     let found: string[] = [];
     const format = (() => {
+      if (layoutDir) return 'oci-dir';
       try {
         return detectImageFormat(archive, new UnpackBudget(limits, st.size));
       } catch (e) {
@@ -83,6 +89,16 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
     })();
     if (format === 'rootfs') {
       layerFiles = [archive];
+    } else if (format === 'oci-dir') {
+      try {
+        // Every blob is checked against its digest, inside the directory (readOciLayout), and copied before use (stage).
+        const layout = readOciLayout(archive);
+        layerFiles = layout.layers;
+        found = layout.refs;
+        configRaw = readFileSync(layout.configFile);
+      } catch (e) {
+        throw fail(describeError(e, archive).message, describeError(e, archive).code);
+      }
     } else {
       const outer = join(work, 'archive');
       mkdirSync(outer, { mode: 0o700 });
@@ -100,7 +116,8 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
     const diffIds: string[] = [];
     for (const f of layerFiles) {
       // The copy is hashed and placed: a caller's file changed meanwhile changes nothing stored.
-      const staged = store.blobs.stage(f, f !== archive, op.tag);
+      // Our own extracted copy is moved in; the caller's files (the archive, a layout directory's blobs) are copied.
+      const staged = store.blobs.stage(f, f !== archive && !layoutDir, op.tag);
       try {
         const kind = compression(staged.tmp);
         diffIds.push(await diffId(staged.tmp, kind).catch((e: Error) => {
@@ -139,7 +156,7 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
     // (io.containerd.image.name, which lxzone image save writes too): the
     // full name is the image's, the bare tag no name of its own.
     const full = found.filter((r) => /[:/@]/.test(r));
-    if (format === 'oci' && full.length > 0) found = full;
+    if ((format === 'oci' || format === 'oci-dir') && full.length > 0) found = full;
     const refs = canonical !== undefined ? [canonical] : found.flatMap((r) => {
       try {
         return [formatImageRef(parseImageRef(r))];
