@@ -10,12 +10,14 @@
 // zone (its seccomp filter, the uname release the pod's annotation asks, the
 // pod's hostname, the address CNI gave the pod), a second container of the
 // pod sharing its network namespace (it reaches the first over loopback),
-// then stop and remove, and nothing left behind.
+// Exec and PortForward through containerd's streaming server (WebSocket,
+// test/support/cri/stream.ts), then stop and remove, and nothing left behind.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CriClient } from './support/cri/client.js';
+import { streamExec, streamPortForward } from './support/cri/stream.js';
 import { expectNoLeaks, LEAK_TAG, leakSnapshot, type LeakSnapshot } from './support/leaks.js';
 import { makeImageArchive } from './support/oci-image.js';
 import { waitFor } from './support/oci.js';
@@ -237,6 +239,22 @@ describeUnless(rootOnly() ?? missingTools(), 'a pod through containerd\'s CRI pl
     const sandboxPid = runcState(podId).pid;
     expect(link(ns[0]!)).toBe(readlinkSync(`/proc/${sandboxPid}/ns/net`));
   }, 90_000);
+
+  it('Exec and PortForward through containerd\'s streaming server (what kubectl exec and port-forward reach)', async () => {
+    // Exec: a streaming URL; the process runs by lxzone-runc exec in the container's zone.
+    const { url } = await cri.call('Exec', { containerId: containers.app, cmd: ['/bin/sh', '-c', 'grep Seccomp: /proc/self/status; hostname; echo to-stderr >&2; exit 5'], stdout: true, stderr: true });
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/exec\//);
+    const x = await streamExec(url);
+    expect(x.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^Seccomp:\s+2$/), 'lxz-pod']);
+    expect(x.stderr).toBe('to-stderr\n');
+    expect(x.exitCode, JSON.stringify(x.status)).toBe(5);
+    // PortForward: containerd dials the port in the pod's network namespace (the one the zones joined).
+    const pf = await cri.call('PortForward', { podSandboxId: podId, port: [8080] });
+    expect(pf.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/portforward\//);
+    const fwd = await streamPortForward(pf.url, 8080, '');
+    expect(fwd.errors).toBe('');
+    expect(fwd.data).toBe('hello-from-app\n');
+  }, 120_000);
 
   it('StopContainer, RemoveContainer, StopPodSandbox, RemovePodSandbox: nothing is left', async () => {
     for (const id of Object.values(containers)) {

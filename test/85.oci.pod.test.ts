@@ -31,12 +31,6 @@ describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
     c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (types[n.type] ? { type: n.type, path: `/proc/${pid}/ns/${types[n.type]}` } : n));
   };
 
-  const state = async (id: string): Promise<{ status: string; pid: number }> => {
-    const r = await h.runc(['state', id]);
-    expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout);
-  };
-
   beforeAll(async () => {
     h = new OciHarness('lxz85pod');
     await h.init();
@@ -45,21 +39,22 @@ describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
       // A server on the pod's loopback: what the other container reaches.
       c.process.args = ['/bin/nc', '-ll', '-p', '8080', '-e', '/bin/hello'];
     });
-    const r = await h.runc(['create', '--bundle', b, 'sandbox'], { out: join(h.work, 'sandbox.out') });
+    const pidFile = join(h.work, 'sandbox.pid');
+    const r = await h.runc(['create', '--bundle', b, '--pid-file', pidFile, 'sandbox'], { out: join(h.work, 'sandbox.out') });
     expect(r.code, r.stderr).toBe(0);
     const s = await h.runc(['start', 'sandbox']);
     expect(s.code, s.stderr).toBe(0);
-    sandboxPid = (await state('sandbox')).pid;
-  });
+    sandboxPid = Number(readFileSync(pidFile, 'utf8'));
+  }, 180_000);
 
   afterAll(async () => {
     for (const p of foreign) {
       p.kill('SIGKILL');
       await new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(undefined) : p.once('exit', r)));
     }
-    if (h) for (const id of readdirSync(h.stateDir)) await h.runc(['delete', '--force', id]);
+    if (h) await Promise.all(readdirSync(h.stateDir).map((id) => h.runc(['delete', '--force', id])));
     h?.cleanup();
-  });
+  }, 180_000);
 
   it('a container joining the sandbox\'s network, IPC and UTS namespaces shares its loopback, hostname and user namespace', async () => {
     const b = podBundle('app', (c) => {
@@ -82,14 +77,15 @@ describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
     const ns = (t: string): string => readlinkSync(`/proc/${rec.initPid}/ns/${t}`);
     expect(r.stdout).toContain(`net=${ns('net')} ipc=${ns('ipc')} uts=${ns('uts')} user=${ns('user')}`);
     expect(r.stdout).toMatch(new RegExp(`map=\\s*0\\s+${rec.idBase}\\s`));
-  });
+  }, 120_000);
 
   it('the pod\'s host id range stays claimed while a member runs, after its sandbox is gone', async () => {
     const sb = podBundle('sb2', (c) => {
       c.process.args = ['/bin/sleep', '300'];
     });
-    expect((await h.runc(['create', '--bundle', sb, 'sb2'], { out: join(h.work, 'sb2.out') })).code).toBe(0);
-    const pid = (await state('sb2')).pid;
+    const pidFile = join(h.work, 'sb2.pid');
+    expect((await h.runc(['create', '--bundle', sb, '--pid-file', pidFile, 'sb2'], { out: join(h.work, 'sb2.out') })).code).toBe(0);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
     const member = podBundle('m2', (c) => {
       joining(c, pid, { network: 'net', ipc: 'ipc', uts: 'uts' });
       delete c.hostname;
@@ -117,22 +113,27 @@ describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
     expect((await h.runc(['delete', '--force', 'm2'])).code).toBe(0);
     expect(existsSync(join(ids, String(slots[0])))).toBe(false);
     expect(readdirSync(ids).filter((f) => f.startsWith(`${slots[0]}.`))).toEqual([]);
-  });
+  }, 180_000);
 
   it('the host\'s own namespaces are refused naming the field, nothing left behind', async () => {
-    for (const [type, ns] of [['network', 'net'], ['uts', 'uts']] as const) {
+    const kinds = [['network', 'net'], ['uts', 'uts']] as const;
+    // Independent refusals: at once (each is a Node start under the host's load).
+    const results = await Promise.all(kinds.map(([type, ns]) => {
       const b = podBundle(`host-${ns}`, (c) => {
         joining(c, process.pid, { [type]: ns });
         delete c.hostname;
       });
-      const r = await h.runc(['create', '--bundle', b, `host-${ns}`]);
+      return h.runc(['create', '--bundle', b, `host-${ns}`]);
+    }));
+    for (const [i, [, ns]] of kinds.entries()) {
+      const r = results[i]!;
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(`linux.namespaces (${ns})`);
       expect(r.stderr).toContain("the host's own");
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(existsSync(join(h.stateDir, `host-${ns}`))).toBe(false);
     }
-  });
+  }, 120_000);
 
   it('the sandbox\'s pid namespace (shareProcessNamespace) is refused naming the field, nothing left behind', async () => {
     const b = podBundle('pid-share', (c) => {
@@ -143,7 +144,7 @@ describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
     expect(r.stderr).toMatch(/linux\.namespaces\[\d\]\.path: joining an existing pid namespace .* each zone has its own pid namespace and init/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(h.stateDir, 'pid-share'))).toBe(false);
-  });
+  }, 120_000);
 
   it('a namespace of another user namespace (not a zone of this root) is refused by the shim', async () => {
     // What an attacker on the host could prepare: a network namespace its own
@@ -165,18 +166,22 @@ describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
     expect(r.stderr).toContain('belongs to another user namespace');
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(h.stateDir, 'foreign'))).toBe(false);
-  });
+  }, 120_000);
 
   it('joining a mount namespace, or a hostname with a joined UTS namespace, is refused naming the field', async () => {
-    for (const [type, ns, field] of [['mount', 'mnt', 'linux.namespaces['], ['uts', 'uts', 'hostname']] as const) {
+    const kinds = [['mount', 'mnt', 'linux.namespaces['], ['uts', 'uts', 'hostname']] as const;
+    const results = await Promise.all(kinds.map(([type, ns]) => {
       const b = podBundle(`bad-${ns}`, (c) => {
         joining(c, sandboxPid, { [type]: ns });
         if (type === 'uts') c.hostname = 'mine';
       });
-      const r = await h.runc(['create', '--bundle', b, `bad-${ns}`]);
+      return h.runc(['create', '--bundle', b, `bad-${ns}`]);
+    }));
+    for (const [i, [, ns, field]] of kinds.entries()) {
+      const r = results[i]!;
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(field);
       expect(existsSync(join(h.stateDir, `bad-${ns}`))).toBe(false);
     }
-  });
+  }, 120_000);
 });

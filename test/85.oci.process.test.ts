@@ -18,25 +18,6 @@ describeUnless(rootOnly(), 'lxzone-runc process.user, linux.sysctl, memory.swap'
   });
   afterAll(() => h?.cleanup());
 
-  it('linux.devices: a zone\'s own devices are taken (noted), /dev/fuse is refused naming it, nothing left', async () => {
-    const b = h.bundle('dev1', (c) => {
-      c.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }, { path: '/dev/urandom', type: 'c', major: 1, minor: 9 }];
-      c.process.args = ['/bin/sh', '-c', 'echo x > /dev/null && echo devices-ok'];
-    });
-    const r = await h.runc(['run', '--bundle', b, 'dev1']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('devices-ok');
-    const b2 = h.bundle('dev2', (c) => {
-      c.linux.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }, { path: '/dev/fuse', type: 'c', major: 10, minor: 229 }];
-    });
-    const r2 = await h.runc(['create', '--bundle', b2, 'dev2']);
-    expect(r2.code).not.toBe(0);
-    expect(r2.stderr).toContain('linux.devices[1]');
-    expect(r2.stderr).toContain('/dev/fuse');
-    expect(r2.stderr).not.toMatch(/\n\s+at /);
-    expect(existsSync(join(h.stateDir, 'dev2'))).toBe(false);
-  });
-
   it('additionalGids are the process\'s supplementary groups, and grant group access', async () => {
     let rootfs = '';
     const b = h.bundle('g1', (c) => {

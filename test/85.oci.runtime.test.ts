@@ -12,6 +12,7 @@ import { detectCgroups } from '../src/zone/cgroups/index.js';
 import { readProcStat } from '../src/zone/state/proc.js';
 import { makeBusyboxRoot, repoRoot } from './support/zones.js';
 import { describeUnless, rootOnly } from './support/skip.js';
+import { RUNC_CALL_LIMIT_MS, runcEntry } from './support/oci.js';
 
 let work: string;
 let stateDir: string;
@@ -22,7 +23,7 @@ interface Result { code: number | null; stdout: string; stderr: string }
 function runc(args: string[], opts: { out?: string } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     const outFd = opts.out ? openSync(opts.out, 'a') : undefined;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'runc-entry.ts'), '--root', stateDir, ...args], {
+    const child = spawn(process.execPath, [...runcEntry(), '--root', stateDir, ...args], {
       cwd: repoRoot,
       stdio: ['ignore', outFd ?? 'pipe', outFd ?? 'pipe'],
     });
@@ -31,7 +32,7 @@ function runc(args: string[], opts: { out?: string } = {}): Promise<Result> {
     let stderr = '';
     child.stdout?.on('data', (d) => (stdout += d));
     child.stderr?.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), RUNC_CALL_LIMIT_MS);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -174,7 +175,7 @@ describeUnless(rootOnly(), 'lxzone-runc (OCI runtime)', () => {
     expect((await runc(['delete', 'c1'])).code).toBe(0);
     expect(existsSync(join(stateDir, 'c1'))).toBe(false);
     for (const d of cgroupDirs(record.cgroupPath)) expect(existsSync(d)).toBe(false);
-  });
+  }, 180_000);
 
   it('delete --force stops a running container; kill --all reaches every process', async () => {
     const b = bundle('force', (c) => {
@@ -194,6 +195,25 @@ describeUnless(rootOnly(), 'lxzone-runc (OCI runtime)', () => {
     expect(existsSync(join(stateDir, 'f1'))).toBe(false);
   });
 
+  it('a failing poststart or poststop hook is a warning: the later hooks run, in order, and the container runs', async () => {
+    const log = join(work, 'hooks.log');
+    const hook = (word: string) => ({ path: '/bin/sh', args: ['sh', '-c', `echo ${word} >> ${log}`] });
+    const b = bundle('hooks', (c) => {
+      c.process.args = ['/bin/sh', '-c', 'echo process-ran'];
+      c.hooks = {
+        poststart: [{ path: '/bin/false', args: ['false'] }, hook('poststart2')],
+        poststop: [hook('poststop1'), { path: '/bin/false', args: ['false'] }, hook('poststop3')],
+      };
+    });
+    const r = await runc(['run', '--bundle', b, 'h1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('process-ran');
+    expect(readFileSync(log, 'utf8')).toBe('poststart2\npoststop1\npoststop3\n');
+    expect(r.stderr).toMatch(/warning: hooks\.poststart\[0\] \/bin\/false exited 1/);
+    expect(r.stderr).toMatch(/warning: hooks\.poststop\[1\] \/bin\/false exited 1/);
+    expect(existsSync(join(stateDir, 'h1'))).toBe(false);
+  }, 120_000);
+
   it('refuses bad input clearly, leaving nothing behind', async () => {
     const cases: [string[], RegExp, number][] = [
       [['create', '--bundle', join(work, 'nope'), 'x1'], /cannot read config\.json/, 1],
@@ -206,8 +226,10 @@ describeUnless(rootOnly(), 'lxzone-runc (OCI runtime)', () => {
       [['start', 'missing'], /container missing does not exist/, 1],
       [['kill', 'missing', 'NOPE'], /unknown signal "NOPE"/, 2],
     ];
-    for (const [args, msg, code] of cases) {
-      const r = await runc(args);
+    // Independent calls: at once, not one after another (each is a Node start under the host's load).
+    const results = await Promise.all(cases.map(([args]) => runc(args)));
+    for (const [i, [args, msg, code]] of cases.entries()) {
+      const r = results[i]!;
       expect(r.stderr, args.join(' ')).toMatch(msg);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(r.code, args.join(' ')).toBe(code);
@@ -219,7 +241,7 @@ describeUnless(rootOnly(), 'lxzone-runc (OCI runtime)', () => {
     const again = await runc(['create', '--bundle', b, 'd1']);
     expect(again.stderr).toContain('container d1 already exists');
     expect((await runc(['delete', '--force', 'd1'])).code).toBe(0);
-  });
+  }, 240_000);
 
   it('--log --log-format json records errors as JSON lines (what containerd reads)', async () => {
     const logFile = join(work, 'log.json');

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectCgroups } from '../src/zone/cgroups/index.js';
 import { buildTools, cacheRoot, goAvailable, parseTap, runtimeWrapper, runValidation, staleBuild, toolsSource, validations, type TapCase } from './support/runtime-tools.js';
 import { repoRoot } from './support/zones.js';
+import { failureReason } from './oci-validation/reasons.js';
 
 const asRoot = process.getuid?.() === 0;
 const source = toolsSource();
@@ -47,9 +48,12 @@ function report(cases: TapCase[], byProgram: Map<string, TapCase[]>, version: st
     '|---|---|---|---|',
     ...[...byProgram].map(([n, cs]) => `| ${n} | ${cs.filter((c) => c.ok && !c.skip).length} | ${cs.filter((c) => c.skip).length} | ${cs.filter((c) => !c.ok).length} |`),
     '',
-    'Failing cases (program: description — the suite\'s own error):',
+    'Failing cases (program: description — why, from test/oci-validation/reasons.ts; then the suite\'s own error):',
     '',
-    ...failed.map((c) => `- \`${c.id}\` — ${(c.reason ?? 'the suite gives no detail').replaceAll('|', '\\|').replaceAll('\n', ' ').slice(0, 300)}`),
+    ...failed.map((c) => {
+      const suite = (c.reason ?? 'no detail').replaceAll('\n', ' ').slice(0, 240);
+      return `- \`${c.id}\` — ${failureReason(c.id) ?? '**unexplained**'} (the suite: ${suite})`.replaceAll('|', '\\|');
+    }),
     END,
   ];
   return lines.join('\n');
@@ -95,6 +99,8 @@ describe.skipIf(skipReason !== undefined)('OCI runtime-tools validation suite', 
       for (const f of readdirSync(tmp)) rmSync(join(tmp, f), { recursive: true, force: true });
     }
     const cases = [...byProgram.values()].flat();
+    const unexplained = cases.filter((c) => !c.ok && !failureReason(c.id)).map((c) => `${c.id}: ${c.reason ?? 'no detail'}`);
+    if (unexplained.length) process.stderr.write(`test/85.oci.validation: ${unexplained.length} failing case(s) with no reason in test/oci-validation/reasons.ts:\n  ${unexplained.join('\n  ')}\n`);
     const passing = new Set(cases.filter((c) => c.ok).map((c) => c.id));
     const version = readFileSync(join(tools, 'VERSION'), 'utf8').trim();
     const text = report(cases, byProgram, version);

@@ -16,9 +16,9 @@ import { isRootless, startZone, type RunningZone, type RunResult } from '../zone
 import { processIdentity, readProcStat } from '../zone/state/proc.js';
 import { ociCgroupPath } from './cgroups-path.js';
 import { sendConsole, type ConsolePty } from './console.js';
-import { runHooks } from './hooks.js';
+import { runHooks, runHooksWarning } from './hooks.js';
 import { podOf, resolvePod } from './pod.js';
-import { readBundleConfig } from './spec.js';
+import { readBundleConfig, type OciHooks } from './spec.js';
 import { translateSpec } from './translate.js';
 import { checkId, keeperAlive, type ContainerRecord, type OciStatus, type StateRoot } from './state.js';
 
@@ -320,10 +320,8 @@ export async function startContainer(root: StateRoot, id: string): Promise<Conta
   }
   unlinkSync(fifo);
   const hooks = rec.hooks ?? readBundleConfig(rec.bundle).hooks;
-  await runHooks('poststart', hooks?.poststart, ociState(rec, 'running')).catch((err: Error) => {
-    // runtime.md: a failing poststart hook is logged, the container keeps running.
-    process.stderr.write(`lxzone-runc: ${err.message}\n`);
-  });
+  // A failing poststart hook is logged; the others run and the container keeps running.
+  await runHooksWarning('poststart', hooks?.poststart, ociState(rec, 'running'), (msg) => process.stderr.write(`lxzone-runc: warning: ${msg}\n`));
   return rec;
 }
 
@@ -385,15 +383,17 @@ export async function deleteContainer(root: StateRoot, id: string, force: boolea
   const cg = rec.cgroupPath ? await openZoneCgroup(cgroupName(id), { path: rec.cgroupPath }).catch(() => undefined) : undefined;
   await cg?.destroy();
   releaseTransientIdRange(rec.idBase);
-  let hooksError: Error | undefined;
+  // Poststop failures are logged; the other hooks run and the delete goes on.
+  const warnings: string[] = [];
+  let hooks: OciHooks | undefined;
   try {
-    const hooks = rec.hooks ?? readBundleConfig(rec.bundle).hooks;
-    await runHooks('poststop', hooks?.poststop, ociState(rec, 'stopped'));
+    hooks = rec.hooks ?? readBundleConfig(rec.bundle).hooks;
   } catch (err) {
-    hooksError = err as Error; // runtime.md: poststop failures are logged, the delete goes on
+    warnings.push((err as Error).message);
   }
+  await runHooksWarning('poststop', hooks?.poststop, ociState(rec, 'stopped'), (msg) => warnings.push(msg));
   root.remove(id);
-  if (hooksError) process.stderr.write(`lxzone-runc: ${hooksError.message}\n`);
+  for (const w of warnings) process.stderr.write(`lxzone-runc: warning: ${w}\n`);
 }
 
 export type { RunResult };

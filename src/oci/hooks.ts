@@ -10,6 +10,16 @@ export async function runHooks(kind: string, hooks: OciHook[] | undefined, state
   for (const [i, h] of (hooks ?? []).entries()) await runHook(`hooks.${kind}[${i}]`, h, state);
 }
 
+/**
+ * poststart and poststop (config.md): a failing hook is a warning, and the
+ * remaining hooks still run, in order, as if it had succeeded.
+ */
+export async function runHooksWarning(kind: string, hooks: OciHook[] | undefined, state: object, warn: (msg: string) => void): Promise<void> {
+  for (const [i, h] of (hooks ?? []).entries()) {
+    await runHook(`hooks.${kind}[${i}]`, h, state).catch((err: Error) => warn(err.message));
+  }
+}
+
 function runHook(where: string, h: OciHook, state: object): Promise<void> {
   return new Promise((resolve, reject) => {
     const argv = h.args?.length ? h.args : [h.path];

@@ -15,6 +15,7 @@ import type { ShimTmpfs } from '../zone/shim-config.js';
 import type { Profile } from '../policy/types.js';
 import { importDockerProfile } from '../policy/docker.js';
 import { capabilitySets } from './capabilities.js';
+import { deviceRulesOfZone, devicesOfZone } from './devices.js';
 import { requestedIdBase } from './id-mappings.js';
 import { zoneSysctls } from './sysctl.js';
 import type { OciHooks, OciMount, OciProcess, OciResources, OciSeccomp, OciSpec } from './spec.js';
@@ -248,25 +249,6 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   };
 }
 
-/** The character devices every zone's /dev has (native/shim/mounts.cc), by major:minor. */
-const ZONE_DEVICES: Record<string, string> = { '/dev/null': '1:3', '/dev/zero': '1:5', '/dev/full': '1:7', '/dev/random': '1:8', '/dev/urandom': '1:9', '/dev/tty': '5:0' };
-
-/**
- * linux.devices: a device the zone has already (runc's default set, as some
- * callers list it) is noted; any other node (/dev/fuse, a GPU, a disk) is
- * refused naming it: a zone gets no host device node beyond its fixed /dev.
- */
-function devicesOfZone(devices: { path: string; type: string; major?: number; minor?: number }[], notes: string[]): void {
-  for (const [i, d] of devices.entries()) {
-    const own = ZONE_DEVICES[normalize(d.path)];
-    if (d.type === 'c' && own !== undefined && own === `${d.major}:${d.minor}`) {
-      notes.push(`linux.devices[${i}]: ${d.path} is in every zone's /dev`);
-      continue;
-    }
-    refuse(`linux.devices[${i}]`, `${d.path} (${d.type} ${d.major ?? '?'}:${d.minor ?? '?'}): device nodes beyond a zone's own (${Object.keys(ZONE_DEVICES).join(', ')}) are not supported`);
-  }
-}
-
 /** Filter flags that only relax or log: without them the zone is as strict or stricter. */
 const SECCOMP_FLAGS_NOTED = new Set(['SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']);
 
@@ -322,13 +304,17 @@ export function resourcesToLimits(r: OciResources | undefined, notes: string[]):
     if (r.memory.swap === -1) limits.swap = null;
     else if (r.memory.swap !== undefined && r.memory.swap > 0) limits.swap = Math.max(0, r.memory.swap - r.memory.limit);
   }
+  // Softer or older knobs: not applying them leaves the zone as capped as its limit says (noted).
+  const m = (r.memory ?? {}) as Record<string, unknown>;
+  const unapplied = ['reservation', 'kernel', 'kernelTCP', 'swappiness', 'disableOOMKiller', 'useHierarchy', 'checkBeforeUpdate'].filter((k) => m[k] !== undefined);
+  if (unapplied.length) notes.push(`linux.resources.memory: ${unapplied.join(', ')} not applied (the zone's memory limit and swap are)`);
   if (r.pids?.limit !== undefined && r.pids.limit > 0) limits.pids = r.pids.limit;
   if (r.cpu?.shares) limits.cpuShares = r.cpu.shares;
   if (r.cpu?.quota !== undefined && r.cpu.quota > 0) limits.cpus = r.cpu.quota / (r.cpu.period || 100000);
   const unsupported = ['blockIO', 'hugepageLimits', 'network', 'rdma', 'unified'].filter((k) => (r as Record<string, unknown>)[k] !== undefined);
   if (r.cpu?.cpus || r.cpu?.mems || r.cpu?.realtimeRuntime) unsupported.push('cpu.cpus/mems/realtime');
   if (unsupported.length) refuse('linux.resources', `${unsupported.join(', ')} not supported (memory, pids, cpu shares and quota are)`);
-  if (r.devices?.length) notes.push('linux.resources.devices: a zone has no device nodes beyond its fixed /dev');
+  deviceRulesOfZone(r.devices ?? [], 'linux.resources.devices', notes);
   return Object.keys(limits).length ? limits : undefined;
 }
 

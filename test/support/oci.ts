@@ -1,14 +1,30 @@
 // lxzone-runc as tests drive it: a work directory with runc's default
 // config (from `lxzone-runc spec`), bundles on a busybox root, and the CLI
-// run from source with this harness's --root.
+// (built, or from source when dist/ is stale) with this harness's --root.
 import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readProcStat } from '../../src/zone/state/proc.js';
+import { staleBuild } from './runtime-tools.js';
 import { makeBusyboxRoot, repoRoot } from './zones.js';
 
 export interface RuncResult { code: number | null; stdout: string; stderr: string }
+
+/** One lxzone-runc call's limit: a create on a 2-core host at load 30 takes seconds, never this long. */
+export const RUNC_CALL_LIMIT_MS = 90_000;
+
+let entry: string[] | undefined;
+/**
+ * How tests start lxzone-runc: the built entry (bin/lxzone-runc.js: the
+ * bundle with its code cache, what containerd calls; a call starts in a
+ * fraction of tsx's time, which matters under load) when dist/ is at least
+ * as new as every source file, else the source through tsx.
+ */
+export function runcEntry(): string[] {
+  entry ??= staleBuild() === undefined ? [join(repoRoot, 'bin', 'lxzone-runc.js')] : ['--import', 'tsx', join(repoRoot, 'test', 'support', 'runc-entry.ts')];
+  return entry;
+}
 
 export class OciHarness {
   readonly work: string;
@@ -32,7 +48,7 @@ export class OciHarness {
   runc(args: string[], opts: { out?: string; input?: string; extraFds?: number[] } = {}): Promise<RuncResult> {
     return new Promise((resolve, reject) => {
       const outFd = opts.out ? openSync(opts.out, 'a') : undefined;
-      const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'runc-entry.ts'), '--root', this.stateDir, ...args], {
+      const child = spawn(process.execPath, [...runcEntry(), '--root', this.stateDir, ...args], {
         cwd: repoRoot,
         // extraFds: the child's 3, 4, ... (go-runc's ExtraFiles, for --preserve-fds).
         stdio: [opts.input === undefined ? 'ignore' : 'pipe', outFd ?? 'pipe', outFd ?? 'pipe', ...(opts.extraFds ?? [])],
@@ -43,7 +59,7 @@ export class OciHarness {
       let stderr = '';
       child.stdout?.on('data', (d) => (stdout += d));
       child.stderr?.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), RUNC_CALL_LIMIT_MS);
       child.on('error', reject);
       child.on('close', (code) => {
         clearTimeout(timer);

@@ -90,7 +90,9 @@ export function runtimeWrapper(dir: string, stateRoot: string): string {
 
 /** Why the built runtime cannot be tested as this checkout's source: not built, or older than a source file. */
 export function staleBuild(): string | undefined {
-  const built = join(repoRoot, 'dist', 'oci', 'cli.js');
+  // bin/lxzone-runc.js runs the bundle when there is one, else dist/oci/.
+  const bundle = join(repoRoot, 'dist', 'cli-bundle', 'lxzone-runc.cjs');
+  const built = existsSync(bundle) ? bundle : join(repoRoot, 'dist', 'oci', 'cli.js');
   if (!existsSync(built)) return `${built} is missing: npm run build`;
   const at = statSync(built).mtimeMs;
   const newer: string[] = [];
@@ -115,11 +117,17 @@ export interface TapCase {
   reason?: string;
 }
 
+/** The `not ok` lines of runtimetest's own TAP, which a program embeds as its diagnostic's stdout. */
+function innerFailures(stdout: string | undefined): string | undefined {
+  const failed = (stdout ?? '').split('\n').map((l) => /^not ok \d+ - (.*)$/.exec(l)?.[1]).filter((d): d is string => d !== undefined);
+  return failed.length ? `runtimetest in the container: not ok ${failed.join('; ')}` : undefined;
+}
+
 function diagReason(lines: string[]): string | undefined {
   const text = lines.join('\n');
   try {
-    const j = JSON.parse(text) as { error?: string; stderr?: string; actual?: unknown; expected?: unknown };
-    const parts = [j.error?.split('\n')[0], j.stderr?.trim().split('\n')[0]].filter(Boolean);
+    const j = JSON.parse(text) as { error?: string; stderr?: string; stdout?: string; actual?: unknown; expected?: unknown };
+    const parts = [j.error?.split('\n')[0], j.stderr?.trim().split('\n')[0], innerFailures(j.stdout)].filter(Boolean);
     if (parts.length) return parts.join(' — ');
     if ('actual' in j || 'expected' in j) return `expected ${JSON.stringify(j.expected)}, got ${JSON.stringify(j.actual)}`;
     return undefined;
@@ -163,7 +171,11 @@ export function parseTap(name: string, output: string, exit: string): TapCase[] 
     const p = /^1\.\.(\d+)/.exec(line);
     if (p) planned = Number(p[1]);
   }
-  if (planned === undefined || planned === 0 || cases.length < planned) {
+  // Lifecycle programs (poststart, poststop, ...) print only a diagnostic when they fail: a plan of
+  // nothing, no diagnostic and exit 0 is the program's pass.
+  if (planned === 0 && cases.length === 0 && !pendingDiag.length && exit === 'exit 0') {
+    cases.push({ id: `${name}: (program)`, ok: true, skip: false });
+  } else if (planned === undefined || planned === 0 || cases.length < planned) {
     const why = diagReason(pendingDiag) ?? lines.filter((l) => l.trim() && !/^TAP version|^1\.\./.test(l)).slice(-3).join(' | ');
     cases.push({ id: `${name}: (program)`, ok: false, skip: false, reason: `${why || '(no output)'} [${exit}]` });
   }
