@@ -168,12 +168,17 @@ export function parseTap(name: string, output: string, exit: string): TapCase[] 
       cases.push({ id: `${name}: ${desc}${seen > 1 ? ` (#${seen})` : ''}`, ok: m[1] === 'ok', skip });
       continue;
     }
+    // A TAP comment right after a failed case is its reason (`# cgroup subsystem pids is not mounted as expected`).
+    const comment = /^# (.+)$/.exec(line);
+    const last = cases[cases.length - 1];
+    if (comment && last && !last.ok && !last.reason) last.reason = comment[1];
     const p = /^1\.\.(\d+)/.exec(line);
     if (p) planned = Number(p[1]);
   }
-  // Lifecycle programs (poststart, poststop, ...) print only a diagnostic when they fail: a plan of
-  // nothing, no diagnostic and exit 0 is the program's pass.
-  if (planned === 0 && cases.length === 0 && !pendingDiag.length && exit === 'exit 0') {
+  // Lifecycle programs (poststart, poststop, ...) print only a diagnostic when they fail, and the
+  // *_fail programs nothing at all (they exit 1 through util.Fatal): no case, no diagnostic and
+  // exit 0 is the program's pass (the runtime's own error, passed through, is not a diagnostic).
+  if ((planned === 0 || planned === undefined) && cases.length === 0 && !pendingDiag.length && exit === 'exit 0') {
     cases.push({ id: `${name}: (program)`, ok: true, skip: false });
   } else if (planned === undefined || planned === 0 || cases.length < planned) {
     const why = diagReason(pendingDiag) ?? lines.filter((l) => l.trim() && !/^TAP version|^1\.\./.test(l)).slice(-3).join(' | ');
