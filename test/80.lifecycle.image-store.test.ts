@@ -2,13 +2,10 @@
 // from a real registry on loopback, two zones share its layers (one copy,
 // read-only, each zone's writes on its own disk and kept across boots), the
 // image's Cmd and User apply, rmi is refused while a zone uses the image and
-// allowed once the zones are destroyed. A zone's disk (its upper layer's
-// filesystem) grows with update --disk and df in the zone shows it: online
-// where the kernel lets lxzone resize a mounted ext4, else from the next
-// boot (as update says), across reboot and halt/boot; it never shrinks.
-// The image's Volumes are directories of the zone's own on its disk, seeded
+// allowed once the zones are destroyed (a store zone's disk growing with
+// update --disk: test/80.lifecycle.image-store-disk). The image's Volumes are directories of the zone's own on its disk, seeded
 // from the image; its ExposedPorts are shown by inspect.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +19,18 @@ if (registrySkipReason() !== undefined) rmSync(env.base, { recursive: true, forc
 
 let work: string;
 let reg: Registry;
+
+/**
+ * `lxzone ARGS`, which must succeed, given time: under load a create with
+ * its pull outlasts runCli's 30 s default, and so does a stop, which waits
+ * (bounded) until no mount namespace holds the zone's disk any more (other
+ * tests' namespaces copy its mount: docs/parts/network-cgroups.md).
+ */
+async function slowOk(args: string[]): Promise<string> {
+  const r = await env.cli(args, { timeoutMs: 150_000 });
+  expect(r.code, `lxzone ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
 
 describeWithRegistry('create --image REF', () => {
   beforeAll(async () => {
@@ -41,94 +50,39 @@ describeWithRegistry('create --image REF', () => {
     const ref = `${reg.host}/busybox:v1`;
     // The image's busybox has no sleep applet link: `busybox sleep` (a bare sleep exits 127 and ends the zone).
     const script = 'echo $(cat /etc/count 2>/dev/null)x > /etc/count; id -un; cat /etc/count; busybox sleep 600';
-    await env.ok(['create', 'st1', '--image', ref, '--network', 'none', '-u', '0', '--', '/bin/sh', '-c', script]);
-    await env.ok(['create', 'st2', '--image', ref, '--network', 'none']);
+    await slowOk(['create', 'st1', '--image', ref, '--network', 'none', '-u', '0', '--', '/bin/sh', '-c', script]);
+    await slowOk(['create', 'st2', '--image', ref, '--network', 'none']);
     const layers = readdirSync(join(env.stateDir, 'images/layers')).filter((d) => !d.startsWith('.'));
     expect(layers).toHaveLength(2);
     const cfg = JSON.parse(readFileSync(join(env.stateDir, 'zones/st1/config.json'), 'utf8')) as { rootfs: { type: string; digest: string } };
     expect(cfg.rootfs.type).toBe('store');
 
-    await env.ok(['boot', 'st1']);
+    await slowOk(['boot', 'st1']);
     const log = join(env.stateDir, 'zones/st1/logs/stdout.log');
     await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 2);
     expect(readFileSync(log, 'utf8')).toBe('root\nx\n');
-    await env.ok(['reboot', 'st1']);
+    await slowOk(['reboot', 'st1']);
     await waitFor(() => readFileSync(log, 'utf8').includes('xx'));
     expect(readFileSync(log, 'utf8')).toBe('root\nx\nroot\nxx\n');
     // The write is the zone's: not in the shared layers, not in the other zone.
     for (const l of layers) expect(existsSync(join(env.stateDir, 'images/layers', l, 'etc/count'))).toBe(false);
     // st2 runs the image's own Cmd as its User (app, in /home/app).
-    await env.ok(['boot', 'st2']);
+    await slowOk(['boot', 'st2']);
     const log2 = join(env.stateDir, 'zones/st2/logs/stdout.log');
     await waitFor(() => existsSync(log2) && readFileSync(log2, 'utf8').split('\n').length > 3);
     expect(readFileSync(log2, 'utf8')).toBe('hello from the image\n/home/app\n1000\n');
 
-    const busy = await env.cli(['rmi', ref]);
+    const busy = await env.cli(['rmi', ref], { timeoutMs: 150_000 });
     expect(busy.code).toBe(1);
     expect(busy.stderr).toBe(`lxzone: image ${ref} is in use by zones st1, st2 (destroy them first)\n`);
-    const images = JSON.parse(await env.ok(['images', '--json'])) as { users: string[] }[];
+    const images = JSON.parse(await slowOk(['images', '--json'])) as { users: string[] }[];
     expect(images[0]?.users).toEqual(['st1', 'st2']);
 
-    await env.ok(['destroy', '--force', 'st1']);
-    await env.ok(['destroy', '--force', 'st2']);
-    expect(await env.ok(['rmi', ref])).toMatch(/^untagged .*\ndeleted sha256:/);
+    await slowOk(['destroy', '--force', 'st1']);
+    await slowOk(['destroy', '--force', 'st2']);
+    expect(await slowOk(['rmi', ref])).toMatch(/^untagged .*\ndeleted sha256:/);
     expect(readdirSync(join(env.stateDir, 'images/layers'))).toEqual([]);
-  });
-
-  it("a zone's disk grows with update --disk: df in the zone shows it (online, or from the next boot as said), through reboot and halt/boot; never shrinks", async () => {
-    const MiB = 1024 * 1024;
-    const ref = `${reg.host}/busybox:v1`;
-    // Every boot: the root's size as df sees it, then whether 40 MiB fit.
-    const script = [
-      "busybox df -k / | busybox tail -1 | busybox awk '{print \"size\", $2}'",
-      'busybox dd if=/dev/zero of=/root/f bs=1M count=40 2>/dev/null; echo dd=$?; busybox rm -f /root/f',
-      'busybox sleep 600',
-    ].join('; ');
-    await env.ok(['create', 'sd', '--image', ref, '--disk', '32m', '--network', 'none', '-u', '0', '--', '/bin/sh', '-c', script]);
-    const image = join(env.stateDir, 'zones/sd/disk.img');
-    expect(statSync(image).size).toBe(32 * MiB);
-    const log = join(env.stateDir, 'zones/sd/logs/stdout.log');
-    const lines = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
-    const kib = (line: string | undefined) => Number(line?.split(' ')[1]);
-    await env.ok(['boot', 'sd']);
-    await waitFor(() => lines().length >= 2);
-    expect(kib(lines()[0])).toBeLessThanOrEqual(32 * 1024);
-    expect(lines()[1]).toBe('dd=1'); // 40 MiB do not fit on 32
-
-    const live = async () => kib((await env.ok(['exec', 'sd', '--', '/bin/busybox', 'df', '-k', '/'])).trim().split('\n').pop()!.split(/\s+/).slice(0, 2).join(' '));
-    const grow = await env.cli(['update', 'sd', '--disk', '64m']);
-    expect(grow.code).toBe(0);
-    expect(statSync(image).size).toBe(64 * MiB);
-    if (/grew online/.test(grow.stderr)) {
-      expect(grow.stderr).toBe('lxzone: zone sd: its disk grew online to 67108864 bytes; df in the zone shows it now\n');
-      expect(await live()).toBeGreaterThan(50 * 1024);
-    } else {
-      expect(grow.stderr).toBe('lxzone: zone sd: its disk grows to 67108864 bytes at its next boot (it cannot grow while mounted: that needs CAP_SYS_RESOURCE, which lxzone does not have here, or a growth past the 128x its filesystem reserved for online resizing)\n');
-      expect(await live()).toBeLessThanOrEqual(32 * 1024);
-    }
-    const shrink = await env.cli(['update', 'sd', '--disk', '48m']);
-    expect(shrink.code).toBe(1);
-    expect(shrink.stderr).toContain('a disk cap can only grow');
-    expect(statSync(image).size).toBe(64 * MiB);
-
-    // reboot (the zone's disk is unmounted and mounted again): the new size, and 40 MiB fit.
-    await env.ok(['reboot', 'sd']);
-    await waitFor(() => lines().length >= 4);
-    expect(kib(lines()[2])).toBeGreaterThan(50 * 1024);
-    expect(lines()[3]).toBe('dd=0');
-    expect(await live()).toBeGreaterThan(50 * 1024);
-
-    // Halted: the disk grows at once (offline), and the next boot sees it.
-    await env.ok(['halt', 'sd']);
-    const halted = await env.cli(['update', 'sd', '--disk', '96m']);
-    expect(halted.stderr).toBe('lxzone: zone sd: its disk grew to 100663296 bytes; the zone sees it at its next boot\n');
-    await env.ok(['boot', 'sd']);
-    await waitFor(() => lines().length >= 6);
-    expect(kib(lines()[4])).toBeGreaterThan(80 * 1024);
-    expect(lines()[5]).toBe('dd=0');
-    await env.ok(['destroy', '--force', 'sd']);
-    expect(existsSync(image)).toBe(false);
-  });
+  }, 400_000);
 
   it("an image's Volumes are the zone's own directories on its disk, seeded from the image and kept across reboot; inspect shows them and its ExposedPorts", async () => {
     mkdirSync(join(work, 'l3/data'), { recursive: true });
@@ -138,8 +92,8 @@ describeWithRegistry('create --image REF', () => {
     const ref = `${reg.host}/busybox:vol`;
     push(join(work, 'oci-vol'), 'vol', ref);
     const script = 'cat /data/seed; stat -c "%u %a" /data; echo run >> /data/log; cat /data/log; ls -a /var/vol | busybox wc -l; touch /var/vol/x; busybox grep -c " /data " /proc/mounts; busybox sleep 600';
-    await env.ok(['create', 'vz', '--image', ref, '--network', 'none', '-u', '0', '--', '/bin/sh', '-c', script]);
-    await env.ok(['boot', 'vz']);
+    await slowOk(['create', 'vz', '--image', ref, '--network', 'none', '-u', '0', '--', '/bin/sh', '-c', script]);
+    await slowOk(['boot', 'vz']);
     const log = join(env.stateDir, 'zones/vz/logs/stdout.log');
     const lines = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []);
     await waitFor(() => lines().length >= 5);
@@ -160,14 +114,14 @@ describeWithRegistry('create --image REF', () => {
     const details = await env.inspect('vz');
     expect(details.storeImage?.exposedPorts).toEqual([{ port: '53/udp', address: null }, { port: '8080/tcp', address: null }]);
     expect(details.storeImage?.volumes.map((v) => v.path)).toEqual(['/data', '/var/vol']);
-    const img = JSON.parse(await env.ok(['image', 'inspect', ref])) as { image: { exposedPorts: string[]; volumes: string[] } };
+    const img = JSON.parse(await slowOk(['image', 'inspect', ref])) as { image: { exposedPorts: string[]; volumes: string[] } };
     expect(img.image.exposedPorts).toEqual(['53/udp', '8080/tcp']);
     expect(img.image.volumes).toEqual(['/data', '/var/vol']);
 
-    await env.ok(['reboot', 'vz']);
+    await slowOk(['reboot', 'vz']);
     await waitFor(() => lines().length >= 11);
     expect(lines().slice(5, 9)).toEqual(['seeded', '0 755', 'run', 'run']); // the volume kept its write, and was not seeded again
-    await env.ok(['destroy', '--force', 'vz']);
+    await slowOk(['destroy', '--force', 'vz']);
     expect(existsSync(join(env.stateDir, 'zones/vz'))).toBe(false);
-  });
+  }, 400_000);
 });

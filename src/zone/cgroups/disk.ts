@@ -146,21 +146,38 @@ export async function waitDiskReleased(image: string, ms = DISK_RELEASE_WAIT_MS)
  * filesystem to the file's size if a growDiskImage() could not do it online.
  * The loop device is released (autoclear) when the filesystem goes.
  *
- * If a filesystem of the image still lives (see DISK_RELEASE_WAIT_MS), it
- * is waited for: e2fsck and resize2fs on the image under a live filesystem
- * corrupt it (the live one writes its old superblock back), and the mount
- * would get the live filesystem anyway, at its old size. Still alive after
- * the wait: mounted as it is (mount -o loop re-uses its loop device, so the
+ * If a filesystem of the image still lives (see DISK_RELEASE_WAIT_MS) and
+ * the image has grown, it is waited for: e2fsck and resize2fs on the image
+ * under a live filesystem corrupt it (the live one writes its old superblock
+ * back), and the mount would get the live filesystem anyway, at its old
+ * size. With no growth pending the wait is short (SHORT_RELEASE_WAIT_MS).
+ * Still alive after the wait: mounted as it is (mount -o loop re-uses its loop device, so the
  * kernel gives the same filesystem, never a second one on the same image)
  * and grown online if it needs it and the kernel lets us.
  */
 export async function mountDiskImage(image: string, target: string, o: { releaseWaitMs?: number } = {}): Promise<void> {
-  const released = await waitDiskReleased(image, o.releaseWaitMs);
+  const wait = o.releaseWaitMs ?? DISK_RELEASE_WAIT_MS;
+  // Only a growth needs the filesystem gone (e2fsck, resize2fs); without one a
+  // filesystem held elsewhere for long (another zone's namespace copied the
+  // mount) is mounted as it is after a short wait, not after the whole one.
+  const grow = await diskNeedsGrowth(image);
+  let released = await waitDiskReleased(image, grow ? wait : Math.min(wait, SHORT_RELEASE_WAIT_MS));
   if (released) await growOffline(image);
   await fs.mkdir(target, { recursive: true });
-  await run('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev', image, target]);
+  try {
+    await run('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev', image, target]);
+  } catch (err) {
+    // The filesystem held elsewhere went while mount re-used its loop device
+    // (autoclear): once it is gone, mount afresh.
+    if (released || !(released = await waitDiskReleased(image, wait))) throw err;
+    await growOffline(image);
+    await run('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev', image, target]);
+  }
   if (!released && (await diskNeedsGrowth(image))) await growOnline(image).catch(() => undefined); // else at a later mount
 }
+
+/** How long a mount that needs no growth waits for a filesystem of the image still alive elsewhere before re-using it. */
+const SHORT_RELEASE_WAIT_MS = 1_000;
 
 /**
  * Unmount, then wait (bounded, see DISK_RELEASE_WAIT_MS) until the image's
@@ -220,8 +237,10 @@ export async function growDiskImage(image: string, sizeBytes: number): Promise<v
       { code: 'EPERM', where: 'resources.diskBytes', cause: err },
     );
   }
-  // Not mounted here. A filesystem of it that still lives elsewhere (an ending zone's) must go first.
-  if (await waitDiskReleased(image)) await growOffline(image);
+  // Not mounted here. A filesystem of it that still lives elsewhere (an ending
+  // zone's, or copied into another zone's namespace) must go first: not waited
+  // for, the next mount grows it (offline once it is gone, else online).
+  if (await waitDiskReleased(image, 0)) await growOffline(image);
 }
 
 export interface DiskUsage {

@@ -92,8 +92,10 @@ export async function changeZoneCaps(store: ZoneStore, name: string, request: Re
   // What a rootless zone cannot have (cgroup caps) is refused as at create.
   checkPrivileges({ ...cfg, resources });
   // The disk first: a smaller size is refused there, before anything changed.
-  const disk = request.diskBytes !== undefined ? await growZoneDisk(store, { ...cfg, resources }) : undefined;
+  const grown = request.diskBytes !== undefined ? await growZoneDisk(store, { ...cfg, resources }) : undefined;
   const rec = store.readRuntime(name);
+  // A halted zone's disk still mounted (its unmount at halt found it busy) grew online, but no zone sees it before its next boot.
+  const disk = grown === 'online' && !rec ? 'offline' : grown;
   if (rec) await (await runningZoneCgroup(name, rec)).update(limits);
   const saved = store.saveConfig({ ...cfg, resources });
   const out: CapsUpdate = { zone: name, running: rec !== undefined, resources: saved.resources ?? {} };
