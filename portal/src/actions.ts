@@ -24,7 +24,7 @@ export function runAction(name: string, action: 'boot' | 'halt' | 'reboot' | 'de
   );
 }
 
-export function actionButtons(z: ZoneInfo, o: { compact?: boolean; after?: (action: string) => void } = {}): HTMLElement {
+export function actionButtons(z: ZoneInfo, o: { after?: (action: string) => void } = {}): HTMLElement {
   const running = RUNNING.has(z.state);
   const b = (action: 'boot' | 'halt' | 'reboot' | 'destroy', label: string, show: boolean) =>
     show

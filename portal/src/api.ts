@@ -1,5 +1,7 @@
 // The portal's JSON API from the browser: same-origin fetches with the
 // session cookie, the CSRF token on every state-changing request.
+import type { ZoneInfo } from './types.js';
+
 let csrf = '';
 
 export class ApiError extends Error {
@@ -46,4 +48,15 @@ export async function login(token: string): Promise<void> {
 export async function logout(): Promise<void> {
   await api('POST', '/api/logout');
   csrf = '';
+}
+
+/**
+ * The zone list as the daemon pushes it (server-sent events: on connecting,
+ * then on every change, the CLI's included). Returns what stops it.
+ */
+export function watchZones(onZones: (zones: ZoneInfo[]) => void, onError?: () => void): () => void {
+  const source = new EventSource('/api/events');
+  source.addEventListener('zones', (e) => onZones(JSON.parse((e as MessageEvent<string>).data) as ZoneInfo[]));
+  if (onError) source.addEventListener('error', onError);
+  return () => source.close();
 }

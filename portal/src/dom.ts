@@ -47,3 +47,32 @@ export function duration(s: number | undefined): string {
   const ss = Math.floor(s % 60);
   return d ? `${d}d ${hh}h` : hh ? `${hh}h ${mm}m` : mm ? `${mm}m ${ss}s` : `${ss}s`;
 }
+
+/** One column of a data table: its heading and its cell (the heading also labels the cell on a narrow window). */
+export interface Column<T> {
+  title: string;
+  cell: (row: T) => Child;
+  /** The row's header cell (th scope=row), e.g. a zone's name. */
+  rowHeader?: boolean;
+  /** Long values (addresses, arguments) may break anywhere. */
+  wrap?: boolean;
+}
+
+/**
+ * A table of rows by columns, the one shape of every table in the portal:
+ * a caption, column headings, and each cell labelled by its heading
+ * (data-label) so that a narrow window shows each row as a labelled card.
+ */
+export function dataTable<T>(o: { caption: string; columns: Column<T>[]; rows: T[]; id?: string; class?: string; rowAttrs?: (row: T) => Attrs }): HTMLTableElement {
+  const cell = (c: Column<T>, r: T) =>
+    c.rowHeader
+      ? h('th', { scope: 'row', 'data-label': c.title, class: c.wrap ? 'wrap' : undefined }, c.cell(r))
+      : h('td', { 'data-label': c.title, class: c.wrap ? 'wrap' : undefined }, c.cell(r));
+  return h(
+    'table',
+    { id: o.id, class: `cards ${o.class ?? ''}`.trim() },
+    h('caption', {}, o.caption),
+    h('thead', {}, h('tr', {}, ...o.columns.map((c) => h('th', { scope: 'col' }, c.title)))),
+    h('tbody', {}, ...o.rows.map((r) => h('tr', o.rowAttrs?.(r) ?? {}, ...o.columns.map((c) => cell(c, r))))),
+  );
+}

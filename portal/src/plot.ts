@@ -43,7 +43,10 @@ export class Plot {
     const y = (n: number) => (H - (n / top) * H).toFixed(1);
     const step = W / (this.keep - 1);
     const x0 = W - (this.samples.length - 1) * step;
-    this.line.setAttribute('points', this.samples.map((s, i) => `${(x0 + i * step).toFixed(1)},${y(s)}`).join(' '));
+    const points = this.samples.map((s, i) => `${(x0 + i * step).toFixed(1)},${y(s)}`);
+    // One sample is a point, which a polyline does not draw: a step's length of it then.
+    if (points.length === 1) points.unshift(`${(W - step).toFixed(1)},${y(this.samples[0]!)}`);
+    this.line.setAttribute('points', points.join(' '));
     if (cap !== null) {
       this.capLine.setAttribute('x1', '0');
       this.capLine.setAttribute('x2', String(W));
@@ -51,6 +54,7 @@ export class Plot {
       this.capLine.setAttribute('y2', y(cap));
       this.capLine.removeAttribute('visibility');
     } else this.capLine.setAttribute('visibility', 'hidden');
+    this.el.dataset.samples = String(this.samples.length);
     this.value.textContent = `${this.format(v)} of ${cap === null ? 'no cap' : this.format(cap)}`;
   }
 }

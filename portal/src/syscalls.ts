@@ -2,7 +2,7 @@
 // profile, filtered in the page by name, class and disposition, with the
 // conformance outcome where the suite has run.
 import { api } from './api.js';
-import { h, mount } from './dom.js';
+import { dataTable, h, mount, type Column } from './dom.js';
 
 interface Row {
   nr: number;
@@ -29,6 +29,17 @@ const PROFILES = ['default', 'strict', 'permissive', 'trace'];
 
 const outcome = (r: Row) => (r.exercised === undefined ? '—' : !r.exercised ? 'not exercised' : r.passed ? 'passed' : 'failed');
 
+const COLUMNS: Column<Row>[] = [
+  { title: 'Nr', cell: (r) => String(r.nr) },
+  { title: 'Syscall', rowHeader: true, cell: (r) => r.name },
+  { title: 'Class', cell: (r) => r.class },
+  { title: 'Disposition', cell: (r) => h('span', { class: `kind kind-${r.kind}` }, r.disposition + (r.conditional ? ' *' : '')) },
+  { title: 'Reason', wrap: true, cell: (r) => [r.reason, r.note].filter(Boolean).join(': ') || '—' },
+  { title: 'Conformance', cell: outcome },
+];
+
+const syscallTable = (rows: Row[]) => dataTable({ class: 'syscalls', caption: '* argument rules give some calls another disposition', columns: COLUMNS, rows });
+
 export async function showSyscalls(params: URLSearchParams): Promise<void> {
   const abi = h('select', { id: 'sc-abi' }, ...ABIS.map((a) => h('option', { value: a, selected: a === (params.get('abi') ?? 'x86_64') }, a)));
   const profile = h('select', { id: 'sc-profile' }, ...PROFILES.map((p) => h('option', { value: p, selected: p === (params.get('profile') ?? 'default') }, p)));
@@ -36,8 +47,8 @@ export async function showSyscalls(params: URLSearchParams): Promise<void> {
   const kind = h('select', { id: 'sc-kind' }, h('option', { value: '' }, 'all'), ...['host', 'emulate', 'errno', 'kill', 'trace'].map((k) => h('option', { value: k }, k)));
   const klass = h('select', { id: 'sc-class' }, h('option', { value: '' }, 'all'));
   const summary = h('p', { id: 'sc-summary' });
-  const body = h('tbody');
   let report: Report | undefined;
+  let table = syscallTable([]);
 
   const render = () => {
     if (!report) return;
@@ -48,20 +59,9 @@ export async function showSyscalls(params: URLSearchParams): Promise<void> {
     summary.textContent = `${rows.length} of ${report.rows.length} syscalls shown (${report.abi}, profile ${report.profile}); ${Object.entries(report.summary)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}${report.notification ? `. Notification: ${report.notification.mode}` : ''}`;
-    body.replaceChildren(
-      ...rows.map((r) =>
-        h(
-          'tr',
-          {},
-          h('td', { 'data-label': 'Nr' }, String(r.nr)),
-          h('th', { scope: 'row', 'data-label': 'Syscall' }, r.name),
-          h('td', { 'data-label': 'Class' }, r.class),
-          h('td', { 'data-label': 'Disposition' }, h('span', { class: `kind kind-${r.kind}` }, r.disposition + (r.conditional ? ' *' : ''))),
-          h('td', { 'data-label': 'Reason', class: 'wrap' }, [r.reason, r.note].filter(Boolean).join(': ') || '—'),
-          h('td', { 'data-label': 'Conformance' }, outcome(r)),
-        ),
-      ),
-    );
+    const next = syscallTable(rows);
+    table.replaceWith(next);
+    table = next;
   };
   const load = async () => {
     report = await api<Report>('GET', `/api/syscalls?abi=${encodeURIComponent(abi.value)}&profile=${encodeURIComponent(profile.value)}`);
@@ -89,13 +89,7 @@ export async function showSyscalls(params: URLSearchParams): Promise<void> {
       text,
     ),
     summary,
-    h(
-      'table',
-      { class: 'syscalls' },
-      h('caption', {}, '* argument rules give some calls another disposition'),
-      h('thead', {}, h('tr', {}, ...['Nr', 'Syscall', 'Class', 'Disposition', 'Reason', 'Conformance'].map((t) => h('th', { scope: 'col' }, t)))),
-      body,
-    ),
+    table,
   );
   await load();
 }

@@ -1,16 +1,16 @@
 // The zone list: state, image, addresses, uptime and restarts of every zone,
 // kept current by the daemon's event stream (a change made with the CLI
 // shows without a reload); actions and the create form.
-import { api } from './api.js';
+import { api, watchZones } from './api.js';
 import { actionButtons } from './actions.js';
-import { duration, h, mount, say } from './dom.js';
+import { dataTable, duration, h, mount, say, type Column } from './dom.js';
 import type { ZoneInfo } from './types.js';
 
-let events: EventSource | undefined;
+let stopEvents: (() => void) | undefined;
 
 export function stopZoneEvents(): void {
-  events?.close();
-  events = undefined;
+  stopEvents?.();
+  stopEvents = undefined;
 }
 
 function uptime(z: ZoneInfo): string {
@@ -18,30 +18,41 @@ function uptime(z: ZoneInfo): string {
   return duration((Date.now() - Date.parse(z.startedAt)) / 1000);
 }
 
-function row(z: ZoneInfo): HTMLTableRowElement {
-  return h(
-    'tr',
-    { 'data-zone': z.name },
-    h('th', { scope: 'row' }, h('a', { href: `#/zone/${encodeURIComponent(z.name)}` }, z.name)),
-    h('td', { 'data-label': 'State' }, h('span', { class: `state state-${z.state}` }, z.state)),
-    h('td', { 'data-label': 'Image', class: 'wrap' }, z.image ?? '—'),
-    h('td', { 'data-label': 'IPv4' }, z.ipv4 ?? '—'),
-    h('td', { 'data-label': 'IPv6', class: 'wrap' }, z.ipv6 ?? '—'),
-    h('td', { 'data-label': 'Uptime', 'data-started': z.startedAt ?? '' }, uptime(z)),
-    h('td', { 'data-label': 'Restarts' }, String(z.restarts ?? 0)),
-    h('td', { 'data-label': 'Actions' }, actionButtons(z, { compact: true })),
-  );
-}
+const COLUMNS: Column<ZoneInfo>[] = [
+  { title: 'Name', rowHeader: true, cell: (z) => h('a', { href: `#/zone/${encodeURIComponent(z.name)}` }, z.name) },
+  { title: 'State', cell: (z) => h('span', { class: `state state-${z.state}` }, z.state) },
+  { title: 'Image', wrap: true, cell: (z) => z.image ?? '—' },
+  { title: 'IPv4', cell: (z) => z.ipv4 ?? '—' },
+  { title: 'IPv6', wrap: true, cell: (z) => z.ipv6 ?? '—' },
+  { title: 'Uptime', cell: (z) => h('span', { 'data-started': z.startedAt ?? '' }, uptime(z)) },
+  { title: 'Restarts', cell: (z) => String(z.restarts ?? 0) },
+  { title: 'Actions', cell: (z) => actionButtons(z) },
+];
 
 function table(zones: ZoneInfo[]): HTMLElement {
   if (zones.length === 0) return h('p', { id: 'zones' }, 'No zones yet. Create one below or with `lxzone create`.');
-  return h(
-    'table',
-    { id: 'zones', class: 'zones' },
-    h('caption', {}, `${zones.length} zone${zones.length === 1 ? '' : 's'}`),
-    h('thead', {}, h('tr', {}, ...['Name', 'State', 'Image', 'IPv4', 'IPv6', 'Uptime', 'Restarts', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, ...zones.map(row)),
-  );
+  return dataTable({ id: 'zones', class: 'zones', caption: `${zones.length} zone${zones.length === 1 ? '' : 's'}`, columns: COLUMNS, rows: zones, rowAttrs: (z) => ({ 'data-zone': z.name }) });
+}
+
+/** What identifies a control in the list across a redraw: its label, or its link. */
+const controlKey = (e: Element | null) => e?.getAttribute('aria-label') ?? e?.getAttribute('href') ?? undefined;
+
+/**
+ * The list drawn again with the keyboard focus kept where it was (a live
+ * update must not throw a keyboard user out of the list): on the same
+ * control, or on its zone's link when that control is gone (Boot became Halt).
+ */
+function redraw(zones: ZoneInfo[]): void {
+  const old = document.getElementById('zones');
+  if (!old) return;
+  const focused = old.contains(document.activeElement) ? document.activeElement : null;
+  const key = controlKey(focused);
+  const zone = focused?.closest('tr')?.getAttribute('data-zone');
+  const next = table(zones);
+  old.replaceWith(next);
+  if (!key) return;
+  const same = [...next.querySelectorAll<HTMLElement>('a, button')].find((e) => controlKey(e) === key);
+  (same ?? next.querySelector<HTMLElement>(`tr[data-zone="${CSS.escape(zone ?? '')}"] a`))?.focus();
 }
 
 /** A command line as words: spaces separate, '…' and "…" keep spaces (no escapes, no variables). */
@@ -109,19 +120,19 @@ export async function showZones(): Promise<void> {
   const list = h('section', { 'aria-labelledby': 'zones-title' }, h('h1', { id: 'zones-title' }, 'Zones'), table(zones));
   mount(list, createForm(zones));
   stopZoneEvents();
-  events = new EventSource('/api/events');
-  events.addEventListener('zones', (e) => {
-    const fresh = JSON.parse((e as MessageEvent<string>).data) as ZoneInfo[];
-    document.getElementById('zones')?.replaceWith(table(fresh));
-    const select = document.getElementById('new-template');
-    if (select instanceof HTMLSelectElement) templateOptions(select, fresh);
-  });
-  events.addEventListener('error', () => say('live updates interrupted; retrying…'));
+  stopEvents = watchZones(
+    (fresh) => {
+      redraw(fresh);
+      const select = document.getElementById('new-template');
+      if (select instanceof HTMLSelectElement) templateOptions(select, fresh);
+    },
+    () => say('live updates interrupted; retrying…'),
+  );
 }
 
 /** Uptimes tick in the page, not by the server. */
 export function tickUptimes(): void {
-  for (const td of document.querySelectorAll<HTMLElement>('td[data-started]')) {
+  for (const td of document.querySelectorAll<HTMLElement>('[data-started]')) {
     const s = td.dataset.started;
     if (s) td.textContent = duration((Date.now() - Date.parse(s)) / 1000);
   }

@@ -47,8 +47,8 @@ export async function streamLogs(req: IncomingMessage, res: ServerResponse, name
   res.end();
 }
 
-/** What a list change is: everything but the ever-moving figures (uptime, memory in use). */
-const signature = (zones: ZoneInfo[]) => JSON.stringify(zones.map(({ uptimeSeconds: _u, memory: _m, ...z }) => z));
+/** What a list change is: everything but the ever-moving figures (uptime, memory in use; a new memory cap is a change). */
+const signature = (zones: ZoneInfo[]) => JSON.stringify(zones.map(({ uptimeSeconds: _u, memory, ...z }) => ({ ...z, memoryMax: memory?.max })));
 
 /**
  * A resync now and then, for what no file and no request of ours shows (a zone

@@ -53,7 +53,7 @@ export const inspectZone = (name: string, o: ApiOptions = {}) => daemonCall<Zone
 export type ResourceChanges = { [K in keyof ResourcesConfig]?: ResourcesConfig[K] | null };
 
 export const updateZone = (name: string, resources: ResourceChanges, o: ApiOptions = {}) =>
-  daemonCall<ZoneDetails>('update', { name, resources }, client(o));
+  daemonCall<ZoneDetails & { note?: string }>('update', { name, resources }, client(o));
 
 export const zoneStats = (name: string, o: ApiOptions = {}) => daemonCall<ZoneStatsResult>('stats', { name }, client(o));
 

@@ -124,13 +124,16 @@ export class ZoneManager implements ManagerState {
 
   // ---- update / stats --------------------------------------------------------
 
-  /** Change caps: `null` removes one, an absent field keeps it. Applied at once to a running zone, and kept (caps.ts). */
-  update(name: string, changes: ResourceRequest): Promise<ZoneDetails> {
+  /**
+   * Change caps: `null` removes one, an absent field keeps it. Applied at once to a running zone, and kept (caps.ts).
+   * The note says when a grown disk is seen (the CLI prints it; the portal shows it).
+   */
+  update(name: string, changes: ResourceRequest): Promise<ZoneDetails & { note?: string }> {
     return this.serial(name, 'update', async () => {
       const out = await changeZoneCaps(this.store, name, changes);
       const z = this.zones.get(name);
       if (z) this.pushMemoryCap(z, out.resources.memoryBytes);
-      return this.inspect(name);
+      return { ...(await this.inspect(name)), ...(out.note ? { note: out.note } : {}) };
     });
   }
 
