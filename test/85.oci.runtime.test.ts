@@ -44,11 +44,12 @@ function runc(args: string[], opts: { out?: string } = {}): Promise<Result> {
 function bundle(name: string, edit: (c: any) => void): string {
   const dir = join(work, name);
   rmSync(dir, { recursive: true, force: true });
-  const rootfs = makeBusyboxRoot();
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  // Inside the bundle, so that afterAll removes it with the work directory.
+  const rootfs = makeBusyboxRoot('rootfs-', dir);
   const c = JSON.parse(readFileSync(join(work, 'spec.json'), 'utf8'));
   c.root.path = rootfs;
   edit(c);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
   return dir;
 }

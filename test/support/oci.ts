@@ -72,10 +72,11 @@ export class OciHarness {
   bundle(name: string, edit: (c: any) => void): string {
     const dir = join(this.work, name);
     rmSync(dir, { recursive: true, force: true });
-    const c = JSON.parse(readFileSync(join(this.work, 'spec.json'), 'utf8'));
-    c.root.path = makeBusyboxRoot();
-    edit(c);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const c = JSON.parse(readFileSync(join(this.work, 'spec.json'), 'utf8'));
+    // Inside the bundle, so that cleanup() removes it with the work directory.
+    c.root.path = makeBusyboxRoot('rootfs-', dir);
+    edit(c);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(c));
     return dir;
   }

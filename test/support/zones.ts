@@ -9,9 +9,12 @@ import { afterEach, beforeEach } from 'vitest';
 
 export const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');
 
-/** A directory holding busybox, the libraries it links and applet links: a root a zone can run. */
-export function makeBusyboxRoot(prefix = 'lxzone-root-'): string {
-  const root = ownTempDir(mkdtempSync(join(tmpdir(), prefix)));
+/**
+ * A directory holding busybox, the libraries it links and applet links: a root a zone can run.
+ * Made under PARENT (default the temp dir); whoever asked removes it (or its parent).
+ */
+export function makeBusyboxRoot(prefix = 'lxzone-root-', parent = tmpdir()): string {
+  const root = ownTempDir(mkdtempSync(join(parent, prefix)));
   // mkdtemp makes it 0700: the zone's root (an unprivileged host uid) could not enter it.
   chmodSync(root, 0o755);
   for (const d of ['bin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'lib', 'lib64', 'usr', 'work']) {
