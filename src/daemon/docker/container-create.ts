@@ -37,6 +37,9 @@ export interface CreateBody {
     NetworkMode?: string;
     Init?: boolean | null;
     Privileged?: boolean;
+    Dns?: string[] | null;
+    DnsSearch?: string[] | null;
+    DnsOptions?: string[] | null;
     SecurityOpt?: string[] | null;
     PortBindings?: Record<string, unknown> | null;
     PublishAllPorts?: boolean;
@@ -144,6 +147,9 @@ export function zoneConfigFor(
 ): ZoneConfig {
   const hc = body.HostConfig ?? {};
   if (hc.Privileged) throw badRequest('--privileged is not supported: every lxzone container is a zone');
+  for (const [flag, v] of [['--dns', hc.Dns], ['--dns-search', hc.DnsSearch], ['--dns-option', hc.DnsOptions]] as const) {
+    if (v?.length) throw badRequest(`${flag} is not supported: a container's resolv.conf names its first network's DNS server, or the host's nameservers`);
+  }
   const seccomp = seccompProfile(hc.SecurityOpt ?? []);
   const command = dockerCommand(body, imageConfig);
   if (command.length === 0) throw badRequest('No command specified');
@@ -174,12 +180,12 @@ export function zoneConfigFor(
   if (net === 'none') {
     if (ports.length > 0) throw badRequest('conflicting options: port publishing and the container type network mode');
     if (others.length > 0) throw badRequest('container cannot be disconnected from host network or connected to host network: none is its only network');
-    network = { mode: 'loopback' };
+    network = { mode: 'loopback', resolvConf: 'host' };
   } else if (net === 'default' || net === 'bridge') {
     endpointAliases(firstEp?.Aliases, false);
     staticIp(firstEp, 'bridge', false);
     if (others.length > 0) throw badRequest('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
-    network = { mode: 'zone', nat: true, ...(ports.length ? { ports } : {}) };
+    network = { mode: 'zone', nat: true, resolvConf: 'host', ...(ports.length ? { ports } : {}) };
   } else {
     const found = findNet?.(net);
     if (!found || found.kind === 'none') {
@@ -201,6 +207,7 @@ export function zoneConfigFor(
     network = {
       mode: 'zone',
       nat: true,
+      resolvConf: 'host',
       ...(ports.length ? { ports } : {}),
       ...(address ? { address } : {}),
       ...(found.kind === 'user' ? { userNetwork: found.name, ...(aliases.length ? { aliases } : {}) } : {}),

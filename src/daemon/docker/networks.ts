@@ -274,7 +274,7 @@ export function networkRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/:id/connect',
-      doc: 'network connect [--alias] [--ip]: one more network for a container, running or stopped (a running one gets an interface, eth1, …, at once, with a lasting address there; its name and aliases resolve in that network\'s DNS); a container without a network gets its first one (while stopped: 409 if running); the default bridge too, as a further network of a container on a user-defined one (no aliases there)',
+      doc: 'network connect [--alias] [--ip]: one more network for a container, running or stopped (a running one gets an interface at once, named as dockerd names it (one past the highest ethN it has had since it started), with a lasting address there; its name and aliases resolve in that network\'s DNS); a container without a network (none) gets its first one, running or stopped (a running one: its interface, default route, NAT and published ports at once, and that network\'s DNS server in its resolv.conf); the default bridge too, as a further network of a container on a user-defined one (no aliases there)',
       handler: async (ctx) => {
         const n = need(ctx);
         const body = await ctx.body<{ Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null }>();
@@ -286,7 +286,6 @@ export function networkRoutes(b: DockerBackend): Route[] {
         const address = body.EndpointConfig?.IPAMConfig?.IPv4Address || undefined;
         let next: NetworkConfig;
         if (on[0] === 'none') {
-          if (b.manager.runningNames().includes(m.zone)) throw conflict(`container ${dockerName(m)} is running with no network: it joins a first network only while stopped`);
           next = networkFor(n, cfg.network, aliases, address);
         } else if (n.kind === 'none') {
           throw new DockerError(403, `container ${dockerName(m)} is on network ${on[0]}: a container with networks cannot also be on none`);
@@ -303,18 +302,20 @@ export function networkRoutes(b: DockerBackend): Route[] {
     {
       method: 'POST',
       path: '/networks/:id/disconnect',
-      doc: 'network disconnect: a container leaves the network, running or stopped (its interface there goes at once, its address goes back); leaving its first network makes the next one its first (default route and NAT through it), or leaves it loopback only as dockerd leaves a container without networks',
+      doc: 'network disconnect: a container leaves the network, running or stopped (its interface there goes at once, its address goes back); leaving its first network makes the next one its first (default route and NAT through it), or leaves it loopback only as dockerd leaves a container without networks (its resolv.conf then names the host\'s nameservers, as a --network none container\'s); disconnect none from a container on none is taken (dockerd\'s step before a connect) and changes nothing',
       handler: async (ctx) => {
         const n = need(ctx);
         const body = await ctx.body<{ Container?: string; Force?: boolean }>();
         const m = container(body.Container);
         const cfg = b.opts.store.loadConfig(m.zone);
         const on = networksOf(cfg).map((x) => x.name);
+        // dockerd's way to a network for a container on none: leave none first (here a container without networks is on none: nothing to do).
+        if (n.name === 'none' && on[0] === 'none') return { status: 200 };
         if (!on.includes(n.name) || n.name === 'none') throw new DockerError(403, `container ${dockerName(m)} is not connected to network ${n.name}`);
         const extra = cfg.network?.extraNetworks ?? [];
         let next: NetworkConfig;
         if (on[0] !== n.name) next = { ...cfg.network!, extraNetworks: extra.filter((x) => x.name !== n.name) };
-        else if (extra.length === 0) next = { mode: 'loopback' };
+        else if (extra.length === 0) next = { mode: 'loopback', ...dnsOf(cfg.network) };
         else {
           const [first, ...rest] = extra;
           const { userNetwork: _u, aliases: _a, address: _ad, extraNetworks: _e, ...keep } = cfg.network!;
@@ -361,12 +362,16 @@ export function endpointAliases(given: string[] | null | undefined, userNetwork:
 
 /** The zone's network config on network `n`, keeping what it had (NAT, published ports) where it still applies. */
 export function networkFor(n: NetRef, old: NetworkConfig | undefined, aliases: string[], address?: string): NetworkConfig {
-  if (n.kind === 'none') return { mode: 'loopback' };
+  if (n.kind === 'none') return { mode: 'loopback', ...dnsOf(old) };
   const keep = old?.mode === 'zone' ? { nat: old.nat ?? true, ...(old.ports?.length ? { ports: old.ports } : {}) } : { nat: true };
   return {
     mode: 'zone',
     ...keep,
+    ...dnsOf(old),
     ...(address ? { address } : {}),
     ...(n.kind === 'user' ? { userNetwork: n.name, ...(aliases.length ? { aliases } : {}) } : {}),
   };
 }
+
+/** The container's resolv.conf rule (network.resolvConf), kept whatever its networks become. */
+const dnsOf = (old: NetworkConfig | undefined): Pick<NetworkConfig, 'resolvConf'> => (old?.resolvConf ? { resolvConf: old.resolvConf } : {});

@@ -241,6 +241,7 @@ export const zoneConfigSchema = {
           'x-rule': 'must be an IPv4 address with an optional /prefix, e.g. 10.88.0.2/24',
         },
         nat: { type: 'boolean' },
+        resolvConf: { enum: ['host'] },
         ports: {
           type: 'array',
           maxItems: 256,

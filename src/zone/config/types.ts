@@ -89,6 +89,11 @@ export interface NetworkConfig {
    *  one more interface each (eth1, eth2, … in this order at boot), a lasting address on each
    *  network, its names in each network's DNS. No default route or NAT through them. */
   extraNetworks?: ExtraNetwork[];
+  /** 'host': the zone's /etc/resolv.conf is a file of lxzone's whatever its networks (Docker containers):
+   *  its first user-defined network's DNS server, else the host's nameservers less the loopback ones (as
+   *  dockerd writes it for the default bridge and none), rewritten in place when its networks change while it runs.
+   *  Absent: only a zone whose first network is user-defined gets one; others see their root's own file. */
+  resolvConf?: 'host';
 }
 
 export interface ExtraNetwork {

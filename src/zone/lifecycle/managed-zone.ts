@@ -32,6 +32,8 @@ export interface ManagedZone {
   execs: Set<ZoneHandle>;
   /** What the exec'd processes that have ended were counted for. */
   execStats: ZoneStats;
+  /** The highest N of an ethN a live network change gave it (network-change.ts): the next one is numbered past it, as dockerd does. */
+  lastIfIndex?: number;
 }
 
 /** What the runtime record of a daemon-managed zone holds beyond the store's fields. */

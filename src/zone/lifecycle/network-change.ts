@@ -19,12 +19,11 @@ import { ipJsonIn, ipBatchIn } from '../network/exec.js';
 import { resolveBridge, vethNames } from '../network/addressing.js';
 import { parsePublish, publishPorts } from '../network/publish.js';
 import { allowOutbound, revokeOutbound } from '../network/outbound.js';
-import { detachZone } from '../network/veth.js';
+import { attachZone, detachZone } from '../network/veth.js';
 import { attachExtra, bridgeOf, extraBridgesOf, extraLeaseFor, leaseFor, networkMode } from './host-setup.js';
 import type { ManagerState } from './managed-zone.js';
 import { ipamDir, isRoot } from './options.js';
-import { NetworkStore } from '../network/networks.js';
-import { zoneResolvConfPath } from './plan.js';
+import { ownsResolvConf, writeZoneResolvConf } from './plan.js';
 
 /** The bridges a config puts the zone on, by bridge name: the first one first. */
 function bridgesOf(m: ManagerState, cfg: ZoneConfig): Map<string, BridgeConfig> {
@@ -51,9 +50,6 @@ export async function changeZoneNetworkLocked(m: ManagerState, name: string, net
   const after = bridgesOf(m, next); // refused here if a new network does not exist
   const running = m.zones.get(name);
   const pid = running?.handle.initPid;
-  if (running && networkMode(old) !== 'zone' && networkMode(next) === 'zone') {
-    throw new LxzoneError(`zone ${name} is running with no network: it joins a first network only while stopped (stop it, connect it, start it)`, { code: 'EBUSY' });
-  }
   if (!isRoot()) {
     m.store.saveConfig(next);
     return;
@@ -73,19 +69,25 @@ export async function changeZoneNetworkLocked(m: ManagerState, name: string, net
       const lease = await new Ipam({ stateDir: ipamDir(m.store), bridge: br }).get(name).catch(() => undefined);
       await detachZone(name, br, brName === (oldFirst?.name ?? '') ? lease?.ipv4 : undefined);
     }
-    // New: one interface each, on the first free ethN.
-    const used = new Set((await ipJsonIn<{ ifname: string }>(pid, 'link', 'show')).map((l) => l.ifname));
-    for (const x of leases) {
-      let n = 1;
-      while (used.has(`eth${n}`)) n++;
-      used.add(`eth${n}`);
-      await attachExtra(name, pid, { ...x, ifname: `eth${n}` });
+    // New: one interface each, numbered on from the highest it has had (dockerd never re-uses a name while the container runs).
+    const names = (await ipJsonIn<{ ifname: string }>(pid, 'link', 'show')).map((l) => l.ifname);
+    const highest = Math.max(-1, running.lastIfIndex ?? -1, ...names.map((n) => (/^eth(\d+)$/.exec(n) ? Number(n.slice(3)) : -1)));
+    let nextIndex = highest + 1;
+    // A first network joined by a zone that had none: its interface with the default route, NAT and published ports, as at boot.
+    if (newFirst && !oldFirst) {
+      const lease = await new Ipam({ stateDir: ipamDir(m.store), bridge: newFirst }).get(name);
+      if (lease) {
+        const out = !newFirst.internal;
+        const nat = out && next.network?.nat === true;
+        const ports = out ? (next.network?.ports ?? []) : [];
+        const link = await attachZone({ zoneName: name, pid, address: lease, bridge: newFirst, nat, defaultRoute: nat || ports.length > 0, ifname: `eth${nextIndex++}` });
+        if (ports.length) await publishPorts({ hostIfname: link.hostIfname, bridge: link.bridge, ipv4: link.ipv4, ports: ports.map(parsePublish), lockDir: ipamDir(m.store), zoneName: name });
+      }
     }
-    // A new first network: the zone's resolv.conf names its DNS server (written in place: the zone sees it at once).
-    const firstNet = next.network?.mode === 'zone' ? next.network.userNetwork : undefined;
-    if (firstNet !== undefined && firstNet !== old.network?.userNetwork && !next.binds.some((b) => b.zone === '/etc/resolv.conf')) {
-      new NetworkStore(ipamDir(m.store)).writeZoneResolvConf(zoneResolvConfPath(m.store, name), firstNet);
-    }
+    for (const x of leases) await attachExtra(name, pid, { ...x, ifname: `eth${nextIndex++}` });
+    running.lastIfIndex = nextIndex - 1;
+    // The zone's own resolv.conf for its networks now (written in place: the zone sees it at once).
+    writeZoneResolvConf(m.store, next, ownsResolvConf(old) || ownsResolvConf(next));
     // A further network became the first: the default route and NAT go through it now.
     if (newFirst && oldFirst && newFirst.name !== oldFirst.name && before.has(newFirst.name ?? '')) {
       const lease = await new Ipam({ stateDir: ipamDir(m.store), bridge: newFirst }).get(name);

@@ -28,6 +28,7 @@ import type { ZoneStore } from '../state/store.js';
 import { supervisorOptions, type SupervisedZone } from '../supervisor.js';
 import { networkMode } from './host-setup.js';
 import { NetworkStore } from '../network/networks.js';
+import { writeHostResolvConf } from '../network/host-resolv.js';
 import { ensureZoneIds } from '../ids.js';
 import { isRoot } from './options.js';
 import { SYSTEM_ZONE_RULES, systemZoneProcess } from './system-zone.js';
@@ -153,17 +154,30 @@ export function zoneVolumesDir(store: ZoneStore, name: string, rootfsDir: string
 export const zoneResolvConfPath = (store: ZoneStore, name: string): string => join(store.paths(name).zoneDir, 'resolv.conf');
 
 /**
- * A zone on a user-defined network resolves through the network's DNS
- * server (src/daemon/dns/): its /etc/resolv.conf, read-only, names the
- * gateway (IPv4 and IPv6). The file is the zone's own, so that a change of
- * its first network while it runs rewrites it (network-change.ts). A bind of
- * the zone's own at /etc/resolv.conf wins.
+ * The zone's own resolv.conf, written (in place) for `cfg`'s networks, when it has one: a zone whose
+ * first network is user-defined resolves through that network's DNS server (src/daemon/dns/), at the
+ * gateway (IPv4 and IPv6); a zone with `network.resolvConf: 'host'` (Docker containers) off user-defined
+ * networks gets the host's nameservers less the loopback ones, as dockerd. The file is the zone's own
+ * (its state directory), so that a change of networks while it runs rewrites it (network-change.ts).
+ * A bind of the zone's own at /etc/resolv.conf wins; rootless zones have none. Its path, or undefined.
  */
+export function writeZoneResolvConf(store: ZoneStore, cfg: ZoneConfig, own = ownsResolvConf(cfg)): string | undefined {
+  if (!own) return undefined;
+  const net = networkMode(cfg) === 'zone' ? cfg.network?.userNetwork : undefined;
+  const path = zoneResolvConfPath(store, cfg.name);
+  return net !== undefined ? new NetworkStore(join(store.stateDir, 'network')).writeZoneResolvConf(path, net) : writeHostResolvConf(path);
+}
+
+/** The zone has a resolv.conf of lxzone's (writeZoneResolvConf) with `cfg`. `own` above: it had one at boot (a zone that left its last user-defined network keeps it, with the host's nameservers). */
+export function ownsResolvConf(cfg: ZoneConfig): boolean {
+  if (!isRoot() || cfg.binds.some((b) => b.zone === '/etc/resolv.conf')) return false;
+  return (networkMode(cfg) === 'zone' && cfg.network?.userNetwork !== undefined) || cfg.network?.resolvConf === 'host';
+}
+
+/** /etc/resolv.conf, read-only, when the zone has its own (writeZoneResolvConf). */
 function networkBinds(store: ZoneStore, cfg: ZoneConfig): BindMount[] {
-  const net = cfg.network?.userNetwork;
-  if (net === undefined || networkMode(cfg) !== 'zone' || !isRoot() || cfg.binds.some((b) => b.zone === '/etc/resolv.conf')) return [];
-  const host = new NetworkStore(join(store.stateDir, 'network')).writeZoneResolvConf(zoneResolvConfPath(store, cfg.name), net);
-  return [{ host, zone: '/etc/resolv.conf', readOnly: true, lxzoneOwn: true }];
+  const host = writeZoneResolvConf(store, cfg);
+  return host === undefined ? [] : [{ host, zone: '/etc/resolv.conf', readOnly: true, lxzoneOwn: true }];
 }
 
 /** `rootfsDir`: where an image zone's root is when not in its state directory (its mounted disk). */

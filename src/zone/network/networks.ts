@@ -233,7 +233,7 @@ export function resolvConf(gateway4: string, gateway6?: string): string {
 }
 
 /** `text` in the file at `path`, unless it holds it already; an existing file keeps its inode (a bind of it sees the change). */
-function writeInPlace(path: string, text: string): void {
+export function writeInPlace(path: string, text: string): void {
   let have: string | undefined;
   try {
     have = readFileSync(path, 'utf8');
