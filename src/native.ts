@@ -69,6 +69,8 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   /** mknod(path, S_IFCHR, 0/0): an overlayfs whiteout (the image store's shared layers). */
   overlayWhiteout(path: string): void;
+  /** mkfifo(path, mode), then chmod to exactly `mode` (lxzone-runc's start fifo). */
+  makeFifo(path: string, mode: number): void;
   /** lsetxattr(dir, "trusted.overlay.opaque", "y") (`user`: "user.overlay.opaque", for a `userxattr` overlay): an opaque overlayfs directory. */
   overlayOpaque(path: string, user?: boolean): void;
   /** lgetxattr(dir, "trusted.overlay.opaque" or "user.overlay.opaque") is "y": the directory hides what lower layers hold there. */

@@ -371,6 +371,18 @@ Napi::Value OverlayWhiteout(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// makeFifo(path, mode): mkfifo(3) (Node's fs has none). lxzone-runc's start
+// fifo: spawning coreutils' mkfifo cost every `create` a process start.
+Napi::Value MakeFifo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  const mode_t mode = static_cast<mode_t>(info[1].As<Napi::Number>().Uint32Value()) & 07777;
+  if (mkfifo(path.c_str(), mode) < 0) errno_error(env, errno, "mkfifo", path).ThrowAsJavaScriptException();
+  // The mode as asked, whatever this process's umask took off it.
+  else if (chmod(path.c_str(), mode) < 0) errno_error(env, errno, "chmod", path).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
 // overlayOpaque(dir, user): with `user`, the user.overlay.opaque xattr that
 // an overlay mounted with `userxattr` reads (a rootless user's store: the
 // trusted.* namespace is root's).
@@ -537,6 +549,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socketPair", Napi::Function::New(env, SocketPair));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("overlayWhiteout", Napi::Function::New(env, OverlayWhiteout));
+  exports.Set("makeFifo", Napi::Function::New(env, MakeFifo));
   exports.Set("overlayOpaque", Napi::Function::New(env, OverlayOpaque));
   exports.Set("overlayIsOpaque", Napi::Function::New(env, OverlayIsOpaque));
   exports.Set("removeBeneath", Napi::Function::New(env, RemoveBeneath));

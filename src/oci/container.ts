@@ -2,13 +2,13 @@
 // and leaves its binary waiting on the start fifo, with its keeper serving
 // its notified calls (no lxzone process stays behind); start opens the
 // fifo; kill signals; delete removes what create made.
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chownSync, closeSync, constants as fsConstants, existsSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LxzoneError } from '../errors.js';
+import { native } from '../native.js';
 import { createZoneCgroup, openZoneCgroup, type ZoneCgroup } from '../zone/cgroups/index.js';
 import { ZONE_ID_COUNT } from '../zone/shim-plan.js';
 import { claimTransientIdRange, releaseTransientIdRange, shareTransientIdRange, transientSlotAt, type IdClaim } from '../zone/ids.js';
@@ -45,8 +45,8 @@ export function cgroupName(id: string): string {
 }
 
 function mkfifo(path: string): void {
-  // Node has no mkfifo(3); coreutils' is everywhere lxzone runs.
-  execFileSync('mkfifo', ['-m', '0600', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Node has no mkfifo(3): the addon's (spawning coreutils' mkfifo cost each create a process start).
+  native().makeFifo(path, 0o600);
 }
 
 export function ociState(rec: ContainerRecord, status: OciStatus): Record<string, unknown> {

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../errors.js';
-import { lazySchema } from '../lazy-schema.js';
+import { builtValidator } from './validators.js';
 
 export interface OciUser { uid: number; gid: number; umask?: number; additionalGids?: number[]; username?: string }
 export interface OciRlimit { type: string; soft: number; hard: number }
@@ -175,7 +175,6 @@ export const OCI_CONFIG_SCHEMA = {
   },
 };
 
-const validateConfig = lazySchema(OCI_CONFIG_SCHEMA);
 const CONFIG_MAX_BYTES = 8 * 1048576;
 
 /** Checks a parsed config.json; the error names the field (JSON pointer) and what was wrong. */
@@ -211,10 +210,22 @@ export function readBundleConfig(bundle: string): OciSpec {
 /** The schema of one part of config.json (process for exec --process, linux.resources for update). */
 type Props = { properties: Record<string, { properties?: Record<string, object> } & object> };
 const CONFIG_PROPS = (OCI_CONFIG_SCHEMA as unknown as Props).properties;
-const validateProcess = lazySchema({ ...CONFIG_PROPS.process, required: ['cwd', 'user', 'args'] });
-const validateResources = lazySchema(CONFIG_PROPS.linux!.properties!.resources!);
 
-function checkWith(v: ReturnType<typeof lazySchema>, doc: unknown, what: string): void {
+/**
+ * Every schema lxzone-runc checks a document against, by name:
+ * scripts/build-oci-validators.mjs compiles them into dist/oci/validators.cjs
+ * when the package is built (src/oci/validators.ts says why).
+ */
+export const OCI_SCHEMAS = {
+  config: OCI_CONFIG_SCHEMA,
+  process: { ...CONFIG_PROPS.process, required: ['cwd', 'user', 'args'] },
+  resources: CONFIG_PROPS.linux!.properties!.resources!,
+};
+const validateConfig = builtValidator('config', OCI_SCHEMAS.config);
+const validateProcess = builtValidator('process', OCI_SCHEMAS.process);
+const validateResources = builtValidator('resources', OCI_SCHEMAS.resources);
+
+function checkWith(v: ReturnType<typeof builtValidator>, doc: unknown, what: string): void {
   if (!v(doc)) {
     const e = v.errors?.[0];
     const where = `${what}${e?.instancePath ? ` ${e.instancePath}` : ''}`;
