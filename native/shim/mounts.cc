@@ -166,6 +166,13 @@ Status attach_at(int tree, int target_fd, const std::string& what) {
   return {};
 }
 
+bool under_dev(const std::string& zone_path) { return zone_path.rfind("/dev/", 0) == 0; }
+
+bool source_is_dir(const BindMount& b) {
+  struct stat st;
+  return stat((std::string(kOldRoot) + b.source).c_str(), &st) != 0 || S_ISDIR(st.st_mode);
+}
+
 // Creates a missing mount target, inside the zone's root: a directory (or an
 // empty file for a file source) whose parents are made too. Only possible
 // where the zone's root is writable: its /tmp, /run, a tmpfs, a writable root.
@@ -204,8 +211,10 @@ Status make_target_in_root(const std::string& root, const std::string& zone_path
 
 // The destinations of the zone's tmpfs mounts and binds that its root lacks
 // (a bind of a file gets an empty file).
+// Targets under /dev are made in the zone's own /dev (make_dev_targets), not in the root.
 Status make_mount_targets(const std::string& root, const ShimConfig& c) {
   auto missing = [&](const std::string& path) {
+    if (under_dev(path)) return false;
     int fd = -1;
     Status s = open_in_root(root, path, &fd);
     if (fd >= 0) close(fd);
@@ -215,11 +224,26 @@ Status make_mount_targets(const std::string& root, const ShimConfig& c) {
     if (missing(t.target)) LXZ_TRY(make_target_in_root(root, t.target, true));
   for (const BindMount& b : c.binds) {
     if (!missing(b.target)) continue;
-    struct stat st;
-    bool directory = stat((std::string(kOldRoot) + b.source).c_str(), &st) != 0 || S_ISDIR(st.st_mode);
-    LXZ_TRY(make_target_in_root(root, b.target, directory));
+    LXZ_TRY(make_target_in_root(root, b.target, source_is_dir(b)));
   }
   return {};
+}
+
+// The targets of binds and tmpfs mounts under /dev (Kubernetes binds the
+// termination log at /dev/termination-log in every container), made in the
+// zone's /dev tmpfs before it turns read-only; they are mounted with the
+// others, after the zone's /dev (which would otherwise cover them).
+Status make_dev_targets(const std::string& root, const ShimConfig& c) {
+  // The zone's /dev is host root's (its device nodes are binds of the host's).
+  uint32_t owner = g_targets_owner;
+  g_targets_owner = 0;
+  Status s;
+  for (const TmpfsMount& t : c.tmpfs)
+    if (s.ok() && under_dev(t.target)) s = make_target_in_root(root, t.target, true);
+  for (const BindMount& b : c.binds)
+    if (s.ok() && under_dev(b.target)) s = make_target_in_root(root, b.target, source_is_dir(b));
+  g_targets_owner = owner;
+  return s;
 }
 
 // Binds a host path (reached with no symlink at all) over a path of the zone;
@@ -276,6 +300,8 @@ Status tmpfs_into_root(const std::string& root, const TmpfsMount& t, const ShimC
   auto set = [&](const char* key, const std::string& value) {
     if (s.ok() && fsconfig(fs, FSCONFIG_SET_STRING, key, value.c_str(), 0) < 0) s = sys_error(std::string("tmpfs ") + key + "=" + value);
   };
+  // Shown as the mount's source (the new mount API leaves it "none"); runc's read "tmpfs".
+  set("source", "tmpfs");
   set("size", t.size);
   set("nr_inodes", nr_inodes_for(t.size));
   set("mode", mode);
@@ -473,7 +499,8 @@ Status mount_dev(const std::string& root, const ShimConfig& c) {
                               : "newinstance,ptmxmode=0666,mode=0620,gid=" + std::to_string(c.id_base + 5)));
   LXZ_TRY(make_symlink("pts/ptmx", dev + "/ptmx"));
   LXZ_TRY(make_dir(dev + "/shm", 01777));
-  LXZ_TRY(do_mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+  // Its source reads "shm", as runc and Docker name it (OCI configs list it so).
+  LXZ_TRY(do_mount("shm", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,
                    sized_tmpfs("1777", c.tmp_size) + "," + id_options(c)));
   LXZ_TRY(make_dir(dev + "/mqueue", 01777));
   LXZ_TRY(do_mount("mqueue", dev + "/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC));
@@ -491,6 +518,7 @@ Status mount_dev(const std::string& root, const ShimConfig& c) {
   // A system zone's console: the zone's terminal is bound here once it exists
   // (open_zone_tty); the file must be made before /dev turns read-only.
   if (c.system) LXZ_TRY(make_file(dev + "/console"));
+  LXZ_TRY(make_dev_targets(root, c));
   // Nothing may be created in /dev afterwards.
   return do_mount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC, "mode=0755,size=64k,nr_inodes=64");
 }
@@ -627,6 +655,18 @@ Status build_zone_filesystem(const ShimConfig& c) {
   // /root is not its to read, and it would not be able to anyway).
   if (c.rootfs.empty() && c.root_cow_layers.empty()) LXZ_TRY(mount_scratch(root + "/root", c, "0700"));
   LXZ_TRY(zone_hosts_file(root, c));
+
+  // lxzone's own /proc, /dev and /sys, in the order runc's default config
+  // lists them; the zone's configured mounts after them, so that one under
+  // /dev (or over a file of /proc) is not covered by them.
+  LXZ_TRY(mount_proc(root));
+  LXZ_TRY(attach_uts_sysctl_files(root));
+  LXZ_TRY(mount_dev(root, c));
+  LXZ_TRY(mount_sys(root));
+  if (c.system) LXZ_TRY(mount_system_zone_parts(root, c));
+  // The zone's own view of /proc (and /sys cpu files), over the fresh mounts.
+  for (const BindMount& b : c.proc_binds) LXZ_TRY(bind_into_root(root, b.source, b.target, true, false));
+
   for (const TmpfsMount& t : c.tmpfs) LXZ_TRY(tmpfs_into_root(root, t, c));
   {
     // Volumes keep zone ids as they are (0 is the zone's root): one
@@ -645,14 +685,6 @@ Status build_zone_filesystem(const ShimConfig& c) {
   // After the binds: a bind of a directory above lxzone's state shows it too.
   for (const std::string& h : c.hide) LXZ_TRY(hide_in_root(root, h));
   for (const std::string& m : c.masks) LXZ_TRY(mask_in_root(root, m, c));
-
-  LXZ_TRY(mount_proc(root));
-  LXZ_TRY(attach_uts_sysctl_files(root));
-  LXZ_TRY(mount_sys(root));
-  if (c.system) LXZ_TRY(mount_system_zone_parts(root, c));
-  // The zone's own view of /proc (and /sys cpu files), over the fresh mounts.
-  for (const BindMount& b : c.proc_binds) LXZ_TRY(bind_into_root(root, b.source, b.target, true, false));
-  LXZ_TRY(mount_dev(root, c));
 
   // Enter the new root and drop the scratch root with the host's tree under it.
   if (chdir(root.c_str()) < 0) return sys_error("chdir new root");
