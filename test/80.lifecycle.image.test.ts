@@ -1,7 +1,12 @@
-// A zone from an image: unpacked once at create into the zone's own host id
-// range, its root writable by the zone and kept across boots; another zone
-// gets another range; destroy removes the copy and gives the range back.
-import { readFileSync, rmSync, statSync, existsSync } from 'node:fs';
+// A zone from an image file (`create --image FILE`): the file goes into the
+// image store at the first create (src/zone/image/store/zone-import.ts) and
+// every zone of it is made from the stored image, its layers shared and its
+// writes its own (an upper layer on its disk), kept across boots; each zone
+// has a host id range of its own and sees the image's files as its root's;
+// the file may be deleted after create; destroy leaves the unnamed image
+// to prune. (A second create of the same file, a changed file and the other
+// kinds of image file: test/33.image-store.create-file, without boots.)
+import { readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
@@ -15,31 +20,53 @@ const env = useLifecycleEnv(85, {
 });
 const { ok } = env;
 
-it('an image zone owns its unpacked root, in a host id range of its own, kept across boots', async () => {
+interface Listed { digest: string; config: string; refs: string[]; users: string[]; source: string }
+const images = async () => JSON.parse(await ok(['images', '--json'])) as Listed[];
+const rootfsOf = (n: string) => (JSON.parse(readFileSync(join(env.stateDir, 'zones', n, 'config.json'), 'utf8')) as { rootfs: { type: string; ref?: string; digest?: string } }).rootfs;
+
+it('zones of an image file share it from the image store, each in its own id range with its own writes kept across boots; the file may go', async () => {
   const archive = makeBusyboxImage(85, tmp);
 
-  const script = 'echo $(cat /root/count 2>/dev/null)x > /root/count; id -u; cat /root/count; sleep 600';
+  const script = 'echo $(cat /root/count 2>/dev/null)x > /root/count; id -u; busybox stat -c %u /bin/busybox; cat /root/count; sleep 600';
   for (const n of ['img1', 'img2']) await ok(['create', n, '--image', archive, '--network', 'none', '--', '/bin/sh', '-c', script]);
   const ids = (n: string) => JSON.parse(readFileSync(join(env.stateDir, 'zones', n, 'ids.json'), 'utf8')) as { idBase: number };
   const [a, b] = [ids('img1').idBase, ids('img2').idBase];
   expect(a).not.toBe(b);
   expect(a % 65536).toBe(100000 % 65536);
-  // The unpacked root belongs to the zone's root, in its range.
-  const rootfs = join(env.stateDir, 'zones', 'img1', 'rootfs');
-  expect(statSync(join(rootfs, 'bin', 'busybox')).uid).toBe(a);
 
+  // One image in the store, with no name of its own (a plain rootfs tar has none): listed by its id, used by both zones.
+  const [img, ...more] = await images();
+  expect(more).toEqual([]);
+  expect(img!.refs).toEqual([]);
+  expect(img!.users).toEqual(['img1', 'img2']);
+  expect(img!.source).toBe(archive);
+  expect(rootfsOf('img1')).toEqual({ type: 'store', ref: img!.config.slice(7, 19), digest: img!.digest });
+  expect(rootfsOf('img2')).toEqual(rootfsOf('img1'));
+  expect(await ok(['images'])).toMatch(new RegExp(`^<none>\\s+${img!.config.slice(7, 19)}\\s.*img1,img2`, 'm'));
+  // Nothing unpacked into either zone: its directory holds its config, disk and records only.
+  for (const n of ['img1', 'img2']) expect(existsSync(join(env.stateDir, 'zones', n, 'rootfs'))).toBe(false);
+  const layers = readdirSync(join(env.stateDir, 'images', 'layers')).filter((f) => /^[a-f0-9]{64}$/.test(f));
+  expect(layers).toHaveLength(1);
+
+  // The file is not needed once the zone is created.
+  rmSync(archive);
   await ok(['boot', 'img1']);
   const log = join(env.stateDir, 'zones', 'img1', 'logs', 'stdout.log');
-  await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 2);
-  expect(readFileSync(log, 'utf8')).toBe('0\nx\n');
-  expect(statSync(join(rootfs, 'root', 'count')).uid).toBe(a);
+  await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').split('\n').length > 3);
+  // The zone's root owns the image's files (the shared layer, id-mapped onto its range).
+  expect(readFileSync(log, 'utf8')).toBe('0\n0\nx\n');
   await ok(['reboot', 'img1']);
   await waitFor(() => readFileSync(log, 'utf8').includes('xx'));
-  expect(readFileSync(log, 'utf8')).toBe('0\nx\n0\nxx\n');
+  expect(readFileSync(log, 'utf8')).toBe('0\n0\nx\n0\n0\nxx\n');
+  // Its writes are its own: the shared layer has no /root/count.
+  expect(existsSync(join(env.stateDir, 'images', 'layers', layers[0]!, 'root', 'count'))).toBe(false);
 
   await ok(['destroy', '--force', 'img1']);
-  expect(existsSync(rootfs)).toBe(false);
-  // Its range is free for the next zone.
-  await ok(['create', 'img3', '--image', archive, '--network', 'none', '--', '/bin/true']);
-  expect(ids('img3').idBase).toBe(a);
+  expect(existsSync(join(env.stateDir, 'zones', 'img1'))).toBe(false);
+  expect((await images())[0]!.users).toEqual(['img2']);
+  await ok(['destroy', '--force', 'img2']);
+  // Unnamed and unused: prune takes it, with its blobs and layer.
+  expect(await ok(['image', 'prune'])).toContain(`deleted ${img!.digest}`);
+  expect(await images()).toEqual([]);
+  expect(readdirSync(join(env.stateDir, 'images', 'layers'))).toEqual([]);
 });

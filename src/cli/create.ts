@@ -1,5 +1,5 @@
 // `lxzone create NAME [options] [-- COMMAND...]`: validate and store a zone
-// (its image unpacked, its address taken); `lxzone boot NAME` starts it.
+// (its image in the image store, its address taken); `lxzone boot NAME` starts it.
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';

@@ -63,7 +63,8 @@ export function checkHostPaths(cfg: ZoneConfig, source: string = cfg.name): void
     if (!st.isDirectory()) throw fieldError(source, 'rootfs.path', `${r.path} is not a directory`);
   } else if (r.type === 'image') {
     const st = checkHostPath(r.path, source, 'rootfs.path');
-    if (!st.isFile()) throw fieldError(source, 'rootfs.path', `${r.path} is not a regular file (an image tarball)`);
+    // A directory must be an OCI image layout: the import says so if it is not (zone-import.ts).
+    if (!st.isFile() && !st.isDirectory()) throw fieldError(source, 'rootfs.path', `${r.path} is neither a regular file (an image archive) nor a directory (an OCI image layout)`);
   }
   cfg.binds.forEach((b, i) => {
     const st = checkHostPath(b.host, source, `binds[${i}].host`);

@@ -10,8 +10,10 @@ export type RootfsConfig =
   | { type: 'host'; copyOnWrite?: boolean }
   /** A directory on the host used as the zone's root (absolute, no symlink on the way). */
   | { type: 'dir'; path: string }
-  /** A tarball unpacked once into the zone's state directory: a plain rootfs
-   * tar, a `docker save` archive or an OCI image-layout archive. */
+  /** An image file: a plain rootfs tar, a `docker save` archive, an OCI
+   * image-layout archive or directory. create imports it into the image
+   * store and stores the zone as {type: 'store'} (zone-import.ts); a zone
+   * stored so by an older lxzone has it unpacked in its state directory. */
   | { type: 'image'; path: string; format?: ImageFormatName; ref?: string }
   /** An image of the image store (src/zone/image/store/): its layers shared
    * read-only under an overlay whose upper layer is on the zone's disk. */

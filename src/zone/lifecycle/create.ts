@@ -1,6 +1,7 @@
 // lxzone create: validate a configuration completely (schema, host paths,
-// the policy's extra rules, what a rootless caller cannot have), unpack its
-// image, take its static address if it asks for one, and store it. Nothing
+// the policy's extra rules, what a rootless caller cannot have), bring its
+// image into the image store (a file or directory image is imported there),
+// take its static address if it asks for one, and store it. Nothing
 // runs; no daemon is needed. A failure leaves nothing behind.
 import { rmSync } from 'node:fs';
 import { LxzoneError } from '../../errors.js';
@@ -9,6 +10,7 @@ import type { ZoneConfig } from '../config/types.js';
 import { parseZoneConfig } from '../config/validate.js';
 import { prepareZoneRootfs } from '../image/prepare.js';
 import { ImageStore } from '../image/store/images.js';
+import { forgetImported, importForZone } from '../image/store/zone-import.js';
 import { bridgeOf, checkPrivileges, extraBridgesOf, extraLeaseFor, leaseFor, networkMode } from './host-setup.js';
 import { checkPolicy } from './plan.js';
 import { isRoot, type LifecycleOptions } from './options.js';
@@ -44,15 +46,20 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
     cfg.name,
     async () => {
       if (store.exists(cfg.name)) throw new LxzoneError(`zone ${cfg.name} already exists`, { code: 'EEXIST' });
+      const images = new ImageStore({ stateDir: store.stateDir, runtimeDir: store.runtimeDir });
+      // An image file or directory goes into the image store (once per file:
+      // zone-import.ts); the zone is made from the stored image like a pulled one.
+      const imported = cfg.rootfs.type === 'image' ? await importForZone(images, cfg.rootfs) : undefined;
       let saved: ZoneConfig;
       try {
-        saved = store.saveConfig(cfg, { create: true });
+        saved = store.saveConfig(imported ? { ...cfg, rootfs: imported.rootfs } : cfg, { create: true });
       } catch (e) {
         // A first write that failed (a full disk) must not leave an empty zone directory.
         rmSync(store.paths(cfg.name).zoneDir, { recursive: true, force: true });
+        if (imported) await forgetImported(images, imported);
         throw e;
       }
-      const warnings: string[] = [];
+      const warnings: string[] = [...(imported?.warnings ?? [])];
       try {
         let system = false;
         // The zone's own host id range, before its image is unpacked for it.
@@ -60,15 +67,13 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
         // A zone of the image store is recorded as the image's user under the
         // store's lock, before anything of it is built: a concurrent rmi
         // either sees it or has removed the image, and then this create fails.
-        if (saved.rootfs.type === 'store') {
-          await new ImageStore({ stateDir: store.stateDir, runtimeDir: store.runtimeDir }).claimForZone(saved.rootfs.digest, saved.name, `image ${saved.rootfs.ref}`);
-        }
+        if (saved.rootfs.type === 'store') await images.claimForZone(saved.rootfs.digest, saved.name, `image ${saved.rootfs.ref}`);
         // With a disk cap the image is unpacked onto the zone's disk, which stays unmounted until boot.
         const disk = await createZoneDisk(store, saved);
         try {
           const prepared = prepareZoneRootfs(store, saved, { ...(ids ? { idShift: ids.idBase } : {}), ...(disk ? { rootfsDir: disk.rootfs } : {}) });
           warnings.push(...prepared.warnings);
-          system = bootsOwnInit(saved, prepared.rootfs, prepared.image);
+          system = bootsOwnInit(saved, prepared, prepared.image);
         } finally {
           if (disk) await unmountZoneDisk(store, saved.name);
         }
@@ -88,6 +93,7 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
         await unmountZoneDisk(store, cfg.name).catch(() => undefined);
         releaseZoneIds(store, cfg.name);
         store.remove(cfg.name);
+        if (imported) await forgetImported(images, imported);
         if (isRoot()) {
           await new Ipam({ stateDir: ipamDir(store), bridge: bridgeOfSafe(opts, cfg) }).release(cfg.name).catch(() => undefined);
           for (const x of extraBridgesOf(opts, cfg)) await new Ipam({ stateDir: ipamDir(store), bridge: x.bridge }).release(cfg.name).catch(() => undefined);

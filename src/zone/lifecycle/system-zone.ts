@@ -12,6 +12,7 @@ import type { SyscallRules } from '../../policy/types.js';
 import type { ZoneConfig } from '../config/types.js';
 import type { ImageConfig } from '../image/manifests.js';
 import type { BindMount } from '../config/types.js';
+import { layeredEntry } from '../image/store/layered.js';
 import { writeFileAtomic } from '../state/atomic.js';
 import { isRoot } from './options.js';
 
@@ -52,14 +53,16 @@ function exists(path: string): boolean {
  * (a delegated cgroup needs it), from an image or directory root (never the
  * host's own init), when the image declares no command of its own (a Docker
  * image's Entrypoint/Cmd still wins, as with docker) and the root has
- * /sbin/init. Decided once, at create.
+ * /sbin/init: in its directory, or in the merged layers of an image-store
+ * image. Decided once, at create.
  */
-export function bootsOwnInit(cfg: ZoneConfig, rootfs: string | undefined, image: ImageConfig | undefined): boolean {
+export function bootsOwnInit(cfg: ZoneConfig, root: { rootfs?: string; layers?: string[] }, image: ImageConfig | undefined): boolean {
   if (cfg.system !== undefined) return cfg.system;
-  if (cfg.command !== undefined || rootfs === undefined || !isRoot()) return false;
+  if (cfg.command !== undefined || (root.rootfs === undefined && root.layers === undefined) || !isRoot()) return false;
   if ((image?.entrypoint?.length ?? 0) > 0 || (image?.cmd?.length ?? 0) > 0) return false;
   // /sbin is a link to usr/sbin in a merged-/usr root (Debian 12): either place.
-  return exists(join(rootfs, 'usr/sbin/init')) || exists(join(rootfs, 'sbin/init'));
+  const has = (rel: string) => (root.rootfs !== undefined ? exists(join(root.rootfs, rel)) : layeredEntry(root.layers ?? [], rel) !== undefined);
+  return has('usr/sbin/init') || has('sbin/init');
 }
 
 /** The process a system zone boots: the init as pid 1 (no reaper), told it runs in a container. */

@@ -15,7 +15,7 @@ import { LxzoneError } from '../../../errors.js';
 import { removeTree } from '../../state/remove-tree.js';
 import { imageLimitsFromEnv, UnpackBudget } from '../budget.js';
 import { imageConfig, readDockerLayout, readOciLayout } from '../manifests.js';
-import { describeError, detectImageFormat, extractOuter } from '../unpack.js';
+import { describeError, detectImageFormat, extractOuter, type ImageFormat } from '../unpack.js';
 import { sha256 } from './blobs.js';
 import type { ImageRecord, ImageStore, LayerDescriptor } from './images.js';
 import { hostPlatform } from '../registry/documents.js';
@@ -53,7 +53,20 @@ async function diffId(path: string, kind: 'gzip' | 'zstd' | 'none'): Promise<str
 
 const LAYER_TYPE = { gzip: 'application/vnd.oci.image.layer.v1.tar+gzip', zstd: 'application/vnd.oci.image.layer.v1.tar+zstd', none: 'application/vnd.oci.image.layer.v1.tar' };
 
-export async function importArchive(store: ImageStore, archive: string, ref?: string): Promise<{ record: ImageRecord; refs: string[]; warnings: string[] }> {
+export interface ImportOptions {
+  /** The archive's format, if not to be detected from its top-level names (a zone config's rootfs.format). */
+  format?: ImageFormat;
+  /** Which image of an archive holding several: a docker RepoTag or an OCI ref name (a zone config's rootfs.ref). */
+  select?: string;
+}
+
+/**
+ * Import `archive` (a file, or an OCI layout directory) into the store under
+ * `ref` (default: the archive's own names). Nothing of it stays in the store
+ * when it is refused: the blobs it placed go again unless another image or a
+ * pull in progress names them.
+ */
+export async function importArchive(store: ImageStore, archive: string, ref?: string, opts: ImportOptions = {}): Promise<{ record: ImageRecord; refs: string[]; warnings: string[] }> {
   const fail = (msg: string, code = 'EINVAL', cause?: unknown) => new LxzoneError(`image ${archive}: ${msg}`, { code, where: archive, cause });
   let st;
   try {
@@ -74,6 +87,9 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
   // From here until the image is recorded, a prune keeps what this import has
   // named (each digest named before its blob is placed, under the store's lock).
   const op = await store.operationStarted('import');
+  // The blobs this import placed: discarded if it fails (unless something else names them).
+  const placed: string[] = [];
+  let ok = false;
   try {
     mkdirSync(work, { mode: 0o700 });
     let layerFiles: string[];
@@ -81,6 +97,7 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
     let found: string[] = [];
     const format = (() => {
       if (layoutDir) return 'oci-dir';
+      if (opts.format !== undefined) return opts.format;
       try {
         return detectImageFormat(archive, new UnpackBudget(limits, st.size));
       } catch (e) {
@@ -92,7 +109,7 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
     } else if (format === 'oci-dir') {
       try {
         // Every blob is checked against its digest, inside the directory (readOciLayout), and copied before use (stage).
-        const layout = readOciLayout(archive);
+        const layout = readOciLayout(archive, opts.select);
         layerFiles = layout.layers;
         found = layout.refs;
         configRaw = readFileSync(layout.configFile);
@@ -104,7 +121,7 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
       mkdirSync(outer, { mode: 0o700 });
       try {
         extractOuter(archive, outer, new UnpackBudget(limits, st.size));
-        const layout = format === 'docker' ? readDockerLayout(outer) : readOciLayout(outer);
+        const layout = format === 'docker' ? readDockerLayout(outer, opts.select) : readOciLayout(outer, opts.select);
         layerFiles = layout.layers;
         found = layout.refs;
         configRaw = readFileSync(layout.configFile);
@@ -125,6 +142,7 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
         }));
         await op.uses([staged.digest]);
         store.blobs.place(staged);
+        placed.push(staged.digest);
         layers.push({ digest: staged.digest, size: staged.size, mediaType: LAYER_TYPE[kind] });
       } finally {
         rmSync(staged.tmp, { force: true });
@@ -147,11 +165,12 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
     await op.uses([sha256(configRaw), sha256(manifest)]);
     const configDigest = store.blobs.putBytes(configRaw);
     const digest = store.blobs.putBytes(manifest);
-    if (process.getuid?.() === 0) {
-      layers.forEach((l, i) => {
-        warnings.push(...store.layers.unpack(l.digest, `image ${archive}: layer ${i}`).warnings.map((w) => `layer ${i}: ${w}`));
-      });
-    }
+    placed.push(configDigest, digest);
+    // Unpacked before the image is recorded (rootless too, as the caller's
+    // files): a layer that breaks the image rules refuses the import.
+    layers.forEach((l, i) => {
+      warnings.push(...store.layers.unpack(l.digest, `image ${archive}: layer ${i}`).warnings.map((w) => `layer ${i}: ${w}`));
+    });
     // An OCI ref.name is often a bare tag ("v1") beside a full name
     // (io.containerd.image.name, which lxzone image save writes too): the
     // full name is the image's, the bare tag no name of its own.
@@ -175,10 +194,13 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
       storedAt: new Date().toISOString(),
     };
     await store.locked('import', () => store.addImage(record, refs));
+    ok = true;
     return { record, refs: refs.map(shortImageRef), warnings };
   } finally {
     op.done();
     removeTree(work);
+    // The import's own error is what the caller hears; a discard that failed leaves blobs for the next prune.
+    if (!ok && placed.length > 0) await store.locked('import', () => store.discard(placed)).catch(() => undefined);
   }
 }
 

@@ -10,6 +10,8 @@
 //   pulls/<pid>-<rand>        a pull or import in progress and the digests
 //                             it uses: prune keeps those blobs, partials,
 //                             staged temp files and layers
+//   sources/<hash>.json       an image file create imported and the image it
+//                             gave (zone-import.ts); gone with the image
 // Changes to refs.json and users/ happen under the store's lock. Nothing of
 // an image is recorded before all of its blobs are in place and verified.
 import { randomBytes } from 'node:crypto';
@@ -69,6 +71,7 @@ export class ImageStore {
     mkdirSync(join(this.dir, 'images'), { recursive: true, mode: 0o700 });
     mkdirSync(join(this.dir, 'users'), { recursive: true, mode: 0o700 });
     mkdirSync(join(this.dir, 'pulls'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(this.dir, 'sources'), { recursive: true, mode: 0o700 });
     this.blobs = new BlobStore(this.dir);
     this.layers = new LayerStore(this.dir, this.blobs);
   }
@@ -123,6 +126,7 @@ export class ImageStore {
       if (!this.blobs.has(b)) throw new LxzoneError(`image ${rec.digest}: blob ${b} is missing from the store`, { code: 'ENOENT' });
     }
     if (!existsSync(this.recordFile(rec.digest))) writeFileAtomic(this.recordFile(rec.digest), `${JSON.stringify(rec, null, 2)}\n`);
+    if (refs.length === 0) return; // an image without a name (an image file's: zone-import.ts)
     const all = this.refs();
     for (const r of refs) all[r] = rec.digest;
     this.writeRefs(all);
@@ -420,6 +424,21 @@ export class ImageStore {
     for (const f of readdirSync(this.layers.dir)) {
       if (/^[a-f0-9]{64}$/.test(f) && (keep.has(f) || live.digests.has(f))) continue;
       if (/^[a-f0-9]{64}$/.test(f)) this.layers.remove(`sha256:${f}`);
+    }
+    // The users of an image gone (their entries were dropped as stale when read).
+    const users = join(this.dir, 'users');
+    for (const f of readdirSync(users)) if (/^[a-f0-9]{64}$/.test(f) && !keep.has(f)) rmSync(join(users, f), { recursive: true, force: true });
+    // What image files gave (zone-import.ts): a record of an image gone goes with it.
+    const sources = join(this.dir, 'sources');
+    for (const f of readdirSync(sources)) {
+      if (!/^[a-f0-9]{64}\.json$/.test(f)) continue; // a record being written (its temp file)
+      let digest: unknown;
+      try {
+        digest = (JSON.parse(readFileSync(join(sources, f), 'utf8')) as { digest?: unknown }).digest;
+      } catch {
+        digest = undefined; // unreadable or half-written: of no use
+      }
+      if (typeof digest !== 'string' || !keep.has(digest.slice(7))) rmSync(join(sources, f), { force: true });
     }
     return { blobs, bytes, keptPartial };
   }

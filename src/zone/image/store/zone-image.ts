@@ -3,14 +3,15 @@
 // reader of files through the layers (the zone's /etc/passwd for a user
 // name), for `run --image` and `create --image`. A missing image is pulled
 // first, as `docker run` does.
-import { lstatSync } from 'node:fs';
-import { join } from 'node:path';
-import { readRootFile, type ZoneFileReader } from '../../config/user.js';
+import type { ZoneFileReader } from '../../config/user.js';
 import type { ImageConfig } from '../manifests.js';
 import { pullImage, type PullEvent } from '../registry/pull.js';
 import type { ImageRecord, ImageStore } from './images.js';
 import { parseImageRef } from './reference.js';
-import { isOpaque, volumeDir } from './volumes.js';
+import { layeredReader } from './layered.js';
+import { volumeDir } from './volumes.js';
+
+export { layeredEntry, layeredReader } from './layered.js';
 
 export interface ZoneImage {
   record: ImageRecord;
@@ -31,37 +32,6 @@ export function rootlessImageConfig(config: ImageConfig, what: string): { config
   if (process.getuid?.() === 0 || config.user === undefined || /^(0|root)?(:(0|root))?$/.test(config.user)) return { config, warnings: [] };
   const { user, ...rest } = config;
   return { config: rest, warnings: [`${what}: its User ${user} is not taken: a rootless zone has one user, its root (you), which runs the process`] };
-}
-
-/**
- * A file of the merged image, looked up top layer first: a whiteout (or a
- * symlink on the way, which only the merged tree could resolve) ends the
- * search with nothing.
- */
-export function layeredReader(layers: string[]): ZoneFileReader {
-  return (rel) => {
-    const parts = rel.split('/').filter(Boolean);
-    for (let i = layers.length - 1; i >= 0; i--) {
-      const layer = layers[i] as string;
-      let cur = layer;
-      let missing = false;
-      for (let k = 0; k < parts.length; k++) {
-        cur = join(cur, parts[k] as string);
-        const st = lstatSync(cur, { throwIfNoEntry: false });
-        if (!st) {
-          missing = true;
-          break;
-        }
-        if (st.isCharacterDevice() && st.rdev === 0) return undefined; // whited out
-        if (st.isSymbolicLink()) return undefined;
-        if (k === parts.length - 1) return st.isFile() ? readRootFile(layer, rel) : undefined;
-        // An opaque directory hides the lower layers' content: the file is not there if not in this layer.
-        if (st.isDirectory() && isOpaque(cur) && !lstatSync(join(layer, ...parts), { throwIfNoEntry: false })) return undefined;
-      }
-      if (!missing) return undefined;
-    }
-    return undefined;
-  };
 }
 
 /**
