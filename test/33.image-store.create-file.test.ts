@@ -119,6 +119,11 @@ describe('create --image with an image file', () => {
     const before = stored();
     await create('two', archive);
     expect(rootfsOf('two')).toEqual(first);
+    // No name of its own (a plain rootfs tar has none): listed by its id, used by both zones.
+    const [img] = images();
+    expect(img!.refs).toEqual([]);
+    expect(first.ref).toBe(img!.config.slice(7, 19));
+    expect(await env.ok(['images'])).toMatch(new RegExp(`^<none>\\s+${first.ref}\\s.*one,two`, 'm'));
     expect(stored()).toEqual(before); // nothing staged or placed again
     // The same path with other content (a tar rebuilt in place): another image.
     appendFileSync(archive, Buffer.alloc(10240)); // a tar's end is zero blocks: still a valid tar, another digest

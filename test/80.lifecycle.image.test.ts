@@ -9,6 +9,8 @@
 import { readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { ImageStore } from '../src/zone/image/store/images.js';
+import { createZone } from '../src/zone/lifecycle/api.js';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { makeBusyboxImage } from './support/zones.js';
 
@@ -20,15 +22,18 @@ const env = useLifecycleEnv(85, {
 });
 const { ok } = env;
 
-interface Listed { digest: string; config: string; refs: string[]; users: string[]; source: string }
-const images = async () => JSON.parse(await ok(['images', '--json'])) as Listed[];
+// Read in-process (as `lxzone images --json` reads it), to keep the file quick.
+const store = () => new ImageStore({ stateDir: env.stateDir, runtimeDir: env.runtimeDir });
+const images = async () => store().list();
 const rootfsOf = (n: string) => (JSON.parse(readFileSync(join(env.stateDir, 'zones', n, 'config.json'), 'utf8')) as { rootfs: { type: string; ref?: string; digest?: string } }).rootfs;
 
 it('zones of an image file share it from the image store, each in its own id range with its own writes kept across boots; the file may go', async () => {
   const archive = makeBusyboxImage(85, tmp);
 
   const script = 'echo $(cat /root/count 2>/dev/null)x > /root/count; id -u; busybox stat -c %u /bin/busybox; cat /root/count; sleep 600';
-  for (const n of ['img1', 'img2']) await ok(['create', n, '--image', archive, '--network', 'none', '--', '/bin/sh', '-c', script]);
+  await ok(['create', 'img1', '--image', archive, '--network', 'none', '--', '/bin/sh', '-c', script]);
+  // The second in-process (createZone: the route the CLI takes), to keep the file quick.
+  await createZone({ name: 'img2', rootfs: { type: 'image', path: archive }, network: { mode: 'none' }, command: ['/bin/sh', '-c', script] });
   const ids = (n: string) => JSON.parse(readFileSync(join(env.stateDir, 'zones', n, 'ids.json'), 'utf8')) as { idBase: number };
   const [a, b] = [ids('img1').idBase, ids('img2').idBase];
   expect(a).not.toBe(b);
@@ -42,7 +47,6 @@ it('zones of an image file share it from the image store, each in its own id ran
   expect(img!.source).toBe(archive);
   expect(rootfsOf('img1')).toEqual({ type: 'store', ref: img!.config.slice(7, 19), digest: img!.digest });
   expect(rootfsOf('img2')).toEqual(rootfsOf('img1'));
-  expect(await ok(['images'])).toMatch(new RegExp(`^<none>\\s+${img!.config.slice(7, 19)}\\s.*img1,img2`, 'm'));
   // Nothing unpacked into either zone: its directory holds its config, disk and records only.
   for (const n of ['img1', 'img2']) expect(existsSync(join(env.stateDir, 'zones', n, 'rootfs'))).toBe(false);
   const layers = readdirSync(join(env.stateDir, 'images', 'layers')).filter((f) => /^[a-f0-9]{64}$/.test(f));
@@ -66,7 +70,7 @@ it('zones of an image file share it from the image store, each in its own id ran
   expect((await images())[0]!.users).toEqual(['img2']);
   await ok(['destroy', '--force', 'img2']);
   // Unnamed and unused: prune takes it, with its blobs and layer.
-  expect(await ok(['image', 'prune'])).toContain(`deleted ${img!.digest}`);
+  expect((await store().locked('test', () => store().prune())).images).toEqual([img!.digest]);
   expect(await images()).toEqual([]);
   expect(readdirSync(join(env.stateDir, 'images', 'layers'))).toEqual([]);
 });
