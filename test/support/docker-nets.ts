@@ -2,6 +2,7 @@
 // host shows (links, nftables tables) and what a container sees, read through
 // the real docker client.
 import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import type { dockerClient } from './docker.js';
 
 type Docker = ReturnType<typeof dockerClient>;
@@ -26,5 +27,26 @@ export function netHelpers(docker: Docker) {
     serve: ['host', 'busybox', 'httpd', '-f', '-p', '8080', '-h', '/etc'],
     debian: execFileSync('cat', ['/etc/debian_version']).toString(),
     path: '/debian_version',
+  };
+}
+
+/** The nameservers a resolv.conf names. */
+export const nameservers = (conf: string) => [...conf.matchAll(/^nameserver\s+(\S+)/gm)].map((m) => m[1]);
+
+/** What a container off user-defined networks names, worked out here from the host's file as dockerd does. */
+export const hostServers = (() => {
+  const text = existsSync('/etc/resolv.conf') ? readFileSync('/etc/resolv.conf', 'utf8') : '';
+  const kept = [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]!).filter((s) => !s.startsWith('127.') && !s.includes(':'));
+  return kept.length ? kept : ['8.8.8.8', '8.8.4.4'];
+})();
+
+/** From inside a container (one exec): its interfaces with an address, its resolv.conf's servers, a name looked up through
+ *  resolv.conf (getaddrinfo, as any program), and an HTTP GET of a URL (the body, or null). */
+const LOOK = `const [name,url]=process.argv.slice(1);const fs=require('fs');Promise.all([name?require('dns').promises.lookup(name,{family:4}).then(a=>a.address,e=>e.code):null,url?new Promise(res=>{require('http').get(url,{timeout:3000},r=>{let b='';r.on('data',c=>b+=c);r.on('end',()=>res(b))}).on('timeout',function(){this.destroy();res(null)}).on('error',()=>res(null))}):null]).then(([addr,got])=>console.log(JSON.stringify({ifs:Object.keys(require('os').networkInterfaces()).sort(),conf:fs.readFileSync('/etc/resolv.conf','utf8'),addr,got})))`;
+
+export function lookFrom(docker: Docker) {
+  return async (c: string, name = '', url = '') => {
+    const r = JSON.parse(await docker.ok(['exec', c, process.execPath, '-e', LOOK, name, url])) as { ifs: string[]; conf: string; addr: string | null; got: string | null };
+    return { ifs: r.ifs, servers: nameservers(r.conf), addr: r.addr, got: r.got };
   };
 }

@@ -26,7 +26,7 @@ import { DEFAULT_ID_BASE } from '../shim-plan.js';
 import type { ZoneHosting, ZoneSpec } from '../spec.js';
 import type { ZoneStore } from '../state/store.js';
 import { supervisorOptions, type SupervisedZone } from '../supervisor.js';
-import { networkMode } from './host-setup.js';
+import { DEFAULT_BRIDGE_NETWORK, networkMode } from './host-setup.js';
 import { NetworkStore } from '../network/networks.js';
 import { writeHostResolvConf } from '../network/host-resolv.js';
 import { ensureZoneIds } from '../ids.js';
@@ -154,8 +154,8 @@ export function zoneVolumesDir(store: ZoneStore, name: string, rootfsDir: string
 export const zoneResolvConfPath = (store: ZoneStore, name: string): string => join(store.paths(name).zoneDir, 'resolv.conf');
 
 /**
- * The zone's own resolv.conf, written (in place) for `cfg`'s networks, when it has one: a zone whose
- * first network is user-defined resolves through that network's DNS server (src/daemon/dns/), at the
+ * The zone's own resolv.conf, written (in place) for `cfg`'s networks, when it has one: a zone on a
+ * user-defined network resolves through that network's DNS server (src/daemon/dns/; dnsNetworkOf), at the
  * gateway (IPv4 and IPv6); a zone with `network.resolvConf: 'host'` (Docker containers) off user-defined
  * networks gets the host's nameservers less the loopback ones, as dockerd. The file is the zone's own
  * (its state directory), so that a change of networks while it runs rewrites it (network-change.ts).
@@ -163,7 +163,7 @@ export const zoneResolvConfPath = (store: ZoneStore, name: string): string => jo
  */
 export function writeZoneResolvConf(store: ZoneStore, cfg: ZoneConfig, own = ownsResolvConf(cfg)): string | undefined {
   if (!own) return undefined;
-  const net = networkMode(cfg) === 'zone' ? cfg.network?.userNetwork : undefined;
+  const net = dnsNetworkOf(cfg);
   const path = zoneResolvConfPath(store, cfg.name);
   return net !== undefined ? new NetworkStore(join(store.stateDir, 'network')).writeZoneResolvConf(path, net) : writeHostResolvConf(path);
 }
@@ -171,7 +171,18 @@ export function writeZoneResolvConf(store: ZoneStore, cfg: ZoneConfig, own = own
 /** The zone has a resolv.conf of lxzone's (writeZoneResolvConf) with `cfg`. `own` above: it had one at boot (a zone that left its last user-defined network keeps it, with the host's nameservers). */
 export function ownsResolvConf(cfg: ZoneConfig): boolean {
   if (!isRoot() || cfg.binds.some((b) => b.zone === '/etc/resolv.conf')) return false;
-  return (networkMode(cfg) === 'zone' && cfg.network?.userNetwork !== undefined) || cfg.network?.resolvConf === 'host';
+  return dnsNetworkOf(cfg) !== undefined || cfg.network?.resolvConf === 'host';
+}
+
+/**
+ * The user-defined network whose DNS server the zone asks: its first network, else its first further one
+ * that is user-defined (a default-bridge container that joins one resolves its names there, as with dockerd,
+ * whose resolver serves a container once it is on a user-defined network). That server answers it the names
+ * of all its networks (src/daemon/dns/service.ts).
+ */
+export function dnsNetworkOf(cfg: ZoneConfig): string | undefined {
+  if (networkMode(cfg) !== 'zone') return undefined;
+  return cfg.network?.userNetwork ?? cfg.network?.extraNetworks?.find((x) => x.name !== DEFAULT_BRIDGE_NETWORK)?.name;
 }
 
 /** /etc/resolv.conf, read-only, when the zone has its own (writeZoneResolvConf). */
