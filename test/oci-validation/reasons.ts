@@ -20,7 +20,7 @@ export const FAILURE_REASONS: [RegExp, string][] = [
   [/^linux_cgroups_memory: memory (reservation|kernel|kernelTCP|swappiness|oom) is set correctly/, 'lxzone sets the memory limit and swap only; reservation, kernel, kernelTCP, swappiness and disableOOMKiller are noted, not applied'],
   [/^linux_cgroups_relative_(memory|pids): get \w+ cgroup data$/, "the suite's own lookup of a relative cgroupsPath fails on this host's hybrid layout before it reads anything (its message: `cgroup subsystem ... is not mounted as expected`); the absolute-path programs read the same data and pass"],
   [/^process_rlimits: has expected soft RLIMIT_NOFILE$/, "runtimetest is a Go 1.19 program, and Go's os package raises its own soft RLIMIT_NOFILE to the hard limit at startup: it reads 4000 (the hard limit) where lxzone-runc set 3000; any runtime fails it with this build"],
-  [/^start: exit status 1$/, "`create` failed in one run under load (the suite keeps lxzone-runc's error to itself); the program passed when run alone since"],
+  [/^start: exit status 1$/, "the suite's last `create` has no `process` and is refused (`config.json process: missing`), as runc refuses a config without one (its `process property must not be empty`); the suite then fails the case with that exit status"],
   [/^linux_devices: /, "refused: /dev/test1 (c 10:666), a block device and a fifo are not a zone's own devices; no host device node is bound into a zone"],
   [/^linux_mount_label: /, 'refused: SELinux mount labels are not supported'],
   [/^linux_process_apparmor_profile: /, 'refused: AppArmor profiles are not supported'],
