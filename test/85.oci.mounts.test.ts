@@ -6,7 +6,7 @@
 // masked; the mount table lists /proc, /dev (its pts, shm and mqueue) and
 // /sys in runc's default config's order, then the config's mounts; /dev/shm's
 // source is `shm` and a config tmpfs's `tmpfs`, as under runc.
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { OciHarness } from './support/oci.js';
@@ -76,6 +76,22 @@ describeUnless(rootOnly(), 'lxzone-runc mounts and masks over the zone\'s own /p
     // The masked file of the rootfs is masked in the container only.
     expect(readFileSync(join(rootfs, 'etc', 'os-release'), 'utf8')).toBe('ID=lxzone-test\n');
     expect(existsSync(join(h.stateDir, 'm1'))).toBe(false);
+  }, 120_000);
+
+  it("a bind at /dev/shm (a pod's shared shm, as containerd binds the sandbox's) replaces the zone's own: two containers share it", async () => {
+    const shm = join(h.work, 'pod-shm');
+    mkdirSync(shm, { mode: 0o1777 });
+    chmodSync(shm, 0o1777);
+    const bundle = (id: string, script: string) => h.bundle(id, (c) => {
+      c.mounts.push({ destination: '/dev/shm', type: 'bind', source: shm, options: ['rbind', 'rw'] });
+      c.process.args = ['/bin/sh', '-c', script];
+    });
+    const w = await h.runc(['run', '--bundle', bundle('shm1', 'echo shared > /dev/shm/seg'), 'shm1']);
+    expect(w.code, w.stderr).toBe(0);
+    expect(readFileSync(join(shm, 'seg'), 'utf8')).toBe('shared\n');
+    const r = await h.runc(['run', '--bundle', bundle('shm2', 'cat /dev/shm/seg'), 'shm2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('shared\n');
   }, 120_000);
 
   it('a masked path that is not absolute, or is the root, is refused naming it', async () => {

@@ -47,7 +47,8 @@ const OWN_MOUNTS: Record<string, string[]> = {
   '/sys': ['sysfs'],
   '/dev': ['tmpfs'],
   '/dev/pts': ['devpts'],
-  '/dev/shm': ['tmpfs', 'bind'],
+  // A bind at /dev/shm (containerd's pod sandbox shm, dockerd's --shm-size one) goes over it: a pod's containers share it.
+  '/dev/shm': ['tmpfs'],
   '/dev/mqueue': ['mqueue'],
   '/sys/fs/cgroup': ['cgroup', 'cgroup2'],
 };
