@@ -22,6 +22,12 @@ import { makeImageArchive } from './support/oci-image.js';
 import { busyboxRoot, ociLayout } from './support/registry.js';
 
 const env = useLifecycleEnv(56);
+/** `lxzone ARGS`, which must succeed, given time (a create on a loaded host outlasts runCli's 30 s default). */
+async function ok(args: string[]): Promise<string> {
+  const r = await env.cli(args, { timeoutMs: 150_000 });
+  expect(r.code, `lxzone ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
 let work: string;
 
 /** An image zone made in-process; `image` a file or directory. */
@@ -55,7 +61,7 @@ describe('create --image with an image file', () => {
 
     const layout = join(work, 'oci');
     const { manifest } = ociLayout(layout, [join(work, 'l1')], 'lxzone.test/layout:2');
-    await env.ok(['create', 'z2', '--image', layout, '--network', 'none']);
+    await ok(['create', 'z2', '--image', layout, '--network', 'none']);
     const tarred = join(work, 'oci.tar');
     execFileSync('tar', ['-C', layout, '-cf', tarred, '.']);
     await create('z3', tarred);
@@ -74,7 +80,7 @@ describe('create --image with an image file', () => {
     expect(images()).toEqual([]);
     // Their source records went with them.
     expect(storeFiles()).toEqual([]);
-  });
+  }, 300_000);
 
   it('refuses a file cut short, a file that is no tar and a directory that is no layout, naming it: no zone, nothing in the store', async () => {
     const whole = makeImageArchive(work, 'lxzone.test/cut:1', ['/bin/true'], 'cut.tar');
@@ -98,7 +104,7 @@ describe('create --image with an image file', () => {
       expect(storeFiles(), file).toEqual([]);
     };
     // Through the CLI: exit 1, the reason, no stack trace.
-    const r = await env.cli(['create', 'bad', '--image', whole, '--network', 'none', '--', '/bin/true']);
+    const r = await env.cli(['create', 'bad', '--image', whole, '--network', 'none', '--', '/bin/true'], { timeoutMs: 150_000 });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^lxzone: ${cases[0]![1].source.slice(1)}`));
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -108,7 +114,8 @@ describe('create --image with an image file', () => {
       expect(e?.message, file).toMatch(message);
       left(file);
     }
-  });
+  }, 300_000);
+
   it('a second zone of the same file reads nothing again; a changed file is a new image; ids go back with the zone', async () => {
     const archive = join(work, 'rootfs-ok.tar');
     execFileSync('tar', ['-C', join(work, 'l1'), '-cf', archive, '.']);
@@ -123,7 +130,7 @@ describe('create --image with an image file', () => {
     const [img] = images();
     expect(img!.refs).toEqual([]);
     expect(first.ref).toBe(img!.config.slice(7, 19));
-    expect(await env.ok(['images'])).toMatch(new RegExp(`^<none>\\s+${first.ref}\\s.*one,two`, 'm'));
+    expect(await ok(['images'])).toMatch(new RegExp(`^<none>\\s+${first.ref}\\s.*one,two`, 'm'));
     expect(stored()).toEqual(before); // nothing staged or placed again
     // The same path with other content (a tar rebuilt in place): another image.
     appendFileSync(archive, Buffer.alloc(10240)); // a tar's end is zero blocks: still a valid tar, another digest
@@ -139,5 +146,5 @@ describe('create --image with an image file', () => {
     await store.locked('test', () => store.prune());
     expect(images()).toEqual([]);
     expect(storeFiles()).toEqual([]);
-  });
+  }, 300_000);
 });

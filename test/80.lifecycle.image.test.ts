@@ -20,7 +20,16 @@ const env = useLifecycleEnv(85, {
     for (const d of tmp.splice(0)) rmSync(d, { recursive: true, force: true });
   },
 });
-const { ok } = env;
+/**
+ * `lxzone ARGS`, which must succeed, given time: under load a boot that
+ * starts the daemon, or a destroy that waits for the zone's disk, outlasts
+ * runCli's 30 s default.
+ */
+async function ok(args: string[]): Promise<string> {
+  const r = await env.cli(args, { timeoutMs: 150_000 });
+  expect(r.code, `lxzone ${args.join(' ')}: ${r.stderr}`).toBe(0);
+  return r.stdout;
+}
 
 // Read in-process (as `lxzone images --json` reads it), to keep the file quick.
 const store = () => new ImageStore({ stateDir: env.stateDir, runtimeDir: env.runtimeDir });
@@ -73,4 +82,4 @@ it('zones of an image file share it from the image store, each in its own id ran
   expect((await store().locked('test', () => store().prune())).images).toEqual([img!.digest]);
   expect(await images()).toEqual([]);
   expect(readdirSync(join(env.stateDir, 'images', 'layers'))).toEqual([]);
-});
+}, 400_000);
