@@ -6,83 +6,26 @@
 // zone's user namespace, the layers read-only and never id-mapped. Then the
 // attacks: the zone's writes never reach a layer; another user cannot read
 // the store; the user cannot reach root's store (whose layers root's zones
-// share).
+// share). A named zone's create, boots and destroy as the user:
+// test/33.image-store.rootless-create (split off to keep each file quick).
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { ImageStore } from '../src/zone/image/store/images.js';
-import { addHostUser, type HostUser } from './support/host-user.js';
-import { waitFor } from './support/lifecycle-env.js';
-import { runNodeAs } from './support/nobody.js';
-import { busyboxRoot, describeWithRegistry, ociLayout, push, startRegistry, upperLayer, type Registry } from './support/registry.js';
-
-let work: string;
-let reg: Registry;
-let ref: string;
-let alice: HostUser;
-let bob: HostUser;
-const home = (u: HostUser) => `/home/${u.name}`;
-const storeOf = (u: HostUser) => join(home(u), '.local/share/lxzone/images');
-
-/** `lxzone ARGS` as the user, in their own home (their default state directory). */
-function as(u: HostUser, args: string[], env: Record<string, string> = {}) {
-  return runNodeAs(u, (root) => [join(root, 'test/support/cli-entry.ts'), ...args], {
-    cwd: '/',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home(u), XDG_RUNTIME_DIR: join(home(u), 'run'), ...env },
-  });
-}
-
-/** Node code as the user: prints what it finds. */
-function nodeAs(u: HostUser, code: string) {
-  return runNodeAs(u, () => ['-e', code], { cwd: '/', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home(u) } });
-}
-
-/** Every file under `dir` with its owner, mode and content (what a zone must not change). */
-function snapshot(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d).sort()) {
-      const p = join(d, name);
-      const st = lstatSync(p);
-      out.push(`${p.slice(dir.length)} ${st.uid} ${st.mode.toString(8)} ${st.isFile() ? readFileSync(p).toString('base64') : ''}`);
-      if (st.isDirectory()) walk(p);
-    }
-  };
-  walk(dir);
-  return out;
-}
+import type { HostUser } from './support/host-user.js';
+import { describeWithRegistry } from './support/registry.js';
+import { as, home, nodeAs, snapshot, storeOf, useRootlessStore } from './support/rootless-store.js';
 
 describeWithRegistry('image store zones as an unprivileged user', () => {
-  beforeAll(async () => {
-    work = mkdtempSync(join(tmpdir(), 'lxzone-33rl-'));
-    busyboxRoot(join(work, 'l1'));
-    upperLayer(join(work, 'l2'));
-    ociLayout(join(work, 'oci'), [join(work, 'l1'), join(work, 'l2')], 'v1');
-    reg = await startRegistry(work);
-    ref = `${reg.host}/rootless:v1`;
-    push(join(work, 'oci'), 'v1', ref);
-    alice = addHostUser('lxzra');
-    bob = addHostUser('lxzrb');
-  }, 120_000);
-
-  // Long enough for two CLI calls on a loaded host: a hook cut short left the users behind.
-  afterAll(async () => {
-    try {
-      for (const u of [alice, bob]) {
-        if (!u) continue;
-        try {
-          await as(u, ['daemon', 'stop', '--halt-zones']);
-        } finally {
-          u.remove();
-        }
-      }
-    } finally {
-      await reg?.stop();
-      if (work) rmSync(work, { recursive: true, force: true });
-    }
-  }, 120_000);
+  const ctx = useRootlessStore(['lxzra', 'lxzrb']);
+  let alice: HostUser;
+  let bob: HostUser;
+  let ref: string;
+  beforeAll(() => {
+    [alice, bob] = ctx.users as [HostUser, HostUser];
+    ref = ctx.ref;
+  });
 
   it('pulls and runs an image: the merged layers (whiteout, opaque directory) in its own store, writes in its own upper layer only', async () => {
     const pulled = await as(alice, ['pull', '--quiet', ref]);
@@ -125,35 +68,6 @@ describeWithRegistry('image store zones as an unprivileged user', () => {
     expect(again.stdout).toBe('upper layer\n0\n/home\n755\n');
   }, 180_000);
 
-  it('create --image and boot: the zone\'s writes kept across boots in its state directory, all gone at destroy', async () => {
-    const made = await as(alice, ['create', 'rz', '--image', ref, '--', '/bin/sh', '-c', 'cat /kept 2>/dev/null || echo first; echo kept > /kept']);
-    expect(made.stderr).toBe(`lxzone: image ${ref}: its User app is not taken: a rootless zone has one user, its root (you), which runs the process\n`);
-    expect(made.code).toBe(0);
-    const stopped = async () => (JSON.parse((await as(alice, ['list', '--json'])).stdout) as { name: string; state: string }[]).find((z) => z.name === 'rz')?.state === 'stopped';
-    try {
-      for (let i = 0; i < 2; i++) {
-        const b = await as(alice, ['boot', 'rz']);
-        expect(b.stderr).toMatch(/^(lxzone: warning: .*\n)?$/);
-        expect(b.code).toBe(0);
-        expect(await waitFor(stopped, 60_000, 200)).toBe(true);
-      }
-      expect((await as(alice, ['logs', 'rz'])).stdout).toBe('first\nkept\n');
-      // The upper layer is in the zone's own directory; no layer of the store has the file.
-      const zoneDir = join(home(alice), '.local/share/lxzone/zones/rz');
-      expect(readFileSync(join(zoneDir, 'cow/upper/kept'), 'utf8')).toBe('kept\n');
-      const layers = join(storeOf(alice), 'layers');
-      for (const d of readdirSync(layers)) expect(existsSync(join(layers, d, 'kept'))).toBe(false);
-      // The zone holds its image until destroyed.
-      const rmi = await as(alice, ['rmi', ref]);
-      expect(rmi.stderr).toBe(`lxzone: image ${ref} is in use by zone rz (destroy it first)\n`);
-      expect((await as(alice, ['destroy', 'rz'])).code).toBe(0);
-      expect(existsSync(zoneDir)).toBe(false);
-      expect((await as(alice, ['rmi', ref])).code).toBe(0);
-    } finally {
-      await as(alice, ['daemon', 'stop', '--halt-zones']);
-    }
-  }, 180_000);
-
   it('another user can neither read the store nor use it; the user cannot reach root\'s store', async () => {
     expect((await as(alice, ['pull', '--quiet', ref])).code).toBe(0);
     const blob = readdirSync(join(storeOf(alice), 'blobs/sha256'))[0]!;
@@ -170,13 +84,13 @@ try { require('fs').readdirSync(${JSON.stringify(storeOf(alice))}); console.log(
     expect(snapshot(storeOf(alice))).toEqual(before);
 
     // Root's store: its layers are shared by root's zones of every user; no user may open them.
-    const rootState = join(work, 'root-state');
-    const store = new ImageStore({ stateDir: rootState, runtimeDir: join(work, 'root-run') });
+    const rootState = join(ctx.work, 'root-state');
+    const store = new ImageStore({ stateDir: rootState, runtimeDir: join(ctx.work, 'root-run') });
     const { pullImage } = await import('../src/zone/image/registry/pull.js');
     const { parseImageRef } = await import('../src/zone/image/store/reference.js');
     const rec = await pullImage(store, parseImageRef(ref));
     const rootLayer = store.layers.path(rec.layers[0]!.digest);
-    execFileSync('chmod', ['755', work]); // the way there is open: only the store's own modes stand in the way
+    execFileSync('chmod', ['755', ctx.work]); // the way there is open: only the store's own modes stand in the way
     const write = await nodeAs(alice, `try { require('fs').writeFileSync(${JSON.stringify(join(rootLayer, 'bin/busybox'))}, 'x'); console.log('written'); } catch (e) { console.log(e.code); }
 try { require('fs').readdirSync(${JSON.stringify(rootLayer)}); console.log('listed'); } catch (e) { console.log(e.code); }`);
     expect(write.stdout).toBe('EACCES\nEACCES\n');

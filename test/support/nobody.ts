@@ -47,15 +47,17 @@ export function spawnNodeAsNobody(args: (root: string) => string[], opts: SpawnO
 }
 
 /** spawnNodeAsNobody as another unprivileged user (a host-user.ts one): the same reach to the checkout. */
-export function spawnNodeAs(user: { uid: number; gid: number }, args: (root: string) => string[], opts: SpawnOptions = {}): ChildProcess {
+export function spawnNodeAs(user: { uid: number; gid: number }, args: (root: string) => string[], opts: SpawnOptions & { tsx?: boolean } = {}): ChildProcess {
   const root = nobodysRoot();
-  const node = [process.execPath, '--import', join(root, 'node_modules/tsx/dist/esm/index.mjs'), ...args(root)];
+  // tsx: to run TypeScript from source (default); not for built JavaScript (bin/lxzone.js).
+  const { tsx = true, ...spawnOpts } = opts;
+  const node = [process.execPath, ...(tsx ? ['--import', join(root, 'node_modules/tsx/dist/esm/index.mjs')] : []), ...args(root)];
   const setpriv = ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--', ...node];
-  if (root === repoRoot) return spawn(setpriv[0]!, setpriv.slice(1), opts);
+  if (root === repoRoot) return spawn(setpriv[0]!, setpriv.slice(1), spawnOpts);
   // unshare: a private mount namespace, where the shell binds the checkout
   // ($0) at the mount point ($1), then becomes nobody's node.
   const script = 'mount --bind "$0" "$1" && shift && exec "$@"';
-  return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, repoRoot, root, ...setpriv], opts);
+  return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, repoRoot, root, ...setpriv], spawnOpts);
 }
 
 /** spawnNodeAsNobody, collected: exit code, stdout, stderr. */
@@ -70,7 +72,7 @@ export function runNodeAsNobody(
 export function runNodeAs(
   user: { uid: number; gid: number },
   args: (root: string) => string[],
-  opts: SpawnOptions = {},
+  opts: SpawnOptions & { tsx?: boolean } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawnNodeAs(user, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -88,11 +88,14 @@ export function runtimeWrapper(dir: string, stateRoot: string): string {
   return file;
 }
 
-/** Why the built runtime cannot be tested as this checkout's source: not built, or older than a source file. */
-export function staleBuild(): string | undefined {
-  // bin/lxzone-runc.js runs the bundle when there is one, else dist/oci/.
-  const bundle = join(repoRoot, 'dist', 'cli-bundle', 'lxzone-runc.cjs');
-  const built = existsSync(bundle) ? bundle : join(repoRoot, 'dist', 'oci', 'cli.js');
+/**
+ * Why the built runtime (or, with `entry` 'lxzone', the built CLI) cannot
+ * be tested as this checkout's source: not built, or older than a source file.
+ */
+export function staleBuild(entry: 'lxzone-runc' | 'lxzone' = 'lxzone-runc'): string | undefined {
+  // bin/lxzone-runc.js (bin/lxzone.js) runs the bundle when there is one, else dist/oci/ (dist/cli/).
+  const bundle = join(repoRoot, 'dist', 'cli-bundle', entry === 'lxzone' ? 'all.cjs' : 'lxzone-runc.cjs');
+  const built = existsSync(bundle) ? bundle : join(repoRoot, 'dist', entry === 'lxzone' ? 'cli/main.js' : 'oci/cli.js');
   if (!existsSync(built)) return `${built} is missing: npm run build`;
   const at = statSync(built).mtimeMs;
   const newer: string[] = [];
