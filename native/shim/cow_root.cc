@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "id_mapping.h"
+#include "mountinfo.h"
 #include "proc_write.h"
 
 #ifndef MOUNT_ATTR_RDONLY
@@ -159,43 +160,24 @@ Status attach_upper(const ShimConfig& c, const std::string& host_root) {
   return {};
 }
 
-// Mountinfo escapes blanks and backslashes as \ooo.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); i++) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      out += static_cast<char>(std::stoi(s.substr(i + 1, 3), nullptr, 8));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 // The host's other filesystems (those mounted on its root, except the ones a
 // zone gets fresh copies of) stay visible as in a read-only zone: bound
 // read-only over the overlay, not copy-on-write.
-Status bind_host_submounts(const std::string& host_root, const std::string& root) {
-  std::ifstream in(host_root + "/proc/self/mountinfo");
-  std::string line;
+Status bind_host_submounts(const std::string& host_root, const std::string& root, const std::vector<std::string>& hide) {
+  std::vector<MountEntry> mounts = read_mountinfo(host_root + "/proc/self/mountinfo");
   std::string root_id;
-  std::vector<std::pair<std::string, std::string>> mounts;  // (parent id, mount point)
-  while (std::getline(in, line)) {
-    std::istringstream f(line);
-    std::string id, parent, dev, fsroot, point;
-    f >> id >> parent >> dev >> fsroot >> point;
-    point = unescape(point);
-    if (point == host_root) root_id = id;
-    mounts.emplace_back(parent, point);
-  }
+  for (const MountEntry& m : mounts)
+    if (m.point == host_root) root_id = m.id;
   if (root_id.empty()) return Error{ENOENT, "the host's root in mountinfo"};
-  for (const auto& [parent, point] : mounts) {
-    if (parent != root_id || point.rfind(host_root + "/", 0) != 0) continue;
+  for (const MountEntry& m : mounts) {
+    const std::string& point = m.point;
+    if (m.parent != root_id || point.rfind(host_root + "/", 0) != 0) continue;
     std::string rel = point.substr(host_root.size());
     bool fresh = false;
-    for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"})
-      fresh |= rel == d || rel.rfind(std::string(d) + "/", 0) == 0;
+    for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"}) fresh |= path_at_or_under(rel, d);
+    // lxzone's own directories are hidden in the zone: a copy of a mount
+    // there (another zone's disk) would only keep that filesystem alive.
+    for (const std::string& h : hide) fresh |= path_at_or_under(rel, h);
     if (fresh) continue;
     int tree = static_cast<int>(syscall(SYS_open_tree, AT_FDCWD, point.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
     if (tree < 0) return sys_error("open_tree " + rel);
@@ -234,7 +216,7 @@ Status mount_cow_root(const ShimConfig& c, const std::string& host_root, const s
   if (c.rootless) data += ",userxattr";
   if (mount("overlay", root.c_str(), "overlay", MS_NOSUID | MS_NODEV, data.c_str()) < 0)
     return sys_error(image ? "mount the image's layers (overlay)" : "mount the copy-on-write root (overlay)");
-  return image ? Status{} : bind_host_submounts(host_root, root);
+  return image ? Status{} : bind_host_submounts(host_root, root, c.hide);
 }
 
 }  // namespace lxz

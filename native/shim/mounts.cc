@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <initializer_list>
 #include <cstdint>
@@ -17,6 +18,7 @@
 
 #include "cow_root.h"
 #include "id_mapping.h"
+#include "mountinfo.h"
 #include "rootfs_idmap.h"
 #include "uts_sysctl_server.h"
 
@@ -129,6 +131,25 @@ Status set_recursive_attrs(const std::string& path, uint64_t set) {
 void detach_all(const std::string& path) {
   while (umount2(path.c_str(), MNT_DETACH) == 0) {
   }
+}
+
+// Copies of host mounts the zone never sees, under `root`: below the host's
+// /proc, /sys, /dev, /run and /tmp (the zone gets fresh ones over them) and
+// below lxzone's hidden directories. Detached, not just covered: a covered
+// copy keeps its filesystem alive for as long as the zone runs, and when
+// that is another zone's disk, its offline growth at that zone's next boot
+// waited for this zone to end (src/zone/cgroups/disk.ts). Rootless, copies
+// are locked to their parents and stay (no zone disks without root).
+void detach_unseen(const std::string& root, const std::vector<std::string>& hide) {
+  std::vector<std::string> dirs = {"/proc", "/sys", "/dev", "/run", "/tmp"};
+  dirs.insert(dirs.end(), hide.begin(), hide.end());
+  std::vector<std::string> points;
+  for (const MountEntry& m : read_mountinfo(std::string(kOldRoot) + "/proc/self/mountinfo"))
+    for (const std::string& d : dirs)
+      if (m.point.rfind(root + d + "/", 0) == 0) points.push_back(m.point);
+  // Deepest first; a detach takes what is below it along (a later one may be gone already).
+  std::sort(points.begin(), points.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  for (const std::string& p : points) umount2(p.c_str(), MNT_DETACH);
 }
 
 bool is_dir(const std::string& path) {
@@ -633,6 +654,7 @@ Status build_zone_filesystem(const ShimConfig& c) {
   if (c.root_cow) {
     // Its submounts come read-only already; the overlay itself stays writable.
     LXZ_TRY(mount_cow_root(c, kOldRoot, root));
+    detach_unseen(root, c.hide);
     LXZ_TRY(set_recursive_attrs(root, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
   } else {
     bool mapped = false;
@@ -640,6 +662,7 @@ Status build_zone_filesystem(const ShimConfig& c) {
     if (mapped) g_targets_owner = c.id_base;
     else LXZ_TRY(do_mount(source.c_str(), root, nullptr, MS_BIND | MS_REC));
     // The zone gets its own copies of these; the host's must not show through.
+    detach_unseen(root, c.hide);
     for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"}) detach_all(root + d);
     // An OCI bundle's mount destinations are made before its root turns
     // read-only (runc's order): the rootfs is the container's own.

@@ -138,7 +138,13 @@ Status keep_only_sys_admin() {
 
 // The server's own set-up, in the child: the zone's root in the zone's user
 // namespace (no capability of the host's), in a mount namespace of its own
-// whose root is an empty read-only tmpfs (it reads no file at all).
+// whose root is an empty read-only tmpfs (it reads no file at all) and which
+// holds nothing else: the copy of the host's mounts that unshare made is
+// detached (pivot_root, then umount of the old root), not just left under a
+// chroot. Kept, it pinned every filesystem mounted on the host at the
+// zone's start for as long as the zone ran: another zone's disk among them,
+// which then outlived that zone's halt, so its disk could not be grown
+// offline at its next boot (src/zone/cgroups/disk.ts).
 Status set_up(int user_ns) {
   if (setns(user_ns, CLONE_NEWUSER) < 0) return sys_error("join the zone's user namespace");
   if (setresgid(0, 0, 0) < 0) return sys_error("setresgid to the zone's root");
@@ -148,7 +154,12 @@ Status set_up(int user_ns) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) return sys_error("make the mounts private");
   if (mount("none", "/tmp", "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,nr_inodes=2,mode=0500") < 0)
     return sys_error("empty root");
-  if (chdir("/tmp") < 0 || chroot(".") < 0 || chdir("/") < 0) return sys_error("chroot into the empty root");
+  if (chdir("/tmp") < 0) return sys_error("chdir into the empty root");
+  // pivot_root hands the old root's lock (copied mounts of a less privileged
+  // namespace are locked) to the new one, so the old root can be detached.
+  if (syscall(SYS_pivot_root, ".", ".") < 0) return sys_error("pivot_root into the empty root");
+  if (umount2(".", MNT_DETACH) < 0) return sys_error("detach the host's mounts");
+  if (chdir("/") < 0) return sys_error("chdir /");
   return keep_only_sys_admin();
 }
 

@@ -120,8 +120,12 @@ async function growOffline(image: string): Promise<void> {
  * mount is gone. A mount namespace that copied the mount keeps the
  * filesystem (and its loop device) alive: an ending zone's, which the
  * kernel tears down asynchronously after its last process exited (under
- * load that takes seconds), or one cloned from the host's while the disk
- * was mounted (a host-root zone's), which lasts as long as it does.
+ * load that takes seconds). Zones' other namespaces hold no copy: the shim
+ * detaches what of the host's mounts a zone does not see, and its UTS
+ * sysctl server keeps none (native/shim/mounts.cc detach_unseen,
+ * uts_sysctl_server.cc set_up); a process of a zone started by an older
+ * lxzone, or any other program's mount namespace cloned while the disk was
+ * mounted, still may, for as long as it lives.
  */
 export const DISK_RELEASE_WAIT_MS = 10_000;
 
@@ -150,17 +154,17 @@ export async function waitDiskReleased(image: string, ms = DISK_RELEASE_WAIT_MS)
  * the image has grown, it is waited for: e2fsck and resize2fs on the image
  * under a live filesystem corrupt it (the live one writes its old superblock
  * back), and the mount would get the live filesystem anyway, at its old
- * size. With no growth pending the wait is short (SHORT_RELEASE_WAIT_MS).
+ * size (up to GROWTH_RELEASE_WAIT_MS). With no growth pending the wait is short (SHORT_RELEASE_WAIT_MS).
  * Still alive after the wait: mounted as it is (mount -o loop re-uses its loop device, so the
  * kernel gives the same filesystem, never a second one on the same image)
  * and grown online if it needs it and the kernel lets us.
  */
 export async function mountDiskImage(image: string, target: string, o: { releaseWaitMs?: number } = {}): Promise<void> {
-  const wait = o.releaseWaitMs ?? DISK_RELEASE_WAIT_MS;
   // Only a growth needs the filesystem gone (e2fsck, resize2fs); without one a
-  // filesystem held elsewhere for long (another zone's namespace copied the
-  // mount) is mounted as it is after a short wait, not after the whole one.
+  // filesystem held elsewhere for long (a namespace that copied the mount)
+  // is mounted as it is after a short wait, not after the whole one.
   const grow = await diskNeedsGrowth(image);
+  const wait = o.releaseWaitMs ?? (grow ? GROWTH_RELEASE_WAIT_MS : DISK_RELEASE_WAIT_MS);
   let released = await waitDiskReleased(image, grow ? wait : Math.min(wait, SHORT_RELEASE_WAIT_MS));
   if (released) await growOffline(image);
   await fs.mkdir(target, { recursive: true });
@@ -178,6 +182,15 @@ export async function mountDiskImage(image: string, target: string, o: { release
 
 /** How long a mount that needs no growth waits for a filesystem of the image still alive elsewhere before re-using it. */
 const SHORT_RELEASE_WAIT_MS = 1_000;
+
+/**
+ * How long a mount with a growth pending waits for the image's filesystem to
+ * go. What still holds it then is the zone's own last mount namespace, torn
+ * down by the kernel after its last process (no other zone's namespace
+ * keeps a copy: the shim detaches them), which ends, if slowly on a loaded
+ * host (past 10 s at a load of hundreds).
+ */
+const GROWTH_RELEASE_WAIT_MS = 30_000;
 
 /**
  * Unmount, then wait (bounded, see DISK_RELEASE_WAIT_MS) until the image's
