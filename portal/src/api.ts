@@ -31,13 +31,24 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return data as T;
 }
 
-/** Whether a session exists (its CSRF token taken). */
+/** How often resume() asks before it shows the login form. */
+const RESUME_ATTEMPTS = 5;
+
+/**
+ * Whether a session exists (its CSRF token taken); over mutual TLS this
+ * request opens one for the client certificate. Only a 401 means no session:
+ * a failure of the network or a proxy in between is asked again (a
+ * certificate's holder would otherwise get a login form they cannot use).
+ */
 export async function resume(): Promise<boolean> {
-  try {
-    csrf = (await api<{ csrf: string }>('GET', '/api/session')).csrf;
-    return true;
-  } catch {
-    return false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      csrf = (await api<{ csrf: string }>('GET', '/api/session')).csrf;
+      return true;
+    } catch (e) {
+      if ((e instanceof ApiError && e.status === 401) || attempt >= RESUME_ATTEMPTS) return false;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
   }
 }
 

@@ -2,15 +2,29 @@
 // started as a user starts it (its URL and token read from its stdout),
 // Debian's chromium through playwright-core, a page logged in, and what the
 // tests wait for on a page. Every hook is registered by usePortal.
-import { spawn, type ChildProcess } from 'node:child_process';
+//
+// The files share one shape (92.portal.login, .live, .caps, .actions,
+// .terminal, .refusals, .create, .events, .syscalls, .client-cert): each starts its own portal
+// per test and waits for conditions, never for a time, with WAIT_MS on every
+// wait: CI runs two files at once on two cores beside other work (load 20-30).
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import type { ZoneInfo } from '../../src/zone/lifecycle/types.js';
 import { waitFor, type LifecycleEnv } from './lifecycle-env.js';
 import { repoRoot } from './zones.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
+
+/** Every wait on a page or a zone: a boot, a pushed update, a terminal's output (a loaded host takes minutes, a quiet one seconds). */
+export const WAIT_MS = 180_000;
+/** A test's own limit: several such waits. */
+export const TEST_MS = 600_000;
+
+/** Polls until the assertion that follows holds (expect.poll with WAIT_MS, not its 1 s default). */
+export const eventually = <T>(fn: () => T | Promise<T>) => expect.poll(fn, { timeout: WAIT_MS, interval: 250 });
 
 export interface PortalHarness {
   readonly browser: Browser;
@@ -23,8 +37,24 @@ export interface PortalHarness {
   readonly shots: string;
   /** `lxzone daemon --portal 127.0.0.1:0 ARGS`, until it printed its URL and token. */
   start(args?: string[]): Promise<void>;
+  /** A browser context whose every action, navigation and wait has WAIT_MS. */
+  newContext(o?: BrowserContextOptions): Promise<BrowserContext>;
   /** A page of its own context, logged in with the token (by keyboard: Enter submits). */
   loggedIn(): Promise<Page>;
+}
+
+/**
+ * fixtures/portal/no-netlink.c built into `dir`: chromium with it preloaded
+ * does not see the host's addresses come and go. Other test files add and
+ * remove veths and bridges all the time, and each change failed the requests
+ * chromium was connecting with net::ERR_NETWORK_CHANGED (under a loop of
+ * veth changes, 25 of 36 page loads through playwright's client-certificate
+ * proxy failed so; with it, none of 50).
+ */
+function noNetlink(dir: string): string {
+  const so = join(dir, 'no-netlink.so');
+  execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', so, join(repoRoot, 'fixtures', 'portal', 'no-netlink.c'), '-ldl'], { stdio: 'pipe' });
+  return so;
 }
 
 /** Registers the browser and the portal's daemon for this file: stopped after each test, before the env's reset. */
@@ -50,27 +80,38 @@ export function usePortal(env: LifecycleEnv): PortalHarness {
       h.log = '';
       child.stdout!.on('data', (d) => (out += d));
       child.stderr!.on('data', (d) => (h.log += d));
-      await waitFor(() => /login token \(shown once\): \S+/.test(out) || child.exitCode !== null, 60_000);
+      // Its first start compiles the CLI's TypeScript (tsx): a minute or more on a loaded host.
+      await waitFor(() => /login token \(shown once\): \S+/.test(out) || child.exitCode !== null, WAIT_MS);
       const m = /lxzone portal: (https?:\S+)\nlogin token \(shown once\): (\S+)/.exec(out);
       if (!m) throw new Error(`the daemon did not print its portal: ${out} ${h.log}`);
       h.url = m[1]!;
       h.token = m[2]!;
     },
+    async newContext(o: BrowserContextOptions = {}): Promise<BrowserContext> {
+      const context = await h.browser.newContext({ viewport: { width: 1200, height: 900 }, ...o });
+      context.setDefaultTimeout(WAIT_MS);
+      context.setDefaultNavigationTimeout(WAIT_MS);
+      return context;
+    },
     async loggedIn(): Promise<Page> {
       // A context of its own: a test may open another page (an attacker's) beside it.
-      const context = await h.browser.newContext({ viewport: { width: 1200, height: 900 } });
-      const page = await context.newPage();
+      const page = await (await h.newContext()).newPage();
       await page.goto(h.url);
       await page.getByLabel('Login token').fill(h.token);
       await page.getByLabel('Login token').press('Enter');
-      await page.getByRole('heading', { name: 'Zones' }).waitFor({ timeout: 120_000 });
+      await page.getByRole('heading', { name: 'Zones' }).waitFor();
       return page;
     },
   };
   beforeAll(async () => {
     mkdirSync(h.shots, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'] });
-  }, 60_000);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu'],
+      env: { ...process.env, LD_PRELOAD: noNetlink(env.base) },
+      timeout: WAIT_MS,
+    });
+  }, WAIT_MS);
   // Runs before the environment's reset (hooks run in reverse order): the
   // portal's daemon is stopped and waited for; the reset then removes the zones.
   afterEach(async () => {
@@ -84,7 +125,7 @@ export function usePortal(env: LifecycleEnv): PortalHarness {
   });
   afterAll(async () => {
     await browser?.close();
-  });
+  }, WAIT_MS);
   return h;
 }
 
@@ -98,26 +139,28 @@ export const terminal = (page: Page) => page.locator('#terminal .xterm-rows').in
 export async function fitsNarrow(page: Page): Promise<void> {
   const size = page.viewportSize()!;
   await page.setViewportSize({ width: 420, height: 900 });
-  await expect.poll(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await eventually(() => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
   await page.setViewportSize(size);
 }
 
 /** A zone page's plots have drawn this many samples each (one sample says little in a screenshot). */
 export async function plotted(page: Page, samples: number): Promise<void> {
-  await expect
-    .poll(() => page.locator('figure.plot').evaluateAll((figs) => Math.min(...figs.map((f) => Number((f as HTMLElement).dataset.samples ?? 0)))), { timeout: 60_000 })
-    .toBeGreaterThanOrEqual(samples);
+  await eventually(() => page.locator('figure.plot').evaluateAll((figs) => Math.min(...figs.map((f) => Number((f as HTMLElement).dataset.samples ?? 0))))).toBeGreaterThanOrEqual(samples);
 }
 
 /**
- * `lxzone ARGS` that must succeed (its stdout), given two minutes: on a
- * loaded host a first boot also starts the daemon and LXCFS, past runCli's
- * default 30 s.
+ * `lxzone ARGS` that must succeed (its stdout), given WAIT_MS: on a loaded
+ * host a first boot also starts the daemon and LXCFS, past runCli's default 30 s.
  */
 export function cliOk(env: LifecycleEnv): (args: string[]) => Promise<string> {
   return async (args) => {
-    const r = await env.cli(args, { timeoutMs: 120_000 });
+    const r = await env.cli(args, { timeoutMs: WAIT_MS });
     if (r.code !== 0) throw new Error(`lxzone ${args.join(' ')} exited ${r.code ?? r.signal}: ${r.stderr}`);
     return r.stdout;
   };
+}
+
+/** `lxzone list --json` through cliOk: every zone as the CLI sees it. */
+export function zoneList(ok: (args: string[]) => Promise<string>): () => Promise<ZoneInfo[]> {
+  return async () => JSON.parse(await ok(['list', '--json'])) as ZoneInfo[];
 }

@@ -3,7 +3,8 @@
 // file in the state directory for the operator to see when it was made),
 // sessions in memory behind an HttpOnly SameSite=Strict cookie, and a CSRF
 // token per session that every state-changing request (and the terminal's
-// websocket) must carry, besides an Origin of this very portal.
+// websocket) must carry, besides an Origin of this very portal. Over mutual
+// TLS (tls.ts) a verified client certificate opens a session instead of the token.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
@@ -40,13 +41,13 @@ export class PortalAuth {
     return timingSafeEqual(sha256(token), this.tokenHash);
   }
 
-  /** A new session: [cookie value, its CSRF token]. */
-  newSession(): { id: string; csrf: string; cookie: string } {
+  /** A new session: [cookie value, its CSRF token]; its cookie Secure on HTTPS. */
+  newSession(secure = false): { id: string; csrf: string; cookie: string } {
     this.prune();
     const id = randomBytes(32).toString('base64url');
     const csrf = randomBytes(32).toString('base64url');
     this.sessions.set(id, { csrf, expiresAt: Date.now() + SESSION_MS });
-    return { id, csrf, cookie: `${COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_MS / 1000}` };
+    return { id, csrf, cookie: `${COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_MS / 1000}${secure ? '; Secure' : ''}` };
   }
 
   static clearCookie(): string {
@@ -98,13 +99,13 @@ export function cookieValue(header: string | undefined, name: string): string | 
  * sent, must not say cross-site. A request without Origin is refused: every
  * browser sends it on POST/PUT/PATCH/DELETE and on websockets.
  */
-export function sameOrigin(req: IncomingMessage, allowedHosts: Set<string> | undefined): string | undefined {
+export function sameOrigin(req: IncomingMessage, allowedHosts: Set<string> | undefined, scheme: 'http' | 'https' = 'http'): string | undefined {
   const host = req.headers.host;
   if (!host) return 'no Host header';
   if (allowedHosts && !allowedHosts.has(host.toLowerCase())) return `Host ${JSON.stringify(host)} is not this portal`;
   const origin = req.headers.origin;
   if (!origin) return 'no Origin header';
-  if (origin !== `http://${host}`) return `Origin ${JSON.stringify(origin)} is not this portal`;
+  if (origin !== `${scheme}://${host}`) return `Origin ${JSON.stringify(origin)} is not this portal`;
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return `Sec-Fetch-Site ${site}`;
   return undefined;

@@ -3,11 +3,13 @@
 // bundled at build time (dist/portal: no CDN, the host may be offline); data
 // comes from the JSON API (routes.ts), live updates as server-sent events
 // (streams.ts), the terminal over a websocket (terminal.ts). Access: the
-// login token printed once at start (auth.ts), then a session cookie; every
-// state-changing request carries the session's CSRF token and a same-origin
-// Origin, the websocket too.
+// login token printed once at start (auth.ts), or over mutual TLS a client
+// certificate signed by the operator's CA (tls.ts), then a session cookie;
+// every state-changing request carries the session's CSRF token and a
+// same-origin Origin, the websocket too.
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
 import { extname, join } from 'node:path';
@@ -21,10 +23,13 @@ import { LoginLimiter } from './login-limit.js';
 import { apiRoutes } from './routes.js';
 import { ZoneWatch } from './streams.js';
 import { serveTerminal } from './terminal.js';
+import { clientCertificate, logRefusals, serverTlsOptions, type PortalTls } from './tls.js';
 
 export interface PortalAddress {
   host: string;
   port: number;
+  /** HTTPS with a client certificate required, which logs its holder in (--portal-tls*). */
+  tls?: PortalTls;
 }
 
 /** "PORT", "ADDR:PORT" or "[V6]:PORT" -> address; loopback unless one is given. */
@@ -77,6 +82,7 @@ export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l
   const routes = apiRoutes(o);
   const watch = new ZoneWatch(o, log);
   let allowedHosts: Set<string> | undefined;
+  const scheme = addr.tls ? 'https' : 'http';
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     securityHeaders(res);
@@ -84,7 +90,7 @@ export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l
     const method = req.method ?? 'GET';
     const changes = method !== 'GET' && method !== 'HEAD';
     if (changes) {
-      const why = sameOrigin(req, allowedHosts);
+      const why = sameOrigin(req, allowedHosts, scheme);
       if (why) throw new HttpError(403, `refused: not a same-origin request (${why})`);
     }
     if (method === 'GET' && (url.pathname === '/' || files.has(url.pathname))) {
@@ -107,11 +113,19 @@ export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l
         throw new HttpError(401, 'wrong token');
       }
       logins.succeeded(from);
-      const s = auth.newSession();
+      const s = auth.newSession(scheme === 'https');
       res.setHeader('Set-Cookie', s.cookie);
       return sendJson(res, 200, { csrf: s.csrf });
     }
     const session = auth.session(req);
+    // A verified client certificate (mutual TLS only) logs in as the token does: the page asks here first.
+    const holder = session ? undefined : clientCertificate(req);
+    if (holder !== undefined && url.pathname === '/api/session' && method === 'GET') {
+      const s = auth.newSession(true);
+      log(`portal: a session for the client certificate of ${holder} from ${req.socket.remoteAddress ?? 'unknown'}`);
+      res.setHeader('Set-Cookie', s.cookie);
+      return sendJson(res, 200, { csrf: s.csrf });
+    }
     if (!session) throw new HttpError(401, 'log in first');
     if (changes && !PortalAuth.csrfMatches(session, req.headers['x-csrf-token'])) throw new HttpError(403, 'refused: missing or wrong CSRF token');
     if (url.pathname === '/api/session' && method === 'GET') return sendJson(res, 200, { csrf: session.csrf });
@@ -129,9 +143,12 @@ export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l
     throw new HttpError(404, `no such page: ${method} ${url.pathname}`);
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => sendError(res, e));
-  });
+  };
+  const server = addr.tls ? createHttpsServer(serverTlsOptions(addr.tls), listener) : createServer(listener);
+  // A client the handshake refused (no certificate, another CA's, not TLS at all) gets no answer; the operator sees why.
+  if (addr.tls) logRefusals(server as HttpsServer, log);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -141,7 +158,7 @@ export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l
     const url = new URL(req.url ?? '/', 'http://portal');
     const m = /^\/api\/zones\/([^/]+)\/terminal$/.exec(url.pathname);
     if (!m) return refuse(404, 'Not Found');
-    const why = sameOrigin(req, allowedHosts);
+    const why = sameOrigin(req, allowedHosts, scheme);
     if (why) {
       log(`portal: terminal refused: ${why}`);
       return refuse(403, 'Forbidden');
@@ -181,7 +198,7 @@ export async function startPortal(addr: PortalAddress, store: ZoneStore, log: (l
     }
   }
   return {
-    url: `http://${hostPart}:${port}/`,
+    url: `${scheme}://${hostPart}:${port}/`,
     token: auth.token,
     changed: () => watch.changed(),
     close: async () => {

@@ -56,12 +56,15 @@ const signature = (zones: ZoneInfo[]) => JSON.stringify(zones.map(({ uptimeSecon
  * live: the store's events and the daemon's requests push each change at once.
  */
 const RESYNC_MS = 120_000;
+/** A list that failed (the daemon busy or restarting) is asked again after this. */
+const RETRY_MS = 2_000;
 
 /** The zone list for every open page, sent again when the store or the daemon says it changed. */
 export class ZoneWatch {
   private readonly clients = new Set<ServerResponse>();
   private store: StoreWatch | undefined;
   private resync: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
   private last: string | undefined;
   private lastZones: ZoneInfo[] = [];
 
@@ -111,6 +114,11 @@ export class ZoneWatch {
       } while (this.again && this.clients.size > 0);
     } catch (e) {
       this.log(`portal: zone list: ${(e as Error).message}`);
+      // The change that asked for this list must not wait for the next resync: listed again soon.
+      if (this.clients.size > 0) this.retry ??= setTimeout(() => {
+        this.retry = undefined;
+        void this.poll();
+      }, RETRY_MS).unref();
     } finally {
       this.polling = false;
     }
@@ -119,6 +127,8 @@ export class ZoneWatch {
   stop(): void {
     if (this.resync) clearInterval(this.resync);
     this.resync = undefined;
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
     this.store?.close();
     this.store = undefined;
     this.last = undefined;
