@@ -214,12 +214,18 @@ describe('lxzone run (CLI)', () => {
     let cliPid = 0;
     const pending = runCli(['run', '--', '/bin/sleep', '60'], { onSpawn: (pid) => (cliPid = pid) });
     const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && hostSnapshot().shims.length <= before.shims.length) await new Promise((r) => setTimeout(r, 50));
-    await new Promise((r) => setTimeout(r, 300));
-    // The zone must have started, or the check below proves nothing: its sleep runs under a shim.
-    const started = hostSnapshot().shims.filter((p) => !before.shims.includes(p));
-    expect(started.length).toBeGreaterThan(0);
-    const sleeping = started.flatMap((p) => childrenOf(p)).concat(started.flatMap((p) => childrenOf(p).flatMap(childrenOf)));
+    // The zone must have started, or the check below proves nothing: its
+    // sleep runs under a shim. Waited for (a loaded host takes its time to
+    // get from the keeper to the exec), not assumed after a fixed pause.
+    const underShims = (): number[] => {
+      const started = hostSnapshot().shims.filter((p) => !before.shims.includes(p));
+      return started.flatMap((p) => childrenOf(p)).concat(started.flatMap((p) => childrenOf(p).flatMap(childrenOf)));
+    };
+    let sleeping = underShims();
+    while (Date.now() < deadline && !sleeping.map(commOf).includes('sleep')) {
+      await new Promise((r) => setTimeout(r, 50));
+      sleeping = underShims();
+    }
     expect(sleeping.map(commOf)).toContain('sleep');
     process.kill(cliPid, 'SIGKILL');
     await pending;

@@ -122,7 +122,7 @@ class Keeper {
     if (s.ok()) s = start_zone();
     if (!s.ok()) return fail(s.error());
     int code = supervise();
-    uts_sysctl_.stop();  // the zone is gone
+    release_zone_namespaces();  // the zone is gone
     if (launcher_.valid()) await_launcher_gone();
     return code;
   }
@@ -226,6 +226,7 @@ class Keeper {
       zone_process_main(zargs);
     }
     pid_ = static_cast<pid_t>(pid);
+    if (!c_.join_pid) hold_build_namespace();
     uts_sysctl_.release_mounts();
     relay_.parent_side();
     // --preserve-fds: the zone's binary has them now; a keeper holding a
@@ -280,6 +281,7 @@ class Keeper {
       if (r == 0) break;  // exec'd (or died: the exit is reported by supervise())
       switch (msg.header.type) {
         case ControlType::kFilterComing:
+          if (!c_.join_pid) hold_zone_namespace();
           LXZ_TRY(take_listener(msg.header.a));
           if (can_serve_) server_.note_init(zone_init());
           LXZ_TRY(send_control(control_.get(), ControlType::kReady, zone_init(), 0, {}, listener_.get()));
@@ -310,7 +312,33 @@ class Keeper {
     }
     sync_.reset();
     if (!exec_failed_ && listener_.valid()) send_control(control_.get(), ControlType::kStarted, zone_init());
+    build_ns_.reset();  // torn down here, while the binary runs
     return {};
+  }
+
+  // The last reference to a mount namespace tears it down, and the kernel
+  // waits for an RCU grace period in that (milliseconds, tens of them on a
+  // loaded host). A zone has three: the one its zone process builds the
+  // tree in (a copy of ours, cloned with it), left behind when the zone
+  // process enters the zone's user namespace with a mount namespace of its
+  // own (enter_zone_user_namespace); that one, the zone's, left by its last
+  // process at exit; and the UTS sysctl server's. Each was torn down where
+  // someone waits: the zone process on every start, the zone's exit before
+  // we learn of it, then the server's while we wait for it to end. The
+  // keeper holds the first two instead (a namespace of the host's user
+  // namespace and the zone's own, as fds of the keeper's: nothing of the
+  // zone reaches them): the building one goes once the zone runs, the zone's
+  // together with the server's, the two grace periods at once.
+  void hold_build_namespace() { build_ns_.reset(open_mount_namespace()); }
+  void hold_zone_namespace() { zone_ns_.reset(open_mount_namespace()); }
+  int open_mount_namespace() const {
+    std::string path = "/proc/" + std::to_string(pid_) + "/ns/mnt";
+    return open(path.c_str(), O_RDONLY | O_CLOEXEC);  // an optimisation only: a failure costs the wait
+  }
+  void release_zone_namespaces() {
+    uts_sysctl_.kill();
+    zone_ns_.reset();
+    uts_sysctl_.stop();
   }
 
   int supervise() {
@@ -519,6 +547,9 @@ class Keeper {
   Fd sync_;
   Fd signals_;
   Fd listener_;
+  // Mount namespaces held so that their teardown waits here (hold_build_namespace).
+  Fd build_ns_;  // the zone process's building one, until the zone runs
+  Fd zone_ns_;   // the zone's own, until the zone has ended
 };
 
 }  // namespace

@@ -102,6 +102,8 @@ Status make_file_mount(const ShimConfig& c, int fuse_fd, Fd* mount) {
 // The detached mounts the keeper made, inherited by the zone process (a
 // clone of the keeper): -1 when there are none.
 int g_mounts[2] = {-1, -1};
+// The read end of the server's report (Report), inherited like the mounts.
+int g_report = -1;
 
 // Over the kernel's file, in the tree the zone process builds. A read-only
 // /proc/sys/kernel (an OCI bundle's readonlyPaths) stays read-only.
@@ -407,21 +409,12 @@ Status UtsSysctlServer::start(const ShimConfig& c, const ZoneNamespaces& ns) {
     server_main(keeper, keep);
   }
   pid_ = child;
-  child_end.reset();
-  struct pollfd p = {report.get(), POLLIN, 0};
-  int ready;
-  while ((ready = poll(&p, 1, kStartTimeoutMs)) < 0 && errno == EINTR) {
-  }
-  Report r = {};
-  ssize_t n = ready > 0 ? read(report.get(), &r, sizeof r) : -1;
-  if (n == static_cast<ssize_t>(sizeof r) && r.err == 0) {
-    for (int i = 0; i < 2; i++) g_mounts[i] = mounts[i].release();
-    return {};
-  }
-  stop();
-  if (n != static_cast<ssize_t>(sizeof r)) return Error{ETIMEDOUT, "the UTS sysctl server did not start"};
-  r.what[sizeof r.what - 1] = '\0';
-  return Error{r.err, r.what, true};
+  // Not waited for here: the server sets itself up while the zone process
+  // is cloned and builds its tree; the zone process reads the report just
+  // before it would mount the files (attach_uts_sysctl_files).
+  for (int i = 0; i < 2; i++) g_mounts[i] = mounts[i].release();
+  g_report = report.release();
+  return {};
 }
 
 void UtsSysctlServer::release_mounts() {
@@ -429,22 +422,53 @@ void UtsSysctlServer::release_mounts() {
     if (m >= 0) close(m);
     m = -1;
   }
+  if (g_report >= 0) close(g_report);
+  g_report = -1;
 }
 
+namespace {
+
+// The server's report, read once by the zone process: whether it serves.
+Status await_server() {
+  struct pollfd p = {g_report, POLLIN, 0};
+  int ready;
+  while ((ready = poll(&p, 1, kStartTimeoutMs)) < 0 && errno == EINTR) {
+  }
+  Report r = {};
+  ssize_t n = ready > 0 ? read(g_report, &r, sizeof r) : -1;
+  close(g_report);
+  g_report = -1;
+  if (n != static_cast<ssize_t>(sizeof r)) return Error{ETIMEDOUT, "the UTS sysctl server did not start"};
+  if (r.err == 0) return {};
+  r.what[sizeof r.what - 1] = '\0';
+  return Error{r.err, r.what, true};
+}
+
+}  // namespace
+
 Status attach_uts_sysctl_files(const std::string& root) {
+  if (g_mounts[0] < 0) return {};
+  // Never a reason to fail the zone: without a server the files stay the
+  // kernel's (readable, EACCES on a write), as without /dev/fuse.
+  Status served = await_server();
+  if (!served.ok()) dprintf(2, "lxzone-shim: /proc/sys/kernel/hostname stays read-only in the zone: %s\n", served.error().message().c_str());
   Status s;
   for (int i = 0; i < 2; i++) {
     if (g_mounts[i] < 0) continue;
-    if (s.ok()) s = attach_over(g_mounts[i], root + kFiles[i].target);
+    if (served.ok() && s.ok()) s = attach_over(g_mounts[i], root + kFiles[i].target);
     close(g_mounts[i]);
     g_mounts[i] = -1;
   }
   return s;
 }
 
+void UtsSysctlServer::kill() {
+  if (pid_ > 0) ::kill(pid_, SIGKILL);
+}
+
 void UtsSysctlServer::stop() {
   if (pid_ <= 0) return;
-  kill(pid_, SIGKILL);
+  ::kill(pid_, SIGKILL);
   while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
   }
   pid_ = -1;

@@ -32,12 +32,17 @@ class UtsSysctlServer {
 
   // Keeper side, once the zone's namespaces exist and before the zone process
   // is cloned: makes the two file systems (detached mounts the zone process
-  // inherits) and starts their server in the zone's user namespace; returns
-  // once it serves (or with the reason it does not: then nothing is mounted).
+  // inherits) and starts their server in the zone's user namespace. Returns
+  // at once: the server sets itself up while the zone is cloned and built,
+  // off the start's critical path, and reports to the zone process (which
+  // inherits the report's pipe), not to the keeper.
   Status start(const ShimConfig& c, const ZoneNamespaces& ns);
-  // Keeper side, after the clone: the keeper's copies of the mounts go.
+  // Keeper side, after the clone: the keeper's copies of the mounts and of
+  // the report's pipe go.
   void release_mounts();
-  // Ends it (the zone is gone): killed and reaped.
+  // Ends it (the zone is gone): killed and reaped. kill() alone first lets
+  // its teardown overlap the keeper's own (keeper.cc).
+  void kill();
   void stop();
 
  private:
@@ -45,8 +50,9 @@ class UtsSysctlServer {
 };
 
 // Zone process side, in build_zone_filesystem after /proc is mounted under
-// `root`: the two files mounted over the kernel's (nothing when the keeper
-// made none).
+// `root`: waits for the server's report, then mounts the two files over the
+// kernel's; nothing when the keeper made none, or (said on stderr) when the
+// server did not start.
 Status attach_uts_sysctl_files(const std::string& root);
 
 }  // namespace lxz
