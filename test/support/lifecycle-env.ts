@@ -47,14 +47,16 @@ export interface LifecycleEnv {
  * `tag` is 2 digits, unique per test file. The bridge and subnet also carry
  * this process's pid, so two runs of the same file (two checkouts, a CI run
  * beside a developer's) never share a bridge, veth names or addresses:
- * bridge lxz<tag>-<pid hex>, subnet 10.<215 + tag % 10>.<pid % 256>.0/24.
+ * bridge lxz<tag>-<pid hex>, subnet 10.<100 + tag>.<pid % 256>.0/24: a second octet of
+ * its own per tag (10.1xx: no other test or default range uses it), so two files
+ * running at once meet only if they share a tag and pid % 256.
  */
 export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): LifecycleEnv {
   const base = mkdtempSync(`/tmp/lxz${tag}-`);
   chmodSync(base, 0o700);
   const stateDir = join(base, 'state');
   const runtimeDir = join(base, 'run');
-  const bridge = { name: `lxz${tag}-${(process.pid % 4096).toString(16)}`, subnet: `10.${215 + (tag % 10)}.${process.pid % 256}.0/24` };
+  const bridge = { name: `lxz${tag}-${(process.pid % 4096).toString(16)}`, subnet: `10.${100 + tag}.${process.pid % 256}.0/24` };
   const cgroupParent = join(detectCgroups().ownPath, `lxzone-t${tag}-${process.pid}`);
   const procviewMount = join(base, 'lxcfs');
   Object.assign(process.env, {
