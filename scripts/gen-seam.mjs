@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // One source per fact that crosses the native seam: seam/facts.json holds the
 // supervisor's handler ids, the keeper<->supervisor control messages, the
-// event names, the keys of the shim's config records and the ABI ->
+// event names, the keys of the shim's config records and of a launch description, and the ABI ->
 // AUDIT_ARCH values; this script writes them as a
 // C++ header and a TypeScript module. The native build runs it first
 // (scripts/build-native.mjs); `--check` exits 1 when a written file differs
@@ -33,6 +33,7 @@ function check(facts) {
   names(facts.control, 'control message');
   names(facts.events, 'event');
   names(facts.shimConfig, 'shim config key');
+  names(facts.launchDescription, 'launch description key');
   names(facts.abis, 'abi');
   if (facts.handlers.length > 255) throw new Error('seam/facts.json: a handler id is one byte');
   if (new Set(facts.control.map((c) => c.value)).size !== facts.control.length) throw new Error('seam/facts.json: control values must differ');
@@ -66,6 +67,10 @@ export function renderHeader(facts) {
   out.push('inline bool is_shim_config_key(std::string_view key) {');
   out.push(`  for (std::string_view k : {${facts.shimConfig.map((k) => `"${k.name}"`).join(', ')}})`);
   out.push('    if (key == k) return true;', '  return false;', '}', '');
+  out.push('// The keys of a launch description\'s records (src/cli/launch-description.ts writes them; native/front/ refuses any other).');
+  out.push('inline bool is_launch_description_key(std::string_view key) {');
+  out.push(`  for (std::string_view k : {${facts.launchDescription.map((k) => `"${k.name}"`).join(', ')}})`);
+  out.push('    if (key == k) return true;', '  return false;', '}', '');
   out.push('// seccomp_data.arch per ABI (linux/audit.h) and the ABI names used everywhere.');
   for (const a of facts.abis) out.push(`constexpr uint32_t k${camel(a.auditArch.toLowerCase())} = ${a.value};`);
   out.push('inline const char* arch_name(uint32_t arch) {', '  switch (arch) {');
@@ -90,6 +95,9 @@ export function renderModule(facts) {
   out.push('/** The keys of the shim\'s config records (src/zone/shim-config.ts writes them; native/shim/config.cc refuses any other). */', 'export const SHIM_CONFIG_KEYS = [');
   for (const k of facts.shimConfig) out.push(`  '${k.name}', // ${k.note}`);
   out.push('] as const;', 'export type ShimConfigKey = (typeof SHIM_CONFIG_KEYS)[number];', '');
+  out.push('/** The keys of a launch description\'s records (src/cli/launch-description.ts writes them; native/front/ refuses any other: docs/parts/fast-run.md). */', 'export const LAUNCH_DESCRIPTION_KEYS = [');
+  for (const k of facts.launchDescription) out.push(`  '${k.name}', // ${k.note}`);
+  out.push('] as const;', 'export type LaunchDescriptionKey = (typeof LAUNCH_DESCRIPTION_KEYS)[number];', '');
   out.push('/** AUDIT_ARCH_* values: what seccomp_data.arch holds for each ABI (linux/audit.h). */', 'export const AUDIT_ARCH = {');
   for (const a of facts.abis) out.push(`  ${key(a.name)}: { name: '${a.auditArch}', value: ${a.value} },`);
   out.push('} as const;', '');

@@ -103,6 +103,30 @@ export const SHIM_CONFIG_KEYS = [
 ] as const;
 export type ShimConfigKey = (typeof SHIM_CONFIG_KEYS)[number];
 
+/** The keys of a launch description's records (src/cli/launch-description.ts writes them; native/front/ refuses any other: docs/parts/fast-run.md). */
+export const LAUNCH_DESCRIPTION_KEYS = [
+  'version', // the first record: version=1
+  'flags', // the canonical flags string the description was written for (docs/parts/fast-run.md)
+  'input-file', // PATH US DEV US INO US SIZE US MTIME_NS US CTIME_NS, or PATH US absent: stale when stat(2) differs
+  'input-env', // NAME US VALUE of every HOME, XDG_* and LXZONE_* variable at writing (LXZONE_LAUNCH_FLAGS and LXZONE_DEBUG excepted)
+  'shim', // absolute path of the lxzone-shim to start
+  'config', // hex of the shim's config, with slot records (value starting with byte 1) to fill per run
+  'filter', // hex of the compiled BPF program
+  'dispatch', // hex of the supervisor's dispatch table
+  'hostname', // the supervisor's zone hostname
+  'kernel-version', // the uname release the zone sees (absent: the host's)
+  'kernel-version-env', // honour LXZONE_KERNEL_VERSION in a zone process's environment (0/1)
+  'trace-string-args', // hex of the trace string-argument masks (may be empty)
+  'id-claim-dir', // claim a one-shot host id range in this directory (src/zone/ids.ts)
+  'id-slots', // FIRST US COUNT: the one-shot slots
+  'id-range', // START US COUNT: slot S's id base is START + S * COUNT
+  'restart-burst', // restarts in a row after which a zone is not run again
+  'restart-series-reset-ms', // a run at least this long starts a new series
+  'restart-delay-ms', // the back-off in ms before restart n, n = 0 .. burst-1, US-separated
+  'restart-limit-reason', // what is printed when the burst limit ends a series
+] as const;
+export type LaunchDescriptionKey = (typeof LAUNCH_DESCRIPTION_KEYS)[number];
+
 /** AUDIT_ARCH_* values: what seccomp_data.arch holds for each ABI (linux/audit.h). */
 export const AUDIT_ARCH = {
   x86_64: { name: 'AUDIT_ARCH_X86_64', value: 0xc000003e },
