@@ -95,6 +95,37 @@
       "ldflags": ["-static-libstdc++", "-static-libgcc"]
     },
     {
+      "target_name": "lxzone-front",
+      "type": "executable",
+      "sources": [
+        "<!@(ls -1 native/front/*.cc)",
+        "native/common/unix_socket.cc",
+        "native/supervisor/dispatch.cc",
+        "native/supervisor/notification.cc",
+        "native/supervisor/supervisor.cc",
+        "native/supervisor/supervisor_thread.cc",
+        "native/supervisor/hot_server.cc",
+        "native/supervisor/tracee_memory.cc",
+        "native/supervisor/tracee_handles.cc",
+        "native/supervisor/zone_proc.cc",
+        "native/supervisor/zone_mounts.cc",
+        "native/supervisor/fuse_mount.cc",
+        "native/supervisor/zone_renice.cc",
+        "<!@(ls -1 native/supervisor/handlers/*.cc)"
+      ],
+      "ldflags": ["-pthread", "-static-libstdc++", "-static-libgcc"]
+    },
+    {
+      "target_name": "lxzone-launch-fill",
+      "type": "executable",
+      "sources": [
+        "native/tools/launch_fill.cc",
+        "native/front/description.cc",
+        "native/front/fill.cc",
+        "native/front/records.cc"
+      ]
+    },
+    {
       "target_name": "lxzone-parse-check",
       "type": "executable",
       "sources": [
