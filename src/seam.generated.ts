@@ -108,6 +108,7 @@ export const LAUNCH_DESCRIPTION_KEYS = [
   'version', // the first record: version=1
   'flags', // the canonical flags string the description was written for (docs/parts/fast-run.md)
   'input-file', // PATH US DEV US INO US SIZE US MTIME_NS US CTIME_NS, or PATH US absent: stale when stat(2) differs
+  'input-dir', // PATH US DEV US INO, or PATH US absent: a directory whose presence and identity the plan depends on (not its entries)
   'input-env', // NAME US VALUE of every HOME, XDG_* and LXZONE_* variable at writing (LXZONE_LAUNCH_FLAGS and LXZONE_DEBUG excepted)
   'shim', // absolute path of the lxzone-shim to start
   'config', // hex of the shim's config, with slot records (value starting with byte 1) to fill per run

@@ -125,7 +125,7 @@ export function register(program: Command): void {
     .option('--stats', 'print the counters of notified syscalls at exit (stderr)')
     .option('--json', 'print the result (exit code, stats) as JSON on stdout at exit')
     .option('--name <name>', 'keep the zone as NAME, run by the daemon: output shown until it stops (lxzone boot NAME runs it again)');
-  addResourceOptions(cmd).action(async (command: string[], flags: RunFlags) => {
+  addResourceOptions(cmd).action(async (command: string[], flags: RunFlags, self: Command) => {
       if (flags.name !== undefined) {
         process.exitCode = await runNamedFromFlags(flags.name, command, flags);
         return;
@@ -161,6 +161,13 @@ export function register(program: Command): void {
         onTrace,
         ...trace,
       };
+
+      // The native front end found no description of this plain run: write it
+      // for the next (docs/parts/fast-run.md); loaded only when asked.
+      if (process.env.LXZONE_LAUNCH_FLAGS !== undefined) {
+        const { writeLaunchDescriptionIfAsked } = await import('./launch-description.js');
+        writeLaunchDescriptionIfAsked(flags as unknown as Record<string, unknown>, (k) => self.getOptionValueSource(k), opts);
+      }
 
       // Relay signals to the zone for as long as it runs; one that arrives
       // while a restart backs off ends the series.

@@ -38,7 +38,7 @@ export function cacheDir(): string {
 const CODE = /^(?!.*\.d\.ts$).*\.(js|ts)$/;
 
 /** Every file a compile reads besides its options, in hashing order: rules, tables, the compiler's code. */
-function inputFiles(): string[] {
+export function policyInputFiles(): string[] {
   const dirs: Array<[string, RegExp]> = [
     [rulesDir(), /\.json$/],
     [resolve(packageRoot(), 'syscall-tables', 'linux'), /\.json$/],
@@ -102,14 +102,14 @@ let contentHash: string | undefined;
 /** The hash of everything a compile reads besides its options. */
 function inputsHash(): string {
   if (contentHash) return contentHash;
-  const files = inputFiles();
+  const files = policyInputFiles();
   contentHash = statHash(files) ?? hashFiles(files);
   return contentHash;
 }
 
 /** For the build: records the inputs' hash with each file's identity (read by inputsHash). */
 export function writeInputsStat(): void {
-  const files = inputFiles();
+  const files = policyInputFiles();
   // Identities first: a file changed while it is hashed then fails the check at run time.
   const ids = files.map((f): [string, string] => [f, identity(f)]);
   const saved: InputsStat = { format: FORMAT, hash: hashFiles(files), files: ids };
@@ -118,12 +118,12 @@ export function writeInputsStat(): void {
 
 /** The full hash of the inputs as they are now, never the recorded one (tests compare the two). */
 export function hashInputsNow(): string {
-  return hashFiles(inputFiles());
+  return hashFiles(policyInputFiles());
 }
 
 /** The recorded hash, when every input file is still the one the build hashed (for tests). */
 export function recordedInputsHash(): string | undefined {
-  return statHash(inputFiles());
+  return statHash(policyInputFiles());
 }
 
 /**

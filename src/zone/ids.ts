@@ -41,6 +41,11 @@ export interface IdClaim {
   handOver(holder: { pid: number; startTime: number; bootId: string }): void;
 }
 
+/** The directory of one-shot claims (made private if missing): the native front end claims there too (docs/parts/fast-run.md). */
+export function transientClaimDir(runtimeDir = defaultPaths().runtimeDir): string {
+  return claimDir(runtimeDir);
+}
+
 function claimDir(runtimeDir: string): string {
   ensurePrivateDir(runtimeDir);
   const dir = join(runtimeDir, 'ids');

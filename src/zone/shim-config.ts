@@ -12,6 +12,14 @@ export interface ShimTmpfs {
   noexec?: boolean;
 }
 
+/**
+ * A slot: a value a launch description leaves open, filled per run by the
+ * native front end (docs/parts/fast-run.md). Encoded as a record whose value
+ * starts with this byte, which no real value does.
+ */
+export const SLOT = '\x01';
+export type Slot = typeof SLOT;
+
 export interface ShimConfig {
   argv: string[];
   env: string[];
@@ -25,7 +33,8 @@ export interface ShimConfig {
   masks?: string[];
   hostname: string;
   cwd: string;
-  idBase: number;
+  /** A slot in a launch description's template. */
+  idBase: number | Slot;
   idCount: number;
   uid: number;
   gid: number;
@@ -43,8 +52,8 @@ export interface ShimConfig {
   tmpfs?: ShimTmpfs[];
   /** Zone paths masked with an empty read-only tmpfs (lxzone's own state: hidden-paths.ts). */
   hide?: string[];
-  /** A pseudo-terminal in the zone, relayed by the keeper. */
-  tty?: boolean;
+  /** A pseudo-terminal in the zone, relayed by the keeper (a slot in a launch description's template). */
+  tty?: boolean | Slot;
   /** A system zone: its init (systemd) gets cgroup2 on /sys/fs/cgroup, /run/systemd/container, CAP_SYS_ADMIN. */
   system?: boolean;
   /** lxzone-runc's create/start split: a host fifo the zone's process blocks on (opening it for writing) just before exec. */
@@ -119,7 +128,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   if (c.tmpSize) add('tmp-size', c.tmpSize);
   for (const b of c.binds) add('bind', [b.host, b.zone, `${b.readOnly ? 'ro' : 'rw'}${b.idmap ? '+idmap' : ''}`].join(US));
   for (const b of c.procBinds) add('proc-bind', [b.host, b.zone, 'ro'].join(US));
-  if (c.tty) add('tty', true);
+  if (c.tty) add('tty', c.tty === SLOT ? SLOT : true);
   if (c.system) add('system', true);
   if (c.startFifo) add('start-fifo', c.startFifo);
   // 2^63 and above: unlimited (RLIM_INFINITY is 2^64-1, which JSON numbers cannot hold exactly).

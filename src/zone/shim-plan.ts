@@ -11,10 +11,10 @@ import { hostAbis } from '../tables/index.js';
 import { hasCaps } from './cgroups/limits.js';
 import { checkRootCow, cowMasks, DEFAULT_COW_TMPFS_BYTES } from './cow-root.js';
 import { lxzoneHostDirs, zonePathsToHide } from './hidden-paths.js';
-import { claimTransientIdRange, defaultIdBase, type IdClaim } from './ids.js';
-import { encodeShimConfig } from './shim-config.js';
+import { claimTransientIdRange, defaultIdBase, slotLayout, transientClaimDir, type IdClaim } from './ids.js';
+import { encodeShimConfig, SLOT, type ShimConfig, type Slot } from './shim-config.js';
 import type { RunOptions, ZoneSpec } from './spec.js';
-import { assertZoneRangeDelegated, zoneIdCount } from './subids.js';
+import { assertZoneRangeDelegated, lxzoneDelegation, zoneIdCount } from './subids.js';
 import { supervisorOptions } from './supervisor.js';
 import { zoneRlimits } from './zone-rlimits.js';
 
@@ -39,11 +39,12 @@ export function isRootless(): boolean {
   return process.getuid?.() !== 0;
 }
 
-function defaultEnv(spec: ZoneSpec, hostname: string): string[] {
+/** `term`: the host's TERM, or a launch description's slot for it (filled per run). */
+function defaultEnv(spec: ZoneSpec, hostname: string, term: string | undefined | Slot = process.env.TERM): string[] {
   const env: Record<string, string> = { PATH: DEFAULT_PATH, HOME: spec.uid ? '/' : '/root', HOSTNAME: hostname, container: 'lxzone' };
-  if (process.env.TERM) env.TERM = process.env.TERM;
+  if (term) env.TERM = term;
   Object.assign(env, spec.env ?? {});
-  return Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  return Object.entries(env).map(([k, v]) => (v === SLOT && k === 'TERM' ? `${SLOT}TERM` : `${k}=${v}`));
 }
 
 /** What can be refused before anything is made, with the flag's name and lxzone's exit codes. */
@@ -97,9 +98,7 @@ function compiledPolicy(input: CompileInput): CompiledPolicy {
  * was unpacked for, which the caller passes (or the default).
  */
 function chooseIds(opts: RunOptions): { idBase: number; idClaim?: IdClaim } {
-  const idClaim = opts.idBase === undefined && !opts.rootfsWritable && !isRootless() && opts.joinPid === undefined
-    ? claimTransientIdRange()
-    : undefined;
+  const idClaim = claimsIdRange(opts) ? claimTransientIdRange() : undefined;
   try {
     const idBase = opts.idBase ?? idClaim?.idBase ?? (isRootless() ? DEFAULT_ID_BASE : defaultIdBase());
     // Every root zone's range: inside lxzone's delegation, no other owner's subordinate ids in it.
@@ -111,79 +110,134 @@ function chooseIds(opts: RunOptions): { idBase: number; idClaim?: IdClaim } {
   }
 }
 
-export function planZone(opts: RunOptions): ZonePlan {
-  checkOptions(opts);
-  const abis = hostAbis();
-  const policy = compiledPolicy({
+/** The compiled policy of a zone (cached per process: compiledPolicy). */
+function policyOf(opts: RunOptions): CompiledPolicy {
+  return compiledPolicy({
     profile: opts.profile ?? 'default',
-    abis,
+    abis: hostAbis(),
     extraRules: opts.extraRules,
     ...(opts.seccomp ? { restrict: opts.seccomp } : {}),
     allowNesting: opts.allowNesting,
   });
+}
+
+export function planZone(opts: RunOptions): ZonePlan {
+  checkOptions(opts);
+  const policy = policyOf(opts);
   const hostname = opts.hostname ?? 'lxzone';
   const { idBase, idClaim } = chooseIds(opts);
-  const attachOptions = supervisorOptions(abis, policy.dispatch, opts);
+  const attachOptions = supervisorOptions(hostAbis(), policy.dispatch, opts);
   try {
-    const config = encodeShimConfig({
-      argv: opts.argv,
-      env: defaultEnv(opts, hostname),
-      rootfs: opts.rootfs,
-      rootfsWritable: opts.rootfsWritable,
-      ...(opts.rootfsIdMap ? { rootfsIdMap: true } : {}),
-      ...(opts.rootCow
-        ? {
-            rootCow: {
-              ...(opts.rootCow.dir ? { dir: opts.rootCow.dir } : {}),
-              size: `${Math.max(1, Math.ceil((opts.rootCow.sizeBytes ?? DEFAULT_COW_TMPFS_BYTES) / 1024))}k`,
-              ...(opts.rootCow.layers ? { layers: opts.rootCow.layers } : {}),
-            },
-          }
-        : {}),
-      // The host's secrets are masked where the host's root shows; an image's root holds none.
-      masks: [...(opts.rootCow && !opts.rootCow.layers ? cowMasks() : []), ...(opts.masks ?? [])],
-      hostname,
-      cwd: opts.cwd ?? '/',
-      idBase,
-      idCount: isRootless() ? ZONE_ID_COUNT : zoneIdCount(),
-      uid: opts.uid ?? 0,
-      gid: opts.gid ?? 0,
-      init: opts.init ?? true,
-      hold: opts.onCreated !== undefined,
-      dieWithParent: !opts.detached,
-      reattachSocket: opts.reattachSocket,
-      reattachTimeoutSeconds: opts.reattachTimeoutSeconds,
-      network: opts.network ?? 'loopback',
-      tmpSize: opts.tmpSize,
-      binds: opts.binds ?? [],
-      procBinds: opts.procBinds ?? [],
-      tmpfs: opts.tmpfs ?? [],
-      // exec joins a zone whose mounts are made: nothing to hide then.
-      hide: opts.joinPid === undefined ? zonePathsToHide(lxzoneHostDirs(opts.hiddenHostDirs), opts.rootfs, opts.binds ?? []) : [],
-      tty: opts.tty,
-      system: opts.system,
-      joinPid: opts.joinPid,
-      startFifo: opts.startFifo,
-      rlimits: zoneRlimits(opts),
-      ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
-      ...(opts.umask !== undefined ? { umask: opts.umask } : {}),
-      ...(opts.groups?.length ? { groups: opts.groups } : {}),
-      ...(opts.sysctls?.length ? { sysctls: opts.sysctls } : {}),
-      // The launcher passes them to the shim right after its own three fds (run.ts).
-      ...(opts.preserveFds?.length ? { preserveFds: opts.preserveFds.map((_, i) => SHIM_FIRST_PRESERVED_FD + i) } : {}),
-      ...(opts.keeperInZoneNetns ? { keeperInZoneNetns: true } : {}),
-      ...(opts.joinNamespaces ? { joinNamespaces: opts.joinNamespaces } : {}),
-      ...(opts.joinUsernsPid !== undefined ? { joinUsernsPid: opts.joinUsernsPid } : {}),
-      ...(opts.exitAfterParent ? { exitAfterParent: true } : {}),
-      cgroupProcs: opts.cgroupProcs,
-      // A keeper that a supervisor can come back to serves the zone itself meanwhile.
-      ...(opts.reattachSocket ? { serve: attachOptions } : {}),
-      relayStdio: opts.relayStdio,
-      logs: opts.logFiles,
-    });
+    const config = encodeShimConfig(shimConfigOf(opts, { argv: opts.argv, env: defaultEnv(opts, hostname), idBase, tty: opts.tty, attachOptions }));
     return { bpf: policy.bpf, config, attachOptions, ...(idClaim ? { idClaim } : {}) };
   } catch (err) {
     idClaim?.release();
     throw err;
   }
+}
+
+/** Whether a zone started with these options claims a one-shot host id range (chooseIds). */
+function claimsIdRange(opts: RunOptions): boolean {
+  return opts.idBase === undefined && !opts.rootfsWritable && !isRootless() && opts.joinPid === undefined;
+}
+
+/** A launch description's plan (src/cli/launch-description.ts): planZone's, with argv, TERM, tty and a claimed id base left as slots. */
+export interface LaunchTemplate {
+  bpf: Buffer;
+  /** The shim config with slots (docs/parts/fast-run.md). */
+  config: Buffer;
+  attachOptions: AttachOptions;
+  /** Where a run claims its one-shot id range; undefined: the config's id base is fixed. */
+  idClaim?: { dir: string; slots: { first: number; count: number }; rangeStart: number; rangeCount: number };
+}
+
+/**
+ * planZone for a run whose argv, TERM, terminal and one-shot id range are
+ * only known per run: what the native front end fills in (docs/parts/fast-run.md).
+ * Throws where planZone would; claims nothing.
+ */
+export function planLaunchTemplate(opts: RunOptions): LaunchTemplate {
+  checkOptions(opts);
+  const policy = policyOf(opts);
+  const hostname = opts.hostname ?? 'lxzone';
+  const attachOptions = supervisorOptions(hostAbis(), policy.dispatch, opts);
+  let idBase: number | Slot;
+  let idClaim: LaunchTemplate['idClaim'];
+  if (claimsIdRange(opts)) {
+    const { transient } = slotLayout();
+    const rangeStart = lxzoneDelegation().start;
+    const rangeCount = zoneIdCount();
+    // Every slot a run may claim: inside the delegation, no other owner's ids in it (chooseIds checks the one it claims).
+    assertZoneRangeDelegated(rangeStart + transient.first * rangeCount, transient.count * rangeCount);
+    idBase = SLOT;
+    idClaim = { dir: transientClaimDir(), slots: transient, rangeStart, rangeCount };
+  } else {
+    idBase = chooseIds(opts).idBase;
+  }
+  const config = encodeShimConfig(shimConfigOf(opts, { argv: [SLOT], env: defaultEnv(opts, hostname, SLOT), idBase, tty: SLOT, attachOptions }));
+  return { bpf: policy.bpf, config, attachOptions, ...(idClaim ? { idClaim } : {}) };
+}
+
+/** The shim's config of a zone, given what planZone and planLaunchTemplate choose differently. */
+function shimConfigOf(
+  opts: RunOptions,
+  per: { argv: string[]; env: string[]; idBase: number | Slot; tty: boolean | Slot | undefined; attachOptions: AttachOptions },
+): ShimConfig {
+  const hostname = opts.hostname ?? 'lxzone';
+  return {
+    argv: per.argv,
+    env: per.env,
+    rootfs: opts.rootfs,
+    rootfsWritable: opts.rootfsWritable,
+    ...(opts.rootfsIdMap ? { rootfsIdMap: true } : {}),
+    ...(opts.rootCow
+      ? {
+          rootCow: {
+            ...(opts.rootCow.dir ? { dir: opts.rootCow.dir } : {}),
+            size: `${Math.max(1, Math.ceil((opts.rootCow.sizeBytes ?? DEFAULT_COW_TMPFS_BYTES) / 1024))}k`,
+            ...(opts.rootCow.layers ? { layers: opts.rootCow.layers } : {}),
+          },
+        }
+      : {}),
+    // The host's secrets are masked where the host's root shows; an image's root holds none.
+    masks: [...(opts.rootCow && !opts.rootCow.layers ? cowMasks() : []), ...(opts.masks ?? [])],
+    hostname,
+    cwd: opts.cwd ?? '/',
+    idBase: per.idBase,
+    idCount: isRootless() ? ZONE_ID_COUNT : zoneIdCount(),
+    uid: opts.uid ?? 0,
+    gid: opts.gid ?? 0,
+    init: opts.init ?? true,
+    hold: opts.onCreated !== undefined,
+    dieWithParent: !opts.detached,
+    reattachSocket: opts.reattachSocket,
+    reattachTimeoutSeconds: opts.reattachTimeoutSeconds,
+    network: opts.network ?? 'loopback',
+    tmpSize: opts.tmpSize,
+    binds: opts.binds ?? [],
+    procBinds: opts.procBinds ?? [],
+    tmpfs: opts.tmpfs ?? [],
+    // exec joins a zone whose mounts are made: nothing to hide then.
+    hide: opts.joinPid === undefined ? zonePathsToHide(lxzoneHostDirs(opts.hiddenHostDirs), opts.rootfs, opts.binds ?? []) : [],
+    tty: per.tty,
+    system: opts.system,
+    joinPid: opts.joinPid,
+    startFifo: opts.startFifo,
+    rlimits: zoneRlimits(opts),
+    ...(opts.capabilities ? { capabilities: opts.capabilities } : {}),
+    ...(opts.umask !== undefined ? { umask: opts.umask } : {}),
+    ...(opts.groups?.length ? { groups: opts.groups } : {}),
+    ...(opts.sysctls?.length ? { sysctls: opts.sysctls } : {}),
+    // The launcher passes them to the shim right after its own three fds (run.ts).
+    ...(opts.preserveFds?.length ? { preserveFds: opts.preserveFds.map((_, i) => SHIM_FIRST_PRESERVED_FD + i) } : {}),
+    ...(opts.keeperInZoneNetns ? { keeperInZoneNetns: true } : {}),
+    ...(opts.joinNamespaces ? { joinNamespaces: opts.joinNamespaces } : {}),
+    ...(opts.joinUsernsPid !== undefined ? { joinUsernsPid: opts.joinUsernsPid } : {}),
+    ...(opts.exitAfterParent ? { exitAfterParent: true } : {}),
+    cgroupProcs: opts.cgroupProcs,
+    // A keeper that a supervisor can come back to serves the zone itself meanwhile.
+    ...(opts.reattachSocket ? { serve: per.attachOptions } : {}),
+    relayStdio: opts.relayStdio,
+    logs: opts.logFiles,
+  };
 }

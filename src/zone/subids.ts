@@ -16,6 +16,8 @@ export const SUBID_OWNER = 'lxzone';
 export const DELEGATION_SIZE = 5120 * 65536;
 const SUB_ID_MIN = 100000;
 const FILES = { uid: '/etc/subuid', gid: '/etc/subgid' } as const;
+/** The subordinate-id files a zone's range is checked against (a launch description depends on them). */
+export const SUBID_FILES = FILES;
 
 export interface SubidRange {
   owner: string;
