@@ -38,6 +38,7 @@ bool apply(const Record& r, LaunchDescription* d, std::string* why) {
   const std::string& v = r.value;
   if (k == "flags") d->flags = v;
   else if (k == "input-file") d->input_files.push_back(v);
+  else if (k == "input-dir") d->input_dirs.push_back(v);
   else if (k == "input-env") d->input_env.push_back(v);
   else if (k == "shim") {
     if (v.empty() || v[0] != '/') return fail(why, "shim: not an absolute path");
@@ -94,7 +95,7 @@ std::optional<LaunchDescription> parse_description(std::string_view bytes, std::
       *why = "unknown record " + r.key;
       return std::nullopt;
     }
-    if (++seen[r.key] > 1 && r.key != "input-file" && r.key != "input-env") {
+    if (++seen[r.key] > 1 && r.key != "input-file" && r.key != "input-dir" && r.key != "input-env") {
       *why = "repeated record " + r.key;
       return std::nullopt;
     }

@@ -29,6 +29,7 @@ struct RestartPolicy {
 struct LaunchDescription {
   std::string flags;
   std::vector<std::string> input_files;  // raw values: PATH US DEV US INO US SIZE US MTIME_NS US CTIME_NS | PATH US absent
+  std::vector<std::string> input_dirs;   // raw values: PATH US DEV US INO | PATH US absent
   std::vector<std::string> input_env;    // raw values: NAME US VALUE
   std::string shim;
   std::string config;    // the shim's config with slot records

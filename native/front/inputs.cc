@@ -29,6 +29,14 @@ std::string stat_record(const std::string& path) {
          ns(st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec);
 }
 
+// A directory's presence and identity only: its entries change as lxzone works.
+std::string dir_record(const std::string& path) {
+  struct statx st;
+  if (statx(AT_FDCWD, path.c_str(), 0, STATX_BASIC_STATS, &st) < 0) return path + "\x1f" + "absent";
+  const char us = '\x1f';
+  return path + us + std::to_string(makedev(st.stx_dev_major, st.stx_dev_minor)) + us + std::to_string(st.stx_ino);
+}
+
 // HOME, XDG_* and LXZONE_* but the two that only talk to the front end.
 bool steers_lxzone(std::string_view name) {
   if (name == "LXZONE_LAUNCH_FLAGS" || name == "LXZONE_DEBUG") return false;
@@ -42,6 +50,13 @@ bool inputs_current(const LaunchDescription& d, std::string* why) {
     std::string path = rec.substr(0, rec.find('\x1f'));
     if (stat_record(path) != rec) {
       *why = "input file changed: " + path;
+      return false;
+    }
+  }
+  for (const std::string& rec : d.input_dirs) {
+    std::string path = rec.substr(0, rec.find('\x1f'));
+    if (dir_record(path) != rec) {
+      *why = "input directory changed: " + path;
       return false;
     }
   }

@@ -8,7 +8,7 @@
 
 namespace lxz::front {
 
-// True when every input-file and the set of input-env variables are as
+// True when every input-file, input-dir and the set of input-env variables are as
 // recorded; otherwise `why` names the first difference.
 bool inputs_current(const LaunchDescription& d, std::string* why);
 
