@@ -68,6 +68,8 @@ export async function createZoneWith(opts: LifecycleOptions, input: unknown, sou
         // store's lock, before anything of it is built: a concurrent rmi
         // either sees it or has removed the image, and then this create fails.
         if (saved.rootfs.type === 'store') await images.claimForZone(saved.rootfs.digest, saved.name, `image ${saved.rootfs.ref}`);
+        // Claimed: the hold the import took (against a prune until now) is no longer needed.
+        imported?.release();
         // With a disk cap the image is unpacked onto the zone's disk, which stays unmounted until boot.
         const disk = await createZoneDisk(store, saved);
         try {

@@ -58,6 +58,11 @@ export interface ImportOptions {
   format?: ImageFormat;
   /** Which image of an archive holding several: a docker RepoTag or an OCI ref name (a zone config's rootfs.ref). */
   select?: string;
+  /** Hold the image for a create of this process from the moment it is
+   * recorded (ImageStore.holdForCreateLocked, in the same locked call), so
+   * no prune takes it before the zone claims it; the result's `release`
+   * lets go. */
+  holdForCreate?: boolean;
 }
 
 /**
@@ -66,7 +71,12 @@ export interface ImportOptions {
  * when it is refused: the blobs it placed go again unless another image or a
  * pull in progress names them.
  */
-export async function importArchive(store: ImageStore, archive: string, ref?: string, opts: ImportOptions = {}): Promise<{ record: ImageRecord; refs: string[]; warnings: string[] }> {
+export async function importArchive(
+  store: ImageStore,
+  archive: string,
+  ref?: string,
+  opts: ImportOptions = {},
+): Promise<{ record: ImageRecord; refs: string[]; warnings: string[]; release?: () => void }> {
   const fail = (msg: string, code = 'EINVAL', cause?: unknown) => new LxzoneError(`image ${archive}: ${msg}`, { code, where: archive, cause });
   let st;
   try {
@@ -193,9 +203,12 @@ export async function importArchive(store: ImageStore, archive: string, ref?: st
       source: archive,
       storedAt: new Date().toISOString(),
     };
-    await store.locked('import', () => store.addImage(record, refs));
+    const release = await store.locked('import', () => {
+      store.addImage(record, refs);
+      return opts.holdForCreate ? store.holdForCreateLocked(record.digest) : undefined;
+    });
     ok = true;
-    return { record, refs: refs.map(shortImageRef), warnings };
+    return { record, refs: refs.map(shortImageRef), warnings, ...(release ? { release } : {}) };
   } finally {
     op.done();
     removeTree(work);

@@ -7,6 +7,9 @@
 //                             exists, the image cannot be removed
 //   users/<hex>/@run-<pid>    a one-shot `run --image` while it runs (its
 //                             process identity: a dead one counts no more)
+//   users/<hex>/@create-<pid>-<rand>  a create between importing or finding
+//                             its image file's image and claiming it
+//                             (zone-import.ts; a process identity too)
 //   pulls/<pid>-<rand>        a pull or import in progress and the digests
 //                             it uses: prune keeps those blobs, partials,
 //                             staged temp files and layers
@@ -176,12 +179,16 @@ export class ImageStore {
     if (!existsSync(dir)) return [];
     return readdirSync(dir)
       .filter((entry) => {
-        const live = entry.startsWith(RUN_USER) ? liveRecord(join(dir, entry)) !== undefined : this.zoneUses(entry, digest);
+        const live = entry.startsWith('@') ? liveRecord(join(dir, entry)) !== undefined : this.zoneUses(entry, digest);
         if (live) return true;
-        rmSync(join(dir, entry), { force: true }); // the zone or run is gone: its use with it
+        rmSync(join(dir, entry), { force: true }); // the zone, run or create is gone: its use with it
         return false;
       })
-      .map((entry) => (entry.startsWith(RUN_USER) ? `run:${entry.slice(RUN_USER.length)}` : entry))
+      .map((entry) => {
+        if (entry.startsWith(RUN_USER)) return `run:${entry.slice(RUN_USER.length)}`;
+        if (entry.startsWith(CREATE_USER)) return `create:${entry.slice(CREATE_USER.length).split('-')[0]}`;
+        return entry;
+      })
       .sort();
   }
 
@@ -201,6 +208,21 @@ export class ImageStore {
       mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
       writeFileSync(file, JSON.stringify(processIdentity()));
     });
+    return () => rmSync(file, { force: true });
+  }
+
+  /**
+   * A create of this process holds the image until the returned function is
+   * called (or the process dies), so that prune cannot take it before the
+   * zone claims it (claimForZone). Call under the store's lock, in the same
+   * locked call that recorded or found the image: an unnamed image is never
+   * prunable in between. Each hold is its own entry (a daemon creates zones
+   * side by side).
+   */
+  holdForCreateLocked(digest: string): () => void {
+    const file = join(this.usersDir(digest), `${CREATE_USER}${process.pid}-${randomBytes(4).toString('hex')}`);
+    mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
+    writeFileSync(file, JSON.stringify(processIdentity()));
     return () => rmSync(file, { force: true });
   }
 
@@ -330,13 +352,19 @@ export class ImageStore {
     })());
     const untag = named.length > 0 && mine.length > 1 ? named : mine;
     if (untag.length === mine.length && users.length > 0 && !force) {
-      const zones = users.filter((u) => !u.startsWith('run:'));
+      const zones = users.filter((u) => !u.startsWith('run:') && !u.startsWith('create:'));
       const runs = users.filter((u) => u.startsWith('run:'));
+      const creates = users.filter((u) => u.startsWith('create:'));
       const by = [
         ...(zones.length > 0 ? [`zone${zones.length > 1 ? 's' : ''} ${zones.join(', ')}`] : []),
         ...(runs.length > 0 ? [`running lxzone run${runs.length > 1 ? 's' : ''} (pid ${runs.map((r) => r.slice(4)).join(', ')})`] : []),
+        ...(creates.length > 0 ? [`a zone being created (pid ${creates.map((r) => r.slice(7)).join(', ')})`] : []),
       ];
-      const then = [...(zones.length > 0 ? [`destroy ${zones.length > 1 ? 'them' : 'it'}`] : []), ...(runs.length > 0 ? ['wait for the run to end'] : [])];
+      const then = [
+        ...(zones.length > 0 ? [`destroy ${zones.length > 1 ? 'them' : 'it'}`] : []),
+        ...(runs.length > 0 ? ['wait for the run to end'] : []),
+        ...(creates.length > 0 ? ['wait for the create to end'] : []),
+      ];
       throw new LxzoneError(`image ${ref} is in use by ${by.join(' and ')} (${then.join(', ')} first)`, { code: 'EBUSY', where: ref });
     }
     for (const r of untag) delete refs[r];
@@ -452,6 +480,7 @@ export interface StoreOperation {
 }
 
 const RUN_USER = '@run-';
+const CREATE_USER = '@create-';
 
 /** A record of a process (pid, start time, boot id) if that process is still alive. */
 function liveRecord(file: string): (ProcessIdentity & Record<string, unknown>) | undefined {

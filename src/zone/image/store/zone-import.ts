@@ -29,6 +29,10 @@ export interface ImportedZoneImage {
   /** Whether this call recorded the image (a create that fails after it removes it again if it has no name). */
   added: boolean;
   warnings: string[];
+  /** Ends the create's hold on the image (taken as it was recorded or found,
+   * under the store's lock): call it once the zone has claimed the image, or
+   * the create has failed. Until then no prune removes the image. */
+  release: () => void;
 }
 
 interface SourceRecord {
@@ -79,19 +83,25 @@ export async function importForZone(store: ImageStore, image: { path: string; fo
   const src = { path: image.path, format: image.format ?? 'auto', select: image.ref ?? null };
   // Taken before the import: a file changed while it is read is read again next time.
   const identity = identityOf(src.path);
-  const hit = known(store, src, identity);
-  if (hit) return { rootfs: { type: 'store', ref: hit.ref, digest: hit.digest }, added: false, warnings: [] };
+  // Found and held in one locked call: a prune runs wholly before (and the file is imported again) or after.
+  const found = await store.locked('create', () => {
+    const hit = known(store, src, identity);
+    return hit ? { hit, release: store.holdForCreateLocked(hit.digest) } : undefined;
+  });
+  if (found) return { rootfs: { type: 'store', ref: found.hit.ref, digest: found.hit.digest }, added: false, warnings: [], release: found.release };
   const before = new Set(store.list().map((i) => i.digest));
   const r = await importArchive(store, src.path, undefined, {
     ...(src.format !== 'auto' ? { format: src.format } : {}),
     ...(src.select !== null ? { select: src.select } : {}),
+    holdForCreate: true,
   });
+  const release = r.release ?? (() => undefined);
   const ref = r.refs[0] ?? r.record.config.slice(7, 19);
   if (identity !== undefined) {
     const rec: SourceRecord = { ...src, identity, digest: r.record.digest, ref };
     writeFileAtomic(sourceFile(store, src.path), `${JSON.stringify(rec)}\n`, 0o600, false, false);
   }
-  return { rootfs: { type: 'store', ref, digest: r.record.digest }, added: !before.has(r.record.digest), warnings: r.warnings };
+  return { rootfs: { type: 'store', ref, digest: r.record.digest }, added: !before.has(r.record.digest), warnings: r.warnings, release };
 }
 
 /**
@@ -99,6 +109,7 @@ export async function importForZone(store: ImageStore, image: { path: string; fo
  * has no name and no zone goes again (as if the create had not been).
  */
 export async function forgetImported(store: ImageStore, imported: ImportedZoneImage): Promise<void> {
+  imported.release();
   if (!imported.added) return;
   await store.locked('create', () => {
     const img = store.list().find((i) => i.digest === imported.rootfs.digest);
