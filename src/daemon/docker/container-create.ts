@@ -129,6 +129,36 @@ export function dockerCommand(body: CreateBody, image: ImageConfig): string[] {
 }
 
 /**
+ * The container's own Env as dockerd makes it (moby's merge of the request
+ * with the image, then ReplaceOrAppendEnvValues over its defaults): the
+ * request's NAME=VALUE in order, the later winning; a PATH (when the image
+ * has none) and HOSTNAME as defaults under them. `NAME` alone (`-e NAME`
+ * unset in the client's environment) keeps the image's NAME out of the
+ * container (envUnset: zoneProcess leaves it out at each start) and removes
+ * a default of that name, as dockerd does; it never removes a NAME=VALUE of
+ * the request itself. The image's Env is not copied here: the zone reads it
+ * from its image at each start, under these.
+ */
+export function containerEnv(request: string[], imageConfig: ImageConfig, hostname: string): { env: Record<string, string>; envUnset: string[] } {
+  const defaults: Record<string, string> = { HOSTNAME: hostname };
+  if (imageConfig.env?.PATH === undefined) defaults.PATH = HOST_PATH_ENV.slice('PATH='.length);
+  const env: Record<string, string> = { ...defaults };
+  const unset = new Set<string>();
+  for (const kv of request) {
+    const i = kv.indexOf('=');
+    if (i === 0 || kv === '') continue; // no name: nothing a process would see as a variable
+    if (i < 0) {
+      unset.add(kv);
+      // moby keeps each default's slot: a bare NAME empties it even after a NAME=VALUE set it.
+      if (Object.hasOwn(defaults, kv)) delete env[kv];
+      continue;
+    }
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return { env, envUnset: [...unset] };
+}
+
+/**
  * The zone configuration for a create request (the image resolved by the
  * caller, the command required). `ports`: the published ports, resolved by
  * ports.ts. A container reaches the outside through NAT, as Docker users
@@ -153,16 +183,8 @@ export function zoneConfigFor(
   const seccomp = seccompProfile(hc.SecurityOpt ?? []);
   const command = dockerCommand(body, imageConfig);
   if (command.length === 0) throw badRequest('No command specified');
-  const env: Record<string, string> = {};
-  // The image's Env is the zone's (zoneProcess puts it under these); a PATH only when the image has none.
-  const base = imageConfig.env?.PATH !== undefined ? [] : [HOST_PATH_ENV];
-  for (const kv of [...base, ...(body.Env ?? [])]) {
-    const i = kv.indexOf('=');
-    if (i <= 0) continue; // "NAME" alone: Docker drops a variable the client did not set
-    env[kv.slice(0, i)] = kv.slice(i + 1);
-  }
   const hostname = body.Hostname || id.slice(0, 12);
-  env.HOSTNAME ??= hostname;
+  const { env, envUnset } = containerEnv(body.Env ?? [], imageConfig, hostname);
   const net = hc.NetworkMode || 'default';
   const endpoints = body.NetworkingConfig?.EndpointsConfig ?? {};
   // The first network is NetworkMode's; every other endpoint is one more network (eth1, eth2, …), as
@@ -228,6 +250,7 @@ export function zoneConfigFor(
     ...(seccomp ? { seccomp } : {}),
     command,
     env,
+    ...(envUnset.length ? { envUnset } : {}),
     ...(body.WorkingDir ? { cwd: body.WorkingDir } : {}),
     ...(body.User ? { user: body.User } : {}),
     binds: mounts.binds,

@@ -125,6 +125,21 @@ export function summaryOf(m: ContainerMeta, z: ZoneDetails, net: NetView, volume
 }
 
 /**
+ * Config.Env as dockerd shows it: the image's Env under the container's,
+ * less the names the request gave alone (`-e NAME` unset in the client),
+ * which are listed as such ("NAME", no '='), as dockerd keeps them.
+ */
+function envView(imageEnv: Record<string, string>, cfg: ZoneDetails['config']): string[] {
+  const unset = cfg?.envUnset ?? [];
+  const image = Object.entries(imageEnv).filter(([k]) => !unset.includes(k));
+  const own = cfg?.env ?? {};
+  return [
+    ...Object.entries({ ...Object.fromEntries(image), ...own }).map(([k, v]) => `${k}=${v}`),
+    ...unset.filter((k) => !Object.hasOwn(own, k)),
+  ];
+}
+
+/**
  * `imageEnv`: the image's Env, under the container's (-e wins), as dockerd
  * shows the merged environment; the zone's config keeps only the container's.
  */
@@ -188,7 +203,7 @@ export function inspectOf(m: ContainerMeta, z: ZoneDetails, net: NetView, imageE
       Tty: m.Config.Tty === true,
       OpenStdin: m.Config.OpenStdin === true,
       StdinOnce: m.Config.StdinOnce === true,
-      Env: Object.entries({ ...imageEnv, ...(cfg?.env ?? {}) }).map(([k, v]) => `${k}=${v}`),
+      Env: envView(imageEnv, cfg),
       Cmd: m.Config.Cmd ?? null,
       Image: m.Image,
       Volumes: (m.Config.Volumes as Record<string, object> | null | undefined) ?? null,

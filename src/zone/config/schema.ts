@@ -160,6 +160,7 @@ export const zoneConfigSchema = {
       lxzEnvMaxBytes: LIMITS.envMaxTotalBytes,
       default: {},
     },
+    envUnset: { type: 'array', maxItems: LIMITS.envMaxCount, uniqueItems: true, items: envName },
     cwd: zonePath,
     user: {
       type: 'string',

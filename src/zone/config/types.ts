@@ -129,6 +129,10 @@ export interface ZoneConfig {
    * image's entrypoint+cmd, or /bin/sh. */
   command?: string[];
   env: Record<string, string>;
+  /** Names of the image's Env the zone does not get (Docker's `-e NAME`
+   * with NAME unset in the client: dockerd removes the image's NAME).
+   * `env` still sets a name listed here. Absent: the whole image Env. */
+  envUnset?: string[];
   /** Working directory of the command (absent: the image's WorkingDir, else /). */
   cwd?: string;
   /** `uid[:gid]` or `name[:group]`; names are resolved in the zone's

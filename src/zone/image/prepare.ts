@@ -101,7 +101,8 @@ export interface ZoneProcess {
 
 /**
  * What the zone runs, docker's way: the config's command, else the image's
- * Entrypoint + Cmd, else /bin/sh; the image's Env under the config's env;
+ * Entrypoint + Cmd, else /bin/sh; the image's Env (less the names of
+ * envUnset) under the config's env;
  * the config's cwd, else the image's WorkingDir, else /; the config's user,
  * else the image's User.
  */
@@ -110,10 +111,16 @@ export function zoneProcess(cfg: ZoneConfig, image?: ImageConfig): ZoneProcess {
   const argv = cfg.command ?? (fromImage.length > 0 ? fromImage : ['/bin/sh']);
   const out: ZoneProcess = {
     argv,
-    env: { ...(image?.env ?? {}), ...cfg.env },
+    env: { ...withoutNames(image?.env ?? {}, cfg.envUnset ?? []), ...cfg.env },
     cwd: cfg.cwd ?? image?.workingDir ?? '/',
   };
   const user = cfg.user ?? image?.user;
   if (user !== undefined) out.user = user;
+  return out;
+}
+
+function withoutNames(env: Record<string, string>, names: string[]): Record<string, string> {
+  const out = { ...env };
+  for (const n of names) delete out[n];
   return out;
 }
