@@ -5,6 +5,7 @@
 #include <sys/sysmacros.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -18,23 +19,20 @@ namespace {
 
 std::string ns(int64_t sec, uint32_t nsec) { return std::to_string(sec * 1000000000LL + nsec); }
 
-// The file as Node's fs.statSync(path, { bigint: true }) gives it (libuv's
-// statx: dev is makedev(major, minor)), or "absent" when it cannot be stat'd.
-std::string stat_record(const std::string& path) {
-  struct statx st;
-  if (statx(AT_FDCWD, path.c_str(), 0, STATX_BASIC_STATS, &st) < 0) return path + "\x1f" + "absent";
+// A path as Node's fs.statSync(path, { bigint: true }) gives it (libuv's
+// statx: dev is makedev(major, minor)), as src/cli/launch-description.ts
+// records it: the identity fields (`full`: size and times too), "absent"
+// for ENOENT and ENOTDIR. Any other failure matches no record.
+std::string stat_record(const std::string& path, bool full) {
   const char us = '\x1f';
-  return path + us + std::to_string(makedev(st.stx_dev_major, st.stx_dev_minor)) + us + std::to_string(st.stx_ino) + us +
-         std::to_string(st.stx_size) + us + ns(st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec) + us +
-         ns(st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec);
-}
-
-// A directory's presence and identity only: its entries change as lxzone works.
-std::string dir_record(const std::string& path) {
   struct statx st;
-  if (statx(AT_FDCWD, path.c_str(), 0, STATX_BASIC_STATS, &st) < 0) return path + "\x1f" + "absent";
-  const char us = '\x1f';
-  return path + us + std::to_string(makedev(st.stx_dev_major, st.stx_dev_minor)) + us + std::to_string(st.stx_ino);
+  if (statx(AT_FDCWD, path.c_str(), 0, STATX_BASIC_STATS, &st) < 0)
+    return errno == ENOENT || errno == ENOTDIR ? path + us + "absent" : std::string("\0", 1);
+  std::string out = path + us + std::to_string(makedev(st.stx_dev_major, st.stx_dev_minor)) + us + std::to_string(st.stx_ino);
+  if (full)
+    out += us + std::to_string(st.stx_size) + us + ns(st.stx_mtime.tv_sec, st.stx_mtime.tv_nsec) + us +
+           ns(st.stx_ctime.tv_sec, st.stx_ctime.tv_nsec);
+  return out;
 }
 
 // HOME, XDG_* and LXZONE_* but the two that only talk to the front end.
@@ -48,14 +46,14 @@ bool steers_lxzone(std::string_view name) {
 bool inputs_current(const LaunchDescription& d, std::string* why) {
   for (const std::string& rec : d.input_files) {
     std::string path = rec.substr(0, rec.find('\x1f'));
-    if (stat_record(path) != rec) {
+    if (stat_record(path, true) != rec) {
       *why = "input file changed: " + path;
       return false;
     }
   }
   for (const std::string& rec : d.input_dirs) {
     std::string path = rec.substr(0, rec.find('\x1f'));
-    if (dir_record(path) != rec) {
+    if (stat_record(path, false) != rec) {
       *why = "input directory changed: " + path;
       return false;
     }

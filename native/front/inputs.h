@@ -1,5 +1,6 @@
 // Whether what a launch description was made from is still what it was: the
-// files TypeScript read (profiles, tables, subordinate ids, the shim, ...)
+// files TypeScript read (profiles, tables, subordinate ids, the shim, ...),
+// the directories whose presence shaped the plan (input-dir)
 // and the environment variables that steer lxzone (docs/parts/fast-run.md).
 #pragma once
 #include <string>
