@@ -1,0 +1,228 @@
+// The native front end of `lxzone run` (docs/parts/fast-run.md): bin/lxzone
+// hands a plain run to build/Release/lxzone-front, which starts the zone from
+// the launch description Node wrote for the same flags, and otherwise execs
+// Node. What a user sees must not depend on which of the two ran the zone:
+// the same output, the same stderr line and the same exit status as
+// `node bin/lxzone.js run`. LXZONE_DEBUG=1 makes the front end say which it
+// chose; every run here uses a runtime directory of the file's own.
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { canonicalLaunchFlags, fnv1a64 } from '../src/cli/launch-description.js';
+import { expectNoLeaks, leakSnapshot, type LeakSnapshot } from './support/leaks.js';
+import { describeUnless, rootOnly } from './support/skip.js';
+import { expectNothingLeft, hostSnapshot, makeBusyboxRoot, ownTempDir, repoRoot, type CliResult, type HostSnapshot } from './support/zones.js';
+
+const WRAPPER = join(repoRoot, 'bin', 'lxzone');
+const FRONT = join(repoRoot, 'build', 'Release', 'lxzone-front');
+// What LXZONE_DEBUG adds: the front end's choice, and Node's word on the description it writes.
+const DEBUG_LINE = /^lxzone: (front: |launch description ).*\n/gm;
+
+let dir: string;
+let runtime: string;
+let rootfs: string;
+
+interface Call {
+  env?: NodeJS.ProcessEnv;
+  /** Called with the child's pid once its stdout has said `ready`. */
+  onReady?: (pid: number) => void;
+}
+
+function spawnCli(argv: string[], call: Call = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LXZONE_RUNTIME_DIR: runtime, ...call.env };
+    delete env.LXZONE_LAUNCH_FLAGS;
+    for (const [k, v] of Object.entries(call.env ?? {})) if (v === undefined) delete env[k];
+    // cwd /: the zone's own /tmp hides a checkout under the host's /tmp.
+    const child = spawn(argv[0]!, argv.slice(1), { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      if (call.onReady && stdout.includes('ready')) {
+        call.onReady(child.pid!);
+        call.onReady = undefined;
+      }
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** `lxzone ARGS` as the installed bin runs it, saying (LXZONE_DEBUG) how. */
+const lxzone = (args: string[], call: Call = {}): Promise<CliResult> =>
+  spawnCli([WRAPPER, ...args], { ...call, env: { LXZONE_DEBUG: '1', ...call.env } });
+
+/** The Node path for the same command line. */
+const viaNode = (args: string[], call: Call = {}): Promise<CliResult> =>
+  spawnCli([process.execPath, join(repoRoot, 'bin', 'lxzone.js'), ...args], { ...call, env: { LXZONE_DEBUG: undefined, ...call.env } });
+
+function descriptionOf(flags: { network?: string; rootfs?: string }): string {
+  return join(runtime, 'launch', `run-${fnv1a64(canonicalLaunchFlags(flags))}`);
+}
+
+/** What the front end said it did (its LXZONE_DEBUG line). */
+function said(r: CliResult): string {
+  return (r.stderr.match(/^lxzone: front: .*\n/gm) ?? []).join('');
+}
+
+/** stderr less the front end's own line: what a user sees either way. */
+const userStderr = (r: CliResult): string => r.stderr.replace(DEBUG_LINE, '');
+
+/** Runs `args` until the front end uses the description at `path` (a first run through Node writes it). */
+async function withDescription(args: string[], path: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const r = await lxzone(args, { env });
+  if (said(r) === `lxzone: front: using ${path}\n`) return;
+  expect(said(r)).toMatch(/node runs it/);
+  expect(existsSync(path), `${path} written by the Node run`).toBe(true);
+}
+
+/** Host id ranges claimed and not given back: claim files (and temp files) in the runtime's ids/. */
+function idClaims(): string[] {
+  try {
+    return readdirSync(join(runtime, 'ids'));
+  } catch {
+    return [];
+  }
+}
+
+describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run through bin/lxzone (lxzone-front)', () => {
+  let before: HostSnapshot;
+  let leaks: LeakSnapshot;
+
+  beforeAll(() => {
+    dir = ownTempDir(mkdtempSync(join(tmpdir(), 'lxz-front-')));
+    // The zone's root (an unprivileged host uid) enters the roots made in it.
+    chmodSync(dir, 0o755);
+    runtime = join(dir, 'runtime');
+    rootfs = makeBusyboxRoot('lxz-front-root-', dir);
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    before = hostSnapshot();
+    leaks = leakSnapshot();
+  });
+  afterEach(async () => {
+    await expectNothingLeft(before);
+    // A plain run makes no cgroup, link or netns; those kinds (and the host's mount
+    // table, which expectNothingLeft scopes) are shared with concurrent test files.
+    await expectNoLeaks(leaks, { skip: ['cgroups', 'links', 'netns', 'mounts'] });
+    expect(idClaims(), 'id claims left in <runtime>/ids').toEqual([]);
+  });
+
+  it('the build made lxzone-front, and bin/lxzone is the npm bin', () => {
+    expect(statSync(FRONT).mode & 0o111).not.toBe(0);
+    expect(statSync(WRAPPER).mode & 0o111).not.toBe(0);
+  });
+
+  it('a first run goes through Node, which writes the description (0600); the next one uses it', async () => {
+    const path = descriptionOf({});
+    const args = ['run', '--', '/bin/sh', '-c', 'echo out; echo err >&2; exit 3'];
+    const first = await lxzone(args);
+    expect(said(first)).toMatch(/^lxzone: front: node runs it: no launch description/);
+    expect([first.code, first.stdout, userStderr(first)]).toEqual([3, 'out\n', expect.stringContaining('err\n')]);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    const second = await lxzone(args);
+    expect(said(second)).toBe(`lxzone: front: using ${path}\n`);
+    expect([second.code, second.stdout, userStderr(second)]).toEqual([3, 'out\n', 'err\n']);
+  }, 180_000);
+
+  it('output, stderr and exit status are those of node bin/lxzone.js run', async () => {
+    const path = descriptionOf({});
+    await withDescription(['run', '--', '/bin/true'], path);
+    const commands = [
+      ['/bin/true'],
+      ['/bin/sh', '-c', 'uname -n; exit 3'],
+      ['/bin/sh', '-c', 'kill -9 $$'],
+      ['/nonexistent'],
+      ['/etc/passwd'],
+    ];
+    for (const cmd of commands) {
+      const front = await lxzone(['run', '--', ...cmd]);
+      const node = await viaNode(['run', '--', ...cmd]);
+      expect(said(front), cmd.join(' ')).toBe(`lxzone: front: using ${path}\n`);
+      expect({ code: front.code, stdout: front.stdout, stderr: userStderr(front) }, cmd.join(' ')).toEqual({ code: node.code, stdout: node.stdout, stderr: node.stderr });
+    }
+    // The exec failures say so on stderr, as session.ts words them.
+    const missing = await lxzone(['run', '--', '/nonexistent']);
+    expect([missing.code, userStderr(missing)]).toEqual([127, 'lxzone: cannot run /nonexistent in the zone: no such file or directory (ENOENT)\n']);
+  }, 240_000);
+
+  it('SIGTERM to the front end reaches the zone (143)', async () => {
+    const path = descriptionOf({});
+    await withDescription(['run', '--', '/bin/true'], path);
+    const r = await lxzone(['run', '--', '/bin/sh', '-c', 'echo ready; sleep 60'], { onReady: (pid) => process.kill(pid, 'SIGTERM') });
+    expect(said(r)).toBe(`lxzone: front: using ${path}\n`);
+    expect([r.code, r.signal, r.stdout]).toEqual([143, null, 'ready\n']);
+  }, 180_000);
+
+  it('--network none and --rootfs DIR have descriptions of their own', async () => {
+    const plain = descriptionOf({});
+    const none = descriptionOf({ network: 'none' });
+    const root = descriptionOf({ rootfs });
+    expect(new Set([plain, none, root]).size).toBe(3);
+    const noneArgs = ['run', '--network', 'none', '--', '/bin/sh', '-c', 'ls /sys/class/net'];
+    const rootArgs = ['run', `--rootfs=${rootfs}`, '--no-tty', '--', '/bin/cat', '/etc/os-release'];
+    await withDescription(noneArgs, none);
+    await withDescription(rootArgs, root);
+    const n = await lxzone(noneArgs);
+    expect(said(n)).toBe(`lxzone: front: using ${none}\n`);
+    expect([n.code, n.stdout]).toEqual([0, (await viaNode(noneArgs)).stdout]);
+    const r = await lxzone(rootArgs);
+    expect(said(r)).toBe(`lxzone: front: using ${root}\n`);
+    expect([r.code, r.stdout]).toEqual([0, 'ID=lxzone-test\n']);
+  }, 240_000);
+
+  it('a group-writable description is not used: Node runs the zone and writes it anew', async () => {
+    const path = descriptionOf({});
+    await withDescription(['run', '--', '/bin/true'], path);
+    chmodSync(path, 0o620);
+    const r = await lxzone(['run', '--', '/bin/sh', '-c', 'echo hi']);
+    expect(said(r)).toMatch(/^lxzone: front: node runs it: launch description not trusted: .* is writable by group or others\n/);
+    expect([r.code, r.stdout]).toEqual([0, 'hi\n']);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(said(await lxzone(['run', '--', '/bin/true']))).toBe(`lxzone: front: using ${path}\n`);
+  }, 180_000);
+
+  it('a changed LXZONE_* variable makes the description stale; Node writes one for the new environment', async () => {
+    const path = descriptionOf({});
+    await withDescription(['run', '--', '/bin/true'], path);
+    const env = { LXZONE_FRONT_TEST: 'x' };
+    const r = await lxzone(['run', '--', '/bin/true'], { env });
+    expect(said(r)).toMatch(/^lxzone: front: node runs it: .* is stale: environment differs: LXZONE_FRONT_TEST\n/);
+    expect(r.code).toBe(0);
+    expect(said(await lxzone(['run', '--', '/bin/true'], { env }))).toBe(`lxzone: front: using ${path}\n`);
+    // And back: the variable gone is a change too.
+    expect(said(await lxzone(['run', '--', '/bin/true']))).toMatch(/is stale: environment differs: LXZONE_FRONT_TEST/);
+  }, 180_000);
+
+  it('a --rootfs that became a symlink after its description was written gets Node\'s error', async () => {
+    const swapped = makeBusyboxRoot('lxz-front-swapped-', dir);
+    const path = descriptionOf({ rootfs: swapped });
+    const args = ['run', '--rootfs', swapped, '--', '/bin/true'];
+    await withDescription(args, path);
+    rmSync(swapped, { recursive: true });
+    symlinkSync(rootfs, swapped);
+    const front = await lxzone(args);
+    const node = await viaNode(args);
+    expect(said(front)).toBe(`lxzone: front: node runs it: --rootfs ${swapped} is not a directory named by its real path\n`);
+    expect(node.stderr).toMatch(/goes through a symlink/);
+    expect({ code: front.code, stderr: userStderr(front) }).toEqual({ code: 125, stderr: node.stderr });
+    expect(node.code).toBe(125);
+  }, 180_000);
+
+  it('a command line that is not the plain form goes to Node', async () => {
+    const r = await lxzone(['run', '--hostname', 'elsewhere', '--', '/bin/uname', '-n']);
+    expect(said(r)).toBe('lxzone: front: node runs it: not the plain form of run\n');
+    expect([r.code, r.stdout]).toEqual([0, 'elsewhere\n']);
+  }, 120_000);
+});
