@@ -58,6 +58,7 @@ export const SHIM_CONFIG_KEYS = [
   'root-cow-size', // the size of the copy-on-write tmpfs
   'root-cow-layer', // one read-only image layer, lowest first
   'mask', // a zone path hidden from the zone
+  'readonly', // a zone path made read-only where it is (a read-only bind of itself)
   'hostname', // the zone's hostname
   'cwd', // the binary's working directory
   'id-base', // the host id the zone's root maps to

@@ -189,6 +189,9 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
     } else if (key == "mask") {
       if (!safe_path(value) || value == "/") return bad(index, key, "not an absolute path without '..'");
       out->masks.push_back(value);
+    } else if (key == "readonly") {
+      if (!safe_path(value) || value == "/") return bad(index, key, "not an absolute path without '..'");
+      out->readonly_paths.push_back(value);
     } else if (key == "hostname") {
       if (value.empty() || value.size() > 64) return bad(index, key, "must be 1..64 bytes");
       out->hostname = value;

@@ -83,6 +83,7 @@ struct ShimConfig {
   // zone's ids, instead of the host's root.
   std::vector<std::string> root_cow_layers;
   std::vector<std::string> masks;  // zone paths hidden (files: /dev/null; dirs: an empty tmpfs)
+  std::vector<std::string> readonly_paths;  // zone paths made read-only where they are (OCI readonlyPaths)
   std::string hostname = "lxzone";
   std::string cwd = "/";
   uint32_t id_base = 100000;     // zone uid/gid 0 maps to host id_base

@@ -296,7 +296,7 @@ Status bind_into_root(const std::string& root, const std::string& host_path, con
     attr.attr_set |= MOUNT_ATTR_IDMAP;
     attr.userns_fd = static_cast<uint64_t>(idmap_userns);
   }
-  if (mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+  if (mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0)
     s = sys_error((idmap_userns >= 0 ? "id-map volume " : "mount_setattr ") + host_path);
   if (s.ok()) s = attach_at(tree, target, zone_path);
   close(tree);
@@ -397,6 +397,26 @@ Status mask_in_root(const std::string& root, const std::string& zone_path, const
     if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) s = sys_error("mask " + zone_path);
   }
   if (s.ok()) s = attach_at(tree, target, zone_path);
+  if (tree >= 0) close(tree);
+  close(target);
+  return s;
+}
+
+// Makes a path of the zone read-only where it is, as runc does an OCI
+// readonlyPath: a recursive bind of itself whose top mount is then made
+// read-only, its other flags kept (runc's remount is not recursive: a mount
+// under the path keeps its own flags). A path that does not exist is
+// skipped (runc's rule); one that leads nowhere (a symlink loop) is an
+// error. Locked, like every mount, once the zone's user namespace owns it.
+Status readonly_in_root(const std::string& root, const std::string& zone_path) {
+  int target = -1;
+  Status s = open_in_root(root, zone_path, &target);
+  if (!s.ok()) return s.error().err == ENOENT ? Status{} : s;
+  int tree = open_tree(target, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (tree < 0 || mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) s = sys_error("read-only " + zone_path);
+  if (s.ok()) s = attach_at(tree, target, "read-only " + zone_path);
   if (tree >= 0) close(tree);
   close(target);
   return s;
@@ -707,6 +727,8 @@ Status build_zone_filesystem(const ShimConfig& c) {
   }
   // After the binds: a bind of a directory above lxzone's state shows it too.
   for (const std::string& h : c.hide) LXZ_TRY(hide_in_root(root, h));
+  // runc's order: read-only paths, then masked ones (a mask may lie under a read-only path).
+  for (const std::string& r : c.readonly_paths) LXZ_TRY(readonly_in_root(root, r));
   for (const std::string& m : c.masks) LXZ_TRY(mask_in_root(root, m, c));
 
   // Enter the new root and drop the scratch root with the host's tree under it.

@@ -213,8 +213,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   if (linux.rootfsPropagation && !['private', 'rprivate', 'slave', 'rslave'].includes(linux.rootfsPropagation)) {
     refuse('linux.rootfsPropagation', `${linux.rootfsPropagation}: a zone's mounts never propagate to the host`);
   }
-  const readonly = (linux.readonlyPaths ?? []).filter((r) => !READONLY_ALREADY.has(normalize(r)));
-  if (readonly.length) refuse('linux.readonlyPaths', `${readonly.join(', ')}: only ${[...READONLY_ALREADY].join(', ')} (read-only in every zone) are supported`);
+  const readonly = readonlyPaths(linux.readonlyPaths ?? []);
 
   const binds: BindMount[] = [];
   const tmpfs: ShimTmpfs[] = [];
@@ -237,6 +236,7 @@ export function translateSpec(spec: OciSpec, bundle: string): OciPlan {
   };
   const masks = maskedPaths(linux.maskedPaths ?? []);
   if (masks.length) zone.masks = masks;
+  if (readonly.length) zone.readonlyPaths = readonly;
   return {
     zone,
     tty: proc.tty,
@@ -279,11 +279,29 @@ function importSeccomp(sc: OciSeccomp, caps: string[], notes: string[]): Profile
  * under /proc and /sys already (mount_proc, mount_sys).
  */
 function maskedPaths(paths: string[]): string[] {
+  return zonePaths(paths, 'linux.maskedPaths', 'cannot be masked');
+}
+
+/**
+ * readonlyPaths: the shim binds each onto itself read-only (recursively),
+ * after the config's mounts and before the masks, as runc does once the
+ * rootfs is set up (native/shim/mounts.cc readonly_in_root); a path that
+ * does not exist is skipped (runc's rule), one that leads nowhere (a
+ * symlink loop) fails the create. Those every zone has read-only already
+ * (READONLY_ALREADY, under /proc) need nothing more.
+ */
+function readonlyPaths(paths: string[]): string[] {
+  const out = zonePaths(paths, 'linux.readonlyPaths', 'cannot be made read-only (root.readonly makes the whole root so)');
+  return out.filter((p) => !READONLY_ALREADY.has(p));
+}
+
+/** Absolute zone paths, normalised, none of them the root or climbing out with '..'. */
+function zonePaths(paths: string[], field: string, why: string): string[] {
   const out: string[] = [];
   for (const [i, raw] of paths.entries()) {
     const m = normalize(raw).replace(/\/+$/, '');
-    if (!isAbsolute(raw)) refuse(`linux.maskedPaths[${i}]`, `${raw} is not an absolute path`);
-    if (raw.split('/').includes('..') || m === '/' || m === '') refuse(`linux.maskedPaths[${i}]`, `${raw} cannot be masked`);
+    if (!isAbsolute(raw)) refuse(`${field}[${i}]`, `${raw} is not an absolute path`);
+    if (raw.split('/').includes('..') || m === '/' || m === '') refuse(`${field}[${i}]`, `${raw} ${why}`);
     out.push(m);
   }
   return out;

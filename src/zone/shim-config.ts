@@ -31,6 +31,8 @@ export interface ShimConfig {
   rootCow?: { dir?: string; size?: string; layers?: string[] };
   /** Zone paths hidden from the zone. */
   masks?: string[];
+  /** Zone paths made read-only where they are (native/shim/mounts.cc readonly_in_root). */
+  readonly?: string[];
   hostname: string;
   cwd: string;
   /** A slot in a launch description's template. */
@@ -113,6 +115,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
     for (const l of c.rootCow.layers ?? []) add('root-cow-layer', l);
   }
   for (const m of c.masks ?? []) add('mask', m);
+  for (const r of c.readonly ?? []) add('readonly', r);
   add('hostname', c.hostname);
   add('cwd', c.cwd);
   add('id-base', c.idBase);

@@ -201,6 +201,7 @@ function shimConfigOf(
       : {}),
     // The host's secrets are masked where the host's root shows; an image's root holds none.
     masks: [...(opts.rootCow && !opts.rootCow.layers ? cowMasks() : []), ...(opts.masks ?? [])],
+    ...(opts.readonlyPaths?.length ? { readonly: opts.readonlyPaths } : {}),
     hostname,
     cwd: opts.cwd ?? '/',
     idBase: per.idBase,

@@ -64,6 +64,10 @@ export interface ZoneSpec {
   rlimits?: { resource: number; soft: bigint; hard: bigint }[];
   /** Zone paths hidden from the zone (files: /dev/null; directories: an empty read-only tmpfs), after binds. */
   masks?: string[];
+  /** Zone paths made read-only where they are (a read-only recursive bind of
+   * each onto itself, runc's readonlyPaths), after binds, before masks; a
+   * path that does not exist is skipped. */
+  readonlyPaths?: string[];
   /** Size of the zone's /tmp and /run tmpfs (e.g. "65536k"). */
   tmpSize?: string;
   /** The uname release the zone reports; default: the host's. */
