@@ -6,7 +6,7 @@
 // `node bin/lxzone.js run`. LXZONE_DEBUG=1 makes the front end say which it
 // chose; every run here uses a runtime directory of the file's own.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -145,6 +145,9 @@ describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run throu
       ['/bin/sh', '-c', 'kill -9 $$'],
       ['/nonexistent'],
       ['/etc/passwd'],
+      // reboot(2) RESTART: run again with back-off until the restart limit (125 and its message); HALT is a clean exit.
+      ['busybox', 'reboot', '-f'],
+      ['busybox', 'poweroff', '-f'],
     ];
     for (const cmd of commands) {
       const front = await lxzone(['run', '--', ...cmd]);
@@ -163,6 +166,23 @@ describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run throu
     const r = await lxzone(['run', '--', '/bin/sh', '-c', 'echo ready; sleep 60'], { onReady: (pid) => process.kill(pid, 'SIGTERM') });
     expect(said(r)).toBe(`lxzone: front: using ${path}\n`);
     expect([r.code, r.signal, r.stdout]).toEqual([143, null, 'ready\n']);
+  }, 180_000);
+
+  it('a keeper killed by a signal is said as Node says it (128+N)', async () => {
+    const path = descriptionOf({});
+    await withDescription(['run', '--', '/bin/true'], path);
+    // The shim (the keeper) is the launcher's only child.
+    const killKeeper = (pid: number): void => {
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      expect(children).toHaveLength(1);
+      process.kill(Number(children[0]), 'SIGKILL');
+    };
+    const args = ['run', '--', '/bin/sh', '-c', 'echo ready; sleep 60'];
+    const front = await lxzone(args, { onReady: killKeeper });
+    const node = await viaNode(args, { onReady: killKeeper });
+    expect(said(front)).toBe(`lxzone: front: using ${path}\n`);
+    expect(node.stderr).toBe("lxzone: the zone's keeper was killed by SIGKILL\n");
+    expect({ code: front.code, stdout: front.stdout, stderr: userStderr(front) }).toEqual({ code: 137, stdout: node.stdout, stderr: node.stderr });
   }, 180_000);
 
   it('--network none and --rootfs DIR have descriptions of their own', async () => {
