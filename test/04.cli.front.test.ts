@@ -6,11 +6,13 @@
 // `node bin/lxzone.js run`. LXZONE_DEBUG=1 makes the front end say which it
 // chose; every run here uses a runtime directory of the file's own.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { canonicalLaunchFlags, fnv1a64 } from '../src/cli/launch-description.js';
+import { idBaseOfSlot, slotLayout } from '../src/zone/ids.js';
+import { processIdentity } from '../src/zone/state/proc.js';
 import { expectNoLeaks, leakSnapshot, type LeakSnapshot } from './support/leaks.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 import { expectNothingLeft, hostSnapshot, makeBusyboxRoot, ownTempDir, repoRoot, type CliResult, type HostSnapshot } from './support/zones.js';
@@ -183,6 +185,40 @@ describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run throu
     expect(said(front)).toBe(`lxzone: front: using ${path}\n`);
     expect(node.stderr).toBe("lxzone: the zone's keeper was killed by SIGKILL\n");
     expect({ code: front.code, stdout: front.stdout, stderr: userStderr(front) }).toEqual({ code: 137, stdout: node.stdout, stderr: node.stderr });
+  }, 180_000);
+
+  it('one-shot id ranges are claimed as src/zone/ids.ts claims them: a live holder or sharer keeps its slot, a stale one is taken over', async () => {
+    const path = descriptionOf({});
+    await withDescription(['run', '--', '/bin/true'], path);
+    const ids = join(runtime, 'ids');
+    mkdirSync(ids, { recursive: true, mode: 0o700 });
+    const { first, count } = slotLayout().transient;
+    const live = JSON.stringify(processIdentity());
+    const dead = JSON.stringify({ ...processIdentity(), startTime: 1 }); // this pid, another start: a process gone
+    const free = first + 17;
+    const shared = first + 18;
+    try {
+      // Every slot held by this (live) test process but `free` (a dead holder and a dead sharer)
+      // and `shared` (a dead holder, a live sharer): the front end must find `free`, whatever its pid.
+      for (let slot = first; slot < first + count; slot++) writeFileSync(join(ids, String(slot)), slot === free || slot === shared ? dead : live);
+      writeFileSync(join(ids, `${free}.1-1`), dead);
+      writeFileSync(join(ids, `${shared}.1-1`), live);
+      const r = await lxzone(['run', '--', '/bin/cat', '/proc/self/uid_map']);
+      expect(said(r)).toBe(`lxzone: front: using ${path}\n`);
+      expect([r.code, r.stdout.trim().split(/\s+/)]).toEqual([0, ['0', String(idBaseOfSlot(free)), '65536']]);
+      // Released at the end; the dead sharer went on the way; the live sharer's slot is untouched.
+      expect(existsSync(join(ids, String(free)))).toBe(false);
+      expect(existsSync(join(ids, `${free}.1-1`))).toBe(false);
+      expect(readFileSync(join(ids, String(shared)), 'utf8')).toBe(dead);
+      // Every range held: the same refusal as Node's.
+      writeFileSync(join(ids, String(free)), live);
+      const front = await lxzone(['run', '--', '/bin/true']);
+      const node = await viaNode(['run', '--', '/bin/true']);
+      expect(node.stderr).toBe(`lxzone: no free host id range for a zone (${count} one-shot zones running?)\n`);
+      expect({ code: front.code, stderr: userStderr(front) }).toEqual({ code: 125, stderr: node.stderr });
+    } finally {
+      rmSync(ids, { recursive: true, force: true });
+    }
   }, 180_000);
 
   it('--network none and --rootfs DIR have descriptions of their own', async () => {
