@@ -280,5 +280,12 @@ describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run throu
     const r = await lxzone(['run', '--hostname', 'elsewhere', '--', '/bin/uname', '-n']);
     expect(said(r)).toBe('lxzone: front: node runs it: not the plain form of run\n');
     expect([r.code, r.stdout]).toEqual([0, 'elsewhere\n']);
-  }, 120_000);
+    // A repeated option, a missing value, no command: Node parses them and says what is wrong.
+    for (const args of [['run', '-t', '--no-tty', '--', '/bin/true'], ['run', '--rootfs'], ['run', '--network', 'none']]) {
+      const front = await lxzone(args);
+      const node = await viaNode(args);
+      expect(said(front), args.join(' ')).toBe('lxzone: front: node runs it: not the plain form of run\n');
+      expect({ code: front.code, stderr: userStderr(front) }, args.join(' ')).toEqual({ code: node.code, stderr: node.stderr });
+    }
+  }, 180_000);
 });
