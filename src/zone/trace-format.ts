@@ -9,13 +9,23 @@ import { dispatchUses } from '../policy/dispatch.js';
 // Only input strings: an output buffer (char *buf of read) holds nothing yet.
 const STRING_TYPE = /^const\s+char\s*(__user\s*)?\*\s*$/;
 
+const tracingDispatch = new WeakMap<Buffer, boolean>();
+
 /**
  * Per ABI (in filter order) 4096 bytes: bit i set when argument i is a C
  * string; undefined when the zone's dispatch traces nothing (the common case:
  * loading the tables for it cost a zone start ~10 ms of its CLI's time).
  */
 export function traceStringMasks(abis: readonly Abi[], dispatch: Buffer): Buffer | undefined {
-  if (!dispatchUses(dispatch, 'trace')) return undefined;
+  // Whether it traces is a fact of the dispatch table's bytes: decoded once
+  // per table (planZone gets the same Buffer from its policy cache on every
+  // start; decoding it was a tenth of planZone's time).
+  let traces = tracingDispatch.get(dispatch);
+  if (traces === undefined) {
+    traces = dispatchUses(dispatch, 'trace');
+    tracingDispatch.set(dispatch, traces);
+  }
+  if (!traces) return undefined;
   const out = Buffer.alloc(abis.length * 4096);
   abis.forEach((abi, index) => {
     for (const sc of loadTable(abi).syscalls) {
