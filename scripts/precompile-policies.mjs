@@ -11,6 +11,7 @@ const { compilePolicy } = await import('../dist/policy/compile.js');
 const { cacheDir, encodeEntry, policyKey, writeInputsStat } = await import('../dist/policy/cache.js');
 const { BUILTIN_PROFILES } = await import('../dist/policy/load.js');
 const { hostAbis } = await import('../dist/tables/index.js');
+const { driverFilterInput } = await import('../dist/policy/driver-filter.js');
 
 const dir = cacheDir();
 rmSync(dir, { recursive: true, force: true });
@@ -27,6 +28,12 @@ for (const profile of BUILTIN_PROFILES) {
     }
   }
 }
+// The FUSE drivers' filter (src/policy/driver-filter.ts), read at every zone start.
+{
+  const input = driverFilterInput(abis);
+  writeFileSync(join(dir, `${policyKey(input, input.abis)}.json`), encodeEntry(compilePolicy(input)));
+  n++;
+}
 // The inputs' hash with each file's identity: a start need not hash them again.
 writeInputsStat();
-process.stderr.write(`precompiled ${n} policies (${BUILTIN_PROFILES.join(', ')}; ${abis.join(', ')}) into ${dir}\n`);
+process.stderr.write(`precompiled ${n} policies (${BUILTIN_PROFILES.join(', ')}, fuse-driver; ${abis.join(', ')}) into ${dir}\n`);

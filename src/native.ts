@@ -36,6 +36,12 @@ export interface AttachOptions {
   /** A file a granted reboot(2) writes "restart" or "halt" to before the zone ends. */
   rebootMarker?: string;
   traceStringArgs?: Buffer;
+  /**
+   * The seccomp filter (struct sock_filter[]) installed in every FUSE driver
+   * started for the zone's mounts (src/policy/driver-filter.ts); without it
+   * the supervisor starts none (the mount goes on to the kernel, which refuses it).
+   */
+  driverFilter?: Buffer;
 }
 
 /** [abi, nr, count] */

@@ -97,6 +97,7 @@ export const SHIM_CONFIG_KEYS = [
   'serve-memory-limit', // the memory cap sysinfo reports when the keeper serves
   'serve-memory-usage-file', // the cgroup file sysinfo reads usage from when the keeper serves
   'serve-reboot-marker', // the file a granted reboot(2) is recorded in when the keeper serves
+  'serve-driver-filter', // the FUSE drivers' seccomp filter in hex (fuse-driver profile): the keeper starts drivers only with it
   'relay-stdio', // the keeper owns the zone's stdio pipes and relays them (0/1)
   'log-stdout', // the file the keeper writes the zone's stdout to
   'log-stderr', // the file the keeper writes the zone's stderr to

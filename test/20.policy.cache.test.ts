@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../src/policy/compile.js';
+import { driverFilterInput } from '../src/policy/driver-filter.js';
 import { BUILTIN_PROFILES } from '../src/policy/load.js';
 import { hostAbis } from '../src/tables/index.js';
 
@@ -14,13 +15,17 @@ const built = (await import(join(dist, 'cache.js'))) as typeof import('../src/po
 
 describe('dist/policy-cache', () => {
   const abis = hostAbis();
-  const inputs = BUILTIN_PROFILES.flatMap((profile) =>
-    [false, true].flatMap((allowNesting) => [false, true].map((netRaw) => ({ profile, abis, allowNesting, netRaw }))));
+  const inputs = [
+    ...BUILTIN_PROFILES.flatMap((profile) =>
+      [false, true].flatMap((allowNesting) => [false, true].map((netRaw) => ({ profile, abis, allowNesting, netRaw })))),
+    // The FUSE drivers' filter, read at every zone start (src/policy/driver-filter.ts).
+    driverFilterInput(abis),
+  ];
 
-  it('holds one entry per shipped profile and option set, each equal to a fresh compile', () => {
+  it('holds one entry per shipped profile and option set (and the FUSE drivers\' filter), each equal to a fresh compile', () => {
     expect(readdirSync(built.cacheDir()).filter((n) => n.endsWith('.json')).length).toBe(inputs.length);
     for (const input of inputs) {
-      const key = built.policyKey(input, abis);
+      const key = built.policyKey(input, input.abis!);
       expect(key, JSON.stringify(input)).toBeDefined();
       const hit = built.readCached(key!);
       expect(hit, `${JSON.stringify(input)}: no entry ${key}`).toBeDefined();

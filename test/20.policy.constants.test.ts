@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { constants, parseValue } from '../src/policy/constants.js';
 
 /** Constants that are lxzone's own names, not C macros: masks made of header values (their comments say which). */
-const OWN = new Set(['PERSONALITY_QUERY', 'PERSONALITY_REFUSED', 'SOCK_TYPE_MASK', 'LOOP_CMD_MASK', 'LOOP_CTL_MASK', 'INT_SIGN', 'SO_BUFFORCE_MASK', 'BLK_IOC_TYPE', 'IOC_TYPE_MASK']);
+const OWN = new Set(['PERSONALITY_QUERY', 'PERSONALITY_REFUSED', 'SOCK_TYPE_MASK', 'LOOP_CMD_MASK', 'LOOP_CTL_MASK', 'INT_SIGN', 'SO_BUFFORCE_MASK', 'BLK_IOC_TYPE', 'IOC_TYPE_MASK', 'MS_NOT_PLAIN_OPTIONS']);
 
 describe('constants.json', () => {
   it('matches the installed headers for every C constant', () => {
@@ -27,6 +27,20 @@ describe('constants.json', () => {
       const out = execFileSync(join(dir, 'c'), { encoding: 'utf8' });
       const fromHeaders = new Map(out.trim().split('\n').map((l) => l.split(' ') as [string, string]));
       for (const n of names) expect(`${n}=0x${constants().get(n)!.value.toString(16)}`).toBe(`${n}=0x${fromHeaders.get(n)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('MS_NOT_PLAIN_OPTIONS is every mount flag bit but the plain options its comment names (sys/mount.h)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lxzone-consts-'));
+    try {
+      const plain = 'MS_RDONLY|MS_NOSUID|MS_NODEV|MS_NOEXEC|MS_SYNCHRONOUS|MS_DIRSYNC|MS_NOATIME|MS_NODIRATIME|MS_SILENT|MS_RELATIME|MS_STRICTATIME|MS_LAZYTIME';
+      writeFileSync(join(dir, 'c.c'), `#include <stdio.h>\n#include <sys/mount.h>\nint main(void) { printf("%llx\\n", ~(unsigned long long)(${plain})); return 0; }\n`);
+      execFileSync('cc', ['-o', join(dir, 'c'), join(dir, 'c.c')], { stdio: 'pipe' });
+      expect(`0x${constants().get('MS_NOT_PLAIN_OPTIONS')!.value.toString(16)}`).toBe(`0x${execFileSync(join(dir, 'c'), { encoding: 'utf8' }).trim()}`);
+      const doc = JSON.parse(readFileSync('syscall-tables/rules/constants.json', 'utf8')) as { constants: Record<string, { comment: string }> };
+      expect(doc.constants.MS_NOT_PLAIN_OPTIONS!.comment).toContain(plain);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compilePolicy, resolveProfile } from '../src/policy/index.js';
+import { compilePolicy, driverFilter, resolveProfile } from '../src/policy/index.js';
 import { SHIM_CONFIG_KEYS } from '../src/seam.generated.js';
 import { encodeShimConfig, type ShimConfig } from '../src/zone/shim-config.js';
 import { repoRoot } from './support/zones.js';
@@ -54,7 +54,16 @@ describe('shim config parser (native/shim/config.cc)', () => {
       idBase: 231072, idCount: 131072, uid: 1000, gid: 100, init: false, tty: true, system: true, network: 'zone', tmpSize: '64m',
       binds: ['/data/in -> /in ro', '/data/out -> /out rw'], procBinds: ['/run/lxzone/lxcfs/proc/meminfo -> /proc/meminfo ro'],
       tmpfs: ['/run size=8192k'], cgroupProcs: ['/sys/fs/cgroup/lxzone/web/cgroup.procs'], hide: ['/var/lib/lxzone'],
+      serveDriverFilterBytes: 0,
     });
+  });
+
+  it('carries the FUSE drivers\' filter to a keeper that serves its zone (serve-driver-filter)', () => {
+    const filter = driverFilter();
+    const serve = { dispatch: compilePolicy({ profile: 'default', abis: ['x86_64'] }).dispatch, driverFilter: filter };
+    const r = parse('config', encodeShimConfig({ ...base, serve }));
+    expect(r.ok && r.value.serveDriverFilterBytes).toBe(filter.length);
+    expect(filter.length).toBeGreaterThan(0);
   });
 
   it('keeps arguments byte for byte (newlines, quotes, UTF-8, empty)', () => {
@@ -85,6 +94,8 @@ describe('shim config parser (native/shim/config.cc)', () => {
     ['a network mode it does not know', records('version=1', 'network=host'), /record 2 \(network\)/],
     ['a bool that is not 0 or 1', records('version=1', 'init=yes'), /record 2 \(init\): not 0 or 1/],
     ['a record without =', records('version=1', 'arg'), /record 2.*not key=value/],
+    ['a driver filter that is not whole instructions', records('version=1', 'serve-driver-filter=00112233445566'), /record 2 \(serve-driver-filter\): not a seccomp filter/],
+    ['a driver filter over 4096 instructions', records('version=1', `serve-driver-filter=${'00'.repeat(8 * 4097)}`), /record 2 \(serve-driver-filter\): not a seccomp filter/],
     ['a last record without its NUL', Buffer.from('version=1\0arg=/bin/sh'), /does not end with a NUL-terminated record/],
   ] as const)('refuses %s, naming the record', ([, input, message]) => {
     const r = parse('config', input);

@@ -21,6 +21,7 @@
 
 #include "../common/remove_beneath.h"
 #include "../supervisor/dispatch.h"
+#include "../supervisor/fuse_mount.h"
 #include "../supervisor/handlers/handler.h"
 #include "../supervisor/supervisor.h"
 #include "js_errors.h"
@@ -158,7 +159,8 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
   }
 
   // attach(controlFd, { dispatch: Buffer, hostname, kernelVersion,
-  //   kernelVersionEnv, memoryLimit, memoryUsageFile, rebootMarker, traceStringArgs: Buffer }) -> zone id
+  //   kernelVersionEnv, memoryLimit, memoryUsageFile, rebootMarker, traceStringArgs: Buffer,
+  //   driverFilter: Buffer }) -> zone id
   Napi::Value Attach(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     lxz::Supervisor* s = Live(env);
@@ -197,6 +199,15 @@ class SupervisorWrap : public Napi::ObjectWrap<SupervisorWrap> {
     if (t.IsBuffer()) {
       auto tb = t.As<Napi::Buffer<uint8_t>>();
       opts.trace_string_args.assign(tb.Data(), tb.Data() + tb.Length());
+    }
+    Napi::Value df = o.Get("driverFilter");
+    if (df.IsBuffer()) {
+      auto fb = df.As<Napi::Buffer<uint8_t>>();
+      if (!lxz::valid_filter_size(fb.Length())) {
+        errno_error(env, EINVAL, "attach", "(driverFilter: not a seccomp filter of 1 to 4096 8-byte instructions)").ThrowAsJavaScriptException();
+        return env.Undefined();
+      }
+      opts.driver_filter.assign(fb.Data(), fb.Data() + fb.Length());
     }
     uint32_t id = s->attach(fd, std::move(table), std::move(opts));
     return Napi::Number::New(env, id);

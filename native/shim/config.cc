@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <unistd.h>
 
+#include "../supervisor/fuse_mount.h"   // valid_filter_size
 #include "../common/seam.generated.h"  // is_shim_config_key: the record keys (seam/facts.json)
 
 namespace lxz {
@@ -105,6 +106,8 @@ bool parse_keeper_record(const std::string& key, const std::string& value, ShimC
   } else if (key == "serve-reboot-marker") {
     if (!safe_path(value)) *why = "not an absolute path without '..'";
     s.reboot_marker = value;
+  } else if (key == "serve-driver-filter") {
+    if (!parse_hex(value, &s.driver_filter) || !valid_filter_size(s.driver_filter.size())) *why = "not a seccomp filter (8-byte instructions, 1 to 4096) in lowercase hex";
   } else if (key == "relay-stdio") {
     if (!parse_bool(value, &io.relay)) *why = "not 0 or 1";
   } else if (key == "log-stdout" || key == "log-stderr") {

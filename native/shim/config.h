@@ -38,6 +38,7 @@ struct ServeConfig {
   uint64_t memory_limit = 0;
   std::string memory_usage_file;
   std::string reboot_marker;
+  std::vector<uint8_t> driver_filter;  // the FUSE drivers' seccomp filter, as the supervisor gets it
 };
 
 // The zone's stdio (stdio_relay.h): pipes the keeper relays, and log files

@@ -78,6 +78,7 @@ Status KeeperServer::init(const ShimConfig& c) {
   o.memory_limit = s.memory_limit;
   o.memory_usage_file = s.memory_usage_file;
   o.reboot_marker = s.reboot_marker;
+  o.driver_filter = s.driver_filter;
   struct utsname host;
   if (::uname(&host) == 0) {
     o.host_release = host.release;

@@ -1,7 +1,9 @@
 #include "fuse_mount.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/mount.h>
+#include <linux/seccomp.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -85,7 +87,11 @@ int build_root(const FuseMountJob& j) {
   return 0;
 }
 
-[[noreturn]] void driver_main(const char* path, char* const argv[]) {
+// no_new_privs, stdio on /dev/null, no other fd, then the fuse-driver filter
+// as the last thing before exec (as the shim does for a zone's process): an
+// image that takes the driver over gets only what a FUSE driver needs. No
+// listener: nothing it does is notified (the profile has notify: false).
+[[noreturn]] void driver_main(const char* path, char* const argv[], const struct sock_fprog* filter) {
   int err = 0;
   int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) err = errno;
@@ -94,8 +100,9 @@ int build_root(const FuseMountJob& j) {
     dup2(null_fd, 1);
     dup2(null_fd, 2);
   }
+  if (!err) syscall(SYS_close_range, 3, ~0U, 0);
+  if (!err && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, filter) < 0) err = errno;
   if (!err) {
-    syscall(SYS_close_range, 3, ~0U, 0);
     char* const envp[] = {nullptr};
     execve(path, argv, envp);
     err = errno;
@@ -104,7 +111,7 @@ int build_root(const FuseMountJob& j) {
   __builtin_unreachable();
 }
 
-int helper_main(const FuseMountJob& j, char* const argv[]) {
+int helper_main(const FuseMountJob& j, char* const argv[], const struct sock_fprog* filter) {
   // Charged to the zone from the start; the driver inherits it.
   if (j.cgroup_procs >= 0 && write(j.cgroup_procs, "0", 1) < 0) return errno;
   if (int err = build_root(j)) return err;
@@ -119,7 +126,7 @@ int helper_main(const FuseMountJob& j, char* const argv[]) {
   ca.exit_signal = SIGCHLD;
   long driver = syscall(SYS_clone3, &ca, sizeof ca);
   if (driver < 0) return errno;
-  if (driver == 0) driver_main(argv[0], argv);
+  if (driver == 0) driver_main(argv[0], argv, filter);
   // Mounted when /mnt is the root of another mount (statx never asks the
   // driver: AT_STATX_DONT_SYNC); failed when the driver exits first.
   for (long deadline = now_ms() + kWaitMs;;) {
@@ -177,6 +184,12 @@ bool fuse_driver_for(const char* t, FuseDriver* driver, bool* read_only_type) {
 }
 
 int mount_fuse_in_zone(const FuseMountJob& j) {
+  // Never a driver without its filter (a zone attached by an older client,
+  // a keeper config without serve-driver-filter).
+  if (!j.filter || !valid_filter_size(j.filter_len)) return EPERM;
+  struct sock_fprog filter = {};
+  filter.len = static_cast<unsigned short>(j.filter_len / sizeof(struct sock_filter));
+  filter.filter = reinterpret_cast<struct sock_filter*>(const_cast<uint8_t*>(j.filter));
   // Absolute: argv[0] is also the path the driver is executed from. Every
   // driver stays in the foreground (it is pid 1 of its own pid namespace:
   // a daemonizing parent that exits would take the child with it).
@@ -219,7 +232,7 @@ int mount_fuse_in_zone(const FuseMountJob& j) {
   long pid = syscall(SYS_clone3, &ca, sizeof ca);
   if (pid < 0) return errno;
   if (pid == 0) {
-    int err = helper_main(j, argv);
+    int err = helper_main(j, argv, &filter);
     syscall(SYS_exit_group, err > 255 || err < 0 ? EIO : err);
   }
   int status = 0;

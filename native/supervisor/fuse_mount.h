@@ -5,8 +5,12 @@
 // in the zone's cgroup, as the zone's root in the zone's user namespace, in
 // pid, network, IPC and UTS namespaces of its own (empty), no_new_privs, in a
 // root that holds only the host's /usr (read-only), /dev/fuse, /dev/null and
-// the image. Its mount is then moved onto the target in the zone.
+// the image, under the fuse-driver seccomp filter (syscall-tables/rules/
+// fuse-driver.json, compiled in TypeScript and handed over with the zone's
+// options). Its mount is then moved onto the target in the zone.
 #pragma once
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../common/fd.h"
@@ -20,6 +24,10 @@ enum class FuseDriver { kFuse2fs, kFusefat, kSquashfuse, kNtfs3g, kFuseiso, kExf
 // Read-only types (squashfs, iso9660) are mounted read-only whatever the flags.
 bool fuse_driver_for(const char* fstype, FuseDriver* driver, bool* read_only_type);
 
+// A driver filter's length in bytes: whole 8-byte instructions, 1 to
+// BPF_MAXINSNS (4096); checked where the bytes come in (addon, keeper config).
+inline bool valid_filter_size(size_t bytes) { return bytes > 0 && bytes % 8 == 0 && bytes / 8 <= 4096; }
+
 struct FuseMountJob {
   int user_ns;        // the caller's user namespace
   int mnt_ns;         // the caller's mount namespace
@@ -31,9 +39,13 @@ struct FuseMountJob {
   FuseDriver driver = FuseDriver::kFuse2fs;
   int fusermount = -1;  // exfat: O_PATH of lxzone-fusermount, bound over the host's fusermount in the driver's root
   const char* fusermount_at = nullptr;  // where: "usr/bin/fusermount3" or the like
+  // The driver's seccomp filter (ZoneOptions::driver_filter; valid_filter_size).
+  const uint8_t* filter = nullptr;
+  size_t filter_len = 0;
 };
 
-// 0 or an errno; the driver keeps serving until the mount is gone.
+// 0 or an errno; the driver keeps serving until the mount is gone. Without a
+// filter no driver is started (EPERM).
 int mount_fuse_in_zone(const FuseMountJob& job);
 
 }  // namespace lxz

@@ -23,6 +23,9 @@ struct ZoneOptions {
   std::string memory_usage_file;    // cgroup file with the zone's usage in bytes
   std::string reboot_marker;        // file a granted reboot(2) is written to first ("restart" or "halt")
   std::vector<uint8_t> trace_string_args;  // per (abi, nr): bit i = arg i is a C string
+  // The seccomp filter (struct sock_filter[]) every FUSE driver started for
+  // the zone runs under (the fuse-driver profile); empty: no driver is started.
+  std::vector<uint8_t> driver_filter;
 };
 
 // Counters and first-seen sets are keyed by syscall number; a zone can make

@@ -72,7 +72,9 @@ interface Range { lo: number; hi: number; outcome: Outcome } // [lo, hi)
 /** Contiguous number ranges with one outcome each, covering 0 .. 2^32-1. */
 export function numberRanges(p: ResolvedProfile, maxNr: number): Range[] {
   const byNr = new Map(p.syscalls.map((s) => [s.nr, s]));
-  const notify: Outcome = { kind: 'const', action: SECCOMP_RET_USER_NOTIF };
+  // A hole in the numbering, like a number past the table, is "unsupported":
+  // the supervisor answers it, or, for a filter no supervisor serves, the filter refuses it.
+  const notify: Outcome = { kind: 'const', action: p.notify ? SECCOMP_RET_USER_NOTIF : (SECCOMP_RET_ERRNO | ENOSYS) >>> 0 };
   const ranges: Range[] = [];
   const push = (nr: number, o: Outcome): void => {
     const last = ranges[ranges.length - 1];
@@ -84,7 +86,6 @@ export function numberRanges(p: ResolvedProfile, maxNr: number): Range[] {
   };
   for (let nr = 0; nr <= maxNr; nr++) {
     const sc = byNr.get(nr);
-    // A hole in the numbering, like a number past the table, is "unsupported": the supervisor answers.
     push(nr, sc ? outcomeOf(sc) : notify);
   }
   push(maxNr + 1, notify);

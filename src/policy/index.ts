@@ -2,6 +2,7 @@
 // filter and the supervisor's dispatch table.
 export { compilePolicy, compileResolved, type CompileInput, type CompiledPolicy } from './compile.js';
 export { resolveProfile, checkProfile, type ResolveOptions } from './resolve.js';
+export { DRIVER_PROFILE, driverFilter, driverFilterInput } from './driver-filter.js';
 export { loadProfile, readProfileFile, validateProfileDoc, BUILTIN_PROFILES } from './load.js';
 export { encodeDispatch, decodeDispatch, dispatchHandler, DISPATCH_MAGIC, DISPATCH_VERSION, DISPATCH_FLAG_UNSUPPORTED_SIGSYS } from './dispatch.js';
 export { parseDisposition, type ParsedDisposition } from './disposition.js';

@@ -9,7 +9,7 @@ import { ABIS, type Abi, type SyscallEntry, type SyscallTable } from '../tables/
 import { AUDIT_ARCH } from '../tables/arch.js';
 import { parseValue } from './constants.js';
 import { contradiction, covers, widthOfType } from './conditions.js';
-import { notifyHandler, parseDisposition, type ParsedDisposition } from './disposition.js';
+import { isNotified, notifyHandler, parseDisposition, type ParsedDisposition } from './disposition.js';
 import { EXTRA_RULES_LABEL, loadProfile, profileChain, validateExtraRules, type Layer } from './load.js';
 import { byName, defaultTables, type TableSource } from './tables.js';
 import { RULE_OPTIONS } from './types.js';
@@ -220,7 +220,18 @@ function resolveWith(layers: Layer[], abi: Abi, opts: ResolveOptions, tables: Ma
   const syscalls = [...table.syscalls].sort((a, b) => a.nr - b.nr)
     .map((sc) => resolveSyscall(sc, picked.get(sc.name), top, abi, opts, problems));
   const unsupported = [...layers].reverse().find((l) => l.profile.unsupported)?.profile.unsupported ?? 'enosys';
-  return { profile: top.profile.profile, abi, auditArch: table.auditArch ?? AUDIT_ARCH[abi].value, unsupported, syscalls };
+  const notify = [...layers].reverse().find((l) => l.profile.notify !== undefined)?.profile.notify ?? true;
+  if (!notify) checkNothingNotified(syscalls, top, problems);
+  return { profile: top.profile.profile, abi, auditArch: table.auditArch ?? AUDIT_ARCH[abi].value, unsupported, notify, syscalls };
+}
+
+/** A profile whose filter no supervisor serves (notify: false) must decide every call in the filter. */
+function checkNothingNotified(syscalls: ResolvedSyscall[], top: Layer, problems: Problems): void {
+  for (const s of syscalls) {
+    for (const d of [{ action: s.action, disposition: s.disposition, where: s.where }, ...s.rules]) {
+      if (isNotified(d.action)) problems.add(d.where, `${d.where}: ${s.name}: "${d.disposition}" needs a supervisor, and ${top.profile.profile}'s filter has none (notify: false)`);
+    }
+  }
 }
 
 function layersOf(profile: string | Profile): Layer[] {

@@ -69,6 +69,12 @@ export interface Profile {
   extends?: string;
   /** What an unknown syscall number does: ENOSYS + event, or SIGSYS (dispatch flag bit 0). */
   unsupported?: 'enosys' | 'sigsys';
+  /**
+   * false: no supervisor serves this profile's filter (the FUSE driver's,
+   * fuse-driver.json): unknown numbers are refused by the filter itself with
+   * ENOSYS, and no decision may notify (emulate:, trace). Default true.
+   */
+  notify?: boolean;
   /** The disposition of every syscall no entry names. */
   default: ProfileDefault;
   syscalls: SyscallRules[];
@@ -119,6 +125,8 @@ export interface ResolvedProfile {
   abi: Abi;
   auditArch: number;
   unsupported: 'enosys' | 'sigsys';
+  /** false: nothing serves the filter's notifications (Profile.notify); unknown numbers are ERRNO(ENOSYS). */
+  notify: boolean;
   /** One entry per syscall of the ABI's table, in number order (holes are not listed). */
   syscalls: ResolvedSyscall[];
 }

@@ -92,7 +92,7 @@ export interface ShimConfig {
   logs?: { stdout: string; stderr: string; fileMaxBytes: number };
 }
 
-export type ServeOptions = Pick<AttachOptions, 'dispatch' | 'kernelVersion' | 'kernelVersionEnv' | 'memoryLimit' | 'memoryUsageFile' | 'rebootMarker'>;
+export type ServeOptions = Pick<AttachOptions, 'dispatch' | 'kernelVersion' | 'kernelVersionEnv' | 'memoryLimit' | 'memoryUsageFile' | 'rebootMarker' | 'driverFilter'>;
 
 const US = '\x1f';
 
@@ -161,6 +161,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
     if (s.memoryLimit !== undefined) add('serve-memory-limit', s.memoryLimit);
     if (s.memoryUsageFile !== undefined) add('serve-memory-usage-file', s.memoryUsageFile);
     if (s.rebootMarker !== undefined) add('serve-reboot-marker', s.rebootMarker);
+    if (s.driverFilter !== undefined) add('serve-driver-filter', s.driverFilter.toString('hex'));
   }
   if (c.relayStdio || c.logs) add('relay-stdio', true);
   if (c.logs) {

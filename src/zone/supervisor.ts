@@ -8,6 +8,7 @@ import type { Abi } from '../tables/index.js';
 import type { ZoneHosting, ZoneSpec } from './spec.js';
 import { decodeEvent, type ZoneEvent } from './events.js';
 import { traceStringMasks } from './trace-format.js';
+import { driverFilter } from '../policy/driver-filter.js';
 
 export type ZoneEventListener = (event: ZoneEvent) => void;
 
@@ -89,6 +90,7 @@ export function supervisorOptions(abis: readonly Abi[], dispatch: Buffer, z: Sup
     hostname: z.hostname ?? 'lxzone',
     kernelVersionEnv: z.kernelVersionEnv ?? false,
     traceStringArgs: traceStringMasks(abis, dispatch),
+    driverFilter: driverFilter(),
   };
   if (z.kernelVersion !== undefined) o.kernelVersion = z.kernelVersion;
   if (z.memoryLimit !== undefined) o.memoryLimit = z.memoryLimit;

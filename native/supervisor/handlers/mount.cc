@@ -152,6 +152,8 @@ int do_mount(Call& call) {
   // squashfs and iso9660 are read-only by design, as the kernel mounts them.
   bool read_only = (flags & MS_RDONLY) || st.dev[n].read_only || read_only_type;
   FuseMountJob job{ns.user.get(), ns.mnt.get(), procs.get(), st.dev[n].backing.get(), dst.get(), read_only, attr, driver};
+  job.filter = call.zone.options.driver_filter.data();
+  job.filter_len = call.zone.options.driver_filter.size();
   Fd standin;
   std::string standin_at;
   if (driver == FuseDriver::kExfat) {
