@@ -120,6 +120,7 @@ export const LAUNCH_DESCRIPTION_KEYS = [
   'kernel-version', // the uname release the zone sees (absent: the host's)
   'kernel-version-env', // honour LXZONE_KERNEL_VERSION in a zone process's environment (0/1)
   'trace-string-args', // hex of the trace string-argument masks (may be empty)
+  'driver-filter', // hex of the FUSE drivers' seccomp filter (the fuse-driver profile); required: a description without it is stale
   'id-claim-dir', // claim a one-shot host id range in this directory (src/zone/ids.ts)
   'id-slots', // FIRST US COUNT: the one-shot slots
   'id-range', // START US COUNT: slot S's id base is START + S * COUNT

@@ -77,7 +77,7 @@ inline bool is_shim_config_key(std::string_view key) {
 
 // The keys of a launch description's records (src/cli/launch-description.ts writes them; native/front/ refuses any other).
 inline bool is_launch_description_key(std::string_view key) {
-  for (std::string_view k : {"version", "flags", "input-file", "input-dir", "input-env", "shim", "config", "filter", "dispatch", "hostname", "kernel-version", "kernel-version-env", "trace-string-args", "id-claim-dir", "id-slots", "id-range", "restart-burst", "restart-series-reset-ms", "restart-delay-ms", "restart-limit-reason"})
+  for (std::string_view k : {"version", "flags", "input-file", "input-dir", "input-env", "shim", "config", "filter", "dispatch", "hostname", "kernel-version", "kernel-version-env", "trace-string-args", "driver-filter", "id-claim-dir", "id-slots", "id-range", "restart-burst", "restart-series-reset-ms", "restart-delay-ms", "restart-limit-reason"})
     if (key == k) return true;
   return false;
 }

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "../common/seam.generated.h"
+#include "../supervisor/fuse_mount.h"  // valid_filter_size
 #include "records.h"
 
 namespace lxz::front {
@@ -52,6 +53,10 @@ bool apply(const Record& r, LaunchDescription* d, std::string* why) {
     if (v != "0" && v != "1") return fail(why, "kernel-version-env: not 0 or 1");
     d->kernel_version_env = v == "1";
   } else if (k == "trace-string-args") return hex(k, v, &d->trace_string_args, why);
+  else if (k == "driver-filter") {
+    if (!hex(k, v, &d->driver_filter, why)) return false;
+    if (!valid_filter_size(d->driver_filter.size())) return fail(why, "driver-filter: not a seccomp filter of 1 to 4096 instructions");
+  }
   else if (k == "id-claim-dir") {
     if (v.empty() || v[0] != '/') return fail(why, "id-claim-dir: not an absolute path");
     if (!d->id_claim) d->id_claim.emplace();
@@ -101,7 +106,7 @@ std::optional<LaunchDescription> parse_description(std::string_view bytes, std::
     }
     if (!apply(r, &d, why)) return std::nullopt;
   }
-  for (const char* required : {"flags", "shim", "config", "filter", "dispatch", "hostname", "restart-burst",
+  for (const char* required : {"flags", "shim", "config", "filter", "dispatch", "hostname", "driver-filter", "restart-burst",
                                "restart-series-reset-ms", "restart-delay-ms", "restart-limit-reason"}) {
     if (!seen.count(required)) {
       *why = std::string("no ") + required + " record";

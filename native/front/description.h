@@ -39,6 +39,7 @@ struct LaunchDescription {
   std::optional<std::string> kernel_version;
   bool kernel_version_env = false;
   std::string trace_string_args;
+  std::string driver_filter;  // the FUSE drivers' seccomp filter (ZoneOptions::driver_filter)
   std::optional<IdClaimPlan> id_claim;
   RestartPolicy restart;
 };

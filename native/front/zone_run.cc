@@ -36,6 +36,7 @@ ZoneOptions options_of(const LaunchDescription& d) {
   o.kernel_version = d.kernel_version.value_or("");
   o.kernel_version_env = d.kernel_version_env;
   o.trace_string_args.assign(d.trace_string_args.begin(), d.trace_string_args.end());
+  o.driver_filter.assign(d.driver_filter.begin(), d.driver_filter.end());
   return o;
 }
 

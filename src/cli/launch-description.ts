@@ -123,6 +123,7 @@ export function describeLaunch(canonical: string, opts: RunOptions): Buffer {
   if (a.kernelVersion !== undefined) add('kernel-version', a.kernelVersion);
   add('kernel-version-env', a.kernelVersionEnv ? 1 : 0);
   add('trace-string-args', (a.traceStringArgs ?? Buffer.alloc(0)).toString('hex'));
+  if (a.driverFilter) add('driver-filter', a.driverFilter.toString('hex'));
   if (a.memoryLimit !== undefined || a.memoryUsageFile !== undefined || a.rebootMarker !== undefined) {
     throw new Error('a plain run has no memory cap or reboot marker: the description format has no place for them');
   }
