@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { LxzoneError } from '../errors.js';
 import { detectCgroups } from '../zone/cgroups/detect.js';
-import { placeDaemonInLeaf } from '../zone/cgroups/daemon-leaf.js';
+import { leaveDaemonLeaf, placeDaemonInLeaf, type DaemonLeaf } from '../zone/cgroups/daemon-leaf.js';
 import { LogRotator } from '../zone/lifecycle/logs.js';
 import { ZoneManager } from '../zone/lifecycle/manager.js';
 import { lifecycleOptionsFromEnv, type LifecycleOptions } from '../zone/lifecycle/options.js';
@@ -77,9 +77,10 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
   // On cgroup v2, into a leaf of lxzone's own subtree (cgroups/daemon-leaf.ts): after the lock, so only
   // the daemon that serves moves. A refusal (a rootless daemon) leaves it where it was: zones' cgroups
   // are made where they always are, the daemon's own place only decides where its keepers are counted.
+  let leaf: DaemonLeaf | undefined;
   try {
-    const leaf = placeDaemonInLeaf(detectCgroups(), opts.cgroupParent);
-    if (leaf) log(`daemon ${process.pid}: in cgroup ${leaf}`);
+    leaf = placeDaemonInLeaf(detectCgroups(), opts.cgroupParent);
+    if (leaf) log(`daemon ${process.pid}: in cgroup ${leaf.rel}`);
   } catch (e) {
     log(`daemon ${process.pid}: stays in its own cgroup: ${(e as Error).message}`);
   }
@@ -225,6 +226,8 @@ export async function startDaemon(o: DaemonOptions = {}): Promise<RunningDaemon>
       await manager.close(so);
       for (const c of connections) c.end();
       rmSync(paths.socket, { force: true });
+      // Under the lock still: no other daemon moves into the leaf while it may go.
+      if (leaf) log(`daemon ${process.pid}: ${leaveDaemonLeaf(detectCgroups(), leaf)}`);
       logRotator.stop();
       lock.release();
       closedResolve();
