@@ -24,20 +24,8 @@
 #include <string>
 
 #include "../common/fd.h"
+#include "mount_api.h"
 
-// glibc 2.36's <sys/mount.h> lacks mount_setattr's struct (mounts.cc alike).
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#define MOUNT_ATTR_NOSUID 0x00000002
-#define MOUNT_ATTR_NODEV 0x00000004
-#define MOUNT_ATTR_NOEXEC 0x00000008
-struct mount_attr {
-  uint64_t attr_set;
-  uint64_t attr_clr;
-  uint64_t propagation;
-  uint64_t userns_fd;
-};
-#endif
 #ifndef PIDFD_THREAD
 #define PIDFD_THREAD O_EXCL  // Linux 6.9: a pidfd of a thread, not only of a thread-group leader
 #endif
