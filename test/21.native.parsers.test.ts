@@ -1,10 +1,12 @@
 // The C++ parsers of lxzone's two binary inputs — the shim's config records
 // (native/shim/config.cc) and the supervisor's dispatch table
-// (native/supervisor/dispatch.cc) — fed through lxzone-parse-check, which
-// links exactly those files: no root, no zone. What TypeScript encodes must
-// come out field for field; malformed input must be refused naming the
-// record, never half-applied.
+// (native/supervisor/dispatch.cc) — and the mountinfo reader the shim and the
+// supervisor share (native/common/mountinfo.h), fed through
+// lxzone-parse-check, which links exactly those files: no root, no zone. What
+// TypeScript encodes must come out field for field; malformed input must be
+// refused naming the record, never half-applied.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy, driverFilter, resolveProfile } from '../src/policy/index.js';
@@ -14,7 +16,7 @@ import { repoRoot } from './support/zones.js';
 
 const BIN = join(repoRoot, 'build', 'Release', 'lxzone-parse-check');
 
-function parse(kind: 'config' | 'dispatch', input: Buffer, args: string[] = []) {
+function parse(kind: 'config' | 'dispatch' | 'mountinfo', input: Buffer, args: string[] = []) {
   const r = spawnSync(BIN, [kind, ...args], { input });
   const out = r.stdout.toString();
   return r.status === 0 ? { ok: true as const, value: JSON.parse(out) } : { ok: false as const, status: r.status, error: out.trim() };
@@ -152,5 +154,38 @@ describe('dispatch table parser (native/supervisor/dispatch.cc)', () => {
   ] as const)('refuses %s', ([, input]) => {
     const r = parse('dispatch', input);
     expect(r.ok).toBe(false);
+  });
+});
+
+describe('mountinfo reader (native/common/mountinfo.h: the shim\'s host copies, the supervisor\'s ustat)', () => {
+  it('reads id, parent, device, unescaped mount point and filesystem type, with or without optional fields', () => {
+    const text = [
+      '36 35 98:0 /mnt1 /mnt/a\\040b\\011c\\134d rw,noatime master:1 shared:2 - ext3 /dev/root rw,errors=continue',
+      '37 36 0:51 / /run/user\\0121000 rw - tmpfs tmpfs rw',
+      '38 36 259:7 / /media/x\\9zz ro,nosuid - fuse.sshfs host: rw',
+      'not a mountinfo line',
+      '39 36 0:52 / /no/dash rw shared:3',
+      '',
+    ].join('\n');
+    const r = parse('mountinfo', Buffer.from(text));
+    expect(r.ok && r.value).toEqual([
+      { id: '36', parent: '35', dev: '98:0', point: '/mnt/a b\tc\\d', fstype: 'ext3' },
+      { id: '37', parent: '36', dev: '0:51', point: '/run/user\n1000', fstype: 'tmpfs' },
+      // A backslash not followed by three octal digits is kept as it is.
+      { id: '38', parent: '36', dev: '259:7', point: '/media/x\\9zz', fstype: 'fuse.sshfs' },
+    ]);
+  });
+
+  it('reads this host\'s own mountinfo line for line', () => {
+    const text = readFileSync('/proc/self/mountinfo', 'utf8');
+    const expected = text.split('\n').filter(Boolean).map((line) => {
+      const f = line.split(' ');
+      const dash = f.indexOf('-', 6);
+      const point = f[4]!.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+      return { id: f[0], parent: f[1], dev: f[2], point, fstype: f[dash + 1] };
+    });
+    const r = parse('mountinfo', Buffer.from(text));
+    expect(expected.length).toBeGreaterThan(3);
+    expect(r.ok && r.value).toEqual(expected);
   });
 });

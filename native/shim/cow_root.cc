@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "id_mapping.h"
-#include "mountinfo.h"
+#include "../common/mountinfo.h"
 #include "mount_api.h"
 #include "proc_write.h"
 

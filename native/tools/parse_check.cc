@@ -1,11 +1,14 @@
-// lxzone-parse-check: the C++ parsers of lxzone's two binary inputs, run on
-// stdin without root and without making a zone, so tests can hand them what
-// TypeScript encodes (and what an attacker might) and read what C++ made of it.
+// lxzone-parse-check: the C++ parsers of lxzone's two binary inputs, and of
+// the mountinfo the shim and the supervisor read, run on stdin without root
+// and without making a zone, so tests can hand them what TypeScript encodes
+// (and what an attacker might) and read what C++ made of it.
 //
 //   lxzone-parse-check config                 shim config records -> JSON
 //   lxzone-parse-check dispatch [ABI:NR ...]  dispatch table -> JSON (+ handler ids)
+//   lxzone-parse-check mountinfo              /proc/PID/mountinfo text -> JSON
 //
 // Exit 0 with JSON on stdout, or 1 with "error: ERRNO MESSAGE" on stdout.
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/mountinfo.h"
 #include "../shim/config.h"
 #include "../supervisor/dispatch.h"
 
@@ -95,15 +99,29 @@ int dispatch(const std::string& bytes, int argc, char** argv) {
   return 0;
 }
 
+int mountinfo(const std::string& text) {
+  std::string out = "[";
+  bool first = true;
+  for (const lxz::MountEntry& m : lxz::parse_mountinfo(text)) {
+    out += std::string(first ? "" : ",") + "{\"id\":" + quote(m.id) + ",\"parent\":" + quote(m.parent) + ",\"dev\":" +
+           quote(std::to_string(major(m.dev)) + ":" + std::to_string(minor(m.dev))) + ",\"point\":" + quote(m.point) +
+           ",\"fstype\":" + quote(m.fstype) + "}";
+    first = false;
+  }
+  std::printf("%s]\n", out.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || (std::strcmp(argv[1], "config") && std::strcmp(argv[1], "dispatch"))) {
-    std::fprintf(stderr, "usage: lxzone-parse-check config | dispatch [ABI:NR ...] < input\n");
+  if (argc < 2 || (std::strcmp(argv[1], "config") && std::strcmp(argv[1], "dispatch") && std::strcmp(argv[1], "mountinfo"))) {
+    std::fprintf(stderr, "usage: lxzone-parse-check config | dispatch [ABI:NR ...] | mountinfo < input\n");
     return 2;
   }
   std::string bytes;
   lxz::Status s = lxz::read_all(0, 64 << 20, &bytes, "stdin");
   if (!s.ok()) return error(s.error());
+  if (std::strcmp(argv[1], "mountinfo") == 0) return mountinfo(bytes);
   return std::strcmp(argv[1], "config") == 0 ? config(bytes) : dispatch(bytes, argc, argv);
 }

@@ -3,7 +3,7 @@
 #include <sys/mount.h>
 #include <algorithm>
 
-#include "../mountinfo.h"
+#include "../../common/mountinfo.h"
 #include "mount_calls.h"
 
 namespace lxz {

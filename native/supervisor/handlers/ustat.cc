@@ -25,78 +25,17 @@
 #include <string>
 #include <vector>
 
+#include "../../common/mountinfo.h"
 #include "../tracee_memory.h"
 #include "handler.h"
 
 namespace lxz {
 namespace {
 
-struct Mount {
-  dev_t dev;
-  std::string point;   // unescaped, absolute in the caller's root
-  std::string fstype;
-};
-
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string unescape(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); i++) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      int v = 0;
-      bool ok = true;
-      for (size_t k = 1; k <= 3; k++) {
-        char c = s[i + k];
-        if (c < '0' || c > '7') ok = false;
-        v = v * 8 + (c - '0');
-      }
-      if (ok) {
-        out.push_back(static_cast<char>(v));
-        i += 3;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
-}
-
-// "36 35 98:0 /root /mnt/point rw,… shared:1 - ext4 /dev/sda1 rw"
-std::vector<Mount> parse_mountinfo(const std::string& text) {
-  std::vector<Mount> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
-    std::vector<std::string> f;
-    size_t p = 0;
-    while (p < line.size()) {
-      size_t sp = line.find(' ', p);
-      if (sp == std::string::npos) sp = line.size();
-      f.push_back(line.substr(p, sp - p));
-      p = sp + 1;
-    }
-    if (f.size() < 7) continue;
-    size_t dash = 6;
-    while (dash < f.size() && f[dash] != "-") dash++;
-    if (dash + 1 >= f.size()) continue;
-    unsigned maj = 0, min = 0;
-    if (std::sscanf(f[2].c_str(), "%u:%u", &maj, &min) != 2) continue;
-    out.push_back({makedev(maj, min), unescape(f[4]), f[dash + 1]});
-  }
-  return out;
-}
-
-bool under(const std::string& path, const std::string& prefix) {
-  if (prefix == "/") return true;
-  return path.compare(0, prefix.size(), prefix) == 0 && (path.size() == prefix.size() || path[prefix.size()] == '/');
-}
-
 // The walk to `target` crosses (or ends on) a FUSE mount.
-bool through_fuse(const std::vector<Mount>& mounts, const std::string& target) {
-  for (const Mount& m : mounts)
-    if (m.fstype.compare(0, 4, "fuse") == 0 && under(target, m.point)) return true;
+bool through_fuse(const std::vector<MountEntry>& mounts, const std::string& target) {
+  for (const MountEntry& m : mounts)
+    if (m.fstype.compare(0, 4, "fuse") == 0 && path_at_or_under(target, m.point)) return true;
   return false;
 }
 
@@ -122,9 +61,9 @@ int statfs_of(Call& call, dev_t dev, struct statfs* out) {
   Fd root;
   if (int err = open_tracee_proc(call.listener, call.req.id, pid, "root", O_PATH | O_DIRECTORY, &root)) return err;
   std::string info = read_proc_file(call.listener, call.req.id, pid, "mountinfo", 1 << 20);
-  std::vector<Mount> mounts = parse_mountinfo(info);
+  std::vector<MountEntry> mounts = parse_mountinfo(info);
   int tried = 0;
-  for (const Mount& m : mounts) {
+  for (const MountEntry& m : mounts) {
     if (m.dev != dev) continue;
     if (++tried > 16) break;  // bounded, whatever the zone mounted
     if (through_fuse(mounts, m.point)) continue;
