@@ -6,14 +6,13 @@
 // goes to its stdin until the client half-closes. Resizes (POST
 // /exec/ID/resize) set the host pty's size and tell the keeper (SIGWINCH),
 // which copies it into the zone's terminal.
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { closeSync, constants as fsc, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { ReadStream, WriteStream } from 'node:tty';
 import { native } from '../../native.js';
+import { fifoPipe } from '../../zone/fifo-pipe.js';
 import { startExec, type ExecOptions, type ExecTarget } from '../../zone/lifecycle/exec.js';
 import type { RunningZone } from '../../zone/run.js';
 import type { ZoneStore } from '../../zone/state/store.js';
@@ -23,29 +22,9 @@ import { frame } from './streams.js';
 /** How long output may still arrive after the process ended (a background child may hold it open). */
 const DRAIN_MS = 2000;
 
-/**
- * A pipe as [our end, the zone's end], from a FIFO made and unlinked in the
- * private runtime directory (Node has no pipe(2); the addon's socketpairs
- * are SOCK_SEQPACKET, which Node cannot stream). Each end is its own open
- * file: our end non-blocking (libuv's), the zone's as programs expect.
- * For 'in' our end is opened read-write so that opening it does not wait
- * for a reader; the zone sees end of file once our end is closed.
- */
+/** A pipe as [our end, the zone's end] (fifoPipe), its FIFO in the private runtime directory. */
 export function pipe(store: ZoneStore, dir: 'in' | 'out'): [number, number] {
-  const d = join(store.runtimeDir, 'docker-exec');
-  mkdirSync(d, { recursive: true, mode: 0o700 });
-  const path = join(d, randomBytes(8).toString('hex'));
-  execFileSync('mkfifo', ['-m', '600', path]);
-  try {
-    if (dir === 'out') {
-      const ours = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
-      return [ours, openSync(path, fsc.O_WRONLY)];
-    }
-    const ours = openSync(path, fsc.O_RDWR | fsc.O_NONBLOCK);
-    return [ours, openSync(path, fsc.O_RDONLY)];
-  } finally {
-    rmSync(path, { force: true });
-  }
+  return fifoPipe(join(store.runtimeDir, 'docker-exec'), dir);
 }
 
 export interface ExecIo {

@@ -10,14 +10,13 @@
 //   SIGWINCH, as for `lxzone run -t`); a terminal has no end of file.
 // The channel lives as long as the zone's run; a daemon that dies closes it
 // (the zone then sees end of file, or ^D on its terminal).
-import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { closeSync, constants as fsc, mkdirSync, openSync, rmSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { WriteStream } from 'node:tty';
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { native } from '../../native.js';
+import { fifoPipe } from '../fifo-pipe.js';
 
 export class ZoneInput {
   private keeperPid = 0;
@@ -32,9 +31,9 @@ export class ZoneInput {
   ) {}
 
   /**
-   * A pipe from a FIFO made and unlinked in the private runtime directory
-   * (Node has no pipe(2)): our end read-write and non-blocking, so opening
-   * it does not wait for a reader; the keeper sees end of file once it is closed.
+   * With a terminal, a host pty; without, a pipe (fifoPipe) from a FIFO in
+   * the private runtime directory: the keeper sees end of file once our end
+   * is closed.
    */
   static open(runtimeDir: string, tty: boolean, size = { cols: 80, rows: 24 }): ZoneInput {
     if (tty) {
@@ -45,19 +44,10 @@ export class ZoneInput {
       out.on('error', () => undefined); // the zone ended while a client typed
       return new ZoneInput(true, slave, out, master);
     }
-    const d = join(runtimeDir, 'zone-input');
-    mkdirSync(d, { recursive: true, mode: 0o700 });
-    const path = join(d, randomBytes(8).toString('hex'));
-    execFileSync('mkfifo', ['-m', '600', path]);
-    try {
-      const ours = openSync(path, fsc.O_RDWR | fsc.O_NONBLOCK);
-      const theirs = openSync(path, fsc.O_RDONLY);
-      const out = new Socket({ fd: ours, readable: false, writable: true });
-      out.on('error', () => undefined); // the zone closed its stdin
-      return new ZoneInput(false, theirs, out, undefined);
-    } finally {
-      rmSync(path, { force: true });
-    }
+    const [ours, theirs] = fifoPipe(join(runtimeDir, 'zone-input'), 'in');
+    const out = new Socket({ fd: ours, readable: false, writable: true });
+    out.on('error', () => undefined); // the zone closed its stdin
+    return new ZoneInput(false, theirs, out, undefined);
   }
 
   /** The keeper that relays this input (for SIGWINCH). */
