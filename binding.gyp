@@ -9,6 +9,11 @@
       "target_name": "lxzone",
       "sources": [
         "native/addon/addon.cc",
+        "native/addon/js_errors.cc",
+        "native/addon/supervisor_wrap.cc",
+        "native/addon/unix_sockets.cc",
+        "native/addon/terminals.cc",
+        "native/addon/files.cc",
         "native/addon/spawn_process.cc",
         "native/common/remove_beneath.cc",
         "native/common/unix_socket.cc",
