@@ -134,7 +134,9 @@
         "native/supervisor/zone_renice.cc",
         "<!@(ls -1 native/supervisor/handlers/*.cc)"
       ],
-      "ldflags": ["-pthread", "-static-libstdc++", "-static-libgcc"]
+      # A static PIE, as lxzone-shim: no dynamic loader on every `lxzone run`.
+      "ldflags": ["-pthread", "-static-pie"],
+      "ldflags!": ["-rdynamic"]
     },
     {
       "target_name": "lxzone-launch-fill",

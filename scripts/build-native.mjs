@@ -25,5 +25,10 @@ function run(cmd, args) {
 // The facts both sides of the seam share, as a header and a module (seam/facts.json).
 run(process.execPath, [join(root, 'scripts', 'gen-seam.mjs')]);
 const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-run(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`, `--jobs=${Math.max(2, (await import('node:os')).cpus().length)}`]);
+// configure + build, not rebuild: make then compiles only what changed since
+// the last build here. `npx lxzone` in a checkout links the checkout into npm's
+// exec cache and runs this install script again on every fresh one: a rebuild
+// there recompiled everything (minutes on 2 cores) before the first zone ran.
+run(process.execPath, [gyp, 'configure', `--nodedir=${nodedir}`]);
+run(process.execPath, [gyp, 'build', `--jobs=${Math.max(2, (await import('node:os')).cpus().length)}`]);
 if (existsSync(join(root, 'fixtures', 'Makefile'))) run('make', ['-s', '-C', 'fixtures', `-j${(await import('node:os')).cpus().length}`]);
