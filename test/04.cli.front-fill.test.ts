@@ -54,6 +54,13 @@ function fill(description: Buffer, idBase: number, tty: boolean, argv: string[],
   return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
+/**
+ * The argv of the run that writes a description: the description holds none
+ * of it (argv is a slot), so any command serves; the filled config gets each
+ * case's own argv.
+ */
+const WRITERS_ARGV = ['/bin/true'];
+
 interface Case {
   name: string;
   flags: PlainRunFlags;
@@ -79,7 +86,7 @@ describe('lxzone-front fills a launch description as planZone encodes the run', 
       const flags = c.flags.rootfs === '' ? { ...c.flags, rootfs: rootfs() } : c.flags;
       // A slot a run may claim: its base is what planZone encodes when given it.
       const idBase = idBaseOfSlot(slotLayout().transient.first + 7);
-      const description = describeLaunch(canonicalLaunchFlags(flags), runOptions(flags, ['/placeholder'], false));
+      const description = describeLaunch(canonicalLaunchFlags(flags), runOptions(flags, WRITERS_ARGV, false));
       setTerm(c.term);
       const expected = planZone({ ...runOptions(flags, c.argv, c.tty), idBase }).config;
       const got = fill(description, idBase, c.tty, c.argv, c.term);
@@ -92,7 +99,7 @@ describe('lxzone-front fills a launch description as planZone encodes the run', 
 
   it('a different run is a different config (the comparison can fail)', () => {
     const idBase = idBaseOfSlot(slotLayout().transient.first);
-    const description = describeLaunch(canonicalLaunchFlags({}), runOptions({}, ['/placeholder'], false));
+    const description = describeLaunch(canonicalLaunchFlags({}), runOptions({}, WRITERS_ARGV, false));
     setTerm('xterm');
     const expected = planZone({ ...runOptions({}, ['/bin/true'], false), idBase }).config;
     expect(Buffer.compare(fill(description, idBase, false, ['/bin/false'], 'xterm').stdout, expected)).not.toBe(0);
@@ -101,7 +108,7 @@ describe('lxzone-front fills a launch description as planZone encodes the run', 
   });
 
   it('a description with a record it does not know is refused', () => {
-    const description = describeLaunch(canonicalLaunchFlags({}), runOptions({}, ['/placeholder'], false));
+    const description = describeLaunch(canonicalLaunchFlags({}), runOptions({}, WRITERS_ARGV, false));
     const r = fill(Buffer.concat([description, Buffer.from('bogus=1\0')]), 0, false, ['/bin/true'], undefined);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bogus/);
