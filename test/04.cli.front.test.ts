@@ -6,7 +6,7 @@
 // `node bin/lxzone.js run`. LXZONE_DEBUG=1 makes the front end say which it
 // chose; every run here uses a runtime directory of the file's own.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -248,6 +248,49 @@ describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run throu
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(said(await lxzone(['run', '--', '/bin/true']))).toBe(`lxzone: front: using ${path}\n`);
   }, 180_000);
+
+  it('a runtime directory under a directory someone else could change is not trusted (OpenSSH\'s safe_path rule); a sticky one of root\'s is', async () => {
+    // <dir>/shared/home/runtime: `shared` is two levels up, so the walk must go past the parent.
+    const shared = join(dir, 'shared');
+    const rt = join(shared, 'home', 'runtime');
+    mkdirSync(join(shared, 'home'), { recursive: true, mode: 0o755 });
+    const env = { LXZONE_RUNTIME_DIR: rt };
+    const path = join(rt, 'launch', `run-${fnv1a64(canonicalLaunchFlags({}))}`);
+    const args = ['run', '--', '/bin/sh', '-c', 'echo hi'];
+    const notTrusted = (why: string): string => `lxzone: front: node runs it: launch description not trusted: ${shared} ${why}\n`;
+    try {
+      await withDescription(args, path, env);
+      expect(said(await lxzone(args, { env }))).toBe(`lxzone: front: using ${path}\n`);
+      // Writable by others and not sticky: anyone could rename home/ away and put a runtime/ of theirs,
+      // with a description of their choosing, in its place. The front end goes to Node, which refuses
+      // the directory as it always has (trusted-dir.ts): the same status and message either way.
+      chmodSync(shared, 0o777);
+      let front = await lxzone(args, { env });
+      let node = await viaNode(args, { env });
+      expect(said(front)).toBe(notTrusted('is writable by group or others (mode 777) and not sticky'));
+      expect(node.stderr).toMatch(/not sticky; refusing to use it for lxzone's state/);
+      expect({ code: front.code, stdout: front.stdout, stderr: userStderr(front) }).toEqual({ code: node.code, stdout: node.stdout, stderr: node.stderr });
+      expect(front.code).toBe(125);
+      // Owned by another user, who may chmod it and then do the same.
+      chmodSync(shared, 0o755);
+      chownSync(shared, 65534, 65534);
+      front = await lxzone(args, { env });
+      node = await viaNode(args, { env });
+      expect(said(front)).toBe(notTrusted('is owned by uid 65534'));
+      expect({ code: front.code, stderr: userStderr(front) }).toEqual({ code: node.code, stderr: node.stderr });
+      // Sticky and root's, as /tmp: others may add names but not rename ours (home/, root's); trusted.
+      chownSync(shared, 0, 0);
+      chmodSync(shared, 0o1777);
+      front = await lxzone(args, { env });
+      expect(said(front)).toBe(`lxzone: front: using ${path}\n`);
+      expect([front.code, front.stdout]).toEqual([0, 'hi\n']);
+      // Sticky but another user's: its owner may rename anything in it.
+      chownSync(shared, 65534, 65534);
+      expect(said(await lxzone(args, { env }))).toBe(notTrusted('is owned by uid 65534'));
+    } finally {
+      rmSync(shared, { recursive: true, force: true });
+    }
+  }, 240_000);
 
   it('a changed LXZONE_* variable makes the description stale; Node writes one for the new environment', async () => {
     const path = descriptionOf({});

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../common/fd.h"
+#include "trusted_ancestors.h"
 
 namespace lxz::front {
 namespace {
@@ -83,7 +84,8 @@ Found open_checked(int dir, const std::string& name, const std::string& what, mo
 }  // namespace
 
 std::string runtime_dir() {
-  if (const char* v = absolute_env("LXZONE_RUNTIME_DIR")) return v;
+  // Normalized as Node's path.join normalizes every path it makes under it.
+  if (const char* v = absolute_env("LXZONE_RUNTIME_DIR")) return normalize(v);
   uid_t uid = getuid();
   if (uid == 0) return "/run/lxzone";
   if (const char* x = absolute_env("XDG_RUNTIME_DIR")) return normalize(std::string(x) + "/lxzone");
@@ -91,11 +93,17 @@ std::string runtime_dir() {
 }
 
 Found read_trusted_description(const std::string& runtime, const std::string& name, std::string* bytes, std::string* why) {
-  Fd rt, launch, file;
-  // "dir/" would have a symlink at dir followed despite O_NOFOLLOW.
-  std::string dir = runtime;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  Found f = open_checked(AT_FDCWD, dir, runtime, S_IFDIR, &rt, why);
+  Fd above, rt, launch, file;
+  // runtime_dir() is normalized: no trailing slash (which would have a
+  // symlink at the last name followed despite O_NOFOLLOW), no "." or "..".
+  const size_t slash = runtime.rfind('/');
+  if (runtime.empty() || runtime[0] != '/' || slash + 1 == runtime.size()) {
+    *why = "the runtime directory " + runtime + " is not an absolute path below /";
+    return Found::kUntrusted;
+  }
+  Found f = open_trusted_ancestors(slash == 0 ? "/" : runtime.substr(0, slash), &above, why);
+  if (f != Found::kRead) return f;
+  f = open_checked(above.get(), runtime.substr(slash + 1), runtime, S_IFDIR, &rt, why);
   if (f != Found::kRead) return f;
   f = open_checked(rt.get(), "launch", runtime + "/launch", S_IFDIR, &launch, why);
   if (f != Found::kRead) return f;
