@@ -16,6 +16,7 @@
         "native/addon/files.cc",
         "native/addon/spawn_process.cc",
         "native/common/remove_beneath.cc",
+        "native/common/spawn_signals.cc",
         "native/common/unix_socket.cc",
         "native/supervisor/dispatch.cc",
         "native/supervisor/notification.cc",
@@ -120,6 +121,7 @@
       "type": "executable",
       "sources": [
         "<!@(ls -1 native/front/*.cc)",
+        "native/common/spawn_signals.cc",
         "native/common/unix_socket.cc",
         "native/supervisor/dispatch.cc",
         "native/supervisor/notification.cc",

@@ -170,6 +170,23 @@ describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run throu
     expect([r.code, r.signal, r.stdout]).toEqual([143, null, 'ready\n']);
   }, 180_000);
 
+  it('signals the caller ignores are not ignored in the zone, by either path (the shim is spawned with every disposition at its default)', async () => {
+    const path = descriptionOf({});
+    await withDescription(['run', '--', '/bin/true'], path);
+    // As `nohup lxzone run` or a shell's `trap '' INT` leaves them: ignored across execve, unless reset.
+    const ignoring = (argv: string[], env: NodeJS.ProcessEnv): Promise<CliResult> =>
+      spawnCli(['/bin/sh', '-c', 'trap "" HUP INT USR1 XFSZ; exec "$@"', 'sh', ...argv], { env });
+    const args = ['run', '--', '/bin/grep', '-E', '^Sig(Ign|Blk):', '/proc/self/status'];
+    const front = await ignoring([WRAPPER, ...args], { LXZONE_DEBUG: '1' });
+    const node = await ignoring([process.execPath, join(repoRoot, 'bin', 'lxzone.js'), ...args], { LXZONE_DEBUG: undefined });
+    expect(said(front)).toBe(`lxzone: front: using ${path}\n`);
+    expect([front.code, front.stdout]).toEqual([node.code, node.stdout]);
+    const mask = (name: string): bigint => BigInt(`0x${new RegExp(`^${name}:\\s*([0-9a-f]+)$`, 'm').exec(front.stdout)?.[1] ?? 'ffffffffffffffff'}`);
+    const caller = (1n << 0n) | (1n << 1n) | (1n << 9n) | (1n << 24n); // SIGHUP, SIGINT, SIGUSR1, SIGXFSZ: bit N-1
+    expect(mask('SigIgn') & caller, front.stdout).toBe(0n);
+    expect(mask('SigBlk'), front.stdout).toBe(0n);
+  }, 180_000);
+
   it('a keeper killed by a signal is said as Node says it (128+N)', async () => {
     const path = descriptionOf({});
     await withDescription(['run', '--', '/bin/true'], path);

@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../common/spawn_signals.h"
 #include "js_errors.h"
 
 extern char** environ;
@@ -146,13 +147,7 @@ Napi::Value SpawnProcess(const Napi::CallbackInfo& info) {
     posix_spawn_file_actions_adddup2(&actions, copy, i);
   }
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, static_cast<short>(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (detached ? POSIX_SPAWN_SETSID : 0)));
+  lxz::init_spawnattr_clean_signals(&attr, detached ? POSIX_SPAWN_SETSID : 0);
 
   pid_t pid = -1;
   int err = posix_spawn(&pid, path.c_str(), &actions, &attr, argv.data(), environ);

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <vector>
 
+#include "../common/spawn_signals.h"
+
 extern char** environ;
 
 namespace lxz::front {
@@ -75,13 +77,7 @@ std::optional<Shim> start_shim(const std::string& path, const std::string& confi
     copies.push_back(std::move(copy));
   }
   posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  init_spawnattr_clean_signals(&attr);
 
   std::string a0 = path, a1 = "--config-fd", a2 = "3", a3 = "--seccomp-fd", a4 = "4", a5 = "--control-fd", a6 = "5";
   char* argv[] = {a0.data(), a1.data(), a2.data(), a3.data(), a4.data(), a5.data(), a6.data(), nullptr};
