@@ -5,9 +5,9 @@
 // (src/oci/capabilities.ts) is checked against what the shim grants.
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ZONE_CAPS } from '../src/oci/capabilities.js';
-import { OciHarness } from './support/oci.js';
+import { useOciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 
@@ -30,12 +30,7 @@ function capsOf(stdout: string): Record<string, bigint> {
 }
 
 describeUnless(rootOnly(), 'lxzone-runc process.capabilities', () => {
-  let h: OciHarness;
-  beforeAll(async () => {
-    h = new OciHarness('lxz85cap');
-    await h.init();
-  });
-  afterAll(() => h?.cleanup());
+  const h = useOciHarness('lxz85cap');
 
   const run = async (id: string, edit: (c: any) => void) => {
     const b = h.bundle(id, (c) => {

@@ -5,13 +5,12 @@
 // field, leaving nothing behind.
 import { existsSync, mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { cgroupOfPid, detectCgroups } from '../src/zone/cgroups/index.js';
-import { OciHarness } from './support/oci.js';
+import { useOciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 describeUnless(rootOnly(), 'lxzone-runc linux.cgroupsPath', () => {
-  let h: OciHarness;
   const host = detectCgroups();
   const top = `/lxz85cgpath-${process.pid}`;
   const dirsOf = (path: string): string[] =>
@@ -19,17 +18,12 @@ describeUnless(rootOnly(), 'lxzone-runc linux.cgroupsPath', () => {
   const memoryMax = (path: string): string =>
     readFileSync(host.version === 2 ? join(host.v2Root!, path, 'memory.max') : join(host.v1Mounts.get('memory')!, path, 'memory.limit_in_bytes'), 'utf8').trim();
   const made: string[] = [];
-
-  beforeAll(async () => {
-    h = new OciHarness('lxz85cgp');
-    await h.init();
-  });
-
-  afterAll(async () => {
-    if (h) for (const id of ['abs', 'rel']) await h.runc(['delete', '--force', id]);
-    // The parents runc (and lxzone-runc) leave, deepest first.
-    for (const p of [...new Set(made)].sort((a, b) => b.length - a.length)) for (const d of dirsOf(p)) if (existsSync(d)) rmdirSync(d);
-    h?.cleanup();
+  const h = useOciHarness('lxz85cgp', {
+    after: async () => {
+      for (const id of ['abs', 'rel']) await h.runc(['delete', '--force', id]);
+      // The parents runc (and lxzone-runc) leave, deepest first.
+      for (const p of [...new Set(made)].sort((a, b) => b.length - a.length)) for (const d of dirsOf(p)) if (existsSync(d)) rmdirSync(d);
+    },
   });
 
   const createAt = async (id: string, cgroupsPath: string): Promise<{ code: number | null; stderr: string; initPid: number }> => {

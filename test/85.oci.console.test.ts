@@ -5,8 +5,8 @@
 // (Node cannot receive an fd).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { OciHarness } from './support/oci.js';
+import { expect, it } from 'vitest';
+import { useOciHarness } from './support/oci.js';
 import { repoRoot } from './support/zones.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
@@ -25,12 +25,7 @@ async function receiver(sock: string, prompt: string, typed: string, until: stri
 }
 
 describeUnless(rootOnly(), 'lxzone-runc --console-socket', () => {
-  let h: OciHarness;
-  beforeAll(async () => {
-    h = new OciHarness('lxz85con');
-    await h.init();
-  });
-  afterAll(() => h?.cleanup());
+  const h = useOciHarness('lxz85con');
 
   it('create sends the terminal master; what is typed into it reaches the container, its output comes back', async () => {
     const b = h.bundle('tty', (c) => {

@@ -7,8 +7,8 @@
 // naming the entry, leaving nothing behind.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { OciHarness } from './support/oci.js';
+import { expect, it } from 'vitest';
+import { useOciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 /** containerd's and dockerd's default device allowlist (runc's AllowedDevices, as oci.WithDefaultDevices writes it). */
@@ -26,12 +26,7 @@ const DEFAULT_RULES = [
 ];
 
 describeUnless(rootOnly(), 'lxzone-runc linux.devices, linux.resources.devices', () => {
-  let h: OciHarness;
-  beforeAll(async () => {
-    h = new OciHarness('lxz85dev');
-    await h.init();
-  }, 120_000);
-  afterAll(() => h?.cleanup());
+  const h = useOciHarness('lxz85dev', { timeoutMs: 120_000 });
 
   it('the default device list and allowlist are taken; the zone reads and writes its devices', async () => {
     const b = h.bundle('defaults', (c) => {

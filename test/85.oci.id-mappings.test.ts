@@ -5,16 +5,20 @@
 // range than its pod's are refused naming the field, leaving nothing behind.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { requestedIdBase } from '../src/oci/id-mappings.js';
 import { idBaseOfSlot, slotLayout } from '../src/zone/ids.js';
 import { defaultPaths } from '../src/zone/state/paths.js';
 import { zoneIdCount } from '../src/zone/subids.js';
-import { OciHarness } from './support/oci.js';
+import { useOciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 describeUnless(rootOnly(), 'lxzone-runc linux.uidMappings / gidMappings', () => {
-  let h: OciHarness;
+  const h = useOciHarness('lxz85idm', {
+    after: async () => {
+      if (existsSync(h.stateDir)) for (const id of readdirSync(h.stateDir)) await h.runc(['delete', '--force', id]);
+    },
+  });
   const ids = (): string => join(defaultPaths().runtimeDir, 'ids');
   const map = (hostID: number, size = zoneIdCount()) => [{ containerID: 0, hostID, size }];
   const mapped = (name: string, uid: object[], gid: object[] = uid, edit: (c: any) => void = () => undefined): string =>
@@ -40,16 +44,6 @@ describeUnless(rootOnly(), 'lxzone-runc linux.uidMappings / gidMappings', () => 
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(join(h.stateDir, id))).toBe(false);
   };
-
-  beforeAll(async () => {
-    h = new OciHarness('lxz85idm');
-    await h.init();
-  });
-
-  afterAll(async () => {
-    if (h && existsSync(h.stateDir)) for (const id of readdirSync(h.stateDir)) await h.runc(['delete', '--force', id]);
-    h?.cleanup();
-  });
 
   let m1: { idBase: number; keeper: { pid: number }; initPid: number };
   let slot = 0;

@@ -8,8 +8,8 @@
 // source is `shm` and a config tmpfs's `tmpfs`, as under runc.
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { OciHarness } from './support/oci.js';
+import { expect, it } from 'vitest';
+import { useOciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 /** Mount points and sources of /proc/self/mountinfo, in its order. */
@@ -22,12 +22,7 @@ function mounts(text: string): { at: string; type: string; source: string }[] {
 }
 
 describeUnless(rootOnly(), 'lxzone-runc mounts and masks over the zone\'s own /proc, /dev, /sys', () => {
-  let h: OciHarness;
-  beforeAll(async () => {
-    h = new OciHarness('lxz85mnt');
-    await h.init();
-  }, 120_000);
-  afterAll(() => h?.cleanup());
+  const h = useOciHarness('lxz85mnt', { timeoutMs: 120_000 });
 
   it('a bind under /dev and over a /proc file show; masks under /proc and /sys hide; the order and sources are runc\'s', async () => {
     const termLog = join(h.work, 'termination-log');

@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { detectCgroups } from '../src/zone/cgroups/index.js';
-import { alive, OciHarness, waitFor } from './support/oci.js';
+import { alive, useOciHarness, waitFor } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 import { repoRoot } from './support/zones.js';
 
@@ -20,12 +20,14 @@ function cgroupFile(rel: string, v1: [string, string], v2: string): string {
 }
 
 describeUnless(rootOnly(), 'lxzone-runc exec, ps, pause/resume, update, events', () => {
-  let h: OciHarness;
+  const h = useOciHarness('lxz85ops', {
+    after: async () => {
+      await h.runc(['delete', '--force', 'o1']);
+    },
+  });
   let out: string;
   let rec: { cgroupPath: string; keeper: { pid: number }; initPid: number };
   beforeAll(async () => {
-    h = new OciHarness('lxz85ops');
-    await h.init();
     const b = h.bundle('ops', (c) => {
       c.hostname = 'opsbox';
       c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 95 }] };
@@ -36,12 +38,6 @@ describeUnless(rootOnly(), 'lxzone-runc exec, ps, pause/resume, update, events',
     expect((await h.runc(['create', '--bundle', b, 'o1'], { out })).code).toBe(0);
     expect((await h.runc(['start', 'o1'])).code).toBe(0);
     rec = JSON.parse(readFileSync(join(h.stateDir, 'o1', 'state.json'), 'utf8'));
-  });
-  afterAll(async () => {
-    if (h) {
-      await h.runc(['delete', '--force', 'o1']);
-      h.cleanup();
-    }
   });
 
   it('exec runs a command in the container: its hostname, its seccomp, its status', async () => {

@@ -7,16 +7,26 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { heldTransientSlots } from '../src/zone/ids.js';
 import { defaultPaths } from '../src/zone/state/paths.js';
-import { OciHarness, waitFor } from './support/oci.js';
+import { useOciHarness, waitFor } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
-  let h: OciHarness;
   let sandboxPid = 0;
   const foreign: ChildProcess[] = [];
+  const h = useOciHarness('lxz85pod', {
+    after: async () => {
+      for (const p of foreign) {
+        p.kill('SIGKILL');
+        await new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(undefined) : p.once('exit', r)));
+      }
+      await Promise.all(readdirSync(h.stateDir).map((id) => h.runc(['delete', '--force', id])));
+    },
+    timeoutMs: 180_000,
+    afterTimeoutMs: 180_000,
+  });
 
   /** A bundle with nc and readlink, a script the sandbox's server runs. */
   const podBundle = (name: string, edit: (c: any) => void): string =>
@@ -32,8 +42,6 @@ describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
   };
 
   beforeAll(async () => {
-    h = new OciHarness('lxz85pod');
-    await h.init();
     const b = podBundle('sandbox', (c) => {
       c.hostname = 'the-pod';
       // A server on the pod's loopback: what the other container reaches.
@@ -47,14 +55,6 @@ describeUnless(rootOnly(), 'lxzone-runc linux.namespaces paths (a pod)', () => {
     sandboxPid = Number(readFileSync(pidFile, 'utf8'));
   }, 180_000);
 
-  afterAll(async () => {
-    for (const p of foreign) {
-      p.kill('SIGKILL');
-      await new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(undefined) : p.once('exit', r)));
-    }
-    if (h) await Promise.all(readdirSync(h.stateDir).map((id) => h.runc(['delete', '--force', id])));
-    h?.cleanup();
-  }, 180_000);
 
   it('a container joining the sandbox\'s network, IPC and UTS namespaces shares its loopback, hostname and user namespace', async () => {
     const b = podBundle('app', (c) => {

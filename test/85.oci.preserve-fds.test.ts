@@ -6,21 +6,15 @@
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync, readFileSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { alive, OciHarness, waitFor } from './support/oci.js';
+import { expect, it } from 'vitest';
+import { alive, useOciHarness, waitFor } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 describeUnless(rootOnly(), 'lxzone-runc --preserve-fds', () => {
-  let h: OciHarness;
-  beforeAll(async () => {
-    h = new OciHarness('lxz85pfd');
-    await h.init();
-  });
-  afterAll(async () => {
-    if (h) {
+  const h = useOciHarness('lxz85pfd', {
+    after: async () => {
       for (const id of ['pf-run', 'pf-pipe', 'pf-none', 'pf-bad']) await h.runc(['delete', '--force', id]);
-      h.cleanup();
-    }
+    },
   });
 
   it('run --preserve-fds 2: the files the caller passed are fds 3 and 4 in the container, nothing more', async () => {

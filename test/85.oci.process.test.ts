@@ -5,18 +5,13 @@
 // are refused naming the field; swap -1 leaves swap unlimited above the cap.
 import { chmodSync, chownSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { detectCgroups } from '../src/zone/cgroups/index.js';
-import { OciHarness } from './support/oci.js';
+import { useOciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 describeUnless(rootOnly(), 'lxzone-runc process.user, linux.sysctl, memory.swap', () => {
-  let h: OciHarness;
-  beforeAll(async () => {
-    h = new OciHarness('lxz85proc');
-    await h.init();
-  });
-  afterAll(() => h?.cleanup());
+  const h = useOciHarness('lxz85proc');
 
   it('additionalGids are the process\'s supplementary groups, and grant group access', async () => {
     let rootfs = '';

@@ -8,17 +8,12 @@
 // linux_readonly_paths expects; the root itself is refused naming it.
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { OciHarness } from './support/oci.js';
+import { expect, it } from 'vitest';
+import { useOciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 describeUnless(rootOnly(), 'lxzone-runc linux.readonlyPaths in the container\'s tree', () => {
-  let h: OciHarness;
-  beforeAll(async () => {
-    h = new OciHarness('lxz85ro');
-    await h.init();
-  }, 120_000);
-  afterAll(() => h?.cleanup());
+  const h = useOciHarness('lxz85ro', { timeoutMs: 120_000 });
 
   it('a read-only path reads, refuses writes and a remount; the rest of the root stays writable', async () => {
     let rootfs = '';

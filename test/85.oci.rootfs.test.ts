@@ -7,17 +7,12 @@
 // runc creates them (directories, or empty files for file binds).
 import { chownSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { OciHarness } from './support/oci.js';
+import { expect, it } from 'vitest';
+import { useOciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 describeUnless(rootOnly(), 'lxzone-runc bundle rootfs', () => {
-  let h: OciHarness;
-  beforeAll(async () => {
-    h = new OciHarness('lxz85root');
-    await h.init();
-  });
-  afterAll(() => h?.cleanup());
+  const h = useOciHarness('lxz85root');
 
   const run = async (id: string, script: string, edit: (c: any) => void = () => {}) => {
     let rootfs = '';

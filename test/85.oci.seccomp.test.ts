@@ -5,18 +5,13 @@
 // translations and refusals stay, and what cannot be honoured is refused.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { OciHarness } from './support/oci.js';
+import { expect, it } from 'vitest';
+import { useOciHarness } from './support/oci.js';
 import { describeUnless, rootOnly } from './support/skip.js';
 
 
 describeUnless(rootOnly(), 'lxzone-runc linux.seccomp', () => {
-  let h: OciHarness;
-  beforeAll(async () => {
-    h = new OciHarness('lxz85sc');
-    await h.init();
-  });
-  afterAll(() => h?.cleanup());
+  const h = useOciHarness('lxz85sc');
 
   it('runc\'s default config (its own seccomp profile) runs', async () => {
     const b = h.bundle('dflt', (c) => {

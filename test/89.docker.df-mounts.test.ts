@@ -7,17 +7,13 @@
 // create that names the volume never leaves a container whose volume is
 // gone. Nothing left behind.
 import { describe, expect, it } from 'vitest';
-import { dockerClient } from './support/docker.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
 
-const env = useLifecycleEnv(54);
-const docker = dockerClient(env);
-const { ok, run } = docker;
+const { ok, run, up } = useDocker(54);
 
 describe('docker system df, ps mounts, tmpfs noexec, volume rm against create', () => {
   it('reports usage, shows mounts, enforces noexec and keeps a volume a new container names', async () => {
-    await env.ok(['list']); // the daemon, which serves docker.sock
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
+    await up();
     await ok(['volume', 'create', 'dfvol']);
     await ok(['run', '-d', '--name', 'mnt', '-v', 'dfvol:/mnt', '-v', '/etc:/opt:ro', '--tmpfs', '/media:noexec', '--tmpfs', '/srv:size=8m', 'host', 'busybox', 'sleep', '600']);
 

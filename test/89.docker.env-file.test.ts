@@ -7,17 +7,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dockerClient } from './support/docker.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
 
-const env = useLifecycleEnv(48);
-const docker = dockerClient(env);
-const { ok, run } = docker;
+const { env, ok, run, up } = useDocker(48);
 
 describe('docker run --env-file', () => {
   it('gives the container the file\'s variables as the docker client reads them', async () => {
-    await env.ok(['list']); // the daemon, which serves docker.sock
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
+    await up();
     const file = join(env.base, 'app.env');
     writeFileSync(file, ['# settings of the app', '', '   ', 'GREETING=hello world', '  INDENTED=yes', 'EMPTY=', 'FROM_CLIENT', 'EF_NOT_SET', 'WITH=a=b # not a comment', 'LAST=1'].join('\n'));
     process.env.FROM_CLIENT = 'the client\'s value';

@@ -9,24 +9,20 @@
 // Nothing left behind.
 import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/addressing.js';
-import { dockerClient } from './support/docker.js';
-import { hostServers, links, lookFrom, netHelpers, nftTables } from './support/docker-nets.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
+import { expectBridgesGone, hostServers, links, lookFrom, netHelpers } from './support/docker-nets.js';
+import { waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(49);
-const docker = dockerClient(env);
-const { ok, run } = docker;
-const { netsOf, bridgeOf, serve, debian, path } = netHelpers(docker);
+const { docker, ok, run, up } = useDocker(49);
+const { netsOf, createNets, gateways, serve, debian, path } = netHelpers(docker);
 const look = lookFrom(docker);
 
 describe('a default-bridge container on a user-defined network too', () => {
   it('resolves through that network\'s DNS server while it is on it', async () => {
-    await env.ok(['list']); // the daemon, which serves docker.sock
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
-    await ok(['network', 'create', 'bd-net']);
-    const cfg = JSON.parse(await ok(['network', 'inspect', 'bd-net']))[0].IPAM.Config as { Subnet: string; Gateway: string }[];
-    const gw = [cfg.find((c) => !c.Subnet.includes(':'))!.Gateway, cfg.find((c) => c.Subnet.includes(':'))!.Gateway];
-    const br = await bridgeOf('bd-net');
+    await up();
+    const [br] = await createNets('bd-net');
+    const { v4, v6 } = await gateways('bd-net');
+    const gw = [v4, v6];
     await ok(['run', '-d', '--name', 'bd-peer', '--network', 'bd-net', ...serve]);
     await ok(['run', '-d', '--name', 'bd-web', ...serve]);
     const peerIp = (await netsOf('bd-peer'))['bd-net']!.IPAddress;
@@ -47,8 +43,7 @@ describe('a default-bridge container on a user-defined network too', () => {
 
     await ok(['rm', '-f', 'bd-web', 'bd-peer']);
     await ok(['network', 'rm', 'bd-net']);
-    expect(links()).not.toContain(`${br}:`);
-    expect(nftTables()).not.toMatch(new RegExp(`lxzone_(host_)?${br}\\b`));
+    expectBridgesGone([br]);
     expect(await ok(['ps', '-aq'])).toBe('');
   });
 });

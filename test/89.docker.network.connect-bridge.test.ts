@@ -10,14 +10,12 @@ import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/addressing.js';
-import { dockerClient } from './support/docker.js';
-import { links, netHelpers, nftTables } from './support/docker-nets.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
+import { expectBridgesGone, links, netHelpers, nftTables } from './support/docker-nets.js';
+import { waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(53);
-const docker = dockerClient(env);
-const { ok, run } = docker;
-const { netsOf, bridgeOf, probe, serve, debian, path } = netHelpers(docker);
+const { env, docker, ok, run, up } = useDocker(53);
+const { netsOf, createNets, probe, serve, debian, path } = netHelpers(docker);
 
 /** A host TCP port free now. */
 const freePort = () =>
@@ -42,11 +40,8 @@ const hostGet = (port: number) =>
 
 describe('docker network connect/disconnect: published ports and the default bridge', () => {
   it('moves published ports to the next first network, and adds the default bridge to a user-network container', async () => {
-    await env.ok(['list']); // the daemon, which serves docker.sock
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
-    await ok(['network', 'create', 'cb-a']);
-    await ok(['network', 'create', 'cb-b']);
-    const [brA, brB] = [await bridgeOf('cb-a'), await bridgeOf('cb-b')];
+    await up();
+    const [brA, brB] = await createNets('cb-a', 'cb-b');
     const hp = await freePort();
     await ok(['run', '-d', '--name', 'web', '--network', 'cb-a', '-p', `${hp}:8080`, ...serve]);
     expect(await waitFor(async () => (await hostGet(hp)) === debian, 60_000, 500)).toBe(true);
@@ -89,10 +84,7 @@ describe('docker network connect/disconnect: published ports and the default bri
     // Nothing left.
     await ok(['rm', '-f', 'web', 'plain']);
     await ok(['network', 'rm', 'cb-a', 'cb-b']);
-    for (const br of [brA, brB]) {
-      expect(links()).not.toContain(`${br}:`);
-      expect(nftTables()).not.toMatch(new RegExp(`lxzone_(host_)?${br}\\b`));
-    }
+    expectBridgesGone([brA, brB]);
     expect(nftTables()).not.toContain(`lxzpub_${vethNames(brB, 'web').host}`);
     expect(await ok(['ps', '-aq'])).toBe('');
   });

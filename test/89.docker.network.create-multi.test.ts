@@ -8,14 +8,12 @@
 // resolv.conf name the next one's server at once. Nothing left behind.
 import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/addressing.js';
-import { dockerClient } from './support/docker.js';
-import { links, netHelpers, nftTables } from './support/docker-nets.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
+import { expectBridgesGone, links, netHelpers } from './support/docker-nets.js';
+import { waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(52);
-const docker = dockerClient(env);
-const { ok, run } = docker;
-const { netsOf, bridgeOf, serve } = netHelpers(docker);
+const { docker, ok, run, up } = useDocker(52);
+const { netsOf, createNets, gateways, serve } = netHelpers(docker);
 
 /** In container `c` (one exec: each costs seconds on a loaded host): its resolv.conf, and each [server, name]'s IPv4 answer (or the error code). */
 const lookups = async (c: string, asks: [string, string][]) => {
@@ -26,16 +24,9 @@ const nameservers = (conf: string) => [...conf.matchAll(/^nameserver\s+(\S+)/gm)
 
 describe('docker run with several networks, and their DNS', () => {
   it('puts the container on each, serves DNS on IPv4 and IPv6, follows renames and a first network left', async () => {
-    await env.ok(['list']); // the daemon, which serves docker.sock
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
-    await ok(['network', 'create', 'cm-a']);
-    await ok(['network', 'create', 'cm-b']);
-    const gw = async (n: string) => {
-      const cfg = JSON.parse(await ok(['network', 'inspect', n]))[0].IPAM.Config as { Subnet: string; Gateway: string }[];
-      return { v4: cfg.find((c) => !c.Subnet.includes(':'))!.Gateway, v6: cfg.find((c) => c.Subnet.includes(':'))!.Gateway };
-    };
-    const [gwA, gwB] = [await gw('cm-a'), await gw('cm-b')];
-    const [brA, brB] = [await bridgeOf('cm-a'), await bridgeOf('cm-b')];
+    await up();
+    const [brA, brB] = await createNets('cm-a', 'cm-b');
+    const [gwA, gwB] = [await gateways('cm-a'), await gateways('cm-b')];
 
     // Two --network at create: both endpoints, the first one's eth0, the other's eth1.
     await ok(['run', '-d', '--name', 'two', '--network', 'cm-a', '--network', 'cm-b', ...serve]);
@@ -71,11 +62,7 @@ describe('docker run with several networks, and their DNS', () => {
     // Nothing left: containers, bridges, veths, nftables tables.
     await ok(['rm', '-f', 'two', 'pal']);
     await ok(['network', 'rm', 'cm-a', 'cm-b']);
-    for (const br of [brA, brB]) {
-      expect(links()).not.toContain(`${br}:`);
-      expect(nftTables()).not.toMatch(new RegExp(`lxzone_(host_)?${br}\\b`));
-      for (const c of ['two', 'peer']) expect(links()).not.toContain(vethNames(br, c).host);
-    }
+    expectBridgesGone([brA, brB], ['two', 'peer']);
     expect(await ok(['ps', '-aq'])).toBe('');
   });
 });

@@ -6,18 +6,14 @@
 // Other drivers and a v6 subnet that is not a /64 are refused naming them.
 // Nothing left behind.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/addressing.js';
 import { outboundTable } from '../src/zone/network/outbound.js';
-import { dockerClient } from './support/docker.js';
-import { links, netHelpers, nftTables } from './support/docker-nets.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
+import { expectBridgesGone, expectNoNetworkRecords, netHelpers, nftTables } from './support/docker-nets.js';
+import { waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(69);
-const docker = dockerClient(env);
-const { ok, run } = docker;
+const { env, docker, ok, run, up } = useDocker(69);
 const { netsOf, bridgeOf, probe, serve, debian, path } = netHelpers(docker);
 
 /** The addresses in a bridge's NAT set (zones allowed out). */
@@ -26,8 +22,7 @@ const LOOKUP = `require('dns').promises.resolve4(process.argv[1]).then(a=>consol
 
 describe('docker network create --internal, and a v6 subnet', () => {
   it('keeps an internal network inside itself and numbers it from the /64 asked for', async () => {
-    await env.ok(['list']); // the daemon, which serves docker.sock
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
+    await up();
     expect((await run(['network', 'create', '-d', 'overlay', 'i-over'])).stderr).toMatch(/network driver overlay is not supported by lxzone/);
     expect((await run(['network', 'create', '--ipv6', '--subnet', 'fd42:1::/48', 'i-bad'])).stderr).toMatch(/an lxzone network's IPv6 subnet is a \/64/);
     const v6 = `fd42:${(process.pid % 65536).toString(16)}:7::/64`;
@@ -63,11 +58,7 @@ describe('docker network create --internal, and a v6 subnet', () => {
     // Nothing left: containers, bridge, veths, nftables tables, leases, record.
     await ok(['rm', '-f', 'in1', 'in2']);
     await ok(['network', 'rm', 'i-inner']);
-    expect(links()).not.toContain(`${bridge}:`);
-    expect(nftTables()).not.toMatch(new RegExp(`lxzone_(host_)?${bridge}\\b`));
-    for (const c of ['in1', 'in2']) expect(links()).not.toContain(vethNames(bridge, c).host);
-    const netDir = join(env.stateDir, 'network');
-    expect(readdirSync(netDir).filter((f) => f.includes('lxzn'))).toEqual([]);
-    expect(readdirSync(join(netDir, 'nets')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
+    expectBridgesGone([bridge], ['in1', 'in2']);
+    expectNoNetworkRecords(env.stateDir);
   });
 });

@@ -5,27 +5,19 @@
 // table at once (and its name from that network's DNS), a connect while
 // stopped, and leaving its first network while running making the other its
 // first (default route through it). Nothing left behind.
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/addressing.js';
-import { dockerClient } from './support/docker.js';
-import { links, netHelpers, nftTables } from './support/docker-nets.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
+import { expectBridgesGone, expectNoNetworkRecords, links, netHelpers, nftTables } from './support/docker-nets.js';
+import { waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(70);
-const docker = dockerClient(env);
-const { ok, run } = docker;
-const { netsOf, bridgeOf, namesOn, probe, serve, debian, path } = netHelpers(docker);
+const { env, docker, ok, run, up } = useDocker(70);
+const { netsOf, createNets, namesOn, probe, serve, debian, path } = netHelpers(docker);
 
 describe('docker network connect/disconnect over a container\'s life', () => {
   it('keeps addresses across restart, removes interfaces live, moves the first network', async () => {
-    await env.ok(['list']); // the daemon, which serves docker.sock
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
-    await ok(['network', 'create', 'c-red']);
-    await ok(['network', 'create', 'c-blue']);
-    const red = await bridgeOf('c-red');
-    const blue = await bridgeOf('c-blue');
+    await up();
+    const [red, blue] = await createNets('c-red', 'c-blue');
     await ok(['run', '-d', '--name', 'bweb', '--network', 'c-blue', ...serve]);
     await ok(['run', '-d', '--name', 'mover', '--network', 'c-red', ...serve]);
     const bweb = (await netsOf('bweb'))['c-blue']!;
@@ -67,13 +59,7 @@ describe('docker network connect/disconnect over a container\'s life', () => {
     // Nothing left: containers, bridges, veths, nftables tables, leases, records.
     await ok(['rm', '-f', 'bweb', 'moved']);
     await ok(['network', 'rm', 'c-red', 'c-blue']);
-    for (const br of [red, blue]) {
-      expect(links()).not.toContain(`${br}:`);
-      expect(nftTables()).not.toMatch(new RegExp(`lxzone_(host_)?${br}\\b`));
-      for (const c of ['bweb', 'mover']) expect(links()).not.toContain(vethNames(br, c).host);
-    }
-    const netDir = join(env.stateDir, 'network');
-    expect(readdirSync(netDir).filter((f) => f.includes('lxzn'))).toEqual([]);
-    expect(readdirSync(join(netDir, 'nets')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
+    expectBridgesGone([red, blue], ['bweb', 'mover']);
+    expectNoNetworkRecords(env.stateDir);
   });
 });

@@ -5,27 +5,19 @@
 // and IPv6) the containers of both its networks; containers on only one of
 // the networks still reach nothing on the other. Nothing left behind.
 // (Restart, disconnect and a first network left: 89.docker.network.multi-change.)
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/addressing.js';
-import { dockerClient } from './support/docker.js';
-import { links, netHelpers, nftTables } from './support/docker-nets.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
+import { expectBridgesGone, expectNoNetworkRecords, netHelpers, nftTables } from './support/docker-nets.js';
+import { waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(74);
-const docker = dockerClient(env);
-const { ok, run } = docker;
-const { netsOf, bridgeOf, namesOn, probe, serve, debian, path } = netHelpers(docker);
+const { env, docker, ok, run, up } = useDocker(74);
+const { netsOf, createNets, namesOn, probe, serve, debian, path } = netHelpers(docker);
 
 describe('docker network connect: a container on two networks', () => {
   it('gets an interface live, resolves and reaches both networks, and the others stay apart', async () => {
-    await env.ok(['list']); // the daemon, which serves docker.sock
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
-    await ok(['network', 'create', 'm-red']);
-    await ok(['network', 'create', 'm-blue']);
-    const red = await bridgeOf('m-red');
-    const blue = await bridgeOf('m-blue');
+    await up();
+    const [red, blue] = await createNets('m-red', 'm-blue');
     await ok(['run', '-d', '--name', 'rweb', '--network', 'm-red', ...serve]);
     await ok(['run', '-d', '--name', 'bweb', '--network', 'm-blue', ...serve]);
     await ok(['run', '-d', '--name', 'both', '--network', 'm-red', ...serve]);
@@ -60,13 +52,7 @@ describe('docker network connect: a container on two networks', () => {
     // Nothing left: containers, bridges, veths, nftables tables, leases, records.
     await ok(['rm', '-f', 'rweb', 'bweb', 'both']);
     await ok(['network', 'rm', 'm-red', 'm-blue']);
-    for (const br of [red, blue]) {
-      expect(links()).not.toContain(`${br}:`);
-      expect(nftTables()).not.toMatch(new RegExp(`lxzone_(host_)?${br}\\b`));
-      for (const c of ['rweb', 'bweb', 'both']) expect(links()).not.toContain(vethNames(br, c).host);
-    }
-    const netDir = join(env.stateDir, 'network');
-    expect(readdirSync(netDir).filter((f) => f.includes('lxzn'))).toEqual([]);
-    expect(readdirSync(join(netDir, 'nets')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
+    expectBridgesGone([red, blue], ['rweb', 'bweb', 'both']);
+    expectNoNetworkRecords(env.stateDir);
   });
 });

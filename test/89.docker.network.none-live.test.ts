@@ -15,28 +15,23 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/addressing.js';
-import { dockerClient } from './support/docker.js';
-import { hostServers, links, lookFrom, netHelpers, nftTables } from './support/docker-nets.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
+import { expectBridgesGone, hostServers, links, lookFrom, netHelpers } from './support/docker-nets.js';
+import { waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(47);
-const docker = dockerClient(env);
-const { ok, run } = docker;
-const { netsOf, bridgeOf, serve, debian, path } = netHelpers(docker);
+const { env, docker, ok, run, up } = useDocker(47);
+const { netsOf, createNets, gateways, serve, debian, path } = netHelpers(docker);
 const look = lookFrom(docker);
 
 describe('docker network connect/disconnect of a running container without a network', () => {
   it('joins a first network live, numbers interfaces as dockerd, and is back to no network with the host\'s nameservers', async () => {
-    await env.ok(['list']); // the daemon, which serves docker.sock
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
-    await ok(['network', 'create', 'nl-a']);
-    await ok(['network', 'create', 'nl-b']);
+    await up();
+    const [brA, brB] = await createNets('nl-a', 'nl-b');
     const gw = async (n: string) => {
-      const cfg = JSON.parse(await ok(['network', 'inspect', n]))[0].IPAM.Config as { Subnet: string; Gateway: string }[];
-      return [cfg.find((c) => !c.Subnet.includes(':'))!.Gateway, cfg.find((c) => c.Subnet.includes(':'))!.Gateway];
+      const { v4, v6 } = await gateways(n);
+      return [v4, v6];
     };
     const [gwA, gwB] = [await gw('nl-a'), await gw('nl-b')];
-    const [brA, brB] = [await bridgeOf('nl-a'), await bridgeOf('nl-b')];
     await ok(['run', '-d', '--name', 'nl-peer', '--network', 'nl-a', ...serve]);
     await ok(['run', '-d', '--name', 'nl-lone', '--network', 'none', ...serve]);
     const peerIp = (await netsOf('nl-peer'))['nl-a']!.IPAddress;
@@ -77,11 +72,7 @@ describe('docker network connect/disconnect of a running container without a net
     // Nothing left: containers (their resolv.conf with their state), bridges, veths, nftables tables, leases.
     await ok(['rm', '-f', 'nl-lone', 'nl-peer']);
     await ok(['network', 'rm', 'nl-a', 'nl-b']);
-    for (const br of [brA, brB]) {
-      expect(links()).not.toContain(`${br}:`);
-      expect(nftTables()).not.toMatch(new RegExp(`lxzone_(host_)?${br}\\b`));
-      for (const c of ['nl-lone', 'nl-peer']) expect(links()).not.toContain(vethNames(br, c).host);
-    }
+    expectBridgesGone([brA, brB], ['nl-lone', 'nl-peer']);
     expect(existsSync(join(env.stateDir, 'zones', 'nl-lone'))).toBe(false);
     expect(await ok(['ps', '-aq'])).toBe('');
   });

@@ -6,19 +6,14 @@
 // rm is refused while a container names it; after rm nothing is left: no
 // bridge, no nftables table, no state file.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { vethNames } from '../src/zone/network/addressing.js';
-import { dockerClient } from './support/docker.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
+import { expectBridgesGone, expectNoNetworkRecords, links, nftTables } from './support/docker-nets.js';
+import { waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(71);
-const docker = dockerClient(env);
-const { ok, run } = docker;
-
-const nftTables = () => execFileSync('nft', ['list', 'tables']).toString();
-const links = () => execFileSync('ip', ['-o', 'link', 'show']).toString();
+const { env, docker, ok, run, up } = useDocker(71);
 const ipOf = async (c: string, net: string) => JSON.parse(await ok(['inspect', c]))[0].NetworkSettings.Networks[net].IPAddress as string;
 /** An HTTP GET from a throw-away container on `net` (node of the host's root): the body, or null when it cannot connect. */
 const fetchFrom = async (net: string, url: string): Promise<string | null> => {
@@ -77,9 +72,7 @@ describe('docker network create/rm with user-defined networks', () => {
     expect(await ipOf('web', 'front')).toBe(webIp);
     process.kill(env.daemonPid()!, 'SIGKILL');
     await waitFor(() => env.daemonPid() === undefined, 30_000);
-    await env.ok(['list']);
-    // The killed daemon's socket file is there until the new daemon replaces it: wait for an answer.
-    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
+    await up(); // the killed daemon's socket file is there until the new daemon replaces it
     expect((await ok(['network', 'ls', '--format', '{{.Name}}'])).split('\n').sort()).toEqual(['back', 'bridge', 'front', 'none']);
     await ok(['restart', '-t', '1', 'web']);
     expect(await ipOf('web', 'front')).toBe(webIp);
@@ -96,13 +89,8 @@ describe('docker network create/rm with user-defined networks', () => {
     // Nothing left behind: bridges, nftables tables, records, leases.
     await ok(['network', 'rm', 'front', 'back']);
     expect(await ok(['network', 'ls', '--format', '{{.Name}}'])).toBe('bridge\nnone');
-    for (const br of [bridge, backBridge]) {
-      expect(links()).not.toContain(`${br}:`);
-      expect(nftTables()).not.toMatch(new RegExp(`lxzone_(host_)?${br}\\b`));
-    }
-    const netDir = join(env.stateDir, 'network');
-    expect(readdirSync(netDir).filter((f) => f.includes('lxzn'))).toEqual([]);
-    expect(readdirSync(join(netDir, 'nets')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
+    expectBridgesGone([bridge, backBridge]);
+    expectNoNetworkRecords(env.stateDir);
     expect((await run(['network', 'inspect', 'front'])).stderr).toMatch(/No such network: front|network front not found/);
   });
 });

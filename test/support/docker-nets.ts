@@ -2,10 +2,11 @@
 // host shows (links, nftables tables) and what a container sees, read through
 // the real docker client.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import type { dockerClient } from './docker.js';
-
-type Docker = ReturnType<typeof dockerClient>;
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { vethNames } from '../../src/zone/network/addressing.js';
+import type { DockerClient as Docker } from './docker.js';
 export type Endpoint = { IPAddress: string; GlobalIPv6Address: string; Aliases: string[] | null };
 
 export const nftTables = () => execFileSync('nft', ['list', 'tables']).toString();
@@ -17,9 +18,22 @@ const PROBE = `const urls=JSON.parse(process.argv[1]);Promise.all(urls.map(u=>ne
 
 export function netHelpers(docker: Docker) {
   const { ok } = docker;
+  const bridgeOf = async (net: string) => JSON.parse(await ok(['network', 'inspect', net]))[0].Options['com.docker.network.bridge.name'] as string;
   return {
     netsOf: async (c: string) => JSON.parse(await ok(['inspect', c]))[0].NetworkSettings.Networks as Record<string, Endpoint>,
-    bridgeOf: async (net: string) => JSON.parse(await ok(['network', 'inspect', net]))[0].Options['com.docker.network.bridge.name'] as string,
+    bridgeOf,
+    /** `docker network create NAME` for each; their bridges, in that order. */
+    createNets: async (...names: string[]): Promise<string[]> => {
+      for (const n of names) await ok(['network', 'create', n]);
+      const bridges: string[] = [];
+      for (const n of names) bridges.push(await bridgeOf(n));
+      return bridges;
+    },
+    /** A network's gateway addresses, IPv4 and IPv6 (its DNS server's). */
+    gateways: async (net: string): Promise<{ v4: string; v6: string }> => {
+      const cfg = JSON.parse(await ok(['network', 'inspect', net]))[0].IPAM.Config as { Subnet: string; Gateway: string }[];
+      return { v4: cfg.find((c) => !c.Subnet.includes(':'))!.Gateway, v6: cfg.find((c) => c.Subnet.includes(':'))!.Gateway };
+    },
     /** The Docker names `network inspect` lists on the network. */
     namesOn: async (net: string) => Object.values(JSON.parse(await ok(['network', 'inspect', net]))[0].Containers).map((c) => (c as { Name: string }).Name).sort(),
     probe: async (c: string, ...urls: string[]): Promise<{ ifs: string[]; got: (string | null)[] }> => JSON.parse(await ok(['exec', c, process.execPath, '-e', PROBE, JSON.stringify(urls)])),
@@ -49,4 +63,20 @@ export function lookFrom(docker: Docker) {
     const r = JSON.parse(await docker.ok(['exec', c, process.execPath, '-e', LOOK, name, url])) as { ifs: string[]; conf: string; addr: string | null; got: string | null };
     return { ifs: r.ifs, servers: nameservers(r.conf), addr: r.addr, got: r.got };
   };
+}
+
+/** After `network rm`: no bridge left, no nftables table of it, and none of `containers`' veths on it. */
+export function expectBridgesGone(bridges: string[], containers: string[] = []): void {
+  for (const br of bridges) {
+    expect(links()).not.toContain(`${br}:`);
+    expect(nftTables()).not.toMatch(new RegExp(`lxzone_(host_)?${br}\\b`));
+    for (const c of containers) expect(links()).not.toContain(vethNames(br, c).host);
+  }
+}
+
+/** No user-defined network's leases or record left in the installation's state. */
+export function expectNoNetworkRecords(stateDir: string): void {
+  const netDir = join(stateDir, 'network');
+  expect(readdirSync(netDir).filter((f) => f.includes('lxzn'))).toEqual([]);
+  expect(readdirSync(join(netDir, 'nets')).filter((f) => !f.endsWith('.lock'))).toEqual([]);
 }

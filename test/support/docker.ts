@@ -4,10 +4,11 @@
 // (the client writes there), so nothing is read from or left in ~/.docker.
 // No dockerd is ever started.
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { LifecycleEnv } from './lifecycle-env.js';
+import { expect } from 'vitest';
+import { useLifecycleEnv, waitFor, type LifecycleEnv } from './lifecycle-env.js';
 
 export const DEBIAN_DOCKER = '/usr/bin/docker';
 
@@ -52,5 +53,30 @@ export function dockerClient(env: LifecycleEnv, bin = DEBIAN_DOCKER) {
       req.on('error', reject);
       req.end(data);
     });
-  return { socket, run, ok, raw };
+  /**
+   * The installation's daemon started (any lxzone command starts it; it serves
+   * docker.sock) and answering the client: a socket file left by a daemon
+   * that was killed is there before the new one listens.
+   */
+  const up = async (): Promise<void> => {
+    await env.ok(['list']);
+    expect(await waitFor(async () => (await run(['version'])).code === 0, 60_000, 200)).toBe(true);
+  };
+  return { socket, run, ok, raw, up };
+}
+
+export type DockerClient = ReturnType<typeof dockerClient>;
+
+/**
+ * A docker test file's setup: its private installation (useLifecycleEnv:
+ * reset after each test, removed after the file) and the client on that
+ * installation's socket. `skip`: why the file's suites cannot run here; they
+ * are skipped, so nothing would remove the installation's directory: it is
+ * removed at once.
+ */
+export function useDocker(tag: number, o: { skip?: string } = {}): DockerClient & { env: LifecycleEnv; docker: DockerClient } {
+  const env = useLifecycleEnv(tag);
+  const docker = dockerClient(env);
+  if (o.skip !== undefined) rmSync(env.base, { recursive: true, force: true });
+  return { ...docker, env, docker };
 }

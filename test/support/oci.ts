@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll } from 'vitest';
 import { readProcStat } from '../../src/zone/state/proc.js';
 import { staleBuild } from './runtime-tools.js';
 import { makeBusyboxRoot, repoRoot } from './zones.js';
@@ -27,17 +28,29 @@ export function runcEntry(): string[] {
 }
 
 export class OciHarness {
-  readonly work: string;
-  readonly stateDir: string;
+  #work?: string;
 
-  constructor(prefix: string) {
-    this.work = mkdtempSync(`/tmp/${prefix}-`);
-    chmodSync(this.work, 0o755);
-    this.stateDir = join(this.work, 'state');
+  /** Nothing is made here: init() (in beforeAll) makes the work directory /tmp/PREFIX-XXXXXX. */
+  constructor(private readonly prefix: string) {}
+
+  get work(): string {
+    if (this.#work === undefined) throw new Error(`OciHarness ${this.prefix}: no work directory before init()`);
+    return this.#work;
   }
 
-  /** Writes spec.json (runc's default config) once; call in beforeAll. */
+  /** Whether init() has made the work directory (an afterAll after a failed beforeAll finds none). */
+  get made(): boolean {
+    return this.#work !== undefined;
+  }
+
+  get stateDir(): string {
+    return join(this.work, 'state');
+  }
+
+  /** Makes the work directory and writes spec.json (runc's default config) in it; call once, in beforeAll. */
   async init(): Promise<void> {
+    this.#work = mkdtempSync(`/tmp/${this.prefix}-`);
+    chmodSync(this.#work, 0o755);
     const r = await this.runc(['spec', '--bundle', this.work]);
     if (r.code !== 0) throw new Error(`lxzone-runc spec failed: ${r.stderr}`);
     writeFileSync(join(this.work, 'spec.json'), readFileSync(join(this.work, 'config.json')));
@@ -81,9 +94,30 @@ export class OciHarness {
     return dir;
   }
 
+  /** Removes the work directory (the bundles, their roots, the runtime's state), if init() made one. */
   cleanup(): void {
-    rmSync(this.work, { recursive: true, force: true });
+    if (this.#work !== undefined) rmSync(this.#work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The harness a test file's tests share: its work directory made and
+ * runc's default config written before them (beforeAll, `timeoutMs`), all of
+ * it removed after them. `after` runs first, once the directory is there:
+ * what the tests may leave (containers to delete, cgroups to remove).
+ * Call inside the describe, so that a skipped suite makes nothing.
+ */
+export function useOciHarness(prefix: string, o: { timeoutMs?: number; after?: () => void | Promise<void>; afterTimeoutMs?: number } = {}): OciHarness {
+  const h = new OciHarness(prefix);
+  beforeAll(() => h.init(), o.timeoutMs);
+  afterAll(async () => {
+    try {
+      if (h.made) await o.after?.();
+    } finally {
+      h.cleanup();
+    }
+  }, o.afterTimeoutMs);
+  return h;
 }
 
 export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
