@@ -94,6 +94,8 @@ async function bundle(file, contents) {
     minifySyntax: true,
     minifyIdentifiers: false,
     sourcemap: false,
+    // The bundle's own URL: the base of the rewritten import.meta.url above, and the file whose
+    // code runs (src/cli/running-code.ts: a launch description lists it as an input).
     banner: { js: "const __lxzoneBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     // tsx is asked for only when the CLI runs from source, never from a bundle.
     external: ['tsx'],

@@ -6,7 +6,7 @@
 // `node bin/lxzone.js run`. LXZONE_DEBUG=1 makes the front end say which it
 // chose; every run here uses a runtime directory of the file's own.
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -319,6 +319,29 @@ describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run throu
     expect(said(await lxzone(['run', '--', '/bin/true'], { env }))).toBe(`lxzone: front: using ${path}\n`);
     // And back: the variable gone is a change too.
     expect(said(await lxzone(['run', '--', '/bin/true']))).toMatch(/is stale: environment differs: LXZONE_FRONT_TEST/);
+  }, 180_000);
+
+  it('a description lists the CLI bundle that planned it as an input: a rebuilt bundle makes it stale', async () => {
+    const path = descriptionOf({});
+    await withDescription(['run', '--', '/bin/true'], path);
+    // bin/lxzone.js runs `run` from this file when the CLI is bundled, as npm run build leaves it.
+    const bundle = join(repoRoot, 'dist', 'cli-bundle', 'run.cjs');
+    expect(existsSync(bundle), `${bundle} (npm run build bundles the CLI)`).toBe(true);
+    const inputFiles = readFileSync(path, 'latin1')
+      .split('\0')
+      .filter((r) => r.startsWith('input-file='))
+      .map((r) => r.slice('input-file='.length).split('\x1f')[0]);
+    expect(inputFiles).toContain(bundle);
+    // Its modules' import.meta.url name their files in dist/cli/, whose code did not run.
+    expect(inputFiles).not.toContain(join(repoRoot, 'dist', 'cli', 'launch-description.js'));
+    // A rebuild replaces the file (a new inode, times and size). Short of changing the code that
+    // concurrent test files run: its times set again to what they were, which changes its ctime.
+    const st = statSync(bundle);
+    utimesSync(bundle, st.atime, st.mtime);
+    const r = await lxzone(['run', '--', '/bin/true']);
+    expect(said(r)).toBe(`lxzone: front: node runs it: ${path} is stale: input file changed: ${bundle}\n`);
+    expect(r.code).toBe(0);
+    expect(said(await lxzone(['run', '--', '/bin/true']))).toBe(`lxzone: front: using ${path}\n`);
   }, 180_000);
 
   it('a --rootfs that became a symlink after its description was written gets Node\'s error', async () => {

@@ -6,7 +6,6 @@
 // our own parse of the command line is the plain form it asked for.
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { policyInputFiles } from '../policy/cache.js';
 import type { LaunchDescriptionKey } from '../seam.generated.js';
 import { shimPath } from '../native.js';
@@ -16,6 +15,7 @@ import type { RunOptions } from '../zone/spec.js';
 import { writeFileAtomic } from '../zone/state/atomic.js';
 import { defaultPaths, ensurePrivateDir } from '../zone/state/paths.js';
 import { SUBID_FILES } from '../zone/subids.js';
+import { runningCodeFile } from './running-code.js';
 
 /** Set by the native front end when it wants a description written: the canonical flags it parsed. */
 export const LAUNCH_FLAGS_ENV = 'LXZONE_LAUNCH_FLAGS';
@@ -89,9 +89,13 @@ function dirIdentity(path: string): string {
   }
 }
 
-/** Every file the plan read: the policy's inputs (rules, tables, compiler), this installation's planning code and shim, the subordinate-id files. */
+/**
+ * Every file the plan read: the policy's inputs (rules, tables, compiler), this installation's planning code
+ * (the file that ran it: the CLI's bundle when bundled, which a rebuild replaces; else this module) and shim,
+ * the subordinate-id files.
+ */
 function launchInputFiles(): string[] {
-  return [...policyInputFiles(), fileURLToPath(import.meta.url), shimPath(), SUBID_FILES.uid, SUBID_FILES.gid];
+  return [...policyInputFiles(), runningCodeFile(import.meta.url), shimPath(), SUBID_FILES.uid, SUBID_FILES.gid];
 }
 
 /** lxzone's own directories: hidden from the zone where present (hidden-paths.ts). */
