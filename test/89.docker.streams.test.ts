@@ -4,12 +4,11 @@
 // client runs under script(1), which gives it a terminal of its own).
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { dockerClient } from './support/docker.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { useDocker } from './support/docker.js';
+import { waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(93);
-const docker = dockerClient(env);
-const { ok, run } = docker;
+// The CLI and the daemon it starts as built: each test's daemon start from source cost seconds of CPU (builtCliEntry).
+const { env, docker, ok, run } = useDocker(93, { builtCli: true });
 const dockerEnv = () => ({ ...process.env, DOCKER_HOST: `unix://${docker.socket}`, DOCKER_CONFIG: `${env.base}/docker-config`, DOCKER_CLI_HINTS: 'false' });
 
 describe('docker exec streams', () => {

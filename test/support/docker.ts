@@ -72,10 +72,11 @@ export type DockerClient = ReturnType<typeof dockerClient>;
  * reset after each test, removed after the file) and the client on that
  * installation's socket. `skip`: why the file's suites cannot run here; they
  * are skipped, so nothing would remove the installation's directory: it is
- * removed at once.
+ * removed at once. `builtCli`: the CLI (and so the daemon it starts) as
+ * built, see lifecycle-env.ts builtCliEntry.
  */
-export function useDocker(tag: number, o: { skip?: string } = {}): DockerClient & { env: LifecycleEnv; docker: DockerClient } {
-  const env = useLifecycleEnv(tag);
+export function useDocker(tag: number, o: { skip?: string; builtCli?: boolean } = {}): DockerClient & { env: LifecycleEnv; docker: DockerClient } {
+  const env = useLifecycleEnv(tag, { builtCli: o.builtCli });
   const docker = dockerClient(env);
   if (o.skip !== undefined) rmSync(env.base, { recursive: true, force: true });
   return { ...docker, env, docker };

@@ -15,7 +15,8 @@ import { stopProcView } from '../../src/zone/procview/index.js';
 import type { ZoneDetails, ZoneInfo } from '../../src/zone/lifecycle/types.js';
 import { isAlive } from '../../src/zone/state/proc.js';
 import { ZoneStore } from '../../src/zone/state/store.js';
-import { runCli, type CliResult } from './zones.js';
+import { staleBuild } from './runtime-tools.js';
+import { repoRoot, runCli as runCliAs, SOURCE_CLI, type CliResult } from './zones.js';
 
 export interface LifecycleEnv {
   base: string;
@@ -27,7 +28,7 @@ export interface LifecycleEnv {
   cgroupParent: string;
   procviewMount: string;
   store: ZoneStore;
-  /** `lxzone ARGS` as a user runs it, with this environment. */
+  /** `lxzone ARGS` as a user runs it, with this environment (from source, or built: builtCli). */
   cli(args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<CliResult>;
   /** `lxzone ARGS` that must succeed (else throws with its stderr); its stdout. */
   ok(args: string[]): Promise<string>;
@@ -44,6 +45,18 @@ export interface LifecycleEnv {
 }
 
 /**
+ * The CLI a file that asks for it (builtCli) runs: bin/lxzone.js, the
+ * bundle users run, when dist/ is at least as new as every source file; else
+ * the source through tsx, as runCli runs it by default. A call through tsx
+ * costs seconds of CPU compiling the CLI, and so does the daemon it starts
+ * (started as the CLI that starts it runs: from source by a CLI from
+ * source); on a loaded 2-core host that is most of a lifecycle file's time.
+ */
+export function builtCliEntry(): string[] {
+  return staleBuild('lxzone') === undefined ? [join(repoRoot, 'bin', 'lxzone.js')] : SOURCE_CLI;
+}
+
+/**
  * `tag` is 2 digits, unique per test file. The bridge and subnet also carry
  * this process's pid, so two runs of the same file (two checkouts, a CI run
  * beside a developer's) never share a bridge, veth names or addresses:
@@ -51,7 +64,7 @@ export interface LifecycleEnv {
  * its own per tag (10.1xx: no other test or default range uses it), so two files
  * running at once meet only if they share a tag and pid % 256.
  */
-export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): LifecycleEnv {
+export function lifecycleEnv(tag: number, o: { procview?: boolean; builtCli?: boolean } = {}): LifecycleEnv {
   const base = mkdtempSync(`/tmp/lxz${tag}-`);
   chmodSync(base, 0o700);
   const stateDir = join(base, 'state');
@@ -71,6 +84,8 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
     LXZONE_PROCVIEW_MOUNT: procviewMount,
   });
   const store = new ZoneStore({ stateDir, runtimeDir });
+  const entry = o.builtCli ? builtCliEntry() : SOURCE_CLI;
+  const runCli = (args: string[], opts: Parameters<typeof runCliAs>[1] = {}): Promise<CliResult> => runCliAs(args, { ...opts, entry });
 
   const daemonPid = (): number | undefined => {
     try {
@@ -164,8 +179,8 @@ export function lifecycleEnv(tag: number, o: { procview?: boolean } = {}): Lifec
  * test starts from an empty installation (`afterReset` runs once the zones
  * and daemon of the test are gone), and all of it is removed after the file.
  */
-export function useLifecycleEnv(tag: number, o: { procview?: boolean; afterReset?: () => void | Promise<void> } = {}): LifecycleEnv {
-  const env = lifecycleEnv(tag, { procview: o.procview });
+export function useLifecycleEnv(tag: number, o: { procview?: boolean; builtCli?: boolean; afterReset?: () => void | Promise<void> } = {}): LifecycleEnv {
+  const env = lifecycleEnv(tag, { procview: o.procview, builtCli: o.builtCli });
   // Real zones through a CLI and a daemon: slow on a loaded 2-core host.
   vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
   afterEach(async () => {

@@ -57,10 +57,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `lxzone ARGS` the way a user does (through the CLI's entry), from source. */
-export function runCli(args: string[], opts: { input?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<CliResult> {
+/** The CLI from source, through tsx: runCli's default entry (Node's arguments before the CLI's). */
+export const SOURCE_CLI = ['--import', 'tsx', join(repoRoot, 'test', 'support', 'cli-entry.ts')];
+
+/**
+ * Runs `lxzone ARGS` the way a user does (through the CLI's entry), from
+ * source, or through `entry` (Node's arguments before the CLI's: see
+ * lifecycle-env.ts builtCli).
+ */
+export function runCli(args: string[], opts: { input?: string; timeoutMs?: number; onSpawn?: (pid: number) => void; entry?: string[] } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test', 'support', 'cli-entry.ts'), ...args], {
+    const child = spawn(process.execPath, [...(opts.entry ?? SOURCE_CLI), ...args], {
       cwd: repoRoot,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
