@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { dockerClient } from './support/docker.js';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(98);
+const env = useLifecycleEnv(66);
 const docker = dockerClient(env);
 const { ok, run } = docker;
 const dockerEnv = () => ({ ...process.env, DOCKER_HOST: `unix://${docker.socket}`, DOCKER_CONFIG: `${env.base}/docker-config`, DOCKER_CLI_HINTS: 'false' });

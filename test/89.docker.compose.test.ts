@@ -13,7 +13,7 @@ import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 import { describeUnless } from './support/skip.js';
 
 const COMPOSE = '/usr/bin/docker-compose';
-const env = useLifecycleEnv(73);
+const env = useLifecycleEnv(55);
 const docker = dockerClient(env);
 
 const compose = (dir: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> =>

@@ -41,7 +41,7 @@ afterAll(() => {
   upstream?.close();
 });
 
-const env = useLifecycleEnv(72);
+const env = useLifecycleEnv(51);
 const docker = dockerClient(env);
 const { ok, run } = docker;
 

@@ -13,7 +13,7 @@ import { useDocker } from './support/docker.js';
 import { expectBridgesGone, expectNoNetworkRecords, netHelpers, nftTables } from './support/docker-nets.js';
 import { waitFor } from './support/lifecycle-env.js';
 
-const { env, docker, ok, run, up } = useDocker(69);
+const { env, docker, ok, run, up } = useDocker(45);
 const { netsOf, bridgeOf, probe, serve, debian, path } = netHelpers(docker);
 
 /** The addresses in a bridge's NAT set (zones allowed out). */

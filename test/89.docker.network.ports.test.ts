@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerClient } from './support/docker.js';
 import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
 
-const env = useLifecycleEnv(90);
+const env = useLifecycleEnv(60);
 const docker = dockerClient(env);
 const { ok, run } = docker;
 

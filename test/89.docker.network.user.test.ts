@@ -13,7 +13,7 @@ import { useDocker } from './support/docker.js';
 import { expectBridgesGone, expectNoNetworkRecords, links, nftTables } from './support/docker-nets.js';
 import { waitFor } from './support/lifecycle-env.js';
 
-const { env, docker, ok, run, up } = useDocker(71);
+const { env, docker, ok, run, up } = useDocker(50);
 const ipOf = async (c: string, net: string) => JSON.parse(await ok(['inspect', c]))[0].NetworkSettings.Networks[net].IPAddress as string;
 /** An HTTP GET from a throw-away container on `net` (node of the host's root): the body, or null when it cannot connect. */
 const fetchFrom = async (net: string, url: string): Promise<string | null> => {
