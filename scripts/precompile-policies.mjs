@@ -12,6 +12,7 @@ const { cacheDir, encodeEntry, policyKey, writeInputsStat } = await import('../d
 const { BUILTIN_PROFILES } = await import('../dist/policy/load.js');
 const { hostAbis } = await import('../dist/tables/index.js');
 const { driverFilterInput } = await import('../dist/policy/driver-filter.js');
+const { utsServerFilterInput } = await import('../dist/policy/uts-server-filter.js');
 
 const dir = cacheDir();
 rmSync(dir, { recursive: true, force: true });
@@ -28,12 +29,12 @@ for (const profile of BUILTIN_PROFILES) {
     }
   }
 }
-// The FUSE drivers' filter (src/policy/driver-filter.ts), read at every zone start.
-{
-  const input = driverFilterInput(abis);
+// The FUSE drivers' filter (src/policy/driver-filter.ts) and the UTS sysctl
+// server's (src/policy/uts-server-filter.ts), read at every zone start.
+for (const input of [driverFilterInput(abis), utsServerFilterInput(abis)]) {
   writeFileSync(join(dir, `${policyKey(input, input.abis)}.json`), encodeEntry(compilePolicy(input)));
   n++;
 }
 // The inputs' hash with each file's identity: a start need not hash them again.
 writeInputsStat();
-process.stderr.write(`precompiled ${n} policies (${BUILTIN_PROFILES.join(', ')}, fuse-driver; ${abis.join(', ')}) into ${dir}\n`);
+process.stderr.write(`precompiled ${n} policies (${BUILTIN_PROFILES.join(', ')}, fuse-driver, uts-server; ${abis.join(', ')}) into ${dir}\n`);

@@ -91,6 +91,7 @@ export const SHIM_CONFIG_KEYS = [
   'cgroup-procs', // a cgroup.procs file the keeper writes its pid to
   'hide', // a host directory of lxzone's the zone must not see
   'tmpfs', // TARGET<US>SIZE<US>MODE[<US>noexec]: an extra tmpfs
+  'uts-server-filter', // lxzone-utsfs's seccomp filter in hex (uts-server profile): without it the keeper starts no UTS sysctl server
   'serve-dispatch', // the dispatch table in hex: the keeper serves the zone without a supervisor
   'serve-kernel-version', // the uname release when the keeper serves
   'serve-kernel-version-env', // honour LXZONE_KERNEL_VERSION when the keeper serves (0/1)

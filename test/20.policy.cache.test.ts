@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../src/policy/compile.js';
 import { driverFilterInput } from '../src/policy/driver-filter.js';
+import { utsServerFilterInput } from '../src/policy/uts-server-filter.js';
 import { BUILTIN_PROFILES } from '../src/policy/load.js';
 import { hostAbis } from '../src/tables/index.js';
 
@@ -18,11 +19,13 @@ describe('dist/policy-cache', () => {
   const inputs = [
     ...BUILTIN_PROFILES.flatMap((profile) =>
       [false, true].flatMap((allowNesting) => [false, true].map((netRaw) => ({ profile, abis, allowNesting, netRaw })))),
-    // The FUSE drivers' filter, read at every zone start (src/policy/driver-filter.ts).
+    // The FUSE drivers' filter and the UTS sysctl server's, read at every zone start
+    // (src/policy/driver-filter.ts, uts-server-filter.ts).
     driverFilterInput(abis),
+    utsServerFilterInput(abis),
   ];
 
-  it('holds one entry per shipped profile and option set (and the FUSE drivers\' filter), each equal to a fresh compile', () => {
+  it('holds one entry per shipped profile and option set (and the FUSE drivers\' and the UTS sysctl server\'s filters), each equal to a fresh compile', () => {
     expect(readdirSync(built.cacheDir()).filter((n) => n.endsWith('.json')).length).toBe(inputs.length);
     for (const input of inputs) {
       const key = built.policyKey(input, input.abis!);

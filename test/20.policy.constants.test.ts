@@ -18,7 +18,9 @@ describe('constants.json', () => {
     try {
       const src = [
         '#include <stdio.h>', '#include <linux/sched.h>', '#include <sys/ioctl.h>', '#include <sys/socket.h>',
-        '#include <sys/personality.h>', '#include <sys/stat.h>', '#include <time.h>', '#include <linux/loop.h>', '#include <sys/resource.h>', 'int main(void) {',
+        '#include <sys/personality.h>', '#include <sys/stat.h>', '#include <time.h>', '#include <linux/loop.h>', '#include <sys/resource.h>', '#include <sys/mman.h>',
+        // PIDFD_THREAD is Linux 6.9's, defined there as O_EXCL; older headers lack it.
+        '#include <fcntl.h>', '#ifndef PIDFD_THREAD', '#define PIDFD_THREAD O_EXCL', '#endif', 'int main(void) {',
         ...names.map((n) => `  printf("%s %llx\\n", "${n}", (unsigned long long)(${n}));`),
         '  return 0; }',
       ].join('\n');

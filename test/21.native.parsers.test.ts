@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compilePolicy, driverFilter, resolveProfile } from '../src/policy/index.js';
+import { compilePolicy, driverFilter, resolveProfile, utsServerFilter } from '../src/policy/index.js';
 import { SHIM_CONFIG_KEYS } from '../src/seam.generated.js';
 import { encodeShimConfig, type ShimConfig } from '../src/zone/shim-config.js';
 import { repoRoot } from './support/zones.js';
@@ -56,7 +56,7 @@ describe('shim config parser (native/shim/config.cc)', () => {
       idBase: 231072, idCount: 131072, uid: 1000, gid: 100, init: false, tty: true, system: true, network: 'zone', tmpSize: '64m',
       binds: ['/data/in -> /in ro', '/data/out -> /out rw'], procBinds: ['/run/lxzone/lxcfs/proc/meminfo -> /proc/meminfo ro'],
       tmpfs: ['/run size=8192k'], cgroupProcs: ['/sys/fs/cgroup/lxzone/web/cgroup.procs'], hide: ['/var/lib/lxzone'],
-      serveDriverFilterBytes: 0,
+      serveDriverFilterBytes: 0, utsServerFilterBytes: 0,
     });
   });
 
@@ -65,6 +65,13 @@ describe('shim config parser (native/shim/config.cc)', () => {
     const serve = { dispatch: compilePolicy({ profile: 'default', abis: ['x86_64'] }).dispatch, driverFilter: filter };
     const r = parse('config', encodeShimConfig({ ...base, serve }));
     expect(r.ok && r.value.serveDriverFilterBytes).toBe(filter.length);
+    expect(filter.length).toBeGreaterThan(0);
+  });
+
+  it('carries lxzone-utsfs\'s filter to the keeper (uts-server-filter)', () => {
+    const filter = utsServerFilter();
+    const r = parse('config', encodeShimConfig({ ...base, utsServerFilter: filter }));
+    expect(r.ok && r.value.utsServerFilterBytes).toBe(filter.length);
     expect(filter.length).toBeGreaterThan(0);
   });
 
@@ -98,6 +105,9 @@ describe('shim config parser (native/shim/config.cc)', () => {
     ['a record without =', records('version=1', 'arg'), /record 2.*not key=value/],
     ['a driver filter that is not whole instructions', records('version=1', 'serve-driver-filter=00112233445566'), /record 2 \(serve-driver-filter\): not a seccomp filter/],
     ['a driver filter over 4096 instructions', records('version=1', `serve-driver-filter=${'00'.repeat(8 * 4097)}`), /record 2 \(serve-driver-filter\): not a seccomp filter/],
+    ['a UTS server filter that is not whole instructions', records('version=1', 'uts-server-filter=0011223344556677aa'), /record 2 \(uts-server-filter\): not a seccomp filter/],
+    ['an empty UTS server filter', records('version=1', 'uts-server-filter='), /record 2 \(uts-server-filter\): not a seccomp filter/],
+    ['a UTS server filter that is not hex', records('version=1', `uts-server-filter=${'zz'.repeat(8)}`), /record 2 \(uts-server-filter\): not a seccomp filter/],
     ['a last record without its NUL', Buffer.from('version=1\0arg=/bin/sh'), /does not end with a NUL-terminated record/],
   ] as const)('refuses %s, naming the record', ([, input, message]) => {
     const r = parse('config', input);

@@ -336,6 +336,9 @@ Status parse_config(const std::string& bytes, ShimConfig* out) {
       if (!safe_path(t.target) || !size_ok || !mode_ok) return bad(index, key, "bad target, size or mode");
       t.mode = static_cast<uint32_t>(std::strtoul(mode.c_str(), nullptr, 8));
       out->tmpfs.push_back(t);
+    } else if (key == "uts-server-filter") {
+      if (!parse_hex(value, &out->uts_server_filter) || !valid_filter_size(out->uts_server_filter.size()))
+        return bad(index, key, "not a seccomp filter (8-byte instructions, 1 to 4096) in lowercase hex");
     } else if (key == "hide") {
       if (!safe_path(value)) return bad(index, key, "not an absolute path");
       out->hide.push_back(value);

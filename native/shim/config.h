@@ -147,6 +147,10 @@ struct ShimConfig {
   // Zone paths masked with an empty read-only tmpfs: lxzone's own state
   // directories wherever they would show (src/zone/hidden-paths.ts).
   std::vector<std::string> hide;
+  // lxzone-utsfs's seccomp filter (struct sock_filter[], the uts-server
+  // profile; uts_sysctl_server.cc installs it before the server's first
+  // request). Empty: no server is started (the files stay the kernel's).
+  std::vector<uint8_t> uts_server_filter;
   ServeConfig serve;
   StdioConfig stdio;
 };

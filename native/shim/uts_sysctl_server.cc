@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
 #include <linux/fuse.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 #include <string>
 
 #include "../common/fd.h"
+#include "../supervisor/fuse_mount.h"  // valid_filter_size
 #include "mount_api.h"
 
 #ifndef PIDFD_THREAD
@@ -151,6 +154,23 @@ Status set_up(int user_ns) {
   if (umount2(".", MNT_DETACH) < 0) return sys_error("detach the host's mounts");
   if (chdir("/") < 0) return sys_error("chdir /");
   return keep_only_sys_admin();
+}
+
+// The uts-server profile (syscall-tables/rules/uts-server.json, compiled in
+// TypeScript and carried in the config), installed as the last step of the
+// set-up, under the no_new_privs keep_only_sys_admin set, and before the
+// first request is read: what the zone's writes reach from here on is the
+// serving loop's few calls (read and answer /dev/fuse, poll, a pidfd of the
+// caller, setns into its UTS namespace only, uname, sethostname,
+// setdomainname, memory without PROT_EXEC, exit). No listener: nothing it
+// does is notified (the profile has notify: false).
+Status install_filter(const std::vector<uint8_t>& bytes) {
+  if (!valid_filter_size(bytes.size())) return Error{EINVAL, "the uts-server filter is not a seccomp filter"};
+  struct sock_fprog prog = {};
+  prog.len = static_cast<unsigned short>(bytes.size() / sizeof(struct sock_filter));
+  prog.filter = reinterpret_cast<struct sock_filter*>(const_cast<uint8_t*>(bytes.data()));
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) return sys_error("install the uts-server seccomp filter");
+  return {};
 }
 
 // --- the FUSE protocol, for a file system of one regular file -------------
@@ -346,7 +366,7 @@ void serve(Fd fuse[2], int zone_uts) {
 // UTS namespaces.
 enum : int { kReportFd = 3, kFuseFd0 = 4, kFuseFd1 = 5, kUserNsFd = 6, kUtsNsFd = 7, kFdCount = 5 };
 
-[[noreturn]] void server_main(pid_t keeper, const int (&keep)[kFdCount]) {
+[[noreturn]] void server_main(pid_t keeper, const int (&keep)[kFdCount], const std::vector<uint8_t>& filter) {
   // Nothing of the keeper's: its fds (the zone's stdio, the supervisor's
   // socket), its blocked signals.
   int high[kFdCount];
@@ -366,6 +386,8 @@ enum : int { kReportFd = 3, kFuseFd0 = 4, kFuseFd1 = 5, kUserNsFd = 6, kUtsNsFd 
   Status s = set_up(kUserNsFd);
   // After the last credential change (which clears it): we die with the keeper.
   if (s.ok() && (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != keeper)) s = Error{ESRCH, "the keeper is gone"};
+  // The filter last: the report says "serving" only for a filtered server.
+  if (s.ok()) s = install_filter(filter);
   Report r = {};
   r.err = s.ok() ? 0 : (s.error().err ? s.error().err : EIO);
   if (!s.ok()) std::snprintf(r.what, sizeof r.what, "%s", s.error().message().c_str());
@@ -380,6 +402,8 @@ enum : int { kReportFd = 3, kFuseFd0 = 4, kFuseFd1 = 5, kUserNsFd = 6, kUtsNsFd 
 }  // namespace
 
 Status UtsSysctlServer::start(const ShimConfig& c, const ZoneNamespaces& ns) {
+  // Never a server without its filter (a config from a caller that sends none).
+  if (c.uts_server_filter.empty()) return Error{EPERM, "no seccomp filter for lxzone-utsfs in the config (uts-server-filter)"};
   Fd fuse[2], mounts[2];
   for (int i = 0; i < 2; i++) {
     fuse[i].reset(open("/dev/fuse", O_RDWR | O_CLOEXEC));
@@ -394,7 +418,7 @@ Status UtsSysctlServer::start(const ShimConfig& c, const ZoneNamespaces& ns) {
   if (child < 0) return sys_error("fork the UTS sysctl server");
   if (child == 0) {
     const int keep[kFdCount] = {child_end.get(), fuse[0].get(), fuse[1].get(), ns.user.get(), ns.uts.get()};
-    server_main(keeper, keep);
+    server_main(keeper, keep, c.uts_server_filter);
   }
   pid_ = child;
   // Not waited for here: the server sets itself up while the zone process

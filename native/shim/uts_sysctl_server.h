@@ -12,6 +12,9 @@
 // namespace of the calling thread (setns), so a process in a nested UTS
 // namespace reads and writes its own names, as natively; a namespace the
 // zone's user namespace does not own cannot be joined (EACCES).
+// The server runs under a seccomp filter of its own (the uts-server profile,
+// the config's uts-server-filter), installed after its set-up and before its
+// first request; a config without one gets no server.
 #pragma once
 #include <sys/types.h>
 

@@ -58,11 +58,11 @@ int config(const std::string& bytes) {
   std::printf(
       "{\"argv\":%s,\"env\":%s,\"rootfs\":%s,\"rootfsWritable\":%s,\"hostname\":%s,\"cwd\":%s,\"idBase\":%u,\"idCount\":%u,"
       "\"uid\":%u,\"gid\":%u,\"init\":%s,\"tty\":%s,\"system\":%s,\"network\":\"%s\",\"tmpSize\":%s,\"binds\":%s,\"procBinds\":%s,"
-      "\"tmpfs\":%s,\"cgroupProcs\":%s,\"hide\":%s,\"serveDriverFilterBytes\":%zu}\n",
+      "\"tmpfs\":%s,\"cgroupProcs\":%s,\"hide\":%s,\"serveDriverFilterBytes\":%zu,\"utsServerFilterBytes\":%zu}\n",
       list(c.argv).c_str(), list(c.env).c_str(), quote(c.rootfs).c_str(), c.rootfs_writable ? "true" : "false",
       quote(c.hostname).c_str(), quote(c.cwd).c_str(), c.id_base, c.id_count, c.uid, c.gid, c.init ? "true" : "false",
       c.tty ? "true" : "false", c.system ? "true" : "false", net, quote(c.tmp_size).c_str(), list(binds).c_str(), list(proc_binds).c_str(),
-      list(tmpfs).c_str(), list(c.cgroup_procs).c_str(), list(c.hide).c_str(), c.serve.driver_filter.size());
+      list(tmpfs).c_str(), list(c.cgroup_procs).c_str(), list(c.hide).c_str(), c.serve.driver_filter.size(), c.uts_server_filter.size());
   return 0;
 }
 

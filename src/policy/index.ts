@@ -3,6 +3,7 @@
 export { compilePolicy, compileResolved, type CompileInput, type CompiledPolicy } from './compile.js';
 export { resolveProfile, checkProfile, type ResolveOptions } from './resolve.js';
 export { DRIVER_PROFILE, driverFilter, driverFilterInput } from './driver-filter.js';
+export { UTS_SERVER_PROFILE, utsServerFilter, utsServerFilterInput } from './uts-server-filter.js';
 export { loadProfile, readProfileFile, validateProfileDoc, BUILTIN_PROFILES } from './load.js';
 export { encodeDispatch, decodeDispatch, dispatchHandler, DISPATCH_MAGIC, DISPATCH_VERSION, DISPATCH_FLAG_UNSUPPORTED_SIGSYS } from './dispatch.js';
 export { parseDisposition, type ParsedDisposition } from './disposition.js';

@@ -84,6 +84,12 @@ export interface ShimConfig {
   joinPid?: number;
   /** cgroup procs files the keeper places the zone's first process in (and itself, while it serves the zone). */
   cgroupProcs?: string[];
+  /**
+   * The seccomp filter (struct sock_filter[]) of lxzone-utsfs, the server of the
+   * zone's /proc/sys/kernel/hostname and domainname (the uts-server profile:
+   * src/policy/uts-server-filter.ts); without it the keeper starts no server.
+   */
+  utsServerFilter?: Buffer;
   /** The supervisor's attach options: the keeper answers the zone's notified calls itself while no supervisor is attached. */
   serve?: ServeOptions;
   /** The zone's stdio is pipes the keeper relays to its own (no host fd ever in the zone). */
@@ -153,6 +159,7 @@ export function encodeShimConfig(c: ShimConfig): Buffer {
   for (const p of c.cgroupProcs ?? []) add('cgroup-procs', p);
   for (const h of c.hide ?? []) add('hide', h);
   for (const t of c.tmpfs ?? []) add('tmpfs', [t.target, `${Math.ceil(t.sizeBytes / 1024)}k`, (t.mode ?? 0o1777).toString(8), ...(t.noexec ? ['noexec'] : [])].join(US));
+  if (c.utsServerFilter) add('uts-server-filter', c.utsServerFilter.toString('hex'));
   const s = c.serve;
   if (s) {
     add('serve-dispatch', s.dispatch.toString('hex'));

@@ -7,6 +7,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { LxzoneError } from '../errors.js';
 import type { AttachOptions } from '../native.js';
 import { compilePolicy, type CompileInput, type CompiledPolicy } from '../policy/compile.js';
+import { utsServerFilter } from '../policy/uts-server-filter.js';
 import { hostAbis } from '../tables/index.js';
 import { hasCaps } from './cgroups/limits.js';
 import { checkRootCow, cowMasks, DEFAULT_COW_TMPFS_BYTES } from './cow-root.js';
@@ -237,6 +238,8 @@ function shimConfigOf(
     ...(opts.exitAfterParent ? { exitAfterParent: true } : {}),
     cgroupProcs: opts.cgroupProcs,
     // A keeper that a supervisor can come back to serves the zone itself meanwhile.
+    // A new zone's keeper starts lxzone-utsfs (exec joins a zone that has one).
+    ...(opts.joinPid === undefined ? { utsServerFilter: utsServerFilter() } : {}),
     ...(opts.reattachSocket ? { serve: per.attachOptions } : {}),
     relayStdio: opts.relayStdio,
     logs: opts.logFiles,
