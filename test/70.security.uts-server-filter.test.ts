@@ -10,8 +10,10 @@
 // one filter, which read back from the kernel is byte for byte the compiled
 // uts-server profile; after that (the read-back stops the server for a
 // moment) the zone still writes its names through the files, its own and a
-// nested UTS namespace's. And the same bytes, loaded into the kernel, refuse
-// what a taken-over server must not reach and notify nothing.
+// nested UTS namespace's. planZone puts the filter in every new zone's
+// config (a daemon zone's, whose keeper serves it while the daemon is away,
+// too). And the same bytes, loaded into the kernel, refuse what a taken-over
+// server must not reach and notify nothing.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +23,7 @@ import { decodeProgram, describeAction, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALL
 import { runFilter } from '../src/policy/interpret.js';
 import { utsServerFilter } from '../src/policy/uts-server-filter.js';
 import { loadTable } from '../src/tables/index.js';
+import { planZone } from '../src/zone/shim-plan.js';
 import { checkNothingLeftAroundEach, ownTempDir, repoRoot } from './support/zones.js';
 
 checkNothingLeftAroundEach();
@@ -140,6 +143,30 @@ describe('lxzone-utsfs serving a zone', () => {
     expect(seen[0], 'the first run (no description yet) goes through Node').toBe(false);
     expect(seen, 'a later run is started by the native front end').toContain(true);
   }, 400_000);
+});
+
+describe('the shim config of a zone (planZone, the one route)', () => {
+  /** The uts-server-filter records of an encoded shim config. */
+  const records = (config: Buffer): string[] =>
+    config.toString('utf8').split('\0').filter((r) => r.startsWith('uts-server-filter=')).map((r) => r.slice('uts-server-filter='.length));
+
+  it('carries the filter for every new zone, a daemon\'s whose keeper serves it while the daemon is away too; an exec (no server of its own) gets none', () => {
+    const want = utsServerFilter().toString('hex');
+    const plans = [
+      ['a one-shot zone', planZone({ argv: ['/bin/true'] })],
+      // The daemon's boot: a re-attach socket, so the keeper serves the zone meanwhile (serve-* records).
+      ['a daemon zone', planZone({ argv: ['/bin/true'], reattachSocket: join(dir, 'reattach.sock'), relayStdio: true })],
+    ] as const;
+    try {
+      for (const [what, plan] of plans) expect({ what, filters: records(plan.config) }).toEqual({ what, filters: [want] });
+      expect(plans[1][1].config.includes('serve-dispatch=')).toBe(true);
+      const exec = planZone({ argv: ['/bin/true'], joinPid: process.pid });
+      exec.idClaim?.release();
+      expect(records(exec.config)).toEqual([]);
+    } finally {
+      for (const [, plan] of plans) plan.idClaim?.release();
+    }
+  });
 });
 
 describe.skipIf(skipX86)('the uts-server filter in the kernel (fixtures/probes/seccomp_load)', () => {
