@@ -3,33 +3,35 @@
 //   layers/<hex>/             layers unpacked once, shared (layers.ts)
 //   images/<hex>.json         one record per image, by manifest digest
 //   refs.json                 reference -> manifest digest (tags, pins)
-//   users/<hex>/<zone>        the zones created from an image: while one
-//                             exists, the image cannot be removed
-//   users/<hex>/@run-<pid>    a one-shot `run --image` while it runs (its
-//                             process identity: a dead one counts no more)
-//   users/<hex>/@create-<pid>-<rand>  a create between importing or finding
-//                             its image file's image and claiming it
-//                             (zone-import.ts; a process identity too)
+//   users/<hex>/              who uses the image: zones created from it, a
+//                             one-shot `run --image`, a create holding it
+//                             (image-users.ts); while one does, the image
+//                             cannot be removed
 //   pulls/<pid>-<rand>        a pull or import in progress and the digests
-//                             it uses: prune keeps those blobs, partials,
-//                             staged temp files and layers
+//                             it uses (operations.ts): prune keeps those
+//                             blobs, partials, staged temp files and layers
 //   sources/<hash>.json       an image file create imported and the image it
 //                             gave (zone-import.ts); gone with the image
 // Changes to refs.json and users/ happen under the store's lock. Nothing of
 // an image is recorded before all of its blobs are in place and verified.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// This file: the records and references, and the store's operations on
+// them; what no record names any more is collected by collect.ts.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LxzoneError } from '../../../errors.js';
 import { assertZoneName } from '../../config/validate.js';
 import { writeFileAtomic } from '../../state/atomic.js';
 import { acquireLock } from '../../state/lock.js';
-import { isAlive, processIdentity, type ProcessIdentity } from '../../state/proc.js';
 import { defaultPaths, ensurePrivateDir, type StorePaths } from '../../state/paths.js';
 import { imageConfig, type ImageConfig } from '../manifests.js';
 import { BlobStore } from './blobs.js';
+import { collectUnnamed, discardBlobs, type StoreParts } from './collect.js';
+import { imageInUse, ImageUsers } from './image-users.js';
 import { LayerStore } from './layers.js';
+import { startOperation, type StoreOperation } from './operations.js';
 import { DIGEST, formatImageRef, parseImageRef, shortImageRef } from './reference.js';
+
+export type { StoreOperation } from './operations.js';
 
 export interface LayerDescriptor {
   digest: string;
@@ -64,6 +66,7 @@ export class ImageStore {
   readonly layers: LayerStore;
   readonly runtimeDir: string;
   private readonly stateDir: string;
+  private readonly userEntries: ImageUsers;
 
   constructor(paths: Partial<StorePaths> = {}) {
     const d = defaultPaths();
@@ -77,6 +80,7 @@ export class ImageStore {
     mkdirSync(join(this.dir, 'sources'), { recursive: true, mode: 0o700 });
     this.blobs = new BlobStore(this.dir);
     this.layers = new LayerStore(this.dir, this.blobs);
+    this.userEntries = new ImageUsers(join(this.dir, 'users'), this.stateDir);
   }
 
   /** Run `fn` holding the store's lock (refs and users change under it). */
@@ -166,30 +170,12 @@ export class ImageStore {
     return rec;
   }
 
-  private usersDir(digest: string): string {
-    return join(this.dir, 'users', BlobStore.check(digest));
-  }
-
   /**
-   * Zones created from the image and one-shot runs of it ("run:<pid>");
-   * stale entries (a zone that is gone, a run whose process is) are dropped.
+   * Zones created from the image, one-shot runs of it ("run:<pid>") and
+   * creates holding it ("create:<pid>"); stale entries are dropped.
    */
   users(digest: string): string[] {
-    const dir = this.usersDir(digest);
-    if (!existsSync(dir)) return [];
-    return readdirSync(dir)
-      .filter((entry) => {
-        const live = entry.startsWith('@') ? liveRecord(join(dir, entry)) !== undefined : this.zoneUses(entry, digest);
-        if (live) return true;
-        rmSync(join(dir, entry), { force: true }); // the zone, run or create is gone: its use with it
-        return false;
-      })
-      .map((entry) => {
-        if (entry.startsWith(RUN_USER)) return `run:${entry.slice(RUN_USER.length)}`;
-        if (entry.startsWith(CREATE_USER)) return `create:${entry.slice(CREATE_USER.length).split('-')[0]}`;
-        return entry;
-      })
-      .sort();
+    return this.userEntries.list(digest);
   }
 
   /**
@@ -199,16 +185,13 @@ export class ImageStore {
    * resolving the image and starting the zone cannot take it away.
    */
   async useForRun(digest: string, what: string): Promise<() => void> {
-    const file = join(this.usersDir(digest), `${RUN_USER}${process.pid}`);
-    await this.locked('run', () => {
+    return this.locked('run', () => {
       const rec = this.record(digest);
       if (!rec || rec.layers.some((l) => !this.layers.has(l.digest))) {
         throw new LxzoneError(`${what}: removed from the image store while the zone was starting (lxzone image prune?); run it again`, { code: 'ENOENT' });
       }
-      mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
-      writeFileSync(file, JSON.stringify(processIdentity()));
+      return this.userEntries.addRun(digest);
     });
-    return () => rmSync(file, { force: true });
   }
 
   /**
@@ -220,10 +203,7 @@ export class ImageStore {
    * side by side).
    */
   holdForCreateLocked(digest: string): () => void {
-    const file = join(this.usersDir(digest), `${CREATE_USER}${process.pid}-${randomBytes(4).toString('hex')}`);
-    mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
-    writeFileSync(file, JSON.stringify(processIdentity()));
-    return () => rmSync(file, { force: true });
+    return this.userEntries.addCreate(digest);
   }
 
   /**
@@ -234,61 +214,12 @@ export class ImageStore {
    * a blob placed first could be collected before the image naming it is
    * recorded. `tag` names the operation's temp files (BlobStore.stage).
    */
-  async operationStarted(kind: 'pull' | 'import'): Promise<StoreOperation> {
-    const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-    const file = join(this.dir, 'pulls', tag);
-    const digests: string[] = [];
-    const write = () => writeFileSync(file, JSON.stringify({ ...processIdentity(), kind, digests }));
-    await this.locked(kind, write);
-    return {
-      tag,
-      uses: async (more) => {
-        digests.push(...more.map((d) => BlobStore.check(d)));
-        await this.locked(kind, write);
-      },
-      done: () => rmSync(file, { force: true }),
-    };
+  operationStarted(kind: 'pull' | 'import'): Promise<StoreOperation> {
+    return startOperation(join(this.dir, 'pulls'), (purpose, fn) => this.locked(purpose, fn), kind);
   }
 
   pullStarted(): Promise<StoreOperation> {
     return this.operationStarted('pull');
-  }
-
-  /** Blob hexes that pulls and imports in progress use, and their tags (records of dead ones are dropped). */
-  private inFlight(): { digests: Set<string>; tags: Set<string> } {
-    const dir = join(this.dir, 'pulls');
-    const digests = new Set<string>();
-    const tags = new Set<string>();
-    for (const f of readdirSync(dir)) {
-      const rec = liveRecord(join(dir, f)) as { digests?: unknown } | undefined;
-      if (!rec) {
-        rmSync(join(dir, f), { force: true });
-        continue;
-      }
-      tags.add(f);
-      if (Array.isArray(rec.digests)) for (const d of rec.digests) if (typeof d === 'string') digests.add(d);
-    }
-    return { digests, tags };
-  }
-
-  /**
-   * Whether zone `zone` still exists and is of this image: a zone destroyed
-   * and made again under its name from another image uses this one no more.
-   */
-  private zoneUses(zone: string, digest: string): boolean {
-    const file = join(this.stateDir, 'zones', zone, 'config.json');
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      return false; // no config: the zone is gone
-    }
-    try {
-      const rootfs = (JSON.parse(text) as { rootfs?: { type?: unknown; digest?: unknown } }).rootfs;
-      return rootfs?.type === 'store' && rootfs.digest === digest;
-    } catch {
-      return true; // a config being rewritten or damaged: count the use, rmi can wait
-    }
   }
 
   /**
@@ -305,16 +236,10 @@ export class ImageStore {
       const rec = this.record(digest);
       if (!rec) throw new LxzoneError(`${what} (${digest}) is not in the image store any more (removed while the zone was being created?): pull it again`, { code: 'ENOENT', where: 'rootfs.digest' });
       rec.layers.forEach((l, i) => this.layers.unpack(l.digest, `${what}: layer ${i}`));
-      mkdirSync(this.usersDir(digest), { recursive: true, mode: 0o700 });
-      // Not synced (empty: only its name counts): a root zone's create syncs
-      // its disk image next, which commits this entry with it. Lost in a
-      // crash, rmi could remove the image of a zone, whose boot then says
-      // to pull it again; one sync less per create.
-      writeFileAtomic(join(this.usersDir(digest), zone), '', 0o600, false, false);
+      this.userEntries.addZone(digest, zone);
       return rec;
     });
   }
-
 
   list(): ImageSummary[] {
     const refs = this.refs();
@@ -351,22 +276,7 @@ export class ImageStore {
       }
     })());
     const untag = named.length > 0 && mine.length > 1 ? named : mine;
-    if (untag.length === mine.length && users.length > 0 && !force) {
-      const zones = users.filter((u) => !u.startsWith('run:') && !u.startsWith('create:'));
-      const runs = users.filter((u) => u.startsWith('run:'));
-      const creates = users.filter((u) => u.startsWith('create:'));
-      const by = [
-        ...(zones.length > 0 ? [`zone${zones.length > 1 ? 's' : ''} ${zones.join(', ')}`] : []),
-        ...(runs.length > 0 ? [`running lxzone run${runs.length > 1 ? 's' : ''} (pid ${runs.map((r) => r.slice(4)).join(', ')})`] : []),
-        ...(creates.length > 0 ? [`a zone being created (pid ${creates.map((r) => r.slice(7)).join(', ')})`] : []),
-      ];
-      const then = [
-        ...(zones.length > 0 ? [`destroy ${zones.length > 1 ? 'them' : 'it'}`] : []),
-        ...(runs.length > 0 ? ['wait for the run to end'] : []),
-        ...(creates.length > 0 ? ['wait for the create to end'] : []),
-      ];
-      throw new LxzoneError(`image ${ref} is in use by ${by.join(' and ')} (${then.join(', ')} first)`, { code: 'EBUSY', where: ref });
-    }
+    if (untag.length === mine.length && users.length > 0 && !force) throw imageInUse(ref, users);
     for (const r of untag) delete refs[r];
     this.writeRefs(refs);
     if (untag.length < mine.length || users.length > 0) return { untagged: untag.map(shortImageRef) };
@@ -402,93 +312,20 @@ export class ImageStore {
   }
 
   /**
-   * After a pull refused its image (a bad layer, config or manifest): the
-   * whole blobs of `digests` go unless an image record or another pull or
-   * import in progress names them; partial downloads stay (a cut download is
-   * resumed, a bad one was discarded as it failed). Call under the lock,
+   * After a pull refused its image (a bad layer, config or manifest): its
+   * blobs that nothing else names go (collect.ts). Call under the lock,
    * after the pull's operation is done.
    */
   discard(digests: string[]): void {
-    const keep = new Set<string>();
-    for (const img of this.list()) for (const d of [img.digest, img.config, ...img.layers.map((l) => l.digest)]) keep.add(d);
-    const live = this.inFlight().digests;
-    for (const d of new Set(digests)) {
-      if (keep.has(d) || live.has(d) || live.has(d.slice(7))) continue;
-      rmSync(this.blobs.path(d), { force: true });
-      this.layers.remove(d);
-    }
+    discardBlobs(this.parts(), digests);
   }
 
-  /**
-   * Blobs and layers that no image record names, and partial downloads
-   * unless a pull is running (it may be writing one, or about to resume it).
-   */
+  /** Blobs, layers and the rest that no image record names (collect.ts). */
   private collect(): { blobs: number; bytes: number; keptPartial: number } {
-    const keep = new Set<string>();
-    for (const img of this.list()) for (const d of [img.digest, img.config, ...img.layers.map((l) => l.digest)]) keep.add(d.slice(7));
-    const live = this.inFlight();
-    let blobs = 0;
-    let bytes = 0;
-    let keptPartial = 0;
-    for (const f of readdirSync(this.blobs.dir)) {
-      const tag = BlobStore.tempTag(f);
-      if (tag !== undefined) {
-        // A file an import is staging: its operation's, until that is gone.
-        if (!live.tags.has(tag)) rmSync(join(this.blobs.dir, f), { force: true });
-        continue;
-      }
-      if (!/^[a-f0-9]{64}(\.partial)?$/.test(f)) continue; // not a blob: nothing of the store's
-      const hex = f.replace(/\.partial$/, '');
-      if (keep.has(hex) && !f.endsWith('.partial')) continue;
-      if (live.digests.has(hex)) {
-        if (f.endsWith('.partial')) keptPartial++;
-        continue;
-      }
-      const p = join(this.blobs.dir, f);
-      bytes += statSync(p, { throwIfNoEntry: false })?.size ?? 0;
-      rmSync(p, { force: true, recursive: true });
-      blobs++;
-    }
-    for (const f of readdirSync(this.layers.dir)) {
-      if (/^[a-f0-9]{64}$/.test(f) && (keep.has(f) || live.digests.has(f))) continue;
-      if (/^[a-f0-9]{64}$/.test(f)) this.layers.remove(`sha256:${f}`);
-    }
-    // The users of an image gone (their entries were dropped as stale when read).
-    const users = join(this.dir, 'users');
-    for (const f of readdirSync(users)) if (/^[a-f0-9]{64}$/.test(f) && !keep.has(f)) rmSync(join(users, f), { recursive: true, force: true });
-    // What image files gave (zone-import.ts): a record of an image gone goes with it.
-    const sources = join(this.dir, 'sources');
-    for (const f of readdirSync(sources)) {
-      if (!/^[a-f0-9]{64}\.json$/.test(f)) continue; // a record being written (its temp file)
-      let digest: unknown;
-      try {
-        digest = (JSON.parse(readFileSync(join(sources, f), 'utf8')) as { digest?: unknown }).digest;
-      } catch {
-        digest = undefined; // unreadable or half-written: of no use
-      }
-      if (typeof digest !== 'string' || !keep.has(digest.slice(7))) rmSync(join(sources, f), { force: true });
-    }
-    return { blobs, bytes, keptPartial };
+    return collectUnnamed(this.parts());
+  }
+
+  private parts(): StoreParts {
+    return { dir: this.dir, blobs: this.blobs, layers: this.layers, users: this.userEntries, images: this.list() };
   }
 }
-
-export interface StoreOperation {
-  /** Names the operation's temp files in the store. */
-  tag: string;
-  uses(digests: string[]): Promise<void>;
-  done(): void;
-}
-
-const RUN_USER = '@run-';
-const CREATE_USER = '@create-';
-
-/** A record of a process (pid, start time, boot id) if that process is still alive. */
-function liveRecord(file: string): (ProcessIdentity & Record<string, unknown>) | undefined {
-  try {
-    const rec = JSON.parse(readFileSync(file, 'utf8')) as ProcessIdentity & Record<string, unknown>;
-    return isAlive(rec) ? rec : undefined;
-  } catch {
-    return undefined; // unreadable or half-written: not a live process's
-  }
-}
-
