@@ -6,19 +6,16 @@
 // does ("NAME" alone in Config.Env); the image's other variables stay, and
 // a name the client does set is the client's value.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEBIAN_DOCKER, dockerClient } from './support/docker.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
+import { dockerUnavailable, useDocker } from './support/docker.js';
+import { waitFor } from './support/lifecycle-env.js';
 import { busyboxRoot, ociLayout } from './support/registry.js';
-import { describeUnless, rootOnly } from './support/skip.js';
+import { describeUnless } from './support/skip.js';
 
-const why = rootOnly('image layers are unpacked with overlayfs whiteouts; containers are zones') ?? (existsSync(DEBIAN_DOCKER) ? undefined : `${DEBIAN_DOCKER} not installed (apt-get install docker.io; .ci/run does)`);
-const env = useLifecycleEnv(92);
-const { ok, run } = dockerClient(env);
-// A skipped file runs no hooks: what the environment made at import (its directory) goes now.
-if (why !== undefined) rmSync(env.base, { recursive: true, force: true });
+const why = dockerUnavailable('image layers are unpacked with overlayfs whiteouts; containers are zones');
+const { env, ok, run } = useDocker(92, { skip: why });
 
 const IMAGE_CONFIG = { Env: ['PATH=/bin', 'GREETING=hello from the image', 'KEEP=kept', 'SETBYCLIENT=image'], Cmd: ['/bin/sh'] };
 let work: string;

@@ -5,19 +5,15 @@
 // docker image prune (dangling, and -a keeping what a container uses), and
 // Docker's errors for bad archives with nothing left in the store.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEBIAN_DOCKER, dockerClient } from './support/docker.js';
-import { useLifecycleEnv } from './support/lifecycle-env.js';
+import { dockerUnavailable, useDocker } from './support/docker.js';
 import { busyboxRoot, ociLayout, upperLayer } from './support/registry.js';
-import { describeUnless, rootOnly } from './support/skip.js';
+import { describeUnless } from './support/skip.js';
 
-const why = rootOnly('image layers are unpacked with overlayfs whiteouts; containers are zones') ?? (existsSync(DEBIAN_DOCKER) ? undefined : `${DEBIAN_DOCKER} not installed (apt-get install docker.io; .ci/run does)`);
-const env = useLifecycleEnv(98);
-const { ok, run } = dockerClient(env);
-// A skipped file runs no hooks: what the environment made at import (its directory) goes now.
-if (why !== undefined) rmSync(env.base, { recursive: true, force: true });
+const why = dockerUnavailable('image layers are unpacked with overlayfs whiteouts; containers are zones');
+const { env, ok, run } = useDocker(98, { skip: why });
 
 let work: string;
 const leftovers = () => readdirSync(join(env.stateDir, 'images')).filter((f) => f.startsWith('.'));

@@ -8,21 +8,16 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEBIAN_DOCKER, dockerClient } from './support/docker.js';
-import { useLifecycleEnv, waitFor } from './support/lifecycle-env.js';
-import { describeUnless, rootOnly } from './support/skip.js';
+import { dockerUnavailable, useDocker } from './support/docker.js';
+import { volumeHelpers } from './support/docker-volumes.js';
+import { waitFor } from './support/lifecycle-env.js';
+import { describeUnless } from './support/skip.js';
 
-const why = rootOnly('volumes are mounted id-mapped into zones') ?? (existsSync(DEBIAN_DOCKER) ? undefined : `${DEBIAN_DOCKER} not installed (apt-get install docker.io; .ci/run does)`);
-const env = useLifecycleEnv(67);
-const docker = dockerClient(env);
-const { ok, run } = docker;
-if (why !== undefined) rmSync(env.base, { recursive: true, force: true });
+const why = dockerUnavailable('volumes are mounted id-mapped into zones');
+const { env, docker, ok, run } = useDocker(67, { skip: why });
+const { volumesDir, volumeNames, hostMounts } = volumeHelpers(env, docker);
 
 let work: string;
-const volumesDir = () => join(env.stateDir, 'volumes');
-const volumeNames = async () => (await ok(['volume', 'ls', '--format', '{{.Name}}'])).split('\n').filter(Boolean).sort();
-/** Mounts of the host that name this test's state directory (a volume must never be mounted on the host). */
-const hostMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(env.stateDir));
 
 describeUnless(why, 'docker volumes', () => {
   beforeAll(() => {

@@ -4,13 +4,19 @@
 // (the client writes there), so nothing is read from or left in ~/.docker.
 // No dockerd is ever started.
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { useLifecycleEnv, waitFor, type LifecycleEnv } from './lifecycle-env.js';
+import { rootOnly } from './skip.js';
 
 export const DEBIAN_DOCKER = '/usr/bin/docker';
+
+/** Why a suite of the docker client cannot run here: not root (`what` needs root), or no Debian docker client. */
+export function dockerUnavailable(what: string): string | undefined {
+  return rootOnly(what) ?? (existsSync(DEBIAN_DOCKER) ? undefined : `${DEBIAN_DOCKER} not installed (apt-get install docker.io; .ci/run does)`);
+}
 
 export interface DockerResult {
   code: number;
