@@ -1,9 +1,9 @@
 // The precompiled policies the build ships (dist/policy-cache/, written by
 // scripts/precompile-policies.mjs at npm ci): each is exactly what compiling
 // its input gives now, and a key changes with every input that matters.
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compilePolicy } from '../src/policy/compile.js';
 import { driverFilterInput } from '../src/policy/driver-filter.js';
@@ -54,35 +54,59 @@ describe('dist/policy-cache', () => {
     expect(built.policyKey({ profile: 'default', tables: () => { throw new Error('unused'); } }, abis)).toBeUndefined();
   });
 
+  // Both tests below work on private copies: dist/policy/ and dist/policy-cache/ are
+  // read by every zone start and recorded by every launch description
+  // (src/cli/launch-description.ts), so touching them fails other test files running at once.
   it('treats a damaged entry as a miss (the caller compiles)', () => {
     const key = built.policyKey({ profile: 'default', abis, allowNesting: false, netRaw: false }, abis)!;
     const dir = mkdtempSync(join(tmpdir(), 'lxzone-policy-cache-'));
     try {
-      const file = join(built.cacheDir(), `${key}.json`);
-      copyFileSync(file, join(dir, 'saved'));
+      const file = join(dir, `${key}.json`);
+      copyFileSync(join(built.cacheDir(), `${key}.json`), file);
+      expect(built.readCached(key, dir)).toBeDefined();
       writeFileSync(file, '{"format":1,"bpf":"AAAA","dispatch":"","instructions":7}\n');
-      expect(built.readCached(key)).toBeUndefined();
-      copyFileSync(join(dir, 'saved'), file);
-      expect(built.readCached(key)).toBeDefined();
+      expect(built.readCached(key, dir)).toBeUndefined();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    expect(existsSync(join(built.cacheDir(), `${key}.json`))).toBe(true);
   });
 
   it('takes the inputs hash recorded at build only while every input file is the one hashed', () => {
     const recorded = built.recordedInputsHash();
     expect(recorded, 'inputs.stat written by the build matches the files').toBeDefined();
     expect(recorded).toBe(built.hashInputsNow());
-    // Same content and times, but the kernel moves the ctime: the record no longer vouches for it.
-    const file = join(dist, 'compile.js');
-    const st = statSync(file);
+    const dir = mkdtempSync(join(tmpdir(), 'lxzone-policy-inputs-'));
     try {
-      utimesSync(file, st.atime, st.mtime);
-      expect(built.recordedInputsHash()).toBeUndefined();
-      expect(built.hashInputsNow()).toBe(recorded);
+      // One directory per file: base names repeat (dist/policy/index.js, dist/tables/index.js), and
+      // the hash covers base names and content only, so the copies hash as the build's files do.
+      const files = built.policyInputFiles().map((f, i) => {
+        mkdirSync(join(dir, `${i}`));
+        const copy = join(dir, `${i}`, basename(f));
+        copyFileSync(f, copy);
+        return copy;
+      });
+      // Whole seconds, so setting them again gives the very same mtime (a Date would drop the ns).
+      const file = files.find((f) => f.endsWith('/compile.js'))!;
+      expect(file).toBeDefined();
+      utimesSync(file, 1_700_000_000, 1_700_000_000);
+      const stat = join(dir, 'inputs.stat');
+      built.writeInputsStatOf(files, stat);
+      expect(built.recordedHashOf(files, stat)).toBe(recorded);
+      // Same content and times, but the kernel moves the ctime: the record no longer vouches for it.
+      // (Repeated until the ctime has moved: two calls may fall within one tick of its clock.)
+      const before = statSync(file, { bigint: true });
+      let after = before;
+      while (after.ctimeNs === before.ctimeNs) {
+        utimesSync(file, 1_700_000_000, 1_700_000_000);
+        after = statSync(file, { bigint: true });
+      }
+      expect(after.mtimeNs).toBe(before.mtimeNs);
+      expect(built.recordedHashOf(files, stat)).toBeUndefined();
+      expect(built.hashInputFiles(files)).toBe(recorded);
+      built.writeInputsStatOf(files, stat);
+      expect(built.recordedHashOf(files, stat)).toBe(recorded);
     } finally {
-      built.writeInputsStat();
+      rmSync(dir, { recursive: true, force: true });
     }
     expect(built.recordedInputsHash()).toBe(recorded);
   });

@@ -51,7 +51,8 @@ export function policyInputFiles(): string[] {
   return dirs.flatMap(([dir, suffix]) => readdirSync(dir).filter((n) => suffix.test(n)).sort().map((n) => join(dir, n)));
 }
 
-function hashFiles(files: readonly string[]): string {
+/** The full hash of these files (by base name and content), as the build records it. */
+export function hashInputFiles(files: readonly string[]): string {
   const h = createHash('sha256');
   h.update(`lxzone-policy-cache/${FORMAT}\0`);
   for (const file of files) {
@@ -75,11 +76,11 @@ interface InputsStat {
 
 const inputsStatFile = (): string => join(cacheDir(), 'inputs.stat');
 
-/** The build's hash, when every input file is still the one it hashed. */
-function statHash(files: readonly string[]): string | undefined {
+/** The hash recorded in statFile, when every one of files is still the one it hashed (what inputsHash trusts). */
+export function recordedHashOf(files: readonly string[], statFile: string): string | undefined {
   let saved: InputsStat;
   try {
-    saved = JSON.parse(readFileSync(inputsStatFile(), 'utf8')) as InputsStat;
+    saved = JSON.parse(readFileSync(statFile, 'utf8')) as InputsStat;
   } catch {
     // No record (a run from source, or a build before it had one): hash the files.
     return undefined;
@@ -103,27 +104,35 @@ let contentHash: string | undefined;
 function inputsHash(): string {
   if (contentHash) return contentHash;
   const files = policyInputFiles();
-  contentHash = statHash(files) ?? hashFiles(files);
+  contentHash = recordedHashOf(files, inputsStatFile()) ?? hashInputFiles(files);
   return contentHash;
 }
 
 /** For the build: records the inputs' hash with each file's identity (read by inputsHash). */
 export function writeInputsStat(): void {
-  const files = policyInputFiles();
+  writeInputsStatOf(policyInputFiles(), inputsStatFile());
+}
+
+/**
+ * Records files' hash with each file's identity in statFile. The build records
+ * the real inputs (writeInputsStat); tests record private copies, since
+ * touching the installed inputs would make every launch description stale.
+ */
+export function writeInputsStatOf(files: readonly string[], statFile: string): void {
   // Identities first: a file changed while it is hashed then fails the check at run time.
   const ids = files.map((f): [string, string] => [f, identity(f)]);
-  const saved: InputsStat = { format: FORMAT, hash: hashFiles(files), files: ids };
-  writeFileSync(inputsStatFile(), `${JSON.stringify(saved)}\n`);
+  const saved: InputsStat = { format: FORMAT, hash: hashInputFiles(files), files: ids };
+  writeFileSync(statFile, `${JSON.stringify(saved)}\n`);
 }
 
 /** The full hash of the inputs as they are now, never the recorded one (tests compare the two). */
 export function hashInputsNow(): string {
-  return hashFiles(policyInputFiles());
+  return hashInputFiles(policyInputFiles());
 }
 
 /** The recorded hash, when every input file is still the one the build hashed (for tests). */
 export function recordedInputsHash(): string | undefined {
-  return statHash(policyInputFiles());
+  return recordedHashOf(policyInputFiles(), inputsStatFile());
 }
 
 /**
@@ -171,9 +180,9 @@ export function decodeEntry(text: string): CompiledPolicy | undefined {
   }
 }
 
-/** The prebuilt policy for this key, if the build made one. */
-export function readCached(key: string): CompiledPolicy | undefined {
-  const file = join(cacheDir(), `${key}.json`);
+/** The prebuilt policy for this key, if the build made one (dir: tests read a private copy). */
+export function readCached(key: string, dir = cacheDir()): CompiledPolicy | undefined {
+  const file = join(dir, `${key}.json`);
   if (!existsSync(file)) return undefined;
   try {
     return decodeEntry(readFileSync(file, 'utf8'));
