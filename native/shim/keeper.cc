@@ -123,6 +123,7 @@ class Keeper {
     if (!s.ok()) return fail(s.error());
     int code = supervise();
     release_zone_namespaces();  // the zone is gone
+    reap_namespace_holder(holder_, true);  // long gone by now
     if (launcher_.valid()) await_launcher_gone();
     return code;
   }
@@ -157,6 +158,7 @@ class Keeper {
     send_control(control_.get(), ControlType::kSetupFailed, e.err, 0, e.message());
     kill_zone();
     uts_sysctl_.stop();
+    reap_namespace_holder(holder_, true);
     return 125;
   }
 
@@ -193,7 +195,9 @@ class Keeper {
     } else {
       if (c_.rootless) LXZ_TRY(enter_caller_user_namespace());
       LXZ_TRY(new_time_namespace_for_children());
-      LXZ_TRY(make_zone_namespaces(c_, &zone_ns));
+      Status made = make_zone_namespaces(c_, &zone_ns);
+      holder_ = zone_ns.holder;
+      LXZ_TRY(made);
       start_uts_sysctl_server(zone_ns);  // its mounts are the zone process's to place
       // Before the zone process is cloned (it joins the same ones anyway).
       // Network, IPC and UTS: what a pod's next container joins by the
@@ -236,8 +240,11 @@ class Keeper {
     zone_pidfd.reset();
     zone_ns = ZoneNamespaces();
     // The supervisor plugs the zone's network into the network namespace of
-    // the pid it is told: only once the zone process is in its own.
-    if (!c_.join_pid) LXZ_TRY(await_namespaces_joined());
+    // the pid it is told: only once the zone process is in its own. Without
+    // `hold` nothing acts on the zone before it runs, so its report is not
+    // waited for here (a round trip to the zone process on every start):
+    // follow_setup takes it with the rest.
+    if (!c_.join_pid && c_.hold) LXZ_TRY(await_namespaces_joined());
 
     // For an exec, the zone's init is what the supervisor acts on (reboot);
     // b carries the joining process.
@@ -299,6 +306,8 @@ class Keeper {
             tty_.start(msg.fd, out_log_.valid() ? &out_log_ : nullptr);
           }
           break;
+        case ControlType::kNamespacesJoined:
+          break;  // not waited for before `created` (start_zone)
         case ControlType::kSetupFailed:
           return Error{msg.header.a, msg.text, true};
         case ControlType::kExecFailed:
@@ -544,6 +553,7 @@ class Keeper {
   bool control_open_ = true;
   bool exec_failed_ = false;
   pid_t pid_ = -1;
+  pid_t holder_ = -1;  // the namespace holder, reaped late (zone_namespaces.h)
   Fd sync_;
   Fd signals_;
   Fd listener_;

@@ -131,7 +131,7 @@ void close_inherited_fds(std::vector<int> keep) {
   syscall(SYS_close_range, next, ~0U, 0);
 }
 
-void install_filter_and_report(const std::string& filter, int sync_fd) {
+int install_filter_and_report(const std::string& filter, int sync_fd) {
   // Once the filter is in, any syscall of ours may be notified (the trace
   // profile notifies all of them) and would wait for a supervisor that does
   // not have the listener yet. So the keeper takes the listener itself, with
@@ -147,13 +147,17 @@ void install_filter_and_report(const std::string& filter, int sync_fd) {
   // From here on every syscall goes through the zone's filter. If the number
   // differs the keeper never finds the listener and stops the zone.
   if (listener != expected) _exit(125);
-  // Keep it open until the keeper has it (this wait may itself be notified,
+  return listener;
+}
+
+void release_listener(int sync_fd, int listener) {
+  // Kept open until the keeper has it (this wait may itself be notified,
   // and is answered once the supervisor holds the listener).
   await(sync_fd, ControlType::kListenerTaken);
   close(listener);
 }
 
-int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd, int start_gate) {
+int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd, int start_gate, int* pending_listener) {
   check(sync_fd, become_zone_user(c));
   // After the last credential change, so the keyring and its quota are the
   // zone user's (session_keyring.h).
@@ -169,7 +173,9 @@ int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sy
   std::vector<int> keep = {sync_fd, tty_slave, start_gate};
   keep.insert(keep.end(), c.preserve_fds.begin(), c.preserve_fds.end());
   close_inherited_fds(keep);
-  install_filter_and_report(filter, sync_fd);
+  int listener = install_filter_and_report(filter, sync_fd);
+  if (pending_listener) *pending_listener = listener;
+  else release_listener(sync_fd, listener);
   return tty_slave;
 }
 

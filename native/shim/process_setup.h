@@ -34,15 +34,24 @@ Status open_zone_tty(const ShimConfig& c, int sync_fd, int* slave);
 // the start gate; -1 entries ignored) survive.
 void close_inherited_fds(std::vector<int> keep);
 
-// no_new_privs + the filter; the listener goes to the keeper.
-void install_filter_and_report(const std::string& filter, int sync_fd);
+// no_new_privs + the filter; tells the keeper the listener's fd number, for
+// it to take (pidfd_getfd). Returns the listener, to keep open until
+// release_listener.
+int install_filter_and_report(const std::string& filter, int sync_fd);
+
+// Waits until the keeper has taken the listener, then closes ours.
+void release_listener(int sync_fd, int listener);
 
 // The common tail of entering a zone, once in its namespaces: the zone's
 // user (re-arming the parent-death signal that a credential change clears),
 // a fresh session keyring (session_keyring.h),
 // working directory, terminal, no inherited fds, and the filter. Returns the
 // tty slave (-1 without a tty). `start_gate` (start_gate.h, -1 for none) is kept open.
-int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd, int start_gate = -1);
+// Without `pending_listener` it returns once the keeper has the filter's
+// listener; with it, at once, the listener left open at *pending_listener
+// for the caller to release_listener() (close-on-exec: never the binary's).
+int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd, int start_gate = -1,
+                          int* pending_listener = nullptr);
 
 // The binary, with the zone's environment; on failure the errno goes to the
 // keeper and the process exits 127 (not found) or 126.

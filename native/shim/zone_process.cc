@@ -121,15 +121,25 @@ void zone_process_main(const ZoneProcessArgs& args) {
   // although the zone's root holds CAP_SYS_ADMIN over this mount namespace.
   check(sync, enter_zone_user_namespace(*args.namespaces));
   if (c.system) check(sync, mount_zone_cgroup2());
-  int tty_slave = enter_zone_and_filter(c, *args.filter, sync, start_gate);
-  // Created: built, filtered, its listener with the keeper. The binary waits
-  // for `start` (its keeper answers notified calls meanwhile, if asked to).
+  // With an init, the binary is forked before the keeper has taken the
+  // filter's listener (a round trip to the keeper on every start): the
+  // init holds the listener until then. The binary's notified calls, if it
+  // makes any first, wait in the kernel for the supervisor as they would.
+  int listener = -1;
+  int tty_slave = enter_zone_and_filter(c, *args.filter, sync, start_gate, c.init ? &listener : nullptr);
+  // Created: built and filtered (its listener with the keeper, or being
+  // taken). The binary waits for `start` (its keeper answers notified calls
+  // meanwhile, if asked to).
   if (start_gate >= 0) check(sync, await_start(start_gate));
 
   if (!c.init) exec_binary(c, sync, tty_slave);
   pid_t child = fork();
   if (child < 0) fail(sync, sys_error("fork the zone's first process"));
-  if (child == 0) exec_binary(c, sync, tty_slave);
+  if (child == 0) {
+    close(listener);
+    exec_binary(c, sync, tty_slave);
+  }
+  release_listener(sync, listener);
   // Renamed before the keeper can learn that the zone runs (our end of the
   // sync socket closing is part of that): a join waits for this name
   // (check_zone_built in keeper.cc), and `ps` in the zone shows it.
