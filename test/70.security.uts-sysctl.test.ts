@@ -3,7 +3,7 @@
 // the two files in the zone: native/shim/uts_sysctl_server.cc). A write
 // changes the names of the writer's UTS namespace only: the zone's, or a
 // nested one's; never another zone's or the host's; only the zone's root may.
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -98,6 +98,49 @@ describe('/proc/sys/kernel/hostname and domainname in a zone', () => {
       expect(lines(a.stdout)).toEqual(['zone-a-new']);
       expect(lines(rb.stdout)).toEqual(['zone-b', 'zone-b']);
       expect(hostname()).toBe(host);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('are served by a process the keeper makes only once the zone first asks (none for a zone that never does)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lxzone-uts-lazy-'));
+    chmodSync(dir, 0o777);
+    // The keeper's children by name (/proc/PID/task/PID/children).
+    const keeperChildren = (keeper: number): string[] => {
+      let pids: string[] = [];
+      try {
+        pids = readFileSync(`/proc/${keeper}/task/${keeper}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      } catch {
+        return [];
+      }
+      return pids.map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/comm`, 'utf8').trim();
+        } catch {
+          return '';
+        }
+      });
+    };
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 1200 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(ok(), what).toBe(true);
+    };
+    const waitFor = (f: string) => `i=0; while [ ! -e /mnt/${f} ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done; `;
+    try {
+      const z = startZone({
+        argv: ['/bin/sh', '-c', `touch /mnt/up; ${waitFor('go')}cat /proc/sys/kernel/hostname > /mnt/name; ${waitFor('end')}`],
+        hostname: 'lazy-zone',
+        binds: [{ host: dir, zone: '/mnt', readOnly: false }],
+        stdio: 'pipe',
+      });
+      await until('the zone runs', () => existsSync(join(dir, 'up')));
+      expect(keeperChildren(z.keeperPid)).not.toContain('lxzone-utsfs');
+      writeFileSync(join(dir, 'go'), '');
+      await until('the zone read its name', () => existsSync(join(dir, 'name')) && readFileSync(join(dir, 'name'), 'utf8') === 'lazy-zone\n');
+      expect(keeperChildren(z.keeperPid)).toContain('lxzone-utsfs');
+      writeFileSync(join(dir, 'end'), '');
+      expect((await z.wait()).exitCode).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

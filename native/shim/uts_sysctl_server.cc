@@ -38,7 +38,6 @@ namespace {
 
 constexpr size_t kNameMax = 64;  // __NEW_UTS_LEN: what the kernel keeps of a written name
 constexpr uint32_t kMaxWrite = 4096;
-constexpr int kStartTimeoutMs = 10000;
 
 // The two files: which name each serves, where it is mounted.
 struct Served {
@@ -46,12 +45,6 @@ struct Served {
   bool domain;
 };
 constexpr Served kFiles[2] = {{"/proc/sys/kernel/hostname", false}, {"/proc/sys/kernel/domainname", true}};
-
-// What the child tells the keeper once: 0 and mounted, or errno and the step.
-struct Report {
-  int err;
-  char what[200];
-};
 
 uint32_t zone_root_id_of(const ShimConfig& c) { return c.rootless ? 0 : c.id_base; }
 
@@ -93,8 +86,6 @@ Status make_file_mount(const ShimConfig& c, int fuse_fd, Fd* mount) {
 // The detached mounts the keeper made, inherited by the zone process (a
 // clone of the keeper): -1 when there are none.
 int g_mounts[2] = {-1, -1};
-// The read end of the server's report (Report), inherited like the mounts.
-int g_report = -1;
 
 // Over the kernel's file, in the tree the zone process builds. A read-only
 // /proc/sys/kernel (an OCI bundle's readonlyPaths) stays read-only.
@@ -250,6 +241,44 @@ void serve_write(int fd, const fuse_in_header& h, const fuse_write_in& in, const
   reply(fd, h.unique, 0, &out, sizeof out);
 }
 
+// The kernel's first request, made when the file system was (no zone's).
+bool reply_init(int fd, const fuse_in_header& h, const char* arg, size_t arg_size) {
+  fuse_init_in in = {};
+  std::memcpy(&in, arg, std::min(arg_size, sizeof in));
+  if (in.major != FUSE_KERNEL_VERSION) {
+    reply(fd, h.unique, EPROTO);
+    return false;
+  }
+  fuse_init_out out = {};
+  out.major = FUSE_KERNEL_VERSION;
+  out.minor = std::min<uint32_t>(in.minor, FUSE_KERNEL_MINOR_VERSION);
+  out.max_readahead = in.max_readahead;
+  out.max_background = 1;
+  out.congestion_threshold = 1;
+  out.max_write = kMaxWrite;
+  out.time_gran = 1;
+  reply(fd, h.unique, 0, &out, sizeof out);
+  return true;
+}
+
+// Keeper side, right after the file system is made: its INIT is already
+// queued (fuse_fill_super sends it), made by the kernel, with nothing of the
+// zone's in it; answered here, the keeper needs no server until the zone
+// itself asks something of the file.
+Status answer_init(int fd) {
+  alignas(8) static char buf[FUSE_MIN_READ_BUFFER];  // /dev/fuse refuses a smaller read (EINVAL)
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) < 0 && errno == EINTR) {
+  }
+  if (n < 0) return sys_error("read the fuse file system's INIT");
+  fuse_in_header h;
+  if (static_cast<size_t>(n) < sizeof h) return Error{EPROTO, "short fuse INIT"};
+  std::memcpy(&h, buf, sizeof h);
+  if (h.opcode != FUSE_INIT) return Error{EPROTO, "the fuse file system's first request is not INIT"};
+  if (!reply_init(fd, h, buf + sizeof h, static_cast<size_t>(n) - sizeof h)) return Error{EPROTO, "fuse protocol version"};
+  return {};
+}
+
 // One request; false once the connection is gone.
 bool serve_one(int fd, bool domain, int zone) {
   alignas(8) static char buf[kMaxWrite + 8192];
@@ -261,24 +290,8 @@ bool serve_one(int fd, bool domain, int zone) {
   const char* arg = buf + sizeof h;
   size_t arg_size = static_cast<size_t>(n) - sizeof h;
   switch (h.opcode) {
-    case FUSE_INIT: {
-      fuse_init_in in = {};
-      std::memcpy(&in, arg, std::min(arg_size, sizeof in));
-      if (in.major != FUSE_KERNEL_VERSION) {
-        reply(fd, h.unique, EPROTO);
-        return false;
-      }
-      fuse_init_out out = {};
-      out.major = FUSE_KERNEL_VERSION;
-      out.minor = std::min<uint32_t>(in.minor, FUSE_KERNEL_MINOR_VERSION);
-      out.max_readahead = in.max_readahead;
-      out.max_background = 1;
-      out.congestion_threshold = 1;
-      out.max_write = kMaxWrite;
-      out.time_gran = 1;
-      reply(fd, h.unique, 0, &out, sizeof out);
-      return true;
-    }
+    case FUSE_INIT:
+      return reply_init(fd, h, arg, arg_size);
     case FUSE_GETATTR:
     case FUSE_SETATTR: {
       if (h.opcode == FUSE_SETATTR) {
@@ -362,21 +375,21 @@ void serve(Fd fuse[2], int zone_uts) {
   }
 }
 
-// fds 3..: the report pipe, the two /dev/fuse files, the zone's user and
-// UTS namespaces.
-enum : int { kReportFd = 3, kFuseFd0 = 4, kFuseFd1 = 5, kUserNsFd = 6, kUtsNsFd = 7, kFdCount = 5 };
+// fds 3..: the two /dev/fuse files, the zone's user and UTS namespaces.
+enum : int { kFuseFd0 = 3, kFuseFd1 = 4, kUserNsFd = 5, kUtsNsFd = 6, kFdCount = 4 };
 
 [[noreturn]] void server_main(pid_t keeper, const int (&keep)[kFdCount], const std::vector<uint8_t>& filter) {
   // Nothing of the keeper's: its fds (the zone's stdio, the supervisor's
-  // socket), its blocked signals.
+  // socket), its blocked signals. Its stderr only until the set-up is done,
+  // to say why it failed.
   int high[kFdCount];
   for (int i = 0; i < kFdCount; i++)
     if ((high[i] = fcntl(keep[i], F_DUPFD_CLOEXEC, 100)) < 0) _exit(1);
   for (int i = 0; i < kFdCount; i++)
-    if (dup3(high[i], kReportFd + i, O_CLOEXEC) < 0) _exit(1);
-  syscall(SYS_close_range, static_cast<unsigned>(kReportFd + kFdCount), ~0U, 0U);
+    if (dup3(high[i], kFuseFd0 + i, O_CLOEXEC) < 0) _exit(1);
+  syscall(SYS_close_range, static_cast<unsigned>(kFuseFd0 + kFdCount), ~0U, 0U);
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-  for (int std = 0; std < 3 && null >= 0; std++) dup3(null, std, 0);
+  for (int std = 0; std < 2 && null >= 0; std++) dup3(null, std, 0);
   if (null > 2) close(null);
   sigset_t none;
   sigemptyset(&none);
@@ -386,14 +399,16 @@ enum : int { kReportFd = 3, kFuseFd0 = 4, kFuseFd1 = 5, kUserNsFd = 6, kUtsNsFd 
   Status s = set_up(kUserNsFd);
   // After the last credential change (which clears it): we die with the keeper.
   if (s.ok() && (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != keeper)) s = Error{ESRCH, "the keeper is gone"};
-  // The filter last: the report says "serving" only for a filtered server.
-  if (s.ok()) s = install_filter(filter);
-  Report r = {};
-  r.err = s.ok() ? 0 : (s.error().err ? s.error().err : EIO);
-  if (!s.ok()) std::snprintf(r.what, sizeof r.what, "%s", s.error().message().c_str());
-  if (write(kReportFd, &r, sizeof r) != sizeof r || !s.ok()) _exit(1);
-  close(kReportFd);
   close(kUserNsFd);
+  // The filter last, once nothing but serving is left to do.
+  if (s.ok()) s = install_filter(filter);
+  if (!s.ok()) {
+    // Our ends of the connections close with us: the zone's callers get
+    // ENOTCONN, never a wait.
+    dprintf(2, "lxzone-shim: /proc/sys/kernel/hostname cannot be served in the zone: %s\n", s.error().message().c_str());
+    _exit(1);
+  }
+  close(2);  // the keeper's stderr (dup3 of /dev/null is not among the filter's calls)
   Fd fuse[2] = {Fd(kFuseFd0), Fd(kFuseFd1)};
   serve(fuse, kUtsNsFd);
   _exit(0);
@@ -401,31 +416,47 @@ enum : int { kReportFd = 3, kFuseFd0 = 4, kFuseFd1 = 5, kUserNsFd = 6, kUtsNsFd 
 
 }  // namespace
 
-Status UtsSysctlServer::start(const ShimConfig& c, const ZoneNamespaces& ns) {
+Status UtsSysctlServer::prepare(const ShimConfig& c, const ZoneNamespaces& ns) {
   // Never a server without its filter (a config from a caller that sends none).
   if (c.uts_server_filter.empty()) return Error{EPERM, "no seccomp filter for lxzone-utsfs in the config (uts-server-filter)"};
   Fd fuse[2], mounts[2];
   for (int i = 0; i < 2; i++) {
-    fuse[i].reset(open("/dev/fuse", O_RDWR | O_CLOEXEC));
+    // Non-blocking: the keeper polls them, and a request may be withdrawn
+    // (its caller interrupted) between a poll and a read.
+    fuse[i].reset(open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NONBLOCK));
     if (!fuse[i].valid()) return sys_error("open /dev/fuse");
     LXZ_TRY(make_file_mount(c, fuse[i].get(), &mounts[i]));
+    LXZ_TRY(answer_init(fuse[i].get()));
   }
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) < 0) return sys_error("pipe");
-  Fd report(pipe_fds[0]), child_end(pipe_fds[1]);
+  Fd user(fcntl(ns.user.get(), F_DUPFD_CLOEXEC, 0)), uts(fcntl(ns.uts.get(), F_DUPFD_CLOEXEC, 0));
+  if (!user.valid() || !uts.valid()) return sys_error("keep the zone's user and UTS namespaces");
+  for (int i = 0; i < 2; i++) {
+    fuse_[i] = std::move(fuse[i]);
+    g_mounts[i] = mounts[i].release();
+  }
+  user_ns_ = std::move(user);
+  uts_ns_ = std::move(uts);
+  filter_ = &c.uts_server_filter;  // the config lives as long as the keeper
+  return {};
+}
+
+int UtsSysctlServer::awaited_fd(int i) const { return pid_ > 0 ? -1 : fuse_[i].get(); }
+
+Status UtsSysctlServer::serve() {
+  if (pid_ > 0 || !fuse_[0].valid() || filter_ == nullptr) return {};
   pid_t keeper = getpid();
   pid_t child = fork();
   if (child < 0) return sys_error("fork the UTS sysctl server");
   if (child == 0) {
-    const int keep[kFdCount] = {child_end.get(), fuse[0].get(), fuse[1].get(), ns.user.get(), ns.uts.get()};
-    server_main(keeper, keep, c.uts_server_filter);
+    const int keep[kFdCount] = {fuse_[0].get(), fuse_[1].get(), user_ns_.get(), uts_ns_.get()};
+    server_main(keeper, keep, *filter_);
   }
   pid_ = child;
-  // Not waited for here: the server sets itself up while the zone process
-  // is cloned and builds its tree; the zone process reads the report just
-  // before it would mount the files (attach_uts_sysctl_files).
-  for (int i = 0; i < 2; i++) g_mounts[i] = mounts[i].release();
-  g_report = report.release();
+  // The server holds the connections alone from here: if it fails, they
+  // close with it.
+  for (Fd& f : fuse_) f.reset();
+  user_ns_.reset();
+  uts_ns_.reset();
   return {};
 }
 
@@ -434,40 +465,14 @@ void UtsSysctlServer::release_mounts() {
     if (m >= 0) close(m);
     m = -1;
   }
-  if (g_report >= 0) close(g_report);
-  g_report = -1;
 }
-
-namespace {
-
-// The server's report, read once by the zone process: whether it serves.
-Status await_server() {
-  struct pollfd p = {g_report, POLLIN, 0};
-  int ready;
-  while ((ready = poll(&p, 1, kStartTimeoutMs)) < 0 && errno == EINTR) {
-  }
-  Report r = {};
-  ssize_t n = ready > 0 ? read(g_report, &r, sizeof r) : -1;
-  close(g_report);
-  g_report = -1;
-  if (n != static_cast<ssize_t>(sizeof r)) return Error{ETIMEDOUT, "the UTS sysctl server did not start"};
-  if (r.err == 0) return {};
-  r.what[sizeof r.what - 1] = '\0';
-  return Error{r.err, r.what, true};
-}
-
-}  // namespace
 
 Status attach_uts_sysctl_files(const std::string& root) {
   if (g_mounts[0] < 0) return {};
-  // Never a reason to fail the zone: without a server the files stay the
-  // kernel's (readable, EACCES on a write), as without /dev/fuse.
-  Status served = await_server();
-  if (!served.ok()) dprintf(2, "lxzone-shim: /proc/sys/kernel/hostname stays read-only in the zone: %s\n", served.error().message().c_str());
   Status s;
   for (int i = 0; i < 2; i++) {
     if (g_mounts[i] < 0) continue;
-    if (served.ok() && s.ok()) s = attach_over(g_mounts[i], root + kFiles[i].target);
+    if (s.ok()) s = attach_over(g_mounts[i], root + kFiles[i].target);
     close(g_mounts[i]);
     g_mounts[i] = -1;
   }
@@ -479,6 +484,9 @@ void UtsSysctlServer::kill() {
 }
 
 void UtsSysctlServer::stop() {
+  for (Fd& f : fuse_) f.reset();
+  user_ns_.reset();
+  uts_ns_.reset();
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
   while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {

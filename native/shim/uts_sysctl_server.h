@@ -7,8 +7,8 @@
 // file each, made by the keeper before the zone process is cloned and
 // mounted over the two files by the zone process while it builds the zone's
 // tree (so they are locked like every other lxzone mount), answered by a
-// child of the keeper that holds the zone's root's privileges (its user
-// namespace) and nothing of the host's. A read or write joins the UTS
+// child of the keeper, forked when the zone first asks, that holds the
+// zone's root's privileges (its user namespace) and nothing of the host's. A read or write joins the UTS
 // namespace of the calling thread (setns), so a process in a nested UTS
 // namespace reads and writes its own names, as natively; a namespace the
 // zone's user namespace does not own cannot be joined (EACCES).
@@ -19,7 +19,9 @@
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
+#include "../common/fd.h"
 #include "../common/result.h"
 #include "config.h"
 #include "zone_namespaces.h"
@@ -35,13 +37,18 @@ class UtsSysctlServer {
 
   // Keeper side, once the zone's namespaces exist and before the zone process
   // is cloned: makes the two file systems (detached mounts the zone process
-  // inherits) and starts their server in the zone's user namespace. Returns
-  // at once: the server sets itself up while the zone is cloned and built,
-  // off the start's critical path, and reports to the zone process (which
-  // inherits the report's pipe), not to the keeper.
-  Status start(const ShimConfig& c, const ZoneNamespaces& ns);
-  // Keeper side, after the clone: the keeper's copies of the mounts and of
-  // the report's pipe go.
+  // inherits) and answers their INIT (the kernel's, no zone's). No server
+  // process yet: most zones never touch the files, and one forked on every
+  // start (its set-up, its mount namespace's teardown at the end) was ~10%
+  // of a zone's start to exit.
+  Status prepare(const ShimConfig& c, const ZoneNamespaces& ns);
+  // The keeper polls these (-1 once served): readable when the zone asks
+  // something of a file.
+  int awaited_fd(int i) const;
+  // Keeper side, on the first request: forks the server in the zone's user
+  // namespace, which takes the connections over. The request waits for it.
+  Status serve();
+  // Keeper side, after the clone: the keeper's copies of the mounts go.
   void release_mounts();
   // Ends it (the zone is gone): killed and reaped. kill() alone first lets
   // its teardown overlap the keeper's own (keeper.cc).
@@ -50,12 +57,14 @@ class UtsSysctlServer {
 
  private:
   pid_t pid_ = -1;
+  Fd fuse_[2];  // until served
+  Fd user_ns_, uts_ns_;
+  const std::vector<uint8_t>* filter_ = nullptr;  // the config's uts-server-filter
 };
 
 // Zone process side, in build_zone_filesystem after /proc is mounted under
-// `root`: waits for the server's report, then mounts the two files over the
-// kernel's; nothing when the keeper made none, or (said on stderr) when the
-// server did not start.
+// `root`: mounts the two files over the kernel's; nothing when the keeper
+// made none.
 Status attach_uts_sysctl_files(const std::string& root);
 
 }  // namespace lxz
