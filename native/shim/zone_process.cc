@@ -133,6 +133,10 @@ void zone_process_main(const ZoneProcessArgs& args) {
   if (start_gate >= 0) check(sync, await_start(start_gate));
 
   if (!c.init) exec_binary(c, sync, tty_slave);
+  // Renamed once the zone is built, before its binary runs (and so before
+  // the keeper can learn that the zone runs): a join waits for this name
+  // (check_zone_built in keeper.cc), and `ps` in the zone shows it.
+  set_process_title("lxzone-init");
   pid_t child = fork();
   if (child < 0) fail(sync, sys_error("fork the zone's first process"));
   if (child == 0) {
@@ -140,10 +144,6 @@ void zone_process_main(const ZoneProcessArgs& args) {
     exec_binary(c, sync, tty_slave);
   }
   release_listener(sync, listener);
-  // Renamed before the keeper can learn that the zone runs (our end of the
-  // sync socket closing is part of that): a join waits for this name
-  // (check_zone_built in keeper.cc), and `ps` in the zone shows it.
-  set_process_title("lxzone-init");
   close(sync);
   for (int fd : c.preserve_fds) close(fd);  // the binary's alone
   if (tty_slave >= 0) close(tty_slave);
