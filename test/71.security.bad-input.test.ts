@@ -16,6 +16,7 @@ import { LxzoneError } from '../src/errors.js';
 import { native } from '../src/native.js';
 import type { ZoneEvent } from '../src/zone/events.js';
 import { compilePolicy } from '../src/policy/compile.js';
+import { utsServerFilter } from '../src/policy/uts-server-filter.js';
 import { hostAbis } from '../src/tables/index.js';
 import { runZone, startZone, type RunOptions } from '../src/zone/run.js';
 import { encodeShimConfig } from '../src/zone/shim-config.js';
@@ -68,6 +69,9 @@ function goodConfig(argv = ['/bin/true']): Buffer {
     network: 'loopback',
     binds: [],
     procBinds: [],
+    // As every new zone's config has it (planZone): without it the keeper
+    // makes no hostname server and says so on stderr.
+    utsServerFilter: utsServerFilter(),
   });
 }
 const goodFilter = (): Buffer => compilePolicy({ profile: 'default', abis: hostAbis() }).bpf;
