@@ -41,7 +41,7 @@ enum class ControlType : uint32_t {
   kSignal = 101,  // a = signal to send to the zone's init
   kAbort = 102,  // setup failed host-side: kill the zone and exit
   // from the shim
-  kNamespacesJoined = 200,  // the zone process is in the zone's network, UTS and IPC namespaces
+  kNamespacesJoined = 200,  // the zone process is in the zone's network, UTS and IPC namespaces (sent only when the config holds the zone at created: hold)
   kTtyMaster = 202,  // carries the master of the zone's pseudo-terminal
   kFilterComing = 203,  // a = the fd number the listener will have: the keeper takes it (pidfd_getfd)
   kListenerTaken = 204,  // the keeper holds the listener: the zone process may close its own

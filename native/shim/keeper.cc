@@ -242,9 +242,8 @@ class Keeper {
     zone_ns = ZoneNamespaces();
     // The supervisor plugs the zone's network into the network namespace of
     // the pid it is told: only once the zone process is in its own. Without
-    // `hold` nothing acts on the zone before it runs, so its report is not
-    // waited for here (a round trip to the zone process on every start):
-    // follow_setup takes it with the rest.
+    // `hold` nothing acts on the zone before it runs, so the zone process
+    // sends no such report (a round trip to it on every start).
     if (!c_.join_pid && c_.hold) LXZ_TRY(await_namespaces_joined());
 
     // For an exec, the zone's init is what the supervisor acts on (reboot);
@@ -307,8 +306,6 @@ class Keeper {
             tty_.start(msg.fd, out_log_.valid() ? &out_log_ : nullptr);
           }
           break;
-        case ControlType::kNamespacesJoined:
-          break;  // not waited for before `created` (start_zone)
         case ControlType::kSetupFailed:
           return Error{msg.header.a, msg.text, true};
         case ControlType::kExecFailed:

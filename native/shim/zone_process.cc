@@ -91,9 +91,12 @@ void zone_process_main(const ZoneProcessArgs& args) {
   setsid();
   // Into the namespaces the zone's user namespace owns, before the keeper
   // tells the supervisor where the zone is: it plugs the zone's network into
-  // the network namespace of this process.
+  // the network namespace of this process. Only a held zone (`hold`: its
+  // cgroups and network placed between created and continue) is acted on
+  // before it runs, so only then does the keeper wait for our word; without
+  // it the keeper reports created at once and expects no such message.
   check(sync, join_owned_namespaces(*args.namespaces));
-  check(sync, send_control(sync, ControlType::kNamespacesJoined));
+  if (c.hold) check(sync, send_control(sync, ControlType::kNamespacesJoined));
   await(sync, ControlType::kContinue);  // cgroups and network are in place
   // The UTS namespace began as a copy of the host's: none of its names stays.
   // A joined one (a pod's) keeps the names its maker gave it.
