@@ -23,9 +23,11 @@
 #include "join_process.h"
 #include "keeper_server.h"
 #include "log_file.h"
+#include "namespace_holder.h"
+#include "shim_log.h"
 #include "stdio_relay.h"
 #include "tty_relay.h"
-#include "uts_sysctl_server.h"
+#include "uts_sysctl_handover.h"
 #include "proc_write.h"
 #include "time_namespace.h"
 #include "zone_namespaces.h"
@@ -36,10 +38,6 @@ namespace lxz {
 namespace {
 
 constexpr int kForwardedSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-constexpr int kHolderReapMs = 20;
-
-void log_error(const std::string& what) { dprintf(2, "lxzone-shim: %s\n", what.c_str()); }
-
 // A zone's init is the shim's own process until the zone is built: until
 // then its namespaces are half made (a rootless zone's user namespace exists
 // from the start, its mount tree does not), so nothing may join them. Once
@@ -124,7 +122,7 @@ class Keeper {
     if (!s.ok()) return fail(s.error());
     int code = supervise();
     release_zone_namespaces();  // the zone is gone
-    reap_namespace_holder(holder_, true);  // long gone by now
+    holder_.reap();  // long gone by now
     if (launcher_.valid()) await_launcher_gone();
     return code;
   }
@@ -159,7 +157,7 @@ class Keeper {
     send_control(control_.get(), ControlType::kSetupFailed, e.err, 0, e.message());
     kill_zone();
     uts_sysctl_.stop();
-    reap_namespace_holder(holder_, true);
+    holder_.reap();
     return 125;
   }
 
@@ -197,9 +195,9 @@ class Keeper {
       if (c_.rootless) LXZ_TRY(enter_caller_user_namespace());
       LXZ_TRY(new_time_namespace_for_children());
       Status made = make_zone_namespaces(c_, &zone_ns);
-      holder_ = zone_ns.holder;
+      holder_.adopt(zone_ns.holder);
       LXZ_TRY(made);
-      prepare_uts_sysctl_files(zone_ns);  // their mounts are the zone process's to place
+      uts_sysctl_.prepare(c_, zone_ns);  // their mounts are the zone process's to place
       // Before the zone process is cloned (it joins the same ones anyway).
       // Network, IPC and UTS: what a pod's next container joins by the
       // path /proc/PID/ns/* of the pid lxzone-runc reports, this keeper's.
@@ -320,7 +318,7 @@ class Keeper {
     sync_.reset();
     if (!exec_failed_ && listener_.valid()) send_control(control_.get(), ControlType::kStarted, zone_init());
     build_ns_.reset();  // torn down here, while the binary runs
-    reap_holder_if_gone();
+    holder_.reap_if_gone();
     return {};
   }
 
@@ -357,14 +355,12 @@ class Keeper {
                   {reattach_.get(), POLLIN, 0},
                   {tty_.master(), POLLIN, 0},
                   {tty_.input(), POLLIN, 0},
-                  {server_.serving() ? server_.listener() : -1, POLLIN, 0},
-                  {uts_sysctl_.awaited_fd(0), POLLIN, 0},
-                  {uts_sysctl_.awaited_fd(1), POLLIN, 0}});
+                  {server_.serving() ? server_.listener() : -1, POLLIN, 0}});
+      uts_sysctl_.add_pollfds(fds);
       relay_.add_pollfds(fds);
-      int timeout = -1;
       // Not left a zombie for the zone's life (a host pid each): looked for
       // again shortly, until reaped.
-      if (!reap_holder_if_gone()) timeout = kHolderReapMs;
+      int timeout = holder_.poll_timeout_ms();
       if (!control_open_ && orphaned_since_ms_) {
         uint64_t deadline = orphaned_since_ms_ + uint64_t{c_.reattach_timeout} * 1000, now = now_ms();
         if (now >= deadline) {
@@ -382,8 +378,7 @@ class Keeper {
         kill_zone();
         return 125;
       }
-      if ((fds[6].revents | fds[7].revents) & POLLIN) serve_uts_sysctl_files();
-      else if ((fds[6].revents | fds[7].revents) & (POLLHUP | POLLERR)) uts_sysctl_.stop();  // the files are gone
+      uts_sysctl_.handle(fds);
       if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) tty_.relay_output();
       if (fds[4].revents & (POLLIN | POLLHUP | POLLERR)) tty_.relay_input();
       relay_.handle(fds);
@@ -407,37 +402,6 @@ class Keeper {
   }
 
   pid_t zone_init() const { return c_.join_pid ? c_.join_pid : pid_; }
-
-  // The namespace holder exits on its own once told (zone_namespaces.h);
-  // true once it is reaped (or there was none).
-  bool reap_holder_if_gone() {
-    if (holder_ > 0 && reap_namespace_holder(holder_, false)) holder_ = -1;
-    return holder_ <= 0;
-  }
-
-  // /proc/sys/kernel/hostname and domainname served to the zone
-  // (uts_sysctl_server.h). Without it they are the kernel's, readable and
-  // refused to the zone's writes (EACCES), as before: never a reason to fail
-  // the zone. A host whose /dev/fuse the keeper may not open (a rootless
-  // zone where it is root's alone) is said nothing about.
-  void prepare_uts_sysctl_files(const ZoneNamespaces& ns) {
-    Status s = uts_sysctl_.prepare(c_, ns);
-    if (s.ok()) return;
-    int err = s.error().err;
-    if ((err == EACCES || err == EPERM || err == ENOENT || err == ENODEV) && s.error().what.rfind("open /dev/fuse", 0) == 0) return;
-    log_error("/proc/sys/kernel/hostname stays read-only in the zone: " + s.error().message());
-  }
-
-  // The zone asked something of /proc/sys/kernel/hostname or domainname: the
-  // server takes the files over. Failing that, the connections close and the
-  // zone's callers get ENOTCONN.
-  void serve_uts_sysctl_files() {
-    Status s = uts_sysctl_.serve();
-    if (!s.ok()) {
-      log_error("/proc/sys/kernel/hostname cannot be served in the zone: " + s.error().message());
-      uts_sysctl_.stop();
-    }
-  }
 
   // Takes the zone process's listener (fd `number` in it) once its filter is
   // in: polled, since the process tells us just before installing it.
@@ -571,13 +535,13 @@ class Keeper {
   StdioRelay relay_;
   LogFile out_log_, err_log_;
   KeeperServer server_;
-  UtsSysctlServer uts_sysctl_;
+  UtsSysctlHandover uts_sysctl_;  // /proc/sys/kernel/hostname and domainname
   bool can_serve_ = false;
   uint64_t orphaned_since_ms_ = 0;
   bool control_open_ = true;
   bool exec_failed_ = false;
   pid_t pid_ = -1;
-  pid_t holder_ = -1;  // the namespace holder, reaped late (zone_namespaces.h)
+  NamespaceHolder holder_;  // reaped late (namespace_holder.h)
   Fd sync_;
   Fd signals_;
   Fd listener_;

@@ -7,12 +7,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cerrno>
 #include <string>
 
 #include "joined_namespaces.h"
+#include "namespace_holder.h"
 #include "proc_write.h"
 
 namespace lxz {
@@ -187,15 +187,6 @@ Status make_zone_namespaces(const ShimConfig& c, ZoneNamespaces* out) {
   out->holder = static_cast<pid_t>(pid);
   // After the zone's user namespace exists: whose they are is checked against it.
   return open_joined(c, out);
-}
-
-bool reap_namespace_holder(pid_t holder, bool block) {
-  if (holder <= 0) return true;
-  int status;
-  pid_t r;
-  while ((r = waitpid(holder, &status, __WALL | (block ? 0 : WNOHANG))) < 0 && errno == EINTR) {
-  }
-  return r != 0;  // reaped, or not ours any more (ECHILD)
 }
 
 Status join_owned_namespaces(const ZoneNamespaces& ns) {

@@ -19,7 +19,8 @@ struct ZoneNamespaces {
   Fd uts;
   Fd ipc;
   // The process that made them, told to exit but not waited for: its exit
-  // runs while the zone process is cloned; reap_namespace_holder() reaps it.
+  // runs while the zone process is cloned; the keeper reaps it later
+  // (namespace_holder.h).
   pid_t holder = -1;
 };
 
@@ -29,13 +30,8 @@ struct ZoneNamespaces {
 // first host id, so what the zone makes is charged to the zone, not to host
 // root), its id maps are written (root: the zone's range of
 // host ids; rootless: root of the caller's namespace), its namespaces are
-// opened and it is told to exit (not waited for: see reap_namespace_holder).
+// opened and it is told to exit (not waited for: see namespace_holder.h).
 Status make_zone_namespaces(const ShimConfig& c, ZoneNamespaces* out);
-
-// Reaps the namespace holder (exit_signal 0, so only __WALL finds it);
-// without `block`, only if it has already exited. Returns whether it is
-// reaped (or there was none).
-bool reap_namespace_holder(pid_t holder, bool block);
 
 // Zone process side, first thing: into the zone's network, UTS and IPC
 // namespaces (still with the privileges it has outside the zone's user
