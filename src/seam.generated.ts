@@ -108,7 +108,7 @@ export type ShimConfigKey = (typeof SHIM_CONFIG_KEYS)[number];
 
 /** The keys of a launch description's records (src/cli/launch-description.ts writes them; native/front/ refuses any other: docs/parts/fast-run.md). */
 export const LAUNCH_DESCRIPTION_KEYS = [
-  'version', // the first record: version=1
+  'version', // the first record: version=<LAUNCH_DESCRIPTION_VERSION>, the digest of these facts less their notes (scripts/gen-seam.mjs): a description written against other facts is stale
   'flags', // the canonical flags string the description was written for (docs/parts/fast-run.md)
   'input-file', // PATH US DEV US INO US SIZE US MTIME_NS US CTIME_NS, or PATH US absent: stale when stat(2) differs
   'input-dir', // PATH US DEV US INO, or PATH US absent: a directory whose presence and identity the plan depends on (not its entries)
@@ -131,6 +131,9 @@ export const LAUNCH_DESCRIPTION_KEYS = [
   'restart-limit-reason', // what is printed when the burst limit ends a series
 ] as const;
 export type LaunchDescriptionKey = (typeof LAUNCH_DESCRIPTION_KEYS)[number];
+
+/** A launch description's version record: the digest of these facts (gen-seam.mjs launchDescriptionVersion); the front end refuses any other. */
+export const LAUNCH_DESCRIPTION_VERSION = '7e10315e229850ef';
 
 /** AUDIT_ARCH_* values: what seccomp_data.arch holds for each ABI (linux/audit.h). */
 export const AUDIT_ARCH = {

@@ -5,100 +5,27 @@
 // the same output, the same stderr line and the same exit status as
 // `node bin/lxzone.js run`. LXZONE_DEBUG=1 makes the front end say which it
 // chose; every run here uses a runtime directory of the file's own.
-import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { canonicalLaunchFlags, fnv1a64 } from '../src/cli/launch-description.js';
 import { idBaseOfSlot, slotLayout } from '../src/zone/ids.js';
 import { processIdentity } from '../src/zone/state/proc.js';
-import { expectNoLeaks, leakSnapshot, type LeakSnapshot } from './support/leaks.js';
+import { checkFrontRunsLeaveNothing, frontCli, inputFilesOf, said, userStderr } from './support/front.js';
 import { describeUnless, rootOnly } from './support/skip.js';
-import { expectNothingLeft, hostSnapshot, makeBusyboxRoot, ownTempDir, repoRoot, type CliResult, type HostSnapshot } from './support/zones.js';
+import { makeBusyboxRoot, ownTempDir, repoRoot, type CliResult } from './support/zones.js';
 
 const WRAPPER = join(repoRoot, 'bin', 'lxzone');
 const FRONT = join(repoRoot, 'build', 'Release', 'lxzone-front');
-// What LXZONE_DEBUG adds: the front end's choice, and Node's word on the description it writes.
-const DEBUG_LINE = /^lxzone: (front: |launch description ).*\n/gm;
 
 let dir: string;
 let runtime: string;
 let rootfs: string;
 
-interface Call {
-  env?: NodeJS.ProcessEnv;
-  /** Called with the child's pid once its stdout has said `ready`. */
-  onReady?: (pid: number) => void;
-}
-
-function spawnCli(argv: string[], call: Call = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, LXZONE_RUNTIME_DIR: runtime, ...call.env };
-    delete env.LXZONE_LAUNCH_FLAGS;
-    for (const [k, v] of Object.entries(call.env ?? {})) if (v === undefined) delete env[k];
-    // cwd /: the zone's own /tmp hides a checkout under the host's /tmp.
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      if (call.onReady && stdout.includes('ready')) {
-        call.onReady(child.pid!);
-        call.onReady = undefined;
-      }
-    });
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
-
-/** `lxzone ARGS` as the installed bin runs it, saying (LXZONE_DEBUG) how. */
-const lxzone = (args: string[], call: Call = {}): Promise<CliResult> =>
-  spawnCli([WRAPPER, ...args], { ...call, env: { LXZONE_DEBUG: '1', ...call.env } });
-
-/** The Node path for the same command line. */
-const viaNode = (args: string[], call: Call = {}): Promise<CliResult> =>
-  spawnCli([process.execPath, join(repoRoot, 'bin', 'lxzone.js'), ...args], { ...call, env: { LXZONE_DEBUG: undefined, ...call.env } });
-
-function descriptionOf(flags: { network?: string; rootfs?: string }): string {
-  return join(runtime, 'launch', `run-${fnv1a64(canonicalLaunchFlags(flags))}`);
-}
-
-/** What the front end said it did (its LXZONE_DEBUG line). */
-function said(r: CliResult): string {
-  return (r.stderr.match(/^lxzone: front: .*\n/gm) ?? []).join('');
-}
-
-/** stderr less the front end's own line: what a user sees either way. */
-const userStderr = (r: CliResult): string => r.stderr.replace(DEBUG_LINE, '');
-
-/** Runs `args` until the front end uses the description at `path` (a first run through Node writes it). */
-async function withDescription(args: string[], path: string, env: NodeJS.ProcessEnv = {}): Promise<void> {
-  const r = await lxzone(args, { env });
-  if (said(r) === `lxzone: front: using ${path}\n`) return;
-  expect(said(r)).toMatch(/node runs it/);
-  expect(existsSync(path), `${path} written by the Node run`).toBe(true);
-}
-
-/** Host id ranges claimed and not given back: claim files (and temp files) in the runtime's ids/. */
-function idClaims(): string[] {
-  try {
-    return readdirSync(join(runtime, 'ids'));
-  } catch {
-    return [];
-  }
-}
+const { spawnCli, lxzone, viaNode, descriptionOf, withDescription } = frontCli(() => runtime);
 
 describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run through bin/lxzone (lxzone-front)', () => {
-  let before: HostSnapshot;
-  let leaks: LeakSnapshot;
-
   beforeAll(() => {
     dir = ownTempDir(mkdtempSync(join(tmpdir(), 'lxz-front-')));
     // The zone's root (an unprivileged host uid) enters the roots made in it.
@@ -109,17 +36,7 @@ describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run throu
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
-  beforeEach(() => {
-    before = hostSnapshot();
-    leaks = leakSnapshot();
-  });
-  afterEach(async () => {
-    await expectNothingLeft(before);
-    // A plain run makes no cgroup, link or netns; those kinds (and the host's mount
-    // table, which expectNothingLeft scopes) are shared with concurrent test files.
-    await expectNoLeaks(leaks, { skip: ['cgroups', 'links', 'netns', 'mounts'] });
-    expect(idClaims(), 'id claims left in <runtime>/ids').toEqual([]);
-  });
+  checkFrontRunsLeaveNothing(() => runtime);
 
   it('the build made lxzone-front, and bin/lxzone is the npm bin', () => {
     expect(statSync(FRONT).mode & 0o111).not.toBe(0);
@@ -327,10 +244,7 @@ describeUnless(rootOnly('zones with one-shot host id ranges'), 'lxzone run throu
     // bin/lxzone.js runs `run` from this file when the CLI is bundled, as npm run build leaves it.
     const bundle = join(repoRoot, 'dist', 'cli-bundle', 'run.cjs');
     expect(existsSync(bundle), `${bundle} (npm run build bundles the CLI)`).toBe(true);
-    const inputFiles = readFileSync(path, 'latin1')
-      .split('\0')
-      .filter((r) => r.startsWith('input-file='))
-      .map((r) => r.slice('input-file='.length).split('\x1f')[0]);
+    const inputFiles = inputFilesOf(path);
     expect(inputFiles).toContain(bundle);
     // Its modules' import.meta.url name their files in dist/cli/, whose code did not run.
     expect(inputFiles).not.toContain(join(repoRoot, 'dist', 'cli', 'launch-description.js'));

@@ -7,8 +7,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs build script, no declarations
-import { render, renderHeader, SEAM_OUTPUTS } from '../scripts/gen-seam.mjs';
+import { launchDescriptionVersion, render, renderHeader, SEAM_OUTPUTS } from '../scripts/gen-seam.mjs';
 import { native, NATIVE_EVENT_TYPES } from '../src/native.js';
+import { LAUNCH_DESCRIPTION_VERSION } from '../src/seam.generated.js';
 import { HANDLERS } from '../src/policy/handlers.js';
 import { AUDIT_ARCH } from '../src/tables/index.js';
 import { decodeEvent } from '../src/zone/events.js';
@@ -40,6 +41,17 @@ describe('seam/facts.json', () => {
     const swapped = { ...facts, handlers: [facts.handlers[1], facts.handlers[0], ...facts.handlers.slice(2)] };
     expect(renderHeader(swapped)).toContain('constexpr uint8_t kHandlerTrace = 0;');
     expect(renderHeader(swapped)).not.toBe(readFileSync(SEAM_OUTPUTS.header, 'utf8'));
+  });
+
+  it('a launch description\'s version is the facts\' digest: another key or id changes it, a note does not', () => {
+    expect(LAUNCH_DESCRIPTION_VERSION).toBe(launchDescriptionVersion(facts));
+    expect(renderHeader(facts)).toContain(`kLaunchDescriptionVersion = "${LAUNCH_DESCRIPTION_VERSION}"`);
+    const withoutUtsFilter = { ...facts, shimConfig: facts.shimConfig.filter((k: { name: string }) => k.name !== 'uts-server-filter') };
+    const swapped = { ...facts, handlers: [facts.handlers[1], facts.handlers[0], ...facts.handlers.slice(2)] };
+    const renoted = { ...facts, handlers: facts.handlers.map((h: { note: string }) => ({ ...h, note: `${h.note}.` })) };
+    expect(launchDescriptionVersion(withoutUtsFilter)).not.toBe(LAUNCH_DESCRIPTION_VERSION);
+    expect(launchDescriptionVersion(swapped)).not.toBe(LAUNCH_DESCRIPTION_VERSION);
+    expect(launchDescriptionVersion(renoted)).toBe(LAUNCH_DESCRIPTION_VERSION);
   });
 
   it('every event type the addon names is decoded into the typed union, once', () => {

@@ -82,6 +82,9 @@ inline bool is_launch_description_key(std::string_view key) {
   return false;
 }
 
+// A launch description's version record: the digest of these facts (gen-seam.mjs launchDescriptionVersion).
+constexpr std::string_view kLaunchDescriptionVersion = "7e10315e229850ef";
+
 // seccomp_data.arch per ABI (linux/audit.h) and the ABI names used everywhere.
 constexpr uint32_t kAuditArchX8664 = 0xc000003e;
 constexpr uint32_t kAuditArchI386 = 0x40000003;

@@ -88,8 +88,10 @@ std::optional<LaunchDescription> parse_description(std::string_view bytes, std::
     *why = "not NUL-terminated key=value records";
     return std::nullopt;
   }
-  if (records->empty() || (*records)[0].key != "version" || (*records)[0].value != "1") {
-    *why = "the first record is not version=1";
+  // The version is the digest of seam/facts.json this front end was built with: a description
+  // written against other facts (one without a config record every zone's config now has) is stale.
+  if (records->empty() || (*records)[0].key != "version" || (*records)[0].value != kLaunchDescriptionVersion) {
+    *why = "written for another format (its first record is not version=" + std::string(kLaunchDescriptionVersion) + ")";
     return std::nullopt;
   }
   LaunchDescription d;

@@ -7,7 +7,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { policyInputFiles } from '../policy/cache.js';
-import type { LaunchDescriptionKey } from '../seam.generated.js';
+import { LAUNCH_DESCRIPTION_VERSION, type LaunchDescriptionKey } from '../seam.generated.js';
 import { shimPath } from '../native.js';
 import { RESTART_BURST, RESTART_SERIES_RESET_MS, restartDelayMs, restartLimitReason } from '../zone/lifecycle/restart.js';
 import { planLaunchTemplate } from '../zone/shim-plan.js';
@@ -19,7 +19,6 @@ import { runningCodeFile } from './running-code.js';
 
 /** Set by the native front end when it wants a description written: the canonical flags it parsed. */
 export const LAUNCH_FLAGS_ENV = 'LXZONE_LAUNCH_FLAGS';
-const FORMAT_VERSION = 1;
 const US = '\x1f';
 
 /** The flags of the plain form that shape the zone (the terminal is filled per run). */
@@ -113,7 +112,9 @@ export function describeLaunch(canonical: string, opts: RunOptions): Buffer {
     if (v.includes('\0')) throw new Error(`launch description ${key} contains a NUL byte`);
     records.push(`${key}=${v}`);
   };
-  add('version', FORMAT_VERSION);
+  // The seam's digest: a description from before a change of its facts (a shim config key every
+  // new zone's config has, a handler id) is stale to the front end built with them.
+  add('version', LAUNCH_DESCRIPTION_VERSION);
   add('flags', canonical);
   for (const f of launchInputFiles()) add('input-file', fileIdentity(f));
   for (const d of launchInputDirs()) add('input-dir', dirIdentity(d));
