@@ -134,6 +134,24 @@ describe('logs', () => {
   });
 });
 
+describe('logs of lines longer than a file', () => {
+  it('prints whole lines only: the end of a line whose start was rotated away is dropped', async () => {
+    // The first line (40000 bytes) is longer than two files' share (16 KiB
+    // each), so the file its end is in and the one before it both begin
+    // mid-line, however the keeper's reads cut it; the last line is short.
+    const script = 'printf "L1:"; head -c 39996 /dev/zero | tr "\\0" x; echo; echo L2:end';
+    await ok(['create', 'longlines', '--network', 'loopback', '--', '/bin/sh', '-c', script]);
+    await ok(['boot', 'longlines']);
+    await waitFor(async () => (await info('longlines')).state === 'stopped', 60_000, 100);
+    const files = (await inspectZone('longlines')).paths.logs;
+    // The case is reached: the keeper says the copy begins mid-line.
+    expect(readFileSync(`${files.stdout}.gen`, 'utf8')).toMatch(/^\d+ \S*m/);
+    const all = await cli(['logs', 'longlines']);
+    expect(all.code).toBe(0);
+    expect(all.stdout).toBe('L2:end\n');
+  });
+});
+
 describe('restart policies', () => {
   it('on-failure:2 restarts a failing zone twice, then leaves it stopped', async () => {
     const dir = mkdtempSync('/tmp/lxz82-count-');

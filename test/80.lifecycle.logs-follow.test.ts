@@ -24,12 +24,16 @@ function zoneLogDir(): { store: ZoneStore; files: ReturnType<typeof logFiles> } 
   return { store, files };
 }
 
-/** One rotation as the keeper does it: mark, rename to .1, begin a new file, count. */
-function rotate(file: string, n: number, next: string): void {
+/**
+ * One rotation as the keeper does it: mark, rename to .1, begin a new file,
+ * count; `flags` as the keeper writes them after the count ("m": .1 begins
+ * mid-line, "c": the new file does).
+ */
+function rotate(file: string, n: number, next: string, flags = ''): void {
   writeFileSync(`${file}.gen`, `${n} r`);
   renameSync(file, `${file}.1`);
   writeFileSync(file, next);
-  writeFileSync(`${file}.gen`, String(n + 1));
+  writeFileSync(`${file}.gen`, flags ? `${n + 1} ${flags}` : String(n + 1));
 }
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -51,6 +55,37 @@ describe('logs -f', () => {
     const lines = printed.split('\n').filter(Boolean);
     expect(lines.filter((l) => !/^line \d{6}$/.test(l))).toEqual([]);
     expect(lines.at(-1)).toBe('line 000006');
+  });
+
+  it('drops the end of a line whose start it never saw when it falls two rotations behind and the later file begins mid-line', async () => {
+    const { store, files } = zoneLogDir();
+    writeFileSync(files.stdout, 'line 000001\n');
+    let printed = '';
+    let running = true;
+    const done = readLogs(store, 'z', { stdout: (b) => (printed += b), stderr: () => {} }, { follow: true, running: () => running, pollMs: 30 });
+    await tick(100);
+    // Two rotations before the reader looks again; the second copy begins with the end of line 000003.
+    writeFileSync(files.stdout, 'line 000001\nline 000002\nline 0000');
+    rotate(files.stdout, 0, '03\nline 00', 'c');
+    rotate(files.stdout, 1, '0004\n', 'mc');
+    await tick(100);
+    running = false;
+    await done;
+    expect(printed).toBe('line 000001\nline 000004\n');
+  });
+
+  it('prints a copy that begins mid-line from its first whole line, and a line split across the copy and the file whole', async () => {
+    const { store, files } = zoneLogDir();
+    writeFileSync(files.stdout, 'line 0000');
+    rotate(files.stdout, 0, '01\nline 000002\nline 00', 'c');
+    rotate(files.stdout, 1, '0003\nline 000004\n', 'mc');
+    let printed = '';
+    await readLogs(store, 'z', { stdout: (b) => (printed += b), stderr: () => {} });
+    expect(printed).toBe('line 000002\nline 000003\nline 000004\n');
+    // With -t: the fragment's record is dropped with it, the others keep theirs.
+    printed = '';
+    await readLogs(store, 'z', { stdout: (b) => (printed += b), stderr: () => {} }, { times: { timestamps: true } });
+    expect(printed.split('\n').filter(Boolean).map((l) => l.split(' ').slice(1).join(' '))).toEqual(['line 000002', 'line 000003', 'line 000004']);
   });
 
   it('prints a line being written once it stays unfinished for half a second (a prompt), and ends it if what follows is lost', async () => {

@@ -76,16 +76,38 @@ Status LogFile::open(const std::string& path, uint64_t max_bytes, int target) {
   path_ = path;
   max_ = max_bytes < 4096 ? 4096 : max_bytes;
   target_ = target;
+  // A keeper before us (the zone restarted) may have left a count and flags.
   int fd = ::open((path_ + ".gen").c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd >= 0) {
     char buf[32] = {};
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    if (n > 0) gen_ = std::strtoull(buf, nullptr, 10);
+    if (n > 0) {
+      char* flags = nullptr;
+      gen_ = std::strtoull(buf, &flags, 10);
+      copy_begins_mid_line_ = strchr(flags, 'm') != nullptr;
+      begins_mid_line_ = strchr(flags, 'c') != nullptr;
+    }
   }
   Status s = reopen(0);
-  if (!s.ok()) target_ = -1;
+  if (!s.ok()) {
+    target_ = -1;
+    return s;
+  }
+  struct stat st;
+  char last = '\n';
+  if (fstat(target_, &st) == 0 && st.st_size > 0 && pread(target_, &last, 1, st.st_size - 1) != 1) last = '\n';
+  ends_mid_line_ = last != '\n';
   return s;
+}
+
+std::string LogFile::generation_text() const {
+  std::string flags;
+  // The copy is the file that was current before the last rotation: it
+  // begins mid-line when that file did.
+  if (copy_begins_mid_line_) flags += 'm';
+  if (begins_mid_line_) flags += 'c';
+  return flags.empty() ? std::to_string(gen_) : std::to_string(gen_) + " " + flags;
 }
 
 void LogFile::write_generation(const std::string& text) {
@@ -104,7 +126,10 @@ Status LogFile::rotate() {
   // O_TRUNC: whatever stands at the path now is ours to replace.
   LXZ_TRY(reopen(O_TRUNC));
   gen_++;
-  write_generation(std::to_string(gen_));
+  copy_begins_mid_line_ = begins_mid_line_;
+  begins_mid_line_ = ends_mid_line_;
+  ends_mid_line_ = false;
+  write_generation(generation_text());
   return {};
 }
 
@@ -135,6 +160,7 @@ void LogFile::write(const char* buf, size_t n) {
     }
     write_record(size);
     if (!write_all(target_, buf, k)) return;
+    ends_mid_line_ = buf[k - 1] != '\n';
     buf += k;
     n -= k;
   }

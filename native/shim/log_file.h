@@ -5,7 +5,14 @@
 // and a new file opened in its place, so the disk never holds more than the
 // cap, at any moment, whatever the zone writes. <file>.gen counts rotations
 // ("N r" while one is under way), for readers following the log
-// (src/zone/lifecycle/logs.ts).
+// (src/zone/lifecycle/logs.ts). A file ends at a line's end where the
+// bytes allow it; where they do not (a line longer than what is left of the
+// file's share, or one the zone had not finished when its share ran out),
+// the next file begins with the rest of that line, and .gen says so after
+// the count: "m" when <file>.1 begins mid-line, "c" when <file> does. A
+// reader that lost the file before (it fell behind, or the copy holding the
+// line's start was replaced) drops that fragment instead of printing it as
+// a line of its own.
 //
 // <file>.idx records when the keeper took each piece of output from the
 // zone (its read of the pipe or terminal): 16 bytes per write, the offset in
@@ -36,12 +43,20 @@ class LogFile {
   Status reopen(int extra_flags);
   Status rotate();
   void write_generation(const std::string& text);
+  // "N" and the flags for readers (above).
+  std::string generation_text() const;
   void write_record(uint64_t offset);
 
   std::string path_;
   uint64_t max_ = 0;
   int target_ = -1;
   uint64_t gen_ = 0;
+  // The current file begins with the end of a line begun in the file before it.
+  bool begins_mid_line_ = false;
+  // <file>.1 begins mid-line (it was the current file at the last rotation).
+  bool copy_begins_mid_line_ = false;
+  // The last byte written to the current file was not a newline.
+  bool ends_mid_line_ = false;
   // The index (<file>.idx): its fd and size; -1 when it cannot be opened (the log is still written).
   int idx_fd_ = -1;
   uint64_t idx_size_ = 0;

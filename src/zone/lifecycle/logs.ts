@@ -10,7 +10,10 @@
 // the previous copy) and a new one begun. <file>.gen counts rotations ("N r"
 // while one is under way), so a reader following the log never takes bytes
 // of a file that was just replaced, and knows whether the copy it finds is
-// the file it was reading. <file>.idx holds when each piece of output was
+// the file it was reading; after the count, "m" says <file>.1 begins with
+// the end of a line whose start was in the file before it ("c": <file>
+// does), so a reader who never saw that start drops the fragment rather
+// than print it as a line. <file>.idx holds when each piece of output was
 // taken from the zone (log-times.ts), for docker logs -t/--since/--until.
 import { closeSync, constants, copyFileSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,15 +49,47 @@ interface Generation {
   n: number;
   /** A rotation is under way: the file's content is not to be trusted. */
   rotating: boolean;
+  /** <file>.1 begins with the end of a line begun in a file now gone. */
+  copyBeginsMidLine: boolean;
+  /** <file> begins with the end of a line begun in <file>.1. */
+  fileBeginsMidLine: boolean;
 }
 
 function generation(file: string): Generation {
   try {
-    const [num, mark] = readFileSync(`${file}.gen`, 'utf8').trim().split(' ');
+    const [num, flags = ''] = readFileSync(`${file}.gen`, 'utf8').trim().split(' ');
     const n = Number(num);
-    return { n: Number.isSafeInteger(n) ? n : 0, rotating: mark === 'r' };
+    return {
+      n: Number.isSafeInteger(n) ? n : 0,
+      rotating: flags.includes('r'),
+      copyBeginsMidLine: flags.includes('m'),
+      fileBeginsMidLine: flags.includes('c'),
+    };
   } catch {
-    return { n: 0, rotating: false };
+    return { n: 0, rotating: false, copyBeginsMidLine: false, fileBeginsMidLine: false };
+  }
+}
+
+/**
+ * Bytes read from where a line's start was never seen (its file was
+ * rotated away or replaced before it was read): they are dropped up to
+ * and including their newline, so no fragment is printed as a line.
+ */
+class Continuations {
+  private readonly dropping: Record<LogStream, boolean> = { stdout: false, stderr: false };
+
+  /** The next bytes of `s` read begin mid-line when `midLine`. */
+  startAt(s: LogStream, midLine: boolean): void {
+    this.dropping[s] = midLine;
+  }
+
+  /** `chunk`, read at `offset` of its file, without a fragment; and where what is left begins. */
+  trim(s: LogStream, chunk: Buffer, offset: number): { chunk: Buffer; offset: number } {
+    if (!this.dropping[s] || !chunk.length) return { chunk, offset };
+    const nl = chunk.indexOf(0x0a);
+    if (nl < 0) return { chunk: chunk.subarray(chunk.length), offset: offset + chunk.length };
+    this.dropping[s] = false;
+    return { chunk: chunk.subarray(nl + 1), offset: offset + nl + 1 };
   }
 }
 
@@ -165,6 +200,7 @@ export async function readLogs(
   const tl: Record<LogStream, TimedLines | undefined> = { stdout: timed && new TimedLines(timed), stderr: timed && new TimedLines(timed) };
   const nrec: Record<LogStream, number> = { stdout: 0, stderr: 0 };
   const lines = new LineKeeper(out);
+  const fragments = new Continuations();
   for (const s of LOG_STREAMS) {
     let old: Buffer = Buffer.alloc(0);
     let cur: Buffer = Buffer.alloc(0);
@@ -182,18 +218,22 @@ export async function readLogs(
         curRecs = readRecords(`${files[s]}.idx`);
       }
       const after = generation(files[s]);
+      // The first file read may begin with the end of a line that is gone.
+      fragments.startAt(s, old.length ? after.copyBeginsMidLine : after.fileBeginsMidLine);
       if (!before.rotating && !after.rotating && after.n === before.n) break;
       await sleep(20);
     }
     pos[s] = cur.length;
-    let both = Buffer.concat([old, cur]);
+    const o1 = fragments.trim(s, old, 0);
+    const c1 = fragments.trim(s, cur, 0);
+    let both = Buffer.concat([o1.chunk, c1.chunk]);
     const st = tl[s];
     if (st) {
       st.newFile(oldRecs);
-      const a = st.take(old, 0);
+      const a = st.take(o1.chunk, o1.offset);
       st.newFile(curRecs);
       nrec[s] = curRecs.length;
-      both = Buffer.concat([a, st.take(cur, 0)]);
+      both = Buffer.concat([a, st.take(c1.chunk, c1.offset)]);
     }
     const all = tailLines(both, o.tail);
     if (o.follow) lines.add(s, all);
@@ -226,10 +266,13 @@ export async function readLogs(
         lines.lost(s);
         st?.lost();
         st?.newFile([]);
+        // What is read now may begin with the end of a line begun in what was lost.
+        fragments.startAt(s, rest?.length ? before.copyBeginsMidLine : before.fileBeginsMidLine);
       }
       if (rest) {
         st?.moreRecords(restRecs);
-        lines.add(s, st ? st.take(rest, restFrom) : rest);
+        const r = fragments.trim(s, rest, restFrom);
+        lines.add(s, st ? st.take(r.chunk, r.offset) : r.chunk);
         gen[s] = before.n;
         pos[s] = 0;
         st?.newFile([]);
@@ -237,9 +280,9 @@ export async function readLogs(
       }
       st?.moreRecords(curRecs);
       nrec[s] += curRecs.length;
-      const at = pos[s];
+      const c = fragments.trim(s, chunk, pos[s]);
       pos[s] += chunk.length;
-      lines.add(s, st ? st.take(chunk, at) : chunk);
+      lines.add(s, st ? st.take(c.chunk, c.offset) : c.chunk);
       if (!rest?.length && !chunk.length) lines.idle(s);
     }
     if (!stillRunning || o.signal?.aborted) {
