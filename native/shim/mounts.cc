@@ -15,7 +15,7 @@
 
 #include "cow_root.h"
 #include "rootfs_idmap.h"
-#include "uts_sysctl_server.h"
+#include "uts_sysctl_files.h"
 #include "mounts/dev.h"
 #include "mounts/host_copies.h"
 #include "mounts/hosts_file.h"
