@@ -17,6 +17,8 @@ import { planZone } from '../src/zone/shim-plan.js';
 import type { RunOptions } from '../src/zone/spec.js';
 
 const fillTool = join(projectRoot, 'build', 'Release', 'lxzone-launch-fill');
+// The module that plans a run (its import graph is the description's planning code, run from source here).
+const PLANNER = new URL('../src/cli/run.ts', import.meta.url).href;
 let scratch: string;
 const savedEnv = { runtime: process.env.LXZONE_RUNTIME_DIR, term: process.env.TERM };
 
@@ -86,7 +88,7 @@ describe('lxzone-front fills a launch description as planZone encodes the run', 
       const flags = c.flags.rootfs === '' ? { ...c.flags, rootfs: rootfs() } : c.flags;
       // A slot a run may claim: its base is what planZone encodes when given it.
       const idBase = idBaseOfSlot(slotLayout().transient.first + 7);
-      const description = describeLaunch(canonicalLaunchFlags(flags), runOptions(flags, WRITERS_ARGV, false));
+      const description = describeLaunch(canonicalLaunchFlags(flags), runOptions(flags, WRITERS_ARGV, false), PLANNER);
       setTerm(c.term);
       const expected = planZone({ ...runOptions(flags, c.argv, c.tty), idBase }).config;
       const got = fill(description, idBase, c.tty, c.argv, c.term);
@@ -99,7 +101,7 @@ describe('lxzone-front fills a launch description as planZone encodes the run', 
 
   it('a different run is a different config (the comparison can fail)', () => {
     const idBase = idBaseOfSlot(slotLayout().transient.first);
-    const description = describeLaunch(canonicalLaunchFlags({}), runOptions({}, WRITERS_ARGV, false));
+    const description = describeLaunch(canonicalLaunchFlags({}), runOptions({}, WRITERS_ARGV, false), PLANNER);
     setTerm('xterm');
     const expected = planZone({ ...runOptions({}, ['/bin/true'], false), idBase }).config;
     expect(Buffer.compare(fill(description, idBase, false, ['/bin/false'], 'xterm').stdout, expected)).not.toBe(0);
@@ -108,7 +110,7 @@ describe('lxzone-front fills a launch description as planZone encodes the run', 
   });
 
   it('a description with a record it does not know is refused', () => {
-    const description = describeLaunch(canonicalLaunchFlags({}), runOptions({}, WRITERS_ARGV, false));
+    const description = describeLaunch(canonicalLaunchFlags({}), runOptions({}, WRITERS_ARGV, false), PLANNER);
     const r = fill(Buffer.concat([description, Buffer.from('bogus=1\0')]), 0, false, ['/bin/true'], undefined);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bogus/);
@@ -116,7 +118,7 @@ describe('lxzone-front fills a launch description as planZone encodes the run', 
 
   it('the description holds no argv, TERM or terminal of the run that wrote it', () => {
     setTerm('secret-term');
-    const text = describeLaunch(canonicalLaunchFlags({}), runOptions({}, ['/bin/echo', 'written-by-this-run'], true)).toString('latin1');
+    const text = describeLaunch(canonicalLaunchFlags({}), runOptions({}, ['/bin/echo', 'written-by-this-run'], true), PLANNER).toString('latin1');
     for (const s of ['written-by-this-run', 'secret-term']) {
       expect(text).not.toContain(s);
       expect(text).not.toContain(Buffer.from(s).toString('hex'));

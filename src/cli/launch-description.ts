@@ -15,7 +15,7 @@ import type { RunOptions } from '../zone/spec.js';
 import { writeFileAtomic } from '../zone/state/atomic.js';
 import { defaultPaths, ensurePrivateDir } from '../zone/state/paths.js';
 import { SUBID_FILES } from '../zone/subids.js';
-import { runningCodeFile } from './running-code.js';
+import { runningCodeFiles } from './running-code.js';
 
 /** Set by the native front end when it wants a description written: the canonical flags it parsed. */
 export const LAUNCH_FLAGS_ENV = 'LXZONE_LAUNCH_FLAGS';
@@ -90,11 +90,11 @@ function dirIdentity(path: string): string {
 
 /**
  * Every file the plan read: the policy's inputs (rules, tables, compiler), this installation's planning code
- * (the file that ran it: the CLI's bundle when bundled, which a rebuild replaces; else this module) and shim,
- * the subordinate-id files.
+ * (the files whose code ran it, from `planner`, the run verb's module: the CLI's bundle when bundled, which a
+ * rebuild replaces; else that module and every module of ours it imports) and shim, the subordinate-id files.
  */
-function launchInputFiles(): string[] {
-  return [...policyInputFiles(), runningCodeFile(import.meta.url), shimPath(), SUBID_FILES.uid, SUBID_FILES.gid];
+function launchInputFiles(planner: string): string[] {
+  return [...new Set([...policyInputFiles(), ...runningCodeFiles(planner), shimPath(), SUBID_FILES.uid, SUBID_FILES.gid])];
 }
 
 /** lxzone's own directories: hidden from the zone where present (hidden-paths.ts). */
@@ -103,8 +103,11 @@ function launchInputDirs(): string[] {
   return [paths.stateDir, paths.runtimeDir];
 }
 
-/** The description of a plain run with these flags and options (the run's own, so the plan is the one it runs with). */
-export function describeLaunch(canonical: string, opts: RunOptions): Buffer {
+/**
+ * The description of a plain run with these flags and options (the run's own, so the plan is the one it runs
+ * with); `planner` is the import.meta.url of the module that made the options (the run verb's).
+ */
+export function describeLaunch(canonical: string, opts: RunOptions, planner: string): Buffer {
   const t = planLaunchTemplate(opts);
   const records: string[] = [];
   const add = (key: LaunchDescriptionKey, value: string | number): void => {
@@ -116,7 +119,7 @@ export function describeLaunch(canonical: string, opts: RunOptions): Buffer {
   // new zone's config has, a handler id) is stale to the front end built with them.
   add('version', LAUNCH_DESCRIPTION_VERSION);
   add('flags', canonical);
-  for (const f of launchInputFiles()) add('input-file', fileIdentity(f));
+  for (const f of launchInputFiles(planner)) add('input-file', fileIdentity(f));
   for (const d of launchInputDirs()) add('input-dir', dirIdentity(d));
   for (const [k, v] of launchInputEnv()) add('input-env', `${k}${US}${v}`);
   add('shim', shimPath());
@@ -149,7 +152,7 @@ export function describeLaunch(canonical: string, opts: RunOptions): Buffer {
  * for a description of exactly these flags, write it. Never fails the run:
  * a description not written only means the next run comes through Node too.
  */
-export function writeLaunchDescriptionIfAsked(flags: Record<string, unknown>, source: (key: string) => string | undefined, opts: RunOptions): void {
+export function writeLaunchDescriptionIfAsked(flags: Record<string, unknown>, source: (key: string) => string | undefined, opts: RunOptions, planner: string): void {
   const asked = process.env[LAUNCH_FLAGS_ENV];
   delete process.env[LAUNCH_FLAGS_ENV];
   if (asked === undefined) return;
@@ -166,7 +169,7 @@ export function writeLaunchDescriptionIfAsked(flags: Record<string, unknown>, so
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     ensurePrivateDir(dir);
     const path = launchDescriptionPath(canonical, runtimeDir);
-    writeFileAtomic(path, describeLaunch(canonical, opts), 0o600, false, false);
+    writeFileAtomic(path, describeLaunch(canonical, opts, planner), 0o600, false, false);
     if (process.env.LXZONE_DEBUG) process.stderr.write(`lxzone: launch description written: ${path}\n`);
   } catch (err) {
     if (process.env.LXZONE_DEBUG) process.stderr.write(`lxzone: launch description not written: ${(err as Error).message}\n`);

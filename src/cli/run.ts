@@ -166,7 +166,8 @@ export function register(program: Command): void {
       // for the next (docs/parts/fast-run.md); loaded only when asked.
       if (process.env.LXZONE_LAUNCH_FLAGS !== undefined) {
         const { writeLaunchDescriptionIfAsked } = await import('./launch-description.js');
-        writeLaunchDescriptionIfAsked(flags as unknown as Record<string, unknown>, (k) => self.getOptionValueSource(k), opts);
+        // This module made the options: its code (and what it imports) is what planned the zone.
+        writeLaunchDescriptionIfAsked(flags as unknown as Record<string, unknown>, (k) => self.getOptionValueSource(k), opts, import.meta.url);
       }
 
       // Relay signals to the zone for as long as it runs; one that arrives
