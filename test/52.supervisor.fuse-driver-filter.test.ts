@@ -10,16 +10,14 @@
 // notified (nobody serves a driver's notifications).
 // A zone the native front end starts (bin/lxzone run) gets the filter from
 // its launch description: it mounts ext4 (with no filter: EPERM).
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeProgram, describeAction, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO } from '../src/policy/bpf.js';
-import { runFilter } from '../src/policy/interpret.js';
 import { driverFilter } from '../src/policy/driver-filter.js';
-import { loadTable } from '../src/tables/index.js';
 import { runZone } from '../src/zone/run.js';
+import { buildSeccompFixtures, expectKernelAnswers, readSeccompState, waitFor, x86OnlyReason, type KernelAnswer, type TriedCall } from './support/seccomp-filters.js';
 import { checkNothingLeftAroundEach, ownTempDir, repoRoot } from './support/zones.js';
 
 checkNothingLeftAroundEach();
@@ -27,11 +25,9 @@ checkNothingLeftAroundEach();
 const fixtures = join(repoRoot, 'fixtures');
 const FX = '/tmp/lxzone-blockdev';
 const dir = ownTempDir(mkdtempSync(join(tmpdir(), 'lxzone-fdf-')));
-const skipX86 = process.arch !== 'x64' ? `the driver filter's kernel check uses x86-64 numbers (this is ${process.arch})` : undefined;
+const skipX86 = x86OnlyReason('the driver filter\'s kernel check');
 
-beforeAll(() => {
-  execFileSync('make', ['-s', '-C', fixtures, 'bin/blockdev/loopdev', 'bin/blockdev/seccomp_dump', 'bin/probes/seccomp_load'], { stdio: 'pipe' });
-});
+beforeAll(() => buildSeccompFixtures(['bin/blockdev/loopdev']));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Host pids of the fuse2fs processes whose user namespace is `userns` ("user:[N]"). */
@@ -48,18 +44,6 @@ function driversIn(userns: string): number[] {
   }
   return pids;
 }
-
-async function waitFor<T>(what: string, f: () => T | undefined, ms = 60_000): Promise<T> {
-  for (const deadline = Date.now() + ms; ;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const statusField = (pid: number, key: string): string | undefined =>
-  /^(\S+):\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${key}:`)) ?? '')?.[2];
 
 describe('a FUSE driver serving a zone\'s ext4 mount', () => {
   it('runs with no_new_privs under exactly one filter: the compiled fuse-driver profile; it ends with the zone', async () => {
@@ -102,14 +86,8 @@ PY`;
       expect(userns).toMatch(/^user:\[\d+\]$/);
       const pids = driversIn(userns);
       expect(pids.length, `fuse2fs processes in ${userns}`).toBe(1);
-      const pid = pids[0]!;
-      expect(statusField(pid, 'NoNewPrivs')).toBe('1');
-      expect(statusField(pid, 'Seccomp')).toBe('2');
-      expect(statusField(pid, 'Seccomp_filters')).toBe('1');
-      // The program itself, as the kernel holds it.
-      const dump = spawnSync(join(fixtures, 'bin', 'blockdev', 'seccomp_dump'), [String(pid)], { encoding: 'utf8', timeout: 20_000 });
-      expect(dump.status, dump.stderr).toBe(0);
-      expect(dump.stdout.trim().split('\n')).toEqual([driverFilter().toString('hex')]);
+      // Its status, and the program itself as the kernel holds it.
+      expect(readSeccompState(pids[0]!)).toEqual({ status: { NoNewPrivs: '1', Seccomp: '2', Seccomp_filters: '1' }, filters: [driverFilter().toString('hex')] });
     } finally {
       // Whatever was found, the zone unmounts and ends before the test does (nothing left behind).
       writeFileSync(join(ctl, 'done'), '');
@@ -169,14 +147,11 @@ print('umount', libc.umount2(b'/tmp/m', 0))"`;
 });
 
 describe.skipIf(skipX86)('the fuse-driver filter in the kernel (fixtures/probes/seccomp_load)', () => {
-  interface Call { name: string; args?: bigint[]; nr?: number }
-  const table = loadTable('x86_64');
-  const nrOf = (c: Call): number => c.nr ?? table.syscalls.find((s) => s.name === c.name)!.nr;
   const CLONE_NEWUSER = 0x10000000n;
   const MS_BIND = 0x1000n;
   const MS_NOSUID_NODEV = 0x6n;
   // [call, what the kernel must answer: an errno (ret -1), or 'ok' (ret >= 0)]
-  const expected: [Call, number | 'ok'][] = [
+  const expected: [TriedCall, KernelAnswer][] = [
     [{ name: 'getpid' }, 'ok'],
     [{ name: 'read', args: [0xffffffffn, 0n, 0n] }, 9], // allowed: the kernel's EBADF
     [{ name: 'io_uring_setup', args: [1n, 0n] }, 38],
@@ -214,27 +189,6 @@ describe.skipIf(skipX86)('the fuse-driver filter in the kernel (fixtures/probes/
   ];
 
   it('refuses the kernel surface a taken-over driver must not reach, notifies nothing, and agrees with the interpreter', () => {
-    const file = join(dir, 'driver.bpf');
-    writeFileSync(file, driverFilter());
-    const calls = expected.map(([c]) => c);
-    const argv = calls.map((c) => [nrOf(c), ...(c.args ?? []).map((a) => `0x${a.toString(16)}`)].join(':'));
-    // --listen: a helper thread holds a listener and records any notified call (there must be none).
-    const r = spawnSync(join(fixtures, 'bin', 'probes', 'seccomp_load'), ['--listen', file, ...argv], { encoding: 'utf8', timeout: 30_000 });
-    expect({ status: r.status, signal: r.signal }, r.stderr).toEqual({ status: 0, signal: null });
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ret: number; errno: number; notified: boolean });
-    expect(lines.length).toBe(calls.length);
-    const prog = decodeProgram(driverFilter());
-    lines.forEach((got, i) => {
-      const [c, want] = expected[i]!;
-      const what = `${c.name}(${(c.args ?? []).map((a) => `0x${a.toString(16)}`).join(', ')})`;
-      expect({ what, notified: got.notified }).toEqual({ what, notified: false });
-      if (want === 'ok') expect(got.ret, what).toBeGreaterThanOrEqual(0);
-      else expect({ what, ret: got.ret, errno: got.errno }).toEqual({ what, ret: -1, errno: want });
-      // The interpreter's decision for the same bytes says the same.
-      const action = runFilter(prog, { nr: nrOf(c), arch: table.auditArch, args: c.args }).ret;
-      const a = (action & SECCOMP_RET_ACTION_FULL) >>> 0;
-      if (a === SECCOMP_RET_ERRNO) expect({ what, errno: action & 0xffff }).toEqual({ what, errno: got.errno });
-      else expect({ what, action: describeAction(action) }).toEqual({ what, action: describeAction(SECCOMP_RET_ALLOW) });
-    });
+    expectKernelAnswers(driverFilter(), expected, dir);
   });
 });

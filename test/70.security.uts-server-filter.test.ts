@@ -14,37 +14,23 @@
 // config (a daemon zone's, whose keeper serves it while the daemon is away,
 // too). And the same bytes, loaded into the kernel, refuse what a taken-over
 // server must not reach and notify nothing.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeProgram, describeAction, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO } from '../src/policy/bpf.js';
-import { runFilter } from '../src/policy/interpret.js';
 import { utsServerFilter } from '../src/policy/uts-server-filter.js';
-import { loadTable } from '../src/tables/index.js';
 import { planZone } from '../src/zone/shim-plan.js';
+import { buildSeccompFixtures, expectKernelAnswers, readSeccompState, waitFor, x86OnlyReason, type KernelAnswer, type TriedCall } from './support/seccomp-filters.js';
 import { checkNothingLeftAroundEach, ownTempDir, repoRoot } from './support/zones.js';
 
 checkNothingLeftAroundEach();
 
-const fixtures = join(repoRoot, 'fixtures');
 const dir = ownTempDir(mkdtempSync(join(tmpdir(), 'lxzone-utsf-')));
-const skipX86 = process.arch !== 'x64' ? `the filter's kernel check uses x86-64 numbers (this is ${process.arch})` : undefined;
+const skipX86 = x86OnlyReason('the filter\'s kernel check');
 
-beforeAll(() => {
-  execFileSync('make', ['-s', '-C', fixtures, 'bin/blockdev/seccomp_dump', 'bin/probes/seccomp_load'], { stdio: 'pipe' });
-});
+beforeAll(() => buildSeccompFixtures());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function waitFor<T>(what: string, f: () => T | undefined, ms = 60_000): Promise<T> {
-  for (const deadline = Date.now() + ms; ;) {
-    const v = f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Host pids of the processes named `comm` below `root` (its descendants, at any depth). */
 function descendantsNamed(root: number, comm: string): number[] {
@@ -67,9 +53,6 @@ function descendantsNamed(root: number, comm: string): number[] {
   };
   return [...names].filter(([pid, name]) => name === comm && below(pid)).map(([pid]) => pid);
 }
-
-const statusField = (pid: number, key: string): string | undefined =>
-  /^(\S+):\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(`${key}:`)) ?? '')?.[2];
 
 // Says it is up, waits for the test's line on stdin, then writes its names through the files.
 const SCRIPT = 'cat /proc/sys/kernel/hostname; echo ready; read go; ' +
@@ -109,11 +92,7 @@ async function runAndInspect(runtime: string): Promise<Inspected> {
     if (!exited) {
       const servers = descendantsNamed(child.pid!, 'lxzone-utsfs');
       expect(servers.length, `lxzone-utsfs below ${child.pid}: ${err}`).toBe(1);
-      const pid = servers[0]!;
-      for (const key of ['NoNewPrivs', 'Seccomp', 'Seccomp_filters']) result.status[key] = statusField(pid, key);
-      const dump = spawnSync(join(fixtures, 'bin', 'blockdev', 'seccomp_dump'), [String(pid)], { encoding: 'utf8', timeout: 20_000 });
-      expect(dump.status, dump.stderr).toBe(0);
-      result.filters = dump.stdout.trim().split('\n').filter((l) => l);
+      Object.assign(result, readSeccompState(servers[0]!));
     }
   } finally {
     // Whatever was found, the zone goes on and ends before the test does (nothing left behind).
@@ -170,9 +149,6 @@ describe('the shim config of a zone (planZone, the one route)', () => {
 });
 
 describe.skipIf(skipX86)('the uts-server filter in the kernel (fixtures/probes/seccomp_load)', () => {
-  interface Call { name: string; args?: bigint[]; nr?: number }
-  const table = loadTable('x86_64');
-  const nrOf = (c: Call): number => c.nr ?? table.syscalls.find((s) => s.name === c.name)!.nr;
   const CLONE_NEWUTS = 0x04000000n;
   const CLONE_NEWUSER = 0x10000000n;
   const CLONE_NEWNET = 0x40000000n;
@@ -181,7 +157,7 @@ describe.skipIf(skipX86)('the uts-server filter in the kernel (fixtures/probes/s
   const ANON = 0x22n; // MAP_PRIVATE|MAP_ANONYMOUS
   const NO_FD = 0xffffffffffffffffn;
   // [call, what the kernel must answer: an errno (ret -1), or 'ok' (ret >= 0)]
-  const expected: [Call, number | 'ok'][] = [
+  const expected: [TriedCall, KernelAnswer][] = [
     // The serving loop's calls: executed (the kernel's own answers).
     [{ name: 'read', args: [BAD_FD, 0n, 0n] }, 9],
     [{ name: 'writev', args: [BAD_FD, 0n, 0n] }, 9],
@@ -224,26 +200,6 @@ describe.skipIf(skipX86)('the uts-server filter in the kernel (fixtures/probes/s
   ];
 
   it('refuses what a taken-over server must not reach, keeps the serving loop\'s calls, notifies nothing, and agrees with the interpreter', () => {
-    const file = join(dir, 'uts-server.bpf');
-    writeFileSync(file, utsServerFilter());
-    const calls = expected.map(([c]) => c);
-    const argv = calls.map((c) => [nrOf(c), ...(c.args ?? []).map((a) => `0x${a.toString(16)}`)].join(':'));
-    // --listen: a helper thread holds a listener and records any notified call (there must be none).
-    const r = spawnSync(join(fixtures, 'bin', 'probes', 'seccomp_load'), ['--listen', file, ...argv], { encoding: 'utf8', timeout: 30_000 });
-    expect({ status: r.status, signal: r.signal }, r.stderr).toEqual({ status: 0, signal: null });
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ret: number; errno: number; notified: boolean });
-    expect(lines.length).toBe(calls.length);
-    const prog = decodeProgram(utsServerFilter());
-    lines.forEach((got, i) => {
-      const [c, want] = expected[i]!;
-      const what = `${c.name}(${(c.args ?? []).map((a) => `0x${a.toString(16)}`).join(', ')})`;
-      expect({ what, notified: got.notified }).toEqual({ what, notified: false });
-      if (want === 'ok') expect(got.ret, what).toBeGreaterThanOrEqual(0);
-      else expect({ what, ret: got.ret, errno: got.errno }).toEqual({ what, ret: -1, errno: want });
-      const action = runFilter(prog, { nr: nrOf(c), arch: table.auditArch, args: c.args }).ret;
-      const a = (action & SECCOMP_RET_ACTION_FULL) >>> 0;
-      if (a === SECCOMP_RET_ERRNO) expect({ what, errno: action & 0xffff }).toEqual({ what, errno: got.errno });
-      else expect({ what, action: describeAction(action) }).toEqual({ what, action: describeAction(SECCOMP_RET_ALLOW) });
-    });
+    expectKernelAnswers(utsServerFilter(), expected, dir);
   });
 });
