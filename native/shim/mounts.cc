@@ -81,8 +81,10 @@ Status build_zone_filesystem(const ShimConfig& c) {
     if (mapped) set_mount_targets_owner(c.id_base);
     else LXZ_TRY(do_mount(source.c_str(), root, nullptr, MS_BIND | MS_REC));
     // The zone gets its own copies of these; the host's must not show through.
-    detach_unseen(root, c.hide);
+    // Whole trees first (a host's /sys takes its cgroups along), then what
+    // is left below the ones that are no mount of their own (/run, /tmp).
     for (const char* d : {"/proc", "/sys", "/dev", "/run", "/tmp"}) detach_all(root + d);
+    detach_unseen(root, c.hide);
     // An OCI bundle's mount destinations are made before its root turns
     // read-only (runc's order): the rootfs is the container's own.
     if (c.rootfs_idmap) LXZ_TRY(make_mount_targets(root, c));

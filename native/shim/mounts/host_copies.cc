@@ -20,9 +20,18 @@ void detach_unseen(const std::string& root, const std::vector<std::string>& hide
   for (const MountEntry& m : read_mountinfo(std::string(kOldRoot) + "/proc/self/mountinfo"))
     for (const std::string& d : dirs)
       if (m.point.rfind(root + d + "/", 0) == 0) points.push_back(m.point);
-  // Deepest first; a detach takes what is below it along (a later one may be gone already).
-  std::sort(points.begin(), points.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
-  for (const std::string& p : points) umount2(p.c_str(), MNT_DETACH);
+  // Only the topmost points: a detach takes everything below it along, and
+  // every unmount that takes mounts away waits for an RCU grace period
+  // (namespace_unlock), so one per subtree rather than one per mount (the
+  // host's cgroup v1 hierarchies alone are a dozen).
+  std::sort(points.begin(), points.end(), [](const std::string& a, const std::string& b) { return a.size() < b.size(); });
+  std::vector<std::string> topmost;
+  for (const std::string& p : points) {
+    bool below = std::any_of(topmost.begin(), topmost.end(),
+                             [&](const std::string& t) { return p == t || p.rfind(t + "/", 0) == 0; });
+    if (!below) topmost.push_back(p);
+  }
+  // A point may hold a stack of mounts: detach_all takes them all.
+  for (const std::string& p : topmost) detach_all(p);
 }
-
 }  // namespace lxz

@@ -8,7 +8,8 @@
 namespace lxz {
 
 // Removes every mount stacked at or under `path` (host /proc, /sys, /dev, /run
-// and /tmp, which a zone gets fresh copies of).
+// and /tmp, which a zone gets fresh copies of): MNT_DETACH takes what is
+// below a mount along, so one call per mount stacked at `path`.
 void detach_all(const std::string& path);
 
 // Copies of host mounts the zone never sees, under `root`: below the host's
