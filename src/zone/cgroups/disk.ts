@@ -122,10 +122,11 @@ async function growOffline(image: string): Promise<void> {
  * kernel tears down asynchronously after its last process exited (under
  * load that takes seconds). Zones' other namespaces hold no copy: the shim
  * detaches what of the host's mounts a zone does not see, and its UTS
- * sysctl server keeps none (native/shim/mounts.cc detach_unseen,
- * uts_sysctl_server.cc set_up); a process of a zone started by an older
- * lxzone, or any other program's mount namespace cloned while the disk was
- * mounted, still may, for as long as it lives.
+ * sysctl server keeps none (native/shim/mounts/host_copies.cc
+ * detach_unseen, uts_server_sandbox.cc enter_uts_server_sandbox); a process
+ * of a zone started by an older lxzone, or any other program's mount
+ * namespace cloned while the disk was mounted, still may, for as long as
+ * it lives.
  */
 export const DISK_RELEASE_WAIT_MS = 10_000;
 
