@@ -38,21 +38,32 @@ function rotate(file: string, n: number, next: string, flags = ''): void {
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `logs -f` of zone z's stdout from now on: what it printed so far, and an end (as when the zone stops). */
+function follow(store: ZoneStore): { printed: () => string; stop: () => Promise<void> } {
+  let printed = '';
+  let running = true;
+  const done = readLogs(store, 'z', { stdout: (b) => (printed += b), stderr: () => {} }, { follow: true, running: () => running, pollMs: 30 });
+  return {
+    printed: () => printed,
+    stop: async () => {
+      running = false;
+      await done;
+    },
+  };
+}
+
 describe('logs -f', () => {
   it('never joins the half line it was reading to a line of a later file when it falls two rotations behind', async () => {
     const { store, files } = zoneLogDir();
     writeFileSync(files.stdout, 'line 000001\nline 0000');
-    let printed = '';
-    let running = true;
-    const done = readLogs(store, 'z', { stdout: (b) => (printed += b), stderr: () => {} }, { follow: true, running: () => running, pollMs: 30 });
+    const f = follow(store);
     // The half line's end, and the whole next file, are rotated away before the reader looks again.
     writeFileSync(files.stdout, 'line 000001\nline 000002\nline 000003\n');
     rotate(files.stdout, 0, 'line 000004\n');
     rotate(files.stdout, 1, 'line 000005\nline 000006\n');
     await tick(100);
-    running = false;
-    await done;
-    const lines = printed.split('\n').filter(Boolean);
+    await f.stop();
+    const lines = f.printed().split('\n').filter(Boolean);
     expect(lines.filter((l) => !/^line \d{6}$/.test(l))).toEqual([]);
     expect(lines.at(-1)).toBe('line 000006');
   });
@@ -60,18 +71,15 @@ describe('logs -f', () => {
   it('drops the end of a line whose start it never saw when it falls two rotations behind and the later file begins mid-line', async () => {
     const { store, files } = zoneLogDir();
     writeFileSync(files.stdout, 'line 000001\n');
-    let printed = '';
-    let running = true;
-    const done = readLogs(store, 'z', { stdout: (b) => (printed += b), stderr: () => {} }, { follow: true, running: () => running, pollMs: 30 });
+    const f = follow(store);
     await tick(100);
     // Two rotations before the reader looks again; the second copy begins with the end of line 000003.
     writeFileSync(files.stdout, 'line 000001\nline 000002\nline 0000');
     rotate(files.stdout, 0, '03\nline 00', 'c');
     rotate(files.stdout, 1, '0004\n', 'mc');
     await tick(100);
-    running = false;
-    await done;
-    expect(printed).toBe('line 000001\nline 000004\n');
+    await f.stop();
+    expect(f.printed()).toBe('line 000001\nline 000004\n');
   });
 
   it('prints a copy that begins mid-line from its first whole line, and a line split across the copy and the file whole', async () => {
@@ -91,35 +99,29 @@ describe('logs -f', () => {
   it('prints a line being written once it stays unfinished for half a second (a prompt), and ends it if what follows is lost', async () => {
     const { store, files } = zoneLogDir();
     writeFileSync(files.stdout, 'ready\n');
-    let printed = '';
-    let running = true;
-    const done = readLogs(store, 'z', { stdout: (b) => (printed += b), stderr: () => {} }, { follow: true, running: () => running, pollMs: 30 });
+    const f = follow(store);
     await tick(100);
     writeFileSync(files.stdout, 'ready\npassword: ');
     await tick(100);
-    expect(printed).toBe('ready\n');
+    expect(f.printed()).toBe('ready\n');
     await tick(800);
-    expect(printed).toBe('ready\npassword: ');
+    expect(f.printed()).toBe('ready\npassword: ');
     rotate(files.stdout, 0, 'lost\n');
     rotate(files.stdout, 1, 'after\n');
     await tick(100);
-    running = false;
-    await done;
-    expect(printed).toBe('ready\npassword: \nlost\nafter\n');
+    await f.stop();
+    expect(f.printed()).toBe('ready\npassword: \nlost\nafter\n');
   });
 
   it('follows one rotation without losing or repeating a byte, a line split across the two files included', async () => {
     const { store, files } = zoneLogDir();
     writeFileSync(files.stdout, 'a\nb');
-    let printed = '';
-    let running = true;
-    const done = readLogs(store, 'z', { stdout: (b) => (printed += b), stderr: () => {} }, { follow: true, running: () => running, pollMs: 30 });
+    const f = follow(store);
     await tick(100);
     writeFileSync(files.stdout, 'a\nbc\n');
     rotate(files.stdout, 0, 'd\n');
     await tick(100);
-    running = false;
-    await done;
-    expect(printed).toBe('a\nbc\nd\n');
+    await f.stop();
+    expect(f.printed()).toBe('a\nbc\nd\n');
   });
 });
