@@ -18,7 +18,11 @@ namespace {
 
 // Keeps CAP_SYS_ADMIN (over the zone's user namespace: joining its UTS
 // namespaces and setting their names) and CAP_SYS_PTRACE, nothing else, for
-// good.
+// good. CAP_SYS_PTRACE because joining a caller's namespace through its
+// pidfd takes ptrace read access to the caller, as opening /proc/PID/ns
+// would, and a caller whose capabilities are not a subset of ours (the
+// zone's root) passes that check only with it: without it every request
+// is refused (test/70.security.uts-sysctl fails from the first write).
 Status keep_only_sys_admin() {
   for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
     if (cap != CAP_SYS_ADMIN && cap != CAP_SYS_PTRACE && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return sys_error("drop bounding capabilities");
