@@ -203,7 +203,16 @@ int place_preserved_fds(const ShimConfig& c, int sync_fd) {
   return moved_sync;
 }
 
-void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave) {
+ExecArgs exec_args(const ShimConfig& c) {
+  ExecArgs args;
+  for (const std::string& a : c.argv) args.argv.push_back(const_cast<char*>(a.c_str()));
+  args.argv.push_back(nullptr);
+  for (const std::string& e : c.env) args.envp.push_back(const_cast<char*>(e.c_str()));
+  args.envp.push_back(nullptr);
+  return args;
+}
+
+void exec_prepared(const ShimConfig& c, ExecArgs& args, int sync_fd, int tty_slave) {
   if (tty_slave >= 0) {
     // A session of its own with the zone's terminal as controlling tty.
     setsid();
@@ -212,21 +221,21 @@ void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave) {
     if (tty_slave > 2) close(tty_slave);
   }
   sync_fd = place_preserved_fds(c, sync_fd);
-  std::vector<char*> argv;
-  for (const std::string& a : c.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const std::string& e : c.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  // execvp searches the PATH of `environ`: make it the zone's.
-  environ = envp.data();
+  // execvp searches the PATH of `environ`: make it the zone's (in a vfork
+  // child that is the parent's too, which, as the zone's init, never reads it).
+  environ = args.envp.data();
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  execvp(argv[0], argv.data());
+  execvp(args.argv[0], args.argv.data());
   int err = errno;
   send_control(sync_fd, ControlType::kExecFailed, err, 0, c.argv[0]);
   _exit(err == ENOENT ? 127 : 126);
+}
+
+void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave) {
+  ExecArgs args = exec_args(c);
+  exec_prepared(c, args, sync_fd, tty_slave);
 }
 
 }  // namespace lxz

@@ -53,8 +53,19 @@ void release_listener(int sync_fd, int listener);
 int enter_zone_and_filter(const ShimConfig& c, const std::string& filter, int sync_fd, int start_gate = -1,
                           int* pending_listener = nullptr);
 
+// The binary's argv and environment as execvp takes them (pointing into the
+// config), built before a vfork: the vfork child shares its parent's heap
+// until it execs, and must not allocate.
+struct ExecArgs {
+  std::vector<char*> argv, envp;
+};
+ExecArgs exec_args(const ShimConfig& c);
+
 // The binary, with the zone's environment; on failure the errno goes to the
-// keeper and the process exits 127 (not found) or 126.
+// keeper and the process exits 127 (not found) or 126. exec_prepared
+// allocates nothing unless preserve_fds is set (place_preserved_fds), so a
+// vfork child may call it when there are none.
+[[noreturn]] void exec_prepared(const ShimConfig& c, ExecArgs& args, int sync_fd, int tty_slave);
 [[noreturn]] void exec_binary(const ShimConfig& c, int sync_fd, int tty_slave);
 
 }  // namespace lxz

@@ -140,12 +140,16 @@ void zone_process_main(const ZoneProcessArgs& args) {
   // the keeper can learn that the zone runs): a join waits for this name
   // (check_zone_built in keeper.cc), and `ps` in the zone shows it.
   set_process_title("lxzone-init");
-  pid_t child = fork();
+  // vfork: the binary's process shares this one's memory until its exec, so
+  // nothing is copied (no page tables, no copy-on-write faults: ~10 us each
+  // on a VM) and its exec has no copy to tear down. This process waits until
+  // then, as it would anyway. The child makes system calls on its own stack
+  // and file table and allocates nothing (exec_prepared), unless fds are
+  // preserved: that rarer path forks as before.
+  ExecArgs exec = exec_args(c);
+  pid_t child = c.preserve_fds.empty() ? vfork() : fork();
   if (child < 0) fail(sync, sys_error("fork the zone's first process"));
-  if (child == 0) {
-    close(listener);
-    exec_binary(c, sync, tty_slave);
-  }
+  if (child == 0) exec_prepared(c, exec, sync, tty_slave);  // the listener is close-on-exec
   release_listener(sync, listener);
   close(sync);
   for (int fd : c.preserve_fds) close(fd);  // the binary's alone
