@@ -43,11 +43,13 @@ void join_process_main(const JoinProcessArgs& args) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_BLOCK, &all, nullptr);
-  pid_t child = fork();
+  // vfork, as a zone's init starts its binary (zone_process.cc says why).
+  ExecArgs exec = exec_args(c);
+  pid_t child = c.preserve_fds.empty() ? vfork() : fork();
   if (child < 0) fail(sync, sys_error("fork into the zone"));
   if (child == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    exec_binary(c, sync, tty_slave);
+    exec_prepared(c, exec, sync, tty_slave);
   }
   close(sync);
   if (tty_slave >= 0) close(tty_slave);
