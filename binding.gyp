@@ -112,7 +112,12 @@
       # page faults on the relocated pages) was on every start's path
       # (issue 18). Still position independent (ASLR). -rdynamic, node's
       # default for executables, makes a static PIE that crashes at start.
-      "ldflags": ["-static-pie"],
+      # --gc-sections drops what nothing calls (libc's and libstdc++'s unused
+      # pieces: less to map, fewer relocated pages); pack-relative-relocs
+      # stores the ~4000 relative relocations as DT_RELR (a few hundred bytes
+      # read at start instead of ~100 KB of RELA). Both measured (issue 18,
+      # bench/performance.template.md, "eighth pass").
+      "ldflags": ["-static-pie", "-Wl,--gc-sections", "-Wl,-z,pack-relative-relocs"],
       "ldflags!": ["-rdynamic"]
     },
     {
