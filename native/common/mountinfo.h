@@ -4,14 +4,13 @@
 //   36 35 98:0 /root /mnt/point rw,noatime master:1 - ext4 /dev/sda1 rw
 //   id parent major:minor root point options [optional fields...] - fstype source super-options
 #pragma once
-#include <fcntl.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
-#include <unistd.h>
-#include <cerrno>
 #include <cstdio>
 #include <string>
 #include <vector>
+
+#include "text_file.h"
 
 namespace lxz {
 
@@ -78,19 +77,11 @@ inline std::vector<MountEntry> parse_mountinfo(const std::string& text) {
 // The mounts of the mountinfo file at `path`; empty if unreadable. Read
 // with plain read(2), not a C++ stream: the first stream a process makes
 // initialises the C++ locale (dozens of pages touched), and the zone process
-// reads this on every zone's start.
+// reads this on every zone's start (and the shim has no stream left, so the
+// locale is not even linked in: text_file.h).
 inline std::vector<MountEntry> read_mountinfo(const std::string& path) {
   std::string text;
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  char buf[8192];
-  for (;;) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<size_t>(n));
-  }
-  close(fd);
+  read_text_file(path, &text);
   return parse_mountinfo(text);
 }
 

@@ -7,7 +7,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <cerrno>
-#include <sstream>
 
 namespace lxz {
 namespace {
@@ -34,9 +33,13 @@ std::string normalized_map(const std::string& path, bool* ok) {
   char buf[256] = {};
   ssize_t n = fd.valid() ? read(fd.get(), buf, sizeof buf - 1) : -1;
   *ok = n > 0;
-  std::istringstream in(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0));
-  std::string out, word;
-  while (in >> word) out += (out.empty() ? "" : " ") + word;
+  std::string text(buf, n > 0 ? static_cast<size_t>(n) : 0), out;
+  for (size_t pos = 0; (pos = text.find_first_not_of(" \t\n", pos)) != std::string::npos;) {
+    size_t end = text.find_first_of(" \t\n", pos);
+    if (end == std::string::npos) end = text.size();
+    out += (out.empty() ? "" : " ") + text.substr(pos, end - pos);
+    pos = end;
+  }
   return out;
 }
 

@@ -7,9 +7,8 @@
 #include <unistd.h>
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
+#include "../common/text_file.h"
 #include "../supervisor/handlers/handler.h"
 #include "../supervisor/zone_proc.h"
 #include "proc_write.h"
@@ -26,9 +25,12 @@ bool exists(const std::string& path) {
 // per mounted controller set), from /proc/self/cgroup.
 std::vector<std::string> own_procs_files() {
   std::vector<std::string> out;
-  std::ifstream f("/proc/self/cgroup");
-  std::string line;
-  while (std::getline(f, line)) {
+  std::string text;
+  read_text_file("/proc/self/cgroup", &text);
+  for (size_t pos = 0, nl; pos < text.size(); pos = nl + 1) {
+    nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string line = text.substr(pos, nl - pos);
     size_t a = line.find(':'), b = a == std::string::npos ? a : line.find(':', a + 1);
     if (b == std::string::npos) continue;
     std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
@@ -45,23 +47,31 @@ std::vector<std::string> own_procs_files() {
 
 // When the zone's init started, in CLOCK_BOOTTIME ms: its uptime's origin.
 uint64_t start_boottime_ms(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::string stat;
+  read_text_file("/proc/" + std::to_string(pid) + "/stat", &stat);
   size_t end = stat.rfind(')');
   if (end == std::string::npos) return boottime_ms();
-  std::istringstream rest(stat.substr(end + 2));
-  std::string field;
-  // Fields after the command: state is field 3; starttime is field 22.
-  for (int i = 3; i <= 22 && rest >> field; i++) {
-    if (i == 22) return std::strtoull(field.c_str(), nullptr, 10) * 1000 / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+  // Fields after the command, separated by spaces: state is field 3;
+  // starttime is field 22.
+  size_t pos = end + 1;
+  for (int i = 3; i <= 22; i++) {
+    pos = stat.find_first_not_of(" \n", pos);
+    if (pos == std::string::npos) break;
+    size_t stop = stat.find_first_of(" \n", pos);
+    if (stop == std::string::npos) stop = stat.size();
+    if (i == 22) return std::strtoull(stat.substr(pos, stop - pos).c_str(), nullptr, 10) * 1000 / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+    pos = stop;
   }
   return boottime_ms();
 }
 
 uint64_t read_u64(const std::string& path, bool* ok) {
-  std::ifstream f(path);
-  std::string s;
-  *ok = static_cast<bool>(f >> s) && !s.empty() && s[0] >= '0' && s[0] <= '9';
+  std::string text;
+  read_text_file(path, &text);
+  // The first word, as `f >> s` read it.
+  size_t a = text.find_first_not_of(" \t\n"), b = a == std::string::npos ? a : text.find_first_of(" \t\n", a);
+  std::string s = a == std::string::npos ? std::string() : text.substr(a, b == std::string::npos ? std::string::npos : b - a);
+  *ok = !s.empty() && s[0] >= '0' && s[0] <= '9';
   return *ok ? std::strtoull(s.c_str(), nullptr, 10) : 0;
 }
 
