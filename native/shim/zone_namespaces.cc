@@ -106,17 +106,39 @@ class ZoneOwnerEuid {
   Status status_;
 };
 
-Status clone_holder(const ShimConfig& c, long* pid) {
+// The holder shares the keeper's memory (CLONE_VM, on a stack of its own):
+// a fork would copy the keeper's page tables and leave every page the
+// keeper writes next to a copy-on-write fault (~10 us each here), for a
+// process that only waits. It runs holder_wait alone: one read, then exit
+// (glibc's clone ends it with the function's return), touching nothing of
+// the keeper's but its stack below. One holder per keeper, and the keeper
+// reaps it before it could make another. Its memory being the keeper's adds
+// no way in: only a process that can name its pid could ptrace it or open
+// its /proc/PID/mem, and the zone's processes live in a pid namespace of
+// their own, made after it (a fork was a full copy of the same memory).
+alignas(64) char g_holder_stack[16384];
+int g_holder_fds[2] = {-1, -1};  // its ends of the hold pipe: read, write
+
+int holder_wait(void*) {
+  // Its own fd table: its copy of the write end closed, the keeper's close is EOF.
+  close(g_holder_fds[1]);
+  char b;
+  // No signal handler can interrupt it (EINTR): the read returns at EOF.
+  while (read(g_holder_fds[0], &b, 1) < 0) {
+  }
+  return 0;
+}
+
+Status clone_holder(const ShimConfig& c, const Fd& hold_read, const Fd& hold_write, long* pid) {
   ZoneOwnerEuid owner(c);
   LXZ_TRY(owner.status());
-  struct clone_args ca = {};
+  g_holder_fds[0] = hold_read.get();
+  g_holder_fds[1] = hold_write.get();
   // One clone makes them all: the new network, UTS and IPC namespaces belong
-  // to the new user namespace, not to ours.
-  ca.flags = CLONE_NEWUSER | own_flags(c);
-  ca.exit_signal = 0;  // reaped below with __WALL; no SIGCHLD for the keeper's loop
-  *pid = syscall(SYS_clone3, &ca, sizeof ca);
-  if (*pid < 0) return sys_error("clone3 (the zone's user, network, UTS and IPC namespaces)");
-  if (*pid == 0) owner.forget();
+  // to the new user namespace, not to ours. No exit signal: reaped with
+  // __WALL, no SIGCHLD for the keeper's loop.
+  *pid = clone(holder_wait, g_holder_stack + sizeof g_holder_stack, CLONE_VM | CLONE_NEWUSER | own_flags(c), nullptr);
+  if (*pid < 0) return sys_error("clone (the zone's user, network, UTS and IPC namespaces)");
   return {};
 }
 
@@ -161,9 +183,9 @@ Status make_zone_namespaces(const ShimConfig& c, ZoneNamespaces* out) {
   long pid = -1;
   Fd ready;
   if (c.join_userns_pid) LXZ_TRY(pod_holder(c, out->user, &pid, &ready));
-  else LXZ_TRY(clone_holder(c, &pid));
+  else LXZ_TRY(clone_holder(c, hold_read, hold_write, &pid));
   if (pid == 0) {
-    // The holder keeps the namespaces alive until the keeper has them open.
+    // A pod's holder (a fork) keeps the namespaces alive until the keeper has them open.
     hold_write.reset();
     char b;
     while (read(hold_read.get(), &b, 1) < 0 && errno == EINTR) {

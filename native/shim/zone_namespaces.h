@@ -24,7 +24,8 @@ struct ZoneNamespaces {
   pid_t holder = -1;
 };
 
-// Keeper side, before the zone process is cloned: a short-lived process is
+// Keeper side, before the zone process is cloned: a short-lived process
+// (sharing the keeper's memory: no fork's copy-on-write) is
 // born in a new user namespace with new network, UTS and IPC namespaces (so
 // they are owned by it; the user namespace itself is owned by the zone's
 // first host id, so what the zone makes is charged to the zone, not to host
