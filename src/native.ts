@@ -104,8 +104,6 @@ export interface NativeAddon {
   signalProcess(pid: number, signal: number): boolean;
   /** Whether waiting for that child keeps the event loop alive. */
   refProcess(pid: number, ref: boolean): void;
-  /** A sealed close-on-exec memfd holding `bytes`, read from its start. */
-  memfdWith(name: string, bytes: Uint8Array): number;
   /** pipe2(O_CLOEXEC): [read end, write end]. */
   pipePair(): [number, number];
   /** The class native failures are thrown as (errno, code, syscall); handed over once at load. */

@@ -459,7 +459,10 @@ describeUnless(rootOnly(), 'hostile options through the run API (runZone, startZ
     }
   });
 
-  it('refuses NULs in argv and env before starting anything, naming the field', () => {
+  // Found by the config's encoding, which startZone runs while the shim
+  // starts (run.ts): the shim, still waiting for its config, is killed, and
+  // the leak check after each test holds the host to nothing left behind.
+  it('refuses NULs in argv and env, naming the field', () => {
     expect(() => startZone({ argv: ['/bin/true', 'a\0b'] })).toThrow('zone arg contains a NUL byte');
     expect(() => startZone({ argv: ['/bin/true'], env: { 'A\0B': 'x' } })).toThrow('zone env contains a NUL byte');
   });

@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -216,31 +215,8 @@ Napi::Value RefProcess(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// memfdWith(name, bytes) -> fd: a close-on-exec file holding the bytes, read
-// from its start (the shim's config and filter: no pipe, no writer to wait on).
-Napi::Value MemfdWith(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  std::string name = info[0].As<Napi::String>().Utf8Value();
-  Napi::Buffer<uint8_t> bytes = info[1].As<Napi::Buffer<uint8_t>>();
-  int fd = memfd_create(name.c_str(), MFD_CLOEXEC | MFD_ALLOW_SEALING);
-  if (fd < 0) return throw_errno(env, errno, "memfd_create", name);
-  size_t off = 0;
-  while (off < bytes.Length()) {
-    ssize_t w = pwrite(fd, bytes.Data() + off, bytes.Length() - off, static_cast<off_t>(off));
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) {
-      int err = errno;
-      close(fd);
-      return throw_errno(env, err, "write", name);
-    }
-    off += static_cast<size_t>(w);
-  }
-  // The shim only reads it: sealed, no writer can change it afterwards.
-  fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-  return Napi::Number::New(env, fd);
-}
-
-// pipePair() -> [read, write], both close-on-exec (a zone's piped stdio).
+// pipePair() -> [read, write], both close-on-exec (a zone's piped stdio, the
+// shim's config and filter).
 Napi::Value PipePair(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int p[2];
@@ -257,7 +233,6 @@ void register_spawn(Napi::Env env, Napi::Object exports) {
   exports.Set("spawnProcess", Napi::Function::New(env, SpawnProcess));
   exports.Set("signalProcess", Napi::Function::New(env, SignalProcess));
   exports.Set("refProcess", Napi::Function::New(env, RefProcess));
-  exports.Set("memfdWith", Napi::Function::New(env, MemfdWith));
   exports.Set("pipePair", Napi::Function::New(env, PipePair));
 }
 

@@ -1,4 +1,4 @@
-// spawnProcess / signalProcess / refProcess / memfdWith: starting a program
+// spawnProcess / signalProcess / refProcess / pipePair: starting a program
 // (lxzone-shim) from Node without forking Node (see spawn_process.cc).
 #pragma once
 #include <napi.h>

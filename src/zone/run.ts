@@ -9,7 +9,7 @@ import { native } from '../native.js';
 import { spawnShim, type ShimProcess } from './shim-process.js';
 import { hasCaps } from './cgroups/limits.js';
 import { createRunCaps } from './run-resources.js';
-import { planZone } from './shim-plan.js';
+import { checkPlan, finishPlan, type ZonePlan } from './shim-plan.js';
 import type { RunOptions } from './spec.js';
 import { endOf, signalNumber, ZoneSession } from './session.js';
 import { runWithRestarts, type RestartingRun } from './run-restarts.js';
@@ -21,7 +21,11 @@ export type { ZoneStats } from './stats.js';
 export type { RunningZone, RunResult } from './running.js';
 
 export function startZone(opts: RunOptions): RunningZone {
-  const { bpf, config, attachOptions, idClaim } = planZone(opts);
+  // What the caller's input can be refused for, before anything is made; the
+  // rest of the plan (the id range's claim, the config's encoding) runs while
+  // the shim's exec and start-up go on, which read the config only after
+  // (issue 18: start to exit paired 0.94-0.96 against planning first).
+  const policy = checkPlan(opts);
 
   const addon = native();
   const [ours, theirs] = addon.socketPair();
@@ -30,8 +34,6 @@ export function startZone(opts: RunOptions): RunningZone {
   try {
     child = spawnShim({
       args: ['--config-fd', '3', '--seccomp-fd', '4', '--control-fd', '5'],
-      config,
-      bpf,
       control: theirs,
       stdio: opts.stdio === 'fds' && opts.stdioFds ? opts.stdioFds : pipeMode ? 'pipe' : 'inherit',
       // fds 3-5 are the shim's own (config, filter, control); --preserve-fds follow from 6 (shim-plan.ts).
@@ -41,11 +43,28 @@ export function startZone(opts: RunOptions): RunningZone {
     if (opts.detached) child.unref();
   } catch (err) {
     addon.closeFd(ours);
-    idClaim?.release();
     throw err;
   } finally {
     addon.closeFd(theirs);
   }
+  // A start given up after the spawn: the shim killed (reaped by its pidfd's
+  // watch) and our ends of everything closed, none left to hold the loop open.
+  const abandon = () => {
+    addon.closeFd(ours);
+    child.kill('SIGKILL');
+    child.dropInput();
+    for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
+  };
+  let plan: ZonePlan | undefined;
+  try {
+    plan = finishPlan(opts, policy);
+    child.fill(plan.config, plan.bpf);
+  } catch (err) {
+    abandon(); // the shim waits for its config: it has made nothing
+    plan?.idClaim?.release(); // finishPlan releases its own on a throw
+    throw err;
+  }
+  const { attachOptions, idClaim } = plan;
   // A shim that fails at once closes its stdin: writing it then fails (EPIPE), and the shim's own report says why.
   if (pipeMode) {
     child.stdin!.on('error', () => undefined);
@@ -68,8 +87,7 @@ export function startZone(opts: RunOptions): RunningZone {
   try {
     session.attach(ours);
   } catch (err) {
-    addon.closeFd(ours);
-    child.kill('SIGKILL');
+    abandon();
     idClaim?.release();
     throw err;
   }

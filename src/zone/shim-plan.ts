@@ -123,8 +123,25 @@ function policyOf(opts: RunOptions): CompiledPolicy {
 }
 
 export function planZone(opts: RunOptions): ZonePlan {
+  return finishPlan(opts, checkPlan(opts));
+}
+
+/**
+ * The part of planZone that a caller's input can be refused in: the options
+ * checked and the policy compiled. startZone does this before it starts the
+ * shim and finishPlan while the shim starts (run.ts).
+ */
+export function checkPlan(opts: RunOptions): CompiledPolicy {
   checkOptions(opts);
-  const policy = policyOf(opts);
+  return policyOf(opts);
+}
+
+/**
+ * The rest of planZone, given checkPlan's policy: the host id range claimed,
+ * the supervisor's options and the shim's config. It refuses only what
+ * checkOptions cannot see (a NUL byte in a value, no free id range).
+ */
+export function finishPlan(opts: RunOptions, policy: CompiledPolicy): ZonePlan {
   const hostname = opts.hostname ?? 'lxzone';
   const { idBase, idClaim } = chooseIds(opts);
   const attachOptions = supervisorOptions(hostAbis(), policy.dispatch, opts);

@@ -1,11 +1,14 @@
 // lxzone-shim as a child of this process, started without forking Node
 // (posix_spawn in the addon, native/addon/spawn_process.cc): a fork copies
 // the launcher's page tables on every zone start, which was the largest part
-// of startZone() returning (issue 18). The shim's config and filter are
-// sealed memfds (no pipe for Node to fill while the shim waits); piped stdio
+// of startZone() returning (issue 18). The shim's config and filter come
+// through pipes that the caller fills once the shim runs (ShimProcess.fill:
+// startZone claims the zone's id range and encodes its config while the
+// shim's exec and start-up go on, which read them only after). Piped stdio
 // is wrapped in net.Socket (non-blocking pipes on Node's loop) once the shim
 // runs: only what the shim needs is made before the spawn, so that Node's
 // other work overlaps the shim's start (issue 18).
+import { closeSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { LxzoneError } from '../errors.js';
@@ -26,6 +29,13 @@ export interface ShimProcess {
   stdout?: Socket;
   stderr?: Socket;
   exited: Promise<ShimExit>;
+  /**
+   * Writes the config and filter the shim waits for (its fds 3 and 4), once.
+   * A shim that died meanwhile takes nothing (its exit says why).
+   */
+  fill(config: Uint8Array, bpf: Uint8Array): void;
+  /** Closes the config and filter pipes if fill() never came (a start given up; also done once the shim is reaped). */
+  dropInput(): void;
   kill(signal?: NodeJS.Signals | number): void;
   /** The event loop no longer waits for this shim to end. */
   unref(): void;
@@ -33,9 +43,6 @@ export interface ShimProcess {
 
 export interface ShimStart {
   args: string[];
-  /** Bytes the shim reads from fd 3 and fd 4 (its config and its filter). */
-  config: Uint8Array;
-  bpf: Uint8Array;
   /** The shim's fd 5 (its control socket's end). */
   control: number;
   /** 'pipe': new pipes; 'inherit': ours; or three fds of the caller. */
@@ -66,6 +73,8 @@ export function spawnShim(o: ShimStart): ShimProcess {
   // them (three net.Sockets: ~0.7 ms between interleaved starts) overlaps
   // the shim's start instead of delaying its spawn (issue 18).
   let ourEnds: number[] = [];
+  // Ours until fill(): the write ends of the config and filter pipes.
+  const inputEnds: number[] = [];
   let std: number[];
   try {
     if (o.stdio === 'pipe') {
@@ -84,10 +93,12 @@ export function spawnShim(o: ShimStart): ShimProcess {
     } else {
       std = [...o.stdio];
     }
-    const config = addon.memfdWith('lxzone-config', o.config);
+    const [config, configEnd] = addon.pipePair();
     childEnds.push(config);
-    const bpf = addon.memfdWith('lxzone-filter', o.bpf);
+    inputEnds.push(configEnd);
+    const [bpf, bpfEnd] = addon.pipePair();
     childEnds.push(bpf);
+    inputEnds.push(bpfEnd);
     let resolveExit!: (e: ShimExit) => void;
     const exited = new Promise<ShimExit>((r) => (resolveExit = r));
     const proc: ShimProcess = {
@@ -95,6 +106,15 @@ export function spawnShim(o: ShimStart): ShimProcess {
       exitCode: null,
       signalCode: null,
       exited,
+      fill(configBytes, bpfBytes) {
+        const [configEnd, bpfEnd] = inputEnds.splice(0);
+        if (configEnd === undefined || bpfEnd === undefined) throw new LxzoneError('the shim was given its config already');
+        writeAllOrGone(configEnd, configBytes);
+        writeAllOrGone(bpfEnd, bpfBytes);
+      },
+      dropInput() {
+        for (const fd of inputEnds.splice(0)) addon.closeFd(fd);
+      },
       kill(signal: NodeJS.Signals | number = 'SIGTERM') {
         if (proc.exitCode === null && proc.signalCode === null) addon.signalProcess(proc.pid, signalNumber(signal));
       },
@@ -107,6 +127,7 @@ export function spawnShim(o: ShimStart): ShimProcess {
       proc.pid = addon.spawnProcess(path, [path, ...o.args], fds, o.detached ?? false, (code, signal) => {
         proc.exitCode = code;
         proc.signalCode = code === null ? (signalNames.get(signal) ?? 'SIGKILL') : null;
+        proc.dropInput();
         resolveExit({ code: proc.exitCode, signal: proc.signalCode });
       });
     } catch (err) {
@@ -124,10 +145,25 @@ export function spawnShim(o: ShimStart): ShimProcess {
     }
     return proc;
   } catch (err) {
-    for (const fd of ourEnds) addon.closeFd(fd);
+    for (const fd of [...ourEnds, ...inputEnds]) addon.closeFd(fd);
     throw err;
   } finally {
     for (const fd of childEnds) addon.closeFd(fd);
+  }
+}
+
+/**
+ * Writes `bytes` to a pipe the shim reads to its end, then closes it. The
+ * pipe blocks (a config larger than its buffer waits for the shim to read);
+ * a shim that is gone (EPIPE) leaves the rest unwritten.
+ */
+function writeAllOrGone(fd: number, bytes: Uint8Array): void {
+  try {
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EPIPE') throw err;
+  } finally {
+    closeSync(fd);
   }
 }
 
