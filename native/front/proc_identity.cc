@@ -5,7 +5,6 @@
 
 #include <cmath>
 #include <optional>
-#include <sstream>
 #include <vector>
 
 #include "../common/fd.h"
@@ -35,10 +34,15 @@ std::optional<Stat> read_stat(pid_t pid) {
   if (!text) return std::nullopt;
   size_t close = text->rfind(')');
   if (close == std::string::npos || close + 2 > text->size()) return std::nullopt;
-  std::istringstream rest(text->substr(close + 2));
+  // Split on blanks by hand, not with a stream: with no stream in the
+  // binary the linker leaves the C++ locale out (native/common/text_file.h).
   std::vector<std::string> f;
-  std::string w;
-  while (rest >> w) f.push_back(w);
+  for (size_t i = close + 2; i < text->size();) {
+    size_t end = text->find_first_of(" \n", i);
+    if (end == std::string::npos) end = text->size();
+    if (end > i) f.push_back(text->substr(i, end - i));
+    i = end + 1;
+  }
   // f[0] is field 3 (state): field N is f[N - 3].
   if (f.size() < 20) return std::nullopt;
   return Stat{f[0], f[19]};
