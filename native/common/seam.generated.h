@@ -35,7 +35,7 @@ enum class ControlType : uint32_t {
   kStarted = 3,  // the binary was exec'd
   kExecFailed = 4,  // a = errno of execve
   kSetupFailed = 5,  // a = errno, text = the step that failed
-  kExited = 6,  // a = exit code as a shell reports it, b = raw wait status
+  kExited = 6,  // a = exit code as a shell reports it, b = raw wait status; carries the zone's mount namespace (a new zone's, when the keeper held it): the receiver closes it once the control socket has closed, so its teardown is not in the keeper's exit
   // from the supervisor
   kContinue = 100,  // go on after created (cgroups and network are in place)
   kSignal = 101,  // a = signal to send to the zone's init

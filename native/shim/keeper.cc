@@ -341,6 +341,18 @@ class Keeper {
     std::string path = "/proc/" + std::to_string(pid_) + "/ns/mnt";
     return open(path.c_str(), O_RDONLY | O_CLOEXEC);  // an optimisation only: a failure costs the wait
   }
+  // The zone's exit, to the supervisor, with the zone's mount namespace:
+  // its teardown (the zone's tree unmounted, an RCU grace period) is then
+  // the supervisor's, after this keeper has exited (it closes the fd once
+  // our control socket has closed), not in our exit, which the launcher
+  // waits for (issue 18). The message in flight holds the namespace while
+  // we drop our reference at once, so ours is never the last. The
+  // supervisor already holds the zone's listener; a namespace none of the
+  // zone's processes are in any more gives it nothing more.
+  void hand_over_exit(int code, int status) {
+    if (!send_control(control_.get(), ControlType::kExited, code, status, {}, zone_ns_.get()).ok()) return;
+    zone_ns_.reset();
+  }
   void release_zone_namespaces() {
     uts_sysctl_.kill();
     zone_ns_.reset();
@@ -486,7 +498,7 @@ class Keeper {
       if (r == pid_) {
         *code = exit_code_of(status);
         pid_ = -1;
-        if (control_open_) send_control(control_.get(), ControlType::kExited, *code, status);
+        if (control_open_) hand_over_exit(*code, status);
         return true;
       }
     }

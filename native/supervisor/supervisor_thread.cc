@@ -220,6 +220,9 @@ void SupervisorThread::on_control(Zone& z) {
     e.type = EventType::kClosed;
     batch_.push_back(e);
     flush(true);
+    // The keeper has let go of it: the last reference, so the teardown
+    // happens here, while the keeper exits and its launcher wakes.
+    z.ended_mount_ns.reset();
     return;
   }
   e.a = msg.header.a;
@@ -252,7 +255,11 @@ void SupervisorThread::on_control(Zone& z) {
     case ControlType::kStarted: e.type = EventType::kStarted; break;
     case ControlType::kExecFailed: e.type = EventType::kExecFailed; break;
     case ControlType::kSetupFailed: e.type = EventType::kSetupFailed; break;
-    case ControlType::kExited: e.type = EventType::kExited; break;
+    case ControlType::kExited:
+      e.type = EventType::kExited;
+      if (msg.fd >= 0) z.ended_mount_ns.reset(msg.fd);  // closed with the control socket, above
+      msg.fd = -1;
+      break;
     default:
       if (msg.fd >= 0) close(msg.fd);
       return;

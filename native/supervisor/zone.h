@@ -50,6 +50,10 @@ struct Zone {
   uint32_t id = 0;
   Fd control;
   Fd listener;
+  // The zone's mount namespace, handed over by its keeper with kExited:
+  // closed (its teardown done here) once the keeper's control socket has
+  // closed, after the event is out (supervisor_thread.cc on_control).
+  Fd ended_mount_ns;
   pid_t init_pid = -1;
   uint64_t boot_ms = 0;  // CLOCK_BOOTTIME at creation, for sysinfo's uptime
   Fd proc_dir;           // the zone's procfs (zone_proc.h), for sysinfo's process count
