@@ -104,12 +104,16 @@ export function readHeader(abi: Abi): HeaderSyscall[] {
   return abi === 'aarch64' ? readGenericHeader() : readX86Header(abi);
 }
 
-/** "6.1.187" from linux/version.h. */
+/**
+ * The headers' kernel series, "6.1", from linux/version.h. Not the sublevel:
+ * a stable update's headers (Debian 12's 6.1.187, then 6.1.192) carry the
+ * same syscall numbers, and tables that named it went stale on every such
+ * update (the generator's --check failed on a host with newer headers).
+ */
 export function uapiVersion(): string {
   const text = readFileSync(UAPI_VERSION_HEADER, 'utf8');
   const get = (k: string) => /\d+/.exec(new RegExp(`#define ${k}\\s+(\\d+)`).exec(text)?.[1] ?? '')?.[0];
-  return [get('LINUX_VERSION_MAJOR'), get('LINUX_VERSION_PATCHLEVEL'), get('LINUX_VERSION_SUBLEVEL')]
-    .filter((x) => x !== undefined).join('.');
+  return [get('LINUX_VERSION_MAJOR'), get('LINUX_VERSION_PATCHLEVEL')].filter((x) => x !== undefined).join('.');
 }
 
 /** Operations of i386's multiplexers: socketcall's SYS_* (linux/net.h), ipc's SEMOP.. (linux/ipc.h). */
