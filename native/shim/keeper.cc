@@ -193,10 +193,13 @@ class Keeper {
       LXZ_TRY(check_zone_built(c_.join_pid, zone_pidfd.get()));
     } else {
       if (c_.rootless) LXZ_TRY(enter_caller_user_namespace());
-      LXZ_TRY(new_time_namespace_for_children());
+      // The holder first: it shares the keeper's memory (CLONE_VM), which
+      // Linux before 6.x refuses (EINVAL) once a time namespace is pending
+      // for the keeper's children. It holds no time namespace of the zone's.
       Status made = make_zone_namespaces(c_, &zone_ns);
       holder_.adopt(zone_ns.holder);
       LXZ_TRY(made);
+      LXZ_TRY(new_time_namespace_for_children());
       uts_sysctl_.prepare(c_, zone_ns);  // their mounts are the zone process's to place
       // Before the zone process is cloned (it joins the same ones anyway).
       // Network, IPC and UTS: what a pod's next container joins by the
